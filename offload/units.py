@@ -1,0 +1,155 @@
+"""Human-friendly quantities ("300 kB", "20 Mbps", "9 ms") converted to SI floats.
+
+Conventions: ``B`` is a byte (8 bits), ``b``/``bit`` a bit; decimal prefixes (k, M, G, T) are powers of 1000 and
+binary ones (Ki, Mi, Gi) powers of 1024; ``bps`` is bits per second. A plain number is already SI.
+Work (``ops``) is an abstract operation count: cycles and FLOPs map to the same unit, so ``1.5 GHz`` is a speed of
+1.5e9 ops/s and ``16.8G`` an amount of 16.8e9 ops.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from enum import Enum
+
+from offload.errors import UnitError
+
+
+class Dimension(Enum):
+    """The physical dimension a quantity must have; the value is the SI unit suffix used in names."""
+
+    BITS = "bits"
+    BPS = "bps"
+    SECONDS = "s"
+    OPS = "ops"
+    OPS_PER_S = "ops_per_s"
+    WATTS = "w"
+    JOULES = "j"
+    METRES = "m"
+    RATE_PER_S = "per_s"
+    DIMENSIONLESS = "1"
+
+
+_PREFIX = {
+    "": 1.0, "n": 1e-9, "u": 1e-6, "µ": 1e-6, "μ": 1e-6, "m": 1e-3, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9,
+    "T": 1e12, "P": 1e15, "Ki": 1024.0, "Mi": 1024.0**2, "Gi": 1024.0**3, "Ti": 1024.0**4,
+}
+
+# unit symbol (without prefix) -> (dimension, factor to SI)
+_UNITS: dict[str, tuple[Dimension, float]] = {
+    "b": (Dimension.BITS, 1.0), "bit": (Dimension.BITS, 1.0), "bits": (Dimension.BITS, 1.0),
+    "B": (Dimension.BITS, 8.0), "byte": (Dimension.BITS, 8.0), "bytes": (Dimension.BITS, 8.0),
+    "bps": (Dimension.BPS, 1.0), "bit/s": (Dimension.BPS, 1.0), "b/s": (Dimension.BPS, 1.0),
+    "Bps": (Dimension.BPS, 8.0), "B/s": (Dimension.BPS, 8.0),
+    "s": (Dimension.SECONDS, 1.0), "sec": (Dimension.SECONDS, 1.0), "min": (Dimension.SECONDS, 60.0),
+    "h": (Dimension.SECONDS, 3600.0),
+    "ops": (Dimension.OPS, 1.0), "op": (Dimension.OPS, 1.0), "FLOP": (Dimension.OPS, 1.0),
+    "FLOPs": (Dimension.OPS, 1.0), "cycles": (Dimension.OPS, 1.0), "cycle": (Dimension.OPS, 1.0),
+    "Hz": (Dimension.OPS_PER_S, 1.0), "ops/s": (Dimension.OPS_PER_S, 1.0), "FLOPS": (Dimension.OPS_PER_S, 1.0),
+    "FLOP/s": (Dimension.OPS_PER_S, 1.0), "cycles/s": (Dimension.OPS_PER_S, 1.0),
+    "W": (Dimension.WATTS, 1.0),
+    "J": (Dimension.JOULES, 1.0), "Wh": (Dimension.JOULES, 3600.0),
+    "m": (Dimension.METRES, 1.0),
+    "/s": (Dimension.RATE_PER_S, 1.0), "per_s": (Dimension.RATE_PER_S, 1.0), "fps": (Dimension.RATE_PER_S, 1.0),
+    "/min": (Dimension.RATE_PER_S, 1.0 / 60.0), "/h": (Dimension.RATE_PER_S, 1.0 / 3600.0),
+}
+
+_NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+
+
+def _lookup(unit: str) -> tuple[Dimension, float] | None:
+    if unit in _UNITS:
+        return _UNITS[unit]
+    for prefix in sorted(_PREFIX, key=len, reverse=True):
+        if prefix and unit.startswith(prefix) and unit[len(prefix):] in _UNITS:
+            dim, factor = _UNITS[unit[len(prefix):]]
+            return dim, factor * _PREFIX[prefix]
+    return None
+
+
+def parse_quantity(text: str | float | int, dimension: Dimension, name: str = "value") -> float:
+    """Convert ``text`` to a float in SI units of ``dimension``.
+
+    Parameters
+    ----------
+    text : str or float
+        ``"300 kB"``, ``"20Mbps"``, ``"9 ms"``, ``"1.5GHz"``, ``"16.8G"`` (a bare prefix scales a plain number)
+        or a plain number, taken as SI.
+    dimension : Dimension
+        The dimension the result must have.
+    name : str
+        Used in the error message.
+
+    Raises
+    ------
+    UnitError
+        The text is not a number with a known unit of that dimension, or is NaN.
+
+    Examples
+    --------
+    >>> parse_quantity("300kB", Dimension.BITS)
+    2400000.0
+    >>> parse_quantity("9 ms", Dimension.SECONDS)
+    0.009
+    >>> parse_quantity("16.8G", Dimension.OPS)
+    16800000000.0
+    """
+    if isinstance(text, bool):
+        raise UnitError(name, text, f"expected a number or a quantity in {dimension.value}")
+    if isinstance(text, int | float):
+        value = float(text)
+    else:
+        match = _NUMBER.match(str(text))
+        if match is None:
+            raise UnitError(name, text, f"expected a number with an optional unit ({_examples(dimension)})")
+        number, unit = float(match.group(1)), match.group(2)
+        factor = _unit_factor(unit, dimension, name, text)
+        # divide by the reciprocal of sub-unit factors so "9 ms" is exactly 0.009, not 0.009000000000000001
+        value = number * factor if factor >= 1 else number / round(1.0 / factor, 6)
+    if math.isnan(value):
+        raise UnitError(name, text, "must be a number, not NaN")
+    return value
+
+
+def _unit_factor(unit: str, dimension: Dimension, name: str, text: object) -> float:
+    if unit == "":
+        return 1.0
+    if unit in _PREFIX and dimension in (Dimension.OPS, Dimension.OPS_PER_S, Dimension.DIMENSIONLESS):
+        return _PREFIX[unit]
+    found = _lookup(unit) or _lookup(unit.replace(" ", ""))
+    if found is None:
+        raise UnitError(name, text, f"unknown unit {unit!r}; expected {dimension.value} ({_examples(dimension)})")
+    unit_dim, factor = found
+    if unit_dim is not dimension:
+        raise UnitError(name, text, f"{unit!r} is {unit_dim.value}, expected {dimension.value} "
+                                    f"({_examples(dimension)})")
+    return factor
+
+
+def _examples(dimension: Dimension) -> str:
+    return {
+        Dimension.BITS: "e.g. 300kB, 2.4Mbit, 1MiB",
+        Dimension.BPS: "e.g. 20Mbps, 1Gbps, 5MB/s",
+        Dimension.SECONDS: "e.g. 13s, 9ms, 2min",
+        Dimension.OPS: "e.g. 16.8G, 500Mops, 2GFLOP",
+        Dimension.OPS_PER_S: "e.g. 1.5GHz, 10Gops/s, 2TFLOPS",
+        Dimension.WATTS: "e.g. 6.4W, 500mW",
+        Dimension.JOULES: "e.g. 2J, 5mWh",
+        Dimension.METRES: "e.g. 12km, 300m",
+        Dimension.RATE_PER_S: "e.g. 30/s, 10fps, 120/min",
+        Dimension.DIMENSIONLESS: "a plain number",
+    }[dimension]
+
+
+def format_quantity(value: float, dimension: Dimension) -> str:
+    """Render an SI value with a readable prefix: ``format_quantity(2.4e6, Dimension.BPS) == '2.4 Mbps'``."""
+    unit = {Dimension.BITS: "bit", Dimension.BPS: "bps", Dimension.SECONDS: "s", Dimension.OPS: "ops",
+            Dimension.OPS_PER_S: "ops/s", Dimension.WATTS: "W", Dimension.JOULES: "J", Dimension.METRES: "m",
+            Dimension.RATE_PER_S: "/s", Dimension.DIMENSIONLESS: ""}[dimension]
+    if not math.isfinite(value) or value == 0:
+        return f"{value:g} {unit}".strip()
+    for prefix, factor in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3), ("", 1.0), ("m", 1e-3),
+                           ("µ", 1e-6), ("n", 1e-9)):
+        if abs(value) >= factor:
+            return f"{value / factor:.4g} {prefix}{unit}".strip()
+    return f"{value:.4g} {unit}".strip()
