@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+export MPLBACKEND := Agg
 
 .PHONY: run test test-fast lint bench clean
 
