@@ -1,0 +1,21 @@
+"""Matplotlib figures of mecsim results. Plot functions take results (DataFrames, arrays) and never recompute them.
+
+Every function returns a :class:`matplotlib.figure.Figure` built without pyplot, so it works headless (Agg) and
+inside notebooks alike; :func:`render_run_figures` writes the standard figures of a simulate run as PNG.
+"""
+
+from simulator.plots.energy import ENERGY_COMPONENTS, energy_per_task
+from simulator.plots.latency import latency_cdf, latency_vs_load
+from simulator.plots.run import is_run_dir, read_table, render_run_figures
+from simulator.plots.timeseries import utilisation_over_time
+
+__all__ = [
+    "ENERGY_COMPONENTS",
+    "energy_per_task",
+    "is_run_dir",
+    "latency_cdf",
+    "latency_vs_load",
+    "read_table",
+    "render_run_figures",
+    "utilisation_over_time",
+]

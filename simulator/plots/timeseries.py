@@ -1,0 +1,57 @@
+"""Server utilisation and queue length over simulated time."""
+
+from __future__ import annotations
+
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from simulator.plots._style import colours, new_figure, require_columns, require_rows
+
+_PANELS = (("utilisation", "utilisation"), ("queue_length", "queue length [tasks]"))
+
+
+def utilisation_over_time(timeseries: pd.DataFrame, *, replication: int | None = None,
+                          policy_column: str = "policy") -> Figure:
+    """Utilisation (top) and queue length (bottom) against time, one line per policy.
+
+    With several servers the line is the mean over servers and a band spans the least and most loaded server at
+    each instant (samples are carried forward, so servers need not be sampled at the same instants).
+
+    Parameters
+    ----------
+    timeseries : DataFrame
+        Columns ``policy``, ``time_s``, ``server``, ``utilisation``, ``queue_length`` and optionally
+        ``replication``.
+    replication : int, optional
+        Which replication to draw; default the lowest present (replications overlap in time).
+    """
+    require_columns(timeseries, [policy_column, "time_s", "server", "utilisation", "queue_length"], "timeseries")
+    require_rows(timeseries, "timeseries")
+    table = timeseries
+    if "replication" in table.columns:
+        chosen = table["replication"].min() if replication is None else replication
+        table = table[table["replication"] == chosen]
+        require_rows(table, f"timeseries replication {chosen}")
+    figure, axes = new_figure(2, 1, height_in=5.0, sharex=True)
+    palette = colours(table[policy_column].astype(str))
+    for policy, group in table.groupby(policy_column, sort=False):
+        for ax, (column, _) in zip(axes, _PANELS, strict=True):
+            _draw_servers(ax, group, column, palette[str(policy)], str(policy))
+    for ax, (_, label) in zip(axes, _PANELS, strict=True):
+        ax.set_ylabel(label)
+        ax.grid(True, alpha=0.3)
+    axes[0].set_ylim(bottom=0.0)
+    axes[1].set_ylim(bottom=0.0)
+    axes[1].set_xlabel("simulated time [s]")
+    axes[0].legend(title="policy")
+    axes[0].set_title("Server load over time")
+    return figure
+
+
+def _draw_servers(ax: Axes, group: pd.DataFrame, column: str, colour: str, label: str) -> None:
+    wide = group.pivot_table(index="time_s", columns="server", values=column, aggfunc="last").sort_index().ffill()
+    ax.step(wide.index, wide.mean(axis=1), where="post", color=colour, label=label)
+    if wide.shape[1] > 1:
+        ax.fill_between(wide.index, wide.min(axis=1), wide.max(axis=1), step="post", color=colour, alpha=0.2,
+                        linewidth=0)

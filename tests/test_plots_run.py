@@ -1,0 +1,122 @@
+"""Run figures: latency CDF, energy per task, utilisation over time, and render_run_figures on a synthetic run dir."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import PolyCollection
+from matplotlib.container import BarContainer
+
+from offload.errors import ParameterError
+from simulator.plots import energy_per_task, latency_cdf, render_run_figures, utilisation_over_time
+
+POLICIES = ("local", "edge", "queue-aware")
+
+
+def _data(values: object) -> np.ndarray:
+    return np.asarray(values, dtype=np.float64)
+
+
+def synthetic_records(tasks_per_policy: int = 50, replications: int = 2) -> pd.DataFrame:
+    """Records shaped like ``SimulationResult.records``; energies are constant per policy so means are known."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for p, policy in enumerate(POLICIES):
+        for replication in range(replications):
+            for _ in range(tasks_per_policy):
+                offloaded = policy != "local"
+                rows.append({
+                    "policy": policy, "replication": replication, "latency_s": rng.exponential(0.1 * (p + 1)),
+                    "energy_compute_j": 0.0 if offloaded else 8.0, "energy_tx_j": 0.5 if offloaded else 0.0,
+                    "energy_rx_j": 0.1 if offloaded else 0.0, "energy_idle_j": 0.2 * p, "energy_tail_j": 0.3 * p,
+                    "target": "edge0" if offloaded else "local", "offloaded": offloaded,
+                })
+    records = pd.DataFrame(rows)
+    energy_columns = [c for c in records.columns if c.startswith("energy_")]
+    records["energy_j"] = records[energy_columns].sum(axis=1)
+    return records
+
+
+def synthetic_timeseries(servers: int = 2) -> pd.DataFrame:
+    rows = [
+        {"policy": policy, "replication": replication, "time_s": float(t), "server": f"edge{s}",
+         "utilisation": 0.1 * (s + 1), "queue_length": float(t % 3)}
+        for policy in POLICIES for replication in range(2) for s in range(servers) for t in range(10)
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_latency_cdf_draws_one_ecdf_per_policy() -> None:
+    records = synthetic_records()
+    records.loc[0, "latency_s"] = np.nan  # a dropped task is left out
+    ax = latency_cdf(records).axes[0]
+    lines = ax.get_lines()
+    assert [str(line.get_label()).split(" ")[0] for line in lines] == list(POLICIES)
+    for line, policy in zip(lines, POLICIES, strict=True):
+        expected = np.sort(records.loc[records.policy == policy, "latency_s"].dropna().to_numpy())
+        np.testing.assert_allclose(_data(line.get_xdata()), expected)
+        np.testing.assert_allclose(_data(line.get_ydata()), np.arange(1, expected.size + 1) / expected.size)
+    assert ax.get_xscale() == "log"
+    assert "latency" in ax.get_xlabel()
+
+
+def test_latency_cdf_rejects_missing_column() -> None:
+    with pytest.raises(ParameterError, match="latency_s"):
+        latency_cdf(pd.DataFrame({"policy": ["a"]}))
+
+
+def test_latency_cdf_rejects_empty_records() -> None:
+    with pytest.raises(ParameterError, match="at least one row"):
+        latency_cdf(pd.DataFrame({"policy": [], "latency_s": []}))
+
+
+def test_energy_per_task_stacks_component_means() -> None:
+    ax = energy_per_task(synthetic_records()).axes[0]
+    containers = [c for c in ax.containers if isinstance(c, BarContainer)]
+    assert [c.get_label() for c in containers] == ["compute", "transmit", "receive", "idle (waiting)", "radio tail"]
+    tops = np.zeros(len(POLICIES))
+    for container in containers:
+        tops += [patch.get_height() for patch in container.patches]
+    # hand-computed totals: local 8 J; edge 0.5 + 0.1 + 0.2 + 0.3; queue-aware 0.5 + 0.1 + 0.4 + 0.6
+    np.testing.assert_allclose(tops, [8.0, 1.1, 1.6])
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(POLICIES)
+
+
+def test_energy_per_task_skips_absent_components() -> None:
+    records = synthetic_records().drop(columns=["energy_rx_j", "energy_tail_j"])
+    ax = energy_per_task(records).axes[0]
+    assert [c.get_label() for c in ax.containers] == ["compute", "transmit", "idle (waiting)"]
+
+
+def test_utilisation_over_time_has_two_panels_and_server_band() -> None:
+    figure = utilisation_over_time(synthetic_timeseries(servers=2))
+    top, bottom = figure.axes
+    assert [line.get_label() for line in top.get_lines()] == list(POLICIES)
+    # mean of the two servers' utilisation (0.1 and 0.2) is 0.15 at every instant
+    np.testing.assert_allclose(_data(top.get_lines()[0].get_ydata()), 0.15)
+    assert any(isinstance(c, PolyCollection) for c in top.collections)
+    np.testing.assert_allclose(_data(bottom.get_lines()[0].get_ydata()), np.arange(10) % 3)
+    assert bottom.get_xlabel() == "simulated time [s]"
+
+
+def test_render_run_figures_writes_three_pngs(tmp_path: Path) -> None:
+    synthetic_records().to_parquet(tmp_path / "records.parquet")
+    synthetic_timeseries().to_csv(tmp_path / "timeseries.csv", index=False)
+    written = render_run_figures(tmp_path)
+    assert sorted(p.name for p in written) == ["energy_per_task.png", "latency_cdf.png", "utilisation.png"]
+    for path in written:
+        assert path.parent == tmp_path / "figures"
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_render_run_figures_without_timeseries(tmp_path: Path) -> None:
+    synthetic_records().to_csv(tmp_path / "records.csv", index=False)
+    assert [p.name for p in render_run_figures(tmp_path)] == ["latency_cdf.png", "energy_per_task.png"]
+
+
+def test_render_run_figures_needs_records(tmp_path: Path) -> None:
+    with pytest.raises(ParameterError, match=r"records\.parquet or records\.csv"):
+        render_run_figures(tmp_path)
