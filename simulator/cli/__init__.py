@@ -43,6 +43,8 @@ def _register() -> None:
     from simulator.cli import decide
 
     main.add_command(decide.command)
+    from simulator.cli import plot
+    main.add_command(plot.command)
 
 
 _register()

@@ -1,0 +1,48 @@
+"""``mecsim plot``: writes the expected PNGs for a run directory; bad directories exit 2 with one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from click.testing import CliRunner
+
+from simulator.cli import main
+
+
+def _write_run(directory: Path) -> None:
+    rng = np.random.default_rng(0)
+    n = 40
+    pd.DataFrame({
+        "policy": np.repeat(["local", "edge"], n // 2), "replication": 0, "latency_s": rng.exponential(0.2, n),
+        "energy_compute_j": rng.uniform(0, 5, n), "energy_tx_j": rng.uniform(0, 1, n),
+        "energy_idle_j": rng.uniform(0, 1, n), "energy_tail_j": 0.1,
+    }).to_parquet(directory / "records.parquet")
+    pd.DataFrame({
+        "policy": "edge", "replication": 0, "time_s": np.arange(10.0), "server": "edge0",
+        "utilisation": rng.uniform(0, 1, 10), "queue_length": rng.integers(0, 4, 10),
+    }).to_parquet(directory / "timeseries.parquet")
+
+
+def test_plot_run_dir_writes_pngs(tmp_path: Path) -> None:
+    _write_run(tmp_path)
+    result = CliRunner().invoke(main, ["plot", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    expected = {"latency_cdf.png", "energy_per_task.png", "utilisation.png"}
+    assert {p.name for p in (tmp_path / "figures").iterdir()} == expected
+    assert {Path(line).name for line in result.output.splitlines()} == expected
+
+
+def test_plot_missing_dir_exits_2_with_one_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["plot", str(tmp_path / "nope")])
+    assert result.exit_code == 2
+    assert result.output.strip().count("\n") == 0
+    assert "must be an existing directory" in result.output
+
+
+def test_plot_dir_without_results_exits_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["plot", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "RESULTS_DIR" in result.output
+    assert "Traceback" not in result.output
