@@ -4,18 +4,28 @@ Every function returns a :class:`matplotlib.figure.Figure` built without pyplot,
 inside notebooks alike; :func:`render_run_figures` writes the standard figures of a simulate run as PNG.
 """
 
+from simulator.plots.decision_grid import DecisionGrid, break_even_curve, decision_grid, with_parameter
+from simulator.plots.decision_map import decision_region_map
 from simulator.plots.energy import ENERGY_COMPONENTS, energy_per_task
 from simulator.plots.latency import latency_cdf, latency_vs_load
+from simulator.plots.pareto import pareto_front, pareto_plot
 from simulator.plots.run import is_run_dir, read_table, render_run_figures
 from simulator.plots.timeseries import utilisation_over_time
 
 __all__ = [
     "ENERGY_COMPONENTS",
+    "DecisionGrid",
+    "break_even_curve",
+    "decision_grid",
+    "decision_region_map",
     "energy_per_task",
     "is_run_dir",
     "latency_cdf",
     "latency_vs_load",
+    "pareto_front",
+    "pareto_plot",
     "read_table",
     "render_run_figures",
     "utilisation_over_time",
+    "with_parameter",
 ]

@@ -30,6 +30,14 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, width_in: float = 6.4, height_
     return figure, list(axes.ravel())
 
 
+def figure_of(ax: Axes) -> Figure:
+    """The top-level figure holding ``ax``."""
+    figure = ax.get_figure(root=True)
+    if not isinstance(figure, Figure):
+        raise ParameterError("ax", ax, "must belong to a figure")
+    return figure
+
+
 def colours(names: Iterable[str]) -> dict[str, str]:
     """A stable colour per name, in order of first appearance."""
     unique = list(dict.fromkeys(names))
