@@ -1,0 +1,252 @@
+"""Arrival processes per device: Poisson, periodic camera stream, bursty on/off (MMPP-2) and trace replay.
+
+A workload is a frozen value object; :meth:`blocks` yields :class:`ArrivalBlock` arrays of absolute arrival times
+(strictly increasing across blocks) for one device, drawing from that device's own ``rng`` so that every policy
+sees the same arrivals (common random numbers). Trace blocks also carry the task sizes.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from offload.errors import ParameterError
+from offload.validate import check_fraction, check_non_negative, check_positive
+
+FloatArray = npt.NDArray[np.float64]
+BLOCK = 512
+
+
+@dataclass(frozen=True, slots=True)
+class ArrivalBlock:
+    """Arrival times (s) of a run of tasks; sizes are ``None`` unless the workload fixes them (traces)."""
+
+    times_s: FloatArray
+    work_ops: FloatArray | None = None
+    input_bits: FloatArray | None = None
+    output_bits: FloatArray | None = None
+
+
+@runtime_checkable
+class Workload(Protocol):
+    """An arrival process for one device."""
+
+    @property
+    def mean_rate_per_s(self) -> float:
+        """Long-run arrival rate of tasks per device."""
+        ...
+
+    def blocks(self, rng: np.random.Generator, device_index: int, horizon_s: float) -> Iterator[ArrivalBlock]:
+        """Yield arrival blocks with times in ``[0, horizon_s)``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Poisson:
+    """Poisson arrivals at ``rate_per_s`` (exponential inter-arrival times)."""
+
+    rate_per_s: float
+
+    def __post_init__(self) -> None:
+        check_positive("rate_per_s", self.rate_per_s)
+
+    @property
+    def mean_rate_per_s(self) -> float:
+        """``rate_per_s``."""
+        return float(self.rate_per_s)
+
+    def blocks(self, rng: np.random.Generator, device_index: int, horizon_s: float) -> Iterator[ArrivalBlock]:
+        """Cumulative sums of exponential gaps, ``BLOCK`` at a time."""
+        last = 0.0
+        scale = 1.0 / self.rate_per_s
+        while True:
+            times = last + np.cumsum(rng.exponential(scale, BLOCK))
+            last = float(times[-1])
+            inside = times[times < horizon_s]
+            if inside.size:
+                yield ArrivalBlock(inside)
+            if inside.size < BLOCK:
+                return
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodicStream:
+    """A camera: frames at ``fps`` with a random phase, each delayed by ``U(0, jitter_s)``; a fraction carry work.
+
+    Attributes
+    ----------
+    fps : float
+        Frames per second.
+    jitter_s : float
+        Maximum extra delay of a frame; must be below the frame period so frames stay in order.
+    work_fraction : float
+        Probability that a frame carries a task (e.g. a plate is visible).
+    """
+
+    fps: float
+    jitter_s: float = 0.0
+    work_fraction: float = 1.0
+
+    def __post_init__(self) -> None:
+        check_positive("fps", self.fps)
+        check_non_negative("jitter_s", self.jitter_s)
+        check_fraction("work_fraction", self.work_fraction)
+        if self.jitter_s >= 1.0 / self.fps:
+            raise ParameterError("jitter_s", self.jitter_s, f"must be < the frame period 1/fps = {1.0 / self.fps:g} s")
+
+    @property
+    def mean_rate_per_s(self) -> float:
+        """``fps · work_fraction``."""
+        return self.fps * self.work_fraction
+
+    def blocks(self, rng: np.random.Generator, device_index: int, horizon_s: float) -> Iterator[ArrivalBlock]:
+        """Frames ``phase + k/fps + jitter`` kept with probability ``work_fraction``."""
+        period = 1.0 / self.fps
+        phase = float(rng.uniform(0.0, period))
+        first = 0
+        while True:
+            k = np.arange(first, first + BLOCK, dtype=np.float64)
+            times = phase + k * period + rng.uniform(0.0, self.jitter_s, BLOCK)
+            keep = rng.random(BLOCK) < self.work_fraction
+            first += BLOCK
+            chosen = times[keep & (times < horizon_s)]
+            if chosen.size:
+                yield ArrivalBlock(chosen)
+            if times[-1] >= horizon_s:
+                return
+
+
+@dataclass(frozen=True, slots=True)
+class OnOff:
+    """Bursty arrivals: a two-state Markov-modulated Poisson process (MMPP-2).
+
+    The device alternates between *on* (Poisson at ``rate_on_per_s``) and *off* (``rate_off_per_s``, often 0)
+    periods with exponential lengths of means ``mean_on_s`` and ``mean_off_s``; it starts in the stationary state.
+    """
+
+    rate_on_per_s: float
+    mean_on_s: float
+    mean_off_s: float
+    rate_off_per_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        check_positive("rate_on_per_s", self.rate_on_per_s)
+        check_positive("mean_on_s", self.mean_on_s)
+        check_positive("mean_off_s", self.mean_off_s)
+        check_non_negative("rate_off_per_s", self.rate_off_per_s)
+
+    @property
+    def mean_rate_per_s(self) -> float:
+        """Time-average rate: ``(λ_on m_on + λ_off m_off) / (m_on + m_off)``."""
+        total = self.mean_on_s + self.mean_off_s
+        return (self.rate_on_per_s * self.mean_on_s + self.rate_off_per_s * self.mean_off_s) / total
+
+    def blocks(self, rng: np.random.Generator, device_index: int, horizon_s: float) -> Iterator[ArrivalBlock]:
+        """Per period: a Poisson count, then sorted uniform times inside the period."""
+        on = bool(rng.random() < self.mean_on_s / (self.mean_on_s + self.mean_off_s))
+        start = 0.0
+        pending: list[FloatArray] = []
+        count = 0
+        while start < horizon_s:
+            length = float(rng.exponential(self.mean_on_s if on else self.mean_off_s))
+            rate = self.rate_on_per_s if on else self.rate_off_per_s
+            n = int(rng.poisson(rate * length)) if rate > 0 else 0
+            if n:
+                times = start + np.sort(rng.uniform(0.0, length, n))
+                pending.append(times[times < horizon_s])
+                count += n
+            start += length
+            on = not on
+            if count >= BLOCK:
+                yield ArrivalBlock(np.concatenate(pending))
+                pending, count = [], 0
+        if pending and sum(p.size for p in pending):
+            yield ArrivalBlock(np.concatenate(pending))
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """Replay of recorded tasks: one row per task with its device index within the group and its sizes."""
+
+    timestamp_s: tuple[float, ...]
+    device: tuple[int, ...]
+    work_ops: tuple[float, ...]
+    input_bits: tuple[float, ...]
+    output_bits: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        n = len(self.timestamp_s)
+        for name in ("device", "work_ops", "input_bits", "output_bits"):
+            if len(getattr(self, name)) != n:
+                raise ParameterError(name, len(getattr(self, name)), f"needs one entry per timestamp ({n})")
+        for name in ("timestamp_s", "work_ops", "input_bits", "output_bits"):
+            for value in getattr(self, name):
+                check_non_negative(name, value)
+        for value in self.device:
+            if value < 0:
+                raise ParameterError("device", value, "must be a device index >= 0")
+
+    @property
+    def mean_rate_per_s(self) -> float:
+        """Tasks per device per second over the trace's span (0 for an empty trace)."""
+        if not self.timestamp_s:
+            return 0.0
+        span = max(self.timestamp_s) or 1.0
+        return len(self.timestamp_s) / (len(set(self.device)) * span)
+
+    def blocks(self, rng: np.random.Generator, device_index: int, horizon_s: float) -> Iterator[ArrivalBlock]:
+        """The rows of ``device_index`` in time order (``rng`` is not used)."""
+        mine = np.asarray(self.device) == device_index
+        times = np.asarray(self.timestamp_s, dtype=np.float64)[mine]
+        order = np.argsort(times, kind="stable")
+        keep = order[times[order] < horizon_s]
+        if keep.size:
+            yield ArrivalBlock(
+                times[keep],
+                np.asarray(self.work_ops, dtype=np.float64)[mine][keep],
+                np.asarray(self.input_bits, dtype=np.float64)[mine][keep],
+                np.asarray(self.output_bits, dtype=np.float64)[mine][keep],
+            )
+
+
+TRACE_COLUMNS = ("timestamp_s", "device", "work_ops", "input_bits", "output_bits")
+
+
+def load_trace_csv(path: str | Path) -> Trace:
+    """Read a trace CSV with header ``timestamp_s,device,work_ops,input_bits,output_bits`` (SI numbers).
+
+    Raises
+    ------
+    ParameterError
+        Naming the file and line of a missing column or a value that is not a number.
+    """
+    path = Path(path)
+    columns: dict[str, list[float]] = {name: [] for name in TRACE_COLUMNS}
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in TRACE_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ParameterError(f"{path}:1", reader.fieldnames, f"missing trace column(s) {', '.join(missing)}")
+        for line, row in enumerate(reader, start=2):
+            for name in TRACE_COLUMNS:
+                try:
+                    value = float(row[name])
+                except (TypeError, ValueError):
+                    raise ParameterError(f"{path}:{line}: {name}", row[name], "must be a number") from None
+                if not math.isfinite(value):
+                    raise ParameterError(f"{path}:{line}: {name}", row[name], "must be finite")
+                columns[name].append(value)
+    return Trace(
+        timestamp_s=tuple(columns["timestamp_s"]),
+        device=tuple(int(d) for d in columns["device"]),
+        work_ops=tuple(columns["work_ops"]),
+        input_bits=tuple(columns["input_bits"]),
+        output_bits=tuple(columns["output_bits"]),
+    )
