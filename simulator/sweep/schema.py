@@ -1,0 +1,167 @@
+"""The ``sweep:`` section of a scenario file: a pydantic model (file boundary only) turned into a :class:`SweepSpec`.
+
+Example::
+
+    sweep:
+      grid:
+        devices[0].count: [10, 20, 40]
+        access_points[0].uplink: ["10 Mbps", "50 Mbps"]
+        devices[0].workload.rate: {linspace: [0.5, 2.0, 4]}
+      zip:
+        edge[0].workers: [1, 2, 4]
+        edge[0].speed: ["10 GHz", "5 GHz", "2.5 GHz"]
+      random:
+        samples: 16
+        seed: 7
+        params:
+          devices[0].task.input: {loguniform: [1.0e5, 1.0e7]}
+      replications: 5
+
+Values are written as in the scenario itself (human units allowed); random bounds are plain SI numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from offload.errors import MecsimError, ParameterError
+from simulator.sweep.spec import Distribution, DistributionKind, RandomBlock, SweepSpec
+
+
+class Span(BaseModel):
+    """A generated list of grid values: exactly one of linspace/logspace ``[first, last, count]`` or range
+    ``[start, stop, step]`` (stop excluded)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    linspace: tuple[float, float, int] | None = None
+    logspace: tuple[float, float, int] | None = None
+    range: tuple[float, float, float] | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Span:
+        given = [name for name in ("linspace", "logspace", "range") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of linspace, logspace, range")
+        self.values()
+        return self
+
+    def values(self) -> tuple[Any, ...]:
+        """The generated values as plain Python numbers."""
+        if self.range is not None:
+            start, stop, step = self.range
+            if step == 0:
+                raise ValueError("range step must not be 0")
+            values = np.arange(start, stop, step)
+            integral = all(float(x).is_integer() for x in self.range)
+            return tuple(int(x) if integral else float(x) for x in values)
+        first, last, count = self.linspace or self.logspace or (0.0, 0.0, 0)
+        if count < 1:
+            raise ValueError("count must be >= 1")
+        if self.logspace is not None:
+            if first <= 0 or last <= 0:
+                raise ValueError("logspace bounds must be > 0")
+            return tuple(float(x) for x in np.geomspace(first, last, count))
+        return tuple(float(x) for x in np.linspace(first, last, count))
+
+
+class DistributionSection(BaseModel):
+    """One random parameter: exactly one of ``uniform``/``loguniform``/``randint`` ``[low, high]`` or ``choice``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    uniform: tuple[float, float] | None = None
+    loguniform: tuple[float, float] | None = None
+    randint: tuple[int, int] | None = None
+    choice: list[Any] | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> DistributionSection:
+        given = [kind for kind in DistributionKind if getattr(self, kind.value) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of " + ", ".join(kind.value for kind in DistributionKind))
+        self.to_distribution()
+        return self
+
+    def to_distribution(self) -> Distribution:
+        """The validated :class:`Distribution`."""
+        for kind in DistributionKind:
+            args = getattr(self, kind.value)
+            if args is not None:
+                try:
+                    return Distribution(kind, tuple(args))
+                except ParameterError as error:
+                    raise ValueError(error.rule) from error
+        raise ValueError("no distribution given")
+
+
+class RandomSection(BaseModel):
+    """``samples`` joint random draws of ``params`` with generator seed ``seed``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    samples: int = Field(ge=1)
+    seed: int = Field(default=0, ge=0)
+    params: dict[str, DistributionSection] = Field(min_length=1)
+
+
+class SweepSection(BaseModel):
+    """The ``sweep:`` section of a scenario; include it in a scenario schema as ``sweep: SweepSection | None``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    grid: dict[str, list[Any] | Span] = Field(default_factory=dict)
+    zip: dict[str, list[Any]] = Field(default_factory=dict)
+    random: RandomSection | None = None
+    replications: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> SweepSection:
+        self.to_spec()
+        return self
+
+    def to_spec(self) -> SweepSpec:
+        """The validated :class:`SweepSpec`; a broken rule raises ``ValueError`` (pydantic reports it)."""
+        try:
+            grid = tuple((path, tuple(values.values() if isinstance(values, Span) else values))
+                         for path, values in self.grid.items())
+            random = None
+            if self.random is not None:
+                params = tuple((path, dist.to_distribution()) for path, dist in self.random.params.items())
+                random = RandomBlock(self.random.samples, self.random.seed, params)
+            return SweepSpec(grid=grid, zip=tuple((path, tuple(values)) for path, values in self.zip.items()),
+                             random=random, replications=self.replications)
+        except ParameterError as error:
+            raise ValueError(str(error)) from error
+
+
+def parse_sweep(data: Mapping[str, Any] | None, where: str = "sweep") -> SweepSpec:
+    """Validate a ``sweep:`` mapping and return its :class:`SweepSpec`; every problem is reported at once.
+
+    Raises
+    ------
+    MecsimError
+        Lists each error as ``sweep.grid.<path>: message``.
+    """
+    if data is None:
+        return SweepSpec()
+    if not isinstance(data, Mapping):
+        raise ParameterError(where, data, "must be a mapping with grid, zip, random and/or replications")
+    try:
+        return SweepSection.model_validate(dict(data)).to_spec()
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            location = ".".join(str(part) for part in (where, *item["loc"]) if not _is_union_tag(part))
+            message = str(item["msg"]).removeprefix("Value error, ")
+            problems.append(f"{location}: {message}")
+        raise MecsimError("; ".join(dict.fromkeys(problems))) from None
+
+
+def _is_union_tag(part: object) -> bool:
+    # pydantic names union branches in error locations ("list[any]", "Span"); they mean nothing to a user
+    return isinstance(part, str) and (part.startswith(("list[", "tuple[")) or part in {"Span"})
