@@ -1,0 +1,121 @@
+"""Writing a simulate run to a directory (the ``--out DIR`` contract read by ``mecsim plot`` and the notebooks).
+
+Layout::
+
+    DIR/records.parquet      one row per task (records.csv when Parquet is unavailable)
+    DIR/timeseries.parquet   utilisation and queue length over time (or .csv), when the run recorded them
+    DIR/summary.json         the object ``mecsim simulate --json`` prints
+    DIR/scenario.yaml        the resolved scenario (after --set overrides), loadable again
+    DIR/figures/*.png        the standard figures
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from offload.errors import ParameterError
+
+logger = logging.getLogger(__name__)
+
+#: File and directory names this module writes; ``--force`` replaces exactly these.
+OUTPUT_NAMES = ("records.parquet", "records.csv", "timeseries.parquet", "timeseries.csv", "summary.json",
+                "scenario.yaml", "figures")
+
+
+def parquet_available() -> bool:
+    """Whether pandas can write Parquet here (pyarrow or fastparquet installed)."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        try:
+            import fastparquet  # type: ignore[import-not-found] # noqa: F401
+        except ImportError:
+            return False
+    return True
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with NaN and infinities replaced by ``None`` and numpy scalars by Python numbers (strict JSON)."""
+    if isinstance(value, Mapping):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    if hasattr(value, "item") and callable(value.item):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def dumps_json(value: Any, *, indent: int | None = 2) -> str:
+    """Strict JSON text of ``value`` (see :func:`json_safe`)."""
+    return json.dumps(json_safe(value), indent=indent, allow_nan=False)
+
+
+def prepare_out_dir(out_dir: Path, *, force: bool) -> Path:
+    """Create ``out_dir``, or clear the files a previous run wrote there when ``force`` is set.
+
+    Raises
+    ------
+    ParameterError
+        ``out_dir`` exists and is not empty, and ``force`` is not set; or it is a file.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ParameterError("--out", str(out_dir), "is a file, expected a directory")
+    if out_dir.is_dir() and any(out_dir.iterdir()):
+        if not force:
+            raise ParameterError("--out", str(out_dir), "already exists; use --force to overwrite")
+        for name in OUTPUT_NAMES:
+            target = out_dir / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return out_dir
+
+
+def write_table(frame: pd.DataFrame, out_dir: Path, stem: str) -> Path:
+    """Write ``frame`` as ``stem.parquet`` if possible, else ``stem.csv``; returns the path written."""
+    if parquet_available():
+        path = out_dir / f"{stem}.parquet"
+        frame.to_parquet(path, index=False)
+    else:
+        path = out_dir / f"{stem}.csv"
+        frame.to_csv(path, index=False)
+    return path
+
+
+def write_run(out_dir: Path, *, records: pd.DataFrame | None, timeseries: pd.DataFrame | None,
+              summary: Mapping[str, Any], resolved_scenario: Mapping[str, Any], figures: bool = True) -> list[Path]:
+    """Write one run's files into an already prepared ``out_dir``; returns every path written.
+
+    Figures are drawn by :func:`simulator.plots.render_run_figures` from the files just written, so ``mecsim plot``
+    reproduces them exactly.
+    """
+    written: list[Path] = []
+    if records is not None:
+        written.append(write_table(records, out_dir, "records"))
+    if timeseries is not None and not timeseries.empty:
+        written.append(write_table(timeseries, out_dir, "timeseries"))
+    summary_path = out_dir / "summary.json"
+    summary_path.write_text(dumps_json(summary) + "\n", encoding="utf-8")
+    scenario_path = out_dir / "scenario.yaml"
+    scenario_path.write_text(yaml.safe_dump(dict(resolved_scenario), sort_keys=False, allow_unicode=True),
+                             encoding="utf-8")
+    written += [summary_path, scenario_path]
+    if figures and records is not None and not records.empty:
+        from simulator.plots import render_run_figures
+
+        written += render_run_figures(out_dir)
+    return written

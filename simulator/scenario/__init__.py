@@ -1,0 +1,26 @@
+"""Scenario files: safe YAML with line numbers, a pydantic schema in human units, ``--set`` overrides.
+
+Public API: :func:`load_scenario`, :func:`scenario_from_dict`, :class:`Scenario`, :func:`bundled_scenarios`,
+:class:`ScenarioError`, :func:`apply_overrides`.
+"""
+
+from simulator.scenario.bundled import bundled_scenarios, resolve_scenario_path
+from simulator.scenario.errors import ScenarioError, ScenarioIssue, format_path
+from simulator.scenario.loader import RunSettings, Scenario, canonical_json, load_scenario, scenario_from_dict
+from simulator.scenario.overrides import apply_overrides, parse_path, set_path
+
+__all__ = [
+    "RunSettings",
+    "Scenario",
+    "ScenarioError",
+    "ScenarioIssue",
+    "apply_overrides",
+    "bundled_scenarios",
+    "canonical_json",
+    "format_path",
+    "load_scenario",
+    "parse_path",
+    "resolve_scenario_path",
+    "scenario_from_dict",
+    "set_path",
+]

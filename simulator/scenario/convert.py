@@ -1,0 +1,144 @@
+"""A validated scenario to the simulator's :class:`simulator.world.World` (SI value objects, one to one)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from offload.errors import MecsimError
+from offload.profiles import Device
+from simulator.distributions import Constant, Distribution, Empirical, Exponential, LogNormal, Uniform
+from simulator.scenario.errors import ScenarioError, ScenarioIssue
+from simulator.scenario.schema import (
+    AccessPointSpec,
+    DeviceGroupSpec,
+    LinkSpec,
+    NodeSpec,
+    OnOffWorkload,
+    PeriodicWorkload,
+    PoissonWorkload,
+    ProfileSpec,
+    ScenarioSpec,
+    ThroughputPoint,
+)
+from simulator.workloads import OnOff, PeriodicStream, Poisson, Workload, load_trace_csv
+from simulator.world import (
+    AccessPoint,
+    Batching,
+    DeviceGroup,
+    EdgeServer,
+    Link,
+    PolicySpec,
+    Service,
+    TaskSizes,
+    ThroughputTable,
+    World,
+)
+
+if TYPE_CHECKING:
+    from simulator.scenario.loader import Scenario
+
+#: Workers of a cloud node when the file does not say (a data centre is rarely the bottleneck).
+CLOUD_WORKERS = 1000
+
+
+def size(value: Any) -> Distribution | float:
+    """A task size from the schema (a number or a ``distribution`` model) as a simulator distribution."""
+    if isinstance(value, int | float):
+        return float(value)
+    kind = value.distribution
+    if kind == "constant":
+        return Constant(value.value)
+    if kind == "exponential":
+        return Exponential(value.mean)
+    if kind == "uniform":
+        return Uniform(value.low, value.high)
+    if kind == "lognormal":
+        return LogNormal(value.mean, value.cv)
+    return Empirical(tuple(value.values), None if value.weights is None else tuple(value.weights))
+
+
+def device_profile(spec: ProfileSpec) -> Device:
+    """The offload model's device from a profile section."""
+    return Device(speed_ops_per_s=spec.speed, compute_time_s=spec.compute_time, compute_power_w=spec.compute_power,
+                  idle_power_w=spec.idle_power, tx_power_w=spec.tx_power, rx_power_w=spec.rx_power,
+                  tail_energy_j=spec.tail_energy)
+
+
+def workload(spec: DeviceGroupSpec, base_dir: Path) -> Workload:
+    """The arrival process of one device of the group; trace files are relative to the scenario's directory."""
+    load = spec.workload
+    if isinstance(load, PoissonWorkload):
+        return Poisson(load.rate)
+    if isinstance(load, PeriodicWorkload):
+        return PeriodicStream(load.fps, jitter_s=load.jitter, work_fraction=load.fraction)
+    if isinstance(load, OnOffWorkload):
+        return OnOff(load.rate_on, load.mean_on, load.mean_off, rate_off_per_s=load.rate_off)
+    path = Path(load.file)
+    return load_trace_csv(path if path.is_absolute() else base_dir / path)
+
+
+def _table(points: list[ThroughputPoint] | None) -> ThroughputTable | None:
+    if points is None:
+        return None
+    return ThroughputTable(tuple(p.clients for p in points), tuple(p.rate for p in points))
+
+
+def access_point(spec: AccessPointSpec) -> AccessPoint:
+    """A shared (or dedicated) access link."""
+    return AccessPoint(spec.name, spec.uplink, math.inf if spec.downlink is None else spec.downlink,
+                       latency_s=spec.latency, shared=spec.shared, uplink_table=_table(spec.uplink_table),
+                       downlink_table=_table(spec.downlink_table))
+
+
+def server(spec: NodeSpec) -> EdgeServer:
+    """An edge or cloud server."""
+    workers = spec.workers if spec.workers is not None else (CLOUD_WORKERS if spec.tier == "cloud" else 1)
+    batching = None if spec.batching is None else Batching(spec.batching.max_batch, spec.batching.t0,
+                                                            spec.batching.per_item)
+    return EdgeServer(spec.name, speed_ops_per_s=spec.speed, compute_time_s=spec.compute_time, workers=workers,
+                      power_w=spec.power, idle_power_w=spec.idle_power, batching=batching,
+                      queue_capacity=spec.queue_capacity, location=spec.location, tier=spec.tier)
+
+
+def link(spec: LinkSpec) -> Link:
+    """A backhaul or WAN link."""
+    return Link(spec.between[0], spec.between[1], math.inf if spec.bandwidth is None else spec.bandwidth,
+                spec.latency, spec.distance)
+
+
+def device_group(spec: DeviceGroupSpec, scenario: ScenarioSpec, base_dir: Path) -> DeviceGroup:
+    """A device group with its profile resolved and its service's task sizes and deadline."""
+    profile = spec.profile if isinstance(spec.profile, ProfileSpec) else \
+        next(p for p in scenario.profiles if p.name == spec.profile)
+    service = next(s for s in scenario.services if s.name == (spec.service or scenario.services[0].name))
+    task = TaskSizes(work_ops=size(service.work), input_bits=size(service.input), output_bits=size(service.output))
+    deadline_s = math.inf if service.deadline is None else service.deadline
+    return DeviceGroup(spec.name, spec.count, device_profile(profile), workload(spec, base_dir), spec.access_point,
+                       task, service=service.name, deadline_s=deadline_s,
+                       local_queue_capacity=spec.local_queue_capacity, drop_expired=spec.drop_expired)
+
+
+def to_world(scenario: Scenario) -> World:
+    """Build the simulator world of ``scenario``.
+
+    Raises
+    ------
+    ScenarioError
+        A rule only the simulator checks (or a trace file problem), reported against the scenario file.
+    """
+    spec = scenario.spec
+    base_dir = Path(scenario.source).parent if Path(scenario.source).is_file() else Path.cwd()
+    try:
+        return World(
+            device_groups=tuple(device_group(group, spec, base_dir) for group in spec.devices),
+            access_points=tuple(access_point(ap) for ap in spec.access_points),
+            servers=tuple(server(node) for node in spec.nodes),
+            links=tuple(link(item) for item in spec.links),
+            services=tuple(Service(s.name, tuple(s.hosts)) for s in spec.services),
+            policies=tuple(PolicySpec(p.name, dict(p.params), p.label) for p in spec.policies),
+            sample_interval_s=spec.run.sample_interval,
+        )
+    except (MecsimError, OSError) as error:
+        raise ScenarioError([ScenarioIssue(scenario.source, None, (), str(error))]) from error

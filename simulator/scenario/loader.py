@@ -1,0 +1,160 @@
+"""From a YAML file (or a dict) and ``--set`` overrides to a validated, hashed :class:`Scenario`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from simulator.scenario.bundled import resolve_scenario_path
+from simulator.scenario.checks import check_references
+from simulator.scenario.errors import ScenarioError, ScenarioIssue, YamlPath
+from simulator.scenario.overrides import SOURCE as OVERRIDE_SOURCE
+from simulator.scenario.overrides import apply_overrides
+from simulator.scenario.schema import PolicySpec, ScenarioSpec
+from simulator.scenario.yamlload import LoadedYaml, load_yaml
+
+#: Extra cross-part checks (e.g. policy names against the simulator's registry), run after the schema passed.
+ExtraCheck = Callable[[ScenarioSpec], list[tuple[YamlPath, object, str]]]
+_EXTRA_CHECKS: list[ExtraCheck] = []
+
+
+@dataclass(frozen=True, slots=True)
+class RunSettings:
+    """The ``run`` section in SI: horizon, discarded warm-up, base seed and number of replications."""
+
+    duration_s: float
+    warmup_s: float
+    seed: int
+    replications: int
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """A validated scenario.
+
+    Attributes
+    ----------
+    name, description : str
+        From the file.
+    resolved : dict
+        Plain JSON-able data after overrides, in canonical form (SI numbers, defaults filled in); loading it again
+        with :func:`scenario_from_dict` gives the same scenario and the same ``sha256``.
+    sha256 : str
+        Hash of ``resolved`` as canonical JSON (sorted keys): the identity of the experiment.
+    run : RunSettings
+        Horizon, warm-up, seed and replications.
+    policies : tuple of PolicySpec
+        The offload policies to compare, in file order.
+    spec : ScenarioSpec
+        The typed schema object (for the World conversion).
+    source : str
+        Where it came from (a path, ``<dict>``).
+    """
+
+    name: str
+    description: str
+    resolved: dict[str, Any]
+    sha256: str
+    run: RunSettings
+    policies: tuple[PolicySpec, ...]
+    spec: ScenarioSpec
+    source: str
+
+    @property
+    def policy_names(self) -> tuple[str, ...]:
+        """Display name of each policy (its ``label``, else its registry ``name``)."""
+        return tuple(policy.label or policy.name for policy in self.policies)
+
+    def to_world(self) -> Any:
+        """The simulator's :class:`simulator.world.World` for this scenario."""
+        from simulator.scenario.convert import to_world
+
+        return to_world(self)
+
+
+def register_check(check: ExtraCheck) -> ExtraCheck:
+    """Add a cross-part check run on every scenario (used to validate names against simulator registries)."""
+    if check not in _EXTRA_CHECKS:
+        _EXTRA_CHECKS.append(check)
+    return check
+
+
+def canonical_json(data: Any) -> str:
+    """Canonical JSON text: sorted keys, no spaces; the input of :attr:`Scenario.sha256`."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _validate(data: Any, source: str, loaded: LoadedYaml | None, touched: Sequence[YamlPath]) -> Scenario:
+    from simulator.scenario.validation import issues_from_error
+
+    def locate(path: YamlPath) -> tuple[str, int | None]:
+        if any(path[:len(prefix)] == prefix for prefix in touched):
+            return OVERRIDE_SOURCE, None
+        return source, loaded.line_of(path) if loaded is not None else None
+
+    if not isinstance(data, dict):
+        line = loaded.line_of(()) if loaded is not None else None
+        raise ScenarioError([ScenarioIssue(source, line, (), "a scenario must be a mapping with keys name, run, "
+                                                             "services, access_points, devices, policies")])
+    try:
+        spec = ScenarioSpec.model_validate(data)
+    except ValidationError as error:
+        raise ScenarioError(issues_from_error(error, data, ScenarioSpec, locate)) from None
+    problems = check_references(spec)
+    for check in _EXTRA_CHECKS:
+        problems += check(spec)
+    if problems:
+        raise ScenarioError([ScenarioIssue(*locate(path), path, rule, *(() if value is None else (value,)))
+                             for path, value, rule in problems])
+    resolved = spec.model_dump(mode="json", exclude_none=True)
+    return Scenario(
+        name=spec.name, description=spec.description, resolved=resolved,
+        sha256=hashlib.sha256(canonical_json(resolved).encode()).hexdigest(),
+        run=RunSettings(spec.run.duration, spec.run.warmup, spec.run.seed, spec.run.replications),
+        policies=tuple(spec.policies), spec=spec, source=source,
+    )
+
+
+def scenario_from_dict(data: dict[str, Any], source: str = "<dict>", overrides: Sequence[str] = ()) -> Scenario:
+    """Validate a scenario given as plain data (SI numbers or unit strings), after ``overrides``.
+
+    Raises
+    ------
+    ScenarioError
+        Every problem found, each naming its YAML path (no line numbers: there is no file).
+    """
+    data, touched = apply_overrides(data, overrides)
+    return _validate(data, source, None, touched)
+
+
+def load_scenario(path_or_name: str | Path, overrides: Sequence[str] = ()) -> Scenario:
+    """Load a scenario file, or a bundled scenario by name, and apply ``--set`` overrides.
+
+    Parameters
+    ----------
+    path_or_name : str or Path
+        ``scenarios/city.yaml``, or a bundled name such as ``license-plate``
+        (see :func:`simulator.scenario.bundled.resolve_scenario_path`).
+    overrides : sequence of str
+        ``path=value`` items, e.g. ``run.duration=600s``, ``devices[0].count=50``.
+
+    Raises
+    ------
+    ScenarioError
+        Every problem found, one per line, as ``file:line: path: value: rule``.
+    """
+    path = resolve_scenario_path(path_or_name)
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ScenarioError([ScenarioIssue(source, None, (), f"cannot read: {error}")]) from None
+    loaded = load_yaml(text, source)
+    data, touched = apply_overrides(loaded.data, overrides)
+    return _validate(data, source, loaded, touched)

@@ -1,0 +1,61 @@
+"""Pydantic field types for human-unit quantities (``"20 Mbps"``, ``"9 ms"``); plain numbers are SI.
+
+Each type converts at the file boundary with :func:`offload.units.parse_quantity` and checks its sign rule, so a
+field declared ``Bandwidth`` holds bits per second as a float and the error reads ``"-5 Mbps": must be > 0``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
+
+from offload.errors import UnitError
+from offload.units import Dimension, parse_quantity
+
+
+def _converter(dimension: Dimension, *, positive: bool) -> Callable[[Any], float]:
+    def convert(value: Any) -> float:
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise ValueError(f"expected a number or a quantity string in {dimension.value}")
+        try:
+            number = parse_quantity(value, dimension)
+        except UnitError as error:
+            raise ValueError(error.rule) from None
+        if math.isinf(number):
+            raise ValueError("must be finite")
+        if positive and not number > 0:
+            raise ValueError("must be > 0")
+        if not positive and not number >= 0:
+            raise ValueError("must be >= 0")
+        return number
+
+    return convert
+
+
+#: Time in seconds, > 0 (``"13 s"``, ``"9 ms"``, ``"2 min"``).
+Duration = Annotated[float, BeforeValidator(_converter(Dimension.SECONDS, positive=True))]
+#: Time in seconds, >= 0.
+DurationOrZero = Annotated[float, BeforeValidator(_converter(Dimension.SECONDS, positive=False))]
+#: Data size in bits, >= 0 (``"300 kB"``).
+DataSize = Annotated[float, BeforeValidator(_converter(Dimension.BITS, positive=False))]
+#: Data size in bits, > 0 (a mean size).
+PositiveDataSize = Annotated[float, BeforeValidator(_converter(Dimension.BITS, positive=True))]
+#: Throughput in bits per second, > 0 (``"20 Mbps"``).
+Bandwidth = Annotated[float, BeforeValidator(_converter(Dimension.BPS, positive=True))]
+#: Work in operations, >= 0 (``"16.8G"``, ``"500 Mops"``).
+Work = Annotated[float, BeforeValidator(_converter(Dimension.OPS, positive=False))]
+#: Work in operations, > 0 (a mean work).
+PositiveWork = Annotated[float, BeforeValidator(_converter(Dimension.OPS, positive=True))]
+#: Processing speed in operations per second, > 0 (``"1.5 GHz"``).
+Speed = Annotated[float, BeforeValidator(_converter(Dimension.OPS_PER_S, positive=True))]
+#: Power in watts, >= 0 (``"6.4 W"``).
+Power = Annotated[float, BeforeValidator(_converter(Dimension.WATTS, positive=False))]
+#: Energy in joules, >= 0.
+Energy = Annotated[float, BeforeValidator(_converter(Dimension.JOULES, positive=False))]
+#: Distance in metres, >= 0 (``"12 km"``).
+Distance = Annotated[float, BeforeValidator(_converter(Dimension.METRES, positive=False))]
+#: Event rate per second, > 0 (``"10 fps"``, ``"120/min"``).
+Rate = Annotated[float, BeforeValidator(_converter(Dimension.RATE_PER_S, positive=True))]

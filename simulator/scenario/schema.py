@@ -1,0 +1,270 @@
+"""The scenario schema: pydantic v2 models over what a scenario file may say, in SI after unit conversion.
+
+Sections mirror :mod:`simulator.world` one to one so the conversion stays thin. Only structure, types, units and
+single-field rules live here; rules that relate several parts of the file (duplicate names, references to
+undefined nodes) are in :mod:`simulator.scenario.checks` so every problem is reported with its own line.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag
+
+from simulator.scenario.quantities import (
+    Bandwidth,
+    DataSize,
+    Distance,
+    Duration,
+    DurationOrZero,
+    Energy,
+    PositiveDataSize,
+    PositiveWork,
+    Power,
+    Rate,
+    Speed,
+    Work,
+)
+
+Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.\-]+$")]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+Count = Annotated[int, Field(ge=0)]
+
+
+class Strict(BaseModel):
+    """Base of every section: unknown keys are errors, values are never coerced across types, models are frozen."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def _by_key(key: str) -> Any:
+    """Discriminator for "a plain quantity, or a mapping whose ``key`` names its kind"."""
+
+    def tag(value: Any) -> str | None:
+        if isinstance(value, BaseModel):
+            return str(getattr(value, key))
+        if isinstance(value, dict):
+            kind = value.get(key)
+            return kind if isinstance(kind, str) else None
+        return "value"
+
+    tag.__name__ = key  # pydantic names the discriminator after the function in its errors
+    return Discriminator(tag)
+
+
+def _size_type(quantity: Any, positive: Any) -> Any:
+    """A task size: a plain quantity (constant) or ``{distribution: exponential|uniform|lognormal|empirical, ...}``."""
+
+    class Exponential(Strict):
+        distribution: Literal["exponential"]
+        mean: positive
+
+    class Uniform(Strict):
+        distribution: Literal["uniform"]
+        low: quantity
+        high: quantity
+
+    class LogNormal(Strict):
+        distribution: Literal["lognormal"]
+        mean: positive
+        cv: Annotated[float, Field(gt=0.0)]
+
+    class Empirical(Strict):
+        distribution: Literal["empirical"]
+        values: Annotated[list[quantity], Field(min_length=1)]
+        weights: list[Annotated[float, Field(ge=0.0)]] | None = None
+
+    class Constant(Strict):
+        distribution: Literal["constant"]
+        value: quantity
+
+    return Annotated[
+        Annotated[quantity, Tag("value")] | Annotated[Constant, Tag("constant")]
+        | Annotated[Exponential, Tag("exponential")] | Annotated[Uniform, Tag("uniform")]
+        | Annotated[LogNormal, Tag("lognormal")] | Annotated[Empirical, Tag("empirical")],
+        _by_key("distribution"),
+    ]
+
+
+if TYPE_CHECKING:  # the generated unions are opaque to mypy
+    WorkSize = Any
+    BitsSize = Any
+else:
+    WorkSize = _size_type(Work, PositiveWork)
+    BitsSize = _size_type(DataSize, PositiveDataSize)
+
+
+class RunSpec(Strict):
+    """How long and how often to simulate; ``sample_interval`` sets the time-series period (default horizon/200)."""
+
+    duration: Duration
+    warmup: DurationOrZero = 0.0
+    seed: Annotated[int, Field(ge=0)] = 0
+    replications: Annotated[int, Field(ge=1, le=10_000)] = 1
+    sample_interval: Duration | None = None
+
+
+class ServiceSpec(Strict):
+    """An AI service: the work and data of one request, its deadline, and the nodes hosting it (empty: all)."""
+
+    name: Name
+    work: WorkSize = 0.0
+    input: BitsSize = 0.0
+    output: BitsSize = 0.0
+    deadline: Duration | None = None
+    hosts: list[Name] = []
+
+
+class ProfileSpec(Strict):
+    """A device's compute and power: a speed, or a measured time per request."""
+
+    name: Name | None = None
+    speed: Speed | None = None
+    compute_time: DurationOrZero | None = None
+    compute_power: Power = 0.0
+    idle_power: Power = 0.0
+    tx_power: Power = 0.0
+    rx_power: Power = 0.0
+    tail_energy: Energy = 0.0
+
+
+class PoissonWorkload(Strict):
+    """Poisson arrivals at ``rate`` per device."""
+
+    kind: Literal["poisson"]
+    rate: Rate
+
+
+class PeriodicWorkload(Strict):
+    """A camera stream: ``fps`` frames per second, jitter on each frame time, a fraction of frames carries work."""
+
+    kind: Literal["periodic"]
+    fps: Rate
+    jitter: DurationOrZero = 0.0
+    fraction: Fraction = 1.0
+
+
+class OnOffWorkload(Strict):
+    """Bursty arrivals (a two-state MMPP): Poisson at ``rate_on`` during on-periods, ``rate_off`` otherwise."""
+
+    kind: Literal["onoff"]
+    rate_on: Rate
+    rate_off: Annotated[float, Field(ge=0.0)] = 0.0
+    mean_on: Duration
+    mean_off: Duration
+
+
+class TraceWorkload(Strict):
+    """Replay of a CSV trace (``timestamp_s,device,work_ops,input_bits,output_bits``), relative to the file."""
+
+    kind: Literal["trace"]
+    file: Annotated[str, Field(min_length=1)]
+
+
+Workload = Annotated[PoissonWorkload | PeriodicWorkload | OnOffWorkload | TraceWorkload,
+                     Field(discriminator="kind")]
+
+
+class DeviceGroupSpec(Strict):
+    """``count`` identical devices behind one access point, each running ``workload`` against ``service``."""
+
+    name: Name
+    count: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+    profile: Annotated[Annotated[Name, Tag("name")] | Annotated[ProfileSpec, Tag("inline")],
+                       Discriminator(lambda value: "name" if isinstance(value, str) else "inline")]
+    access_point: Name
+    service: Name | None = None
+    workload: Workload
+    local_queue_capacity: Count | None = None
+    drop_expired: bool = False
+
+
+class ThroughputPoint(Strict):
+    """Measured per-client throughput with ``clients`` transfers active."""
+
+    clients: Annotated[int, Field(ge=1)]
+    rate: Bandwidth
+
+
+class AccessPointSpec(Strict):
+    """A cell or Wi-Fi AP whose uplink and downlink are shared fairly among concurrent transfers."""
+
+    name: Name
+    uplink: Bandwidth
+    downlink: Bandwidth | None = None
+    latency: DurationOrZero = 0.0
+    shared: bool = True
+    uplink_table: Annotated[list[ThroughputPoint], Field(min_length=1)] | None = None
+    downlink_table: Annotated[list[ThroughputPoint], Field(min_length=1)] | None = None
+
+
+class BatchingSpec(Strict):
+    """Batch service time ``t0 + per_item * batch`` for up to ``max_batch`` requests at once."""
+
+    max_batch: Annotated[int, Field(ge=1)]
+    t0: DurationOrZero = 0.0
+    per_item: DurationOrZero
+
+
+class NodeSpec(Strict):
+    """An edge or cloud server: ``workers`` parallel workers behind one FIFO queue (cloud default: 1000)."""
+
+    name: Name
+    tier: Literal["edge", "cloud"] = "edge"
+    workers: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    speed: Speed | None = None
+    compute_time: DurationOrZero | None = None
+    power: Power = 0.0
+    idle_power: Power = 0.0
+    batching: BatchingSpec | None = None
+    queue_capacity: Count | None = None
+    location: Name | None = None
+
+
+class LinkSpec(Strict):
+    """A wired link between two access points, nodes or switches (``switches``: routers, aggregation sites)."""
+
+    between: Annotated[list[Name], Field(min_length=2, max_length=2)]
+    bandwidth: Bandwidth | None = None
+    latency: DurationOrZero = 0.0
+    distance: Distance = 0.0
+
+
+class PolicySpec(Strict):
+    """A runtime offload policy by registry ``name``, its parameters and an optional ``label`` for results."""
+
+    name: Name
+    params: dict[str, float | int | str | bool] = {}
+    label: Name | None = None
+
+
+def _policy_shorthand(value: Any) -> Any:
+    """``- edge`` in a policy list means ``- {name: edge}``."""
+    return {"name": value} if isinstance(value, str) else value
+
+
+class OutputsSpec(Strict):
+    """What ``--out`` writes besides ``summary.json`` and ``scenario.yaml``."""
+
+    records: bool = True
+    timeseries: bool = True
+    figures: bool = True
+
+
+class ScenarioSpec(Strict):
+    """A whole scenario file. ``placement`` and ``sweep`` are read by ``mecsim place`` and ``mecsim sweep``."""
+
+    name: Name
+    description: str = ""
+    run: RunSpec
+    services: Annotated[list[ServiceSpec], Field(min_length=1)]
+    profiles: list[ProfileSpec] = []
+    access_points: Annotated[list[AccessPointSpec], Field(min_length=1)]
+    nodes: list[NodeSpec] = []
+    switches: list[Name] = []
+    links: list[LinkSpec] = []
+    devices: Annotated[list[DeviceGroupSpec], Field(min_length=1)]
+    policies: Annotated[list[Annotated[PolicySpec, BeforeValidator(_policy_shorthand)]], Field(min_length=1)]
+    outputs: OutputsSpec = OutputsSpec()
+    placement: dict[str, Any] | None = None
+    sweep: dict[str, Any] | None = None
