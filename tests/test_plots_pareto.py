@@ -64,3 +64,11 @@ def test_pareto_plot_draws_front_per_group() -> None:
     np.testing.assert_allclose(np.asarray(device.get_xdata(), dtype=float), [1.0, 2.0, 3.0])
     np.testing.assert_allclose(np.asarray(system.get_ydata(), dtype=float), [1.0, 0.5])
     assert {t.get_text() for t in ax.texts} == {"1", "0.5", "0"}
+
+
+def test_pareto_plot_thins_labels() -> None:
+    weights = np.linspace(0.0, 1.0, 41)
+    table = pd.DataFrame({"latency_s": weights, "energy_j": 1.0 - weights, "w": weights})
+    ax = pareto_plot(table, x_column="latency_s", y_column="energy_j", label_column="w", max_labels=10).axes[0]
+    assert 1 <= len(ax.texts) <= 10
+    assert len(ax.get_lines()[0].get_xdata()) == 41

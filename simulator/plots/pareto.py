@@ -42,7 +42,7 @@ def pareto_front(points: npt.ArrayLike) -> npt.NDArray[np.bool_]:
 
 def pareto_plot(table: pd.DataFrame, *, x_column: str, y_column: str, label_column: str | None = None,
                 group_column: str | None = None, x_label: str | None = None, y_label: str | None = None,
-                title: str = "Pareto front") -> Figure:
+                title: str = "Pareto front", max_labels: int = 12) -> Figure:
     """Scatter alternatives on two costs and join the non-dominated ones (per group) with a step line.
 
     Parameters
@@ -50,7 +50,8 @@ def pareto_plot(table: pd.DataFrame, *, x_column: str, y_column: str, label_colu
     table : DataFrame
         One row per alternative (e.g. per weight of a weighted objective) with the two costs.
     label_column : str, optional
-        Annotate each front point with this column's value (e.g. the weight that produced it).
+        Annotate front points with this column's value (e.g. the weight that produced it); at most
+        ``max_labels`` evenly spaced labels per front keep the figure legible.
     group_column : str, optional
         Draw one front per group (e.g. per solver or per energy view).
     """
@@ -69,7 +70,9 @@ def pareto_plot(table: pd.DataFrame, *, x_column: str, y_column: str, label_colu
         ax.step(front[x_column], front[y_column], where="post", color=colour, marker="o",
                 label=f"{prefix}Pareto front ({len(front)} of {len(group)})")
         if label_column is not None:
-            for label, x, y in zip(front[label_column], front[x_column], front[y_column], strict=True):
+            step = max(1, -(-len(front) // max(1, max_labels)))
+            labelled = front.iloc[::step]
+            for label, x, y in zip(labelled[label_column], labelled[x_column], labelled[y_column], strict=True):
                 text = f"{label:g}" if isinstance(label, float) else str(label)
                 ax.annotate(text, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
     ax.set_xlabel(x_label or x_column)
