@@ -1,0 +1,95 @@
+"""What a solver returns: the placement, its objective broken down, a lower bound and the gap (SciPy style)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+import numpy.typing as npt
+
+from scheduler.model import Model
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+class Status(Enum):
+    """How a solver finished."""
+
+    OPTIMAL = "optimal"  # proven optimal (gap within the solver's tolerance)
+    FEASIBLE = "feasible"  # a feasible placement, optimality not proven
+    FAILED = "failed"  # no feasible placement found (the input may still be feasible)
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Replicas per (service, node) and, for each served (group, service), the share each node takes.
+
+    ``replicas`` is (S, N); the assignment is four parallel arrays, one entry per (group, service, node) with a
+    positive share; shares of one (group, service) sum to 1.
+    """
+
+    replicas: IntArray
+    group: IntArray
+    service: IntArray
+    node: IntArray
+    share: FloatArray
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectiveTerms:
+    """The objective and each of its terms, unweighted, plus the weighted total."""
+
+    mean_latency_s: float
+    compute_cost_per_s: float
+    traffic_cost_per_s: float
+    total: float
+
+
+@dataclass(frozen=True, slots=True)
+class PlacementResult:
+    """One solver run, after :class:`scipy.optimize.OptimizeResult`.
+
+    ``success`` is True when ``placement`` is feasible; ``lower_bound`` is a certified bound on the optimal
+    total (the LP relaxation or better) and ``gap = (total − lower_bound) / total``.
+    """
+
+    solver: str
+    placement: Placement | None
+    success: bool
+    status: Status
+    message: str
+    objective: ObjectiveTerms | None
+    lower_bound: float
+    gap: float
+    runtime_s: float
+
+
+def placement_from_arcs(model: Model, replicas: IntArray, arc_share: FloatArray) -> Placement:
+    """Turn per-arc shares into a :class:`Placement` (entries below 1e-9 dropped)."""
+    keep = arc_share > 1e-9
+    demand = model.arc_demand[keep]
+    return Placement(replicas=np.asarray(replicas, dtype=np.int64), group=model.demand_group[demand],
+                     service=model.demand_service[demand], node=model.arc_node[keep], share=arc_share[keep])
+
+
+def evaluate_arcs(model: Model, replicas: IntArray, arc_share: FloatArray) -> ObjectiveTerms:
+    """The objective of a solver's own solution, from the compiled arcs (the checker recomputes it apart)."""
+    rate = model.demand_rate[model.arc_demand] * arc_share
+    total_rate = float(model.demand_rate.sum()) or 1.0
+    latency = float(rate @ model.arc_latency_s) / total_rate
+    traffic = float(model.arc_traffic_per_s @ arc_share)
+    compute = float((replicas * model.problem.replica_price_per_s).sum())
+    total = float(model.arc_cost @ arc_share + (replicas * model.replica_cost).sum())
+    return ObjectiveTerms(latency, compute, traffic, total)
+
+
+def relative_gap(total: float, lower_bound: float) -> float:
+    """``(total − bound) / |total|``, clipped at 0; ``inf`` without a finite bound, 0 when both are 0."""
+    if not math.isfinite(lower_bound) or not math.isfinite(total):
+        return math.inf
+    if total == 0:
+        return 0.0 if lower_bound <= 0 else math.inf
+    return max(0.0, (total - lower_bound) / abs(total))

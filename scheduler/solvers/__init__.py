@@ -1,0 +1,79 @@
+"""Placement solvers behind one protocol and one registry; :func:`solve` runs one and evaluates its answer."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from offload.errors import ParameterError
+from scheduler.model import Model, compile_model
+from scheduler.problem import PlacementProblem
+from scheduler.result import PlacementResult, Status, evaluate_arcs, placement_from_arcs, relative_gap
+from scheduler.solvers.base import Solver, SolverOutput
+from scheduler.solvers.constructive import Greedy, LeastLoaded, NearestSite
+from scheduler.solvers.exact import Milp
+from scheduler.solvers.local_search import LocalSearch
+from scheduler.solvers.milp import lp_lower_bound
+
+#: Every solver by name. A new solver is one class and one line here.
+SOLVERS: dict[str, type[Solver]] = {
+    "nearest": NearestSite,
+    "greedy": Greedy,
+    "least-loaded": LeastLoaded,
+    "local-search": LocalSearch,
+    "milp": Milp,
+}
+
+
+def get_solver(name: str) -> Solver:
+    """A fresh solver by registry name; unknown names list the valid ones."""
+    if name not in SOLVERS:
+        raise ParameterError("policy", name, f"unknown placement solver; valid: {', '.join(SOLVERS)}")
+    return SOLVERS[name]()
+
+
+def solve(
+    problem: PlacementProblem | Model,
+    policy: str,
+    *,
+    time_limit_s: float = 60.0,
+    rng: np.random.Generator | None = None,
+    lower_bound: float | None = None,
+) -> PlacementResult:
+    """Run solver ``policy`` and return its evaluated result with a certified lower bound and gap.
+
+    Parameters
+    ----------
+    problem : PlacementProblem or Model
+        Pass a compiled :class:`~scheduler.model.Model` to share the compilation between several solvers.
+    time_limit_s : float
+        Budget for the solver (the LP bound, when computed here, has its own budget of the same length).
+    rng : numpy.random.Generator, optional
+        For randomised solvers; defaults to ``default_rng(0)`` so the same input gives the same output.
+    lower_bound : float, optional
+        A bound already computed for this problem (:func:`lp_lower_bound`); computed here when omitted.
+
+    Raises
+    ------
+    InfeasibleError
+        The input cannot be placed (a demand with no admissible node, or capacity proven too small).
+    """
+    solver = get_solver(policy)
+    model = problem if isinstance(problem, Model) else compile_model(problem)
+    start = time.perf_counter()
+    out: SolverOutput = solver.solve(model, time_limit_s=time_limit_s, rng=rng or np.random.default_rng(0))
+    runtime = time.perf_counter() - start
+    bound = out.bound
+    if not out.optimal:
+        bound = max(bound, lp_lower_bound(model, time_limit_s=time_limit_s) if lower_bound is None else lower_bound)
+    if out.replicas is None or out.arc_share is None:
+        return PlacementResult(solver.name, None, False, Status.FAILED, out.message, None, bound, math.inf, runtime)
+    terms = evaluate_arcs(model, out.replicas, out.arc_share)
+    status = Status.OPTIMAL if out.optimal else Status.FEASIBLE
+    return PlacementResult(solver.name, placement_from_arcs(model, out.replicas, out.arc_share), True, status,
+                           out.message, terms, bound, relative_gap(terms.total, bound), runtime)
+
+
+__all__ = ["SOLVERS", "Solver", "SolverOutput", "get_solver", "lp_lower_bound", "solve"]

@@ -1,0 +1,185 @@
+"""Local search from the greedy placement: relocate single demands, close a service's replicas on a node,
+open a service on a new node, and swap two demands of one service; every move is kept only if it lowers the total.
+
+Each move is applied on the :class:`~scheduler.solvers.state.LoadState` and undone when it does not pay off, so
+the cost bookkeeping lives in one place. Passes repeat until none improves or the time limit is reached.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import numpy.typing as npt
+
+from scheduler.model import Model
+from scheduler.solvers.base import SolverOutput
+from scheduler.solvers.constructive import construct
+from scheduler.solvers.state import LoadState
+
+IntArray = npt.NDArray[np.int64]
+
+_TOL = 1e-12
+
+
+class _Search:
+    def __init__(self, state: LoadState, deadline: float, rng: np.random.Generator) -> None:
+        self.state, self.deadline, self.rng = state, deadline, rng
+        model = state.model
+        n_nodes = model.replica_capacity.shape[1]
+        key = model.arc_service * n_nodes + model.arc_node
+        self.order = np.argsort(key, kind="stable")
+        self.pair_start = np.searchsorted(key[self.order], np.arange(model.replica_capacity.size + 1))
+
+    def out_of_time(self) -> bool:
+        return time.perf_counter() > self.deadline
+
+    def feasible(self, s: int, nodes: IntArray) -> bool:
+        st = self.state
+        return bool((st.usage[nodes] <= st.capacity[nodes] + 1e-9).all() and st.total[s] <= st.max_total[s]
+                    and (st.replicas[s, nodes] <= st.model.max_per_node[s, nodes]).all())
+
+    def pair_arcs(self, s: int, n: int) -> IntArray:
+        k = s * self.state.model.replica_capacity.shape[1] + n
+        return self.order[self.pair_start[k]:self.pair_start[k + 1]]
+
+    def attempt(self, demands: list[int], forbidden: npt.NDArray[np.bool_] | None,
+                targets: dict[int, int] | None = None) -> bool:
+        """Reinsert ``demands`` (greedily, or onto the arc given in ``targets``); keep if cheaper, else undo."""
+        st = self.state
+        before = st.cost
+        saved = {d: st.remove_demand(d) for d in demands}
+        ok = True
+        for d in demands:
+            if targets is not None and d in targets:
+                st.move(targets[d], 1.0)
+            else:
+                ok = st.insert(d, forbidden=forbidden)
+            if not ok:
+                break
+        touched = {int(st.model.arc_node[a]) for pieces in saved.values() for a, _ in pieces}
+        touched |= {int(st.model.arc_node[a]) for d in demands for a in st.arcs(d) if st.share[a] > 0}
+        services = {int(st.model.demand_service[d]) for d in demands}
+        nodes = np.array(sorted(touched), dtype=np.int64)
+        ok = ok and all(self.feasible(s, nodes) for s in services)
+        if ok and st.cost < before - _TOL * max(1.0, abs(before)):
+            return True
+        for d in demands:
+            st.remove_demand(d)
+        for pieces in saved.values():
+            for a, fraction in pieces:
+                st.move(a, fraction)
+        return False
+
+    def relocate_pass(self) -> bool:
+        improved = False
+        for d in self.rng.permutation(len(self.state.model.demand_rate)):
+            if self.out_of_time():
+                break
+            improved |= self.attempt([int(d)], None)
+        return improved
+
+    def close_pass(self) -> bool:
+        st = self.state
+        improved = False
+        n_nodes = len(st.model.problem.node_names)
+        for pair in self.rng.permutation(np.argwhere(st.replicas > 0)):
+            s, n = int(pair[0]), int(pair[1])
+            if self.out_of_time():
+                break
+            arcs = self.pair_arcs(int(s), int(n))
+            demands = sorted({int(st.model.arc_demand[a]) for a in arcs if st.share[a] > 0},
+                             key=lambda d: -st.model.demand_rate[d])
+            forbidden = np.zeros(n_nodes, dtype=bool)
+            forbidden[n] = True
+            improved |= bool(demands) and self.attempt(demands, forbidden)
+        return improved
+
+    def open_pass(self) -> bool:
+        """Open service s on node n and move there the demands that would pay less per request there."""
+        st = self.state
+        model = st.model
+        improved = False
+        closed = np.argwhere((st.replicas == 0) & (model.max_per_node > 0))
+        for pair in self.rng.permutation(closed):
+            s, n = int(pair[0]), int(pair[1])
+            if self.out_of_time():
+                break
+            arcs = self.pair_arcs(int(s), int(n))
+            if arcs.size == 0:
+                continue
+            current = np.array([st.model.arc_cost[st.arcs(int(model.arc_demand[a]))].dot(
+                st.share[st.arcs(int(model.arc_demand[a]))]) for a in arcs])
+            saving = current - model.arc_cost[arcs]
+            good = arcs[saving > 0][np.argsort(-saving[saving > 0])]
+            capacity = model.replica_capacity[s, n]
+            chosen, load = [], 0.0
+            for a in good:
+                rate = model.demand_rate[model.arc_demand[a]]
+                if load + rate <= capacity:
+                    chosen.append(int(a))
+                    load += rate
+            if chosen:
+                demands = [int(model.arc_demand[a]) for a in chosen]
+                improved |= self.attempt(demands, None, dict(zip(demands, chosen, strict=True)))
+        return improved
+
+    def swap_pass(self) -> bool:
+        """Exchange the nodes of two single-arc demands of the same service when both arcs exist."""
+        st = self.state
+        model = st.model
+        improved = False
+        single = [d for d in range(len(model.demand_rate))
+                  if sum(1 for a in st.arcs(d) if st.share[a] > 0) == 1]
+        by_service: dict[int, list[int]] = {}
+        for d in single:
+            by_service.setdefault(int(model.demand_service[d]), []).append(d)
+        for members in by_service.values():
+            if len(members) < 2 or self.out_of_time():
+                continue
+            picks = self.rng.choice(len(members), size=(min(4 * len(members), 2000), 2))
+            for i, j in picks:
+                if self.out_of_time():
+                    break
+                d1, d2 = members[i], members[j]
+                target = {d: self._arc_to(d, self._node_of(other)) for d, other in ((d1, d2), (d2, d1))}
+                if d1 != d2 and None not in target.values() and self._node_of(d1) != self._node_of(d2):
+                    improved |= self.attempt([d1, d2], None, {d: a for d, a in target.items() if a is not None})
+        return improved
+
+    def _node_of(self, d: int) -> int:
+        arcs = self.state.arcs(d)
+        return int(self.state.model.arc_node[arcs.start + int(np.argmax(self.state.share[arcs.start:arcs.stop]))])
+
+    def _arc_to(self, d: int, n: int) -> int | None:
+        arcs = self.state.arcs(d)
+        hit = np.flatnonzero(self.state.model.arc_node[arcs.start:arcs.stop] == n)
+        return int(arcs.start + hit[0]) if hit.size else None
+
+
+class LocalSearch:
+    """Greedy construction improved by relocate, close, open and swap moves until no move helps."""
+
+    name = "local-search"
+
+    def solve(self, model: Model, *, time_limit_s: float, rng: np.random.Generator) -> SolverOutput:
+        """Search until a local optimum or ``time_limit_s``; ``rng`` orders the moves."""
+        deadline = time.perf_counter() + time_limit_s
+        state, fitted = construct(model, lambda *_: None, top_up=False)
+        if not fitted:
+            return SolverOutput(None, None, "local search: the greedy start did not fit every demand")
+        search = _Search(state, deadline, rng)
+        passes = 0
+        while not search.out_of_time():
+            passes += 1
+            improved = search.relocate_pass()
+            improved |= search.close_pass()
+            improved |= search.open_pass()
+            improved |= search.swap_pass()
+            if not improved:
+                break
+        stopped = "time limit" if search.out_of_time() else "local optimum"
+        if not state.top_up():
+            return SolverOutput(None, None, "local search: minimum replicas do not fit the free capacity")
+        return SolverOutput(state.replicas.copy(), state.share.copy(), f"local search: {stopped} after {passes} "
+                                                                       "passes")
