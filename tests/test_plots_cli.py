@@ -46,3 +46,12 @@ def test_plot_dir_without_results_exits_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "RESULTS_DIR" in result.output
     assert "Traceback" not in result.output
+
+
+def test_plot_sweep_dir_writes_metric_figures(tmp_path: Path) -> None:
+    from test_plots_sweep import write_sweep
+
+    write_sweep(tmp_path)
+    result = CliRunner().invoke(main, ["plot", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "sweep_latency_s_p95_vs_cameras.png" in {Path(line).name for line in result.output.splitlines()}

@@ -10,22 +10,34 @@ from simulator.plots.energy import ENERGY_COMPONENTS, energy_per_task
 from simulator.plots.latency import latency_cdf, latency_vs_load
 from simulator.plots.pareto import pareto_front, pareto_plot
 from simulator.plots.run import is_run_dir, read_table, render_run_figures
+from simulator.plots.sweep import (
+    SWEEP_METRICS,
+    is_sweep_dir,
+    render_sweep_figures,
+    summarise_sweep,
+    sweep_metric_plot,
+)
 from simulator.plots.timeseries import utilisation_over_time
 
 __all__ = [
     "ENERGY_COMPONENTS",
+    "SWEEP_METRICS",
     "DecisionGrid",
     "break_even_curve",
     "decision_grid",
     "decision_region_map",
     "energy_per_task",
     "is_run_dir",
+    "is_sweep_dir",
     "latency_cdf",
     "latency_vs_load",
     "pareto_front",
     "pareto_plot",
     "read_table",
     "render_run_figures",
+    "render_sweep_figures",
+    "summarise_sweep",
+    "sweep_metric_plot",
     "utilisation_over_time",
     "with_parameter",
 ]

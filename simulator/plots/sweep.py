@@ -1,0 +1,131 @@
+"""Sweep figures: a metric against a swept parameter, one line per policy, with 95 % confidence bands."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from scipy import stats
+
+from offload.errors import ParameterError
+from simulator.plots._style import colours, new_figure, require_columns, require_rows, save_png
+from simulator.plots.run import FIGURES_DIR
+
+logger = logging.getLogger(__name__)
+
+#: Metric columns of :func:`simulator.sweep.load_results` drawn by :func:`render_sweep_figures`, when present.
+SWEEP_METRICS: dict[str, str] = {
+    "latency_s.mean": "mean latency [s]",
+    "latency_s.p95": "p95 latency [s]",
+    "energy_j_per_task": "device energy per task [J]",
+    "offload_fraction": "offload fraction",
+    "deadline_miss_rate": "deadline-miss rate",
+    "utilisation": "edge utilisation",
+}
+CONFIDENCE = 0.95
+
+
+def summarise_sweep(results: pd.DataFrame, parameter: str, metric: str, *,
+                    policy_column: str = "policy") -> pd.DataFrame:
+    """Mean and Student-t 95 % confidence interval of ``metric`` over replications, per policy and parameter value.
+
+    Other swept parameters (``results.attrs["parameters"]``) stay separate series: a row per combination of
+    policy, other parameters and ``parameter``. A series with one replication gets a zero-width interval.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``series`` (policy plus other parameters, a legend label), ``policy_column``, ``parameter``,
+        ``n``, ``mean``, ``ci_low``, ``ci_high``.
+    """
+    require_columns(results, [parameter, metric, policy_column], "sweep results")
+    ok = results[results["status"] == "ok"] if "status" in results.columns else results
+    ok = ok[ok[metric].notna()]
+    require_rows(ok, f"sweep results with {metric}")
+    others = [p for p in results.attrs.get("parameters", []) if p != parameter and p in results.columns]
+    keys = [policy_column, *others, parameter]
+    grouped = ok.groupby(keys, sort=True, dropna=False)[metric].agg(["count", "mean", "std"]).reset_index()
+    n = grouped["count"].to_numpy(dtype=np.float64)
+    spread = np.nan_to_num(grouped["std"].to_numpy(dtype=np.float64))
+    half_width = np.where(n > 1, stats.t.ppf(0.5 + CONFIDENCE / 2, np.maximum(n - 1, 1)) * spread / np.sqrt(n), 0.0)
+    labels = grouped[policy_column].astype(str)
+    for other in others:
+        labels = labels + f", {other}=" + grouped[other].astype(str)
+    return pd.DataFrame({
+        "series": labels, policy_column: grouped[policy_column], parameter: grouped[parameter],
+        "n": grouped["count"], "mean": grouped["mean"], "ci_low": grouped["mean"] - half_width,
+        "ci_high": grouped["mean"] + half_width,
+    })
+
+
+def sweep_metric_plot(summary: pd.DataFrame, parameter: str, *, metric_label: str,
+                      parameter_label: str | None = None, log_x: bool = False) -> Figure:
+    """One line per series of ``summary`` (from :func:`summarise_sweep`) with its confidence band."""
+    require_columns(summary, ["series", parameter, "mean", "ci_low", "ci_high"], "sweep summary")
+    require_rows(summary, "sweep summary")
+    figure, (ax,) = new_figure()
+    palette = colours(summary["series"])
+    for series, group in summary.groupby("series", sort=False):
+        group = group.sort_values(parameter)
+        colour = palette[str(series)]
+        ax.plot(group[parameter], group["mean"], marker="o", color=colour, label=str(series))
+        ax.fill_between(group[parameter], group["ci_low"], group["ci_high"], color=colour, alpha=0.2, linewidth=0)
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_xlabel(parameter_label or parameter)
+    ax.set_ylabel(metric_label)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(f"{metric_label} against {parameter_label or parameter} (bands: {CONFIDENCE:.0%} CI)")
+    return figure
+
+
+def is_sweep_dir(directory: Path) -> bool:
+    """Whether ``directory`` was written by a sweep (holds its run log or manifest)."""
+    from simulator.sweep.store import MANIFEST_FILE, RUNS_FILE
+
+    return (directory / RUNS_FILE).is_file() or (directory / MANIFEST_FILE).is_file()
+
+
+def render_sweep_figures(sweep_dir: Path) -> list[Path]:
+    """Draw each metric against each numeric swept parameter into ``sweep_dir / "figures"``.
+
+    The metrics are those of :data:`SWEEP_METRICS` present in the results, or, when none is, every numeric metric.
+
+    Returns
+    -------
+    list of Path
+        The PNG files written, named ``sweep_<metric>_vs_<parameter>.png``.
+    """
+    from simulator.sweep import load_results
+
+    sweep_dir = Path(sweep_dir)
+    results = load_results(sweep_dir, include_failed=False)
+    parameters = [p for p in results.attrs.get("parameters", [])
+                  if p in results.columns and pd.api.types.is_numeric_dtype(results[p])]
+    if not parameters:
+        raise ParameterError("RESULTS_DIR", str(sweep_dir), "sweep has no numeric swept parameter to plot against")
+    metrics = {m: label for m, label in SWEEP_METRICS.items() if m in results.columns and results[m].notna().any()}
+    if not metrics:  # not a simulate summary: draw every numeric metric the runs returned
+        metrics = {m: m for m in results.attrs.get("metrics", [])
+                   if m in results.columns and pd.api.types.is_numeric_dtype(results[m])}
+    written = []
+    for parameter in parameters:
+        values = results[parameter].dropna()
+        log_x = bool((values > 0).all() and values.max() / values.min() >= 100)
+        for metric, label in metrics.items():
+            figure = sweep_metric_plot(summarise_sweep(results, parameter, metric), parameter, metric_label=label,
+                                       log_x=log_x)
+            name = f"sweep_{_slug(metric)}_vs_{_slug(parameter)}.png"
+            written.append(save_png(figure, sweep_dir / FIGURES_DIR / name))
+    if not written:
+        logger.info("no numeric metric columns in %s", sweep_dir)
+    return written
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_")

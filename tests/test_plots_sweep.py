@@ -1,0 +1,99 @@
+"""Sweep figures: confidence intervals against hand-computed Student-t values; render_sweep_figures on a real
+sweep directory written by :func:`simulator.sweep.run_sweep`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from offload.errors import ParameterError
+from simulator.plots import is_sweep_dir, render_sweep_figures, summarise_sweep, sweep_metric_plot
+from simulator.sweep import InlineBackend, ResolvedPoint, SweepSpec, plan_runs, run_sweep, set_path
+
+T_975_DF2 = 4.302652729911275  # Student t quantile, 97.5 %, 2 degrees of freedom (statistical tables)
+
+
+def _results() -> pd.DataFrame:
+    frame = pd.DataFrame({
+        "status": "ok", "cameras": [10, 10, 10, 20, 20, 20, 10],
+        "policy": ["edge", "edge", "edge", "edge", "edge", "edge", "local"],
+        "latency_s.mean": [1.0, 2.0, 3.0, 5.0, 5.0, 5.0, 13.0],
+    })
+    frame.attrs["parameters"] = ["cameras"]
+    return frame
+
+
+def test_summarise_sweep_student_t_interval() -> None:
+    summary = summarise_sweep(_results(), "cameras", "latency_s.mean")
+    edge10 = summary[(summary.policy == "edge") & (summary.cameras == 10)].iloc[0]
+    assert edge10["n"] == 3
+    assert edge10["mean"] == pytest.approx(2.0)
+    # sample sd of 1, 2, 3 is 1; half-width t * s / sqrt(n)
+    assert edge10["ci_high"] - edge10["mean"] == pytest.approx(T_975_DF2 / np.sqrt(3), rel=1e-9)
+    edge20 = summary[(summary.policy == "edge") & (summary.cameras == 20)].iloc[0]
+    assert (edge20["ci_low"], edge20["ci_high"]) == (5.0, 5.0)
+    local = summary[summary.policy == "local"].iloc[0]
+    assert (local["n"], local["ci_low"], local["ci_high"]) == (1, 13.0, 13.0)
+
+
+def test_summarise_sweep_keeps_other_parameters_apart() -> None:
+    frame = _results().assign(uplink_bps=[1e6, 1e6, 2e6, 1e6, 1e6, 2e6, 1e6])
+    frame.attrs["parameters"] = ["cameras", "uplink_bps"]
+    summary = summarise_sweep(frame, "cameras", "latency_s.mean")
+    assert set(summary.series) == {"edge, uplink_bps=1000000.0", "edge, uplink_bps=2000000.0",
+                                   "local, uplink_bps=1000000.0"}
+
+
+def test_sweep_metric_plot_lines_and_bands() -> None:
+    summary = summarise_sweep(_results(), "cameras", "latency_s.mean")
+    ax = sweep_metric_plot(summary, "cameras", metric_label="mean latency [s]").axes[0]
+    assert [line.get_label() for line in ax.get_lines()] == ["edge", "local"]
+    np.testing.assert_allclose(np.asarray(ax.get_lines()[0].get_ydata(), dtype=float), [2.0, 5.0])
+    assert len(ax.collections) == 2
+    assert ax.get_ylabel() == "mean latency [s]"
+
+
+def test_summarise_sweep_needs_the_metric() -> None:
+    with pytest.raises(ParameterError, match="energy_j_per_task"):
+        summarise_sweep(_results(), "cameras", "energy_j_per_task")
+
+
+BASE: dict[str, Any] = {"run": {"seed": 3, "replications": 2}, "cameras": 1}
+
+
+def _toy_run(scenario: Mapping[str, Any], seed: int) -> dict[str, Any]:
+    rng = np.random.default_rng(seed)
+    cameras = scenario["cameras"]
+    return {"policies": {
+        policy: {"latency_s": {"mean": factor * cameras + rng.normal(0, 0.1), "p95": 2 * factor * cameras},
+                 "energy_j_per_task": 1.0 / factor}
+        for policy, factor in (("local", 1.0), ("edge", 0.1))
+    }}
+
+
+def _resolve(point: Mapping[str, Any]) -> ResolvedPoint:
+    data = json.loads(json.dumps(BASE))
+    for path, value in point.items():
+        set_path(data, path, value)
+    return ResolvedPoint(data, data["run"]["seed"], data["run"]["replications"])
+
+
+def write_sweep(directory: Path) -> None:
+    spec = SweepSpec(grid=(("cameras", (1, 10, 100)),), replications=3)
+    run_sweep(plan_runs(spec, _resolve), _toy_run, directory, backend=InlineBackend(), progress=False)
+
+
+def test_render_sweep_figures_from_a_sweep_dir(tmp_path: Path) -> None:
+    write_sweep(tmp_path)
+    assert is_sweep_dir(tmp_path)
+    written = render_sweep_figures(tmp_path)
+    assert sorted(p.name for p in written) == [
+        "sweep_energy_j_per_task_vs_cameras.png", "sweep_latency_s_mean_vs_cameras.png",
+        "sweep_latency_s_p95_vs_cameras.png"]
+    assert all(p.read_bytes()[:4] == b"\x89PNG" for p in written)
