@@ -24,6 +24,9 @@ ExtraCheck = Callable[[ScenarioSpec], list[tuple[YamlPath, object, str]]]
 _EXTRA_CHECKS: list[ExtraCheck] = []
 
 
+_MAPPING_RULE = "a scenario must be a mapping with keys name, run, services, access_points, devices, policies"
+
+
 @dataclass(frozen=True, slots=True)
 class RunSettings:
     """The ``run`` section in SI: horizon, discarded warm-up, base seed and number of replications."""
@@ -100,8 +103,7 @@ def _validate(data: Any, source: str, loaded: LoadedYaml | None, touched: Sequen
 
     if not isinstance(data, dict):
         line = loaded.line_of(()) if loaded is not None else None
-        raise ScenarioError([ScenarioIssue(source, line, (), "a scenario must be a mapping with keys name, run, "
-                                                             "services, access_points, devices, policies")])
+        raise ScenarioError([ScenarioIssue(source, line, (), _MAPPING_RULE)])
     try:
         spec = ScenarioSpec.model_validate(data)
     except ValidationError as error:
@@ -156,5 +158,7 @@ def load_scenario(path_or_name: str | Path, overrides: Sequence[str] = ()) -> Sc
     except (OSError, UnicodeDecodeError) as error:
         raise ScenarioError([ScenarioIssue(source, None, (), f"cannot read: {error}")]) from None
     loaded = load_yaml(text, source)
+    if loaded.data is None:
+        raise ScenarioError([ScenarioIssue(source, 1, (), "the file is empty; " + _MAPPING_RULE)])
     data, touched = apply_overrides(loaded.data, overrides)
     return _validate(data, source, loaded, touched)

@@ -95,7 +95,7 @@ def _rule(error: Any, root: type[BaseModel], key: str | int) -> str:
         return "required key is missing"
     if kind == "union_tag_invalid":
         tags = str(ctx.get("expected_tags", "")).replace("'", "").replace("value, ", "")
-        close = difflib.get_close_matches(str(ctx.get("tag", "")), tags.split(", "), n=1)
+        close = difflib.get_close_matches(str(ctx.get("tag", "")), tags.split(", "), n=1, cutoff=0.5)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         return f"unknown kind {ctx.get('tag')!r}{hint} (valid kinds: {tags})"
     if kind == "union_tag_not_found":

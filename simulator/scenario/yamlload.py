@@ -58,6 +58,9 @@ class _Builder:
         self.lines.setdefault(path, node.start_mark.line + 1)
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node, path)
+        if node.tag not in (_TAG + "seq", _TAG + "map"):
+            self.issue(node, path, f"unsupported YAML tag {node.tag!r}; use plain values")
+            return None
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
         assert isinstance(node, yaml.MappingNode)
