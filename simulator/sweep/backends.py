@@ -135,7 +135,7 @@ class DaskBackend:
         try:
             futures = [client.submit(execute, fn, task, key=f"mecsim-run-{task.key}") for task in tasks]
             by_key = {future.key: task for future, task in zip(futures, tasks, strict=True)}
-            for future in dask_as_completed(futures):
+            for future in dask_as_completed(futures, loop=client.loop):
                 task = by_key[future.key]
                 try:
                     yield Outcome(task, future.result())
