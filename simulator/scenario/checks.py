@@ -58,7 +58,25 @@ def check_references(spec: ScenarioSpec) -> list[Problem]:
     problems.extend(_check_profiles(spec))
     problems.extend(_check_devices(spec))
     problems.extend(_check_topology(spec))
+    problems.extend(_check_policies(spec))
     return problems
+
+
+def _check_policies(spec: ScenarioSpec) -> Iterable[Problem]:
+    """Registry names and parameters, checked by instantiating each policy once."""
+    from offload.errors import MecsimError
+    from simulator.policies import POLICIES, make_policy
+    from simulator.world import PolicySpec
+
+    for index, policy in enumerate(spec.policies):
+        if policy.name not in POLICIES:
+            yield undefined(("policies", index, "name"), policy.name, "policy", sorted(POLICIES))
+            continue
+        try:
+            make_policy(PolicySpec(policy.name, dict(policy.params), policy.label))
+        except MecsimError as error:
+            rule = getattr(error, "rule", str(error))
+            yield ("policies", index, "params"), None, f"invalid for policy {policy.name!r}: {rule}"
 
 
 def _check_profiles(spec: ScenarioSpec) -> Iterable[Problem]:
