@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from offload.errors import MecsimError, ParameterError
+from simulator.scenario import parse_path, set_path
 from simulator.sweep import (
     DaskBackend,
     InlineBackend,
@@ -27,7 +28,6 @@ from simulator.sweep import (
     make_backend,
     plan_runs,
     run_sweep,
-    set_path,
 )
 from simulator.sweep.store import ResultStore, read_records
 
@@ -49,8 +49,8 @@ def toy_run(scenario, seed):
 def resolve(point, base=BASE):
     data = json.loads(json.dumps(base))
     for path, value in point.items():
-        set_path(data, path, value)
-    return ResolvedPoint(data, data["run"]["seed"], data["run"]["replications"])
+        set_path(data, parse_path(path), value)
+    return ResolvedPoint(data, data["run"]["seed"], data["run"]["replications"], point)
 
 
 SPEC = SweepSpec(grid=(("devices[0].count", (1, 2, 4)), ("rate_per_s", (0.5, 2.0))), replications=2)

@@ -11,53 +11,30 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from offload.errors import MecsimError, ParameterError
+from simulator.scenario import parse_path, set_path
 from simulator.sweep import (
     Distribution,
     DistributionKind,
     RandomBlock,
     ResolvedPoint,
     SweepSpec,
-    get_path,
     grid_from_options,
-    parse_path,
     parse_sweep,
     plan_runs,
     replication_seeds,
     run_key,
-    set_path,
 )
 
 
-def test_parse_path_keys_and_indices():
-    assert parse_path("devices[0].count") == ("devices", 0, "count")
-    assert parse_path("run.duration") == ("run", "duration")
-    assert parse_path("a[1][2].b-c") == ("a", 1, 2, "b-c")
+def test_paths_use_the_scenario_override_syntax():
+    spec = SweepSpec(grid=(("devices[0].count", (1,)), ("devices[cameras].workload.rate", (2,))))
+    assert spec.paths == ("devices[0].count", "devices[cameras].workload.rate")
 
 
-@pytest.mark.parametrize("path", ["", "a..b", ".a", "a.", "[0]", "a b", "a[x]", "a[0]b"])
-def test_parse_path_rejects_malformed(path):
-    with pytest.raises(ParameterError, match="path="):
-        parse_path(path)
-
-
-def test_get_and_set_path():
-    data = {"devices": [{"count": 1}, {"count": 2}], "run": {}}
-    set_path(data, "devices[1].count", 5)
-    set_path(data, "run.duration", "60 s")
-    assert data == {"devices": [{"count": 1}, {"count": 5}], "run": {"duration": "60 s"}}
-    assert get_path(data, "devices[1].count") == 5
-
-
-def test_path_errors_name_the_missing_part():
-    data = {"devices": [{"count": 1}], "run": {"seed": 1}}
-    with pytest.raises(ParameterError, match=r"no key 'devics' in the top level; valid keys: devices, run"):
-        get_path(data, "devics[0].count")
-    with pytest.raises(ParameterError, match=r"index 3 out of range: devices has 1 items"):
-        set_path(data, "devices[3].count", 2)
-    with pytest.raises(ParameterError, match=r"run.seed is not a mapping"):
-        set_path(data, "run.seed.x", 2)
-    with pytest.raises(ParameterError, match=r"run is not a list"):
-        get_path(data, "run[0]")
+@pytest.mark.parametrize("path", ["", "a..b", ".a", "a."])
+def test_malformed_paths_are_rejected_naming_the_section(path):
+    with pytest.raises(ParameterError, match=r"sweep\.grid=.*not a scenario path"):
+        SweepSpec(grid=((path, (1,)),))
 
 
 def test_grid_points_are_the_cartesian_product_grid_slowest():
@@ -133,7 +110,7 @@ def test_parse_sweep_reports_every_error_at_once():
         parse_sweep({"grid": {"r": {"logspace": [0, 1, 3]}}})
     with pytest.raises(MecsimError, match=r"all lists must have the same length"):
         parse_sweep({"zip": {"a": [1, 2], "b": [1]}})
-    with pytest.raises(MecsimError, match=r"path='a\.\.b': malformed"):
+    with pytest.raises(MecsimError, match=r"sweep: sweep\.grid='a\.\.b': not a scenario path"):
         parse_sweep({"grid": {"a..b": [1]}})
     with pytest.raises(ParameterError, match=r"sweep=\[1\]: must be a mapping"):
         parse_sweep([1])  # type: ignore[arg-type]
@@ -167,8 +144,8 @@ def test_run_key_ignores_key_order_and_tracks_content(data, seed):
 def _resolver(point):
     data = {"run": {"seed": 7, "replications": 2}, "x": 0, "y": "a"}
     for path, value in point.items():
-        set_path(data, path, value)
-    return ResolvedPoint(data, data["run"]["seed"], data["run"]["replications"])
+        set_path(data, parse_path(path), value)
+    return ResolvedPoint(data, data["run"]["seed"], data["run"]["replications"], point)
 
 
 def test_plan_runs_crosses_points_with_common_seeds():

@@ -20,7 +20,6 @@ from simulator.sweep.backends import (
     execute,
     make_backend,
 )
-from simulator.sweep.paths import get_path, parse_path, set_path
 from simulator.sweep.plan import ResolvedPoint, Resolver, RunTask, plan_runs, replication_seeds, run_key
 from simulator.sweep.results import flatten, load_results
 from simulator.sweep.runner import SweepInterruptedError, SweepReport, run_sweep
@@ -47,15 +46,12 @@ __all__ = [
     "SweepSpec",
     "execute",
     "flatten",
-    "get_path",
     "grid_from_options",
     "load_results",
     "make_backend",
-    "parse_path",
     "parse_sweep",
     "plan_runs",
     "replication_seeds",
     "run_key",
     "run_sweep",
-    "set_path",
 ]

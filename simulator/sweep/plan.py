@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 
 from offload.errors import ParameterError
-from simulator.sweep.paths import get_path
 from simulator.sweep.spec import SweepSpec
 
 logger = logging.getLogger(__name__)
@@ -36,11 +35,14 @@ class ResolvedPoint:
         The scenario's ``run.seed``; replication seeds are spawned from it.
     replications : int
         The scenario's ``run.replications`` (used when the sweep does not say).
+    params : Mapping
+        Swept path -> resolved value (the SI number where the scenario converts units), for tables and plots.
     """
 
     scenario: Mapping[str, Any]
     base_seed: int
     replications: int
+    params: Mapping[str, Any]
 
 
 Resolver = Callable[[Mapping[str, Any]], ResolvedPoint]
@@ -104,20 +106,12 @@ def plan_runs(spec: SweepSpec, resolve: Resolver, *, replications: int | None = 
     for point in spec.points():
         resolved = resolve(point)
         count = replications or spec.replications or resolved.replications
-        params = {path: _resolved_value(resolved.scenario, path, value) for path, value in point.items()}
         for replication, seed in enumerate(replication_seeds(resolved.base_seed, count)):
             key = run_key(resolved.scenario, seed)
             if key in seen:
                 logger.warning("sweep point %s repeats point %s; it is run once", point, seen[key])
                 continue
             seen[key] = point
-            tasks.append(RunTask(key, point, params, replication, seed, resolved.scenario))
+            tasks.append(RunTask(key, point, resolved.params, replication, seed, resolved.scenario))
     return tasks
 
-
-def _resolved_value(scenario: Mapping[str, Any], path: str, written: Any) -> Any:
-    try:
-        value = get_path(scenario, path)
-    except ParameterError:
-        return written
-    return value if isinstance(value, int | float | str | bool) else written

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from offload.errors import ParameterError
-from simulator.sweep.paths import parse_path
+from offload.errors import MecsimError, ParameterError
+from simulator.scenario.overrides import parse_path
 
 
 class DistributionKind(Enum):
@@ -76,6 +76,8 @@ class RandomBlock:
             raise ParameterError("sweep.random.samples", self.samples, "must be >= 1")
         if not self.params:
             raise ParameterError("sweep.random.params", {}, "must name at least one path")
+        for path, _ in self.params:
+            check_path(path, "sweep.random.params")
 
     def points(self) -> list[dict[str, Any]]:
         """The drawn points; parameters are drawn one after another in the order written."""
@@ -109,7 +111,7 @@ class SweepSpec:
     def __post_init__(self) -> None:
         for section, axes in (("grid", self.grid), ("zip", self.zip)):
             for path, values in axes:
-                parse_path(path)
+                check_path(path, f"sweep.{section}")
                 if not values:
                     raise ParameterError(f"sweep.{section}.{path}", list(values), "must list at least one value")
         if self.zip and len({len(values) for _, values in self.zip}) > 1:
@@ -142,7 +144,7 @@ def grid_from_options(options: Sequence[str], option: str = "--grid") -> tuple[t
         path, sep, values = text.partition("=")
         if not sep or not path.strip() or not values.strip():
             raise ParameterError(option, text, "expected path=v1,v2,... e.g. devices[0].count=10,20,40")
-        parse_path(path.strip())
+        check_path(path.strip(), option)
         axes.append((path.strip(), tuple(_scalar(value.strip(), option, text) for value in values.split(","))))
     return tuple(axes)
 
@@ -160,6 +162,16 @@ def _scalar(value: str, option: str, text: str) -> Any:
         return yaml.safe_load(value)
     except yaml.YAMLError as error:
         raise ParameterError(option, text, f"value {value!r} is not a YAML scalar") from error
+
+
+def check_path(path: str, where: str) -> str:
+    """Return ``path`` if it is a scenario path (``--set`` syntax), else raise naming ``where``."""
+    try:
+        parse_path(path)
+    except MecsimError:
+        raise ParameterError(where, path, "not a scenario path; expected e.g. devices[0].count or "
+                                          "devices[cameras].count") from None
+    return path
 
 
 def _merge(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
