@@ -9,6 +9,7 @@ from simulator.plots.decision_map import decision_region_map
 from simulator.plots.energy import ENERGY_COMPONENTS, energy_per_task
 from simulator.plots.latency import latency_cdf, latency_vs_load
 from simulator.plots.pareto import pareto_front, pareto_plot
+from simulator.plots.placement import placement_map, solver_comparison
 from simulator.plots.run import is_run_dir, read_table, render_run_figures
 from simulator.plots.sweep import (
     SWEEP_METRICS,
@@ -33,9 +34,11 @@ __all__ = [
     "latency_vs_load",
     "pareto_front",
     "pareto_plot",
+    "placement_map",
     "read_table",
     "render_run_figures",
     "render_sweep_figures",
+    "solver_comparison",
     "summarise_sweep",
     "sweep_metric_plot",
     "utilisation_over_time",
