@@ -14,7 +14,7 @@ import pytest
 
 from offload.errors import ParameterError
 from simulator.plots import is_sweep_dir, render_sweep_figures, summarise_sweep, sweep_metric_plot
-from simulator.sweep import InlineBackend, ResolvedPoint, SweepSpec, plan_runs, run_sweep, set_path
+from simulator.sweep import InlineBackend, ResolvedPoint, SweepSpec, plan_runs, run_sweep
 
 T_975_DF2 = 4.302652729911275  # Student t quantile, 97.5 %, 2 degrees of freedom (statistical tables)
 
@@ -79,9 +79,9 @@ def _toy_run(scenario: Mapping[str, Any], seed: int) -> dict[str, Any]:
 
 def _resolve(point: Mapping[str, Any]) -> ResolvedPoint:
     data = json.loads(json.dumps(BASE))
-    for path, value in point.items():
-        set_path(data, path, value)
-    return ResolvedPoint(data, data["run"]["seed"], data["run"]["replications"])
+    data.update(point)  # top-level keys only in this toy scenario
+    return ResolvedPoint(scenario=data, base_seed=data["run"]["seed"], replications=data["run"]["replications"],
+                         params=dict(point))
 
 
 def write_sweep(directory: Path) -> None:
