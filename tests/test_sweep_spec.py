@@ -99,10 +99,10 @@ def test_parse_sweep_section():
 
 
 def test_parse_sweep_reports_every_error_at_once():
-    with pytest.raises(MecsimError, match=r"sweep\.gird: Extra inputs are not permitted") as caught:
+    with pytest.raises(MecsimError, match=r"sweep\.gird: unknown key; did you mean 'grid'\?") as caught:
         parse_sweep({"gird": {"a": [1]}, "replications": 0})
     assert "sweep.replications: Input should be greater than or equal to 1" in str(caught.value)
-    with pytest.raises(MecsimError, match=r"sweep\.random\.params\.p\.normal: Extra inputs are not permitted"):
+    with pytest.raises(MecsimError, match=r"sweep\.random\.params\.p\.normal: unknown key"):
         parse_sweep({"random": {"samples": 2, "params": {"p": {"normal": [0, 1]}}}})
     with pytest.raises(MecsimError, match=r"sweep\.random\.params\.p: give exactly one of uniform"):
         parse_sweep({"random": {"samples": 2, "params": {"p": {}}}})
@@ -112,8 +112,18 @@ def test_parse_sweep_reports_every_error_at_once():
         parse_sweep({"zip": {"a": [1, 2], "b": [1]}})
     with pytest.raises(MecsimError, match=r"sweep: sweep\.grid='a\.\.b': not a scenario path"):
         parse_sweep({"grid": {"a..b": [1]}})
-    with pytest.raises(ParameterError, match=r"sweep=\[1\]: must be a mapping"):
-        parse_sweep([1])  # type: ignore[arg-type]
+    with pytest.raises(MecsimError, match=r"^<sweep>: sweep: a list: must be a mapping"):
+        parse_sweep([1])
+
+
+def test_parse_sweep_errors_carry_file_lines():
+    lines = {("sweep",): 10, ("sweep", "grid"): 11, ("sweep", "grid", "devices[0].count"): 12}
+
+    def line_of(path):
+        return next(lines[path[:end]] for end in range(len(path), -1, -1) if path[:end] in lines)
+
+    with pytest.raises(MecsimError, match=r"^city\.yaml:12: sweep\.grid\.devices\[0\]\.count: List should have"):
+        parse_sweep({"grid": {"devices[0].count": []}}, source="city.yaml", line_of=line_of)
 
 
 def test_grid_options_read_yaml_scalars():

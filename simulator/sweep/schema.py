@@ -22,14 +22,18 @@ Values are written as in the scenario itself (human units allowed); random bound
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import difflib
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
 
-from offload.errors import MecsimError, ParameterError
+from offload.errors import ParameterError
+from simulator.scenario.errors import ScenarioError, ScenarioIssue
 from simulator.sweep.spec import Distribution, DistributionKind, RandomBlock, SweepSpec
+
+LineOf = Callable[[tuple[str | int, ...]], "int | None"]
 
 
 class Span(BaseModel):
@@ -109,13 +113,20 @@ class RandomSection(BaseModel):
     params: dict[str, DistributionSection] = Field(min_length=1)
 
 
+Values = Annotated[list[Any], Field(min_length=1)]
+GridValues = Annotated[
+    Annotated[Values, Tag("list")] | Annotated[Span, Tag("span")],
+    Discriminator(lambda value: "span" if isinstance(value, Mapping | Span) else "list"),
+]
+
+
 class SweepSection(BaseModel):
     """The ``sweep:`` section of a scenario; include it in a scenario schema as ``sweep: SweepSection | None``."""
 
     model_config = ConfigDict(extra="forbid")
 
-    grid: dict[str, list[Any] | Span] = Field(default_factory=dict)
-    zip: dict[str, list[Any]] = Field(default_factory=dict)
+    grid: dict[str, GridValues] = Field(default_factory=dict)
+    zip: dict[str, Values] = Field(default_factory=dict)
     random: RandomSection | None = None
     replications: int | None = Field(default=None, ge=1)
 
@@ -139,29 +150,49 @@ class SweepSection(BaseModel):
             raise ValueError(str(error)) from error
 
 
-def parse_sweep(data: Mapping[str, Any] | None, where: str = "sweep") -> SweepSpec:
+def parse_sweep(data: Any, *, source: str = "<sweep>", line_of: LineOf | None = None) -> SweepSpec:
     """Validate a ``sweep:`` mapping and return its :class:`SweepSpec`; every problem is reported at once.
+
+    Parameters
+    ----------
+    data : mapping or None
+        The section as loaded from YAML (None: no sweep axes).
+    source : str
+        File name for messages.
+    line_of : callable, optional
+        YAML path -> line number (``LoadedYaml.line_of`` of the scenario file), for ``file:line:`` messages.
 
     Raises
     ------
-    MecsimError
-        Lists each error as ``sweep.grid.<path>: message``.
+    ScenarioError
+        One issue per problem, e.g. ``city.yaml:31: sweep.grid.devices[0].count: must list at least one value``.
     """
+    def issue(location: tuple[str | int, ...], rule: str, *value: Any) -> ScenarioIssue:
+        path = ("sweep", *location)
+        return ScenarioIssue(source, line_of(path) if line_of else None, path, rule, *value)
+
     if data is None:
         return SweepSpec()
     if not isinstance(data, Mapping):
-        raise ParameterError(where, data, "must be a mapping with grid, zip, random and/or replications")
+        raise ScenarioError([issue((), "must be a mapping with grid, zip, random and/or replications", data)])
     try:
         return SweepSection.model_validate(dict(data)).to_spec()
     except ValidationError as error:
-        problems = []
-        for item in error.errors():
-            location = ".".join(str(part) for part in (where, *item["loc"]) if not _is_union_tag(part))
-            message = str(item["msg"]).removeprefix("Value error, ")
-            problems.append(f"{location}: {message}")
-        raise MecsimError("; ".join(dict.fromkeys(problems))) from None
+        issues = [issue(tuple(part for part in item["loc"] if not _is_union_tag(part)), _message(item))
+                  for item in error.errors()]
+        raise ScenarioError(list({str(found): found for found in issues}.values())) from None
+
+
+def _message(item: Any) -> str:
+    message = str(item["msg"]).removeprefix("Value error, ")
+    if item["type"] == "extra_forbidden":
+        models = (SweepSection, RandomSection, DistributionSection, Span)
+        names = {name for model in models for name in model.model_fields}
+        close = difflib.get_close_matches(str(item["loc"][-1]), sorted(names), n=1)
+        message = "unknown key" + (f"; did you mean {close[0]!r}?" if close else "")
+    return message
 
 
 def _is_union_tag(part: object) -> bool:
-    # pydantic names union branches in error locations ("list[any]", "Span"); they mean nothing to a user
-    return isinstance(part, str) and (part.startswith(("list[", "tuple[")) or part in {"Span"})
+    # pydantic names union branches and validators in error locations; they mean nothing to a user
+    return isinstance(part, str) and (part in {"list", "span"} or part.startswith("function-"))
