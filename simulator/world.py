@@ -18,6 +18,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
+import numpy.typing as npt
+
 from offload.errors import ParameterError
 from offload.profiles import FIBER_DELAY_S_PER_M, Device, Server
 from offload.validate import check_non_negative, check_positive
@@ -26,6 +29,7 @@ from simulator.topology import shortest_delays
 from simulator.workloads import Workload
 
 Tier = Literal["edge", "cloud"]
+FloatArray = npt.NDArray[np.float64]
 
 
 def _name(kind: str, value: object) -> None:
@@ -199,6 +203,11 @@ class TaskSizes:
     def __post_init__(self) -> None:
         for name in ("work_ops", "input_bits", "output_bits"):
             object.__setattr__(self, name, as_distribution(name, getattr(self, name)))
+
+    def sample(self, rng: np.random.Generator, n: int) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Draw ``n`` tasks: work, input and output arrays (in that order, from one stream)."""
+        return tuple(as_distribution(name, getattr(self, name)).sample(rng, n)  # type: ignore[return-value]
+                     for name in ("work_ops", "input_bits", "output_bits"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,147 @@
+"""Run-time state of devices and their routes to servers, built from a :class:`~simulator.world.World`.
+
+Each device owns a random stream (arrivals and task sizes, so every policy sees the same tasks), a one-worker CPU
+pool, its access point's uplink/downlink channels, and one :class:`Route` per reachable server hosting its
+service, nearest first (the order of the policies' candidates).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import simpy
+
+from simulator.network import Channel, SharedChannel, make_channel
+from simulator.policies import Candidate, DecisionBatch
+from simulator.servers import LOCAL_QUEUE_FULL, WorkerPool
+from simulator.topology import shortest_paths
+from simulator.workloads import ArrivalBlock
+from simulator.world import AccessPoint, DeviceGroup, EdgeServer, World
+
+Step = tuple[float, Channel | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """The path to one server: steps after the device's radio uplink and before its radio downlink.
+
+    A step is ``(delay_s, None)`` (a fixed delay) or ``(0, channel)`` (a shared backhaul transfer). When a
+    direction has no channel its total delay is ``*_fixed_s`` (one timeout), else ``None``.
+    """
+
+    server: EdgeServer
+    pool: WorkerPool
+    target_code: int
+    up_steps: tuple[Step, ...]
+    down_steps: tuple[Step, ...]
+    up_fixed_s: float | None
+    down_fixed_s: float | None
+
+
+class DeviceState:
+    """A device's random stream, channels, CPU, routes and its current block of pre-drawn tasks."""
+
+    __slots__ = ("batch", "blocks", "candidates", "choice", "cpu", "deadline_s", "down", "down_s",
+                 "expire_after_s", "group", "index", "inp", "local_s", "name", "out", "pos", "remote_s", "rng",
+                 "routes", "times", "up", "up_s", "work")
+
+    def __init__(self, index: int, name: str, group: DeviceGroup, rng: np.random.Generator,
+                 blocks: Iterator[ArrivalBlock], up: Channel, down: Channel, cpu: WorkerPool,
+                 routes: tuple[Route, ...], candidates: tuple[Candidate, ...]) -> None:
+        self.index = index
+        self.name = name
+        self.group = group
+        self.deadline_s = group.deadline_s
+        self.expire_after_s = group.deadline_s if group.drop_expired else math.inf
+        self.rng = rng
+        self.blocks = blocks
+        self.up = up
+        self.down = down
+        self.cpu = cpu
+        self.routes = routes
+        self.candidates = candidates
+        self.batch: DecisionBatch | None = None
+        self.choice: list[int] | None = None
+        self.times: list[float] = []
+        self.work: list[float] = []
+        self.inp: list[float] = []
+        self.out: list[float] = []
+        self.local_s: list[float] = []
+        self.remote_s: list[list[float]] = []
+        self.up_s: list[float] | None = None
+        self.down_s: list[float] | None = None
+        self.pos = 0
+
+
+def _steps(first_s: float, hops: Sequence[tuple[float, Channel | None]], last_s: float) -> tuple[Step, ...]:
+    """Merge consecutive delays; keep channels in order."""
+    steps: list[Step] = []
+    delay = first_s
+    for hop_delay, channel in hops:
+        if channel is not None:
+            if delay > 0:
+                steps.append((delay, None))
+            steps.append((0.0, channel))
+            delay = 0.0
+        delay += hop_delay
+    delay += last_s
+    if delay > 0:
+        steps.append((delay, None))
+    return tuple(steps)
+
+
+def _fixed(steps: tuple[Step, ...]) -> float | None:
+    return None if any(channel is not None for _, channel in steps) else sum(d for d, _ in steps)
+
+
+def _nominal_rate_bps(capacity_bps: float, ap: AccessPoint, downlink: bool) -> float:
+    table = ap.downlink_table if downlink else ap.uplink_table
+    return table.per_client_bps[0] if table is not None else capacity_bps
+
+
+def build_devices(world: World, env: simpy.Environment, pools: list[WorkerPool],
+                  streams: list[np.random.SeedSequence], horizon_s: float, *,
+                  on_served: Callable[[Any], None], on_dropped: Callable[[Any, str], None]) -> list[DeviceState]:
+    """Devices in group order (``group/i``), each with its own stream ``streams[index]``."""
+    links = world.links
+    _, paths = shortest_paths([a.name for a in world.access_points], [(k.a, k.b, k.one_way_s) for k in links])
+    link_channels = [(SharedChannel(env, k.bandwidth_bps), SharedChannel(env, k.bandwidth_bps))
+                     if k.bandwidth_bps != math.inf else (None, None) for k in links]
+    aps = {a.name: a for a in world.access_points}
+    radios: dict[str, tuple[Channel, Channel]] = {
+        a.name: (make_channel(env, a.uplink_bps, shared=a.shared, table=a.uplink_table),
+                 make_channel(env, a.downlink_bps, shared=a.shared, table=a.downlink_table))
+        for a in world.access_points}
+    server_index = {s.name: i for i, s in enumerate(world.servers)}
+    delays = world.delays_s()
+    devices: list[DeviceState] = []
+    for group in world.device_groups:
+        ap = aps[group.access_point]
+        routes: list[Route] = []
+        candidates: list[Candidate] = []
+        for server in world.reachable_hosts(group, delays):
+            path = paths[ap.name][server.node]
+            up_hops = [(links[i].one_way_s, link_channels[i][0 if fwd else 1]) for i, fwd in path]
+            down_hops = [(links[i].one_way_s, link_channels[i][1 if fwd else 0]) for i, fwd in reversed(path)]
+            up = _steps(ap.latency_s, up_hops, 0.0)
+            down = _steps(0.0, down_hops, ap.latency_s)
+            k = server_index[server.name]
+            routes.append(Route(server, pools[k], k + 1, up, down, _fixed(up), _fixed(down)))
+            one_way = ap.latency_s + delays[ap.name][server.node]
+            candidates.append(Candidate(server.name, server.tier, _nominal_rate_bps(ap.uplink_bps, ap, False),
+                                        _nominal_rate_bps(ap.downlink_bps, ap, True), 2.0 * one_way,
+                                        server.power_w, server.workers))
+        up_channel, down_channel = radios[ap.name]
+        for i in range(group.count):
+            index = len(devices)
+            name = f"{group.name}/{i}"
+            rng = np.random.default_rng(streams[index])
+            cpu = WorkerPool(env, name, 1, on_served=on_served, on_dropped=on_dropped,
+                             capacity=group.local_queue_capacity, full_reason=LOCAL_QUEUE_FULL)
+            devices.append(DeviceState(index, name, group, rng, group.workload.blocks(rng, i, horizon_s),
+                                       up_channel, down_channel, cpu, tuple(routes), tuple(candidates)))
+    return devices

@@ -1,0 +1,308 @@
+"""The SimPy engine: one (world, policy, replication) played forward in time.
+
+Event-driven without per-task processes: arrivals, transfers and services are SimPy timeouts whose callbacks move a
+:class:`Job` to its next stage, which keeps a task to three or four events. Deterministic stretches of a path
+(dedicated links and fixed delays) are one timeout; shared channels are processor-sharing
+(:mod:`simulator.network`); queues are worker pools (:mod:`simulator.servers`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from offload.cost import transfer_time_s
+from offload.errors import MecsimError
+from offload.runtime import executor_time_s
+from simulator.devices import DeviceState, Route, build_devices
+from simulator.metrics import RecordSink
+from simulator.network import DedicatedChannel
+from simulator.policies import DecisionBatch, Observation, Policy
+from simulator.servers import LOCAL_QUEUE_FULL, WorkerPool
+from simulator.world import World
+
+NAN = math.nan
+#: Drop reasons by code; code 0 means not dropped.
+DROP_REASONS = ("", "server_queue_full", LOCAL_QUEUE_FULL, "deadline_expired")
+_DROP_CODE = {reason: code for code, reason in enumerate(DROP_REASONS)}
+
+
+class ConservationError(MecsimError):
+    """Tasks were lost: generated != completed + dropped + in flight."""
+
+
+class Job:
+    """One task in flight; attributes are record columns (NaN until the stage happens)."""
+
+    __slots__ = ("completed_s", "created_s", "device", "device_index", "download_end_s", "download_s",
+                 "download_start_s", "drop_code", "expire_after_s", "hop", "input_bits", "output_bits",
+                 "queue_entry_s", "route", "service_end_s", "service_s", "service_start_s", "target_code",
+                 "task_id", "upload_end_s", "upload_start_s", "work_ops")
+
+    route: Route
+    service_s: float
+    download_s: float
+
+    def __init__(self, task_id: int, device: DeviceState, created_s: float, work_ops: float, input_bits: float,
+                 output_bits: float) -> None:
+        self.task_id = task_id
+        self.device = device
+        self.device_index = device.index
+        self.expire_after_s = device.expire_after_s
+        self.created_s = created_s
+        self.work_ops = work_ops
+        self.input_bits = input_bits
+        self.output_bits = output_bits
+        self.drop_code = 0
+        self.target_code = 0
+        self.hop = 0
+        self.upload_start_s = self.upload_end_s = self.queue_entry_s = NAN
+        self.service_start_s = self.service_end_s = self.download_start_s = NAN
+        self.download_end_s = self.completed_s = NAN
+
+
+@dataclass(frozen=True, slots=True)
+class PoolSnapshot:
+    """Time integrals of one server over the measured window (after warm-up)."""
+
+    name: str
+    workers: int
+    busy_area: float
+    queue_area: float
+    arrivals: int
+    served: int
+    sojourn_sum_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class EngineOutput:
+    """What one replication produced."""
+
+    sink: RecordSink
+    generated: int
+    in_flight: int
+    pools: tuple[PoolSnapshot, ...]
+    samples: list[tuple[float, str, float, int]]
+    events: int
+
+
+class Engine:
+    """Builds the state of one replication and runs it to ``duration_s``."""
+
+    def __init__(self, world: World, policy: Policy, streams: list[np.random.SeedSequence],
+                 policy_seed: np.random.SeedSequence, sink: RecordSink, *, duration_s: float,
+                 warmup_s: float) -> None:
+        self.env = env = simpy.Environment()
+        self.world = world
+        self.policy = policy
+        self.policy_rng = np.random.default_rng(policy_seed)
+        self.sink = sink
+        self.duration_s = duration_s
+        self.warmup_s = warmup_s
+        self.generated = 0
+        self.live: dict[int, Job] = {}
+        self.pools = [WorkerPool(env, s.name, s.workers, on_served=self._served_remote, on_dropped=self._drop,
+                                 capacity=s.queue_capacity, batching=s.batching) for s in world.servers]
+        self.devices = build_devices(world, env, self.pools, streams, duration_s,
+                                     on_served=self._finish, on_dropped=self._drop)
+        self.samples: list[tuple[float, str, float, int]] = []
+        self._busy_marks = [0.0] * len(self.pools)
+        self._arrive_cb = self._arrive
+
+    # -- arrivals and decisions -------------------------------------------------------------------------------
+    def _load(self, dev: DeviceState) -> bool:
+        """Draw the device's next block of tasks and, for stateless policies, decide them all at once."""
+        block = next(dev.blocks, None)
+        if block is None:
+            return False
+        n = block.times_s.size
+        group = dev.group
+        rng = dev.rng
+        if block.work_ops is not None and block.input_bits is not None and block.output_bits is not None:
+            work, inp, out = block.work_ops, block.input_bits, block.output_bits
+        else:
+            work, inp, out = group.task.sample(rng, n)
+        local_s = executor_time_s(group.device, work)
+        remote_s = np.column_stack([executor_time_s(r.server.profile, work) for r in dev.routes]) \
+            if dev.routes else np.zeros((n, 0))
+        dev.batch = DecisionBatch(group.name, group.device, dev.candidates, local_s, remote_s, inp, out,
+                                  group.deadline_s)
+        dev.times = block.times_s.tolist()
+        dev.work = work.tolist()
+        dev.inp = inp.tolist()
+        dev.out = out.tolist()
+        dev.local_s = local_s.tolist()
+        dev.remote_s = remote_s.tolist()
+        up, down = dev.up, dev.down
+        dev.up_s = transfer_time_s(inp, up.rate_bps).tolist() if isinstance(up, DedicatedChannel) else None
+        dev.down_s = transfer_time_s(out, down.rate_bps).tolist() if isinstance(down, DedicatedChannel) else None
+        dev.choice = None if self.policy.stateful else self.policy.choose(dev.batch, None, self.policy_rng).tolist()
+        dev.pos = 0
+        return True
+
+    def start(self) -> None:
+        """Schedule each device's first arrival, the warm-up reset and the time-series sampler."""
+        env = self.env
+        for dev in self.devices:
+            if self._load(dev):
+                env.timeout(dev.times[0], dev).callbacks.append(self._arrive_cb)
+        if self.warmup_s > 0:
+            env.timeout(self.warmup_s).callbacks.append(self._end_warmup)
+        interval = self.world.sample_interval_s or self.duration_s / 200.0
+        env.timeout(interval, interval).callbacks.append(self._sample)
+
+    def _end_warmup(self, event: simpy.Event) -> None:
+        for pool in self.pools:
+            pool.touch()
+            pool.reset_stats()
+
+    def _sample(self, event: simpy.Event) -> None:
+        interval: float = event.value  # type: ignore[assignment]
+        now = self.env.now
+        for k, pool in enumerate(self.pools):
+            pool.touch()
+            total = pool.busy_total
+            self.samples.append((now, pool.name, (total - self._busy_marks[k]) / (pool.workers * interval),
+                                 len(pool.queue)))
+            self._busy_marks[k] = total
+        if now + interval <= self.duration_s:
+            self.env.timeout(interval, interval).callbacks.append(self._sample)
+
+    def _decide_now(self, dev: DeviceState, i: int) -> int:
+        batch = dev.batch
+        assert batch is not None
+        one = DecisionBatch(batch.group, batch.device, batch.candidates, batch.local_s[i:i + 1],
+                            batch.remote_s[i:i + 1], batch.input_bits[i:i + 1], batch.output_bits[i:i + 1],
+                            batch.deadline_s)
+        k = len(dev.routes)
+        observed = Observation(np.full(k, dev.up.rate_if_joined_bps()), np.full(k, dev.down.rate_if_joined_bps()),
+                               np.array([r.pool.in_system for r in dev.routes], dtype=np.float64))
+        return int(self.policy.choose(one, observed, self.policy_rng)[0])
+
+    def _arrive(self, event: simpy.Event) -> None:
+        dev: DeviceState = event.value  # type: ignore[assignment]
+        i = dev.pos
+        now = self.env.now
+        job = Job(self.generated, dev, now, dev.work[i], dev.inp[i], dev.out[i])
+        self.generated += 1
+        self.live[job.task_id] = job
+        choice = dev.choice[i] if dev.choice is not None else self._decide_now(dev, i)
+        if choice < 0:
+            job.service_s = dev.local_s[i]
+            dev.cpu.arrive(job)
+        else:
+            self._offload(job, dev, i, choice)
+        dev.pos = i + 1
+        if dev.pos < len(dev.times) or self._load(dev):
+            self.env.timeout(dev.times[dev.pos] - now, dev).callbacks.append(self._arrive_cb)
+
+    # -- the remote path ------------------------------------------------------------------------------------
+    def _offload(self, job: Job, dev: DeviceState, i: int, choice: int) -> None:
+        route = dev.routes[choice]
+        job.route = route
+        job.target_code = route.target_code
+        job.service_s = dev.remote_s[i][choice]
+        job.download_s = dev.down_s[i] if dev.down_s is not None else NAN
+        now = self.env.now
+        job.upload_start_s = now
+        if dev.up_s is None:
+            dev.up.start(job.input_bits, job, self._uploaded)
+            return
+        upload = dev.up_s[i]
+        job.upload_end_s = now + upload
+        if route.up_fixed_s is not None:
+            self.env.timeout(upload + route.up_fixed_s, job).callbacks.append(route.pool.arrive_event)
+        else:
+            self.env.timeout(upload, job).callbacks.append(self._walk_up_event)
+
+    def _uploaded(self, job: Job) -> None:
+        job.upload_end_s = self.env.now
+        self._walk_up(job)
+
+    def _walk_up_event(self, event: simpy.Event) -> None:
+        self._walk_up(event.value)  # type: ignore[arg-type]
+
+    def _walk_up(self, job: Job) -> None:
+        steps = job.route.up_steps
+        if job.hop < len(steps):
+            delay, channel = steps[job.hop]
+            job.hop += 1
+            if channel is None:
+                self.env.timeout(delay, job).callbacks.append(self._walk_up_event)
+            else:
+                channel.start(job.input_bits, job, self._walk_up)
+            return
+        job.hop = 0
+        job.route.pool.arrive(job)
+
+    def _served_remote(self, job: Job) -> None:
+        route: Route = job.route
+        if route.down_fixed_s is not None and job.download_s == job.download_s:
+            job.download_start_s = start = self.env.now + route.down_fixed_s
+            job.download_end_s = job.completed_s = start + job.download_s
+            if job.completed_s <= self.duration_s:
+                self._record(job)
+            return
+        self._walk_down(job)
+
+    def _walk_down_event(self, event: simpy.Event) -> None:
+        self._walk_down(event.value)  # type: ignore[arg-type]
+
+    def _walk_down(self, job: Job) -> None:
+        steps = job.route.down_steps
+        if job.hop < len(steps):
+            delay, channel = steps[job.hop]
+            job.hop += 1
+            if channel is None:
+                self.env.timeout(delay, job).callbacks.append(self._walk_down_event)
+            else:
+                channel.start(job.output_bits, job, self._walk_down)
+            return
+        job.download_start_s = self.env.now
+        job.device.down.start(job.output_bits, job, self._downloaded)
+
+    def _downloaded(self, job: Job) -> None:
+        job.download_end_s = job.completed_s = self.env.now
+        self._record(job)
+
+    # -- endings ------------------------------------------------------------------------------------------------
+    def _finish(self, job: Job) -> None:
+        """A local task finished on the device CPU."""
+        job.completed_s = job.service_end_s
+        self._record(job)
+
+    def _drop(self, job: Job, reason: str) -> None:
+        job.drop_code = _DROP_CODE[reason]
+        self._record(job)
+
+    def _record(self, job: Job) -> None:
+        del self.live[job.task_id]
+        self.sink.add(job)
+
+    def run(self) -> EngineOutput:
+        """Run to the horizon, flush the records and check conservation."""
+        self.start()
+        self.env.run(until=self.duration_s)
+        for pool in self.pools:
+            pool.stop()
+        self.sink.flush()
+        in_flight = list(self.live.values())
+        for job in in_flight:
+            job.completed_s = job.download_end_s = NAN
+            if job.download_start_s > self.duration_s:
+                job.download_start_s = NAN
+            if job.upload_end_s > self.duration_s:
+                job.upload_end_s = NAN
+            self.sink.add(job)
+        self.sink.flush(in_flight=True)
+        stats = self.sink.stats
+        if self.generated != stats.completed + stats.dropped + len(in_flight):
+            raise ConservationError(f"generated {self.generated} != completed {stats.completed} + dropped "
+                                    f"{stats.dropped} + in flight {len(in_flight)}")
+        pools = tuple(PoolSnapshot(p.name, p.workers, p.busy_area, p.queue_area, p.arrivals, p.served,
+                                   p.sojourn_sum_s) for p in self.pools)
+        return EngineOutput(self.sink, self.generated, len(in_flight), pools, self.samples, 0)
+

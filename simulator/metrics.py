@@ -1,0 +1,190 @@
+"""Per-task records, energy metering and streaming statistics of one replication.
+
+Finished tasks are buffered in chunks; each chunk is turned into numpy columns, metered
+(:func:`simulator.energy.meter`) and folded into running statistics. The columns are kept for the records
+DataFrame unless streaming, in which case memory stays bounded whatever the horizon: latency quantiles then come
+from a log-spaced histogram (relative resolution 0.12 %) instead of the exact sample.
+
+Only tasks created after the warm-up count in the statistics; every task counts in conservation.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from operator import attrgetter
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from simulator.energy import POWER_TERMS, meter
+
+FloatArray = npt.NDArray[np.float64]
+CHUNK = 8192
+BATCHES = 20
+QUANTILES = (50.0, 95.0, 99.0)
+_HIST_LOW_EXP, _HIST_HIGH_EXP, _HIST_PER_DECADE = -7, 6, 2000
+_HIST_BINS = (_HIST_HIGH_EXP - _HIST_LOW_EXP) * _HIST_PER_DECADE
+
+#: Job attributes copied into records, in this order (see :class:`simulator.engine.Job`).
+JOB_FIELDS = ("task_id", "device_index", "target_code", "drop_code", "created_s", "upload_start_s",
+              "upload_end_s", "queue_entry_s", "service_start_s", "service_end_s", "download_start_s",
+              "download_end_s", "completed_s", "work_ops", "input_bits", "output_bits")
+_INT_FIELDS = ("task_id", "device_index", "target_code", "drop_code")
+_get_fields = attrgetter(*JOB_FIELDS)
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Static facts about the devices needed to meter and classify records (arrays indexed by device)."""
+
+    device_group: npt.NDArray[np.intp]
+    device_service: npt.NDArray[np.intp]
+    group_deadline_s: FloatArray
+    group_powers: dict[str, FloatArray]
+    n_services: int
+
+
+@dataclass(slots=True)
+class ReplicationStats:
+    """Running statistics of one (policy, replication)."""
+
+    completed: int = 0
+    dropped: int = 0
+    finished_measured: int = 0
+    completed_measured: int = 0
+    latency_sum_s: float = 0.0
+    energy_sum_j: float = 0.0
+    offloaded: int = 0
+    missed: int = 0
+    batch_sum_s: FloatArray = field(default_factory=lambda: np.zeros(BATCHES))
+    batch_count: FloatArray = field(default_factory=lambda: np.zeros(BATCHES))
+    histogram: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(_HIST_BINS, dtype=np.int64))
+    monitor_count: FloatArray = field(default_factory=lambda: np.zeros(0))
+    monitor_time_s: FloatArray = field(default_factory=lambda: np.zeros(0))
+
+
+class RecordSink:
+    """Collects finished jobs of one replication into chunks, meters them and updates :class:`ReplicationStats`."""
+
+    def __init__(self, layout: Layout, *, warmup_s: float, duration_s: float, keep_records: bool) -> None:
+        self.layout = layout
+        self.warmup_s = warmup_s
+        self.duration_s = duration_s
+        self.keep_records = keep_records
+        self.stats = ReplicationStats(monitor_count=np.zeros(layout.n_services),
+                                      monitor_time_s=np.zeros(layout.n_services))
+        self.chunks: list[dict[str, Any]] = []
+        self.latencies: list[FloatArray] = []
+        self._pending: list[Any] = []
+
+    def add(self, job: Any) -> None:
+        """Buffer a finished job (completed or dropped)."""
+        pending = self._pending
+        pending.append(job)
+        if len(pending) >= CHUNK:
+            self.flush()
+
+    def flush(self, *, in_flight: bool = False) -> None:
+        """Meter the buffered jobs and fold them into the statistics (``in_flight``: unfinished at the horizon)."""
+        if not self._pending:
+            return
+        raw = np.array([_get_fields(job) for job in self._pending], dtype=np.float64)
+        self._pending = []
+        columns: dict[str, Any] = {name: raw[:, i] for i, name in enumerate(JOB_FIELDS)}
+        for name in _INT_FIELDS:
+            columns[name] = columns[name].astype(np.int64)
+        layout = self.layout
+        group = layout.device_group[columns["device_index"]]
+        local = columns["target_code"] == 0
+        dropped = columns["drop_code"] > 0
+        latency = columns["completed_s"] - columns["created_s"]
+        completed = ~dropped & ~np.isnan(latency) & ~np.bool_(in_flight)
+        deadline = layout.group_deadline_s[group]
+        met = completed & (latency <= deadline)
+        powers = {name: layout.group_powers[name][group] for name in POWER_TERMS.values()}
+        columns.update(meter(columns, local, powers))
+        columns["latency_s"] = latency
+        columns["deadline_met"] = met
+        columns["dropped"] = dropped
+        columns["in_flight"] = np.full(latency.shape, in_flight)
+        columns["service_code"] = layout.device_service[columns["device_index"]]
+        if not in_flight:
+            self._accumulate(columns, completed, dropped, local, met)
+        if self.keep_records:
+            self.chunks.append(columns)
+
+    def _accumulate(self, columns: dict[str, Any], completed: Any, dropped: Any, local: Any, met: Any) -> None:
+        stats = self.stats
+        stats.completed += int(completed.sum())
+        stats.dropped += int(dropped.sum())
+        measured = columns["created_s"] >= self.warmup_s
+        finished = measured & (completed | dropped)
+        stats.finished_measured += int(finished.sum())
+        stats.energy_sum_j += float(columns["energy_j"][finished].sum())
+        stats.offloaded += int((finished & ~local).sum())
+        stats.missed += int((finished & ~met).sum())
+        done = measured & completed
+        latency = columns["latency_s"][done]
+        stats.completed_measured += latency.size
+        stats.latency_sum_s += float(latency.sum())
+        window = max(self.duration_s - self.warmup_s, 1e-300)
+        batch = np.clip(((columns["created_s"][done] - self.warmup_s) / window * BATCHES).astype(np.int64), 0,
+                        BATCHES - 1)
+        stats.batch_sum_s += np.bincount(batch, weights=latency, minlength=BATCHES)
+        stats.batch_count += np.bincount(batch, minlength=BATCHES)
+        if self.keep_records:
+            self.latencies.append(latency)
+        else:
+            stats.histogram += np.bincount(_hist_bin(latency), minlength=_HIST_BINS)
+        served = measured & ~local & ~np.isnan(columns["service_end_s"])
+        codes = columns["service_code"][served]
+        n = self.layout.n_services
+        stats.monitor_count += np.bincount(codes, minlength=n)
+        request_s = (columns["service_end_s"] - columns["queue_entry_s"])[served]
+        stats.monitor_time_s += np.bincount(codes, weights=request_s, minlength=n)
+
+    def latency_quantiles_s(self) -> dict[str, float]:
+        """p50, p95, p99 of measured latencies: exact from the sample, or from the histogram when streaming."""
+        if self.keep_records:
+            sample = np.concatenate(self.latencies) if self.latencies else np.zeros(0)
+            if sample.size == 0:
+                return {f"p{int(q)}": math.nan for q in QUANTILES}
+            values = np.percentile(sample, QUANTILES)
+            return {f"p{int(q)}": float(v) for q, v in zip(QUANTILES, values, strict=True)}
+        return {f"p{int(q)}": _hist_quantile(self.stats.histogram, q / 100.0) for q in QUANTILES}
+
+    def batch_quantiles_s(self) -> dict[str, list[float]]:
+        """Per-batch (by creation time) mean and, with records kept, quantiles: the within-run CI material."""
+        stats = self.stats
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means = stats.batch_sum_s / stats.batch_count
+        result: dict[str, list[float]] = {"mean": [float(m) for m in means[stats.batch_count > 0]]}
+        if self.keep_records and self.chunks:
+            created = np.concatenate([c["created_s"] for c in self.chunks])
+            latency = np.concatenate([c["latency_s"] for c in self.chunks])
+            ok = (created >= self.warmup_s) & ~np.isnan(latency) & ~np.concatenate(
+                [c["dropped"] | c["in_flight"] for c in self.chunks])
+            window = max(self.duration_s - self.warmup_s, 1e-300)
+            batch = np.clip(((created[ok] - self.warmup_s) / window * BATCHES).astype(np.int64), 0, BATCHES - 1)
+            lat = latency[ok]
+            for q in QUANTILES:
+                result[f"p{int(q)}"] = [float(np.percentile(lat[batch == b], q)) for b in range(BATCHES)
+                                        if np.any(batch == b)]
+        return result
+
+
+def _hist_bin(values: FloatArray) -> npt.NDArray[np.int64]:
+    with np.errstate(divide="ignore"):
+        position = (np.log10(np.maximum(values, 10.0**_HIST_LOW_EXP)) - _HIST_LOW_EXP) * _HIST_PER_DECADE
+    return np.clip(position.astype(np.int64), 0, _HIST_BINS - 1)
+
+
+def _hist_quantile(histogram: npt.NDArray[np.int64], q: float) -> float:
+    total = int(histogram.sum())
+    if total == 0:
+        return math.nan
+    cumulative = np.cumsum(histogram)
+    index = int(np.searchsorted(cumulative, q * total, side="left"))
+    return float(10.0 ** (_HIST_LOW_EXP + (index + 0.5) / _HIST_PER_DECADE))

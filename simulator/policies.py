@@ -1,0 +1,237 @@
+"""Runtime offload policies: one :class:`Policy` protocol and one registry, :data:`POLICIES`.
+
+A policy picks, for a batch of tasks of one device, local execution (``-1``) or a candidate server (its index in
+``batch.candidates``, nearest first). Stateless policies are asked once per block of pre-drawn tasks; stateful ones
+(``stateful = True``) once per task at its arrival, with an :class:`Observation` of what the device can see. Every
+cost comes from :func:`offload.evaluate_costs` and :func:`offload.decide`; no policy holds a formula.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from offload.cost import CostArrays, evaluate_costs
+from offload.decision import EnergyView, Objective, Preference, decide
+from offload.errors import InfeasibleError, MecsimError, ParameterError
+from offload.profiles import Device
+from offload.runtime import backlog_wait_s
+from offload.validate import check_fraction
+from simulator.world import PolicySpec
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
+LOCAL = -1
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A server a device may offload to, with the nominal path parameters (no contention)."""
+
+    name: str
+    tier: str
+    uplink_bps: float
+    downlink_bps: float
+    round_trip_s: float
+    power_w: float
+    workers: int
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionBatch:
+    """Tasks of one device: local and per-candidate compute times and the data to move."""
+
+    group: str
+    device: Device
+    candidates: tuple[Candidate, ...]
+    local_s: FloatArray
+    remote_s: FloatArray
+    input_bits: FloatArray
+    output_bits: FloatArray
+    deadline_s: float
+
+    def costs(self, uplink_bps: npt.ArrayLike, downlink_bps: npt.ArrayLike, wait_s: npt.ArrayLike = 0.0
+              ) -> CostArrays:
+        """Price every task on the device and on every candidate with the given per-candidate rates and waits."""
+        return evaluate_costs(
+            local_compute_s=self.local_s, input_bits=self.input_bits, output_bits=self.output_bits,
+            remote_compute_s=self.remote_s, uplink_bps=uplink_bps, downlink_bps=downlink_bps,
+            round_trip_s=[c.round_trip_s for c in self.candidates], wait_s=wait_s,
+            device_compute_power_w=self.device.compute_power_w, idle_power_w=self.device.idle_power_w,
+            tx_power_w=self.device.tx_power_w, rx_power_w=self.device.rx_power_w,
+            tail_energy_j=self.device.tail_energy_j, server_power_w=[c.power_w for c in self.candidates],
+            target_names=[c.name for c in self.candidates])
+
+    def nominal_costs(self) -> CostArrays:
+        """Costs with each path's nominal rates and no queueing."""
+        return self.costs([c.uplink_bps for c in self.candidates], [c.downlink_bps for c in self.candidates])
+
+    def first(self, tier: str, policy: str) -> int:
+        """Index of the nearest candidate of ``tier``."""
+        for index, candidate in enumerate(self.candidates):
+            if candidate.tier == tier:
+                return index
+        raise InfeasibleError(f"policy {policy!r}: device group {self.group!r} reaches no {tier} server hosting "
+                              "its service")
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """What a device sees at decision time, per candidate: the uplink/downlink rate a new transfer would get now
+    on its access point, and the tasks waiting or in service at the server."""
+
+    uplink_bps: FloatArray
+    downlink_bps: FloatArray
+    in_system: FloatArray
+
+
+class Policy(Protocol):
+    """Chooses where tasks run."""
+
+    stateful: ClassVar[bool]
+
+    def choose(self, batch: DecisionBatch, observed: Observation | None, rng: np.random.Generator) -> IntArray:
+        """``-1`` (local) or a candidate index per task."""
+        ...
+
+
+def _from_decision(costs: CostArrays, preference: Preference, deadline_s: float) -> IntArray:
+    """Column of :func:`offload.decide` shifted so that local is -1 and candidate j is j."""
+    return np.asarray(decide(costs, preference, deadline_s).choice - 1, dtype=np.intp)
+
+
+class AlwaysLocal:
+    """Every task runs on the device."""
+
+    stateful: ClassVar[bool] = False
+
+    def choose(self, batch: DecisionBatch, observed: Observation | None, rng: np.random.Generator) -> IntArray:
+        """All -1."""
+        return np.full(batch.local_s.shape[0], LOCAL, dtype=np.intp)
+
+
+class _AlwaysTier:
+    tier: ClassVar[str]
+    stateful: ClassVar[bool] = False
+
+    def choose(self, batch: DecisionBatch, observed: Observation | None, rng: np.random.Generator) -> IntArray:
+        """The nearest server of the tier for every task."""
+        return np.full(batch.local_s.shape[0], batch.first(self.tier, f"always_{self.tier}"), dtype=np.intp)
+
+
+class AlwaysEdge(_AlwaysTier):
+    """Every task goes to the nearest edge server hosting its service."""
+
+    tier = "edge"
+
+
+class AlwaysCloud(_AlwaysTier):
+    """Every task goes to the nearest cloud hosting its service."""
+
+    tier = "cloud"
+
+
+class LatencyRule:
+    """The seed's rule (1) generalised: lowest latency on nominal parameters (no contention), within deadlines."""
+
+    stateful: ClassVar[bool] = False
+
+    def choose(self, batch: DecisionBatch, observed: Observation | None, rng: np.random.Generator) -> IntArray:
+        """argmin latency over local and every candidate."""
+        return _from_decision(batch.nominal_costs(), Preference(Objective.LATENCY), batch.deadline_s)
+
+
+class EnergyRule:
+    """The seed's rule (2) generalised: lowest energy on nominal parameters; ``view`` ``system`` (the seed's,
+    device plus edge compute) or ``device`` (battery only)."""
+
+    stateful: ClassVar[bool] = False
+
+    def __init__(self, view: str = "system") -> None:
+        try:
+            self.preference = Preference(Objective.ENERGY, EnergyView(view))
+        except ValueError:
+            raise ParameterError("view", view, "must be 'system' or 'device'") from None
+
+    def choose(self, batch: DecisionBatch, observed: Observation | None, rng: np.random.Generator) -> IntArray:
+        """argmin energy over local and every candidate."""
+        return _from_decision(batch.nominal_costs(), self.preference, batch.deadline_s)
+
+
+class QueueAware:
+    """Decides with what the device observes now: its share of the access link and each server's backlog.
+
+    The expected wait is :func:`offload.runtime.backlog_wait_s` with the task's own remote time as the mean
+    service; ``objective`` is ``latency``, ``energy`` or ``weighted`` (with ``w_latency``, ``w_energy``,
+    normalised to the local option).
+    """
+
+    stateful: ClassVar[bool] = True
+
+    def __init__(self, objective: str = "latency", w_latency: float = 0.5, w_energy: float = 0.5) -> None:
+        try:
+            chosen = Objective(objective)
+        except ValueError:
+            valid = ", ".join(o.value for o in Objective)
+            raise ParameterError("objective", objective, f"must be one of {valid}") from None
+        self.preference = Preference(chosen, EnergyView.DEVICE, w_latency, w_energy,
+                                     normalise=chosen is Objective.WEIGHTED)
+
+    def choose(self, batch: DecisionBatch, observed: Observation | None, rng: np.random.Generator) -> IntArray:
+        """argmin of the objective with observed rates and backlog waits."""
+        if observed is None:
+            return _from_decision(batch.nominal_costs(), self.preference, batch.deadline_s)
+        workers = np.array([c.workers for c in batch.candidates], dtype=np.float64)
+        wait = backlog_wait_s(observed.in_system[None, :], workers[None, :], batch.remote_s)
+        costs = batch.costs(observed.uplink_bps, observed.downlink_bps, wait)
+        return _from_decision(costs, self.preference, batch.deadline_s)
+
+
+class RandomOffload:
+    """Offload to the nearest edge server with probability ``p``, else run locally."""
+
+    stateful: ClassVar[bool] = False
+
+    def __init__(self, p: float = 0.5) -> None:
+        self.p = check_fraction("p", p)
+
+    def choose(self, batch: DecisionBatch, observed: Observation | None, rng: np.random.Generator) -> IntArray:
+        """Independent coin flips."""
+        n = batch.local_s.shape[0]
+        if self.p == 0:
+            return np.full(n, LOCAL, dtype=np.intp)
+        edge = batch.first("edge", "random")
+        return np.where(rng.random(n) < self.p, edge, LOCAL).astype(np.intp)
+
+
+#: Policy name → class. A new policy is one class and one line here.
+POLICIES: Mapping[str, Callable[..., Policy]] = {
+    "always_local": AlwaysLocal,
+    "always_edge": AlwaysEdge,
+    "always_cloud": AlwaysCloud,
+    "latency_rule": LatencyRule,
+    "energy_rule": EnergyRule,
+    "queue_aware": QueueAware,
+    "random": RandomOffload,
+}
+
+
+def make_policy(spec: PolicySpec) -> Policy:
+    """Instantiate a registered policy; unknown names and parameters raise errors naming the valid ones."""
+    try:
+        factory = POLICIES[spec.name]
+    except KeyError:
+        raise MecsimError(f"unknown policy {spec.name!r}; valid policies: {', '.join(sorted(POLICIES))}") from None
+    try:
+        return factory(**spec.params)
+    except TypeError as error:
+        raise ParameterError(f"policy {spec.name!r} params", dict(spec.params), str(error)) from None
+
+
+def policy_params_doc() -> dict[str, Any]:
+    """Registry names with their one-line descriptions (for CLI listings)."""
+    return {name: (cls.__doc__ or "").strip().splitlines()[0] for name, cls in POLICIES.items()}

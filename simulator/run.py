@@ -1,0 +1,155 @@
+"""Run a world: every policy × every replication on common random numbers, collected into one result.
+
+Replication ``r`` of every policy uses the ``r``-th child of ``np.random.SeedSequence(seed).spawn(replications)``;
+that child spawns one stream per device (arrivals and task sizes) and then one for the policy, so all policies see
+the same arrivals and sizes and their differences are paired.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from offload.errors import ParameterError
+from offload.validate import check_non_negative, check_positive
+from simulator import __version__
+from simulator.energy import POWER_TERMS
+from simulator.engine import DROP_REASONS, Engine
+from simulator.metrics import Layout, RecordSink
+from simulator.policies import make_policy
+from simulator.result import RECORD_COLUMNS, TIMESERIES_COLUMNS, SimulationResult
+from simulator.summary import combine, json_safe, replication_stats
+from simulator.world import PolicySpec, World, as_policy_spec
+
+logger = logging.getLogger(__name__)
+
+
+def _layout(world: World) -> Layout:
+    services = [s.name for s in world.services]
+    group_of = np.repeat(np.arange(len(world.device_groups)), [g.count for g in world.device_groups])
+    service_of_group = np.array([services.index(g.service) for g in world.device_groups], dtype=np.intp)
+    powers = {
+        "device_compute_power_w": [g.device.compute_power_w for g in world.device_groups],
+        "tx_power_w": [g.device.tx_power_w for g in world.device_groups],
+        "rx_power_w": [g.device.rx_power_w for g in world.device_groups],
+        "idle_power_w": [g.device.idle_power_w for g in world.device_groups],
+        "tail_energy_j": [g.device.tail_energy_j for g in world.device_groups],
+    }
+    assert set(powers) == set(POWER_TERMS.values())
+    return Layout(group_of.astype(np.intp), service_of_group[group_of],
+                  np.array([g.deadline_s for g in world.device_groups], dtype=np.float64),
+                  {k: np.asarray(v, dtype=np.float64) for k, v in powers.items()}, len(services))
+
+
+def _check(duration_s: float, seed: int, replications: int, warmup_s: float) -> None:
+    check_positive("duration_s", duration_s)
+    check_non_negative("warmup_s", warmup_s)
+    if warmup_s >= duration_s:
+        raise ParameterError("warmup_s", warmup_s, f"must be < duration_s ({duration_s})")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ParameterError("seed", seed, "must be a whole number >= 0")
+    if isinstance(replications, bool) or not isinstance(replications, int | np.integer) or replications < 1:
+        raise ParameterError("replications", replications, "must be a whole number >= 1")
+
+
+def _categorical(codes: Any, names: list[str]) -> Any:
+    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=pd.Index(names))
+
+
+def _frame(chunks: list[dict[str, Any]], policy: str, replication: int, world: World) -> pd.DataFrame:
+    if not chunks:
+        return pd.DataFrame({c: [] for c in RECORD_COLUMNS})
+    data = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+    devices = [f"{g.name}/{i}" for g in world.device_groups for i in range(g.count)]
+    targets = ["local", *(s.name for s in world.servers)]
+    services = [s.name for s in world.services]
+    n = data["task_id"].size
+    frame = pd.DataFrame({
+        "policy": pd.Categorical([policy] * n),
+        "replication": np.full(n, replication, dtype=np.int64),
+        "task_id": data["task_id"],
+        "device": _categorical(data["device_index"], devices),
+        "service": _categorical(data["service_code"], services),
+        "target": _categorical(data["target_code"], targets),
+        **{c: data[c] for c in RECORD_COLUMNS[6:-4]},
+        "deadline_met": data["deadline_met"],
+        "dropped": data["dropped"],
+        "drop_reason": _categorical(data["drop_code"], list(DROP_REASONS)),
+        "in_flight": data["in_flight"],
+    })
+    return frame.sort_values("task_id", kind="stable").reset_index(drop=True)[list(RECORD_COLUMNS)]
+
+
+def run(world: World, *, duration_s: float, seed: int, replications: int = 1, warmup_s: float = 0.0,
+        policies: Sequence[PolicySpec | str] | None = None, streaming: bool = False) -> SimulationResult:
+    """Simulate ``world`` for ``duration_s`` seconds (the first ``warmup_s`` not measured).
+
+    Parameters
+    ----------
+    policies : sequence of str or PolicySpec, optional
+        Policies to compare (registry names or specs); default ``world.policies``.
+    streaming : bool
+        Keep summaries only, not the per-task records: memory does not grow with the horizon.
+
+    Raises
+    ------
+    ParameterError, MecsimError
+        Bad arguments, unknown policies or parameters.
+    """
+    _check(duration_s, seed, replications, warmup_s)
+    specs = tuple(as_policy_spec(p) for p in (world.policies if policies is None else policies))
+    if not specs:
+        raise ParameterError("policies", policies, "needs at least one policy")
+    names = [s.display_name for s in specs]
+    if len(set(names)) != len(names):
+        raise ParameterError("policies", names, "duplicate policy name; give each a distinct label")
+    for spec in specs:
+        make_policy(spec)
+    layout = _layout(world)
+    services = [s.name for s in world.services]
+    window_s = duration_s - warmup_s
+    frames: list[pd.DataFrame] = []
+    series: list[tuple[str, int, float, str, float, int]] = []
+    summary_policies: dict[str, Any] = {}
+    little: dict[str, Any] = {}
+    started = time.perf_counter()
+    for spec in specs:
+        children = np.random.SeedSequence(int(seed)).spawn(int(replications))
+        reps = []
+        for r, child in enumerate(children):
+            streams = child.spawn(world.n_devices)
+            policy_seed = child.spawn(1)[0]
+            sink = RecordSink(layout, warmup_s=warmup_s, duration_s=duration_s, keep_records=not streaming)
+            engine = Engine(world, make_policy(spec), streams, policy_seed, sink, duration_s=duration_s,
+                            warmup_s=warmup_s)
+            output = engine.run()
+            reps.append(replication_stats(output, window_s=window_s, services=services))
+            series.extend((spec.display_name, r, *row) for row in output.samples)
+            if not streaming:
+                frames.append(_frame(sink.chunks, spec.display_name, r, world))
+            logger.debug("policy %s replication %d: %d tasks", spec.display_name, r, output.generated)
+        summary_policies[spec.display_name], little[spec.display_name] = combine(reps)
+    records = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({c: [] for c in RECORD_COLUMNS})
+    if frames:
+        records["policy"] = pd.Categorical(records["policy"].astype(str), categories=names)
+    timeseries = pd.DataFrame(series, columns=list(TIMESERIES_COLUMNS))
+    summary = json_safe({"policies": summary_policies, "seed": int(seed), "version": __version__,
+                         "replications": int(replications), "duration_s": float(duration_s),
+                         "warmup_s": float(warmup_s)})
+    metadata = json_safe({
+        "seed": int(seed), "version": __version__, "duration_s": float(duration_s), "warmup_s": float(warmup_s),
+        "replications": int(replications), "streaming": streaming,
+        "policies": [{"name": s.name, "label": s.display_name, "params": dict(s.params)} for s in specs],
+        "world_sha256": hashlib.sha256(repr(world).encode()).hexdigest(), "n_devices": world.n_devices,
+        "littles_law": little, "wall_s": time.perf_counter() - started,
+    })
+    return SimulationResult(records, timeseries, summary, metadata)
+
+
+__all__ = ["run"]

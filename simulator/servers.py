@@ -1,0 +1,155 @@
+"""Worker pools: ``workers`` identical workers behind one FIFO queue, optional batching and a bounded waiting room.
+
+Used for edge servers, the cloud and each device's own CPU (one worker). The pool keeps time integrals of busy
+workers, queue length and tasks in system (for time-weighted utilisation and Little's law) and calls
+``on_served(job)`` / ``on_dropped(job, reason)`` as tasks leave. Jobs are engine objects with the attributes
+``queue_entry_s``, ``service_start_s``, ``service_end_s``, ``service_s``, ``created_s`` and ``expire_after_s``
+(a task not started within that time of its creation is dropped; ``inf`` for never).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import simpy
+
+from offload.runtime import batch_time_s
+from simulator.world import Batching
+
+QUEUE_FULL = "server_queue_full"
+LOCAL_QUEUE_FULL = "local_queue_full"
+DEADLINE_EXPIRED = "deadline_expired"
+
+
+class WorkerPool:
+    """A FIFO multi-worker station driven by SimPy timeouts (no per-task processes)."""
+
+    __slots__ = ("_last_s", "arrivals", "batching", "busy", "busy_area", "busy_total", "capacity", "env",
+                 "full_reason", "name", "on_dropped", "on_served", "queue", "queue_area", "served",
+                 "service_area", "sojourn_sum_s", "workers")
+
+    def __init__(self, env: simpy.Environment, name: str, workers: int, *, on_served: Callable[[Any], None],
+                 on_dropped: Callable[[Any, str], None], capacity: int | None = None,
+                 batching: Batching | None = None, full_reason: str = QUEUE_FULL) -> None:
+        self.env = env
+        self.name = name
+        self.workers = workers
+        self.capacity = capacity
+        self.batching = batching
+        self.full_reason = full_reason
+        self.on_served = on_served
+        self.on_dropped = on_dropped
+        self.queue: deque[Any] = deque()
+        self.busy = 0
+        self.busy_total = 0.0
+        self.reset_stats()
+
+    def reset_stats(self) -> None:
+        """Start the time integrals and counters afresh (at the end of the warm-up)."""
+        self._last_s = self.env.now
+        self.busy_area = 0.0
+        self.queue_area = 0.0
+        self.service_area = 0.0
+        self.arrivals = 0
+        self.served = 0
+        self.sojourn_sum_s = 0.0
+
+    def touch(self) -> None:
+        """Bring the time integrals up to now."""
+        now = self.env.now
+        dt = now - self._last_s
+        if dt:
+            busy = self.busy * dt
+            self.busy_area += busy
+            self.busy_total += busy
+            self.queue_area += len(self.queue) * dt
+            self._last_s = now
+
+    @property
+    def in_system(self) -> int:
+        """Tasks waiting or in service."""
+        return self.busy + len(self.queue)
+
+    def arrive(self, job: Any) -> None:
+        """A task joins the pool: served at once by a free worker, queued, or dropped when the room is full."""
+        self.touch()
+        job.queue_entry_s = self.env.now
+        self.arrivals += 1
+        if self.busy < self.workers and not self.queue:
+            if not self._expired(job):
+                self._start(job)
+        elif self.capacity is not None and len(self.queue) >= self.capacity:
+            self.on_dropped(job, self.full_reason)
+        else:
+            self.queue.append(job)
+
+    def arrive_event(self, event: simpy.Event) -> None:
+        """Timeout callback form of :meth:`arrive`."""
+        self.arrive(event.value)
+
+    def _expired(self, job: Any) -> bool:
+        if self.env.now > job.created_s + job.expire_after_s:
+            self.on_dropped(job, DEADLINE_EXPIRED)
+            return True
+        return False
+
+    def _start(self, job: Any) -> None:
+        now = self.env.now
+        self.busy += 1
+        job.service_start_s = now
+        if self.batching is None:
+            event = self.env.timeout(job.service_s, job)
+            event.callbacks.append(self._finish_one)
+            return
+        batch = [job]
+        queue = self.queue
+        while queue and len(batch) < self.batching.max_batch:
+            other = queue.popleft()
+            if not self._expired(other):
+                other.service_start_s = now
+                batch.append(other)
+        duration = float(batch_time_s(self.batching.t0_s, self.batching.per_item_s, len(batch)))
+        for member in batch:
+            member.service_s = duration
+        event = self.env.timeout(duration, batch)
+        event.callbacks.append(self._finish_batch)
+
+    def _next(self) -> None:
+        queue = self.queue
+        while queue and self.busy < self.workers:
+            job = queue.popleft()
+            if not self._expired(job):
+                self._start(job)
+
+    def _done(self, job: Any, now: float) -> None:
+        job.service_end_s = now
+        self.served += 1
+        self.sojourn_sum_s += now - job.queue_entry_s
+        self.on_served(job)
+
+    def _finish_one(self, event: simpy.Event) -> None:
+        self.touch()
+        self.busy -= 1
+        job: Any = event.value
+        now = self.env.now
+        self.service_area += now - job.service_start_s
+        self._done(job, now)
+        if self.queue:
+            self._next()
+
+    def _finish_batch(self, event: simpy.Event) -> None:
+        self.touch()
+        self.busy -= 1
+        now = self.env.now
+        batch: Any = event.value
+        self.service_area += now - batch[0].service_start_s
+        for job in batch:
+            self._done(job, now)
+        if self.queue:
+            self._next()
+
+    def stop(self) -> None:
+        """Close the integrals at the end of the run."""
+        self.touch()

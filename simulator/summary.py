@@ -1,0 +1,107 @@
+"""Per-replication statistics and their combination over replications with 95 % confidence intervals.
+
+With two or more replications a statistic's interval is Student-t over the replication values; with one, over
+the batch means of the run (tasks batched by creation time; quantiles per batch need the records, so they are
+``None`` in streaming mode). Everything returned is JSON-serialisable (NaN becomes ``None``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from scipy import stats as scipy_stats
+
+from simulator.engine import EngineOutput
+
+LATENCY_KEYS = ("mean", "p50", "p95", "p99")
+
+
+def t_half_width(values: Sequence[float]) -> float | None:
+    """Half-width of the 95 % Student-t interval of the mean of ``values`` (``None`` for fewer than two)."""
+    sample = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=np.float64)
+    if sample.size < 2:
+        return None
+    return float(scipy_stats.t.ppf(0.975, sample.size - 1) * sample.std(ddof=1) / math.sqrt(sample.size))
+
+
+def replication_stats(output: EngineOutput, *, window_s: float, services: Sequence[str]) -> dict[str, Any]:
+    """The summary quantities of one replication (plain floats; NaN where undefined)."""
+    sink = output.sink
+    stats = sink.stats
+    done = stats.completed_measured
+    finished = stats.finished_measured
+    latency = {"mean": stats.latency_sum_s / done if done else math.nan, **sink.latency_quantiles_s()}
+    monitor = {}
+    for k, service in enumerate(services):
+        count = float(stats.monitor_count[k])
+        monitor[service] = {"avg_qpm": count / (window_s / 60.0),
+                            "avg_req_time_s": float(stats.monitor_time_s[k]) / count if count else math.nan,
+                            "counter": count}
+    utilisation = {p.name: p.busy_area / (p.workers * window_s) for p in output.pools}
+    little = {p.name: {"L": (p.busy_area + p.queue_area) / window_s,
+                       "lambda_W": (p.arrivals / window_s) * (p.sojourn_sum_s / p.served) if p.served else math.nan}
+              for p in output.pools}
+    return {
+        "latency_s": latency,
+        "batches": sink.batch_quantiles_s(),
+        "energy_j_per_task": stats.energy_sum_j / finished if finished else math.nan,
+        "offload_fraction": stats.offloaded / finished if finished else math.nan,
+        "deadline_miss_rate": stats.missed / finished if finished else math.nan,
+        "utilisation": utilisation,
+        "monitor": monitor,
+        "littles_law": little,
+        "tasks": {"generated": output.generated, "completed": stats.completed, "dropped": stats.dropped,
+                  "in_flight": output.in_flight},
+    }
+
+
+def _mean(values: Sequence[float]) -> float:
+    finite = [v for v in values if math.isfinite(v)]
+    return float(np.mean(finite)) if finite else math.nan
+
+
+def combine(reps: Sequence[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Summary of one policy over its replications, and its Little's-law check for the metadata."""
+    latency = {key: _mean([r["latency_s"][key] for r in reps]) for key in LATENCY_KEYS}
+    if len(reps) >= 2:
+        ci = {key: t_half_width([r["latency_s"][key] for r in reps]) for key in LATENCY_KEYS}
+    else:
+        batches = reps[0]["batches"]
+        ci = {key: t_half_width(batches[key]) if key in batches else None for key in LATENCY_KEYS}
+    servers = reps[0]["utilisation"].keys()
+    services = reps[0]["monitor"].keys()
+    monitor = {}
+    for service in services:
+        rows = [r["monitor"][service] for r in reps]
+        monitor[service] = {"avg_qpm": _mean([m["avg_qpm"] for m in rows]),
+                            "avg_req_time_s": _mean([m["avg_req_time_s"] for m in rows]),
+                            "counter": round(_mean([m["counter"] for m in rows]))}
+    summary = {
+        "latency_s": latency,
+        "latency_ci95_s": ci,
+        "energy_j_per_task": _mean([r["energy_j_per_task"] for r in reps]),
+        "offload_fraction": _mean([r["offload_fraction"] for r in reps]),
+        "deadline_miss_rate": _mean([r["deadline_miss_rate"] for r in reps]),
+        "utilisation": {s: _mean([r["utilisation"][s] for r in reps]) for s in servers},
+        "monitor": monitor,
+        "tasks": {key: int(sum(r["tasks"][key] for r in reps)) for key in reps[0]["tasks"]},
+    }
+    little = {s: {key: _mean([r["littles_law"][s][key] for r in reps]) for key in ("L", "lambda_W")}
+              for s in servers}
+    return summary, little
+
+
+def json_safe(value: Any) -> Any:
+    """Replace NaN/inf floats by ``None`` and numpy scalars by Python ones, recursively."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
