@@ -3,8 +3,18 @@
 No I/O, no simulation: numpy and scipy only. See :mod:`offload.cost` for the model and its sources.
 """
 
-from offload.breakeven import BreakEven, Parameter, break_even
-from offload.cost import LOCAL, CostArrays, evaluate_costs, task_costs, transfer_time_s
+from offload.batch import BatchDecision, decide_batch
+from offload.breakeven import BreakEven, BreakEvenArrays, Parameter, break_even, break_even_batch
+from offload.cost import (
+    LOCAL,
+    CostArrays,
+    compute_time_s,
+    cost_arrays,
+    evaluate_costs,
+    inputs_from_profiles,
+    task_costs,
+    transfer_time_s,
+)
 from offload.decision import (
     EnergyView,
     Objective,
@@ -16,14 +26,18 @@ from offload.decision import (
     seed_latency_rule,
 )
 from offload.errors import InfeasibleError, MecsimError, ParameterError, UnitError
+from offload.inputs import CostInputs
 from offload.profiles import FIBER_DELAY_S_PER_M, Device, Executor, Link, Server, Target, Task
 from offload.units import Dimension, format_quantity, parse_quantity
 
 __all__ = [
     "FIBER_DELAY_S_PER_M",
     "LOCAL",
+    "BatchDecision",
     "BreakEven",
+    "BreakEvenArrays",
     "CostArrays",
+    "CostInputs",
     "Device",
     "Dimension",
     "EnergyView",
@@ -41,10 +55,15 @@ __all__ = [
     "Task",
     "UnitError",
     "break_even",
+    "break_even_batch",
+    "compute_time_s",
+    "cost_arrays",
     "decide",
+    "decide_batch",
     "decide_task",
     "evaluate_costs",
     "format_quantity",
+    "inputs_from_profiles",
     "parse_quantity",
     "seed_energy_rule",
     "seed_latency_rule",

@@ -1,9 +1,14 @@
 """Break-even analysis: the value of one parameter at which local execution and a remote target score the same.
 
-For the latency and the un-normalised energy and weighted objectives the score difference (remote − local) is
+For the latency and the un-normalised energy and weighted objectives the score difference d = remote − local is
 affine in a transform ``u`` of each parameter — ``1/B`` for the uplink, ``D`` for the input size, ``C`` for the
-work, ``1/Pe`` for the edge speed — so the break-even point has a closed form from two evaluations. Otherwise
-(e.g. normalised objectives, whose normaliser depends on the work) a bracketing root finder (Brent) is used.
+work, ``1/Pe`` for the edge speed — so the break-even point has a closed form: with d0 = d(0) and the slope from a
+second evaluation, ``u* = −d0 / slope`` (one secant step then removes the rounding of the slope). Where d is not
+affine (the work under a normalised objective, whose normaliser depends on the work) a bracketing root finder
+(Brent, on log x) is used. Deadlines are ignored: the break-even compares scores.
+
+Everything is vectorised over :class:`offload.inputs.CostInputs` (tasks × targets); the scalar
+:func:`break_even` is the batch call with one task and one target.
 """
 
 from __future__ import annotations
@@ -12,14 +17,19 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import Enum
-from typing import Literal
+from typing import Any, Literal, cast
 
+import numpy as np
+import numpy.typing as npt
 from scipy.optimize import brentq
 
-from offload.cost import task_costs
+from offload.cost import cost_arrays, inputs_from_profiles
 from offload.decision import Preference
 from offload.errors import ParameterError
+from offload.inputs import CostInputs
 from offload.profiles import Device, Target, Task
+
+FloatArray = npt.NDArray[np.float64]
 
 
 class Parameter(Enum):
@@ -32,6 +42,16 @@ class Parameter(Enum):
 
 
 Direction = Literal["above", "below", "always", "never"]
+Method = Literal["auto", "closed-form", "root-finder"]
+
+# the CostInputs field each parameter sets, and whether the affine transform is u = 1/x (else u = x)
+_FIELD: dict[Parameter, tuple[str, bool]] = {
+    Parameter.UPLINK: ("uplink_bps", True),
+    Parameter.INPUT: ("input_bits", False),
+    Parameter.WORK: ("work_ops", False),
+    Parameter.EDGE_SPEED: ("server_speed_ops_per_s", True),
+}
+_SEARCH_LOG_RANGE = (math.log(1e-30), math.log(1e30))
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,44 +74,123 @@ class BreakEven:
     method: str
 
 
-def _with_value(parameter: Parameter, x: float, task: Task, device: Device, target: Target
-                ) -> tuple[Task, Device, Target]:
-    if parameter is Parameter.UPLINK:
-        return task, device, replace(target, link=replace(target.link, uplink_bps=x))
-    if parameter is Parameter.INPUT:
-        return replace(task, input_bits=x), device, target
-    if parameter is Parameter.WORK:
-        if device.compute_time_s is not None or target.server.compute_time_s is not None:
-            raise ParameterError("work_ops", task.work_ops, "break-even work needs speeds, not measured times")
-        return replace(task, work_ops=x), device, target
-    if target.server.compute_time_s is not None or target.server.speed_ops_per_s is None:
-        raise ParameterError("edge_speed_ops_per_s", None, "break-even edge speed needs work and speeds")
-    return task, device, replace(target, server=replace(target.server, speed_ops_per_s=x))
+@dataclass(frozen=True, slots=True)
+class BreakEvenArrays:
+    """Break-even values of every (task, target): arrays of shape ``(tasks, targets)``; fields as in
+    :class:`BreakEven` (``offload_wins`` and ``method`` are string arrays)."""
 
-
-def score_difference(parameter: Parameter, x: float, task: Task, device: Device, target: Target,
-                     preference: Preference) -> float:
-    """Score of offloading to ``target`` minus score of running locally, with ``parameter`` set to ``x``."""
-    task_x, device_x, target_x = _with_value(parameter, x, task, device, target)
-    score = preference.score(task_costs(task_x, device_x, [target_x]))
-    return float(score[0, 1] - score[0, 0])
-
-
-# u(x) for the affine transforms and its inverse
-_TRANSFORM: dict[Parameter, tuple[Callable[[float], float], Callable[[float], float]]] = {
-    Parameter.UPLINK: (lambda x: 1.0 / x, lambda u: 1.0 / u if u > 0 else math.inf),
-    Parameter.INPUT: (lambda x: x, lambda u: u),
-    Parameter.WORK: (lambda x: x, lambda u: u),
-    Parameter.EDGE_SPEED: (lambda x: 1.0 / x, lambda u: 1.0 / u if u > 0 else math.inf),
-}
+    parameter: Parameter
+    value: FloatArray
+    offload_wins: npt.NDArray[np.str_]
+    method: npt.NDArray[np.str_]
 
 
 def _is_affine(parameter: Parameter, preference: Preference) -> bool:
-    return not preference.normalise or parameter in (Parameter.UPLINK, Parameter.INPUT, Parameter.EDGE_SPEED)
+    return not (preference.normalise and parameter is Parameter.WORK)
+
+
+def _set(parameter: Parameter, inputs: CostInputs, x: FloatArray) -> CostInputs:
+    name, per_target = _FIELD[parameter]
+    x = np.asarray(x, dtype=np.float64)
+    changes: dict[str, Any] = {name: x[:, None] if per_target else x}
+    return replace(inputs, **changes)
+
+
+def difference(parameter: Parameter, x: npt.ArrayLike, inputs: CostInputs, preference: Preference) -> FloatArray:
+    """Score of offloading minus score of running locally, per task, with ``parameter`` set to ``x`` (per task).
+
+    ``inputs`` must have exactly one target.
+    """
+    values = np.broadcast_to(np.asarray(x, dtype=np.float64), (inputs.n_tasks,))
+    score = preference.score(cost_arrays(_set(parameter, inputs, values)))
+    return np.asarray(score[:, 1] - score[:, 0])
+
+
+def _current(parameter: Parameter, inputs: CostInputs) -> FloatArray:
+    name, per_target = _FIELD[parameter]
+    array = inputs.array(name)
+    return np.broadcast_to(array[:, 0] if per_target else array, (inputs.n_tasks,)).copy()
+
+
+def _closed_form(parameter: Parameter, inputs: CostInputs, preference: Preference
+                 ) -> tuple[FloatArray, npt.NDArray[np.str_], npt.NDArray[np.str_]]:
+    _, reciprocal = _FIELD[parameter]
+
+    def from_u(u: FloatArray) -> FloatArray:
+        if not reciprocal:
+            return u
+        with np.errstate(divide="ignore"):
+            return np.asarray(1.0 / u)
+
+    def diff(u: FloatArray) -> FloatArray:
+        return difference(parameter, from_u(u), inputs, preference)
+
+    current = _current(parameter, inputs)
+    u1 = np.where((current > 0) & np.isfinite(current), from_u(current), 1.0)
+    d0 = diff(np.zeros(inputs.n_tasks))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = (diff(u1) - d0) / u1
+        u_star = -d0 / slope
+        flips = np.isfinite(slope) & (slope != 0) & (u_star > 0) & np.isfinite(u_star)
+        # one secant step from (0, d0) through (u*, d(u*)) removes the rounding of the first slope
+        probe = np.where(flips, u_star, 1.0)
+        d_star = diff(probe)
+        refined = probe - d_star * probe / (d_star - d0)
+        u_star = np.where(flips & np.isfinite(refined) & (refined > 0), refined, u_star)
+    value = np.where(flips, from_u(np.where(flips, u_star, 1.0)), np.nan)
+    above = (slope < 0) != reciprocal
+    wins = np.where(flips, np.where(above, "above", "below"), np.where(
+        np.isfinite(slope) & (slope != 0), np.where(slope < 0, "always", "never"),
+        np.where(d0 < 0, "always", "never")))
+    method = np.where(np.isfinite(slope) & (slope != 0), "closed-form", "none")
+    return value, wins.astype(np.str_), method.astype(np.str_)
+
+
+def _root_find(parameter: Parameter, inputs: CostInputs, preference: Preference
+               ) -> tuple[FloatArray, npt.NDArray[np.str_], npt.NDArray[np.str_]]:
+    value = np.full(inputs.n_tasks, np.nan)
+    wins = np.empty(inputs.n_tasks, dtype="<U6")
+    for i in range(inputs.n_tasks):
+        row = inputs.rows(i, i + 1)
+
+        def diff_log(log_x: float, row: CostInputs = row) -> float:
+            return float(difference(parameter, math.exp(log_x), row, preference)[0])
+
+        value[i], wins[i] = _bracket(diff_log)
+    return value, wins, np.full(inputs.n_tasks, "root-finder")
+
+
+def _bracket(diff_log: Callable[[float], float]) -> tuple[float, Direction]:
+    lo, hi = _SEARCH_LOG_RANGE
+    d_lo, d_hi = diff_log(lo), diff_log(hi)
+    if not (math.isfinite(d_lo) and math.isfinite(d_hi)) or (d_lo < 0) == (d_hi < 0):
+        return math.nan, "always" if d_lo < 0 else "never"
+    root = brentq(diff_log, lo, hi, xtol=1e-12, rtol=1e-13)
+    return math.exp(root), "above" if d_hi < 0 else "below"
+
+
+def break_even_batch(parameter: Parameter, inputs: CostInputs, preference: Preference | None = None,
+                     method: Method = "auto") -> BreakEvenArrays:
+    """Break-even value of ``parameter`` for every task and target.
+
+    ``method="auto"`` uses the closed form where the score difference is affine in the parameter and the root
+    finder otherwise; forcing either is allowed (the root finder always applies; the closed form only when affine).
+    """
+    preference = preference or Preference()
+    if method == "closed-form" and not _is_affine(parameter, preference):
+        raise ParameterError("method", method, f"{parameter.value} has no closed form under a normalised objective")
+    use_root = method == "root-finder" or (method == "auto" and not _is_affine(parameter, preference))
+    shape = (inputs.n_tasks, inputs.n_targets)
+    value, wins, how = np.empty(shape), np.empty(shape, dtype="<U6"), np.empty(shape, dtype="<U11")
+    for j in range(inputs.n_targets):
+        one = inputs.only_target(j)
+        solve = _root_find if use_root else _closed_form
+        value[:, j], wins[:, j], how[:, j] = solve(parameter, one, preference)
+    return BreakEvenArrays(parameter, value, wins, how)
 
 
 def break_even(parameter: Parameter, task: Task, device: Device, target: Target,
-               preference: Preference | None = None) -> BreakEven:
+               preference: Preference | None = None, method: Method = "auto") -> BreakEven:
     """Solve for the value of ``parameter`` at which offloading to ``target`` and local execution tie.
 
     Examples
@@ -105,47 +204,10 @@ def break_even(parameter: Parameter, task: Task, device: Device, target: Target,
     >>> round(result.value / 1e6, 3), result.offload_wins
     (0.185, 'above')
     """
-    preference = preference or Preference()
-    if _is_affine(parameter, preference):
-        return _closed_form(parameter, task, device, target, preference)
-    return _root_find(parameter, task, device, target, preference)
-
-
-def _closed_form(parameter: Parameter, task: Task, device: Device, target: Target,
-                 preference: Preference) -> BreakEven:
-    to_u, from_u = _TRANSFORM[parameter]
-    current = {Parameter.UPLINK: target.link.uplink_bps, Parameter.INPUT: task.input_bits,
-               Parameter.WORK: task.work_ops,
-               Parameter.EDGE_SPEED: target.server.speed_ops_per_s or 1.0}[parameter]
-    u1 = to_u(current) if 0 < current < math.inf and to_u(current) > 0 else 1.0
-
-    def diff(u: float) -> float:
-        return score_difference(parameter, from_u(u), task, device, target, preference)
-
-    d0, d1 = diff(0.0), diff(u1)
-    slope = (d1 - d0) / u1
-    if slope == 0 or not math.isfinite(slope):
-        wins: Direction = "always" if d0 < 0 else "never"
-        return BreakEven(parameter, math.nan, wins, "none")
-    u_star = -d0 / slope
-    # Offload wins where d(u) < 0. Express the direction in x, not u (u = 1/x flips it).
-    increasing_u_helps = slope < 0
-    flips = parameter in (Parameter.UPLINK, Parameter.EDGE_SPEED)
-    if u_star <= 0:
-        wins = "always" if (d0 < 0 or (d0 == 0 and increasing_u_helps)) else "never"
-        return BreakEven(parameter, math.nan, wins, "closed-form")
-    above = increasing_u_helps != flips
-    return BreakEven(parameter, from_u(u_star), "above" if above else "below", "closed-form")
-
-
-def _root_find(parameter: Parameter, task: Task, device: Device, target: Target,
-               preference: Preference) -> BreakEven:
-    def diff_log(log_x: float) -> float:
-        return score_difference(parameter, math.exp(log_x), task, device, target, preference)
-
-    lo, hi = math.log(1e-30), math.log(1e30)
-    d_lo, d_hi = diff_log(lo), diff_log(hi)
-    if not (math.isfinite(d_lo) and math.isfinite(d_hi)) or (d_lo < 0) == (d_hi < 0):
-        return BreakEven(parameter, math.nan, "always" if d_lo < 0 else "never", "root-finder")
-    root = brentq(diff_log, lo, hi, xtol=1e-12, rtol=1e-12)
-    return BreakEven(parameter, math.exp(root), "above" if d_hi < 0 else "below", "root-finder")
+    if parameter is Parameter.EDGE_SPEED and target.server.compute_time_s is not None:
+        raise ParameterError("edge_speed_ops_per_s", None, "break-even edge speed needs a speed, not a measured time")
+    if parameter is Parameter.WORK and device.compute_time_s is not None and target.server.compute_time_s is not None:
+        raise ParameterError("work_ops", task.work_ops, "break-even work needs a speed on at least one side")
+    result = break_even_batch(parameter, inputs_from_profiles(task, device, [target]), preference, method)
+    wins = cast(Direction, str(result.offload_wins[0, 0]))
+    return BreakEven(parameter, float(result.value[0, 0]), wins, str(result.method[0, 0]))

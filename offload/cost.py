@@ -1,11 +1,13 @@
 """Vectorised cost of every way to run each task: local execution (column 0) and each remote target.
 
-Every function broadcasts over numpy arrays shaped ``(tasks,)`` for task/device quantities and ``(tasks, targets)``
-(or ``(targets,)``) for target quantities. The scalar path, :func:`task_costs`, is the batch path with one task.
+The formulas live in two kernels, :func:`local_option` and :func:`remote_option`, that broadcast over whatever
+arrays they get: the general path (:func:`cost_arrays`) hands them whole ``(tasks, targets)`` arrays and keeps every
+breakdown term, the fused path (:mod:`offload.batch`) hands them one cache-sized block of one target at a time.
+Both therefore produce bit-identical numbers. The scalar path, :func:`task_costs`, is the batch path with one task.
 
 Latency (per option)
     local   T_l = t_local
-    remote  T_r = D / B_up + RTT + W_queue + t_remote + R / B_down
+    remote  T_r = D / B_up + R / B_down + (RTT + W_queue + t_remote)
 Energy, two views (per option)
     device  E_l = P_compute t_local;  E_r = P_tx D/B_up + P_rx R/B_down + P_idle (RTT + W + t_remote) + E_tail
     system  E_l = P_compute t_local;  E_r = P_tx D/B_up + P_rx R/B_down + P_server t_remote
@@ -17,16 +19,20 @@ With RTT = W = R = 0 the latency and system-energy rules reduce exactly to rules
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple, TypedDict
 
 import numpy as np
 import numpy.typing as npt
 
 from offload.errors import ParameterError
-from offload.profiles import Device, Target, Task
+from offload.inputs import CostInputs
+from offload.profiles import Device, Executor, Target, Task
 
 FloatArray = npt.NDArray[np.float64]
+Values = FloatArray | float
 LOCAL = "local"
 
 
@@ -54,12 +60,159 @@ class CostArrays:
         return int(self.latency_s.shape[0])
 
 
+class OptionCosts(NamedTuple):
+    """Costs of one option (local or one remote target) for a block of tasks; unrequested views are ``None``."""
+
+    compute_s: Values
+    upload_s: Values
+    download_s: Values
+    latency_s: Values
+    device_energy_j: Values | None
+    system_energy_j: Values | None
+
+
+class RemoteArguments(TypedDict):
+    """Keyword arguments of :func:`remote_option` that describe the tasks and the target (not the views)."""
+
+    work_ops: Values
+    input_bits: Values
+    output_bits: Values
+    speed_ops_per_s: Values
+    time_s: Values
+    uplink_bps: Values
+    downlink_bps: Values
+    round_trip_s: Values
+    wait_s: Values
+    tx_power_w: Values
+    rx_power_w: Values
+    idle_power_w: Values
+    tail_energy_j: Values
+    server_power_w: Values
+
+
+class LocalArguments(TypedDict):
+    """Keyword arguments of :func:`local_option`."""
+
+    work_ops: Values
+    speed_ops_per_s: Values
+    time_s: Values
+    power_w: Values
+
+
 def transfer_time_s(bits: npt.ArrayLike, rate_bps: npt.ArrayLike) -> FloatArray:
-    """Time to move ``bits`` at ``rate_bps``; zero bits take zero time even at an infinite rate."""
-    bits_a = np.asarray(bits, dtype=np.float64)
-    rate_a = np.asarray(rate_bps, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(bits_a == 0, 0.0, bits_a / rate_a)
+    """Time to move ``bits`` at ``rate_bps`` (> 0; ``inf`` makes any transfer instantaneous)."""
+    return np.divide(bits, rate_bps)
+
+
+def compute_time_s(work_ops: Values, speed_ops_per_s: Values, fixed_s: Values = 0.0) -> Values:
+    """Execution time ``fixed_s + work_ops / speed_ops_per_s``: a measured time, a speed, or overhead plus speed.
+
+    Skipping the terms that are exactly zero gives the same floating-point result faster.
+    """
+    if isinstance(speed_ops_per_s, float) and math.isinf(speed_ops_per_s):
+        return fixed_s if isinstance(fixed_s, float) else np.asarray(fixed_s, dtype=np.float64)
+    proportional = np.divide(work_ops, speed_ops_per_s)
+    if isinstance(fixed_s, float) and fixed_s == 0.0:
+        return proportional
+    return np.add(fixed_s, proportional)
+
+
+def local_option(work_ops: Values, speed_ops_per_s: Values, time_s: Values, power_w: Values) -> OptionCosts:
+    """Local execution: ``t = time_s + work_ops / speed``; energy ``P_compute t`` in both views."""
+    compute = compute_time_s(work_ops, speed_ops_per_s, time_s)
+    energy = np.multiply(power_w, compute)
+    return OptionCosts(compute, 0.0, 0.0, compute, energy, energy)
+
+
+def remote_option(
+    *,
+    work_ops: Values,
+    input_bits: Values,
+    output_bits: Values,
+    speed_ops_per_s: Values,
+    time_s: Values,
+    uplink_bps: Values,
+    downlink_bps: Values,
+    round_trip_s: Values,
+    wait_s: Values,
+    tx_power_w: Values,
+    rx_power_w: Values,
+    idle_power_w: Values,
+    tail_energy_j: Values,
+    server_power_w: Values,
+    device_view: bool = True,
+    system_view: bool = True,
+) -> OptionCosts:
+    """Offloading to one target: latency and the requested energy views (formulas in the module docstring)."""
+    compute = compute_time_s(work_ops, speed_ops_per_s, time_s)
+    upload = transfer_time_s(input_bits, uplink_bps)
+    download = transfer_time_s(output_bits, downlink_bps)
+    waiting = np.add(np.add(round_trip_s, wait_s), compute)
+    latency = upload + download + waiting
+    device = system = None
+    if device_view or system_view:
+        radio = np.multiply(tx_power_w, upload) + np.multiply(rx_power_w, download)
+        if device_view:
+            device = radio + np.multiply(idle_power_w, waiting) + tail_energy_j
+        if system_view:
+            system = radio + np.multiply(server_power_w, compute)
+    return OptionCosts(compute, upload, download, latency, device, system)
+
+
+def remote_arguments(inputs: CostInputs, column: int | None, start: int = 0, stop: int = 0) -> RemoteArguments:
+    """Keyword arguments of :func:`remote_option` for target ``column`` and rows ``start:stop``, or (``None``) for
+    every target at once as broadcast ``(tasks, targets)`` arrays."""
+
+    def task(name: str) -> Values:
+        return inputs.task_broadcast(name) if column is None else inputs.task_column(name, start, stop)
+
+    def target(name: str) -> Values:
+        return inputs.target_broadcast(name) if column is None else inputs.target_column(name, column, start, stop)
+
+    return RemoteArguments({
+        "work_ops": task("work_ops"), "input_bits": task("input_bits"), "output_bits": task("output_bits"),
+        "tx_power_w": task("tx_power_w"), "rx_power_w": task("rx_power_w"), "idle_power_w": task("idle_power_w"),
+        "tail_energy_j": task("tail_energy_j"), "speed_ops_per_s": target("server_speed_ops_per_s"),
+        "time_s": target("server_time_s"), "uplink_bps": target("uplink_bps"),
+        "downlink_bps": target("downlink_bps"), "round_trip_s": target("round_trip_s"),
+        "wait_s": target("wait_s"), "server_power_w": target("server_power_w"),
+    })
+
+
+def local_arguments(inputs: CostInputs, start: int | None = None, stop: int = 0) -> LocalArguments:
+    """Keyword arguments of :func:`local_option` for rows ``start:stop``, or (``None``) all rows as a column."""
+
+    def task(name: str) -> Values:
+        return inputs.task_broadcast(name) if start is None else inputs.task_column(name, start, stop)
+
+    return LocalArguments(work_ops=task("work_ops"), speed_ops_per_s=task("device_speed_ops_per_s"),
+                          time_s=task("device_time_s"), power_w=task("device_power_w"))
+
+
+def cost_arrays(inputs: CostInputs) -> CostArrays:
+    """The general path: every cost and breakdown term of every (task, option), shape ``(tasks, 1 + targets)``."""
+    shape = (inputs.n_tasks, inputs.n_targets)
+    with np.errstate(invalid="ignore"):  # 0 W x inf s (an unstable queue) is NaN energy on an infeasible option
+        local = local_option(**local_arguments(inputs))
+        remote = remote_option(**remote_arguments(inputs, None))
+    column = np.broadcast_to(np.asarray(local.compute_s, dtype=np.float64), (inputs.n_tasks, 1))
+    zeros = np.zeros_like(column)
+
+    def stack(local_value: Values | None, remote_value: Values | None) -> FloatArray:
+        left = np.broadcast_to(np.asarray(local_value, dtype=np.float64), column.shape)
+        return np.hstack([left, np.broadcast_to(np.asarray(remote_value, dtype=np.float64), shape)])
+
+    return CostArrays(
+        options=(LOCAL, *inputs.names),
+        upload_s=stack(zeros, remote.upload_s),
+        round_trip_s=stack(zeros, inputs.target_broadcast("round_trip_s")),
+        wait_s=stack(zeros, inputs.target_broadcast("wait_s")),
+        compute_s=stack(column, remote.compute_s),
+        download_s=stack(zeros, remote.download_s),
+        latency_s=stack(column, remote.latency_s),
+        device_energy_j=stack(local.device_energy_j, remote.device_energy_j),
+        system_energy_j=stack(local.system_energy_j, remote.system_energy_j),
+    )
 
 
 def evaluate_costs(
@@ -80,7 +233,7 @@ def evaluate_costs(
     server_power_w: npt.ArrayLike = 0.0,
     target_names: Sequence[str] | None = None,
 ) -> CostArrays:
-    """Price local execution and every remote target for every task.
+    """Price local execution and every remote target for every task, from measured compute times.
 
     Parameters
     ----------
@@ -96,69 +249,43 @@ def evaluate_costs(
     Returns
     -------
     CostArrays
-        Shape ``(tasks, 1 + targets)``; column 0 is local.
+        Shape ``(tasks, 1 + targets)``; column 0 is local. See :class:`offload.inputs.CostInputs` for work/speeds.
     """
-    local = np.atleast_1d(np.asarray(local_compute_s, dtype=np.float64))
-    column = local[:, None]
+    return cost_arrays(CostInputs(
+        input_bits=input_bits, output_bits=output_bits, device_time_s=local_compute_s,
+        server_time_s=remote_compute_s, uplink_bps=uplink_bps, downlink_bps=downlink_bps,
+        round_trip_s=round_trip_s, wait_s=wait_s, device_power_w=device_compute_power_w, idle_power_w=idle_power_w,
+        tx_power_w=tx_power_w, rx_power_w=rx_power_w, tail_energy_j=tail_energy_j, server_power_w=server_power_w,
+        target_names=target_names,
+    ))
 
-    def per_task(value: npt.ArrayLike) -> FloatArray:
-        return np.broadcast_to(np.asarray(value, dtype=np.float64), local.shape)[:, None]
 
-    def per_target(value: npt.ArrayLike) -> FloatArray:
-        array = np.asarray(value, dtype=np.float64)
-        return array[None, :] if array.ndim == 1 else np.atleast_2d(array)
+def _speed_and_time(executor: Executor) -> tuple[float, float]:
+    """A measured time wins over a speed (see :class:`offload.profiles.Executor`)."""
+    if executor.compute_time_s is not None:
+        return math.inf, executor.compute_time_s
+    assert executor.speed_ops_per_s is not None
+    return executor.speed_ops_per_s, 0.0
 
-    remote = per_target(remote_compute_s)
-    n_targets = int(np.broadcast_shapes(remote.shape, per_target(uplink_bps).shape, (1, 1))[1])
-    names = tuple(target_names) if target_names is not None else tuple(f"remote{j}" for j in range(n_targets))
-    if len(names) != n_targets:
-        raise ParameterError("target_names", names, f"needs one name per target ({n_targets})")
-    shape = (local.shape[0], n_targets)
 
-    upload = np.broadcast_to(transfer_time_s(per_task(input_bits), per_target(uplink_bps)), shape)
-    download = np.broadcast_to(transfer_time_s(per_task(output_bits), per_target(downlink_bps)), shape)
-    rtt = np.broadcast_to(per_target(round_trip_s), shape)
-    wait = np.broadcast_to(per_target(wait_s), shape)
-    remote = np.broadcast_to(remote, shape)
-    waiting = rtt + wait + remote
-    latency_remote = upload + download + waiting
-    radio_j = per_task(tx_power_w) * upload + per_task(rx_power_w) * download
-    device_remote = radio_j + per_task(idle_power_w) * waiting + per_task(tail_energy_j)
-    system_remote = radio_j + per_target(server_power_w) * remote
-    local_energy = per_task(device_compute_power_w) * column
-
-    zeros = np.zeros_like(column)
-    return CostArrays(
-        options=(LOCAL, *names),
-        upload_s=np.hstack([zeros, upload]),
-        round_trip_s=np.hstack([zeros, rtt]),
-        wait_s=np.hstack([zeros, wait]),
-        compute_s=np.hstack([column, remote]),
-        download_s=np.hstack([zeros, download]),
-        latency_s=np.hstack([column, latency_remote]),
-        device_energy_j=np.hstack([local_energy, device_remote]),
-        system_energy_j=np.hstack([local_energy, system_remote]),
+def inputs_from_profiles(task: Task, device: Device, targets: Sequence[Target]) -> CostInputs:
+    """One task, its device and its targets as a one-row :class:`CostInputs`."""
+    if not targets:
+        raise ParameterError("targets", targets, "needs at least one remote target")
+    device_speed, device_time = _speed_and_time(device)
+    servers = [_speed_and_time(t.server) for t in targets]
+    return CostInputs(
+        work_ops=[task.work_ops], input_bits=[task.input_bits], output_bits=[task.output_bits],
+        deadline_s=[task.deadline_s], device_speed_ops_per_s=device_speed, device_time_s=device_time,
+        device_power_w=device.compute_power_w, idle_power_w=device.idle_power_w, tx_power_w=device.tx_power_w,
+        rx_power_w=device.rx_power_w, tail_energy_j=device.tail_energy_j,
+        server_speed_ops_per_s=[s for s, _ in servers], server_time_s=[t for _, t in servers],
+        server_power_w=[t.server.compute_power_w for t in targets], wait_s=[t.server.wait_s for t in targets],
+        uplink_bps=[t.link.uplink_bps for t in targets], downlink_bps=[t.link.downlink_bps for t in targets],
+        round_trip_s=[t.link.round_trip_s for t in targets], target_names=[t.name for t in targets],
     )
 
 
 def task_costs(task: Task, device: Device, targets: Sequence[Target]) -> CostArrays:
-    """Costs of one task on its device and on each target: :func:`evaluate_costs` with one row."""
-    if not targets:
-        raise ParameterError("targets", targets, "needs at least one remote target")
-    return evaluate_costs(
-        local_compute_s=[device.time_s(task)],
-        input_bits=[task.input_bits],
-        output_bits=[task.output_bits],
-        remote_compute_s=[t.server.time_s(task) for t in targets],
-        uplink_bps=[t.link.uplink_bps for t in targets],
-        downlink_bps=[t.link.downlink_bps for t in targets],
-        round_trip_s=[t.link.round_trip_s for t in targets],
-        wait_s=[t.server.wait_s for t in targets],
-        device_compute_power_w=device.compute_power_w,
-        idle_power_w=device.idle_power_w,
-        tx_power_w=device.tx_power_w,
-        rx_power_w=device.rx_power_w,
-        tail_energy_j=device.tail_energy_j,
-        server_power_w=[t.server.compute_power_w for t in targets],
-        target_names=[t.name for t in targets],
-    )
+    """Costs of one task on its device and on each target: :func:`cost_arrays` with one row."""
+    return cost_arrays(inputs_from_profiles(task, device, targets))

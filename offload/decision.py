@@ -15,6 +15,9 @@ from offload.profiles import Device, Target, Task
 from offload.validate import check_non_negative
 
 FloatArray = npt.NDArray[np.float64]
+Values = FloatArray | float
+#: Deadlines are clipped to the largest float so that an infinite latency (an unstable queue) never meets one.
+_LATEST_S = float(np.finfo(np.float64).max)
 
 
 class Objective(Enum):
@@ -56,19 +59,98 @@ class Preference:
         """The energy array of the chosen view."""
         return costs.device_energy_j if self.energy_view is EnergyView.DEVICE else costs.system_energy_j
 
+    @property
+    def uses_energy(self) -> bool:
+        """Whether the score depends on energy."""
+        return self.objective is not Objective.LATENCY
+
     def score(self, costs: CostArrays) -> FloatArray:
         """Objective value of every (task, option); lower is better."""
-        if self.objective is Objective.LATENCY:
-            return costs.latency_s
         energy = self.energy_j(costs)
+        return np.asarray(self.combine(costs.latency_s, energy, costs.latency_s[:, :1], energy[:, :1]))
+
+    def combine(self, latency_s: Values, energy_j: Values, local_latency_s: Values, local_energy_j: Values) -> Values:
+        """Score from latency and energy (elementwise; the local values are the normalisers)."""
+        if self.objective is Objective.LATENCY:
+            return latency_s
         if self.objective is Objective.ENERGY:
-            return energy
-        latency = costs.latency_s
+            return energy_j
         if self.normalise:
             with np.errstate(divide="ignore", invalid="ignore"):
-                latency = np.nan_to_num(latency / latency[:, :1], nan=0.0, posinf=np.inf)
-                energy = np.nan_to_num(energy / energy[:, :1], nan=0.0, posinf=np.inf)
-        return self.w_latency * latency + self.w_energy * energy
+                latency_s = np.nan_to_num(np.divide(latency_s, local_latency_s), nan=0.0, posinf=np.inf)
+                energy_j = np.nan_to_num(np.divide(energy_j, local_energy_j), nan=0.0, posinf=np.inf)
+            score = np.add(np.multiply(self.w_latency, latency_s), np.multiply(self.w_energy, energy_j))
+            # keep scores finite (a ratio to a zero local value is huge, not infinite): inf marks "late" in select
+            return np.minimum(score, _LATEST_S)
+        return np.add(np.multiply(self.w_latency, latency_s), np.multiply(self.w_energy, energy_j))
+
+
+def select(scores: Sequence[Values], latencies_s: Sequence[Values], deadline_s: Values | None, n_tasks: int,
+           carry: Sequence[Sequence[Values]] = ()
+           ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_], list[FloatArray]]:
+    """Per task, the option with the lowest score among those whose latency meets the deadline.
+
+    Ties go to the lowest index (local first: the seed rules offload only on strict improvement); NaN scores never
+    win. Where no option meets the deadline the fastest is chosen and the task is flagged. Scores of options that
+    meet the deadline must be finite (:meth:`Preference.combine` guarantees it for validated inputs).
+
+    Parameters
+    ----------
+    scores, latencies_s : sequence of arrays (or scalars), one per option, each broadcastable to ``(tasks,)``
+    deadline_s : array or scalar, or None
+        ``None`` promises that there is no deadline and every latency is finite, which skips the deadline test.
+    carry : sequence of per-option value sequences
+        Values to pick along with the choice (e.g. every option's energy), without a second pass.
+
+    Returns
+    -------
+    choice : ndarray of intp, shape (tasks,)
+    missed : ndarray of bool, shape (tasks,)
+    chosen : list of ndarray, one per ``carry`` entry: the chosen option's value per task
+    """
+    if len(scores) > 127:
+        raise ParameterError("options", len(scores), "at most 127 options (local plus 126 targets)")
+    limit = None if deadline_s is None else np.minimum(deadline_s, _LATEST_S)
+    best = np.full(n_tasks, np.inf)
+    choice = np.zeros(n_tasks, dtype=np.int8)
+    chosen = [np.zeros(n_tasks) for _ in carry]
+    better = np.empty(n_tasks, dtype=np.bool_)
+    mask = np.empty(n_tasks, dtype=np.int8)
+    flip = np.empty(n_tasks, dtype=np.int8)
+    with np.errstate(invalid="ignore"):
+        for j in range(len(scores)):  # forwards with a strict <, so the lowest index wins a tie
+            # late options become inf (np.where is branch-free; masked copies with random masks are far slower)
+            candidate = scores[j] if limit is None else np.where(
+                np.less_equal(latencies_s[j], limit), scores[j], np.inf)
+            np.less(candidate, best, out=better)
+            np.fmin(best, candidate, out=best)
+            if j:  # choice = better ? j : choice, as int8 bit operations
+                np.negative(better.view(np.int8), out=mask)  # 0 or -1 (all bits set)
+                np.bitwise_and(np.bitwise_xor(choice, np.int8(j), out=flip), mask, out=flip)
+                np.bitwise_xor(choice, flip, out=choice)
+            for k, values in enumerate(carry):
+                chosen[k] = np.where(better, values[j], chosen[k])
+    missed = best == np.inf
+    result = choice.astype(np.intp)
+    if missed.any():
+        rows = np.flatnonzero(missed)
+        fastest = np.zeros(rows.size, dtype=np.intp)
+        fastest_s = _rows(latencies_s[0], rows, n_tasks)
+        for j in range(1, len(latencies_s)):
+            latency = _rows(latencies_s[j], rows, n_tasks)
+            faster = latency < fastest_s
+            fastest[faster] = j
+            fastest_s[faster] = latency[faster]
+        result[rows] = fastest
+        for values, out in zip(carry, chosen, strict=True):
+            for j, value in enumerate(values):
+                mine = rows[fastest == j]
+                out[mine] = _rows(value, mine, n_tasks)
+    return result, missed, chosen
+
+
+def _rows(values: Values, rows: npt.NDArray[np.intp], n_tasks: int) -> FloatArray:
+    return np.array(np.broadcast_to(np.asarray(values, dtype=np.float64), (n_tasks,))[rows])
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,17 +197,17 @@ def decide(
     """Pick, per task, the option with the lowest score among those meeting the deadline.
 
     Ties go to the lowest column, so local wins a tie (the seed rules offload only on strict improvement).
-    If no option meets the deadline, the fastest option is chosen and ``deadline_missed`` is set.
+    If no option meets the deadline, the fastest option is chosen and ``deadline_missed`` is set. An option with
+    infinite latency (an unstable queue) never meets a deadline, even an infinite one.
     """
     preference = preference or Preference()
     score = preference.score(costs)
-    deadline = np.broadcast_to(np.asarray(deadline_s, dtype=np.float64), (costs.n_tasks,))[:, None]
-    meets = costs.latency_s <= deadline
-    missed = np.asarray(~meets.any(axis=1), dtype=np.bool_)
-    feasible_score = np.where(meets, score, np.inf)
-    choice = np.argmin(feasible_score, axis=1)
-    if missed.any():
-        choice = np.where(missed, np.argmin(costs.latency_s, axis=1), choice)
+    n, width = costs.latency_s.shape
+    deadline = np.broadcast_to(np.asarray(deadline_s, dtype=np.float64), (n,))
+    with np.errstate(invalid="ignore"):
+        choice, missed, _ = select([score[:, j] for j in range(width)],
+                                   [costs.latency_s[:, j] for j in range(width)], deadline, n)
+    meets = costs.latency_s <= np.minimum(deadline, _LATEST_S)[:, None]
     return OffloadDecision(costs, preference, choice, score, meets, missed)
 
 

@@ -107,14 +107,15 @@ class Server(Executor):
     Attributes
     ----------
     wait_s : float
-        Expected time in the server's queue before service starts (e.g. from :mod:`offload.queueing`).
+        Expected time in the server's queue before service starts (e.g. from :mod:`offload.queueing`); ``inf``
+        (an unstable queue) makes the server infeasible.
     """
 
     wait_s: float = 0.0
 
     def __post_init__(self) -> None:
         Executor.__post_init__(self)
-        check_non_negative("wait_s", self.wait_s)
+        check_non_negative("wait_s", self.wait_s, allow_inf=True)
 
 
 @dataclass(frozen=True, slots=True)
