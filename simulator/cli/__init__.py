@@ -45,6 +45,8 @@ def _register() -> None:
     main.add_command(decide.command)
     from simulator.cli import plot
     main.add_command(plot.command)
+    from simulator.cli import sweep
+    main.add_command(sweep.command)
 
 
 _register()

@@ -126,6 +126,24 @@ class SweepSpec:
             raise ParameterError("sweep", repeated, "a path may be swept only once")
         object.__setattr__(self, "paths", paths)
 
+    def with_axes(self, *, grid: Sequence[tuple[str, Sequence[Any]]] = (),
+                  zip_axes: Sequence[tuple[str, Sequence[Any]]] = (), replications: int | None = None) -> SweepSpec:
+        """A copy with ``grid`` axes added (replacing axes of the same path), the zip block replaced if
+        ``zip_axes`` is given, and ``replications`` if given."""
+        merged = dict(self.grid) | {path: tuple(values) for path, values in grid}
+        return SweepSpec(grid=tuple(merged.items()),
+                         zip=tuple((path, tuple(values)) for path, values in zip_axes) or self.zip,
+                         random=self.random, replications=replications or self.replications)
+
+    def describe(self) -> dict[str, Any]:
+        """Plain JSON-able description (for the sweep manifest)."""
+        random = None if self.random is None else {
+            "samples": self.random.samples, "seed": self.random.seed,
+            "params": {path: {dist.kind.value: list(dist.args)} for path, dist in self.random.params}}
+        return {"grid": {path: list(values) for path, values in self.grid},
+                "zip": {path: list(values) for path, values in self.zip},
+                "random": random, "replications": self.replications}
+
     def points(self) -> list[dict[str, Any]]:
         """Every point of the sweep as ``{path: value}``, in a fixed order (grid varies slowest)."""
         axes: list[list[dict[str, Any]]] = [[{path: value} for value in values] for path, values in self.grid]

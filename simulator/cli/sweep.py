@@ -1,0 +1,76 @@
+"""``mecsim sweep FILE|NAME``: run a scenario over a parameter space, resumably, locally or on a Dask cluster."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from simulator.sweep import (
+    SweepInterruptedError,
+    grid_from_options,
+    make_backend,
+    run_sweep,
+)
+from simulator.sweep.plan import canonical_json
+from simulator.sweep.scenarios import load_sweep, run_scenario
+
+EXIT_LOST = 1
+EXIT_INTERRUPTED = 130
+
+
+@click.command("sweep")
+@click.argument("scenario")
+@click.option("--grid", "grid", multiple=True, metavar="PATH=V1,V2,...",
+              help="Add a grid axis (repeatable), e.g. --grid devices[0].count=10,20,40.")
+@click.option("--zip", "zip_axes", multiple=True, metavar="PATH=V1,V2,...",
+              help="Axes walked together (repeatable; equal lengths); replaces the file's zip block.")
+@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
+              help="Override a scenario value for every run, e.g. --set run.duration=600s.")
+@click.option("--replications", type=click.IntRange(min=1), help="Seeds per point (default: the sweep's or run's).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path),
+              help="Dataset directory (default: sweeps/<scenario name>); rerunning resumes it.")
+@click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Local worker processes (0: one per CPU).")
+@click.option("--scheduler", metavar="ADDRESS", envvar="DASK_SCHEDULER_ADDRESS", show_envvar=True,
+              help="Run on a Dask cluster, e.g. tcp://host:8786.")
+@click.option("--retry-failed", is_flag=True, help="Also redo runs recorded with an error.")
+@click.option("--dry-run", is_flag=True, help="List the planned runs and exit.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def command(scenario: str, grid: tuple[str, ...], zip_axes: tuple[str, ...], overrides: tuple[str, ...],
+            replications: int | None, out_dir: Path | None, workers: int, scheduler: str | None,
+            retry_failed: bool, dry_run: bool, quiet: bool) -> None:
+    """Run SCENARIO (a file or a bundled name) at every point of its `sweep:` section and the --grid/--zip axes.
+
+    Each run (point x replication) is appended to OUT/runs.jsonl as it finishes; an interrupted sweep resumes
+    where it stopped when the same command is run again. Load the results with
+    `simulator.sweep.load_results(OUT)`; draw them with `mecsim plot OUT`.
+    """
+    sweep = load_sweep(scenario, overrides=overrides, grid=grid_from_options(grid, "--grid"),
+                       zip_axes=grid_from_options(zip_axes, "--zip"), replications=replications)
+    tasks = sweep.tasks()
+    out_dir = out_dir or Path("sweeps") / sweep.scenario.name
+    points = len({canonical_json(task.point) for task in tasks})
+    if dry_run:
+        click.echo(f"{len(tasks)} runs ({points} points) of {sweep.scenario.source} -> {out_dir}")
+        for task in tasks:
+            point = ", ".join(f"{path}={value}" for path, value in task.point.items()) or "(scenario as written)"
+            click.echo(f"{task.key[:12]}  replication {task.replication}  {point}")
+        return
+    backend = make_backend(workers=workers, address=scheduler)
+    try:
+        report = run_sweep(tasks, run_scenario, out_dir, backend=backend, retry_failed=retry_failed,
+                           progress=False if quiet else None, manifest=sweep.manifest())
+    except SweepInterruptedError as error:
+        click.echo(f"mecsim: {error}", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    click.echo(f"{report.planned} runs ({points} points): {report.reused} already done, {report.computed} run "
+               f"({report.failed} failed) in {report.elapsed_s:.1f} s -> {report.directory}")
+    if report.failed:
+        click.echo(f"mecsim: {report.failed} runs failed; their errors are in {report.directory / 'runs.jsonl'}",
+                   err=True)
+    if report.lost:
+        click.echo(f"mecsim: {report.lost} runs lost to dead workers; run the same command again to finish",
+                   err=True)
+        sys.exit(EXIT_LOST)
