@@ -1,0 +1,132 @@
+"""Sweep benchmark: parallel speed-up and per-run overhead of the sweep machinery.
+
+- Speed-up: 40 CPU-bound runs of about one second each, on a local pool of 1 worker (the baseline, measured in the
+  same invocation) and of 2 workers. Target (issue 7): >= 1.8x.
+- Overhead per run: a trivial run function through the whole path (plan, submit, execute, append + fsync the
+  record, progress accounting), for each backend. Target: < 50 ms per run.
+- Planning cost per run of a real scenario sweep (apply the point, re-validate, hash).
+
+    .venv/bin/python benchmarks/bench_sweep.py           # about 1.5 minutes on 2 cores
+    .venv/bin/python benchmarks/bench_sweep.py --quick   # smaller sizes, a smoke test
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from simulator.sweep import (
+    DaskBackend,
+    InlineBackend,
+    ProcessPoolBackend,
+    ResolvedPoint,
+    SweepSpec,
+    grid_from_options,
+    plan_runs,
+    run_sweep,
+)
+from simulator.sweep.backends import Backend
+from simulator.sweep.scenarios import load_sweep
+
+SPEEDUP_TARGET = 2 * 0.9
+OVERHEAD_TARGET_S = 0.050
+
+
+def busy_run(scenario: Mapping[str, Any], seed: int) -> dict[str, Any]:
+    """CPU-bound work of a fixed number of iterations (deterministic, about ``run_s`` seconds)."""
+    value = seed % 1_000_003
+    for step in range(scenario["iterations"]):
+        value = (value * 31 + step) % 1_000_003
+    return {"policies": {"busy": {"value": value}}}
+
+
+def trivial_run(scenario: Mapping[str, Any], seed: int) -> dict[str, Any]:
+    """No work at all: what remains is the sweep machinery."""
+    return {"policies": {"trivial": {"value": scenario["index"] + seed % 7}}}
+
+
+def calibrate(run_s: float) -> int:
+    """Iterations of :func:`busy_run` that take about ``run_s`` seconds on this machine."""
+    iterations = 200_000
+    while True:
+        start = time.perf_counter()
+        busy_run({"iterations": iterations}, 1)
+        elapsed_s = time.perf_counter() - start
+        if elapsed_s > 0.2:
+            return int(iterations * run_s / elapsed_s)
+        iterations *= 2
+
+
+def toy_tasks(runs: int, **fields: Any) -> list:
+    spec = SweepSpec(grid=(("index", tuple(range(runs))),), replications=1)
+    return plan_runs(spec, lambda point: ResolvedPoint({**fields, **point}, 0, 1, point))
+
+
+def timed(tasks: list, fn: Any, backend: Backend) -> float:
+    with tempfile.TemporaryDirectory() as directory:
+        start = time.perf_counter()
+        report = run_sweep(tasks, fn, Path(directory), backend=backend, progress=False)
+        elapsed_s = time.perf_counter() - start
+    if report.computed != len(tasks) or report.failed or report.lost:
+        raise RuntimeError(f"benchmark sweep did not complete cleanly: {report}")
+    return elapsed_s
+
+
+def speedup(runs: int, run_s: float) -> bool:
+    iterations = calibrate(run_s)
+    tasks = toy_tasks(runs, iterations=iterations)
+    print(f"\n== speed-up: {runs} runs of ~{run_s:g} s CPU each ({iterations} iterations)")
+    one_s = timed(tasks, busy_run, ProcessPoolBackend(1))
+    two_s = timed(tasks, busy_run, ProcessPoolBackend(2))
+    ratio = one_s / two_s
+    print(f"local pool, 1 worker : {one_s:7.2f} s  (baseline)")
+    print(f"local pool, 2 workers: {two_s:7.2f} s  speed-up {ratio:.2f}x  (target >= {SPEEDUP_TARGET:.1f}x) "
+          f"{'PASS' if ratio >= SPEEDUP_TARGET else 'FAIL'}")
+    return ratio >= SPEEDUP_TARGET
+
+
+def overhead(runs: int) -> bool:
+    from distributed import LocalCluster
+
+    tasks = toy_tasks(runs)
+    print(f"\n== overhead per run: {runs} trivial runs (record appended and fsynced each)")
+    ok = True
+    backends: list[tuple[str, Backend]] = [("inline", InlineBackend()), ("local pool, 1 worker", ProcessPoolBackend(1)),
+                                           ("local pool, 2 workers", ProcessPoolBackend(2))]
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        backends.append(("dask LocalCluster, 2 procs", DaskBackend(cluster.scheduler_address)))
+        for name, backend in backends:
+            per_run_s = timed(tasks, trivial_run, backend) / runs
+            passed = per_run_s < OVERHEAD_TARGET_S
+            ok &= passed
+            print(f"{name:28s}: {per_run_s * 1e3:7.2f} ms/run  (target < {OVERHEAD_TARGET_S * 1e3:.0f} ms) "
+                  f"{'PASS' if passed else 'FAIL'}")
+    return ok
+
+
+def planning(points: int) -> None:
+    rates = ",".join(f"{4 + 4 * i / points:.4f}/s" for i in range(points))
+    start = time.perf_counter()
+    sweep = load_sweep("mm1", grid=grid_from_options([f"devices[0].workload.rate={rates}"]), replications=1)
+    tasks = sweep.tasks()
+    per_run_s = (time.perf_counter() - start) / len(tasks)
+    print(f"\n== planning a scenario sweep: {len(tasks)} points of mm1: {per_run_s * 1e3:.2f} ms/run "
+          "(apply point, re-validate, hash)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="12 runs of 0.3 s and 100 trivial runs")
+    args = parser.parse_args()
+    runs, run_s, trivial = (12, 0.3, 100) if args.quick else (40, 1.0, 400)
+    results = [speedup(runs, run_s), overhead(trivial)]
+    planning(50 if args.quick else 200)
+    print("\nall targets met" if all(results) else "\nSOME TARGETS MISSED")
+
+
+if __name__ == "__main__":
+    main()
