@@ -74,6 +74,7 @@ def placement_map(graph: nx.Graph, problem: PlacementProblem, placement: Placeme
         handles.append(Line2D([], [], color=colour, marker="o", markerfacecolor="none", markersize=7,
                               label=f"{name}: {int(placement.replicas[s].sum())} replicas on {hosts.size} nodes"))
     off_map = _frame(ax, graph, position)
+    ax.ticklabel_format(useOffset=False)
     ax.set_xlabel("longitude [°]")
     ax.set_ylabel("latitude [°]")
     kinds, _ = ax.get_legend_handles_labels()
