@@ -119,7 +119,7 @@ def load_sweep(path_or_name: str | Path, *, overrides: Sequence[str] = (),
 
 def run_scenario(scenario: Mapping[str, Any], seed: int) -> dict[str, Any]:
     """The sweep's run function: simulate one replication of ``scenario`` with ``seed``; return the summary."""
-    from simulator.scenario import simulate  # type: ignore[attr-defined]
+    from simulator.scenario.execute import simulate
 
     result = simulate(scenario_from_dict(dict(scenario), source="<sweep run>"), seed=seed, replications=1)
     return dict(result.to_json_dict())
