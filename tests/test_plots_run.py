@@ -120,3 +120,16 @@ def test_render_run_figures_without_timeseries(tmp_path: Path) -> None:
 def test_render_run_figures_needs_records(tmp_path: Path) -> None:
     with pytest.raises(ParameterError, match=r"records\.parquet or records\.csv"):
         render_run_figures(tmp_path)
+
+
+def test_energy_per_task_averages_completed_tasks_only() -> None:
+    records = synthetic_records().assign(dropped=False, in_flight=False)
+    skipped = records.iloc[:30].assign(dropped=True, energy_compute_j=0.0)  # frames skipped before any work
+    records = pd.concat([records, skipped], ignore_index=True)
+    records["policy"] = records["policy"].astype("category")
+    ax = energy_per_task(records).axes[0]
+    np.testing.assert_allclose(sum(np.array([p.get_height() for p in c.patches]) for c in ax.containers),
+                               [8.0, 1.1, 1.6])
+    assert ax.get_ylabel() == "device energy per completed task [J]"
+    everything = energy_per_task(records, completed_only=False).axes[0]
+    assert everything.containers[0].patches[0].get_height() == pytest.approx(8.0 * 100 / 130)

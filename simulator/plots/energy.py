@@ -19,19 +19,26 @@ ENERGY_COMPONENTS: dict[str, str] = {
 _COMPONENT_COLOURS = ("tab:red", "tab:blue", "tab:cyan", "tab:gray", "tab:purple")
 
 
-def energy_per_task(records: pd.DataFrame, *, policy_column: str = "policy") -> Figure:
+def energy_per_task(records: pd.DataFrame, *, policy_column: str = "policy", completed_only: bool = True) -> Figure:
     """Stacked bars of mean device energy per task for each policy, one segment per energy component.
 
     Parameters
     ----------
     records : DataFrame
         One row per task with ``policy_column`` and any of the :data:`ENERGY_COMPONENTS` columns (joules);
-        absent components are skipped, at least one must be present. Means are over all recorded tasks.
+        absent components are skipped, at least one must be present.
+    completed_only : bool
+        Average over completed tasks only (rows with ``dropped`` or ``in_flight`` set are left out when those
+        columns exist): a frame skipped before any work costs nothing and would dilute the energy per result.
     """
     present = [c for c in ENERGY_COMPONENTS if c in records.columns]
     require_columns(records, [policy_column, *(present or ["energy_compute_j"])], "records")
-    require_rows(records, "records")
-    means = records.groupby(policy_column, sort=False)[present].mean()
+    if completed_only:
+        for flag in ("dropped", "in_flight"):
+            if flag in records.columns:
+                records = records[~records[flag].astype(bool)]
+    require_rows(records, "completed records" if completed_only else "records")
+    means = records.groupby(policy_column, sort=False, observed=True)[present].mean()
     figure, (ax,) = new_figure()
     positions = np.arange(len(means.index))
     bottom = np.zeros(len(means.index))
@@ -45,7 +52,7 @@ def energy_per_task(records: pd.DataFrame, *, policy_column: str = "policy") -> 
         ax.annotate(f"{total:.3g} J", (x, total), ha="center", va="bottom", fontsize=8)
     ax.set_xticks(positions, [str(p) for p in means.index])
     ax.set_xlabel("policy")
-    ax.set_ylabel("device energy per task [J]")
+    ax.set_ylabel("device energy per completed task [J]" if completed_only else "device energy per task [J]")
     ax.grid(True, axis="y", alpha=0.3)
     ax.legend(title="component")
     ax.set_title("Energy per task")

@@ -26,7 +26,7 @@ def latency_cdf(records: pd.DataFrame, *, policy_column: str = "policy", latency
     require_rows(records, "records")
     figure, (ax,) = new_figure()
     palette = colours(records[policy_column].astype(str))
-    for policy, group in records.groupby(policy_column, sort=False):
+    for policy, group in records.groupby(policy_column, sort=False, observed=True):
         latency_s = np.sort(group[latency_column].to_numpy(dtype=np.float64))
         latency_s = latency_s[np.isfinite(latency_s)]
         if latency_s.size == 0:
@@ -48,7 +48,8 @@ def latency_cdf(records: pd.DataFrame, *, policy_column: str = "policy", latency
 def latency_vs_load(table: pd.DataFrame, *, load_column: str, value_column: str, policy_column: str = "policy",
                     ci_low_column: str | None = None, ci_high_column: str | None = None,
                     capacity_load: float | None = None, load_label: str = "number of cameras",
-                    value_label: str = "p95 latency [s]", log_y: bool = True) -> Figure:
+                    value_label: str = "p95 latency [s]", log_y: bool = True,
+                    title: str = "Latency against load") -> Figure:
     """A latency statistic against offered load, one line per policy, with the saturation point marked.
 
     Parameters
@@ -66,7 +67,7 @@ def latency_vs_load(table: pd.DataFrame, *, load_column: str, value_column: str,
     require_rows(table, "load table")
     figure, (ax,) = new_figure()
     palette = colours(table[policy_column].astype(str))
-    for policy, group in table.groupby(policy_column, sort=False):
+    for policy, group in table.groupby(policy_column, sort=False, observed=True):
         group = group.sort_values(load_column)
         colour = palette[str(policy)]
         ax.plot(group[load_column], group[value_column], marker="o", color=colour, label=str(policy))
@@ -81,5 +82,5 @@ def latency_vs_load(table: pd.DataFrame, *, load_column: str, value_column: str,
     ax.set_ylabel(value_label)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
-    ax.set_title("Latency against load")
+    ax.set_title(title)
     return figure

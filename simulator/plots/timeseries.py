@@ -35,7 +35,7 @@ def utilisation_over_time(timeseries: pd.DataFrame, *, replication: int | None =
         require_rows(table, f"timeseries replication {chosen}")
     figure, axes = new_figure(2, 1, height_in=5.0, sharex=True)
     palette = colours(table[policy_column].astype(str))
-    for policy, group in table.groupby(policy_column, sort=False):
+    for policy, group in table.groupby(policy_column, sort=False, observed=True):
         for ax, (column, _) in zip(axes, _PANELS, strict=True):
             _draw_servers(ax, group, column, palette[str(policy)], str(policy))
     for ax, (_, label) in zip(axes, _PANELS, strict=True):
@@ -50,7 +50,8 @@ def utilisation_over_time(timeseries: pd.DataFrame, *, replication: int | None =
 
 
 def _draw_servers(ax: Axes, group: pd.DataFrame, column: str, colour: str, label: str) -> None:
-    wide = group.pivot_table(index="time_s", columns="server", values=column, aggfunc="last").sort_index().ffill()
+    wide = group.pivot_table(index="time_s", columns="server", values=column, aggfunc="last", observed=True)
+    wide = wide.sort_index().ffill()
     ax.step(wide.index, wide.mean(axis=1), where="post", color=colour, label=label)
     if wide.shape[1] > 1:
         ax.fill_between(wide.index, wide.min(axis=1), wide.max(axis=1), step="post", color=colour, alpha=0.2,
