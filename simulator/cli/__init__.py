@@ -47,6 +47,10 @@ def _register() -> None:
     main.add_command(plot.command)
     from simulator.cli import sweep
     main.add_command(sweep.command)
+    from simulator.cli import simulate
+    main.add_command(simulate.simulate_command)
+    main.add_command(simulate.validate_command)
+    main.add_command(simulate.scenarios_command)
 
 
 _register()

@@ -1,0 +1,71 @@
+"""Running a scenario: every policy on common random numbers, merged into one :class:`SimulationResult`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from offload.errors import ParameterError
+from simulator.result import SimulationResult
+from simulator.run import run
+from simulator.scenario.loader import Scenario
+from simulator.world import PolicySpec
+
+#: Called after each policy finishes with (policies done, policies in total, display name of the one just done).
+Progress = Callable[[int, int, str], None]
+
+
+def simulate(scenario: Scenario, *, seed: int | None = None, replications: int | None = None,
+             duration_s: float | None = None, streaming: bool = False,
+             progress: Progress | None = None) -> SimulationResult:
+    """Simulate every policy of ``scenario``; arguments left ``None`` come from its ``run`` section.
+
+    Each policy is run separately with the same seed, so all see the same arrivals and task sizes (replication
+    ``r`` uses the ``r``-th child of ``SeedSequence(seed)`` for every policy) and differences are paired; the
+    result is the same as one :func:`simulator.run.run` call over all policies.
+
+    Raises
+    ------
+    ParameterError
+        ``duration_s`` not longer than the scenario's warm-up, or bad seed/replications.
+    """
+    settings = scenario.run
+    duration = settings.duration_s if duration_s is None else float(duration_s)
+    if duration <= settings.warmup_s:
+        raise ParameterError("duration", duration, f"must be longer than run.warmup ({settings.warmup_s:g} s); "
+                                                   "change it with --set run.warmup=...")
+    world = scenario.to_world()
+    seed = settings.seed if seed is None else seed
+    replications = settings.replications if replications is None else replications
+    parts = []
+    for done, policy in enumerate(world.policies, start=1):
+        parts.append(run(world, duration_s=duration, seed=seed, replications=replications,
+                         warmup_s=settings.warmup_s, policies=[policy], streaming=streaming))
+        if progress is not None:
+            progress(done, len(world.policies), policy.display_name)
+    return _merge(parts, list(world.policies))
+
+
+def _merge(parts: list[SimulationResult], policies: list[PolicySpec]) -> SimulationResult:
+    """One result from per-policy results of the same world, seed and horizon."""
+    if len(parts) == 1:
+        return parts[0]
+    names = [policy.display_name for policy in policies]
+    records = pd.concat([part.records for part in parts], ignore_index=True)
+    if not records.empty:
+        records["policy"] = pd.Categorical(records["policy"].astype(str), categories=names)
+    timeseries = pd.concat([part.timeseries for part in parts], ignore_index=True)
+    summary = dict(parts[0].summary)
+    summary["policies"] = {name: part.summary["policies"][name] for name, part in zip(names, parts, strict=True)}
+    metadata = dict(parts[0].metadata)
+    metadata["policies"] = [entry for part in parts for entry in part.metadata["policies"]]
+    metadata["littles_law"] = {key: value for part in parts for key, value in part.metadata["littles_law"].items()}
+    metadata["wall_s"] = sum(part.metadata["wall_s"] for part in parts)
+    return SimulationResult(records, timeseries, summary, metadata)
+
+
+def summary_dict(scenario: Scenario, result: SimulationResult) -> dict[str, Any]:
+    """The ``--json`` object: the run's summary plus the scenario's name and hash."""
+    return {"scenario": scenario.name, "scenario_sha256": scenario.sha256, **result.to_json_dict()}

@@ -1,0 +1,61 @@
+"""Human-readable summary tables of a simulate run (the CLI prints them; no I/O here)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from simulator.scenario.loader import Scenario
+
+_LATENCY_KEYS = ("mean", "p50", "p95", "p99")
+
+
+def _time(value: float | None, half_width: float | None = None) -> str:
+    """``134.8 ms`` or ``134.8±18.4 ms``: one unit for the value and its CI half-width."""
+    if value is None:
+        return "-"
+    scale, unit = next(((f, u) for f, u in ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs")) if abs(value) >= f),
+                       (1e-6, "µs"))
+    if half_width is None:
+        return f"{value / scale:.4g} {unit}"
+    half = half_width / scale
+    half_text = "0" if half < 5e-4 else f"{float(f'{half:.2g}'):g}"
+    return f"{value / scale:.4g}±{half_text} {unit}"
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{100.0 * value:.1f}%"
+
+
+def _energy(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g} J"
+
+
+def _table(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(width) if i == 0 else cell.rjust(width)
+                      for i, (cell, width) in enumerate(zip(row, widths, strict=True))).rstrip() for row in rows]
+
+
+def format_summary(scenario: Scenario, summary: Mapping[str, Any]) -> str:
+    """The summary table per policy and the per-service monitor, as printed by ``mecsim simulate``."""
+    policies: Mapping[str, Any] = summary["policies"]
+    head = (f"{scenario.name} (sha256 {scenario.sha256[:12]})  seed {summary.get('seed')}, "
+            f"{summary.get('replications')} replication(s) of {summary.get('duration_s', 0):g} s, "
+            f"warm-up {summary.get('warmup_s', 0):g} s")
+    rows = [["policy", *(f"{key} latency" for key in _LATENCY_KEYS), "energy/task", "offload", "deadline miss",
+             "utilisation"]]
+    for name, stats in policies.items():
+        ci = stats.get("latency_ci95_s") or {}
+        utilisation = ", ".join(f"{server} {_percent(value)}" for server, value in stats["utilisation"].items())
+        rows.append([name, *(_time(stats["latency_s"].get(key), ci.get(key)) for key in _LATENCY_KEYS),
+                     _energy(stats.get("energy_j_per_task")), _percent(stats.get("offload_fraction")),
+                     _percent(stats.get("deadline_miss_rate")), utilisation or "-"])
+    monitor = [["monitor", "service", "avg QPM", "avg request time", "calls"]]
+    for name, stats in policies.items():
+        for service, values in stats["monitor"].items():
+            qpm = values.get("avg_qpm")
+            monitor.append([name, service, "-" if qpm is None else f"{qpm:.2f}", _time(values.get("avg_req_time_s")),
+                            str(values.get("counter"))])
+    note = "latency: mean of replications ± 95% CI half-width"
+    return "\n".join([head, "", *_table(rows), "", *_table(monitor), "", note])
