@@ -175,3 +175,14 @@ def test_plan_runs_plans_a_repeated_point_once(caplog):
     tasks = plan_runs(SweepSpec(grid=(("x", (1, 1, 2)),), replications=1), _resolver)
     assert [task.point for task in tasks] == [{"x": 1}, {"x": 2}]
     assert "repeats point" in caplog.text
+
+
+def test_the_documented_example_section_parses():
+    import yaml
+
+    from simulator.sweep import schema
+
+    text = schema.__doc__.split("Example::")[1].split("\n\nPaths use")[0]
+    spec = parse_sweep(yaml.safe_load(text)["sweep"])
+    assert len(spec.points()) == 3 * 2 * 4 * 3 * 16
+    assert spec.replications == 5

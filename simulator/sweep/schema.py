@@ -4,19 +4,20 @@ Example::
 
     sweep:
       grid:
-        devices[0].count: [10, 20, 40]
+        devices[cameras].count: [10, 20, 40]
         access_points[0].uplink: ["10 Mbps", "50 Mbps"]
-        devices[0].workload.rate: {linspace: [0.5, 2.0, 4]}
+        devices[cameras].workload.rate: {linspace: [0.5, 2.0, 4]}
       zip:
-        edge[0].workers: [1, 2, 4]
-        edge[0].speed: ["10 GHz", "5 GHz", "2.5 GHz"]
+        nodes[edge].workers: [1, 2, 4]
+        nodes[edge].speed: ["10 GHz", "5 GHz", "2.5 GHz"]
       random:
         samples: 16
         seed: 7
         params:
-          devices[0].task.input: {loguniform: [1.0e5, 1.0e7]}
+          services[0].input: {loguniform: [1.0e5, 1.0e7]}
       replications: 5
 
+Paths use the ``--set`` syntax (``[i]`` an index, ``[name]`` the item with that name).
 Values are written as in the scenario itself (human units allowed); random bounds are plain SI numbers.
 """
 
