@@ -1,11 +1,12 @@
 """Scenario files: safe YAML with line numbers, a pydantic schema in human units, ``--set`` overrides.
 
 Public API: :func:`load_scenario`, :func:`scenario_from_dict`, :class:`Scenario`, :func:`bundled_scenarios`,
-:class:`ScenarioError`, :func:`apply_overrides`.
+:class:`ScenarioError`, :func:`apply_overrides`, :func:`simulate` (every policy on common random numbers).
 """
 
 from simulator.scenario.bundled import bundled_scenarios, resolve_scenario_path
 from simulator.scenario.errors import ScenarioError, ScenarioIssue, format_path
+from simulator.scenario.execute import simulate, summary_dict
 from simulator.scenario.loader import RunSettings, Scenario, canonical_json, load_scenario, scenario_from_dict
 from simulator.scenario.overrides import apply_overrides, parse_path, set_path
 
@@ -23,4 +24,6 @@ __all__ = [
     "resolve_scenario_path",
     "scenario_from_dict",
     "set_path",
+    "simulate",
+    "summary_dict",
 ]

@@ -1,0 +1,93 @@
+"""Every bundled scenario validates and runs in a short mode; summaries are checked against queueing theory or
+ranges derived from the scenario's own numbers (never against numbers copied from a run)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from offload import queueing
+from simulator.scenario import bundled_scenarios, load_scenario, scenario_from_dict, simulate
+
+BUNDLED = ["license-plate", "md1", "mm1", "mmc", "s100"]
+
+
+def test_the_bundled_scenarios_are_listed_with_descriptions() -> None:
+    listing = dict(bundled_scenarios())
+    assert set(BUNDLED) <= set(listing)
+    assert all(listing[name] for name in BUNDLED)
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_bundled_scenario_validates_and_round_trips(name: str) -> None:
+    scenario = load_scenario(name)
+    assert scenario.name == name
+    assert scenario.to_world().n_devices >= 1
+    again = scenario_from_dict(scenario.resolved)
+    assert again.sha256 == scenario.sha256
+
+
+def test_mm1_mean_time_in_system_and_tail() -> None:
+    scenario = load_scenario("mm1", ["run.duration=1000s", "run.replications=4"])
+    result = simulate(scenario)
+    edge = result.summary["policies"]["edge"]
+    theory = float(queueing.mm1_mean_sojourn_s(8.0, 10.0))  # 0.5 s
+    assert edge["latency_s"]["mean"] == pytest.approx(theory, rel=0.12)
+    assert edge["utilisation"]["server"] == pytest.approx(0.8, abs=0.03)
+    measured = result.records[result.records["created_s"] >= scenario.run.warmup_s]
+    latency = measured["latency_s"].dropna().to_numpy()
+    tail = float(queueing.mm1_sojourn_tail(1.0, 8.0, 10.0))  # e^-2
+    assert np.mean(latency > 1.0) == pytest.approx(tail, abs=0.03)
+    assert edge["monitor"]["job"]["avg_qpm"] == pytest.approx(8.0 * 60, rel=0.05)
+
+
+def test_mmc_erlang_c_wait_probability_and_mean_wait() -> None:
+    scenario = load_scenario("mmc", ["run.duration=400s", "run.replications=3"])
+    result = simulate(scenario)
+    edge = result.summary["policies"]["edge"]
+    assert edge["latency_s"]["mean"] == pytest.approx(float(queueing.mmc_mean_sojourn_s(32.0, 10.0, 4)), rel=0.08)
+    assert edge["utilisation"]["server"] == pytest.approx(0.8, abs=0.03)
+    records = result.records.dropna(subset=["service_start_s"])
+    waited = (records["service_start_s"] - records["queue_entry_s"]) > 1e-12
+    assert waited.mean() == pytest.approx(float(queueing.erlang_c(4, 3.2)), abs=0.04)  # 0.596432
+
+
+def test_md1_mean_time_in_system() -> None:
+    result = simulate(load_scenario("md1", ["run.duration=1000s", "run.replications=4"]))
+    edge = result.summary["policies"]["edge"]
+    assert edge["latency_s"]["mean"] == pytest.approx(float(queueing.md1_mean_sojourn_s(8.0, 0.1)), rel=0.1)
+    service = (result.records["service_end_s"] - result.records["service_start_s"]).dropna()
+    assert service.to_numpy() == pytest.approx(0.1)
+
+
+def test_s100_response_time_from_its_parts() -> None:
+    result = simulate(load_scenario("s100", ["run.duration=200s"]))
+    edge = result.summary["policies"]["edge"]
+    upload_s = 200e3 * 8 / 100e6
+    expected = upload_s + 2 * 0.002 + float(queueing.md1_mean_sojourn_s(10.0, 0.05))  # ≈ 0.095 s
+    assert edge["latency_s"]["mean"] == pytest.approx(expected, rel=0.08)
+    assert np.mean(list(edge["utilisation"].values())) == pytest.approx(0.5, abs=0.03)
+    assert edge["offload_fraction"] == 1.0
+
+
+def test_license_plate_short_run_against_its_own_numbers() -> None:
+    scenario = load_scenario("license-plate", ["run.duration=25s", "run.replications=1"])
+    summary = simulate(scenario).summary["policies"]
+    arrivals_per_s = 8 * 25 * 1.0 * 0.5  # CPEs x cameras x fps x fraction with a plate
+    # local: 13 s per image can never meet the 1 s deadline
+    assert summary["local"]["offload_fraction"] == 0.0
+    assert summary["local"]["deadline_miss_rate"] == 1.0
+    # edge: utilisation = arrival rate x 9 ms; latency at least upload + 2 x 10 ms + 9 ms, and within the deadline
+    edge = summary["edge"]
+    assert edge["offload_fraction"] == 1.0
+    assert edge["utilisation"]["edge"] == pytest.approx(arrivals_per_s * 0.009, abs=0.08)
+    floor_s = 300e3 * 8 / 60e6 + 2 * 0.010 + 0.009 + 1e3 * 8 / 300e6
+    assert floor_s < edge["latency_s"]["p50"] < edge["latency_s"]["p99"] < 1.0
+    assert edge["monitor"]["plates"]["avg_qpm"] == pytest.approx(arrivals_per_s * 60, rel=0.1)
+    # the edge's request time includes queueing: at ~90 % load well above the bare 9 ms
+    assert edge["monitor"]["plates"]["avg_req_time_s"] > 2 * 0.009
+    # a device transmits at 3.4 W for at least the bare upload time of each frame
+    assert edge["energy_j_per_task"] >= 3.4 * 300e3 * 8 / 60e6
+    assert not math.isnan(summary["queue-aware"]["latency_s"]["mean"])
