@@ -91,15 +91,23 @@ def test_energy_per_task_skips_absent_components() -> None:
     assert [c.get_label() for c in ax.containers] == ["compute", "transmit", "idle (waiting)"]
 
 
-def test_utilisation_over_time_has_two_panels_and_server_band() -> None:
+def test_utilisation_over_time_one_line_per_server_when_few() -> None:
     figure = utilisation_over_time(synthetic_timeseries(servers=2))
     top, bottom = figure.axes
-    assert [line.get_label() for line in top.get_lines()] == list(POLICIES)
-    # mean of the two servers' utilisation (0.1 and 0.2) is 0.15 at every instant
-    np.testing.assert_allclose(_data(top.get_lines()[0].get_ydata()), 0.15)
-    assert any(isinstance(c, PolyCollection) for c in top.collections)
+    assert [line.get_label() for line in top.get_lines()] == [
+        f"{policy} · edge{s}" for policy in POLICIES for s in range(2)]
+    np.testing.assert_allclose(_data(top.get_lines()[1].get_ydata()), 0.2)
+    assert [line.get_linestyle() for line in top.get_lines()[:2]] == ["-", "--"]
     np.testing.assert_allclose(_data(bottom.get_lines()[0].get_ydata()), np.arange(10) % 3)
     assert bottom.get_xlabel() == "simulated time [s]"
+
+
+def test_utilisation_over_time_mean_and_band_when_many() -> None:
+    top, _ = utilisation_over_time(synthetic_timeseries(servers=6)).axes
+    assert [line.get_label() for line in top.get_lines()] == [f"{policy} · mean of 6" for policy in POLICIES]
+    # mean of 0.1, 0.2, ..., 0.6 is 0.35 at every instant; the band spans 0.1 .. 0.6
+    np.testing.assert_allclose(_data(top.get_lines()[0].get_ydata()), 0.35)
+    assert sum(isinstance(c, PolyCollection) for c in top.collections) == len(POLICIES)
 
 
 def test_render_run_figures_writes_three_pngs(tmp_path: Path) -> None:

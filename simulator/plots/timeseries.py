@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import cycle
+
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -9,14 +11,17 @@ from matplotlib.figure import Figure
 from simulator.plots._style import colours, new_figure, require_columns, require_rows
 
 _PANELS = (("utilisation", "utilisation"), ("queue_length", "queue length [tasks]"))
+_SERVER_STYLES = ("-", "--", ":", "-.")
 
 
 def utilisation_over_time(timeseries: pd.DataFrame, *, replication: int | None = None,
-                          policy_column: str = "policy") -> Figure:
-    """Utilisation (top) and queue length (bottom) against time, one line per policy.
+                          policy_column: str = "policy", max_server_lines: int = len(_SERVER_STYLES)) -> Figure:
+    """Utilisation (top) and queue length (bottom) against time; colour = policy.
 
-    With several servers the line is the mean over servers and a band spans the least and most loaded server at
-    each instant (samples are carried forward, so servers need not be sampled at the same instants).
+    Up to ``max_server_lines`` servers are drawn one line each (line style = server: an edge and a cloud are not
+    alike). With more servers (a pool of similar edges) the line is the mean over servers and a band spans the
+    least and most loaded server at each instant. Samples are carried forward, so servers need not be sampled at
+    the same instants.
 
     Parameters
     ----------
@@ -37,22 +42,26 @@ def utilisation_over_time(timeseries: pd.DataFrame, *, replication: int | None =
     palette = colours(table[policy_column].astype(str))
     for policy, group in table.groupby(policy_column, sort=False, observed=True):
         for ax, (column, _) in zip(axes, _PANELS, strict=True):
-            _draw_servers(ax, group, column, palette[str(policy)], str(policy))
+            _draw_servers(ax, group, column, palette[str(policy)], str(policy), max_server_lines)
     for ax, (_, label) in zip(axes, _PANELS, strict=True):
         ax.set_ylabel(label)
         ax.grid(True, alpha=0.3)
     axes[0].set_ylim(bottom=0.0)
     axes[1].set_ylim(bottom=0.0)
     axes[1].set_xlabel("simulated time [s]")
-    axes[0].legend(title="policy")
+    axes[0].legend(title="policy · server", fontsize=8)
     axes[0].set_title("Server load over time")
     return figure
 
 
-def _draw_servers(ax: Axes, group: pd.DataFrame, column: str, colour: str, label: str) -> None:
+def _draw_servers(ax: Axes, group: pd.DataFrame, column: str, colour: str, label: str, max_lines: int) -> None:
     wide = group.pivot_table(index="time_s", columns="server", values=column, aggfunc="last", observed=True)
     wide = wide.sort_index().ffill()
-    ax.step(wide.index, wide.mean(axis=1), where="post", color=colour, label=label)
-    if wide.shape[1] > 1:
-        ax.fill_between(wide.index, wide.min(axis=1), wide.max(axis=1), step="post", color=colour, alpha=0.2,
-                        linewidth=0)
+    if wide.shape[1] <= max_lines:
+        for server, style in zip(wide.columns, cycle(_SERVER_STYLES), strict=False):
+            ax.step(wide.index, wide[server], where="post", color=colour, linestyle=style,
+                    label=f"{label} · {server}")
+        return
+    ax.step(wide.index, wide.mean(axis=1), where="post", color=colour, label=f"{label} · mean of {wide.shape[1]}")
+    ax.fill_between(wide.index, wide.min(axis=1), wide.max(axis=1), step="post", color=colour, alpha=0.2,
+                    linewidth=0)
