@@ -1,0 +1,133 @@
+"""``mecsim simulate``, ``validate`` and ``scenarios`` through the click entry point."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from offload import queueing
+from simulator.cli import main
+from simulator.scenario import load_scenario
+
+SHORT = ["--duration", "400s", "--replications", "2", "--quiet"]
+
+
+def _invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_scenarios_lists_every_bundled_one() -> None:
+    code, out, _ = _invoke("scenarios")
+    assert code == 0
+    names = [line.split()[0] for line in out.splitlines()]
+    assert {"license-plate", "mm1", "mmc", "md1", "s100"} <= set(names)
+    assert "M/M/1" in out
+
+
+def test_validate_ok() -> None:
+    code, out, _ = _invoke("validate", "license-plate")
+    assert code == 0
+    assert "ok: license-plate" in out
+    assert "200 device(s)" in out
+
+
+def test_validate_prints_every_issue_on_its_own_line_and_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: bad\nrun: {duration: -1 s, seeed: 1}\nservices: []\n", encoding="utf-8")
+    code, out, err = _invoke("validate", str(path))
+    assert code == 2
+    assert out == ""
+    lines = err.splitlines()
+    assert len(lines) >= 5
+    assert all(line.startswith(f"mecsim: error: {path}:") for line in lines)
+    assert f'{path}:2: run.duration: "-1 s": must be > 0' in err
+    assert "run.seeed: 1: unknown key; did you mean 'seed'?" in err
+    assert "Traceback" not in err
+
+
+def test_unknown_scenario_name_exits_2_with_a_suggestion() -> None:
+    code, _, err = _invoke("simulate", "licence-plate", "--quiet")
+    assert code == 2
+    assert "did you mean 'license-plate'?" in err
+
+
+def test_bad_override_and_bad_duration_exit_2() -> None:
+    code, _, err = _invoke("simulate", "mm1", "--set", "run.duration=-5s", "--quiet")
+    assert code == 2
+    assert 'mecsim: error: --set: run.duration: "-5s": must be > 0' in err
+    code, _, err = _invoke("simulate", "mm1", "--duration", "5 parsecs", "--quiet")
+    assert code == 2
+    assert "unknown unit 'parsecs'" in err
+    code, _, err = _invoke("simulate", "mm1", "--duration", "10s", "--quiet")  # mm1 warms up for 50 s
+    assert code == 2
+    assert "must be longer than run.warmup" in err
+
+
+def test_simulate_json_has_the_documented_shape_and_theory() -> None:
+    code, out, _ = _invoke("simulate", "mm1", "--json", "--seed", "7", *SHORT)
+    assert code == 0
+    summary = json.loads(out)
+    assert summary["seed"] == 7
+    assert summary["scenario_sha256"] == load_scenario("mm1").sha256
+    assert summary["version"]
+    edge = summary["policies"]["edge"]
+    assert set(edge["latency_s"]) == {"mean", "p50", "p95", "p99"}
+    for key in ("energy_j_per_task", "offload_fraction", "deadline_miss_rate", "utilisation", "monitor"):
+        assert key in edge
+    assert set(edge["monitor"]["job"]) == {"avg_qpm", "avg_req_time_s", "counter"}
+    assert edge["latency_s"]["p50"] == pytest.approx(math.log(2) / 2.0, rel=0.15)  # exponential(μ-λ) median
+    assert edge["utilisation"]["server"] == pytest.approx(0.8, abs=0.04)
+    assert summary["policies"]["edge"]["latency_s"]["mean"] == pytest.approx(
+        float(queueing.mm1_mean_sojourn_s(8.0, 10.0)), rel=0.15)
+
+
+def test_same_seed_same_output_and_set_changes_the_hash() -> None:
+    first = _invoke("simulate", "md1", "--json", *SHORT)[1]
+    assert _invoke("simulate", "md1", "--json", *SHORT)[1] == first
+    other = json.loads(_invoke("simulate", "md1", "--json", "--set", "devices[0].workload.rate=4/s", *SHORT)[1])
+    assert other["scenario_sha256"] != json.loads(first)["scenario_sha256"]
+    assert other["policies"]["edge"]["utilisation"]["server"] == pytest.approx(0.4, abs=0.06)
+
+
+def test_table_output_names_every_policy_and_the_monitor() -> None:
+    code, out, _ = _invoke("simulate", "license-plate", "--duration", "12s", "--replications", "1", "--quiet")
+    assert code == 0
+    for text in ("local", "edge", "queue-aware", "mean latency", "p99 latency", "energy/task", "deadline miss",
+                 "avg QPM", "avg request time", "calls", "plates"):
+        assert text in out
+
+
+def test_out_dir_is_written_and_never_overwritten_without_force(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    code, _, err = _invoke("simulate", "mm1", "--out", str(out), "--json", *SHORT)
+    assert code == 0, err
+    assert (out / "records.parquet").is_file() or (out / "records.csv").is_file()
+    assert (out / "timeseries.parquet").is_file() or (out / "timeseries.csv").is_file()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["scenario_sha256"] == load_scenario("mm1").sha256
+    figures = sorted((out / "figures").iterdir())
+    assert figures
+    assert all(p.suffix == ".png" and p.stat().st_size > 0 for p in figures)
+    resolved = yaml.safe_load((out / "scenario.yaml").read_text())
+    assert load_scenario(out / "scenario.yaml").sha256 == summary["scenario_sha256"]
+    assert resolved["name"] == "mm1"
+    code, _, err = _invoke("simulate", "mm1", "--out", str(out), *SHORT)
+    assert code == 2
+    assert "already exists; use --force" in err
+    code, _, _ = _invoke("simulate", "mm1", "--out", str(out), "--force", *SHORT)
+    assert code == 0
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["--debug", "validate", "nonexistent-scenario"])
+    assert result.exit_code != 0
+    assert result.exception is not None
+    assert not isinstance(result.exception, SystemExit)
