@@ -55,11 +55,17 @@ def backlog_wait_s(in_system: npt.ArrayLike, workers: npt.ArrayLike, mean_servic
 
 def executor_time_s(executor: Executor, work_ops: npt.ArrayLike) -> FloatArray:
     """Vectorised :meth:`offload.profiles.Executor.time_s`: the measured time if given, else work over speed."""
+    return executors_time_s([executor], np.asarray(work_ops, dtype=np.float64)[..., None])[..., 0]
+
+
+def executors_time_s(executors: Sequence[Executor], work_ops: npt.ArrayLike) -> FloatArray:
+    """Execution time of every task (rows of ``work_ops``, shape ``(tasks, 1)``) on every executor (columns)."""
     work = np.asarray(work_ops, dtype=np.float64)
-    if executor.compute_time_s is not None:
-        return np.full(work.shape, float(executor.compute_time_s))
-    assert executor.speed_ops_per_s is not None
-    return np.asarray(work / executor.speed_ops_per_s, dtype=np.float64)
+    measured = np.array([e.compute_time_s is not None for e in executors], dtype=np.bool_)
+    fixed = np.array([e.compute_time_s or 0.0 for e in executors], dtype=np.float64)
+    speed = np.array([e.speed_ops_per_s if e.speed_ops_per_s is not None else np.inf for e in executors],
+                     dtype=np.float64)
+    return np.asarray(np.where(measured, fixed, work / speed), dtype=np.float64)
 
 
 def batch_time_s(t0_s: float, per_item_s: float, batch_size: npt.ArrayLike) -> FloatArray:

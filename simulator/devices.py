@@ -42,16 +42,38 @@ class Route:
     down_fixed_s: float | None
 
 
+class Routes:
+    """The routes of one access point to the servers hosting one service, nearest first, built on first use
+    (a large topology has many candidates, of which a policy usually uses one or two)."""
+
+    __slots__ = ("_build", "_routes", "hosts", "pools")
+
+    def __init__(self, hosts: list[EdgeServer], pools: list[WorkerPool], build: Callable[[int], Route]) -> None:
+        self.hosts = hosts
+        self.pools = pools
+        self._build = build
+        self._routes: list[Route | None] = [None] * len(hosts)
+
+    def __len__(self) -> int:
+        return len(self.hosts)
+
+    def __getitem__(self, index: int) -> Route:
+        route = self._routes[index]
+        if route is None:
+            route = self._routes[index] = self._build(index)
+        return route
+
+
 class DeviceState:
     """A device's random stream, channels, CPU, routes and its current block of pre-drawn tasks."""
 
     __slots__ = ("batch", "blocks", "candidates", "choice", "cpu", "deadline_s", "down", "down_s",
-                 "expire_after_s", "group", "index", "inp", "local_s", "name", "out", "pos", "remote_s", "rng",
-                 "routes", "times", "up", "up_s", "work")
+                 "expire_after_s", "group", "index", "inp", "name", "out", "pos", "rng", "routes", "service_s",
+                 "times", "up", "up_s", "work")
 
     def __init__(self, index: int, name: str, group: DeviceGroup, rng: np.random.Generator,
                  blocks: Iterator[ArrivalBlock], up: Channel, down: Channel, cpu: WorkerPool,
-                 routes: tuple[Route, ...], candidates: tuple[Candidate, ...]) -> None:
+                 routes: Routes, candidates: tuple[Candidate, ...]) -> None:
         self.index = index
         self.name = name
         self.group = group
@@ -70,8 +92,7 @@ class DeviceState:
         self.work: list[float] = []
         self.inp: list[float] = []
         self.out: list[float] = []
-        self.local_s: list[float] = []
-        self.remote_s: list[list[float]] = []
+        self.service_s: list[float] | None = None
         self.up_s: list[float] | None = None
         self.down_s: list[float] | None = None
         self.pos = 0
@@ -118,24 +139,39 @@ def build_devices(world: World, env: simpy.Environment, pools: list[WorkerPool],
         for a in world.access_points}
     server_index = {s.name: i for i, s in enumerate(world.servers)}
     delays = world.delays_s()
-    devices: list[DeviceState] = []
-    for group in world.device_groups:
-        ap = aps[group.access_point]
-        routes: list[Route] = []
-        candidates: list[Candidate] = []
-        for server in world.reachable_hosts(group, delays):
+    profiles = {s.name: s.profile for s in world.servers}
+    tables: dict[tuple[str, str], tuple[Routes, tuple[Candidate, ...]]] = {}
+
+    def route_builder(ap: AccessPoint, hosts: list[EdgeServer]) -> Callable[[int], Route]:
+        def build(index: int) -> Route:
+            server = hosts[index]
             path = paths[ap.name][server.node]
             up_hops = [(links[i].one_way_s, link_channels[i][0 if fwd else 1]) for i, fwd in path]
             down_hops = [(links[i].one_way_s, link_channels[i][1 if fwd else 0]) for i, fwd in reversed(path)]
             up = _steps(ap.latency_s, up_hops, 0.0)
             down = _steps(0.0, down_hops, ap.latency_s)
             k = server_index[server.name]
-            routes.append(Route(server, pools[k], k + 1, up, down, _fixed(up), _fixed(down)))
-            one_way = ap.latency_s + delays[ap.name][server.node]
-            candidates.append(Candidate(server.name, server.tier, _nominal_rate_bps(ap.uplink_bps, ap, False),
-                                        _nominal_rate_bps(ap.downlink_bps, ap, True), 2.0 * one_way,
-                                        server.power_w, server.workers))
-        up_channel, down_channel = radios[ap.name]
+            return Route(server, pools[k], k + 1, up, down, _fixed(up), _fixed(down))
+        return build
+
+    def table(group: DeviceGroup) -> tuple[Routes, tuple[Candidate, ...]]:
+        key = (group.access_point, group.service)
+        if key not in tables:
+            ap = aps[group.access_point]
+            hosts = world.reachable_hosts(group, delays)
+            candidates = tuple(
+                Candidate(s.name, s.tier, _nominal_rate_bps(ap.uplink_bps, ap, False),
+                          _nominal_rate_bps(ap.downlink_bps, ap, True),
+                          2.0 * (ap.latency_s + delays[ap.name][s.node]), s.power_w, s.workers, profiles[s.name])
+                for s in hosts)
+            routes = Routes(hosts, [pools[server_index[s.name]] for s in hosts], route_builder(ap, hosts))
+            tables[key] = (routes, candidates)
+        return tables[key]
+
+    devices: list[DeviceState] = []
+    for group in world.device_groups:
+        routes, candidates = table(group)
+        up_channel, down_channel = radios[group.access_point]
         for i in range(group.count):
             index = len(devices)
             name = f"{group.name}/{i}"
@@ -143,5 +179,5 @@ def build_devices(world: World, env: simpy.Environment, pools: list[WorkerPool],
             cpu = WorkerPool(env, name, 1, on_served=on_served, on_dropped=on_dropped,
                              capacity=group.local_queue_capacity, full_reason=LOCAL_QUEUE_FULL)
             devices.append(DeviceState(index, name, group, rng, group.workload.blocks(rng, i, horizon_s),
-                                       up_channel, down_channel, cpu, tuple(routes), tuple(candidates)))
+                                       up_channel, down_channel, cpu, routes, candidates))
     return devices

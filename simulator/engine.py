@@ -126,20 +126,27 @@ class Engine:
         else:
             work, inp, out = group.task.sample(rng, n)
         local_s = executor_time_s(group.device, work)
-        remote_s = np.column_stack([executor_time_s(r.server.profile, work) for r in dev.routes]) \
-            if dev.routes else np.zeros((n, 0))
-        dev.batch = DecisionBatch(group.name, group.device, dev.candidates, local_s, remote_s, inp, out,
-                                  group.deadline_s)
+        dev.batch = batch = DecisionBatch(group.name, group.device, dev.candidates, work, local_s, inp, out,
+                                          group.deadline_s)
         dev.times = block.times_s.tolist()
         dev.work = work.tolist()
         dev.inp = inp.tolist()
         dev.out = out.tolist()
-        dev.local_s = local_s.tolist()
-        dev.remote_s = remote_s.tolist()
         up, down = dev.up, dev.down
         dev.up_s = transfer_time_s(inp, up.rate_bps).tolist() if isinstance(up, DedicatedChannel) else None
         dev.down_s = transfer_time_s(out, down.rate_bps).tolist() if isinstance(down, DedicatedChannel) else None
-        dev.choice = None if self.policy.stateful else self.policy.choose(dev.batch, None, self.policy_rng).tolist()
+        if self.policy.stateful:
+            dev.choice = dev.service_s = None
+        else:
+            choice = self.policy.choose(batch, None, self.policy_rng)
+            service = local_s.copy()
+            choices = choice.tolist()
+            for c in set(choices):
+                if c >= 0:
+                    chosen = choice == c
+                    service[chosen] = executor_time_s(dev.candidates[c].server, work[chosen])
+            dev.choice = choices
+            dev.service_s = service.tolist()
         dev.pos = 0
         return True
 
@@ -171,16 +178,18 @@ class Engine:
         if now + interval <= self.duration_s:
             self.env.timeout(interval, interval).callbacks.append(self._sample)
 
-    def _decide_now(self, dev: DeviceState, i: int) -> int:
+    def _decide_now(self, dev: DeviceState, i: int) -> tuple[int, float]:
+        """A stateful policy's choice for task ``i`` given what the device observes now, and its compute time."""
         batch = dev.batch
         assert batch is not None
-        one = DecisionBatch(batch.group, batch.device, batch.candidates, batch.local_s[i:i + 1],
-                            batch.remote_s[i:i + 1], batch.input_bits[i:i + 1], batch.output_bits[i:i + 1],
-                            batch.deadline_s)
+        one = batch.row(i)
         k = len(dev.routes)
         observed = Observation(np.full(k, dev.up.rate_if_joined_bps()), np.full(k, dev.down.rate_if_joined_bps()),
-                               np.array([r.pool.in_system for r in dev.routes], dtype=np.float64))
-        return int(self.policy.choose(one, observed, self.policy_rng)[0])
+                               np.array([pool.in_system for pool in dev.routes.pools], dtype=np.float64))
+        choice = int(self.policy.choose(one, observed, self.policy_rng)[0])
+        if choice < 0:
+            return choice, float(one.local_s[0])
+        return choice, float(executor_time_s(dev.candidates[choice].server, one.work_ops)[0])
 
     def _arrive(self, event: simpy.Event) -> None:
         dev: DeviceState = event.value  # type: ignore[assignment]
@@ -189,9 +198,11 @@ class Engine:
         job = Job(self.generated, dev, now, dev.work[i], dev.inp[i], dev.out[i])
         self.generated += 1
         self.live[job.task_id] = job
-        choice = dev.choice[i] if dev.choice is not None else self._decide_now(dev, i)
+        if dev.choice is not None and dev.service_s is not None:
+            choice, job.service_s = dev.choice[i], dev.service_s[i]
+        else:
+            choice, job.service_s = self._decide_now(dev, i)
         if choice < 0:
-            job.service_s = dev.local_s[i]
             dev.cpu.arrive(job)
         else:
             self._offload(job, dev, i, choice)
@@ -204,7 +215,6 @@ class Engine:
         route = dev.routes[choice]
         job.route = route
         job.target_code = route.target_code
-        job.service_s = dev.remote_s[i][choice]
         job.download_s = dev.down_s[i] if dev.down_s is not None else NAN
         now = self.env.now
         job.upload_start_s = now

@@ -18,8 +18,8 @@ import numpy.typing as npt
 from offload.cost import CostArrays, evaluate_costs
 from offload.decision import EnergyView, Objective, Preference, decide
 from offload.errors import InfeasibleError, MecsimError, ParameterError
-from offload.profiles import Device
-from offload.runtime import backlog_wait_s
+from offload.profiles import Device, Server
+from offload.runtime import backlog_wait_s, executors_time_s
 from offload.validate import check_fraction
 from simulator.world import PolicySpec
 
@@ -39,27 +39,38 @@ class Candidate:
     round_trip_s: float
     power_w: float
     workers: int
+    server: Server
 
 
 @dataclass(frozen=True, slots=True)
 class DecisionBatch:
-    """Tasks of one device: local and per-candidate compute times and the data to move."""
+    """Tasks of one device: work, local compute time and the data to move, and the candidate servers."""
 
     group: str
     device: Device
     candidates: tuple[Candidate, ...]
+    work_ops: FloatArray
     local_s: FloatArray
-    remote_s: FloatArray
     input_bits: FloatArray
     output_bits: FloatArray
     deadline_s: float
+
+    def remote_s(self) -> FloatArray:
+        """Compute time of every task on every candidate, shape ``(tasks, candidates)``."""
+        return executors_time_s([c.server for c in self.candidates], self.work_ops[:, None])
+
+    def row(self, i: int) -> DecisionBatch:
+        """Task ``i`` alone: the scalar path is the batch path with one task."""
+        return DecisionBatch(self.group, self.device, self.candidates, self.work_ops[i:i + 1],
+                             self.local_s[i:i + 1], self.input_bits[i:i + 1], self.output_bits[i:i + 1],
+                             self.deadline_s)
 
     def costs(self, uplink_bps: npt.ArrayLike, downlink_bps: npt.ArrayLike, wait_s: npt.ArrayLike = 0.0
               ) -> CostArrays:
         """Price every task on the device and on every candidate with the given per-candidate rates and waits."""
         return evaluate_costs(
             local_compute_s=self.local_s, input_bits=self.input_bits, output_bits=self.output_bits,
-            remote_compute_s=self.remote_s, uplink_bps=uplink_bps, downlink_bps=downlink_bps,
+            remote_compute_s=self.remote_s(), uplink_bps=uplink_bps, downlink_bps=downlink_bps,
             round_trip_s=[c.round_trip_s for c in self.candidates], wait_s=wait_s,
             device_compute_power_w=self.device.compute_power_w, idle_power_w=self.device.idle_power_w,
             tx_power_w=self.device.tx_power_w, rx_power_w=self.device.rx_power_w,
@@ -186,7 +197,7 @@ class QueueAware:
         if observed is None:
             return _from_decision(batch.nominal_costs(), self.preference, batch.deadline_s)
         workers = np.array([c.workers for c in batch.candidates], dtype=np.float64)
-        wait = backlog_wait_s(observed.in_system[None, :], workers[None, :], batch.remote_s)
+        wait = backlog_wait_s(observed.in_system[None, :], workers[None, :], batch.remote_s())
         costs = batch.costs(observed.uplink_bps, observed.downlink_bps, wait)
         return _from_decision(costs, self.preference, batch.deadline_s)
 

@@ -11,6 +11,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,6 @@ import pandas as pd
 
 from offload.errors import ParameterError
 from offload.validate import check_non_negative, check_positive
-from simulator import __version__
 from simulator.energy import POWER_TERMS
 from simulator.engine import DROP_REASONS, Engine
 from simulator.metrics import Layout, RecordSink
@@ -28,6 +28,15 @@ from simulator.summary import combine, json_safe, replication_stats
 from simulator.world import PolicySpec, World, as_policy_spec
 
 logger = logging.getLogger(__name__)
+
+
+def _version() -> str:
+    # read from the distribution, not ``simulator.__version__``: scripts outside the tree may import the package
+    # as a namespace through the editable-install finder, which skips ``__init__``
+    try:
+        return version("mecsim")
+    except PackageNotFoundError:
+        return "0.0.0+unknown"
 
 
 def _layout(world: World) -> Layout:
@@ -139,11 +148,11 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1, wa
     if frames:
         records["policy"] = pd.Categorical(records["policy"].astype(str), categories=names)
     timeseries = pd.DataFrame(series, columns=list(TIMESERIES_COLUMNS))
-    summary = json_safe({"policies": summary_policies, "seed": int(seed), "version": __version__,
+    summary = json_safe({"policies": summary_policies, "seed": int(seed), "version": _version(),
                          "replications": int(replications), "duration_s": float(duration_s),
                          "warmup_s": float(warmup_s)})
     metadata = json_safe({
-        "seed": int(seed), "version": __version__, "duration_s": float(duration_s), "warmup_s": float(warmup_s),
+        "seed": int(seed), "version": _version(), "duration_s": float(duration_s), "warmup_s": float(warmup_s),
         "replications": int(replications), "streaming": streaming,
         "policies": [{"name": s.name, "label": s.display_name, "params": dict(s.params)} for s in specs],
         "world_sha256": hashlib.sha256(repr(world).encode()).hexdigest(), "n_devices": world.n_devices,

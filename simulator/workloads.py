@@ -24,6 +24,11 @@ FloatArray = npt.NDArray[np.float64]
 BLOCK = 512
 
 
+def _block(expected: float) -> int:
+    """Block size: ``BLOCK``, or less when the whole horizon holds fewer tasks (many short-lived devices)."""
+    return int(min(BLOCK, max(16.0, 1.2 * expected + 16.0)))
+
+
 @dataclass(frozen=True, slots=True)
 class ArrivalBlock:
     """Arrival times (s) of a run of tasks; sizes are ``None`` unless the workload fixes them (traces)."""
@@ -63,16 +68,17 @@ class Poisson:
         return float(self.rate_per_s)
 
     def blocks(self, rng: np.random.Generator, device_index: int, horizon_s: float) -> Iterator[ArrivalBlock]:
-        """Cumulative sums of exponential gaps, ``BLOCK`` at a time."""
+        """Cumulative sums of exponential gaps, a block at a time."""
         last = 0.0
         scale = 1.0 / self.rate_per_s
+        size = _block(self.rate_per_s * horizon_s)
         while True:
-            times = last + np.cumsum(rng.exponential(scale, BLOCK))
+            times = last + np.cumsum(rng.exponential(scale, size))
             last = float(times[-1])
             inside = times[times < horizon_s]
             if inside.size:
                 yield ArrivalBlock(inside)
-            if inside.size < BLOCK:
+            if inside.size < size:
                 return
 
 
@@ -111,11 +117,12 @@ class PeriodicStream:
         period = 1.0 / self.fps
         phase = float(rng.uniform(0.0, period))
         first = 0
+        size = _block(self.fps * horizon_s)
         while True:
-            k = np.arange(first, first + BLOCK, dtype=np.float64)
-            times = phase + k * period + rng.uniform(0.0, self.jitter_s, BLOCK)
-            keep = rng.random(BLOCK) < self.work_fraction
-            first += BLOCK
+            k = np.arange(first, first + size, dtype=np.float64)
+            times = phase + k * period + rng.uniform(0.0, self.jitter_s, size)
+            keep = rng.random(size) < self.work_fraction
+            first += size
             chosen = times[keep & (times < horizon_s)]
             if chosen.size:
                 yield ArrivalBlock(chosen)

@@ -206,8 +206,8 @@ class TaskSizes:
 
     def sample(self, rng: np.random.Generator, n: int) -> tuple[FloatArray, FloatArray, FloatArray]:
         """Draw ``n`` tasks: work, input and output arrays (in that order, from one stream)."""
-        return tuple(as_distribution(name, getattr(self, name)).sample(rng, n)  # type: ignore[return-value]
-                     for name in ("work_ops", "input_bits", "output_bits"))
+        sizes: tuple[Distribution, ...] = (self.work_ops, self.input_bits, self.output_bits)  # type: ignore[assignment]
+        return sizes[0].sample(rng, n), sizes[1].sample(rng, n), sizes[2].sample(rng, n)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,131 @@
+"""Simulator benchmark: scenario S100 against a minimal hand-written SimPy model, scaling and streaming memory.
+
+S100: 100 devices, 10 edge servers (device i on edge i mod 10, one worker each), Poisson 1 task/s per device,
+200 kB uploads over dedicated 100 Mbps links with 2 ms one-way delay, 500 M ops at 10 G ops/s (0.05 s),
+1 Gbps / 5 ms core links, 1000 simulated seconds, always-edge.
+
+Prints tasks per wall-second of mecsim (records, energy metering and monitors on) and of the minimal model measured
+in the same run, their ratio (target >= 1.0), the rate with 10x devices and edges at the same task count relative to
+S100 (target >= 0.8) and the peak memory of a 1 M-task streaming run (target <= 100 MB).
+
+Usage: ``python benchmarks/bench_sim.py [--quick]`` (``--quick`` shortens every run tenfold).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import resource
+import subprocess
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+import simpy
+
+from simulator.builders import s100_world
+from simulator.run import run
+
+UPLOAD_S = 200e3 * 8 / 100e6
+SERVICE_S = 500e6 / 10e9
+ACCESS_DELAY_S = 0.002
+
+
+def minimal_model(n_devices: int, n_edges: int, duration_s: float, seed: int) -> tuple[int, float]:
+    """The S100 scenario written the way one would by hand in SimPy: a process per device and per task.
+
+    Returns the number of completed tasks and their mean response time (s).
+    """
+    env = simpy.Environment()
+    rng = np.random.default_rng(seed)
+    edges = [simpy.Resource(env, capacity=1) for _ in range(n_edges)]
+    done = [0, 0.0]
+
+    def task(edge: simpy.Resource) -> simpy.events.ProcessGenerator:
+        start = env.now
+        yield env.timeout(UPLOAD_S + ACCESS_DELAY_S)
+        with edge.request() as request:
+            yield request
+            yield env.timeout(SERVICE_S)
+        yield env.timeout(ACCESS_DELAY_S)
+        done[0] += 1
+        done[1] += env.now - start
+
+    def device(index: int) -> simpy.events.ProcessGenerator:
+        edge = edges[index % n_edges]
+        while True:
+            yield env.timeout(rng.exponential(1.0))
+            env.process(task(edge))
+
+    for i in range(n_devices):
+        env.process(device(i))
+    env.run(until=duration_s)
+    return int(done[0]), float(done[1] / max(done[0], 1))
+
+
+def _timed(fn: object, *args: object, repeat: int = 3, **kwargs: object) -> tuple[float, object]:
+    best, value = float("inf"), None
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        value = fn(*args, **kwargs)  # type: ignore[operator]
+        best = min(best, time.perf_counter() - start)
+    return best, value
+
+
+def _streaming_child(duration_s: float) -> None:
+    """Run in a subprocess: peak traced memory and RSS growth of one streaming run."""
+    world = s100_world()
+    run(world, duration_s=1.0, seed=0, streaming=True)  # warm imports and caches
+    gc.collect()
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    tracemalloc.start()
+    result = run(world, duration_s=duration_s, seed=1, streaming=True)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    tasks = result.summary["policies"]["always_edge"]["tasks"]["generated"]
+    print(f"{tasks} {peak / 1e6:.1f} {(rss_after - rss_before) / 1e3:.1f} {rss_after / 1e3:.1f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="ten times shorter runs")
+    parser.add_argument("--streaming-child", type=float, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.streaming_child:
+        _streaming_child(args.streaming_child)
+        return
+    scale = 0.1 if args.quick else 1.0
+    duration = 1000.0 * scale
+
+    t_min, (n_min, mean_min) = _timed(minimal_model, 100, 10, duration, 1)  # type: ignore[misc]
+    world = s100_world()
+    t_ours, result = _timed(run, world, duration_s=duration, seed=1)
+    summary = result.summary["policies"]["always_edge"]  # type: ignore[attr-defined]
+    n_ours = summary["tasks"]["completed"]
+    rate_min, rate_ours = n_min / t_min, n_ours / t_ours
+    print(f"S100 minimal SimPy model : {n_min:8d} tasks in {t_min:6.2f} s = {rate_min:9.0f} tasks/s "
+          f"(mean response {mean_min * 1e3:.1f} ms)")
+    print(f"S100 mecsim (records+energy+monitors): {n_ours:8d} tasks in {t_ours:6.2f} s = {rate_ours:9.0f} "
+          f"tasks/s (mean response {summary['latency_s']['mean'] * 1e3:.1f} ms)")
+    print(f"ratio mecsim / minimal = {rate_ours / rate_min:.2f}  (target >= 1.0)")
+
+    big = s100_world(1000, 100)
+    t_big, result_big = _timed(run, big, duration_s=duration / 10.0, seed=1)
+    n_big = result_big.summary["policies"]["always_edge"]["tasks"]["completed"]  # type: ignore[attr-defined]
+    rate_big = n_big / t_big
+    print(f"S1000 (10x devices and edges, same task count): {n_big} tasks in {t_big:.2f} s = {rate_big:.0f} "
+          f"tasks/s; ratio to S100 = {rate_big / rate_ours:.2f}  (target >= 0.8)")
+
+    horizon = 10_000.0 * scale
+    child = subprocess.run([sys.executable, __file__, "--streaming-child", str(horizon)], check=True,
+                           capture_output=True, text=True)
+    tasks, peak_mb, rss_growth_mb, rss_mb = child.stdout.split()
+    print(f"streaming {int(tasks)} tasks: peak traced memory {peak_mb} MB, RSS growth {rss_growth_mb} MB "
+          f"(process peak RSS {rss_mb} MB incl. numpy/pandas/scipy)  (target <= 100 MB)")
+
+
+if __name__ == "__main__":
+    main()
