@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,6 +22,7 @@ import pandas as pd
 import yaml
 
 from offload.errors import ParameterError
+from simulator.summary import json_safe
 
 logger = logging.getLogger(__name__)
 
@@ -43,21 +43,8 @@ def parquet_available() -> bool:
     return True
 
 
-def json_safe(value: Any) -> Any:
-    """``value`` with NaN and infinities replaced by ``None`` and numpy scalars by Python numbers (strict JSON)."""
-    if isinstance(value, Mapping):
-        return {str(key): json_safe(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(item) for item in value]
-    if hasattr(value, "item") and callable(value.item):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def dumps_json(value: Any, *, indent: int | None = 2) -> str:
-    """Strict JSON text of ``value`` (see :func:`json_safe`)."""
+    """Strict JSON text of ``value``: NaN and infinities become ``null``."""
     return json.dumps(json_safe(value), indent=indent, allow_nan=False)
 
 

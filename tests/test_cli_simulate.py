@@ -131,3 +131,17 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     assert result.exit_code != 0
     assert result.exception is not None
     assert not isinstance(result.exception, SystemExit)
+
+
+def test_csv_fallback_and_outputs_section(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("simulator.output.parquet_available", lambda: False)
+    out = tmp_path / "csv"
+    code, _, err = _invoke("simulate", "md1", "--out", str(out), *SHORT)
+    assert code == 0, err
+    assert (out / "records.csv").is_file()
+    assert not (out / "records.parquet").exists()
+    bare = tmp_path / "bare"
+    code, _, err = _invoke("simulate", "md1", "--out", str(bare), "--set", "outputs.records=false",
+                           "--set", "outputs.timeseries=false", *SHORT)
+    assert code == 0, err
+    assert sorted(p.name for p in bare.iterdir()) == ["scenario.yaml", "summary.json"]

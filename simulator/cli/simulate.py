@@ -89,7 +89,7 @@ def simulate_command(ctx: click.Context, scenario: str, seed: int | None, replic
     summary = summary_dict(loaded, result)
     if out is not None:
         outputs = loaded.spec.outputs
-        write_run(out, records=result.records if outputs.records or outputs.figures else None,
+        write_run(out, records=result.records if outputs.records else None,
                   timeseries=result.timeseries if outputs.timeseries else None, summary=summary,
                   resolved_scenario=loaded.resolved, figures=outputs.figures)
     if as_json:

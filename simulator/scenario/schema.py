@@ -244,7 +244,7 @@ def _policy_shorthand(value: Any) -> Any:
 
 
 class OutputsSpec(Strict):
-    """What ``--out`` writes besides ``summary.json`` and ``scenario.yaml``."""
+    """What ``--out`` writes besides ``summary.json`` and ``scenario.yaml`` (figures are drawn from the records)."""
 
     records: bool = True
     timeseries: bool = True
