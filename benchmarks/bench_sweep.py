@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from collections.abc import Mapping
@@ -67,6 +68,7 @@ def toy_tasks(runs: int, **fields: Any) -> list:
 
 
 def timed(tasks: list, fn: Any, backend: Backend) -> float:
+    """Wall-clock seconds to run ``tasks`` into a fresh directory."""
     with tempfile.TemporaryDirectory() as directory:
         start = time.perf_counter()
         report = run_sweep(tasks, fn, Path(directory), backend=backend, progress=False)
@@ -79,7 +81,8 @@ def timed(tasks: list, fn: Any, backend: Backend) -> float:
 def speedup(runs: int, run_s: float) -> bool:
     iterations = calibrate(run_s)
     tasks = toy_tasks(runs, iterations=iterations)
-    print(f"\n== speed-up: {runs} runs of ~{run_s:g} s CPU each ({iterations} iterations)")
+    print(f"\n== speed-up: {runs} runs of ~{run_s:g} s CPU each ({iterations} iterations); "
+          f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     one_s = timed(tasks, busy_run, ProcessPoolBackend(1))
     two_s = timed(tasks, busy_run, ProcessPoolBackend(2))
     ratio = one_s / two_s

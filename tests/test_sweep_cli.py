@@ -105,3 +105,9 @@ def test_dask_scheduler_gives_the_same_results_as_the_local_pool(tmp_path, monke
     dask = {record["key"]: record["result"] for record in read_records(tmp_path / "dask")}
     assert local == dask
     assert len(local) == 2
+
+
+def test_workers_with_a_scheduler_is_an_error_not_ignored():
+    code, _, stderr = sweep("mm1", "--workers", "3", "--scheduler", "tcp://127.0.0.1:1")
+    assert code == 2
+    assert "--workers=3: sizes the local pool; with --scheduler tcp://127.0.0.1:1" in stderr

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from offload.errors import ParameterError
+
 from simulator.sweep import (
     SweepInterruptedError,
     grid_from_options,
@@ -58,6 +60,10 @@ def command(scenario: str, grid: tuple[str, ...], zip_axes: tuple[str, ...], ove
             point = ", ".join(f"{path}={value}" for path, value in task.point.items()) or "(scenario as written)"
             click.echo(f"{task.key[:12]}  replication {task.replication}  {point}")
         return
+    if scheduler and workers:
+        raise ParameterError("--workers", workers, f"sizes the local pool; with --scheduler {scheduler} the Dask "
+                                                   "cluster's workers run the sweep (unset DASK_SCHEDULER_ADDRESS "
+                                                   "to run locally)")
     backend = make_backend(workers=workers, address=scheduler)
     try:
         report = run_sweep(tasks, run_scenario, out_dir, backend=backend, retry_failed=retry_failed,
