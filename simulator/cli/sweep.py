@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from offload.errors import ParameterError
-
 from simulator.sweep import (
     SweepInterruptedError,
     grid_from_options,
