@@ -23,8 +23,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import brentq
 
-from offload.cost import cost_arrays, inputs_from_profiles
-from offload.decision import Preference
+from offload.cost import inputs_from_profiles, local_arguments, local_option, remote_arguments, remote_option
+from offload.decision import EnergyView, Preference
 from offload.errors import ParameterError
 from offload.inputs import CostInputs
 from offload.profiles import Device, Target, Task
@@ -52,6 +52,7 @@ _FIELD: dict[Parameter, tuple[str, bool]] = {
     Parameter.EDGE_SPEED: ("server_speed_ops_per_s", True),
 }
 _SEARCH_LOG_RANGE = (math.log(1e-30), math.log(1e30))
+_DIRECTIONS = np.array(["above", "below", "always", "never"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,11 +100,21 @@ def _set(parameter: Parameter, inputs: CostInputs, x: FloatArray) -> CostInputs:
 def difference(parameter: Parameter, x: npt.ArrayLike, inputs: CostInputs, preference: Preference) -> FloatArray:
     """Score of offloading minus score of running locally, per task, with ``parameter`` set to ``x`` (per task).
 
-    ``inputs`` must have exactly one target.
+    ``inputs`` must have exactly one target. Uses the cost kernels directly (no breakdown arrays).
     """
     values = np.broadcast_to(np.asarray(x, dtype=np.float64), (inputs.n_tasks,))
-    score = preference.score(cost_arrays(_set(parameter, inputs, values)))
-    return np.asarray(score[:, 1] - score[:, 0])
+    one = _set(parameter, inputs, values)
+    device_view = preference.energy_view is EnergyView.DEVICE
+    with np.errstate(invalid="ignore"):
+        local = local_option(**local_arguments(one))
+        remote = remote_option(**remote_arguments(one, None), device_view=device_view, system_view=not device_view)
+    local_j = local.device_energy_j if device_view else local.system_energy_j
+    remote_j = remote.device_energy_j if device_view else remote.system_energy_j
+    assert local_j is not None
+    assert remote_j is not None
+    local_score = preference.combine(local.latency_s, local_j, local.latency_s, local_j)
+    remote_score = preference.combine(remote.latency_s, remote_j, local.latency_s, local_j)
+    return np.broadcast_to(np.subtract(remote_score, local_score), (inputs.n_tasks, 1))[:, 0]
 
 
 def _current(parameter: Parameter, inputs: CostInputs) -> FloatArray:
@@ -138,12 +149,11 @@ def _closed_form(parameter: Parameter, inputs: CostInputs, preference: Preferenc
         refined = probe - d_star * probe / (d_star - d0)
         u_star = np.where(flips & np.isfinite(refined) & (refined > 0), refined, u_star)
     value = np.where(flips, from_u(np.where(flips, u_star, 1.0)), np.nan)
-    above = (slope < 0) != reciprocal
-    wins = np.where(flips, np.where(above, "above", "below"), np.where(
-        np.isfinite(slope) & (slope != 0), np.where(slope < 0, "always", "never"),
-        np.where(d0 < 0, "always", "never")))
-    method = np.where(np.isfinite(slope) & (slope != 0), "closed-form", "none")
-    return value, wins.astype(np.str_), method.astype(np.str_)
+    sloped = np.isfinite(slope) & (slope != 0)
+    # 0 above, 1 below, 2 always, 3 never (string arrays are built once, by indexing)
+    code = np.where(flips, np.where((slope < 0) != reciprocal, 0, 1),
+                    np.where(np.where(sloped, slope < 0, d0 < 0), 2, 3))
+    return value, _DIRECTIONS[code], np.where(sloped, "closed-form", "none")
 
 
 def _root_find(parameter: Parameter, inputs: CostInputs, preference: Preference

@@ -195,21 +195,22 @@ def cost_arrays(inputs: CostInputs) -> CostArrays:
     with np.errstate(invalid="ignore"):  # 0 W x inf s (an unstable queue) is NaN energy on an infeasible option
         local = local_option(**local_arguments(inputs))
         remote = remote_option(**remote_arguments(inputs, None))
-    column = np.broadcast_to(np.asarray(local.compute_s, dtype=np.float64), (inputs.n_tasks, 1))
-    zeros = np.zeros_like(column)
+    n = inputs.n_tasks
 
     def stack(local_value: Values | None, remote_value: Values | None) -> FloatArray:
-        left = np.broadcast_to(np.asarray(local_value, dtype=np.float64), column.shape)
-        return np.hstack([left, np.broadcast_to(np.asarray(remote_value, dtype=np.float64), shape)])
+        out = np.empty((n, 1 + shape[1]))
+        out[:, :1] = np.broadcast_to(np.asarray(local_value, dtype=np.float64), (n, 1))
+        out[:, 1:] = np.broadcast_to(np.asarray(remote_value, dtype=np.float64), shape)
+        return out
 
     return CostArrays(
         options=(LOCAL, *inputs.names),
-        upload_s=stack(zeros, remote.upload_s),
-        round_trip_s=stack(zeros, inputs.target_broadcast("round_trip_s")),
-        wait_s=stack(zeros, inputs.target_broadcast("wait_s")),
-        compute_s=stack(column, remote.compute_s),
-        download_s=stack(zeros, remote.download_s),
-        latency_s=stack(column, remote.latency_s),
+        upload_s=stack(0.0, remote.upload_s),
+        round_trip_s=stack(0.0, inputs.target_broadcast("round_trip_s")),
+        wait_s=stack(0.0, inputs.target_broadcast("wait_s")),
+        compute_s=stack(local.compute_s, remote.compute_s),
+        download_s=stack(0.0, remote.download_s),
+        latency_s=stack(local.latency_s, remote.latency_s),
         device_energy_j=stack(local.device_energy_j, remote.device_energy_j),
         system_energy_j=stack(local.system_energy_j, remote.system_energy_j),
     )

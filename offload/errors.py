@@ -20,7 +20,7 @@ class ParameterError(MecsimError, ValueError):
     name : str
         The parameter's name as the caller knows it (``uplink_bps``, ``--uplink``, ``devices[0].count``).
     value : object
-        The offending value.
+        The offending value; ``None`` when it is missing (the message then omits it).
     rule : str
         The rule it breaks, phrased to follow the value (``"must be > 0"``).
     """
@@ -29,7 +29,7 @@ class ParameterError(MecsimError, ValueError):
         self.name = name
         self.value = value
         self.rule = rule
-        super().__init__(f"{name}={value!r}: {rule}")
+        super().__init__(f"{name}: {rule}" if value is None else f"{name}={value!r}: {rule}")
 
 
 class UnitError(ParameterError):

@@ -12,6 +12,9 @@ import math
 import re
 from enum import Enum
 
+import numpy as np
+import numpy.typing as npt
+
 from offload.errors import UnitError
 
 
@@ -54,7 +57,9 @@ _UNITS: dict[str, tuple[Dimension, float]] = {
     "/min": (Dimension.RATE_PER_S, 1.0 / 60.0), "/h": (Dimension.RATE_PER_S, 1.0 / 3600.0),
 }
 
-_NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+#: a number followed by an optional unit (also used, as a pattern, to split whole CSV columns)
+NUMBER_PATTERN = r"^\s*(?P<number>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(?P<unit>.*?)\s*$"
+_NUMBER = re.compile(NUMBER_PATTERN)
 
 
 def _lookup(unit: str) -> tuple[Dimension, float] | None:
@@ -100,18 +105,31 @@ def parse_quantity(text: str | float | int, dimension: Dimension, name: str = "v
         value = float(text)
     else:
         match = _NUMBER.match(str(text))
+        if match is None and str(text).strip().lower().lstrip("+-") == "nan":
+            raise UnitError(name, text, "must be a number, not NaN")
         if match is None:
             raise UnitError(name, text, f"expected a number with an optional unit ({_examples(dimension)})")
         number, unit = float(match.group(1)), match.group(2)
-        factor = _unit_factor(unit, dimension, name, text)
-        # divide by the reciprocal of sub-unit factors so "9 ms" is exactly 0.009, not 0.009000000000000001
-        value = number * factor if factor >= 1 else number / round(1.0 / factor, 6)
+        value = float(scale(number, unit_factor(unit, dimension, name, text)))
     if math.isnan(value):
         raise UnitError(name, text, "must be a number, not NaN")
     return value
 
 
-def _unit_factor(unit: str, dimension: Dimension, name: str, text: object) -> float:
+def scale(number: npt.ArrayLike, factor: float) -> npt.NDArray[np.float64] | float:
+    """``number`` in a unit with SI ``factor``, converted to SI.
+
+    Sub-unit factors divide by their reciprocal so that "9 ms" is exactly 0.009, not 0.009000000000000001; every
+    conversion (one string or a column of them) goes through here so that both give identical floats.
+    """
+    if factor >= 1:
+        return np.multiply(number, factor)
+    return np.divide(number, round(1.0 / factor, 6))
+
+
+def unit_factor(unit: str, dimension: Dimension, name: str = "value", text: object = None) -> float:
+    """SI factor of ``unit`` (``"kB"`` -> 8000.0 for bits), or :class:`UnitError` naming ``name`` and ``text``."""
+    text = unit if text is None else text
     if unit == "":
         return 1.0
     if unit in _PREFIX and dimension in (Dimension.OPS, Dimension.OPS_PER_S, Dimension.DIMENSIONLESS):

@@ -1,0 +1,94 @@
+"""CSV input and output of ``mecsim decide --batch``: whole columns parsed at once with pyarrow.
+
+A column holds plain numbers (SI) or quantities with units (``300kB``, ``9 ms``); units are parsed once per distinct
+unit, not once per row, so a million rows take about a second.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from offload.errors import ParameterError
+from offload.units import NUMBER_PATTERN, Dimension, scale, unit_factor
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def _line(row: int) -> int:
+    """CSV line of data row ``row`` (the header is line 1)."""
+    return row + 2
+
+
+def read_table(path: Path) -> pa.Table:
+    """Read ``path`` as CSV with a header row; empty cells become nulls."""
+    options = pacsv.ConvertOptions(strings_can_be_null=True)
+    try:
+        return pacsv.read_csv(path, convert_options=options)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise ParameterError("--batch", str(path), f"is not a readable CSV file ({error})") from error
+
+
+def column_values(table: pa.Table, column: str, option: str, dimension: Dimension) -> FloatArray:
+    """Column ``column`` as SI floats; errors name the option, the CSV line and the rule."""
+    data = table.column(column)
+    where = f"{option} (column {column!r})"
+    if data.null_count:
+        first = int(np.flatnonzero(data.is_null().to_numpy(zero_copy_only=False))[0])
+        raise ParameterError(f"{where}, line {_line(first)}", "", "missing value (every row needs one)")
+    if pa.types.is_integer(data.type) or pa.types.is_floating(data.type):
+        return np.asarray(data.cast(pa.float64()).to_numpy(), dtype=np.float64)
+    if not pa.types.is_string(data.type) and not pa.types.is_large_string(data.type):
+        data = data.cast(pa.string())
+    parts = pc.extract_regex(data, NUMBER_PATTERN)
+    if parts.null_count:
+        first = int(np.flatnonzero(parts.is_null().to_numpy(zero_copy_only=False))[0])
+        raise ParameterError(f"{where}, line {_line(first)}", data[first].as_py(),
+                             "expected a number with an optional unit")
+    numbers = pc.cast(pc.struct_field(parts, "number"), pa.float64()).to_numpy()
+    units = pc.struct_field(parts, "unit").combine_chunks().dictionary_encode()
+    codes = units.indices.to_numpy(zero_copy_only=False)
+    values = np.empty(len(numbers))
+    for code, unit in enumerate(units.dictionary.to_pylist()):
+        rows = codes == code
+        first = int(np.flatnonzero(rows)[0])
+        try:
+            factor = unit_factor(unit, dimension, option)
+        except ParameterError as error:
+            raise ParameterError(f"{where}, line {_line(first)}", data[first].as_py(), error.rule) from error
+        values[rows] = scale(numbers[rows], factor)
+    return values
+
+
+def check_column(values: FloatArray, label: str, *, positive: bool, rows_are_lines: bool) -> None:
+    """Reject NaN and values breaking the rule, naming the first offending row (as a CSV line when batch)."""
+    low = float(values.min()) if values.size else 0.0
+    if ((low > 0) if positive else (low >= 0)) and np.isfinite(values).all():
+        return
+    bad = ~((values > 0) if positive else (values >= 0)) | ~np.isfinite(values)
+    row = int(np.flatnonzero(bad)[0])
+    value = float(values[row])
+    name = f"{label}, line {_line(row)}" if rows_are_lines else label
+    if np.isnan(value):
+        raise ParameterError(name, value, "must be a number, not NaN")
+    raise ParameterError(name, value, ("must be > 0" if positive else "must be >= 0") + " and finite")
+
+
+def labels(values: npt.NDArray[np.generic], names: tuple[str, ...]) -> pa.DictionaryArray:
+    """A column of a few distinct labels as an arrow dictionary array (converting numpy strings row by row is slow)."""
+    codes = np.zeros(len(values), dtype=np.int8)
+    for code, name in enumerate(names):
+        codes[values == name] = code
+    return pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(list(names)))
+
+
+def write_table(columns: dict[str, npt.NDArray[np.generic] | pa.Array], sink: Path | BinaryIO) -> None:
+    """Write named equal-length columns as CSV with a header."""
+    table = pa.table(columns)
+    pacsv.write_csv(table, sink if isinstance(sink, Path) else pa.PythonFile(sink, mode="w"))
