@@ -255,3 +255,10 @@ def test_make_backend_chooses_by_options(monkeypatch):
         make_backend("slurm")
     with pytest.raises(MecsimError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:1"):
         list(DaskBackend("tcp://127.0.0.1:1", connect_timeout_s=1).map_unordered(toy_run, plan_runs(SPEC, resolve)))
+
+
+def test_an_unpicklable_run_function_is_refused_before_anything_runs(tmp_path):
+    with pytest.raises(ParameterError, match="must be picklable to run in worker processes"):
+        run_sweep(plan_runs(SPEC, resolve), lambda scenario, seed: {}, tmp_path, backend=ProcessPoolBackend(1),
+                  progress=False)
+    assert list(read_records(tmp_path)) == []

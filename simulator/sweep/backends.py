@@ -16,6 +16,7 @@ import logging
 import math
 import multiprocessing
 import os
+import pickle
 import socket
 import time
 import traceback
@@ -93,6 +94,12 @@ class ProcessPoolBackend:
         """See :class:`Backend`."""
         if not tasks:
             return
+        try:
+            pickle.dumps(fn)
+        except (pickle.PicklingError, AttributeError, TypeError) as error:
+            raise ParameterError("run function", getattr(fn, "__qualname__", fn),
+                                 f"must be picklable to run in worker processes (a module-level function): {error}"
+                                 ) from None
         workers = min(self.workers or os.cpu_count() or 1, len(tasks))
         executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(self.start_method))
         finished = False
