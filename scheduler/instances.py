@@ -7,7 +7,7 @@ scaled by a factor drawn from {0.5, 1, 2} and its prices by U(0.8, 1.2).
 Services: work log-uniform in [5e7, 5e8] ops on 1, 2 or 4 CPU cores, or (probability 0.3) in [1e10, 4e10] ops on
 half a GPU plus one core; memory 1-8 GiB; input log-uniform in [20 kB, 500 kB], output 1 kB; at least one replica;
 SLO = compute time at a base station + the M/M/1 wait at the target utilisation + a network budget drawn from
-U(4, 20) ms (so some users cannot use the cloud).
+U(2.5, 6) ms (so most users are served within their own region).
 
 Groups: attached to base stations uniformly at random; each requests each service with probability
 ``3 / services`` (at least one service) at a rate log-uniform in [0.5, 8] requests/s.
@@ -18,8 +18,9 @@ Weights: latency 0.5 per second of mean latency, compute 1, traffic 1 (costs in 
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
+import networkx as nx
 import numpy as np
 
 from offload.errors import ParameterError
@@ -49,7 +50,15 @@ def random_services(rng: np.random.Generator, count: int) -> list[Service]:
     return services
 
 
-def random_instance(rng: np.random.Generator, nodes: int, services: int, groups: int) -> PlacementProblem:
+@dataclass(frozen=True, slots=True)
+class Instance:
+    """A generated topology and the placement problem built on it (the checker needs both)."""
+
+    graph: nx.Graph
+    problem: PlacementProblem
+
+
+def random_instance(rng: np.random.Generator, nodes: int, services: int, groups: int) -> Instance:
     """A random instance with ``nodes`` candidate nodes, ``services`` services and ``groups`` user groups."""
     for name, value, low in (("nodes", nodes, 4), ("services", services, 1), ("groups", groups, 1)):
         if value < low:
@@ -71,12 +80,13 @@ def random_instance(rng: np.random.Generator, nodes: int, services: int, groups:
         speed = svc.replica.cpu_cores * bs.core_speed_ops_per_s + svc.replica.gpu_units * bs.gpu_speed_ops_per_s
         mu = speed / svc.work_ops
         floor_s = 1.0 / mu + float(mm1_mean_wait_s(TARGET_UTILISATION * mu, mu))
-        catalogue[i] = replace(svc, slo_s=floor_s + rng.uniform(4e-3, 20e-3))
+        catalogue[i] = replace(svc, slo_s=floor_s + rng.uniform(2.5e-3, 6e-3))
     stations_names = [n for n, spec in graph.nodes(data="spec") if spec.kind is NodeKind.BASE_STATION]
     attach = tuple(str(stations_names[k]) for k in rng.integers(0, len(stations_names), size=groups))
     wants = rng.random((groups, services)) < min(1.0, 3.0 / services)
     wants[np.arange(groups), rng.integers(0, services, size=groups)] = True
     rates = np.where(wants, np.exp(rng.uniform(math.log(0.5), math.log(8.0), size=(groups, services))), 0.0)
     users = UserGroups(tuple(f"g{k}" for k in range(groups)), attach, rates)
-    return build_problem(graph, catalogue, users, weights=Weights(latency=0.5, compute=1.0, traffic=1.0),
-                         target_utilisation=TARGET_UTILISATION)
+    problem = build_problem(graph, catalogue, users, weights=Weights(latency=0.5, compute=1.0, traffic=1.0),
+                            target_utilisation=TARGET_UTILISATION)
+    return Instance(graph, problem)

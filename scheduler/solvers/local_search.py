@@ -76,8 +76,29 @@ class _Search:
         for d in self.rng.permutation(len(self.state.model.demand_rate)):
             if self.out_of_time():
                 break
-            improved |= self.attempt([int(d)], None)
+            improved |= self.relocate(int(d))
         return improved
+
+    def relocate(self, d: int) -> bool:
+        """Move a single-arc demand to its cheapest other arc if that lowers the total (no trial and undo)."""
+        st, model = self.state, self.state.model
+        lo, hi = int(model.arc_start[d]), int(model.arc_start[d + 1])
+        held = np.flatnonzero(st.share[lo:hi] > 0)
+        if held.size != 1:
+            return self.attempt([d], None)
+        a0 = lo + int(held[0])
+        s, n0, rate = int(model.demand_service[d]), int(model.arc_node[a0]), float(model.demand_rate[d])
+        left = max(np.ceil((st.load[s, n0] - rate) / model.replica_capacity[s, n0] - 1e-9), 0.0)
+        saving = model.arc_cost[a0] + (st.replicas[s, n0] - left) * model.replica_cost[s, n0]
+        arcs = np.arange(lo, hi)
+        cost = st.marginal(s, arcs, rate)
+        cost[(st.room(s, model.arc_node[arcs]) < rate * (1 - 1e-12)) | (arcs == a0)] = np.inf
+        best = int(np.argmin(cost))
+        if not cost[best] < saving - _TOL * max(1.0, abs(st.cost)):
+            return False
+        st.move(a0, -1.0)
+        st.move(int(arcs[best]), 1.0)
+        return True
 
     def close_pass(self) -> bool:
         st = self.state
@@ -101,6 +122,8 @@ class _Search:
         model = st.model
         improved = False
         closed = np.argwhere((st.replicas == 0) & (model.max_per_node > 0))
+        # arc cost each demand pays now (refreshed once per pass: a filter, the move itself is evaluated exactly)
+        current = np.bincount(model.arc_demand, weights=model.arc_cost * st.share, minlength=len(model.demand_rate))
         for pair in self.rng.permutation(closed):
             s, n = int(pair[0]), int(pair[1])
             if self.out_of_time():
@@ -108,9 +131,7 @@ class _Search:
             arcs = self.pair_arcs(int(s), int(n))
             if arcs.size == 0:
                 continue
-            current = np.array([st.model.arc_cost[st.arcs(int(model.arc_demand[a]))].dot(
-                st.share[st.arcs(int(model.arc_demand[a]))]) for a in arcs])
-            saving = current - model.arc_cost[arcs]
+            saving = current[model.arc_demand[arcs]] - model.arc_cost[arcs]
             good = arcs[saving > 0][np.argsort(-saving[saving > 0])]
             capacity = model.replica_capacity[s, n]
             chosen, load = [], 0.0
@@ -137,7 +158,7 @@ class _Search:
         for members in by_service.values():
             if len(members) < 2 or self.out_of_time():
                 continue
-            picks = self.rng.choice(len(members), size=(min(4 * len(members), 2000), 2))
+            picks = self.rng.choice(len(members), size=(min(len(members), 1000), 2))
             for i, j in picks:
                 if self.out_of_time():
                     break
@@ -170,14 +191,13 @@ class LocalSearch:
             return SolverOutput(None, None, "local search: the greedy start did not fit every demand")
         search = _Search(state, deadline, rng)
         passes = 0
-        while not search.out_of_time():
+        improved = True
+        while improved and not search.out_of_time():
             passes += 1
             improved = search.relocate_pass()
             improved |= search.close_pass()
-            improved |= search.open_pass()
-            improved |= search.swap_pass()
-            if not improved:
-                break
+            if not improved:  # the costlier neighbourhoods only once the cheap ones are exhausted
+                improved = search.open_pass() or search.swap_pass()
         stopped = "time limit" if search.out_of_time() else "local optimum"
         if not state.top_up():
             return SolverOutput(None, None, "local search: minimum replicas do not fit the free capacity")

@@ -6,6 +6,8 @@ idle replicas a service's ``min_replicas`` asks for at the end.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import numpy.typing as npt
 
@@ -70,7 +72,7 @@ class LoadState:
         self.load[s, n] = max(self.load[s, n] + fraction * model.demand_rate[d], 0.0)
         if self.share[arc] < _EPS:
             self.share[arc] = 0.0
-        new = int(self._needed(s, np.array([n]), np.array([self.load[s, n]]))[0])
+        new = max(math.ceil(self.load[s, n] / model.replica_capacity[s, n] - _EPS), 0)
         change = new - int(self.replicas[s, n])
         self.replicas[s, n] = new
         self.usage[n] += change * self.demand[s]
@@ -81,7 +83,9 @@ class LoadState:
 
     def remove_demand(self, d: int) -> list[tuple[int, float]]:
         """Take demand ``d`` off all its arcs; returns the removed (arc, fraction) pieces."""
-        pieces = [(a, float(self.share[a])) for a in self.arcs(d) if self.share[a] > 0]
+        lo, hi = int(self.model.arc_start[d]), int(self.model.arc_start[d + 1])
+        held = np.flatnonzero(self.share[lo:hi] > 0)
+        pieces = [(lo + int(k), float(self.share[lo + k])) for k in held]
         for a, fraction in pieces:
             self.move(a, -fraction)
         return pieces

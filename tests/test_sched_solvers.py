@@ -1,0 +1,150 @@
+"""Solvers: every answer goes through the checker; the MILP against brute force; bounds; errors."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from scipy.optimize import linprog
+from test_sched_support import solve_checked, tiny_graph, tiny_problem
+
+from offload.errors import InfeasibleError, ParameterError
+from scheduler.checker import check_placement
+from scheduler.instances import random_instance
+from scheduler.model import compile_model
+from scheduler.problem import PlacementProblem, Service, UserGroups, build_problem
+from scheduler.result import Placement, Status
+from scheduler.solvers import SOLVERS, lp_lower_bound, solve
+from scheduler.topology import Resources
+
+
+def _arc_terms(graph, problem: PlacementProblem) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    """Per (group, service, node): weighted latency+traffic cost of sending all of it there, and its latency.
+
+    Both come from the checker (one entry at a time), so the brute force shares no code with the solvers.
+    """
+    g_n, s_n, n_n = problem.rate_per_s.shape[0], len(problem.services), len(problem.node_names)
+    cost, latency = np.zeros((g_n, s_n, n_n)), np.zeros((g_n, s_n, n_n))
+    total_rate = problem.rate_per_s.sum()
+    zero = np.zeros((s_n, n_n), dtype=np.int64)
+    for g, s, n in itertools.product(range(g_n), range(s_n), range(n_n)):
+        one = Placement(zero, np.array([g]), np.array([s]), np.array([n]), np.array([1.0]))
+        terms = check_placement(graph, problem, one).terms
+        rate = problem.rate_per_s[g, s]
+        cost[g, s, n] = terms.total
+        latency[g, s, n] = terms.mean_latency_s * total_rate / rate if rate > 0 else 0.0
+    return cost, latency
+
+
+def _brute_force(graph, problem: PlacementProblem, max_replicas: int = 2) -> float:  # type: ignore[no-untyped-def]
+    """Enumerate replica counts 0..max_replicas per (service, node); route optimally by a transportation LP."""
+    cost, latency = _arc_terms(graph, problem)
+    specs = [graph.nodes[n]["spec"] for n in problem.node_names]
+    s_n, n_n, g_n = len(problem.services), len(specs), problem.rate_per_s.shape[0]
+    mu = np.array([[svc.replica.cpu_cores * sp.core_speed_ops_per_s / svc.work_ops for sp in specs]
+                   for svc in problem.services])
+    price = np.array([[svc.replica.cpu_cores * sp.prices.per_cpu_core_s for sp in specs] for svc in problem.services])
+    slo = np.array([svc.slo_s for svc in problem.services])
+    best = np.inf
+    for counts in itertools.product(range(max_replicas + 1), repeat=s_n * n_n):
+        x = np.array(counts).reshape(s_n, n_n)
+        cores = np.array([svc.replica.cpu_cores for svc in problem.services]) @ x
+        if (cores > np.array([sp.capacity.cpu_cores for sp in specs])).any():
+            continue
+        if any(x[s].sum() < svc.min_replicas for s, svc in enumerate(problem.services)):
+            continue
+        # variables y[g, s, n]; equality per served (g, s); capacity per (s, n)
+        a_eq, b_eq, a_ub, b_ub, bounds = [], [], [], [], []
+        for g, s, n in itertools.product(range(g_n), range(s_n), range(n_n)):
+            ok = problem.rate_per_s[g, s] > 0 and latency[g, s, n] <= slo[s]
+            bounds.append((0.0, 1.0 if ok else 0.0))
+        index = np.arange(g_n * s_n * n_n).reshape(g_n, s_n, n_n)
+        for g, s in itertools.product(range(g_n), range(s_n)):
+            if problem.rate_per_s[g, s] > 0:
+                row = np.zeros(index.size)
+                row[index[g, s]] = 1.0
+                a_eq.append(row)
+                b_eq.append(1.0)
+        for s, n in itertools.product(range(s_n), range(n_n)):
+            row = np.zeros(index.size)
+            row[index[:, s, n]] = problem.rate_per_s[:, s]
+            a_ub.append(row)
+            b_ub.append(problem.target_utilisation * mu[s, n] * x[s, n])
+        lp = linprog(cost.ravel(), A_ub=np.array(a_ub), b_ub=b_ub, A_eq=np.array(a_eq) if a_eq else None,
+                     b_eq=b_eq or None, bounds=bounds, method="highs")
+        if lp.status == 0:
+            best = min(best, float(lp.fun) + problem.weights.compute * float((x * price).sum()))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_milp_matches_brute_force_on_tiny_instances(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    rates = rng.uniform(0.0, 2.0, size=(2, 2)) * (rng.random((2, 2)) < 0.8)
+    rates[0, 0] = max(rates[0, 0], 0.5)
+    graph, problem = tiny_problem(rates, slo_s=float(rng.choice([0.3, 10.0])), min_replicas=int(seed % 2))
+    result = solve_checked(graph, problem, "milp", time_limit_s=30)
+    assert result.status is Status.OPTIMAL
+    assert result.objective is not None
+    assert result.objective.total == pytest.approx(_brute_force(graph, problem), rel=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_every_solver_is_feasible_and_bounded_by_the_milp(seed: int) -> None:
+    instance = random_instance(np.random.default_rng(seed), 12, 4, 30)
+    bound = lp_lower_bound(compile_model(instance.problem))
+    results = {name: solve_checked(instance.graph, instance.problem, name, time_limit_s=20, lower_bound=bound)
+               for name in SOLVERS}
+    optimum = results["milp"].objective.total  # type: ignore[union-attr]
+    assert results["milp"].status is Status.OPTIMAL
+    assert bound <= optimum * (1 + 1e-7)
+    for name, result in results.items():
+        assert result.objective is not None
+        assert result.objective.total >= optimum * (1 - 1e-7), name
+        assert result.gap == pytest.approx((result.objective.total - result.lower_bound) / result.objective.total,
+                                           abs=1e-12)
+    assert results["local-search"].objective.total <= results["greedy"].objective.total  # type: ignore[union-attr]
+
+
+def test_same_seed_same_placement() -> None:
+    instance = random_instance(np.random.default_rng(9), 12, 4, 30)
+    a = solve(instance.problem, "local-search", rng=np.random.default_rng(3), lower_bound=0.0)
+    b = solve(instance.problem, "local-search", rng=np.random.default_rng(3), lower_bound=0.0)
+    assert a.placement is not None
+    assert b.placement is not None
+    assert np.array_equal(a.placement.replicas, b.placement.replicas)
+    assert np.array_equal(a.placement.share, b.placement.share)
+
+
+def test_unknown_solver_lists_valid_names() -> None:
+    _, problem = tiny_problem(np.ones((2, 2)))
+    with pytest.raises(ParameterError, match="policy='best': unknown placement solver; valid: nearest, greedy"):
+        solve(problem, "best")
+
+
+def test_service_that_fits_nowhere() -> None:
+    graph = tiny_graph()
+    services = [Service("llm", 1e9, replica=Resources(1, 1, 1e9))]  # needs a GPU; none has one
+    groups = UserGroups(("west",), ("bs0",), np.array([[1.0]]))
+    with pytest.raises(InfeasibleError, match="service 'llm' fits on no allowed node"):
+        solve(build_problem(graph, services, groups), "greedy")
+
+
+def test_unreachable_slo() -> None:
+    _, problem = tiny_problem(np.array([[1.0, 0.0], [0.0, 0.0]]), slo_s=0.05)
+    with pytest.raises(InfeasibleError, match=r"group 'west' cannot reach service 'detect' within its SLO 50 ms"):
+        solve(problem, "nearest")
+
+
+def test_capacity_too_small() -> None:
+    _, problem = tiny_problem(np.array([[0.0, 500.0], [0.0, 500.0]]))  # ocr needs 400+ replicas of 2 cores
+    with pytest.raises(InfeasibleError, match="no placement fits"):
+        solve(problem, "milp", time_limit_s=10)
+    with pytest.raises(InfeasibleError, match="no placement fits"):  # the LP bound proves it for a heuristic too
+        solve(problem, "greedy", time_limit_s=10)
+    result = solve(problem, "greedy", time_limit_s=10, lower_bound=0.0)  # without the bound it just fails
+    assert not result.success
+    assert result.status is Status.FAILED
+    assert result.placement is None
+    assert "did not fit" in result.message
