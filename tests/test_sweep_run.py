@@ -172,7 +172,7 @@ SIGINT_SCRIPT = textwrap.dedent("""
     from simulator.sweep import ProcessPoolBackend, SweepInterruptedError, plan_runs, run_sweep
 
     def slow_run(scenario, seed):
-        time.sleep(0.25)
+        time.sleep(0.4)  # long enough that Ctrl-C lands mid-sweep even on a loaded machine
         return toy_run(scenario, seed)
 
     if __name__ == "__main__":
