@@ -75,7 +75,7 @@ def latency_vs_load(table: pd.DataFrame, *, load_column: str, value_column: str,
             ax.fill_between(group[load_column], group[ci_low_column], group[ci_high_column], color=colour,
                             alpha=0.2, linewidth=0)
     if capacity_load is not None:
-        ax.axvline(capacity_load, color="black", linestyle="--", linewidth=1, label=f"ρ = 1 at {capacity_load:g}")
+        ax.axvline(capacity_load, color="black", linestyle="--", linewidth=1, label=f"ρ = 1 at {capacity_load:.4g}")
     if log_y and (table[value_column] > 0).all():
         ax.set_yscale("log")
     ax.set_xlabel(load_label)
