@@ -53,11 +53,12 @@ def _progress(quiet: bool, total: int) -> tuple[Callable[[int, int, str], None],
         return (lambda done, of, name: None), (lambda: None)
     from tqdm import tqdm
 
-    bar = tqdm(total=total, unit="policy", desc="simulating", file=sys.stderr, delay=2.0, leave=False)
+    bar = tqdm(total=total, unit="policy", desc="simulating", file=sys.stderr, delay=2.0, leave=False,
+               mininterval=0.5)
 
     def update(done: int, of: int, name: str) -> None:
-        bar.set_postfix_str(name)
         bar.update(done - bar.n)
+        bar.set_postfix_str(name)
 
     return update, bar.close
 

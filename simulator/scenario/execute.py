@@ -13,7 +13,7 @@ from simulator.run import run
 from simulator.scenario.loader import Scenario
 from simulator.world import PolicySpec
 
-#: Called after each policy finishes with (policies done, policies in total, display name of the one just done).
+#: Called with (policies done, policies in total, display name of the policy now running, "" at the end).
 Progress = Callable[[int, int, str], None]
 
 
@@ -40,11 +40,14 @@ def simulate(scenario: Scenario, *, seed: int | None = None, replications: int |
     seed = settings.seed if seed is None else seed
     replications = settings.replications if replications is None else replications
     parts = []
-    for done, policy in enumerate(world.policies, start=1):
+    total = len(world.policies)
+    for done, policy in enumerate(world.policies):
+        if progress is not None:
+            progress(done, total, policy.display_name)
         parts.append(run(world, duration_s=duration, seed=seed, replications=replications,
                          warmup_s=settings.warmup_s, policies=[policy], streaming=streaming))
-        if progress is not None:
-            progress(done, len(world.policies), policy.display_name)
+    if progress is not None:
+        progress(total, total, "")
     return _merge(parts, list(world.policies))
 
 
