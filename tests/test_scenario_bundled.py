@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from offload import queueing
-from simulator.scenario import bundled_scenarios, load_scenario, scenario_from_dict, simulate
+from simulator.scenario import ScenarioError, bundled_scenarios, load_scenario, scenario_from_dict, simulate
 
 BUNDLED = ["license-plate", "md1", "mm1", "mmc", "s100"]
 
@@ -18,6 +18,14 @@ def test_the_bundled_scenarios_are_listed_with_descriptions() -> None:
     listing = dict(bundled_scenarios())
     assert set(BUNDLED) <= set(listing)
     assert all(listing[name] for name in BUNDLED)
+
+
+@pytest.mark.parametrize("name", [name for name, _ in bundled_scenarios()])
+def test_every_bundled_file_is_a_scenario_or_a_placement_problem(name: str) -> None:
+    try:
+        load_scenario(name)
+    except ScenarioError as error:
+        assert "mecsim place" in str(error), str(error)  # noqa: PT017 - scheduler's placement files
 
 
 @pytest.mark.parametrize("name", BUNDLED)

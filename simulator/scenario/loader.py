@@ -24,6 +24,8 @@ ExtraCheck = Callable[[ScenarioSpec], list[tuple[YamlPath, object, str]]]
 _EXTRA_CHECKS: list[ExtraCheck] = []
 
 
+_PLACEMENT_RULE = ("this is a placement problem (topology/users, no devices): run it with `mecsim place`; "
+                   "a simulation scenario needs run, services, access_points, devices and policies")
 _MAPPING_RULE = "a scenario must be a mapping with keys name, run, services, access_points, devices, policies"
 
 
@@ -104,6 +106,9 @@ def _validate(data: Any, source: str, loaded: LoadedYaml | None, touched: Sequen
     if not isinstance(data, dict):
         line = loaded.line_of(()) if loaded is not None else None
         raise ScenarioError([ScenarioIssue(source, line, (), _MAPPING_RULE)])
+    if "devices" not in data and {"topology", "users"} & data.keys():
+        line = loaded.line_of(()) if loaded is not None else None
+        raise ScenarioError([ScenarioIssue(source, line, (), _PLACEMENT_RULE)])
     try:
         spec = ScenarioSpec.model_validate(data)
     except ValidationError as error:
