@@ -55,3 +55,16 @@ def test_plot_sweep_dir_writes_metric_figures(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["plot", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "sweep_latency_s_p95_vs_cameras.png" in {Path(line).name for line in result.output.splitlines()}
+
+
+def test_plot_redraws_a_real_simulate_out_dir(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    simulated = CliRunner().invoke(main, ["simulate", "mm1", "--duration", "60s", "--set", "run.warmup=5s",
+                                          "--replications", "1", "--out", str(out), "--quiet"])
+    assert simulated.exit_code == 0, simulated.output
+    for png in (out / "figures").iterdir():
+        png.unlink()
+    result = CliRunner().invoke(main, ["plot", str(out)])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in (out / "figures").iterdir()} == {"latency_cdf.png", "energy_per_task.png",
+                                                            "utilisation.png"}

@@ -72,7 +72,7 @@ def _toy_run(scenario: Mapping[str, Any], seed: int) -> dict[str, Any]:
     cameras = scenario["cameras"]
     return {"policies": {
         policy: {"latency_s": {"mean": factor * cameras + rng.normal(0, 0.1), "p95": 2 * factor * cameras},
-                 "energy_j_per_task": 1.0 / factor}
+                 "energy_j_per_task": 1.0 / factor, "utilisation": {"edge": min(1.0, 0.01 * cameras)}}
         for policy, factor in (("local", 1.0), ("edge", 0.1))
     }}
 
@@ -95,5 +95,5 @@ def test_render_sweep_figures_from_a_sweep_dir(tmp_path: Path) -> None:
     written = render_sweep_figures(tmp_path)
     assert sorted(p.name for p in written) == [
         "sweep_energy_j_per_task_vs_cameras.png", "sweep_latency_s_mean_vs_cameras.png",
-        "sweep_latency_s_p95_vs_cameras.png"]
+        "sweep_latency_s_p95_vs_cameras.png", "sweep_utilisation_edge_vs_cameras.png"]
     assert all(p.read_bytes()[:4] == b"\x89PNG" for p in written)

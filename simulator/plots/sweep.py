@@ -24,8 +24,9 @@ SWEEP_METRICS: dict[str, str] = {
     "energy_j_per_task": "device energy per task [J]",
     "offload_fraction": "offload fraction",
     "deadline_miss_rate": "deadline-miss rate",
-    "utilisation": "edge utilisation",
 }
+#: Per-server utilisation columns (``utilisation.edge``) are drawn too, one figure per server.
+_UTILISATION_PREFIX = "utilisation."
 CONFIDENCE = 0.95
 
 
@@ -110,6 +111,8 @@ def render_sweep_figures(sweep_dir: Path) -> list[Path]:
     if not parameters:
         raise ParameterError("RESULTS_DIR", str(sweep_dir), "sweep has no numeric swept parameter to plot against")
     metrics = {m: label for m, label in SWEEP_METRICS.items() if m in results.columns and results[m].notna().any()}
+    metrics |= {m: f"utilisation of {m.removeprefix(_UTILISATION_PREFIX)}" for m in results.columns
+                if m.startswith(_UTILISATION_PREFIX) and results[m].notna().any()}
     if not metrics:  # not a simulate summary: draw every numeric metric the runs returned
         metrics = {m: m for m in results.attrs.get("metrics", [])
                    if m in results.columns and pd.api.types.is_numeric_dtype(results[m])}
