@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from scipy import stats
 
 from offload.errors import ParameterError
 from simulator.plots._style import colours, new_figure, require_columns, require_rows, save_png
 from simulator.plots.run import FIGURES_DIR
+from simulator.summary import t_half_width
 
 logger = logging.getLogger(__name__)
 
@@ -27,12 +27,14 @@ SWEEP_METRICS: dict[str, str] = {
 }
 #: Per-server utilisation columns (``utilisation.edge``) are drawn too, one figure per server.
 _UTILISATION_PREFIX = "utilisation."
-CONFIDENCE = 0.95
+CONFIDENCE = 0.95  # the level of :func:`simulator.summary.t_half_width`
 
 
 def summarise_sweep(results: pd.DataFrame, parameter: str, metric: str, *,
                     policy_column: str = "policy") -> pd.DataFrame:
     """Mean and Student-t 95 % confidence interval of ``metric`` over replications, per policy and parameter value.
+
+    The interval is :func:`simulator.summary.t_half_width`, the one the simulator's own summaries use.
 
     Other swept parameters (``results.attrs["parameters"]``) stay separate series: a row per combination of
     policy, other parameters and ``parameter``. A series with one replication gets a zero-width interval.
@@ -49,10 +51,9 @@ def summarise_sweep(results: pd.DataFrame, parameter: str, metric: str, *,
     require_rows(ok, f"sweep results with {metric}")
     others = [p for p in results.attrs.get("parameters", []) if p != parameter and p in results.columns]
     keys = [policy_column, *others, parameter]
-    grouped = ok.groupby(keys, sort=True, dropna=False)[metric].agg(["count", "mean", "std"]).reset_index()
-    n = grouped["count"].to_numpy(dtype=np.float64)
-    spread = np.nan_to_num(grouped["std"].to_numpy(dtype=np.float64))
-    half_width = np.where(n > 1, stats.t.ppf(0.5 + CONFIDENCE / 2, np.maximum(n - 1, 1)) * spread / np.sqrt(n), 0.0)
+    groups = ok.groupby(keys, sort=True, dropna=False)[metric]
+    grouped = groups.agg(["count", "mean"]).reset_index()
+    half_width = np.array([t_half_width(values.tolist()) or 0.0 for _, values in groups])
     labels = grouped[policy_column].astype(str)
     for other in others:
         labels = labels + f", {other}=" + grouped[other].astype(str)
