@@ -16,7 +16,7 @@ import numpy as np
 import simpy
 
 from simulator.network import Channel, SharedChannel, make_channel
-from simulator.policies import Candidate, DecisionBatch
+from simulator.policies import Candidate
 from simulator.servers import LOCAL_QUEUE_FULL, WorkerPool
 from simulator.topology import shortest_paths
 from simulator.workloads import ArrivalBlock
@@ -65,11 +65,10 @@ class Routes:
 
 
 class DeviceState:
-    """A device's random stream, channels, CPU, routes and its current block of pre-drawn tasks."""
+    """A device's random stream of task blocks, its channels, CPU and routes."""
 
-    __slots__ = ("batch", "blocks", "candidates", "choice", "cpu", "deadline_s", "down", "down_s",
-                 "expire_after_s", "group", "index", "inp", "name", "out", "pos", "rng", "routes", "service_s",
-                 "times", "up", "up_s", "work")
+    __slots__ = ("blocks", "candidates", "cpu", "deadline_s", "down", "expire_after_s", "group", "index", "name",
+                 "rng", "routes", "up")
 
     def __init__(self, index: int, name: str, group: DeviceGroup, rng: np.random.Generator,
                  blocks: Iterator[ArrivalBlock], up: Channel, down: Channel, cpu: WorkerPool,
@@ -86,16 +85,6 @@ class DeviceState:
         self.cpu = cpu
         self.routes = routes
         self.candidates = candidates
-        self.batch: DecisionBatch | None = None
-        self.choice: list[int] | None = None
-        self.times: list[float] = []
-        self.work: list[float] = []
-        self.inp: list[float] = []
-        self.out: list[float] = []
-        self.service_s: list[float] | None = None
-        self.up_s: list[float] | None = None
-        self.down_s: list[float] | None = None
-        self.pos = 0
 
 
 def _steps(first_s: float, hops: Sequence[tuple[float, Channel | None]], last_s: float) -> tuple[Step, ...]:

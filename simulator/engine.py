@@ -14,13 +14,12 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from offload.cost import transfer_time_s
 from offload.errors import MecsimError
 from offload.runtime import executor_time_s
+from simulator.arrivals import Block, Entry, Merger
 from simulator.devices import DeviceState, Route, build_devices
 from simulator.metrics import RecordSink
-from simulator.network import DedicatedChannel
-from simulator.policies import DecisionBatch, Observation, Policy
+from simulator.policies import Observation, Policy
 from simulator.servers import LOCAL_QUEUE_FULL, WorkerPool
 from simulator.world import World
 
@@ -113,53 +112,27 @@ class Engine:
         self._arrive_cb = self._arrive
 
     # -- arrivals and decisions -------------------------------------------------------------------------------
-    def _load(self, dev: DeviceState) -> bool:
-        """Draw the device's next block of tasks and, for stateless policies, decide them all at once."""
-        block = next(dev.blocks, None)
-        if block is None:
-            return False
-        n = block.times_s.size
-        group = dev.group
-        rng = dev.rng
-        if block.work_ops is not None and block.input_bits is not None and block.output_bits is not None:
-            work, inp, out = block.work_ops, block.input_bits, block.output_bits
-        else:
-            work, inp, out = group.task.sample(rng, n)
-        local_s = executor_time_s(group.device, work)
-        dev.batch = batch = DecisionBatch(group.name, group.device, dev.candidates, work, local_s, inp, out,
-                                          group.deadline_s)
-        dev.times = block.times_s.tolist()
-        dev.work = work.tolist()
-        dev.inp = inp.tolist()
-        dev.out = out.tolist()
-        up, down = dev.up, dev.down
-        dev.up_s = transfer_time_s(inp, up.rate_bps).tolist() if isinstance(up, DedicatedChannel) else None
-        dev.down_s = transfer_time_s(out, down.rate_bps).tolist() if isinstance(down, DedicatedChannel) else None
-        if self.policy.stateful:
-            dev.choice = dev.service_s = None
-        else:
-            choice = self.policy.choose(batch, None, self.policy_rng)
-            service = local_s.copy()
-            choices = choice.tolist()
-            for c in set(choices):
-                if c >= 0:
-                    chosen = choice == c
-                    service[chosen] = executor_time_s(dev.candidates[c].server, work[chosen])
-            dev.choice = choices
-            dev.service_s = service.tolist()
-        dev.pos = 0
-        return True
-
     def start(self) -> None:
-        """Schedule each device's first arrival, the warm-up reset and the time-series sampler."""
+        """Schedule the first arrival, the warm-up reset and the time-series sampler."""
         env = self.env
-        for dev in self.devices:
-            if self._load(dev):
-                env.timeout(dev.times[0], dev).callbacks.append(self._arrive_cb)
+        self._merger = Merger(self.devices, self.policy, self.policy_rng, self.duration_s)
+        self._times: list[float] = []
+        self._entries: list[Entry] = []
+        self._k = 0
+        self._schedule_arrival(0.0)
         if self.warmup_s > 0:
             env.timeout(self.warmup_s).callbacks.append(self._end_warmup)
         interval = self.world.sample_interval_s or self.duration_s / 200.0
         env.timeout(interval, interval).callbacks.append(self._sample)
+
+    def _schedule_arrival(self, now: float) -> None:
+        if self._k >= len(self._entries):
+            window = self._merger.next_window()
+            if window is None:
+                return
+            self._times, self._entries = window
+            self._k = 0
+        self.env.timeout(self._times[self._k] - now).callbacks.append(self._arrive_cb)
 
     def _end_warmup(self, event: simpy.Event) -> None:
         for pool in self.pools:
@@ -178,11 +151,9 @@ class Engine:
         if now + interval <= self.duration_s:
             self.env.timeout(interval, interval).callbacks.append(self._sample)
 
-    def _decide_now(self, dev: DeviceState, i: int) -> tuple[int, float]:
+    def _decide_now(self, dev: DeviceState, block: Block, i: int) -> tuple[int, float]:
         """A stateful policy's choice for task ``i`` given what the device observes now, and its compute time."""
-        batch = dev.batch
-        assert batch is not None
-        one = batch.row(i)
+        one = block.batch.row(i)
         k = len(dev.routes)
         observed = Observation(np.full(k, dev.up.rate_if_joined_bps()), np.full(k, dev.down.rate_if_joined_bps()),
                                np.array([pool.in_system for pool in dev.routes.pools], dtype=np.float64))
@@ -192,36 +163,34 @@ class Engine:
         return choice, float(executor_time_s(dev.candidates[choice].server, one.work_ops)[0])
 
     def _arrive(self, event: simpy.Event) -> None:
-        dev: DeviceState = event.value  # type: ignore[assignment]
-        i = dev.pos
+        dev, block, i = self._entries[self._k]
+        self._k += 1
         now = self.env.now
-        job = Job(self.generated, dev, now, dev.work[i], dev.inp[i], dev.out[i])
+        job = Job(self.generated, dev, now, block.work[i], block.inp[i], block.out[i])
         self.generated += 1
         self.live[job.task_id] = job
-        if dev.choice is not None and dev.service_s is not None:
-            choice, job.service_s = dev.choice[i], dev.service_s[i]
+        if block.choice is not None and block.service_s is not None:
+            choice, job.service_s = block.choice[i], block.service_s[i]
         else:
-            choice, job.service_s = self._decide_now(dev, i)
+            choice, job.service_s = self._decide_now(dev, block, i)
         if choice < 0:
             dev.cpu.arrive(job)
         else:
-            self._offload(job, dev, i, choice)
-        dev.pos = i + 1
-        if dev.pos < len(dev.times) or self._load(dev):
-            self.env.timeout(dev.times[dev.pos] - now, dev).callbacks.append(self._arrive_cb)
+            self._offload(job, dev, block, i, choice)
+        self._schedule_arrival(now)
 
     # -- the remote path ------------------------------------------------------------------------------------
-    def _offload(self, job: Job, dev: DeviceState, i: int, choice: int) -> None:
+    def _offload(self, job: Job, dev: DeviceState, block: Block, i: int, choice: int) -> None:
         route = dev.routes[choice]
         job.route = route
         job.target_code = route.target_code
-        job.download_s = dev.down_s[i] if dev.down_s is not None else NAN
+        job.download_s = block.down_s[i] if block.down_s is not None else NAN
         now = self.env.now
         job.upload_start_s = now
-        if dev.up_s is None:
+        if block.up_s is None:
             dev.up.start(job.input_bits, job, self._uploaded)
             return
-        upload = dev.up_s[i]
+        upload = block.up_s[i]
         job.upload_end_s = now + upload
         if route.up_fixed_s is not None:
             self.env.timeout(upload + route.up_fixed_s, job).callbacks.append(route.pool.arrive_event)
