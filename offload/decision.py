@@ -76,7 +76,7 @@ class Preference:
         if self.objective is Objective.ENERGY:
             return energy_j
         if self.normalise:
-            with np.errstate(divide="ignore", invalid="ignore"):
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 latency_s = np.nan_to_num(np.divide(latency_s, local_latency_s), nan=0.0, posinf=np.inf)
                 energy_j = np.nan_to_num(np.divide(energy_j, local_energy_j), nan=0.0, posinf=np.inf)
             score = np.add(np.multiply(self.w_latency, latency_s), np.multiply(self.w_energy, energy_j))
