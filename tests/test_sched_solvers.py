@@ -74,7 +74,7 @@ def _brute_force(graph, problem: PlacementProblem, max_replicas: int = 2) -> flo
         lp = linprog(cost.ravel(), A_ub=np.array(a_ub), b_ub=b_ub, A_eq=np.array(a_eq) if a_eq else None,
                      b_eq=b_eq or None, bounds=bounds, method="highs")
         if lp.status == 0:
-            best = min(best, float(lp.fun) + problem.weights.compute * float((x * price).sum()))
+            best = min(best, float(lp.fun or 0.0) + problem.weights.compute * float((x * price).sum()))
     return best
 
 

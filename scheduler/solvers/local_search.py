@@ -1,5 +1,6 @@
 """Local search from the greedy placement: relocate single demands, close a service's replicas on a node,
-open a service on a new node, and swap two demands of one service; every move is kept only if it lowers the total.
+open a service on a new node, shift replicas from one node to another, and swap two demands of one service; every
+move is kept only if it lowers the total.
 
 Each move is applied on the :class:`~scheduler.solvers.state.LoadState` and undone when it does not pay off, so
 the cost bookkeeping lives in one place. Passes repeat until none improves or the time limit is reached.
@@ -145,6 +146,39 @@ class _Search:
                 improved |= self.attempt(demands, None, dict(zip(demands, chosen, strict=True)))
         return improved
 
+    def shift_pass(self) -> bool:
+        """Move a service's replicas from node n1 to a closed node n2 its users could reach (close + open)."""
+        st = self.state
+        model = st.model
+        improved = False
+        n_nodes = len(model.problem.node_names)
+        for pair in self.rng.permutation(np.argwhere(st.replicas > 0)):
+            s, n1 = int(pair[0]), int(pair[1])
+            if self.out_of_time():
+                break
+            held = [int(a) for a in self.pair_arcs(s, n1) if st.share[a] > 0]
+            if not held or st.replicas[s, n1] == 0:
+                continue
+            demands = [int(model.arc_demand[a]) for a in held]
+            # candidate new homes: closed nodes reachable by these demands, cheapest rate-weighted arc cost first
+            score = np.zeros(n_nodes)
+            reach = np.zeros(n_nodes, dtype=np.int64)
+            for d in demands:
+                arcs = np.arange(model.arc_start[d], model.arc_start[d + 1])
+                np.add.at(score, model.arc_node[arcs], model.arc_cost[arcs])
+                np.add.at(reach, model.arc_node[arcs], 1)
+            open_now = (st.replicas[s] > 0) | (model.max_per_node[s] == 0) | (reach < len(demands))
+            candidates = np.flatnonzero(~open_now)
+            forbidden = np.zeros(n_nodes, dtype=bool)
+            forbidden[n1] = True
+            for n2 in candidates[np.argsort(score[candidates], kind="stable")][:3]:
+                targets = {d: int(model.arc_start[d] + np.flatnonzero(
+                    model.arc_node[model.arc_start[d]:model.arc_start[d + 1]] == n2)[0]) for d in demands}
+                if self.attempt(sorted(demands, key=lambda d: -model.demand_rate[d]), forbidden, targets):
+                    improved = True
+                    break
+        return improved
+
     def swap_pass(self) -> bool:
         """Exchange the nodes of two single-arc demands of the same service when both arcs exist."""
         st = self.state
@@ -179,7 +213,7 @@ class _Search:
 
 
 class LocalSearch:
-    """Greedy construction improved by relocate, close, open and swap moves until no move helps."""
+    """Greedy construction improved by relocate, close, open, shift and swap moves until no move helps."""
 
     name = "local-search"
 
@@ -197,7 +231,7 @@ class LocalSearch:
             improved = search.relocate_pass()
             improved |= search.close_pass()
             if not improved:  # the costlier neighbourhoods only once the cheap ones are exhausted
-                improved = search.open_pass() or search.swap_pass()
+                improved = search.open_pass() or search.shift_pass() or search.swap_pass()
         stopped = "time limit" if search.out_of_time() else "local optimum"
         if not state.top_up():
             return SolverOutput(None, None, "local search: minimum replicas do not fit the free capacity")

@@ -51,6 +51,8 @@ def _register() -> None:
     main.add_command(simulate.simulate_command)
     main.add_command(simulate.validate_command)
     main.add_command(simulate.scenarios_command)
+    from simulator.cli import place
+    main.add_command(place.command)
 
 
 _register()
