@@ -41,7 +41,6 @@ from offload import (
     Target,
     Task,
     decide,
-    decide_task,
     evaluate_costs,
     seed_energy_rule,
     seed_latency_rule,

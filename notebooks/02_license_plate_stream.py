@@ -29,7 +29,6 @@
 import math
 import os
 
-import numpy as np
 import pandas as pd
 import yaml
 
@@ -103,10 +102,11 @@ latency_vs_load(table, load_column="cameras", value_column="p95_s", capacity_loa
 # **What it shows.** Locally a Pi needs 13 s per image, and with frames arriving every two seconds its small queue
 # is always full: every read misses the 1 s deadline, whatever the number of cameras. Offloading to the edge costs
 # tens of milliseconds while the edge is lightly used — the seed's demo sits at the far left — and grows only
-# gently (the shared CPE uplinks and the edge fill up) until about 200 cameras. Close to ρ = 1 (dashed line) the edge's queue explodes: always-edge goes from a few hundred
-# milliseconds to seconds and starts missing deadlines. The queue-aware policy sees the backlog and sends the
-# overflow to the cloud, paying the 60 ms detour instead of an unbounded wait, so its curve bends but does not
-# break. The mean (with 95 % confidence bands over replications) tells the same story:
+# gently (the shared CPE uplinks and the edge fill up) until about 200 cameras. Close to ρ = 1 (dashed line) the
+# edge's queue explodes: always-edge goes from a few hundred milliseconds to seconds and starts missing
+# deadlines. The queue-aware policy sees the backlog and sends the overflow to the cloud, paying the 60 ms detour
+# instead of an unbounded wait, so its curve bends but does not break. The mean (with 95 % confidence bands over
+# replications) tells the same story:
 
 # %%
 latency_vs_load(table, load_column="cameras", value_column="mean_s", ci_low_column="mean_low_s",

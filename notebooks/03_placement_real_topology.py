@@ -59,7 +59,7 @@ GIB_BITS = 8 * 1024**3
 # %%
 graph = eua_melbourne(sites=SITES, rng=np.random.default_rng(7))
 user_lat, user_lon = eua.load_users()
-attached = [nearest_node(graph, la, lo, frozenset({NodeKind.BASE_STATION})) for la, lo in zip(user_lat, user_lon)]
+attached = [nearest_node(graph, la, lo, frozenset({NodeKind.BASE_STATION})) for la, lo in zip(user_lat, user_lon, strict=True)]
 sites = sorted(set(attached))
 cameras = np.array([attached.count(site) for site in sites], dtype=np.float64)
 services = [
@@ -86,7 +86,8 @@ bound = lp_lower_bound(model, time_limit_s=TIME_LIMIT_S)
 rows, results = [], {}
 for name in SOLVERS:
     result = solve(model, name, time_limit_s=TIME_LIMIT_S, lower_bound=bound)
-    assert result.placement is not None and result.objective is not None
+    assert result.placement is not None
+    assert result.objective is not None
     report = check_placement(graph, problem, result.placement)
     results[name] = result
     rows.append({"solver": name, "status": result.status.value, "total": result.objective.total,
@@ -115,7 +116,8 @@ front_rows, spread = [], {}
 for w in np.geomspace(0.01, 100.0, WEIGHTS):
     weighted = build_problem(graph, services, groups, weights=Weights(latency=float(w), compute=1.0, traffic=1.0))
     result = solve(weighted, "milp", time_limit_s=TIME_LIMIT_S)
-    assert result.objective is not None and result.placement is not None
+    assert result.objective is not None
+    assert result.placement is not None
     front_rows.append({"w_latency": float(f"{w:.3g}"), "mean_latency_ms": 1e3 * result.objective.mean_latency_s,
                        "compute_per_h": 3600 * result.objective.compute_cost_per_s,
                        "traffic_per_h": 3600 * result.objective.traffic_cost_per_s,
@@ -138,8 +140,9 @@ pareto_plot(front, x_column="mean_latency_ms", y_column="traffic_per_h", label_c
 # **What it shows.** Low latency weights consolidate onto a few replicas at the data centre or the cloud: cheap
 # compute, but every frame crosses the metro network, so traffic cost and latency rise. High weights spread
 # replicas to the sites where cameras are; latency falls only a little (the 9 ms of compute and the queueing at
-# the target utilisation do not move; only the metro hops go) while compute cost grows with every extra GPU share. Because the two costs pull in opposite
-# directions, the front is three-dimensional: no weight minimises both costs at once.
+# the target utilisation do not move; only the metro hops go) while compute cost grows with every extra GPU
+# share. Because the two costs pull in opposite directions, the front is three-dimensional: no weight minimises
+# both costs at once.
 
 # %% [markdown]
 # ## The placement on the map
