@@ -59,7 +59,8 @@ GIB_BITS = 8 * 1024**3
 # %%
 graph = eua_melbourne(sites=SITES, rng=np.random.default_rng(7))
 user_lat, user_lon = eua.load_users()
-attached = [nearest_node(graph, la, lo, frozenset({NodeKind.BASE_STATION})) for la, lo in zip(user_lat, user_lon, strict=True)]
+stations = frozenset({NodeKind.BASE_STATION})
+attached = [nearest_node(graph, la, lo, stations) for la, lo in zip(user_lat, user_lon, strict=True)]
 sites = sorted(set(attached))
 cameras = np.array([attached.count(site) for site in sites], dtype=np.float64)
 services = [
