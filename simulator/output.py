@@ -31,6 +31,10 @@ OUTPUT_NAMES = ("records.parquet", "records.csv", "timeseries.parquet", "timeser
                 "scenario.yaml", "figures")
 
 
+_RESOLVED_HEADER = ("# The scenario as run: --set overrides applied, defaults filled in, plain numbers in SI units\n"
+                    "# (s, bits, bps, ops, ops/s, W, J, m). `mecsim simulate scenario.yaml` runs it again.\n")
+
+
 def parquet_available() -> bool:
     """Whether pandas can write Parquet here (pyarrow or fastparquet installed)."""
     try:
@@ -98,8 +102,8 @@ def write_run(out_dir: Path, *, records: pd.DataFrame | None, timeseries: pd.Dat
     summary_path = out_dir / "summary.json"
     summary_path.write_text(dumps_json(summary) + "\n", encoding="utf-8")
     scenario_path = out_dir / "scenario.yaml"
-    scenario_path.write_text(yaml.safe_dump(dict(resolved_scenario), sort_keys=False, allow_unicode=True),
-                             encoding="utf-8")
+    scenario_path.write_text(_RESOLVED_HEADER + yaml.safe_dump(dict(resolved_scenario), sort_keys=False,
+                                                               allow_unicode=True), encoding="utf-8")
     written += [summary_path, scenario_path]
     if figures and records is not None and not records.empty:
         from simulator.plots import render_run_figures

@@ -140,6 +140,14 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<dict>", overrides: 
     return _validate(data, source, None, touched)
 
 
+def _display_path(path: Path) -> str:
+    """``path`` relative to the working directory when it lies below it (shorter messages), else as given."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def load_scenario(path_or_name: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     """Load a scenario file, or a bundled scenario by name, and apply ``--set`` overrides.
 
@@ -157,7 +165,7 @@ def load_scenario(path_or_name: str | Path, overrides: Sequence[str] = ()) -> Sc
         Every problem found, one per line, as ``file:line: path: value: rule``.
     """
     path = resolve_scenario_path(path_or_name)
-    source = str(path)
+    source = _display_path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
