@@ -79,9 +79,17 @@ class Preference:
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 latency_s = np.nan_to_num(np.divide(latency_s, local_latency_s), nan=0.0, posinf=np.inf)
                 energy_j = np.nan_to_num(np.divide(energy_j, local_energy_j), nan=0.0, posinf=np.inf)
-            score = np.add(np.multiply(self.w_latency, latency_s), np.multiply(self.w_energy, energy_j))
+                score = self._weighted(latency_s, energy_j)
             # keep scores finite (a ratio to a zero local value is huge, not infinite): inf marks "late" in select
             return np.minimum(score, _LATEST_S)
+        return self._weighted(latency_s, energy_j)
+
+    def _weighted(self, latency_s: Values, energy_j: Values) -> Values:
+        # a zero weight drops its term (so 0 x inf is 0, not NaN)
+        if self.w_energy == 0:
+            return np.multiply(self.w_latency, latency_s)
+        if self.w_latency == 0:
+            return np.multiply(self.w_energy, energy_j)
         return np.add(np.multiply(self.w_latency, latency_s), np.multiply(self.w_energy, energy_j))
 
 

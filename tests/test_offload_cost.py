@@ -235,7 +235,7 @@ def test_bad_inputs_are_named():
         CostInputs(uplink_bps=[1.0, 0.0])
     with pytest.raises(ParameterError, match=r"input_bits\[0\]=nan: must be a number, not NaN"):
         CostInputs(input_bits=[math.nan])
-    with pytest.raises(ParameterError, match="work_ops=-1.0: must be >= 0 and finite"):
+    with pytest.raises(ParameterError, match=r"work_ops=-1\.0: must be >= 0 and finite"):
         CostInputs(work_ops=-1.0)
     with pytest.raises(ParameterError, match="array lengths must agree"):
         CostInputs(work_ops=[1.0, 2.0], input_bits=[1.0, 2.0, 3.0])

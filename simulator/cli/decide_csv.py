@@ -41,7 +41,7 @@ def column_values(table: pa.Table, column: str, option: str, dimension: Dimensio
     where = f"{option} (column {column!r})"
     if data.null_count:
         first = int(np.flatnonzero(data.is_null().to_numpy(zero_copy_only=False))[0])
-        raise ParameterError(f"{where}, line {_line(first)}", "", "missing value (every row needs one)")
+        raise ParameterError(f"{where}, line {_line(first)}", None, "missing value (every row needs one)")
     if pa.types.is_integer(data.type) or pa.types.is_floating(data.type):
         return np.asarray(data.cast(pa.float64()).to_numpy(), dtype=np.float64)
     if not pa.types.is_string(data.type) and not pa.types.is_large_string(data.type):

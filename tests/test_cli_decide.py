@@ -1,0 +1,212 @@
+"""``mecsim decide``: the worked example, JSON keys, every error rule, batch CSV, and the installed script."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from simulator.cli import main
+
+PLATE = ["--device-time", "13s", "--edge-time", "9ms", "--data", "300kB", "--uplink", "5Mbps", "--rtt", "20ms"]
+SEED = ["--C", "16.8G", "--Pd", "1.5GHz", "--Pe", "20GHz", "--D", "300kB", "--Bc", "5Mbps", "--Ed", "6.4W",
+        "--Ee", "100W", "--Ec", "1.2W", "--energy-view", "system"]
+
+
+def run(*args: str) -> "CliRunner.invoke":
+    return CliRunner().invoke(main, ["decide", *args])
+
+
+def test_licence_plate_table():
+    result = run(*PLATE)
+    assert result.exit_code == 0, result.output
+    assert "509 ms" in result.output
+    assert "decision: OFFLOAD" in result.output
+    assert "break-even uplink: 185 kbps (offloading wins above it)" in result.output
+
+
+def test_licence_plate_json():
+    result = run(*PLATE, "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["decision"] == "offload"
+    assert report["local"]["latency_s"] == 13.0
+    assert report["offload"]["latency_s"] == pytest.approx(0.509, abs=1e-12)
+    assert report["offload"]["breakdown"] == pytest.approx(
+        {"upload_s": 0.48, "round_trip_s": 0.02, "wait_s": 0.0, "compute_s": 0.009, "download_s": 0.0})
+    assert report["break_even"]["uplink_bps"] / 1e6 == pytest.approx(0.185, abs=5e-4)
+    assert report["local"]["energy_j"] is None
+    assert report["offload"]["energy_j"] is None
+
+
+def test_seed_aliases_and_system_energy():
+    # C=16.8e9 ops: local 11.2 s x 6.4 W = 71.68 J; edge 0.84 s x 100 W = 84 J + radio 0.48 s x 1.2 W = 0.576 J
+    result = run(*SEED, "--objective", "energy", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["local"]["energy_j"] == pytest.approx(71.68)
+    assert report["offload"]["energy_j"] == pytest.approx(84.576)
+    assert report["decision"] == "local"
+    assert json.loads(run(*SEED, "--json").output)["decision"] == "offload"  # latency: 11.2 s vs 1.32 s
+
+
+def test_weighted_normalised_and_deadline():
+    result = run(*SEED, "--objective", "weighted", "--w-latency", "1", "--w-energy", "1", "--normalise", "--json",
+                 "--deadline", "1s")
+    report = json.loads(result.output)
+    # neither meets 1 s: the fastest (offload, 1.32 s) is chosen and the miss flagged
+    assert (report["decision"], report["deadline_missed"]) == ("offload", True)
+    table = run(*SEED, "--deadline", "1s").output
+    assert "warning: no option meets the deadline" in table
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--device-time", "13s", "--edge-time", "9ms", "--data", "300kB", "--uplink", "-5Mbps"],
+     "--uplink='-5Mbps': must be > 0 and finite"),
+    (["--device-time", "13s", "--edge-time", "9ms", "--data", "300kB", "--uplink", "0"], "--uplink='0': must be > 0"),
+    (["--device-time", "nan", "--edge-time", "9ms", "--data", "1", "--uplink", "1"],
+     "--device-time='nan': must be a number, not NaN"),
+    (["--device-time", "13 parsecs", "--edge-time", "9ms", "--data", "1", "--uplink", "1"],
+     "--device-time='13 parsecs': unknown unit 'parsecs'"),
+    (["--device-time", "13s", "--edge-time", "9ms", "--data", "300kB"], "--uplink: missing required value"),
+    (["--edge-time", "9ms", "--data", "1", "--uplink", "1"], "--device-time: missing: give --device-time"),
+    (["--compute", "1G", *PLATE], "--compute: is only used with --device-speed or --edge-speed"),
+    (["--device-speed", "1GHz", "--edge-time", "9ms", "--data", "1", "--uplink", "1"],
+     "--compute: missing: --device-speed needs the work per task"),
+    (["--device-speed", "1GHz", *PLATE], "--device-time: give --device-time or --device-speed, not both"),
+    ([*PLATE, "--downlink", "10Mbps"], "--downlink: needs --result"),
+    ([*PLATE, "--objective", "energy"], "--device-power: missing: energies"),
+    ([*PLATE, "--Ed", "5W"], "--radio-power: missing: energies"),
+    ([*PLATE, "--Ed", "5W", "--Ec", "1W", "--Ee", "50W"], "--edge-power: applies to --energy-view system only"),
+    ([*PLATE, "--Ed", "5W", "--Ec", "1W", "--Ee", "50W", "--energy-view", "system", "--idle-power", "1W"],
+     "--idle-power: applies to --energy-view device only"),
+    ([*PLATE, "--w-latency", "2"], "--w-latency: applies to --objective weighted only"),
+    ([*SEED, "--objective", "weighted", "--w-latency", "0", "--w-energy", "0"], "cannot both be 0"),
+    ([*SEED, "--objective", "weighted", "--w-energy", "-1"], "--w-energy=-1.0: must be >= 0"),
+    ([*PLATE, "--deadline", "0s"], "--deadline='0s': must be > 0"),
+    ([*PLATE, "--out", "x.csv"], "--out='x.csv': needs --batch"),
+    ([*PLATE, "--force"], "--force=True: needs --out"),
+])
+def test_bad_input_exits_2_with_one_line_naming_the_option(args, message):
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("mecsim: error: ")
+    assert message in lines[0]
+
+
+def test_debug_shows_the_traceback():
+    result = CliRunner().invoke(main, ["decide", *PLATE[:-2], "--uplink", "-1", "--debug"])
+    assert result.exit_code != 2
+    assert type(result.exception).__name__ == "ParameterError"
+
+
+def _plate_rows(tmp_path: Path) -> Path:
+    path = tmp_path / "tasks.csv"
+    path.write_text("data,uplink,rtt\n300kB,5Mbps,20ms\n300kB,0.1Mbps,20ms\n2400000,10000000,0.02\n")
+    return path
+
+
+def test_batch_rows_equal_single_decisions(tmp_path):
+    path = _plate_rows(tmp_path)
+    result = run("--batch", str(path), "--device-time", "13s", "--edge-time", "9ms")
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(__import__("io").StringIO(result.output))
+    assert table["decision"].tolist() == ["offload", "local", "offload"]
+    for i, (data, uplink) in enumerate((("300kB", "5Mbps"), ("300kB", "0.1Mbps"), ("2400000", "10000000"))):
+        single = json.loads(run("--device-time", "13s", "--edge-time", "9ms", "--data", data, "--uplink", uplink,
+                                "--rtt", "20ms", "--json").output)
+        assert table["offload_latency_s"][i] == single["offload"]["latency_s"]
+        assert table["local_latency_s"][i] == single["local"]["latency_s"]
+        assert table["break_even_uplink_bps"][i] == pytest.approx(single["break_even"]["uplink_bps"], rel=1e-12)
+    assert table["break_even_uplink_bps"][0] == pytest.approx(185028.14, rel=1e-6)
+
+
+def test_batch_out_never_overwrites_without_force(tmp_path):
+    path, out = _plate_rows(tmp_path), tmp_path / "decisions.csv"
+    args = ["--batch", str(path), "--device-time", "13s", "--edge-time", "9ms", "--out", str(out)]
+    assert run(*args).exit_code == 0
+    first = out.read_text()
+    assert first.startswith('"decision"')
+    out.write_text("precious")
+    result = run(*args)
+    assert result.exit_code == 2
+    assert "exists; add --force to overwrite it" in result.output
+    assert out.read_text() == "precious"
+    assert run(*args, "--force").exit_code == 0
+    assert out.read_text() == first
+
+
+def test_batch_energy_and_deadline_columns(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("compute,data,deadline\n16.8G,300kB,2s\n1G,300kB,0.6s\n1G,300kB,0.5s\n")
+    result = run("--batch", str(path), "--Pd", "1.5GHz", "--Pe", "20GHz", "--Bc", "5Mbps", "--Ed", "6.4W",
+                 "--Ec", "1.2W")
+    table = pd.read_csv(__import__("io").StringIO(result.output))
+    assert list(table.columns) == ["decision", "local_latency_s", "offload_latency_s", "local_energy_j",
+                                   "offload_energy_j", "deadline_missed", "break_even_uplink_bps", "offload_wins"]
+    assert table["local_energy_j"][0] == pytest.approx(71.68)
+    assert table["deadline_missed"].tolist() == [False, False, True]  # 0.667 s local, 0.53 s offload
+
+
+@pytest.mark.parametrize(("content", "extra", "message"), [
+    ("data,uplink\n300kB,5Mbps\n300kB,-1\n", [], "--uplink (column 'uplink'), line 3=-1.0: must be > 0"),
+    ("data,uplink\n300kB,5Mbps\n300kB,\n", [], "--uplink (column 'uplink'), line 3: missing value"),
+    ("data,uplink\n300kB,5Mbps\n3 furlongs,5Mbps\n", [], "--data (column 'data'), line 3='3 furlongs': unknown unit"),
+    ("data,uplink\n300kB,5Mbps\nlots,5Mbps\n", [], "line 3='lots': expected a number"),
+    ("data,uplink,colour\n1,1,red\n", [], "--batch column 'colour'"),
+    ("data,uplink\n1,1\n", ["--uplink", "5Mbps"], "--uplink='5Mbps': is also a column of"),
+    ("data,uplink\n", [], "has no data rows"),
+])
+def test_batch_errors_name_the_column_and_line(tmp_path, content, extra, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    result = run("--batch", str(path), "--device-time", "13s", "--edge-time", "9ms", *extra)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_batch_with_json_is_rejected(tmp_path):
+    result = run("--batch", str(_plate_rows(tmp_path)), "--device-time", "13s", "--edge-time", "9ms", "--json")
+    assert result.exit_code == 2
+    assert "--json=True: cannot be combined with --batch" in result.output
+
+
+def test_batch_handles_many_rows_quickly_enough_to_test(tmp_path):
+    rng = np.random.default_rng(3)
+    n = 20_000
+    frame = pd.DataFrame({"compute": rng.uniform(1e8, 1e10, n), "data": [f"{v:.1f}kB" for v in rng.uniform(1, 900, n)],
+                          "uplink": rng.uniform(1e5, 1e8, n)})
+    path = tmp_path / "many.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "out.csv"
+    result = run("--batch", str(path), "--Pd", "1.5GHz", "--Pe", "40GHz", "--rtt", "10ms", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out)
+    local = frame["compute"] / 1.5e9
+    data_bits = frame["data"].str.removesuffix("kB").astype(float) * 8e3
+    offload = data_bits / frame["uplink"] + 0.01 + frame["compute"] / 40e9
+    np.testing.assert_allclose(table["local_latency_s"], local, rtol=1e-14)
+    np.testing.assert_allclose(table["offload_latency_s"], offload, rtol=1e-12)
+    np.testing.assert_array_equal(table["decision"] == "offload", offload < local)
+
+
+def test_installed_mecsim_script(tmp_path):
+    script = shutil.which("mecsim", path=str(Path(sys.executable).parent))
+    assert script is not None
+    ok = subprocess.run([script, "decide", *PLATE, "--json"], capture_output=True, text=True, cwd=tmp_path,
+                        timeout=120, check=False)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["offload"]["latency_s"] == pytest.approx(0.509)
+    bad = subprocess.run([script, "decide", "--uplink", "fast"], capture_output=True, text=True, cwd=tmp_path,
+                         timeout=120, check=False)
+    assert bad.returncode == 2
+    expected = "mecsim: error: --uplink='fast': expected a number with an optional unit (e.g. 20Mbps, 1Gbps, 5MB/s)"
+    assert bad.stderr.strip().splitlines() == [expected]
