@@ -136,3 +136,13 @@ def test_simulate_equals_one_run_over_all_policies_and_shares_arrivals() -> None
     coin = records[records["policy"] == "coin"].sort_values(["replication", "task_id"])
     np.testing.assert_array_equal(local["created_s"].to_numpy(), coin["created_s"].to_numpy())
     assert set(coin["target"].astype(str)) == {"local", "edge"}
+
+
+def test_the_format_reference_in_scenarios_readme_is_a_valid_scenario(tmp_path: Path) -> None:
+    readme = Path(__file__).resolve().parents[1] / "scenarios" / "README.md"
+    block = readme.read_text(encoding="utf-8").split("```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "example.yaml").write_text(block, encoding="utf-8")
+    scenario = load_scenario(tmp_path / "example.yaml")
+    world = scenario.to_world()
+    assert world.n_devices == 25
+    assert scenario.policy_names == ("always_local", "random-30")
