@@ -63,6 +63,16 @@ def test_latency_cdf_draws_one_ecdf_per_policy() -> None:
     assert "latency" in ax.get_xlabel()
 
 
+def test_latency_cdf_thins_large_runs_onto_the_exact_ecdf() -> None:
+    latency_s = np.random.default_rng(5).lognormal(0.0, 1.0, 100_000)
+    line = latency_cdf(pd.DataFrame({"policy": "edge", "latency_s": latency_s}), max_points=500).axes[0].get_lines()[0]
+    x, y = _data(line.get_xdata()), _data(line.get_ydata())
+    assert 2 <= x.size <= 500
+    ranks = np.rint(y * latency_s.size).astype(int)  # each point is (x_(k), k / n) of the full ECDF
+    np.testing.assert_array_equal(x, np.sort(latency_s)[ranks - 1])
+    assert (ranks[0], ranks[-1]) == (1, latency_s.size)
+
+
 def test_latency_cdf_rejects_missing_column() -> None:
     with pytest.raises(ParameterError, match="latency_s"):
         latency_cdf(pd.DataFrame({"policy": ["a"]}))
