@@ -20,6 +20,8 @@ import subprocess
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 import simpy
@@ -30,6 +32,7 @@ from simulator.run import run
 UPLOAD_S = 200e3 * 8 / 100e6
 SERVICE_S = 500e6 / 10e9
 ACCESS_DELAY_S = 0.002
+T = TypeVar("T")
 
 
 def minimal_model(n_devices: int, n_edges: int, duration_s: float, seed: int) -> tuple[int, float]:
@@ -64,12 +67,13 @@ def minimal_model(n_devices: int, n_edges: int, duration_s: float, seed: int) ->
     return int(done[0]), float(done[1] / max(done[0], 1))
 
 
-def _timed(fn: object, *args: object, repeat: int = 3, **kwargs: object) -> tuple[float, object]:
-    best, value = float("inf"), None
+def _timed(fn: Callable[[], T], repeat: int = 3) -> tuple[float, T]:
+    """Best wall time of ``repeat`` calls (the least disturbed by other load) and the last value."""
+    best = float("inf")
     for _ in range(repeat):
         gc.collect()
         start = time.perf_counter()
-        value = fn(*args, **kwargs)  # type: ignore[operator]
+        value = fn()
         best = min(best, time.perf_counter() - start)
     return best, value
 
@@ -100,10 +104,10 @@ def main() -> None:
     scale = 0.1 if args.quick else 1.0
     duration = 1000.0 * scale
 
-    t_min, (n_min, mean_min) = _timed(minimal_model, 100, 10, duration, 1)  # type: ignore[misc]
     world = s100_world()
-    t_ours, result = _timed(run, world, duration_s=duration, seed=1)
-    summary = result.summary["policies"]["always_edge"]  # type: ignore[attr-defined]
+    t_min, (n_min, mean_min) = _timed(lambda: minimal_model(100, 10, duration, 1))
+    t_ours, result = _timed(lambda: run(world, duration_s=duration, seed=1))
+    summary = result.summary["policies"]["always_edge"]
     n_ours = summary["tasks"]["completed"]
     rate_min, rate_ours = n_min / t_min, n_ours / t_ours
     print(f"S100 minimal SimPy model : {n_min:8d} tasks in {t_min:6.2f} s = {rate_min:9.0f} tasks/s "
@@ -113,8 +117,8 @@ def main() -> None:
     print(f"ratio mecsim / minimal = {rate_ours / rate_min:.2f}  (target >= 1.0)")
 
     big = s100_world(1000, 100)
-    t_big, result_big = _timed(run, big, duration_s=duration / 10.0, seed=1)
-    n_big = result_big.summary["policies"]["always_edge"]["tasks"]["completed"]  # type: ignore[attr-defined]
+    t_big, result_big = _timed(lambda: run(big, duration_s=duration / 10.0, seed=1))
+    n_big = result_big.summary["policies"]["always_edge"]["tasks"]["completed"]
     rate_big = n_big / t_big
     print(f"S1000 (10x devices and edges, same task count): {n_big} tasks in {t_big:.2f} s = {rate_big:.0f} "
           f"tasks/s; ratio to S100 = {rate_big / rate_ours:.2f}  (target >= 0.8)")

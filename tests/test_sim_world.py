@@ -1,0 +1,179 @@
+"""World construction, size distributions, workloads and routing: checked against their definitions."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from offload.errors import MecsimError, ParameterError
+from offload.profiles import Device
+from offload.runtime import backlog_wait_s, fair_share_bps, table_rate_bps
+from simulator.builders import REFERENCE_DEVICE, mm1_world, s100_world
+from simulator.distributions import Constant, Empirical, Exponential, LogNormal, Uniform
+from simulator.policies import POLICIES, make_policy
+from simulator.topology import shortest_paths
+from simulator.workloads import OnOff, PeriodicStream, Poisson, Trace, load_trace_csv
+from simulator.world import (
+    AccessPoint,
+    Batching,
+    Cloud,
+    DeviceGroup,
+    EdgeServer,
+    Link,
+    PolicySpec,
+    Service,
+    TaskSizes,
+    ThroughputTable,
+    World,
+)
+
+
+def _group(**kw: object) -> DeviceGroup:
+    args: dict[str, object] = {"name": "g", "count": 2, "device": REFERENCE_DEVICE, "workload": Poisson(1.0),
+                               "access_point": "ap"}
+    args.update(kw)
+    return DeviceGroup(**args)  # type: ignore[arg-type]
+
+
+def _world(**kw: object) -> World:
+    args: dict[str, object] = {"device_groups": [_group()], "access_points": [AccessPoint("ap", 1e7)],
+                               "servers": [EdgeServer("e", speed_ops_per_s=1e9, location="ap")]}
+    args.update(kw)
+    return World(**args)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "dist", [Constant(3.0), Exponential(2.0), Uniform(1.0, 5.0), LogNormal(2.0, 1.5),
+             Empirical((1.0, 2.0, 10.0), (0.5, 0.3, 0.2)), Empirical((4.0, 8.0))])
+def test_distribution_sample_moments_match_analytic(dist: object) -> None:
+    sample = dist.sample(np.random.default_rng(7), 400_000)  # type: ignore[attr-defined]
+    mean, var = dist.mean, dist.variance  # type: ignore[attr-defined]
+    assert abs(sample.mean() - mean) <= 5 * math.sqrt(var / sample.size) + 1e-12
+    if var > 0:
+        assert sample.var() == pytest.approx(var, rel=0.1)
+
+
+def test_distribution_errors_name_the_parameter() -> None:
+    with pytest.raises(ParameterError, match=r"high=1\.0: must be >= low"):
+        Uniform(2.0, 1.0)
+    with pytest.raises(ParameterError, match="mean_value=-1"):
+        Exponential(-1.0)
+    with pytest.raises(ParameterError, match="weights"):
+        Empirical((1.0,), (1.0, 2.0))
+    with pytest.raises(ParameterError, match="work_ops"):
+        TaskSizes(work_ops="big")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("workload", [Poisson(5.0), PeriodicStream(10.0, 0.02, 0.3), OnOff(20.0, 0.5, 1.5, 1.0)])
+def test_workload_long_run_rate(workload: object) -> None:
+    horizon = 4000.0
+    rng = np.random.default_rng(3)
+    times = np.concatenate([b.times_s for b in workload.blocks(rng, 0, horizon)])  # type: ignore[attr-defined]
+    assert np.all(np.diff(times) >= 0)
+    assert times.min() >= 0
+    assert times.max() < horizon
+    assert times.size / horizon == pytest.approx(workload.mean_rate_per_s, rel=0.05)  # type: ignore[attr-defined]
+
+
+def test_periodic_stream_without_jitter_is_exactly_periodic() -> None:
+    blocks = PeriodicStream(4.0).blocks(np.random.default_rng(0), 0, 10.0)
+    times = np.concatenate([b.times_s for b in blocks])
+    assert np.allclose(np.diff(times), 0.25)
+    with pytest.raises(ParameterError, match=r"jitter_s.*frame period"):
+        PeriodicStream(10.0, jitter_s=0.2)
+
+
+def test_trace_replay_and_csv(tmp_path: object) -> None:
+    path = tmp_path / "trace.csv"  # type: ignore[operator]
+    path.write_text("timestamp_s,device,work_ops,input_bits,output_bits\n2.0,1,5,6,7\n0.5,0,1,2,3\n1.0,1,8,9,10\n")
+    trace = load_trace_csv(path)
+    (block,) = list(trace.blocks(np.random.default_rng(0), 1, 100.0))
+    assert block.times_s.tolist() == [1.0, 2.0]
+    assert block.work_ops is not None
+    assert block.work_ops.tolist() == [8.0, 5.0]
+    bad = tmp_path / "bad.csv"  # type: ignore[operator]
+    bad.write_text("timestamp_s,device,work_ops,input_bits,output_bits\n1.0,0,x,1,1\n")
+    with pytest.raises(ParameterError, match=r"bad.csv:2: work_ops"):
+        load_trace_csv(bad)
+    missing = tmp_path / "missing.csv"  # type: ignore[operator]
+    missing.write_text("timestamp_s,device\n1.0,0\n")
+    with pytest.raises(ParameterError, match="missing trace column"):
+        load_trace_csv(missing)
+    with pytest.raises(ParameterError, match="one entry per timestamp"):
+        Trace((1.0,), (0,), (1.0,), (1.0,), ())
+
+
+def test_world_rejects_bad_references_naming_them() -> None:
+    with pytest.raises(ParameterError, match=r"device_groups\[0\].access_point.*not an access point"):
+        _world(device_groups=[_group(access_point="nowhere")])
+    with pytest.raises(ParameterError, match=r"device_groups\[0\].service.*not a service"):
+        _world(device_groups=[_group(service="ocr")])
+    with pytest.raises(ParameterError, match=r"services\[0\].hosts.*not a server"):
+        _world(services=[Service("default", hosts=("ghost",))])
+    with pytest.raises(ParameterError, match="duplicate name"):
+        _world(device_groups=[_group(), _group()])
+    with pytest.raises(ParameterError, match="cannot reach any server"):
+        _world(servers=[EdgeServer("e", speed_ops_per_s=1e9, location="elsewhere")])
+    with pytest.raises(ParameterError, match="count=0"):
+        _group(count=0)
+    with pytest.raises(ParameterError, match="workers=0"):
+        EdgeServer("e", speed_ops_per_s=1.0, workers=0)
+    with pytest.raises(ParameterError, match="speed_ops_per_s"):
+        EdgeServer("e")
+    with pytest.raises(ParameterError, match="max_batch"):
+        Batching(0, 0.1, 0.1)
+    with pytest.raises(ParameterError, match=r"link\.b"):
+        Link("a", "a")
+    with pytest.raises(ParameterError, match="clients"):
+        ThroughputTable((2, 1), (1.0, 2.0))
+
+
+def test_cloud_is_a_many_worker_server_and_routes_take_the_fastest_path() -> None:
+    cloud = Cloud("dc", speed_ops_per_s=1e11)
+    assert cloud.tier == "cloud"
+    assert cloud.workers == 1000
+    world = _world(servers=[EdgeServer("e", speed_ops_per_s=1e9, location="ap"), cloud],
+                   links=[Link("ap", "r", 1e9, 0.01), Link("r", "dc", 1e9, 0.02), Link("ap", "dc", 1e9, 0.05)])
+    delays = world.delays_s()["ap"]
+    assert delays["dc"] == pytest.approx(0.03)
+    assert [s.name for s in world.reachable_hosts(world.device_groups[0], world.delays_s())] == ["e", "dc"]
+    _, paths = shortest_paths(["ap"], [("ap", "r", 0.01), ("r", "dc", 0.02), ("ap", "dc", 0.05)])
+    assert paths["ap"]["dc"] == [(0, True), (1, True)]
+
+
+def test_link_delay_includes_fibre_propagation() -> None:
+    assert Link("a", "b", latency_s=0.001, distance_m=100e3).one_way_s == pytest.approx(0.001 + 100e3 * 4.9e-9)
+
+
+def test_policy_registry_errors() -> None:
+    with pytest.raises(MecsimError, match="unknown policy 'fastest'; valid policies: always_cloud"):
+        make_policy(PolicySpec("fastest"))
+    with pytest.raises(ParameterError, match="p=2"):
+        make_policy(PolicySpec("random", {"p": 2.0}))
+    with pytest.raises(ParameterError, match="policy 'random' params"):
+        make_policy(PolicySpec("random", {"q": 0.5}))
+    with pytest.raises(ParameterError, match="objective"):
+        make_policy(PolicySpec("queue_aware", {"objective": "speed"}))
+    assert {"always_local", "always_edge", "always_cloud", "latency_rule", "energy_rule", "queue_aware",
+            "random"} <= set(POLICIES)
+
+
+def test_runtime_helpers_match_their_definitions() -> None:
+    assert fair_share_bps(10e6, 4) == pytest.approx(2.5e6)
+    assert fair_share_bps(10e6, 0) == pytest.approx(10e6)
+    table = ((1, 2, 3, 5, 10, 20), (88e6, 45e6, 30e6, 25e6, 16e6, 10e6))
+    assert table_rate_bps(*table, 2) == pytest.approx(45e6)
+    assert table_rate_bps(*table, 4) == pytest.approx(27.5e6)
+    assert table_rate_bps(*table, 40) == pytest.approx(20 * 10e6 / 40)
+    assert backlog_wait_s(5, 2, 0.1) == pytest.approx(4 * 0.1 / 2)
+    assert backlog_wait_s(1, 2, 0.1) == 0.0
+
+
+def test_builders_produce_valid_worlds() -> None:
+    world = s100_world()
+    assert world.n_devices == 100
+    assert len(world.servers) == 10
+    assert mm1_world().device_groups[0].workload.mean_rate_per_s == 8.0
+    assert isinstance(REFERENCE_DEVICE, Device)
