@@ -61,7 +61,7 @@ def test_place_json_matches_checker() -> None:
     report = check_placement(case.graph, problem, placement)
     assert report.feasible, report.violations
     assert report.terms.total == pytest.approx(result["objective"]["total"], rel=1e-9)
-    assert data["lp_lower_bound"] <= result["objective"]["total"] * (1 + 1e-9)
+    assert data["lower_bound"] <= result["objective"]["total"] * (1 + 1e-9)
 
 
 def test_place_compare_runs_every_solver() -> None:

@@ -15,7 +15,7 @@ from scheduler.instances import random_instance
 from scheduler.model import compile_model
 from scheduler.problem import PlacementProblem, Service, UserGroups, build_problem
 from scheduler.result import Placement, Status
-from scheduler.solvers import SOLVERS, lp_lower_bound, solve
+from scheduler.solvers import SOLVERS, certified_bound, lagrangian_bound, lp_lower_bound, solve
 from scheduler.topology import Resources
 
 
@@ -87,7 +87,9 @@ def test_milp_matches_brute_force_on_tiny_instances(seed: int) -> None:
     result = solve_checked(graph, problem, "milp", time_limit_s=30)
     assert result.status is Status.OPTIMAL
     assert result.objective is not None
-    assert result.objective.total == pytest.approx(_brute_force(graph, problem), rel=1e-6)
+    best = _brute_force(graph, problem)
+    assert result.objective.total == pytest.approx(best, rel=1e-6)
+    assert lagrangian_bound(compile_model(problem), best * 1.1, time_limit_s=1.0) <= best * (1 + 1e-9)
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -148,3 +150,24 @@ def test_capacity_too_small() -> None:
     assert result.status is Status.FAILED
     assert result.placement is None
     assert "did not fit" in result.message
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_lagrangian_and_lp_bounds_never_exceed_the_optimum(seed: int) -> None:
+    instance = random_instance(np.random.default_rng(100 + seed), 12, 4, 30)
+    model = compile_model(instance.problem)
+    optimum = solve_checked(instance.graph, instance.problem, "milp", time_limit_s=30).objective
+    assert optimum is not None
+    greedy = solve(model, "greedy", lower_bound=0.0).objective
+    assert greedy is not None
+    lagrangian = lagrangian_bound(model, greedy.total, time_limit_s=2.0)
+    assert lagrangian <= optimum.total * (1 + 1e-9)
+    assert lp_lower_bound(model) <= optimum.total * (1 + 1e-9)
+    assert certified_bound(model, greedy.total) <= optimum.total * (1 + 1e-9)
+    # never below the bound it starts from: every demand at its cheapest arc plus its fractional replica cost
+    pair = model.arc_service * model.replica_cost.shape[1] + model.arc_node
+    unit = model.arc_cost + model.demand_rate[model.arc_demand] * (model.replica_cost.ravel()[pair]
+                                                                     / model.replica_capacity.ravel()[pair])
+    cheapest = np.full(len(model.demand_rate), np.inf)
+    np.minimum.at(cheapest, model.arc_demand, unit)
+    assert lagrangian >= cheapest.sum() * (1 - 1e-12)

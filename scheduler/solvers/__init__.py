@@ -14,6 +14,7 @@ from scheduler.result import PlacementResult, Status, evaluate_arcs, placement_f
 from scheduler.solvers.base import Solver, SolverOutput
 from scheduler.solvers.constructive import Greedy, LeastLoaded, NearestSite
 from scheduler.solvers.exact import Milp
+from scheduler.solvers.lagrangian import lagrangian_bound
 from scheduler.solvers.local_search import LocalSearch
 from scheduler.solvers.milp import lp_lower_bound
 
@@ -44,6 +45,9 @@ def solve(
 ) -> PlacementResult:
     """Run solver ``policy`` and return its evaluated result with a certified lower bound and gap.
 
+    The bound is the solver's own (HiGHS's dual bound) or, when better or the solver has none,
+    ``lower_bound`` (by default :func:`certified_bound`: LP relaxation or the Lagrangian bound, whichever is higher).
+
     Parameters
     ----------
     problem : PlacementProblem or Model
@@ -53,7 +57,7 @@ def solve(
     rng : numpy.random.Generator, optional
         For randomised solvers; defaults to ``default_rng(0)`` so the same input gives the same output.
     lower_bound : float, optional
-        A bound already computed for this problem (:func:`lp_lower_bound`); computed here when omitted.
+        A bound already computed for this problem (:func:`certified_bound`); computed here when omitted.
 
     Raises
     ------
@@ -65,15 +69,36 @@ def solve(
     start = time.perf_counter()
     out: SolverOutput = solver.solve(model, time_limit_s=time_limit_s, rng=rng or np.random.default_rng(0))
     runtime = time.perf_counter() - start
+    terms = None if out.replicas is None or out.arc_share is None else evaluate_arcs(model, out.replicas,
+                                                                                       out.arc_share)
     bound = out.bound
     if not out.optimal:
-        bound = max(bound, lp_lower_bound(model, time_limit_s=time_limit_s) if lower_bound is None else lower_bound)
-    if out.replicas is None or out.arc_share is None:
+        if lower_bound is None:
+            lower_bound = certified_bound(model, terms.total if terms else math.inf, time_limit_s=time_limit_s)
+        bound = max(bound, lower_bound)
+    if out.replicas is None or out.arc_share is None or terms is None:
         return PlacementResult(solver.name, None, False, Status.FAILED, out.message, None, bound, math.inf, runtime)
-    terms = evaluate_arcs(model, out.replicas, out.arc_share)
     status = Status.OPTIMAL if out.optimal else Status.FEASIBLE
     return PlacementResult(solver.name, placement_from_arcs(model, out.replicas, out.arc_share), True, status,
                            out.message, terms, bound, relative_gap(terms.total, bound), runtime)
 
 
-__all__ = ["SOLVERS", "Solver", "SolverOutput", "get_solver", "lp_lower_bound", "solve"]
+def certified_bound(model: Model, upper_bound: float = math.inf, *, time_limit_s: float = 60.0,
+                    lagrangian_s: float = 5.0) -> float:
+    """The larger of the LP relaxation and the Lagrangian bound: a certified lower bound on the optimum.
+
+    ``upper_bound`` (any placement's total) steers the Lagrangian step size; without a finite one the greedy
+    placement's total is used.
+    """
+    if not math.isfinite(upper_bound):
+        greedy = Greedy().solve(model, time_limit_s=time_limit_s, rng=np.random.default_rng(0))
+        upper_bound = (evaluate_arcs(model, greedy.replicas, greedy.arc_share).total
+                       if greedy.replicas is not None and greedy.arc_share is not None else math.inf)
+    lp = lp_lower_bound(model, time_limit_s=time_limit_s)
+    if not math.isfinite(upper_bound):
+        return lp
+    return max(lp, lagrangian_bound(model, upper_bound, time_limit_s=min(lagrangian_s, time_limit_s)))
+
+
+__all__ = ["SOLVERS", "Solver", "SolverOutput", "certified_bound", "get_solver", "lagrangian_bound", "lp_lower_bound",
+           "solve"]

@@ -18,7 +18,7 @@ from scheduler.checker import check_placement
 from scheduler.model import compile_model
 from scheduler.problem_io import describe, replica_rows, result_to_dict
 from scheduler.result import PlacementResult
-from scheduler.solvers import SOLVERS, get_solver, lp_lower_bound, solve
+from scheduler.solvers import SOLVERS, certified_bound, get_solver, solve
 from simulator.placement_file import PlacementCase, load_placement_file
 
 
@@ -78,7 +78,7 @@ def _compare_table(results: list[PlacementResult]) -> list[str]:
 @click.argument("problem_file", metavar="FILE|NAME")
 @click.option("--policy", default="local-search", show_default=True,
               help=f"Placement solver: {', '.join(SOLVERS)}.")
-@click.option("--compare", is_flag=True, help="Run every solver side by side (one LP lower bound for all).")
+@click.option("--compare", is_flag=True, help="Run every solver side by side (one certified lower bound for all).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @click.option("--assignment", is_flag=True, help="With --json: include every (group, service, node, share).")
 @click.option("--time-limit", default=None, help="Budget per solver, e.g. 30s (default: the file's solver.time_limit).")
@@ -92,12 +92,12 @@ def command(problem_file: str, policy: str, compare: bool, as_json: bool, assign
         raise click.BadParameter(f"{time_limit!r}: must be > 0", param_hint="--time-limit")
     names = list(SOLVERS) if compare else [get_solver(policy).name]
     model = compile_model(case.problem)
-    bound = lp_lower_bound(model, time_limit_s=limit)
+    bound = certified_bound(model, time_limit_s=limit)
     results = [_checked(case, solve(model, name, time_limit_s=limit, lower_bound=bound,
                                     rng=np.random.default_rng(case.seed if seed is None else seed)))
                for name in names]
     if as_json:
-        click.echo(json.dumps({"name": case.name, "source": case.source, "lp_lower_bound": bound,
+        click.echo(json.dumps({"name": case.name, "source": case.source, "lower_bound": bound,
                                "results": [result_to_dict(case.problem, r, assignment) for r in results]},
                               indent=2))
         return
