@@ -73,6 +73,12 @@ def test_latency_cdf_thins_large_runs_onto_the_exact_ecdf() -> None:
     assert (ranks[0], ranks[-1]) == (1, latency_s.size)
 
 
+def test_latency_cdf_names_a_policy_with_no_completed_task() -> None:
+    records = pd.DataFrame({"policy": ["local", "local", "edge"], "latency_s": [np.nan, np.nan, 0.1]})
+    ax = latency_cdf(records).axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["local (none completed)", "edge (n=1)"]
+
+
 def test_latency_cdf_rejects_missing_column() -> None:
     with pytest.raises(ParameterError, match="latency_s"):
         latency_cdf(pd.DataFrame({"policy": ["a"]}))

@@ -13,7 +13,8 @@ def latency_cdf(records: pd.DataFrame, *, policy_column: str = "policy", latency
                 log_x: bool = True, max_points: int = 2000) -> Figure:
     """Empirical CDF of task latency, one step line per policy (replications pooled).
 
-    Tasks without a finite latency (dropped, still in flight) are left out; the legend gives the count plotted.
+    Tasks without a finite latency (dropped, still in flight) are left out; the legend gives the count plotted
+    per policy, or says that none completed.
 
     Parameters
     ----------
@@ -32,7 +33,8 @@ def latency_cdf(records: pd.DataFrame, *, policy_column: str = "policy", latency
     for policy, group in records.groupby(policy_column, sort=False, observed=True):
         latency_s = np.sort(group[latency_column].to_numpy(dtype=np.float64))
         latency_s = latency_s[np.isfinite(latency_s)]
-        if latency_s.size == 0:
+        if latency_s.size == 0:  # keep the policy in the legend: nothing completed is a result too
+            ax.plot([], [], color=palette[str(policy)], label=f"{policy} (none completed)")
             continue
         # at most max_points points, each exactly on the empirical CDF: (x_(i), i / n) for evenly spaced ranks i
         rank = np.unique(np.linspace(1, latency_s.size, min(latency_s.size, max_points)).round().astype(np.int64))
@@ -41,7 +43,7 @@ def latency_cdf(records: pd.DataFrame, *, policy_column: str = "policy", latency
     if log_x and (records[latency_column] > 0).any():
         ax.set_xscale("log")
     ax.set_xlabel("latency [s]")
-    ax.set_ylabel("fraction of tasks ≤ latency")
+    ax.set_ylabel("fraction of completed tasks ≤ latency")
     ax.set_ylim(0.0, 1.0)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(title="policy")
