@@ -145,3 +145,4 @@ def test_csv_fallback_and_outputs_section(tmp_path: Path, monkeypatch: pytest.Mo
                            "--set", "outputs.timeseries=false", *SHORT)
     assert code == 0, err
     assert sorted(p.name for p in bare.iterdir()) == ["scenario.yaml", "summary.json"]
+

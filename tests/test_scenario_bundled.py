@@ -99,3 +99,17 @@ def test_license_plate_short_run_against_its_own_numbers() -> None:
     # a device transmits at 3.4 W for at least the bare upload time of each frame
     assert edge["energy_j_per_task"] >= 3.4 * 300e3 * 8 / 60e6
     assert not math.isnan(summary["queue-aware"]["latency_s"]["mean"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "theory_s"), [
+    ("mm1", float(queueing.mm1_mean_sojourn_s(8.0, 10.0))),
+    ("mmc", float(queueing.mmc_mean_sojourn_s(32.0, 10.0, 4))),
+    ("md1", float(queueing.md1_mean_sojourn_s(8.0, 0.1))),
+])
+def test_validation_scenarios_at_full_length_cover_theory(name: str, theory_s: float) -> None:
+    edge = simulate(load_scenario(name)).summary["policies"]["edge"]
+    half_width = edge["latency_ci95_s"]["mean"]
+    assert half_width < 0.1 * theory_s
+    assert abs(edge["latency_s"]["mean"] - theory_s) <= 2 * half_width
+    assert edge["utilisation"]["server"] == pytest.approx(0.8, abs=0.02)
