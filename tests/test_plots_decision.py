@@ -83,3 +83,14 @@ def test_decision_grid_needs_two_parameters() -> None:
     with pytest.raises(ParameterError, match="must differ from x_parameter"):
         decision_grid(TASK, DEVICE, [EDGE], x_parameter=Parameter.UPLINK, x_values=[1e6],
                       y_parameter=Parameter.UPLINK, y_values=[1e6])
+
+
+def test_decision_region_map_draws_into_given_axes_of_a_subfigure() -> None:
+    from matplotlib.figure import Figure
+
+    grid = decision_grid(TASK, DEVICE, [EDGE], x_parameter=Parameter.UPLINK, x_values=UPLINK_BPS[:4],
+                         y_parameter=Parameter.INPUT, y_values=INPUT_BITS[:3])
+    root = Figure()
+    ax = root.subfigures(1, 2)[1].add_subplot()
+    assert decision_region_map(grid, ax=ax) is root
+    assert ax.get_title() == "Where should the task run?"

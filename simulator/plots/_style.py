@@ -31,9 +31,11 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, width_in: float = 6.4, height_
 
 
 def figure_of(ax: Axes) -> Figure:
-    """The top-level figure holding ``ax``."""
-    figure = ax.get_figure(root=True)
-    if not isinstance(figure, Figure):
+    """The top-level figure holding ``ax`` (through any subfigures; works on matplotlib 3.8 and later)."""
+    figure: object = ax.figure
+    while figure is not None and not isinstance(figure, Figure):
+        figure = getattr(figure, "figure", None)
+    if figure is None:
         raise ParameterError("ax", ax, "must belong to a figure")
     return figure
 
