@@ -137,6 +137,8 @@ CASES = [
      r":28: devices\[0\]\.access_point: \"cpe\": cannot reach any node hosting service 'plates'"),
     ("  - between: [cpe, edge]", "  - between: [cpe, cpe]",
      r":25: links\[0\]\.between: \"cpe\": a link needs two different ends"),
+    ("    latency: 5 ms", "    latency: 5 ms\n    uplink_table: [{clients: 2, rate: 9 Mbps}, {clients: 1, rate: 5e6}]",
+     r":21: access_points\[0\]\.uplink_table\[1\]\.clients: 1: must be greater than the previous row's clients \(2\)"),
     # YAML syntax and unsafe tags
     ("  seed: 3", "  seed: [3", r"city\.yaml:\d+: <root>: invalid YAML"),
     ("  seed: 3", "  seed: !!python/object/apply:os.system [ls]", r":6: run\.seed: unsupported YAML tag"),

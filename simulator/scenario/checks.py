@@ -109,7 +109,18 @@ def _check_devices(spec: ScenarioSpec) -> Iterable[Problem]:
             yield undefined(("devices", index, "service"), group.service, "service", services)
 
 
+def _check_tables(spec: ScenarioSpec) -> Iterable[Problem]:
+    for index, ap in enumerate(spec.access_points):
+        for key in ("uplink_table", "downlink_table"):
+            points = getattr(ap, key) or []
+            for row in range(1, len(points)):
+                if points[row].clients <= points[row - 1].clients:
+                    yield (("access_points", index, key, row, "clients"), points[row].clients,
+                           f"must be greater than the previous row's clients ({points[row - 1].clients})")
+
+
 def _check_topology(spec: ScenarioSpec) -> Iterable[Problem]:
+    yield from _check_tables(spec)
     access_points = [ap.name for ap in spec.access_points]
     nodes = [node.name for node in spec.nodes]
     places = access_points + list(spec.switches)
