@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,11 +18,6 @@ from simulator.scenario.overrides import SOURCE as OVERRIDE_SOURCE
 from simulator.scenario.overrides import apply_overrides
 from simulator.scenario.schema import PolicySpec, ScenarioSpec
 from simulator.scenario.yamlload import LoadedYaml, load_yaml
-
-#: Extra cross-part checks (e.g. policy names against the simulator's registry), run after the schema passed.
-ExtraCheck = Callable[[ScenarioSpec], list[tuple[YamlPath, object, str]]]
-_EXTRA_CHECKS: list[ExtraCheck] = []
-
 
 _PLACEMENT_RULE = ("this is a placement problem (topology/users, no devices): run it with `mecsim place`; "
                    "a simulation scenario needs run, services, access_points, devices and policies")
@@ -83,13 +78,6 @@ class Scenario:
         return to_world(self)
 
 
-def register_check(check: ExtraCheck) -> ExtraCheck:
-    """Add a cross-part check run on every scenario (used to validate names against simulator registries)."""
-    if check not in _EXTRA_CHECKS:
-        _EXTRA_CHECKS.append(check)
-    return check
-
-
 def canonical_json(data: Any) -> str:
     """Canonical JSON text: sorted keys, no spaces; the input of :attr:`Scenario.sha256`."""
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -114,8 +102,6 @@ def _validate(data: Any, source: str, loaded: LoadedYaml | None, touched: Sequen
     except ValidationError as error:
         raise ScenarioError(issues_from_error(error, data, ScenarioSpec, locate)) from None
     problems = check_references(spec)
-    for check in _EXTRA_CHECKS:
-        problems += check(spec)
     if problems:
         raise ScenarioError([ScenarioIssue(*locate(path), path, rule, *(() if value is None else (value,)))
                              for path, value, rule in problems])
