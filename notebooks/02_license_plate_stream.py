@@ -39,8 +39,9 @@ from simulator.scenario import resolve_scenario_path, scenario_from_dict
 from simulator.scenario.convert import to_world
 
 FAST = os.environ.get("MECSIM_FAST") == "1"
-CAMERAS = [1, 80, 240] if FAST else [1, 8, 40, 80, 120, 160, 200, 220, 240, 280]
+CAMERAS = [1, 80, 240] if FAST else [1, 8, 40, 80, 120, 160, 200, 220, 240, 280, 320, 400]
 DURATION, WARMUP, REPLICATIONS = ("30 s", "5 s", 1) if FAST else ("90 s", "10 s", 2)
+CLOSE_UP = 240  # cameras: the edge overloaded, the CPE uplinks not yet
 
 base = yaml.safe_load(resolve_scenario_path("license-plate").read_text())
 
@@ -60,17 +61,22 @@ def number(value, default=math.nan):
 
 
 # %% [markdown]
-# The edge serves one image in 9 ms, so it saturates (utilisation ρ = 1) when the cameras send 111 images/s:
+# Two shared resources can saturate. The edge serves one image in 9 ms, so it reaches utilisation ρ = 1 when the
+# cameras send 111 images/s; each CPE's 60 Mbit/s uplink carries 25 frames of 300 kB per second, shared by the
+# cameras behind it (the eight CPEs split the cameras evenly):
 
 # %%
 frames_per_camera_per_s = 1.0 * 0.5  # 1 fps, half the frames carry a plate
 edge_rate_per_s = 1.0 / 0.009
 capacity_cameras = 1.0 / float(utilisation(frames_per_camera_per_s, edge_rate_per_s))
+uplink_frames_per_s = 60e6 / (300e3 * 8)
+uplink_cameras = 8 / float(utilisation(frames_per_camera_per_s, uplink_frames_per_s))
 print(f"one camera keeps the edge {utilisation(frames_per_camera_per_s, edge_rate_per_s):.2%} busy; "
-      f"it saturates at {capacity_cameras:.0f} cameras")
+      f"the edge saturates at {capacity_cameras:.0f} cameras, the CPE uplinks at {uplink_cameras:.0f}")
+uplinks_full = {f"CPE uplinks saturate at {uplink_cameras:.0f}": uplink_cameras}
 
 # %%
-rows, heaviest = [], None
+rows, close_up = [], None
 for total in CAMERAS:
     scenario = with_cameras(total)
     result = run(to_world(scenario), duration_s=scenario.run.duration_s, seed=scenario.run.seed,
@@ -87,7 +93,8 @@ for total in CAMERAS:
                      "deadline_miss_rate": summary["deadline_miss_rate"],
                      "offload_fraction": summary["offload_fraction"],
                      "edge_utilisation": summary["utilisation"]["edge"]})
-    heaviest = result
+    if total == CLOSE_UP:
+        close_up = result
 table = pd.DataFrame(rows)
 table.pivot(index="cameras", columns="policy", values=["p95_s", "deadline_miss_rate"]).round(3)
 
@@ -96,7 +103,7 @@ table.pivot(index="cameras", columns="policy", values=["p95_s", "deadline_miss_r
 
 # %%
 latency_vs_load(table, load_column="cameras", value_column="p95_s", capacity_load=capacity_cameras,
-                title="p95 latency of a plate read")
+                markers=uplinks_full, title="p95 latency of a plate read")
 
 # %% [markdown]
 # **What it shows.** Locally a Pi needs 13 s per image, and with frames arriving every two seconds its small queue
@@ -105,52 +112,58 @@ latency_vs_load(table, load_column="cameras", value_column="p95_s", capacity_loa
 # gently (the shared CPE uplinks and the edge fill up) until about 200 cameras. Close to ρ = 1 (dashed line) the
 # edge's queue explodes: always-edge goes from a few hundred milliseconds to seconds and starts missing
 # deadlines. The queue-aware policy sees the backlog and sends the overflow to the cloud, paying the 60 ms detour
-# instead of an unbounded wait, so its curve bends but does not break. The mean (with 95 % confidence bands over
-# replications) tells the same story:
+# instead of an unbounded wait, so its curve bends but does not break — until the second knee (dotted line):
+# at 400 cameras the CPE uplinks themselves are full, the cloud sits behind the same uplinks, and every
+# offloading policy breaks, queue-aware included. There, always-edge (whose latency in overload grows with the
+# length of the run) becomes as slow as the Pi itself: the curves of local and edge meet. Only fewer cameras per
+# CPE or a faster uplink help. The mean (with 95 % confidence bands over replications) tells the same story:
 
 # %%
 latency_vs_load(table, load_column="cameras", value_column="mean_s", ci_low_column="mean_low_s",
-                ci_high_column="mean_high_s", capacity_load=capacity_cameras, value_label="mean latency [s]",
-                title="Mean latency of a plate read (95 % CI)")
+                ci_high_column="mean_high_s", capacity_load=capacity_cameras, markers=uplinks_full,
+                value_label="mean latency [s]", title="Mean latency of a plate read (95 % CI)")
 
 # %% [markdown]
 # ## Energy per frame
 #
 # Energy the camera spends per completed read (compute for local; transmit, receive and idle-while-waiting for
-# offloaded frames), against load and, at the heaviest load, split by component.
+# offloaded frames), against load and, with 240 cameras, split by component.
 
 # %%
 latency_vs_load(table, load_column="cameras", value_column="energy_per_frame_j", capacity_load=capacity_cameras,
-                value_label="device energy per completed frame [J]", title="Camera energy per plate read")
+                markers=uplinks_full, value_label="device energy per completed frame [J]",
+                title="Camera energy per plate read")
 
 # %%
-energy_per_task(heaviest.records)
+energy_per_task(close_up.records)
 
 # %% [markdown]
 # **What it shows.** A local read burns 6.4 W for 13 s, about 83 J. An offloaded read costs the camera well under
 # a joule — the 300 kB upload at 3.4 W plus idling while the edge answers — until the edge saturates: then the
 # camera idles (2.7 W) through the queue, and always-edge's energy per frame climbs with its latency. Queue-aware
-# keeps both low.
+# keeps both low until the uplinks saturate; even then an offloaded frame costs the camera less than the 83 J of
+# reading it locally.
 
 # %% [markdown]
-# ## Inside the heaviest load
+# ## A close look at 240 cameras
 #
-# Latency distribution per policy and the edge's utilisation and queue over time (first replication).
+# Past the edge's knee but below the uplinks': latency distribution per policy and the edge's utilisation and
+# queue over time (first replication).
 
 # %%
-latency_cdf(heaviest.records)
+latency_cdf(close_up.records)
 
 # %%
-utilisation_over_time(heaviest.timeseries)
+utilisation_over_time(close_up.timeseries)
 
 # %% [markdown]
-# **What it shows.** At the heaviest load the always-edge queue grows for the whole run — an overloaded queue has
+# **What it shows.** With 240 cameras the always-edge queue grows for the whole run — an overloaded queue has
 # no steady state, so its latency depends on how long you look — while queue-aware holds the edge just below
 # saturation and sends the excess to the cloud, whose utilisation stays tiny.
 #
 # ## Take-aways
 # 1. One camera cannot tell you how an edge behaves: the offload decision depends on everyone else's load.
-# 2. The knee sits where the analytic utilisation reaches 1 (about 222 cameras here); plan capacity from
-#    `offload.queueing` before simulating.
+# 2. The knees sit where an analytic utilisation reaches 1 (the edge at about 222 cameras, the CPE uplinks at
+#    400); plan capacity from `offload.queueing` before simulating.
 # 3. A policy that observes the edge's queue and has somewhere else to go degrades gracefully; a static rule
 #    (the seed's rule 1) does not.

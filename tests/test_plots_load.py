@@ -41,6 +41,14 @@ def test_latency_vs_load_draws_policies_knee_and_bands() -> None:
     assert ax.get_ylabel() == "mean latency [s]"
 
 
+def test_latency_vs_load_draws_extra_markers() -> None:
+    ax = latency_vs_load(_mm1_table(), load_column="cameras", value_column="latency_mean_s",
+                         markers={"uplink saturates": 40.0}).axes[0]
+    marker = ax.get_lines()[-1]
+    assert marker.get_label() == "uplink saturates"
+    assert np.asarray(marker.get_xdata(), dtype=float).tolist() == [40.0, 40.0]
+
+
 def test_latency_vs_load_names_missing_columns() -> None:
     with pytest.raises(ParameterError, match=r"needs column.*p95"):
         latency_vs_load(_mm1_table(), load_column="cameras", value_column="p95")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -53,7 +55,8 @@ def latency_cdf(records: pd.DataFrame, *, policy_column: str = "policy", latency
 
 def latency_vs_load(table: pd.DataFrame, *, load_column: str, value_column: str, policy_column: str = "policy",
                     ci_low_column: str | None = None, ci_high_column: str | None = None,
-                    capacity_load: float | None = None, load_label: str = "number of cameras",
+                    capacity_load: float | None = None, markers: Mapping[str, float] | None = None,
+                    load_label: str = "number of cameras",
                     value_label: str = "p95 latency [s]", log_y: bool = True,
                     title: str = "Latency against load") -> Figure:
     """A latency statistic against offered load, one line per policy, with the saturation point marked.
@@ -66,6 +69,8 @@ def latency_vs_load(table: pd.DataFrame, *, load_column: str, value_column: str,
     capacity_load : float, optional
         The load at which the shared server saturates (utilisation ρ = 1, e.g. from
         :func:`offload.queueing.utilisation`); drawn as a vertical line: the knee of the curves sits just before it.
+    markers : mapping of label to load, optional
+        Further labelled vertical lines (e.g. where a shared uplink saturates), dotted.
     """
     columns = [load_column, value_column, policy_column]
     columns += [c for c in (ci_low_column, ci_high_column) if c is not None]
@@ -82,6 +87,8 @@ def latency_vs_load(table: pd.DataFrame, *, load_column: str, value_column: str,
                             alpha=0.2, linewidth=0)
     if capacity_load is not None:
         ax.axvline(capacity_load, color="black", linestyle="--", linewidth=1, label=f"ρ = 1 at {capacity_load:.4g}")
+    for label, load in (markers or {}).items():
+        ax.axvline(load, color="dimgray", linestyle=":", linewidth=1.2, label=label)
     if log_y and (table[value_column] > 0).all():
         ax.set_yscale("log")
     ax.set_xlabel(load_label)
