@@ -113,8 +113,8 @@ def difference(parameter: Parameter, x: npt.ArrayLike, inputs: CostInputs, prefe
     assert local_j is not None
     assert remote_j is not None
     local_score = preference.combine(local.latency_s, local_j, local.latency_s, local_j)
-    remote_score = preference.combine(remote.latency_s, remote_j, local.latency_s, local_j)
-    return np.broadcast_to(np.subtract(remote_score, local_score), (inputs.n_tasks, 1))[:, 0]
+    remote_score = preference.combine(remote.latency_s, remote_j, local.latency_s, local_j)  # (1 target, tasks)
+    return np.broadcast_to(np.subtract(remote_score, local_score), (1, inputs.n_tasks))[0]
 
 
 def _current(parameter: Parameter, inputs: CostInputs) -> FloatArray:

@@ -161,13 +161,20 @@ def remote_option(
 
 def remote_arguments(inputs: CostInputs, column: int | None, start: int = 0, stop: int = 0) -> RemoteArguments:
     """Keyword arguments of :func:`remote_option` for target ``column`` and rows ``start:stop``, or (``None``) for
-    every target at once as broadcast ``(tasks, targets)`` arrays."""
+    every task and target at once laid out ``(targets, tasks)``: task fields 1-D, target fields ``(k, 1)`` or
+    ``(k, n)``, so that numpy's inner loops run along the (long) task axis. Shared values come as plain floats."""
+    n = inputs.n_tasks
 
     def task(name: str) -> Values:
-        return inputs.task_broadcast(name) if column is None else inputs.task_column(name, start, stop)
+        return inputs.task_column(name, 0, n) if column is None else inputs.task_column(name, start, stop)
 
     def target(name: str) -> Values:
-        return inputs.target_broadcast(name) if column is None else inputs.target_column(name, column, start, stop)
+        if column is not None:
+            return inputs.target_column(name, column, start, stop)
+        array = inputs.array(name)
+        if array.shape[0] > 1:
+            return array.T
+        return float(array[0, 0]) if (array == array[0, 0]).all() else array.reshape(-1, 1)
 
     return RemoteArguments({
         "work_ops": task("work_ops"), "input_bits": task("input_bits"), "output_bits": task("output_bits"),
@@ -179,35 +186,41 @@ def remote_arguments(inputs: CostInputs, column: int | None, start: int = 0, sto
     })
 
 
-def local_arguments(inputs: CostInputs, start: int | None = None, stop: int = 0) -> LocalArguments:
-    """Keyword arguments of :func:`local_option` for rows ``start:stop``, or (``None``) all rows as a column."""
+def local_arguments(inputs: CostInputs, start: int = 0, stop: int | None = None) -> LocalArguments:
+    """Keyword arguments of :func:`local_option` for rows ``start:stop`` (default all); shared values as floats."""
+    stop = inputs.n_tasks if stop is None else stop
 
     def task(name: str) -> Values:
-        return inputs.task_broadcast(name) if start is None else inputs.task_column(name, start, stop)
+        return inputs.task_column(name, start, stop)
 
     return LocalArguments(work_ops=task("work_ops"), speed_ops_per_s=task("device_speed_ops_per_s"),
                           time_s=task("device_time_s"), power_w=task("device_power_w"))
 
 
 def cost_arrays(inputs: CostInputs) -> CostArrays:
-    """The general path: every cost and breakdown term of every (task, option), shape ``(tasks, 1 + targets)``."""
-    shape = (inputs.n_tasks, inputs.n_targets)
+    """The general path: every cost and breakdown term of every (task, option), shape ``(tasks, 1 + targets)``.
+
+    The arrays are column-major, so each option's column is contiguous.
+    """
+    n, k = inputs.n_tasks, inputs.n_targets
     with np.errstate(invalid="ignore"):  # 0 W x inf s (an unstable queue) is NaN energy on an infeasible option
         local = local_option(**local_arguments(inputs))
         remote = remote_option(**remote_arguments(inputs, None))
-    n = inputs.n_tasks
 
     def stack(local_value: Values | None, remote_value: Values | None) -> FloatArray:
-        out = np.empty((n, 1 + shape[1]))
-        out[:, :1] = np.broadcast_to(np.asarray(local_value, dtype=np.float64), (n, 1))
-        out[:, 1:] = np.broadcast_to(np.asarray(remote_value, dtype=np.float64), shape)
-        return out
+        out = np.empty((1 + k, n))  # filled by option rows, returned transposed: column-major (tasks, options)
+        out[0] = local_value
+        out[1:] = np.broadcast_to(np.asarray(remote_value, dtype=np.float64), (k, n))
+        return out.T
+
+    def target(name: str) -> FloatArray:
+        return inputs.target_broadcast(name).T
 
     return CostArrays(
         options=(LOCAL, *inputs.names),
         upload_s=stack(0.0, remote.upload_s),
-        round_trip_s=stack(0.0, inputs.target_broadcast("round_trip_s")),
-        wait_s=stack(0.0, inputs.target_broadcast("wait_s")),
+        round_trip_s=stack(0.0, target("round_trip_s")),
+        wait_s=stack(0.0, target("wait_s")),
         compute_s=stack(local.compute_s, remote.compute_s),
         download_s=stack(0.0, remote.download_s),
         latency_s=stack(local.latency_s, remote.latency_s),

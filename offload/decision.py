@@ -85,17 +85,19 @@ class Preference:
         return self._weighted(latency_s, energy_j)
 
     def _weighted(self, latency_s: Values, energy_j: Values) -> Values:
-        # a zero weight drops its term (so 0 x inf is 0, not NaN)
+        # a zero weight drops its term (so 0 x inf is 0, not NaN); a unit weight skips its (exact) multiplication
         if self.w_energy == 0:
             return np.multiply(self.w_latency, latency_s)
         if self.w_latency == 0:
             return np.multiply(self.w_energy, energy_j)
-        return np.add(np.multiply(self.w_latency, latency_s), np.multiply(self.w_energy, energy_j))
+        latency_term = latency_s if self.w_latency == 1 else np.multiply(self.w_latency, latency_s)
+        energy_term = energy_j if self.w_energy == 1 else np.multiply(self.w_energy, energy_j)
+        return np.add(latency_term, energy_term)
 
 
 def select(scores: Sequence[Values], latencies_s: Sequence[Values], deadline_s: Values | None, n_tasks: int,
            carry: Sequence[Sequence[Values]] = ()
-           ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_], list[FloatArray]]:
+           ) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.bool_], list[FloatArray]]:
     """Per task, the option with the lowest score among those whose latency meets the deadline.
 
     Ties go to the lowest index (local first: the seed rules offload only on strict improvement); NaN scores never
@@ -112,7 +114,7 @@ def select(scores: Sequence[Values], latencies_s: Sequence[Values], deadline_s: 
 
     Returns
     -------
-    choice : ndarray of intp, shape (tasks,)
+    choice : ndarray of int8, shape (tasks,)
     missed : ndarray of bool, shape (tasks,)
     chosen : list of ndarray, one per ``carry`` entry: the chosen option's value per task
     """
@@ -139,22 +141,21 @@ def select(scores: Sequence[Values], latencies_s: Sequence[Values], deadline_s: 
             for k, values in enumerate(carry):
                 chosen[k] = np.where(better, values[j], chosen[k])
     missed = best == np.inf
-    result = choice.astype(np.intp)
     if missed.any():
         rows = np.flatnonzero(missed)
-        fastest = np.zeros(rows.size, dtype=np.intp)
+        fastest = np.zeros(rows.size, dtype=np.int8)
         fastest_s = _rows(latencies_s[0], rows, n_tasks)
         for j in range(1, len(latencies_s)):
             latency = _rows(latencies_s[j], rows, n_tasks)
             faster = latency < fastest_s
             fastest[faster] = j
             fastest_s[faster] = latency[faster]
-        result[rows] = fastest
+        choice[rows] = fastest
         for values, out in zip(carry, chosen, strict=True):
             for j, value in enumerate(values):
                 mine = rows[fastest == j]
                 out[mine] = _rows(value, mine, n_tasks)
-    return result, missed, chosen
+    return choice, missed, chosen
 
 
 def _rows(values: Values, rows: npt.NDArray[np.intp], n_tasks: int) -> FloatArray:
@@ -216,7 +217,7 @@ def decide(
         choice, missed, _ = select([score[:, j] for j in range(width)],
                                    [costs.latency_s[:, j] for j in range(width)], deadline, n)
     meets = costs.latency_s <= np.minimum(deadline, _LATEST_S)[:, None]
-    return OffloadDecision(costs, preference, choice, score, meets, missed)
+    return OffloadDecision(costs, preference, choice.astype(np.intp), score, meets, missed)
 
 
 def decide_task(
