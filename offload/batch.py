@@ -97,7 +97,8 @@ def decide_batch(inputs: CostInputs, preference: Preference | None = None, *, ch
     remote_templates = [remote_arguments(inputs, j, 0, n) for j in range(inputs.n_targets)]
     deadline_template = inputs.task_column("deadline_s", 0, n)
     # no deadline and no infinite wait: every latency is finite and meets it, so select can skip the test
-    unbounded = float(np.min(inputs.array("deadline_s"))) == np.inf and bool(np.isfinite(inputs.array("wait_s")).all())
+    unbounded = (float(np.min(inputs.array("deadline_s"), initial=np.inf)) == np.inf
+                 and bool(np.isfinite(inputs.array("wait_s")).all()))
     with np.errstate(invalid="ignore"):  # 0 W x inf s (an unstable queue) is NaN energy on an infeasible option
         for start in range(0, n, chunk_size):
             stop = min(start + chunk_size, n)

@@ -117,8 +117,9 @@ def command(ctx: click.Context, objective: str, energy_view: str, w_latency: str
             **given: str | None) -> None:
     """Decide whether to run a task locally or offload it, and where the decision flips.
 
-    Example (the licence-plate demo): mecsim decide --device-time 13s --edge-time 9ms --data 300kB --uplink 5Mbps
-    --rtt 20ms
+    \b
+    Example (the licence-plate demo):
+      mecsim decide --device-time 13s --edge-time 9ms --data 300kB --uplink 5Mbps --rtt 20ms
     """
     if debug:
         ctx.ensure_object(dict)
