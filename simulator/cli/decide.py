@@ -306,14 +306,15 @@ def _table(report: dict[str, Any]) -> str:
     lines.append("  offload = " + " + ".join(f"{term[:-2].replace('_', ' ')} {seconds(v)}"
                                              for term, v in offload["breakdown"].items()))
     winner, loser = (offload, local) if report["decision"] == "offload" else (local, offload)
-    gain = [f"{seconds(loser['latency_s'] - winner['latency_s'])} less latency"]
+    gain = [_change(loser["latency_s"] - winner["latency_s"], seconds, "latency")]
     if winner["energy_j"] is not None:
-        gain.append(f"{energy(loser['energy_j'] - winner['energy_j'])} less energy")
-    if winner["latency_s"] > 0:
-        gain.append(f"{loser['latency_s'] / winner['latency_s']:.3g}x the speed")
+        gain.append(_change(loser["energy_j"] - winner["energy_j"], energy, "energy"))
+    if winner["latency_s"] > 0 and loser["latency_s"] > 0:
+        ratio = loser["latency_s"] / winner["latency_s"]
+        gain.append(f"{ratio:.3g}x faster" if ratio >= 1 else f"{1 / ratio:.3g}x slower")
     verdict = f"decision: {report['decision'].upper()} ({', '.join(gain)}; objective {report['objective']}"
     if report["objective"] != "latency":
-        verdict += f", {report['energy_view']} energy"
+        verdict += f", {report['energy_view']} energy, score {winner['score']:.4g} vs {loser['score']:.4g}"
     lines.append(verdict + ")")
     if report["deadline_missed"]:
         lines.append("warning: no option meets the deadline; the fastest was chosen")
@@ -324,6 +325,10 @@ def _table(report: dict[str, Any]) -> str:
         lines.append(f"break-even uplink: {format_quantity(flip['uplink_bps'], Dimension.BPS)} "
                      f"(offloading wins {flip['offload_wins']} it)")
     return "\n".join(lines)
+
+
+def _change(saving: float, render: Callable[[float], str], what: str) -> str:
+    return f"{render(saving)} less {what}" if saving >= 0 else f"{render(-saving)} more {what}"
 
 
 def _write_batch(inputs: CostInputs, preference: Preference, present: set[str], out: Path | None, *,
