@@ -55,11 +55,16 @@ def backlog_wait_s(in_system: npt.ArrayLike, workers: npt.ArrayLike, mean_servic
 
 def executor_time_s(executor: Executor, work_ops: npt.ArrayLike) -> FloatArray:
     """Vectorised :meth:`offload.profiles.Executor.time_s`: the measured time if given, else work over speed."""
-    return executors_time_s([executor], np.asarray(work_ops, dtype=np.float64)[..., None])[..., 0]
+    work = np.asarray(work_ops, dtype=np.float64)
+    if executor.compute_time_s is not None:
+        return np.full(work.shape, float(executor.compute_time_s))
+    assert executor.speed_ops_per_s is not None
+    return np.asarray(work / executor.speed_ops_per_s, dtype=np.float64)
 
 
 def executors_time_s(executors: Sequence[Executor], work_ops: npt.ArrayLike) -> FloatArray:
-    """Execution time of every task (rows of ``work_ops``, shape ``(tasks, 1)``) on every executor (columns)."""
+    """Execution time of every task (rows of ``work_ops``, shape ``(tasks, 1)``) on every executor (columns):
+    :func:`executor_time_s` for several executors at once."""
     work = np.asarray(work_ops, dtype=np.float64)
     measured = np.array([e.compute_time_s is not None for e in executors], dtype=np.bool_)
     fixed = np.array([e.compute_time_s or 0.0 for e in executors], dtype=np.float64)

@@ -7,8 +7,6 @@ window with one numpy sort, so the engine keeps a single pending arrival event h
 
 from __future__ import annotations
 
-import bisect
-
 import numpy as np
 
 from offload.cost import transfer_time_s
@@ -19,38 +17,46 @@ from simulator.policies import DecisionBatch, Policy
 
 #: Target number of arrivals per merge window.
 WINDOW_TASKS = 16384
+#: ``choice`` of a task that a stateful policy decides at its arrival.
+DECIDE_AT_ARRIVAL = -2
+#: Columns of a block and of a merged window, in time order.
+COLUMNS = ("times", "work", "inp", "out", "service_s", "choice", "up_s", "down_s")
 
 
 class Block:
-    """A device's run of pre-drawn tasks as Python lists (fast scalar access), with the policy's choices."""
+    """A device's run of pre-drawn tasks as numpy columns, with the policy's choices and compute times.
 
-    __slots__ = ("batch", "choice", "down_s", "inp", "out", "service_s", "times", "up_s", "work")
+    ``up_s``/``down_s`` are the radio transfer times on a dedicated link (NaN on a shared channel, timed by the
+    channel); ``choice`` is :data:`DECIDE_AT_ARRIVAL` for a stateful policy (then ``service_s`` is NaN).
+    """
+
+    __slots__ = ("batch", *COLUMNS)
 
     def __init__(self, dev: DeviceState, times_s: np.ndarray, work: np.ndarray, inp: np.ndarray, out: np.ndarray,
                  policy: Policy, policy_rng: np.random.Generator) -> None:
         group = dev.group
+        n = times_s.size
         local_s = executor_time_s(group.device, work)
         self.batch = batch = DecisionBatch(group.name, group.device, dev.candidates, work, local_s, inp, out,
                                            group.deadline_s)
-        self.times: list[float] = times_s.tolist()
-        self.work: list[float] = work.tolist()
-        self.inp: list[float] = inp.tolist()
-        self.out: list[float] = out.tolist()
+        self.times = times_s
+        self.work = work
+        self.inp = inp
+        self.out = out
         up, down = dev.up, dev.down
-        self.up_s = transfer_time_s(inp, up.rate_bps).tolist() if isinstance(up, DedicatedChannel) else None
-        self.down_s = transfer_time_s(out, down.rate_bps).tolist() if isinstance(down, DedicatedChannel) else None
-        self.choice: list[int] | None = None
-        self.service_s: list[float] | None = None
-        if not policy.stateful:
-            choice = policy.choose(batch, None, policy_rng)
-            service = local_s.copy()
-            choices = choice.tolist()
-            for c in set(choices):
-                if c >= 0:
-                    chosen = choice == c
-                    service[chosen] = executor_time_s(dev.candidates[c].server, work[chosen])
-            self.choice = choices
-            self.service_s = service.tolist()
+        self.up_s = transfer_time_s(inp, up.rate_bps) if isinstance(up, DedicatedChannel) else np.full(n, np.nan)
+        self.down_s = (transfer_time_s(out, down.rate_bps) if isinstance(down, DedicatedChannel)
+                       else np.full(n, np.nan))
+        if policy.stateful:
+            self.choice = np.full(n, DECIDE_AT_ARRIVAL, dtype=np.intp)
+            self.service_s = np.full(n, np.nan)
+            return
+        self.choice = choice = policy.choose(batch, None, policy_rng)
+        self.service_s = service = local_s.copy()
+        for c in set(choice.tolist()):
+            if c >= 0:
+                chosen = choice == c
+                service[chosen] = executor_time_s(dev.candidates[c].server, work[chosen])
 
 
 def draw_block(dev: DeviceState, policy: Policy, policy_rng: np.random.Generator) -> Block | None:
@@ -65,7 +71,36 @@ def draw_block(dev: DeviceState, policy: Policy, policy_rng: np.random.Generator
     return Block(dev, arrivals.times_s, work, inp, out, policy, policy_rng)
 
 
-Entry = tuple[DeviceState, Block, int]
+class Window:
+    """Arrivals of all devices in one time window, sorted, as Python lists read sequentially by the engine.
+
+    ``blocks`` and ``rows`` locate each task in its device's block (for decisions at arrival).
+    """
+
+    __slots__ = ("blocks", "devs", "rows", *COLUMNS)
+
+    times: list[float]
+    work: list[float]
+    inp: list[float]
+    out: list[float]
+    service_s: list[float]
+    choice: list[int]
+    up_s: list[float]
+    down_s: list[float]
+
+    def __init__(self, segments: list[tuple[DeviceState, Block, int, int]]) -> None:
+        columns = {name: np.concatenate([getattr(b, name)[lo:hi] for _, b, lo, hi in segments])
+                   for name in COLUMNS}
+        order = np.argsort(columns["times"], kind="stable")
+        for name in COLUMNS:
+            setattr(self, name, columns[name][order].tolist())
+        index = order.tolist()
+        devs = [dev for dev, _, lo, hi in segments for _ in range(hi - lo)]
+        self.devs: list[DeviceState] = [devs[j] for j in index]
+        blocks = [block for _, block, lo, hi in segments for _ in range(hi - lo)]
+        rows = [i for _, _, lo, hi in segments for i in range(lo, hi)]
+        self.blocks: list[Block] = [blocks[j] for j in index]
+        self.rows: list[int] = [rows[j] for j in index]
 
 
 class _Cursor:
@@ -96,22 +131,20 @@ class Merger:
             if block is not None:
                 self.active.append(_Cursor(dev, block))
 
-    def next_window(self) -> tuple[list[float], list[Entry]] | None:
+    def next_window(self) -> Window | None:
         """Arrivals in the next non-empty window, or ``None`` when every device is exhausted."""
         while self.active:
             self.end_s += self.window_s
             end = self.end_s
-            times: list[list[float]] = []
-            entries: list[Entry] = []
+            segments: list[tuple[DeviceState, Block, int, int]] = []
             still: list[_Cursor] = []
             for cursor in self.active:
                 dev, block, pos = cursor.dev, cursor.block, cursor.pos
                 while True:
-                    stop = bisect.bisect_left(block.times, end, pos)
+                    stop = int(block.times.searchsorted(end, side="left"))
                     if stop > pos:
-                        times.append(block.times[pos:stop])
-                        entries.extend([(dev, block, i) for i in range(pos, stop)])
-                    if stop < len(block.times):
+                        segments.append((dev, block, pos, stop))
+                    if stop < block.times.size:
                         cursor.block, cursor.pos = block, stop
                         still.append(cursor)
                         break
@@ -120,8 +153,6 @@ class Merger:
                         break
                     block, pos = nxt, 0
             self.active = still
-            if entries:
-                flat = np.concatenate([np.asarray(t, dtype=np.float64) for t in times])
-                order = np.argsort(flat, kind="stable")
-                return flat[order].tolist(), [entries[j] for j in order.tolist()]
+            if segments:
+                return Window(segments)
         return None

@@ -16,7 +16,7 @@ import simpy
 
 from offload.errors import MecsimError
 from offload.runtime import executor_time_s
-from simulator.arrivals import Block, Entry, Merger
+from simulator.arrivals import DECIDE_AT_ARRIVAL, Block, Merger, Window
 from simulator.devices import DeviceState, Route, build_devices
 from simulator.metrics import RecordSink
 from simulator.policies import Observation, Policy
@@ -117,7 +117,7 @@ class Engine:
         env = self.env
         self._merger = Merger(self.devices, self.policy, self.policy_rng, self.duration_s)
         self._times: list[float] = []
-        self._entries: list[Entry] = []
+        self._window: Window | None = None
         self._k = 0
         self._schedule_arrival(0.0)
         if self.warmup_s > 0:
@@ -126,12 +126,11 @@ class Engine:
         env.timeout(interval, interval).callbacks.append(self._sample)
 
     def _schedule_arrival(self, now: float) -> None:
-        if self._k >= len(self._entries):
+        if self._k >= len(self._times):
             window = self._merger.next_window()
             if window is None:
                 return
-            self._times, self._entries = window
-            self._k = 0
+            self._window, self._times, self._k = window, window.times, 0
         self.env.timeout(self._times[self._k] - now).callbacks.append(self._arrive_cb)
 
     def _end_warmup(self, event: simpy.Event) -> None:
@@ -163,34 +162,38 @@ class Engine:
         return choice, float(executor_time_s(dev.candidates[choice].server, one.work_ops)[0])
 
     def _arrive(self, event: simpy.Event) -> None:
-        dev, block, i = self._entries[self._k]
-        self._k += 1
+        w = self._window
+        assert w is not None
+        k = self._k
+        self._k = k + 1
+        dev = w.devs[k]
         now = self.env.now
-        job = Job(self.generated, dev, now, block.work[i], block.inp[i], block.out[i])
+        job = Job(self.generated, dev, now, w.work[k], w.inp[k], w.out[k])
         self.generated += 1
         self.live[job.task_id] = job
-        if block.choice is not None and block.service_s is not None:
-            choice, job.service_s = block.choice[i], block.service_s[i]
+        choice = w.choice[k]
+        if choice == DECIDE_AT_ARRIVAL:
+            choice, job.service_s = self._decide_now(dev, w.blocks[k], w.rows[k])
         else:
-            choice, job.service_s = self._decide_now(dev, block, i)
+            job.service_s = w.service_s[k]
         if choice < 0:
             dev.cpu.arrive(job)
         else:
-            self._offload(job, dev, block, i, choice)
+            self._offload(job, dev, choice, w.up_s[k], w.down_s[k])
         self._schedule_arrival(now)
 
     # -- the remote path ------------------------------------------------------------------------------------
-    def _offload(self, job: Job, dev: DeviceState, block: Block, i: int, choice: int) -> None:
+    def _offload(self, job: Job, dev: DeviceState, choice: int, upload: float, download: float) -> None:
+        """Send ``job`` to candidate ``choice``; ``upload``/``download`` are dedicated-link times (NaN: shared)."""
         route = dev.routes[choice]
         job.route = route
         job.target_code = route.target_code
-        job.download_s = block.down_s[i] if block.down_s is not None else NAN
+        job.download_s = download
         now = self.env.now
         job.upload_start_s = now
-        if block.up_s is None:
+        if upload != upload:  # NaN: a shared uplink times the transfer
             dev.up.start(job.input_bits, job, self._uploaded)
             return
-        upload = block.up_s[i]
         job.upload_end_s = now + upload
         if route.up_fixed_s is not None:
             self.env.timeout(upload + route.up_fixed_s, job).callbacks.append(route.pool.arrive_event)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, NamedTuple, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -28,9 +28,12 @@ IntArray = npt.NDArray[np.intp]
 LOCAL = -1
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A server a device may offload to, with the nominal path parameters (no contention)."""
+class Candidate(NamedTuple):
+    """A server a device may offload to, with the nominal path parameters (no contention).
+
+    An immutable named tuple rather than a frozen dataclass: large topologies create one per access point and
+    server, and construction cost matters there.
+    """
 
     name: str
     tier: str
