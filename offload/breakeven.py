@@ -21,7 +21,6 @@ from typing import Any, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import brentq
 
 from offload.cost import inputs_from_profiles, local_arguments, local_option, remote_arguments, remote_option
 from offload.decision import EnergyView, Preference
@@ -171,6 +170,8 @@ def _root_find(parameter: Parameter, inputs: CostInputs, preference: Preference
 
 
 def _bracket(diff_log: Callable[[float], float]) -> tuple[float, Direction]:
+    from scipy.optimize import brentq  # imported here: scipy.optimize costs ~0.5 s at start-up, rarely needed
+
     lo, hi = _SEARCH_LOG_RANGE
     d_lo, d_hi = diff_log(lo), diff_log(hi)
     if not (math.isfinite(d_lo) and math.isfinite(d_hi)) or (d_lo < 0) == (d_hi < 0):
