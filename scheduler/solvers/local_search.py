@@ -213,27 +213,72 @@ class _Search:
 
 
 class LocalSearch:
-    """Greedy construction improved by relocate, close, open, shift and swap moves until no move helps."""
+    """Greedy construction improved by relocate, close, open, shift and swap moves until no move helps, then
+    iterated: close a few random replica sites (a kick), descend again, keep the best (Lourenço, Martin & Stützle,
+    "Iterated local search", Handbook of Metaheuristics, 2003) until ``max_stale_kicks`` kicks in a row fail or
+    the time limit is reached.
+    """
 
     name = "local-search"
 
+    def __init__(self, max_stale_kicks: int = 20, kick_size: int = 2) -> None:
+        self.max_stale_kicks = max_stale_kicks
+        self.kick_size = kick_size
+
     def solve(self, model: Model, *, time_limit_s: float, rng: np.random.Generator) -> SolverOutput:
-        """Search until a local optimum or ``time_limit_s``; ``rng`` orders the moves."""
+        """Search until ``max_stale_kicks`` fruitless kicks or ``time_limit_s``; ``rng`` orders moves and kicks."""
         deadline = time.perf_counter() + time_limit_s
         state, fitted = construct(model, lambda *_: None, top_up=False)
         if not fitted:
             return SolverOutput(None, None, "local search: the greedy start did not fit every demand")
         search = _Search(state, deadline, rng)
-        passes = 0
-        improved = True
-        while improved and not search.out_of_time():
-            passes += 1
-            improved = search.relocate_pass()
-            improved |= search.close_pass()
-            if not improved:  # the costlier neighbourhoods only once the cheap ones are exhausted
-                improved = search.open_pass() or search.shift_pass() or search.swap_pass()
-        stopped = "time limit" if search.out_of_time() else "local optimum"
+        passes = _descend(search)
+        best_cost, best_share = state.cost, state.share.copy()
+        kicks = stale = 0
+        while stale < self.max_stale_kicks and not search.out_of_time():
+            kicks += 1
+            _kick(search, self.kick_size)
+            passes += _descend(search)
+            if search.state.cost < best_cost - _TOL * max(1.0, abs(best_cost)):
+                best_cost, best_share, stale = search.state.cost, search.state.share.copy(), 0
+            else:
+                stale += 1
+                search.state = LoadState.from_shares(model, best_share)
+        state = search.state
+        if not np.array_equal(state.share, best_share):
+            state = LoadState.from_shares(model, best_share)
+        stopped = "time limit" if search.out_of_time() else f"{stale} kicks without improvement"
         if not state.top_up():
             return SolverOutput(None, None, "local search: minimum replicas do not fit the free capacity")
-        return SolverOutput(state.replicas.copy(), state.share.copy(), f"local search: {stopped} after {passes} "
-                                                                       "passes")
+        return SolverOutput(state.replicas.copy(), state.share.copy(),
+                            f"local search: {stopped} ({passes} passes, {kicks} kicks)")
+
+
+def _descend(search: _Search) -> int:
+    """Apply passes until none improves (cheap neighbourhoods first); returns the number of passes."""
+    passes = 0
+    improved = True
+    while improved and not search.out_of_time():
+        passes += 1
+        improved = search.relocate_pass()
+        improved |= search.close_pass()
+        if not improved:  # the costlier neighbourhoods only once the cheap ones are exhausted
+            improved = search.open_pass() or search.shift_pass() or search.swap_pass()
+    return passes
+
+
+def _kick(search: _Search, size: int) -> None:
+    """Close ``size`` random (service, node) replica sites whatever it costs, re-placing their demands greedily."""
+    st = search.state
+    model = st.model
+    sites = np.argwhere(st.replicas > 0)
+    for k in search.rng.permutation(len(sites))[:size]:
+        s, n = int(sites[k][0]), int(sites[k][1])
+        demands = sorted({int(model.arc_demand[a]) for a in search.pair_arcs(s, n) if st.share[a] > 0},
+                         key=lambda d: -model.demand_rate[d])
+        forbidden = np.zeros(len(model.problem.node_names), dtype=bool)
+        forbidden[n] = True
+        for d in demands:
+            pieces = st.remove_demand(d)
+            if not st.insert(d, forbidden=forbidden):
+                st.restore(d, pieces)

@@ -36,6 +36,14 @@ class LoadState:
         self.share = np.zeros(len(model.arc_node))
         self.cost = 0.0
 
+    @classmethod
+    def from_shares(cls, model: Model, share: FloatArray) -> LoadState:
+        """A state holding exactly the given per-arc shares (replicas as the loads need)."""
+        state = cls(model)
+        for arc in np.flatnonzero(share > 0):
+            state.move(int(arc), float(share[arc]))
+        return state
+
     def arcs(self, d: int) -> range:
         """Arc indices of demand ``d``."""
         return range(int(self.model.arc_start[d]), int(self.model.arc_start[d + 1]))
