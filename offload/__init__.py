@@ -1,6 +1,11 @@
 """Pure, vectorised decision math: what does each way of running a task cost, and which is best?
 
 No I/O, no simulation: numpy and scipy only. See :mod:`offload.cost` for the model and its sources.
+
+- one task: ``decide_task(task, device, targets, preference)`` (value objects from :mod:`offload.profiles`);
+- many tasks: ``decide(cost_arrays(CostInputs(...)), preference)`` keeps every breakdown term, and
+  ``decide_batch(CostInputs(...), preference)`` is the fused, chunked path for millions of tasks (bit-identical);
+- where the decision flips: ``break_even`` / ``break_even_batch``; queueing estimates: :mod:`offload.queueing`.
 """
 
 from offload.batch import BatchDecision, decide_batch

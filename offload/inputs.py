@@ -151,10 +151,6 @@ class CostInputs:
         column = array[:, target if array.shape[1] > 1 else 0]
         return float(column[0]) if column.shape[0] == 1 else column[start:stop]
 
-    def task_broadcast(self, name: str) -> FloatArray:
-        """A task field as a ``(tasks, 1)`` column (a broadcast view, no copy)."""
-        return np.broadcast_to(self.array(name), (self.n_tasks,))[:, None]
-
     def target_broadcast(self, name: str) -> FloatArray:
         """A target field as a ``(tasks, targets)`` broadcast view."""
         return np.broadcast_to(self.array(name), (self.n_tasks, self.n_targets))

@@ -101,8 +101,11 @@ def test_bad_input_exits_2_with_one_line_naming_the_option(args, message):
     assert message in lines[0]
 
 
-def test_debug_shows_the_traceback():
-    result = CliRunner().invoke(main, ["decide", *PLATE[:-2], "--uplink", "-1", "--debug"])
+@pytest.mark.parametrize("where", ["command", "group"])
+def test_debug_shows_the_traceback(where):
+    args = [*PLATE[:-4], "--uplink", "-1"]
+    argv = ["decide", *args, "--debug"] if where == "command" else ["--debug", "decide", *args]
+    result = CliRunner().invoke(main, argv)
     assert result.exit_code != 2
     assert type(result.exception).__name__ == "ParameterError"
 
