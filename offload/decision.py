@@ -123,7 +123,6 @@ def select(scores: Sequence[Values], latencies_s: Sequence[Values], deadline_s: 
     limit = None if deadline_s is None else np.minimum(deadline_s, _LATEST_S)
     best = np.full(n_tasks, np.inf)
     choice = np.zeros(n_tasks, dtype=np.int8)
-    chosen = [np.zeros(n_tasks) for _ in carry]
     better = np.empty(n_tasks, dtype=np.bool_)
     mask = np.empty(n_tasks, dtype=np.int8)
     flip = np.empty(n_tasks, dtype=np.int8)
@@ -138,8 +137,6 @@ def select(scores: Sequence[Values], latencies_s: Sequence[Values], deadline_s: 
                 np.negative(better.view(np.int8), out=mask)  # 0 or -1 (all bits set)
                 np.bitwise_and(np.bitwise_xor(choice, np.int8(j), out=flip), mask, out=flip)
                 np.bitwise_xor(choice, flip, out=choice)
-            for k, values in enumerate(carry):
-                chosen[k] = np.where(better, values[j], chosen[k])
     missed = best == np.inf
     if missed.any():
         rows = np.flatnonzero(missed)
@@ -151,10 +148,11 @@ def select(scores: Sequence[Values], latencies_s: Sequence[Values], deadline_s: 
             fastest[faster] = j
             fastest_s[faster] = latency[faster]
         choice[rows] = fastest
-        for values, out in zip(carry, chosen, strict=True):
-            for j, value in enumerate(values):
-                mine = rows[fastest == j]
-                out[mine] = _rows(value, mine, n_tasks)
+    if not carry:
+        return choice, missed, []
+    # gather from the (options, tasks) block: flat index choice * tasks + task
+    flat = choice.astype(np.intp) * n_tasks + np.arange(n_tasks)
+    chosen = [np.stack([np.broadcast_to(v, (n_tasks,)) for v in values]).ravel().take(flat) for values in carry]
     return choice, missed, chosen
 
 
