@@ -18,6 +18,7 @@ from offload.errors import MecsimError
 from offload.runtime import executor_time_s
 from simulator.arrivals import DECIDE_AT_ARRIVAL, Block, Merger, Window
 from simulator.devices import DeviceState, Route, build_devices
+from simulator.events import Wake
 from simulator.metrics import RecordSink
 from simulator.policies import Observation, Policy
 from simulator.servers import LOCAL_QUEUE_FULL, WorkerPool
@@ -121,9 +122,9 @@ class Engine:
         self._k = 0
         self._schedule_arrival(0.0)
         if self.warmup_s > 0:
-            env.timeout(self.warmup_s).callbacks.append(self._end_warmup)
+            Wake(env, self.warmup_s, None, self._end_warmup)
         interval = self.world.sample_interval_s or self.duration_s / 200.0
-        env.timeout(interval, interval).callbacks.append(self._sample)
+        Wake(env, interval, interval, self._sample)
 
     def _schedule_arrival(self, now: float) -> None:
         if self._k >= len(self._times):
@@ -131,7 +132,7 @@ class Engine:
             if window is None:
                 return
             self._window, self._times, self._k = window, window.times, 0
-        self.env.timeout(self._times[self._k] - now).callbacks.append(self._arrive_cb)
+        Wake(self.env, self._times[self._k] - now, None, self._arrive_cb)
 
     def _end_warmup(self, event: simpy.Event) -> None:
         for pool in self.pools:
@@ -148,7 +149,7 @@ class Engine:
                                  len(pool.queue)))
             self._busy_marks[k] = total
         if now + interval <= self.duration_s:
-            self.env.timeout(interval, interval).callbacks.append(self._sample)
+            Wake(self.env, interval, interval, self._sample)
 
     def _decide_now(self, dev: DeviceState, block: Block, i: int) -> tuple[int, float]:
         """A stateful policy's choice for task ``i`` given what the device observes now, and its compute time."""
@@ -196,9 +197,9 @@ class Engine:
             return
         job.upload_end_s = now + upload
         if route.up_fixed_s is not None:
-            self.env.timeout(upload + route.up_fixed_s, job).callbacks.append(route.pool.arrive_event)
+            Wake(self.env, upload + route.up_fixed_s, job, route.pool.arrive_event)
         else:
-            self.env.timeout(upload, job).callbacks.append(self._walk_up_event)
+            Wake(self.env, upload, job, self._walk_up_event)
 
     def _uploaded(self, job: Job) -> None:
         job.upload_end_s = self.env.now
@@ -213,7 +214,7 @@ class Engine:
             delay, channel = steps[job.hop]
             job.hop += 1
             if channel is None:
-                self.env.timeout(delay, job).callbacks.append(self._walk_up_event)
+                Wake(self.env, delay, job, self._walk_up_event)
             else:
                 channel.start(job.input_bits, job, self._walk_up)
             return
@@ -239,7 +240,7 @@ class Engine:
             delay, channel = steps[job.hop]
             job.hop += 1
             if channel is None:
-                self.env.timeout(delay, job).callbacks.append(self._walk_down_event)
+                Wake(self.env, delay, job, self._walk_down_event)
             else:
                 channel.start(job.output_bits, job, self._walk_down)
             return

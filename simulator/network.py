@@ -18,6 +18,7 @@ import simpy
 
 from offload.cost import transfer_time_s
 from offload.runtime import fair_share_bps, table_rate_bps
+from simulator.events import Wake
 from simulator.world import ThroughputTable
 
 Callback = Callable[[Any], None]
@@ -42,8 +43,7 @@ class DedicatedChannel:
 
     def start(self, bits: float, job: Any, callback: Callback) -> None:
         """Deliver ``bits`` and call ``callback(job)`` when done."""
-        event = self.env.timeout(self.duration_s(bits), job)
-        event.callbacks.append(lambda ev: callback(ev.value))
+        Wake(self.env, self.duration_s(bits), job, lambda event: callback(event.value))
 
     def rate_if_joined_bps(self) -> float:
         """Rate a new transfer would get now."""
@@ -110,9 +110,7 @@ class SharedChannel:
             self._pending = None
             return
         delay = max((self._heap[0][0] - self._virtual) / self.rate_bps(self.active), 0.0)
-        event = self.env.timeout(delay)
-        event.callbacks.append(self._complete)
-        self._pending = event
+        self._pending = Wake(self.env, delay, None, self._complete)
 
     def _complete(self, event: simpy.Event) -> None:
         if event is not self._pending:

@@ -16,6 +16,7 @@ from typing import Any
 import simpy
 
 from offload.runtime import batch_time_s
+from simulator.events import Wake
 from simulator.world import Batching
 
 QUEUE_FULL = "server_queue_full"
@@ -100,8 +101,7 @@ class WorkerPool:
         self.busy += 1
         job.service_start_s = now
         if self.batching is None:
-            event = self.env.timeout(job.service_s, job)
-            event.callbacks.append(self._finish_one)
+            Wake(self.env, job.service_s, job, self._finish_one)
             return
         batch = [job]
         queue = self.queue
@@ -113,8 +113,7 @@ class WorkerPool:
         duration = float(batch_time_s(self.batching.t0_s, self.batching.per_item_s, len(batch)))
         for member in batch:
             member.service_s = duration
-        event = self.env.timeout(duration, batch)
-        event.callbacks.append(self._finish_batch)
+        Wake(self.env, duration, batch, self._finish_batch)
 
     def _next(self) -> None:
         queue = self.queue
