@@ -128,9 +128,10 @@ def select(scores: Sequence[Values], latencies_s: Sequence[Values], deadline_s: 
     flip = np.empty(n_tasks, dtype=np.int8)
     with np.errstate(invalid="ignore"):
         for j in range(len(scores)):  # forwards with a strict <, so the lowest index wins a tie
-            # late options become inf (np.where is branch-free; masked copies with random masks are far slower)
-            candidate = scores[j] if limit is None else np.where(
-                np.less_equal(latencies_s[j], limit), scores[j], np.inf)
+            # a late option's candidate is fmax(score, (T - limit) * inf) = inf; on time (T - limit) * inf is -inf or
+            # NaN, which fmax ignores. Pure arithmetic: masked selections with random masks are several times slower.
+            candidate = scores[j] if limit is None else np.fmax(
+                scores[j], np.multiply(np.subtract(latencies_s[j], limit), np.inf))
             np.less(candidate, best, out=better)
             np.fmin(best, candidate, out=best)
             if j:  # choice = better ? j : choice, as int8 bit operations
