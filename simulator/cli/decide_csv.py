@@ -32,7 +32,8 @@ def read_table(path: Path) -> pa.Table:
     try:
         return pacsv.read_csv(path, convert_options=options)
     except (pa.ArrowInvalid, OSError) as error:
-        raise ParameterError("--batch", str(path), f"is not a readable CSV file ({error})") from error
+        detail = " ".join(str(error).split())  # arrow messages may span lines; the CLI error is one line
+        raise ParameterError("--batch", str(path), f"is not a readable CSV file ({detail})") from error
 
 
 def column_values(table: pa.Table, column: str, option: str, dimension: Dimension) -> FloatArray:
