@@ -1,0 +1,73 @@
+"""Queueing formulas against independent closed forms and against each other (hypothesis)."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from offload import queueing as q
+
+servers = st.integers(1, 30)
+load = st.floats(0.0, 40.0)
+rate = st.floats(0.1, 100.0)
+utilisation = st.floats(0.0, 0.98)
+
+
+def erlang_b_direct(c: int, a: float) -> float:
+    """B(c, A) = (A^c / c!) / sum_k A^k / k!, summed in floating point from the definition."""
+    terms = [a**k / math.factorial(k) for k in range(c + 1)]
+    return terms[-1] / sum(terms)
+
+
+@given(servers, load)
+def test_erlang_b_recursion_equals_the_definition(c, a):
+    assert q.erlang_b(c, a) == pytest.approx(erlang_b_direct(c, a), rel=1e-9, abs=1e-300)
+
+
+@given(servers, utilisation)
+def test_erlang_c_equals_its_definition(c, rho):
+    # C(c, A) = (A^c/c! * c/(c-A)) / (sum_{k<c} A^k/k! + A^c/c! * c/(c-A))
+    a = rho * c
+    top = a**c / math.factorial(c) * c / (c - a)
+    expected = top / (sum(a**k / math.factorial(k) for k in range(c)) + top)
+    assert q.erlang_c(c, a) == pytest.approx(expected, rel=1e-9, abs=1e-300)
+
+
+@given(rate, utilisation)
+def test_single_server_special_cases_agree(mu, rho):
+    lam = rho * mu
+    mm1_wait = rho / (mu - lam)
+    assert q.mm1_mean_wait_s(lam, mu) == pytest.approx(mm1_wait)
+    assert q.mmc_mean_wait_s(lam, mu, 1) == pytest.approx(mm1_wait)
+    # P-K: exponential service (scv 1) is M/M/1; deterministic service (scv 0) waits half as long
+    assert q.mg1_mean_wait_s(lam, 1 / mu, 1.0) == pytest.approx(mm1_wait)
+    assert q.md1_mean_wait_s(lam, 1 / mu) == pytest.approx(mm1_wait / 2)
+    # processor sharing has the M/M/1 mean sojourn whatever the size distribution
+    assert q.mg1_ps_mean_sojourn_s(lam, 1 / mu) == pytest.approx(1 / (mu - lam))
+    # the sojourn tail integrates to the mean sojourn time
+    t = np.linspace(0, 60 / (mu - lam), 200_001)
+    tail = q.mm1_sojourn_tail(t, lam, mu)
+    assert float(np.sum((tail[1:] + tail[:-1]) / 2 * np.diff(t))) == pytest.approx(1 / (mu - lam), rel=1e-4)
+
+
+@given(servers, rate, st.floats(0.0, 0.9), st.floats(0.01, 0.08))
+def test_waiting_grows_with_load(c, mu, rho, step):
+    lam = rho * c * mu
+    more = (rho + step) * c * mu
+    assert q.mmc_mean_wait_s(more, mu, c) >= q.mmc_mean_wait_s(lam, mu, c)
+    assert q.erlang_c(c, more / mu) >= q.erlang_c(c, lam / mu) - 1e-15
+
+
+@given(servers, rate, utilisation, st.floats(0.0, 5.0))
+def test_mmc_wait_tail_starts_at_erlang_c_and_decays(c, mu, rho, t):
+    lam = rho * c * mu
+    assert q.mmc_wait_tail(0.0, lam, mu, c) == pytest.approx(q.erlang_c(c, lam / mu))
+    assert q.mmc_wait_tail(t, lam, mu, c) <= q.mmc_wait_tail(0.0, lam, mu, c) + 1e-15
+
+
+def test_vectorised_over_arrays():
+    lam = np.array([1.0, 5.0, 9.0, 10.0])
+    np.testing.assert_allclose(q.mm1_mean_sojourn_s(lam, 10.0), [1 / 9, 1 / 5, 1.0, math.inf])
+    assert q.utilisation(lam, 10.0, 2).tolist() == [0.05, 0.25, 0.45, 0.5]
