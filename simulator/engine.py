@@ -39,7 +39,7 @@ class Job:
 
     __slots__ = ("completed_s", "created_s", "device", "device_index", "download_end_s", "download_s",
                  "download_start_s", "drop_code", "expire_after_s", "hop", "input_bits", "output_bits",
-                 "queue_entry_s", "route", "service_end_s", "service_s", "service_start_s", "target_code",
+                 "queue_entry_s", "returning", "route", "service_end_s", "service_s", "service_start_s", "target_code",
                  "task_id", "upload_end_s", "upload_start_s", "work_ops")
 
     route: Route
@@ -59,6 +59,7 @@ class Job:
         self.drop_code = 0
         self.target_code = 0
         self.hop = 0
+        self.returning = False
         self.upload_start_s = self.upload_end_s = self.queue_entry_s = NAN
         self.service_start_s = self.service_end_s = self.download_start_s = NAN
         self.download_end_s = self.completed_s = NAN
@@ -86,7 +87,6 @@ class EngineOutput:
     in_flight: int
     pools: tuple[PoolSnapshot, ...]
     samples: list[tuple[float, str, float, int]]
-    events: int
 
 
 class Engine:
@@ -199,27 +199,33 @@ class Engine:
         if route.up_fixed_s is not None:
             Wake(self.env, upload + route.up_fixed_s, job, route.pool.arrive_event)
         else:
-            Wake(self.env, upload, job, self._walk_up_event)
+            Wake(self.env, upload, job, self._walk_event)
 
     def _uploaded(self, job: Job) -> None:
         job.upload_end_s = self.env.now
-        self._walk_up(job)
+        self._walk(job)
 
-    def _walk_up_event(self, event: simpy.Event) -> None:
-        self._walk_up(event.value)  # type: ignore[arg-type]
+    def _walk_event(self, event: simpy.Event) -> None:
+        self._walk(event.value)  # type: ignore[arg-type]
 
-    def _walk_up(self, job: Job) -> None:
-        steps = job.route.up_steps
+    def _walk(self, job: Job) -> None:
+        """Advance ``job`` one step along its route (up to the server, or, once served, back to the device)."""
+        down = job.returning
+        steps = job.route.down_steps if down else job.route.up_steps
         if job.hop < len(steps):
             delay, channel = steps[job.hop]
             job.hop += 1
             if channel is None:
-                Wake(self.env, delay, job, self._walk_up_event)
+                Wake(self.env, delay, job, self._walk_event)
             else:
-                channel.start(job.input_bits, job, self._walk_up)
+                channel.start(job.output_bits if down else job.input_bits, job, self._walk)
             return
         job.hop = 0
-        job.route.pool.arrive(job)
+        if down:
+            job.download_start_s = self.env.now
+            job.device.down.start(job.output_bits, job, self._downloaded)
+        else:
+            job.route.pool.arrive(job)
 
     def _served_remote(self, job: Job) -> None:
         route: Route = job.route
@@ -229,23 +235,8 @@ class Engine:
             if job.completed_s <= self.duration_s:
                 self._record(job)
             return
-        self._walk_down(job)
-
-    def _walk_down_event(self, event: simpy.Event) -> None:
-        self._walk_down(event.value)  # type: ignore[arg-type]
-
-    def _walk_down(self, job: Job) -> None:
-        steps = job.route.down_steps
-        if job.hop < len(steps):
-            delay, channel = steps[job.hop]
-            job.hop += 1
-            if channel is None:
-                Wake(self.env, delay, job, self._walk_down_event)
-            else:
-                channel.start(job.output_bits, job, self._walk_down)
-            return
-        job.download_start_s = self.env.now
-        job.device.down.start(job.output_bits, job, self._downloaded)
+        job.returning = True
+        self._walk(job)
 
     def _downloaded(self, job: Job) -> None:
         job.download_end_s = job.completed_s = self.env.now
@@ -287,5 +278,5 @@ class Engine:
                                     f"{stats.dropped} + in flight {len(in_flight)}")
         pools = tuple(PoolSnapshot(p.name, p.workers, p.busy_area, p.queue_area, p.arrivals, p.served,
                                    p.sojourn_sum_s) for p in self.pools)
-        return EngineOutput(self.sink, self.generated, len(in_flight), pools, self.samples, 0)
+        return EngineOutput(self.sink, self.generated, len(in_flight), pools, self.samples)
 

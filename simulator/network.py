@@ -53,7 +53,7 @@ class DedicatedChannel:
 class SharedChannel:
     """Capacity shared fairly among concurrent transfers, with an optional measured per-client rate table."""
 
-    __slots__ = ("_heap", "_last_s", "_pending", "_rates", "_seq", "_virtual", "active", "bits_done",
+    __slots__ = ("_heap", "_last_s", "_pending", "_rates", "_seq", "_virtual", "active",
                  "capacity_bps", "env", "table")
 
     shared = True
@@ -63,7 +63,6 @@ class SharedChannel:
         self.capacity_bps = capacity_bps
         self.table = table
         self.active = 0
-        self.bits_done = 0.0
         self._virtual = 0.0
         self._last_s = 0.0
         self._heap: list[tuple[float, int, Any, Callback]] = []
@@ -89,9 +88,7 @@ class SharedChannel:
     def _advance(self) -> None:
         now = self.env.now
         if self.active:
-            rate = self.rate_bps(self.active)
-            self._virtual += (now - self._last_s) * rate
-            self.bits_done += (now - self._last_s) * rate * self.active
+            self._virtual += (now - self._last_s) * self.rate_bps(self.active)
         self._last_s = now
 
     def start(self, bits: float, job: Any, callback: Callback) -> None:
