@@ -35,7 +35,9 @@ class SimulationResult:
         JSON-serialisable: ``{"policies": {NAME: {"latency_s": {mean, p50, p95, p99}, "latency_ci95_s": {...},
         "energy_j_per_task", "offload_fraction", "deadline_miss_rate", "utilisation": {SERVER: float},
         "monitor": {SERVICE: {avg_qpm, avg_req_time_s, counter}}, "tasks": {generated, completed, dropped,
-        in_flight}}}, "seed", "version", "replications", "duration_s", "warmup_s"}``.
+        in_flight}}}, "seed", "version", "replications", "duration_s", "warmup_s"}``. Statistics cover tasks
+        created after the warm-up; ``energy_j_per_task`` is device energy (dropped tasks' too) per completed task
+        (see :mod:`simulator.summary`).
     metadata : dict
         Seed, version, parameters, world hash, Little's-law check per server, wall-clock time.
     """

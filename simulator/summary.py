@@ -3,6 +3,11 @@
 With two or more replications a statistic's interval is Student-t over the replication values; with one, over
 the batch means of the run (tasks batched by creation time; quantiles per batch need the records, so they are
 ``None`` in streaming mode). Everything returned is JSON-serialisable (NaN becomes ``None``).
+
+Rates are over measured tasks (created after the warm-up) that finished: ``offload_fraction`` and
+``deadline_miss_rate`` count dropped tasks (a drop is a miss); ``energy_j_per_task`` is the device energy of all
+finished tasks, dropped ones included, per *completed* task, so energy wasted on dropped work is charged to the
+useful results.
 """
 
 from __future__ import annotations
@@ -47,7 +52,7 @@ def replication_stats(output: EngineOutput, *, window_s: float, services: Sequen
     return {
         "latency_s": latency,
         "batches": sink.batch_quantiles_s(),
-        "energy_j_per_task": stats.energy_sum_j / finished if finished else math.nan,
+        "energy_j_per_task": stats.energy_sum_j / done if done else math.nan,
         "offload_fraction": stats.offloaded / finished if finished else math.nan,
         "deadline_miss_rate": stats.missed / finished if finished else math.nan,
         "utilisation": utilisation,

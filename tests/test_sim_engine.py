@@ -131,8 +131,12 @@ def test_drops_are_counted_and_conserved() -> None:
     r = result.records
     assert list(r["dropped"]) == [False, False, True, True]
     assert list(r["drop_reason"])[2:] == ["server_queue_full"] * 2
-    tasks = result.summary["policies"]["always_edge"]["tasks"]
-    assert tasks == {"generated": 4, "completed": 2, "dropped": 2, "in_flight": 0}
+    summary = result.summary["policies"]["always_edge"]
+    assert summary["tasks"] == {"generated": 4, "completed": 2, "dropped": 2, "in_flight": 0}
+    # a dropped offload still paid its radio tail; energy per task is all energy per completed task
+    np.testing.assert_allclose(r["energy_tail_j"], 0.25)
+    assert summary["energy_j_per_task"] == pytest.approx(r["energy_j"].sum() / 2)
+    assert summary["deadline_miss_rate"] == pytest.approx(0.5)
 
 
 def test_expired_tasks_are_dropped_and_unfinished_ones_in_flight() -> None:
