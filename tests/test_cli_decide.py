@@ -176,6 +176,18 @@ def test_batch_errors_name_the_column_and_line(tmp_path, content, extra, message
     assert len(result.output.strip().splitlines()) == 1
 
 
+def test_batch_empty_optional_cells_take_their_defaults(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("data,uplink,rtt,deadline,distance\n300kB,5Mbps,20ms,,\n300kB,5Mbps,,100ms,\n")
+    result = run("--batch", str(path), "--device-time", "13s", "--edge-time", "9ms")
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(__import__("io").StringIO(result.output))
+    assert table["offload_latency_s"].tolist() == pytest.approx([0.509, 0.489])
+    # no deadline on row 1; 100 ms on row 2, missed by both options (the fastest, offload, is chosen)
+    assert table["deadline_missed"].tolist() == [False, True]
+    assert table["decision"].tolist() == ["offload", "offload"]
+
+
 def test_batch_with_json_is_rejected(tmp_path):
     result = run("--batch", str(_plate_rows(tmp_path)), "--device-time", "13s", "--edge-time", "9ms", "--json")
     assert result.exit_code == 2

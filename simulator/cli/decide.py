@@ -66,6 +66,9 @@ QUANTITIES = (
     Quantity("deadline", None, Dimension.SECONDS, True, "Latest acceptable latency; late options are excluded."),
 )
 BY_NAME = {q.name: q for q in QUANTITIES}
+#: what an empty CSV cell means for optional quantities (others must be filled in)
+EMPTY_CELL = {"deadline": math.inf, "result": 0.0, "rtt": 0.0, "distance": 0.0, "edge-wait": 0.0,
+              "idle-power": 0.0, "tail-energy": 0.0}
 DEVICE_VIEW_ONLY = ("idle-power", "tail-energy", "rx-power")
 
 RULES = """\b
@@ -82,9 +85,11 @@ Rules (bad input exits 2 with one line naming the option):
     or weighted needs the energies;
   * --w-latency, --w-energy and --normalise apply to --objective weighted only;
   * --batch FILE.csv: one task per row, columns named like the long options
-    (compute, device-time, data, uplink, ...; units allowed in cells); options
-    given on the command line apply to every row, and a quantity may not be
-    both a column and an option; --out never overwrites without --force.
+    (compute, device-time, data, uplink, ...; units allowed in cells); empty
+    cells mean "none" for deadline and 0 for result, rtt, distance, edge-wait,
+    idle-power, tail-energy, and are errors elsewhere; options given on the
+    command line apply to every row, and a quantity may not be both a column
+    and an option; --out never overwrites without --force.
 """
 
 
@@ -139,7 +144,8 @@ def command(ctx: click.Context, objective: str, energy_view: str, w_latency: str
         from_option = name in options
         try:
             check_column(array, f"--{name}" if from_option else f"--{name} (column {name!r})",
-                         positive=BY_NAME[name].positive, rows_are_lines=rows_are_lines and not from_option)
+                         positive=BY_NAME[name].positive, rows_are_lines=rows_are_lines and not from_option,
+                         allow_inf=name == "deadline" and not from_option)
         except ParameterError as error:
             raise ParameterError(error.name, options[name], error.rule) if from_option else error from None
     preference = _preference(objective, energy_view, w_latency, w_energy, normalise, set(values))
@@ -175,7 +181,7 @@ def _batch_values(path: Path, options: dict[str, str]) -> dict[str, FloatArray]:
             raise ParameterError(f"--batch column {column!r}", str(path), f"unknown column; valid: {valid}")
         if name in options:
             raise ParameterError(f"--{name}", options[name], f"is also a column of {path.name}; give it once")
-        values[name] = column_values(table, column, f"--{name}", BY_NAME[name].dimension)
+        values[name] = column_values(table, column, f"--{name}", BY_NAME[name].dimension, EMPTY_CELL.get(name))
     for name, text in options.items():
         values[name] = np.full(1, parse_quantity(text, BY_NAME[name].dimension, f"--{name}"))
     return values

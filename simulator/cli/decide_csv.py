@@ -36,13 +36,25 @@ def read_table(path: Path) -> pa.Table:
         raise ParameterError("--batch", str(path), f"is not a readable CSV file ({detail})") from error
 
 
-def column_values(table: pa.Table, column: str, option: str, dimension: Dimension) -> FloatArray:
-    """Column ``column`` as SI floats; errors name the option, the CSV line and the rule."""
+def column_values(table: pa.Table, column: str, option: str, dimension: Dimension,
+                  empty: float | None = None) -> FloatArray:
+    """Column ``column`` as SI floats; errors name the option, the CSV line and the rule.
+
+    Empty cells take the value ``empty`` (an optional quantity's default) or are an error when it is ``None``.
+    """
     data = table.column(column)
     where = f"{option} (column {column!r})"
-    if data.null_count:
+    if data.null_count and empty is None:
         first = int(np.flatnonzero(data.is_null().to_numpy(zero_copy_only=False))[0])
         raise ParameterError(f"{where}, line {_line(first)}", None, "missing value (every row needs one)")
+    if data.null_count:
+        if pa.types.is_null(data.type):  # every cell empty
+            return np.full(len(data), empty, dtype=np.float64)
+        zero = pa.scalar("0" if pa.types.is_string(data.type) else 0, type=data.type)
+        filled = table.set_column(table.column_names.index(column), column, pc.fill_null(data, zero))
+        values = column_values(filled, column, option, dimension)
+        values[data.is_null().to_numpy(zero_copy_only=False)] = empty
+        return values
     if pa.types.is_integer(data.type) or pa.types.is_floating(data.type):
         return np.asarray(data.cast(pa.float64()).to_numpy(), dtype=np.float64)
     if not pa.types.is_string(data.type) and not pa.types.is_large_string(data.type):
@@ -67,12 +79,13 @@ def column_values(table: pa.Table, column: str, option: str, dimension: Dimensio
     return values
 
 
-def check_column(values: FloatArray, label: str, *, positive: bool, rows_are_lines: bool) -> None:
+def check_column(values: FloatArray, label: str, *, positive: bool, rows_are_lines: bool,
+                 allow_inf: bool = False) -> None:
     """Reject NaN and values breaking the rule, naming the first offending row (as a CSV line when batch)."""
     low = float(values.min()) if values.size else 0.0
-    if ((low > 0) if positive else (low >= 0)) and np.isfinite(values).all():
+    if ((low > 0) if positive else (low >= 0)) and (allow_inf or np.isfinite(values).all()):
         return
-    bad = ~((values > 0) if positive else (values >= 0)) | ~np.isfinite(values)
+    bad = ~((values > 0) if positive else (values >= 0)) | (np.isnan(values) if allow_inf else ~np.isfinite(values))
     row = int(np.flatnonzero(bad)[0])
     value = float(values[row])
     name = f"{label}, line {_line(row)}" if rows_are_lines else label
