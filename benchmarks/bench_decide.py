@@ -28,15 +28,17 @@ DEVICE = {"device_speed_ops_per_s": 1.5e9, "device_power_w": 6.4, "idle_power_w"
           "rx_power_w": 0.9, "tail_energy_j": 0.05}
 TARGETS = {  # edge, busy edge, cloud
     "target_names": ["edge", "edge2", "cloud"], "server_speed_ops_per_s": [2e10, 5e10, 2e11],
-    "server_power_w": [60.0, 120.0, 300.0], "wait_s": [0.004, 0.030, 0.0], "uplink_bps": [50e6, 50e6, 20e6],
+    "server_power_w": [60.0, 120.0, 300.0], "wait_s": [0.004, 0.030, 0.0], "uplink_bps": [20e6, 20e6, 10e6],
     "downlink_bps": [100e6, 100e6, 50e6], "round_trip_s": [0.004, 0.004, 0.060]}
 
 
 def make_tasks(n: int, seed: int) -> dict[str, np.ndarray]:
-    """Per-task work (0.1-30 Gops), input (10 kB-3 MB), result (0-20 kB) and deadline (0.1-5 s)."""
+    """Per-task work (10 Mops-30 Gops) and input (1 kB-3 MB), log-uniform so that every option wins somewhere;
+    result (0-20 kB) and deadline (0.05-5 s) uniform."""
     rng = np.random.default_rng(seed)
-    return {"work_ops": rng.uniform(1e8, 3e10, n), "input_bits": rng.uniform(8e4, 2.4e7, n),
-            "output_bits": rng.uniform(0.0, 1.6e5, n), "deadline_s": rng.uniform(0.1, 5.0, n)}
+    return {"work_ops": np.exp(rng.uniform(np.log(1e7), np.log(3e10), n)),
+            "input_bits": np.exp(rng.uniform(np.log(8e3), np.log(2.4e7), n)),
+            "output_bits": rng.uniform(0.0, 1.6e5, n), "deadline_s": rng.uniform(0.05, 5.0, n)}
 
 
 def loop_decide(tasks: dict[str, np.ndarray], deadlines: bool) -> list[int]:
