@@ -11,7 +11,7 @@ import numpy as np
 
 from offload.cost import transfer_time_s
 from offload.runtime import executor_time_s
-from simulator.devices import DeviceState
+from simulator.devices import DeviceState, Route
 from simulator.network import DedicatedChannel
 from simulator.policies import DecisionBatch, Policy
 
@@ -20,14 +20,15 @@ WINDOW_TASKS = 16384
 #: ``choice`` of a task that a stateful policy decides at its arrival.
 DECIDE_AT_ARRIVAL = -2
 #: Columns of a block and of a merged window, in time order.
-COLUMNS = ("times", "work", "inp", "out", "service_s", "choice", "up_s", "down_s")
+COLUMNS = ("times", "work", "inp", "out", "service_s", "choice", "route", "up_s", "down_s")
 
 
 class Block:
     """A device's run of pre-drawn tasks as numpy columns, with the policy's choices and compute times.
 
     ``up_s``/``down_s`` are the radio transfer times on a dedicated link (NaN on a shared channel, timed by the
-    channel); ``choice`` is :data:`DECIDE_AT_ARRIVAL` for a stateful policy (then ``service_s`` is NaN).
+    channel); ``choice`` is :data:`DECIDE_AT_ARRIVAL` for a stateful policy (then ``service_s`` is NaN);
+    ``route`` holds the chosen :class:`~simulator.devices.Route` (``None`` for local or undecided tasks).
     """
 
     __slots__ = ("batch", *COLUMNS)
@@ -47,6 +48,7 @@ class Block:
         self.up_s = transfer_time_s(inp, up.rate_bps) if isinstance(up, DedicatedChannel) else np.full(n, np.nan)
         self.down_s = (transfer_time_s(out, down.rate_bps) if isinstance(down, DedicatedChannel)
                        else np.full(n, np.nan))
+        self.route = np.full(n, None, dtype=object)
         if policy.stateful:
             self.choice = np.full(n, DECIDE_AT_ARRIVAL, dtype=np.intp)
             self.service_s = np.full(n, np.nan)
@@ -57,6 +59,7 @@ class Block:
             if c >= 0:
                 chosen = choice == c
                 service[chosen] = executor_time_s(dev.candidates[c].server, work[chosen])
+                self.route[chosen] = dev.routes[c]
 
 
 def draw_block(dev: DeviceState, policy: Policy, policy_rng: np.random.Generator) -> Block | None:
@@ -85,6 +88,7 @@ class Window:
     out: list[float]
     service_s: list[float]
     choice: list[int]
+    route: list[Route | None]
     up_s: list[float]
     down_s: list[float]
 

@@ -18,7 +18,6 @@ import simpy
 from simulator.network import Channel, SharedChannel, make_channel
 from simulator.policies import Candidate
 from simulator.servers import LOCAL_QUEUE_FULL, WorkerPool
-from simulator.topology import shortest_paths
 from simulator.workloads import ArrivalBlock
 from simulator.world import AccessPoint, DeviceGroup, EdgeServer, World
 
@@ -118,7 +117,7 @@ def build_devices(world: World, env: simpy.Environment, pools: list[WorkerPool],
                   on_served: Callable[[Any], None], on_dropped: Callable[[Any, str], None]) -> list[DeviceState]:
     """Devices in group order (``group/i``), each with its own stream ``streams[index]``."""
     links = world.links
-    _, paths = shortest_paths([a.name for a in world.access_points], [(k.a, k.b, k.one_way_s) for k in links])
+    paths = world.paths()
     link_channels = [(SharedChannel(env, k.bandwidth_bps), SharedChannel(env, k.bandwidth_bps))
                      if k.bandwidth_bps != math.inf else (None, None) for k in links]
     aps = {a.name: a for a in world.access_points}

@@ -172,21 +172,25 @@ class Engine:
         job = Job(self.generated, dev, now, w.work[k], w.inp[k], w.out[k])
         self.generated += 1
         self.live[job.task_id] = job
-        choice = w.choice[k]
-        if choice == DECIDE_AT_ARRIVAL:
-            choice, job.service_s = self._decide_now(dev, w.blocks[k], w.rows[k])
-        else:
+        route = w.route[k]
+        if route is not None:
             job.service_s = w.service_s[k]
-        if choice < 0:
-            dev.cpu.arrive(job)
+            self._offload(job, dev, route, w.up_s[k], w.down_s[k])
         else:
-            self._offload(job, dev, choice, w.up_s[k], w.down_s[k])
+            choice = w.choice[k]
+            if choice == DECIDE_AT_ARRIVAL:
+                choice, job.service_s = self._decide_now(dev, w.blocks[k], w.rows[k])
+            else:
+                job.service_s = w.service_s[k]
+            if choice < 0:
+                dev.cpu.arrive(job)
+            else:
+                self._offload(job, dev, dev.routes[choice], w.up_s[k], w.down_s[k])
         self._schedule_arrival(now)
 
     # -- the remote path ------------------------------------------------------------------------------------
-    def _offload(self, job: Job, dev: DeviceState, choice: int, upload: float, download: float) -> None:
-        """Send ``job`` to candidate ``choice``; ``upload``/``download`` are dedicated-link times (NaN: shared)."""
-        route = dev.routes[choice]
+    def _offload(self, job: Job, dev: DeviceState, route: Route, upload: float, download: float) -> None:
+        """Send ``job`` along ``route``; ``upload``/``download`` are dedicated-link times (NaN: shared)."""
         job.route = route
         job.target_code = route.target_code
         job.download_s = download

@@ -46,8 +46,3 @@ def shortest_paths(
         delays[source] = best
         paths[source] = route
     return delays, paths
-
-
-def shortest_delays(sources: Sequence[str], edges: Sequence[tuple[str, str, float]]) -> dict[str, dict[str, float]]:
-    """Only the delays of :func:`shortest_paths`."""
-    return shortest_paths(sources, edges)[0]

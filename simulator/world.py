@@ -25,7 +25,7 @@ from offload.errors import ParameterError
 from offload.profiles import FIBER_DELAY_S_PER_M, Device, Server
 from offload.validate import check_non_negative, check_positive
 from simulator.distributions import Distribution, as_distribution
-from simulator.topology import shortest_delays
+from simulator.topology import shortest_paths
 from simulator.workloads import Workload
 
 Tier = Literal["edge", "cloud"]
@@ -281,6 +281,8 @@ class World:
     services: tuple[Service, ...] = (Service("default"),)
     policies: tuple[PolicySpec, ...] = (PolicySpec("always_edge"),)
     sample_interval_s: float | None = None
+    _routing: tuple[dict[str, dict[str, float]], dict[str, dict[str, list[tuple[int, bool]]]]] = field(
+        init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("device_groups", "access_points", "servers", "links", "services"):
@@ -312,6 +314,8 @@ class World:
                 if host not in servers:
                     raise ParameterError(f"services[{i}].hosts", host,
                                          f"is not a server (known: {', '.join(sorted(servers)) or 'none'})")
+        object.__setattr__(self, "_routing", shortest_paths(
+            [a.name for a in self.access_points], [(link.a, link.b, link.one_way_s) for link in self.links]))
         delays = self.delays_s()
         for i, group in enumerate(self.device_groups):
             if self.servers and not self.reachable_hosts(group, delays):
@@ -320,8 +324,11 @@ class World:
 
     def delays_s(self) -> dict[str, dict[str, float]]:
         """One-way delay (s) of the fastest path from every access point to every reachable node."""
-        edges = [(link.a, link.b, link.one_way_s) for link in self.links]
-        return shortest_delays([a.name for a in self.access_points], edges)
+        return self._routing[0]
+
+    def paths(self) -> dict[str, dict[str, list[tuple[int, bool]]]]:
+        """The fastest path from every access point to every reachable node as ``(index in links, forward)``."""
+        return self._routing[1]
 
     def service(self, name: str) -> Service:
         """The service called ``name``."""
