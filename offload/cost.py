@@ -210,11 +210,11 @@ def cost_arrays(inputs: CostInputs) -> CostArrays:
     def stack(local_value: Values | None, remote_value: Values | None) -> FloatArray:
         out = np.empty((1 + k, n))  # filled by option rows, returned transposed: column-major (tasks, options)
         out[0] = local_value
-        out[1:] = np.broadcast_to(np.asarray(remote_value, dtype=np.float64), (k, n))
+        out[1:] = remote_value  # (k, n), (k, 1) or a scalar: assignment broadcasts
         return out.T
 
     def target(name: str) -> FloatArray:
-        return inputs.target_broadcast(name).T
+        return inputs.array(name).T
 
     return CostArrays(
         options=(LOCAL, *inputs.names),

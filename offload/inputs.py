@@ -48,7 +48,13 @@ def check_array(name: str, values: npt.ArrayLike, *, positive: bool, allow_inf: 
     array = np.asarray(values, dtype=np.float64)
     if array.size == 0:
         return array
-    low, high = float(array.min()), float(array.max())
+    if array.size <= 16:  # a handful of values (one task, a few targets): plain Python is several times faster
+        items = array.ravel().tolist()
+        low, high = min(items), max(items)
+        if any(map(math.isnan, items)):
+            low = math.nan
+    else:
+        low, high = float(array.min()), float(array.max())
     if (low > 0 if positive else low >= 0) and (allow_inf or math.isfinite(high)):
         return array
     bad = np.isnan(array) | ((array <= 0) if positive else (array < 0)) | (np.isinf(array) & (not allow_inf))
@@ -150,10 +156,6 @@ class CostInputs:
         array = self.array(name)
         column = array[:, target if array.shape[1] > 1 else 0]
         return float(column[0]) if column.shape[0] == 1 else column[start:stop]
-
-    def target_broadcast(self, name: str) -> FloatArray:
-        """A target field as a ``(tasks, targets)`` broadcast view."""
-        return np.broadcast_to(self.array(name), (self.n_tasks, self.n_targets))
 
     def only_target(self, target: int) -> CostInputs:
         """The same tasks with one remote target (column ``target``)."""
