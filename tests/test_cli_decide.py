@@ -1,5 +1,6 @@
 """``mecsim decide``: the worked example, JSON keys, every error rule, batch CSV, and the installed script."""
 
+import io
 import json
 import shutil
 import subprocess
@@ -9,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from simulator.cli import main
 
@@ -18,7 +19,7 @@ SEED = ["--C", "16.8G", "--Pd", "1.5GHz", "--Pe", "20GHz", "--D", "300kB", "--Bc
         "--Ee", "100W", "--Ec", "1.2W", "--energy-view", "system"]
 
 
-def run(*args: str) -> "CliRunner.invoke":
+def run(*args: str) -> Result:
     return CliRunner().invoke(main, ["decide", *args])
 
 
@@ -120,7 +121,7 @@ def test_batch_rows_equal_single_decisions(tmp_path):
     path = _plate_rows(tmp_path)
     result = run("--batch", str(path), "--device-time", "13s", "--edge-time", "9ms")
     assert result.exit_code == 0, result.output
-    table = pd.read_csv(__import__("io").StringIO(result.output))
+    table = pd.read_csv(io.StringIO(result.output))
     assert table["decision"].tolist() == ["offload", "local", "offload"]
     for i, (data, uplink) in enumerate((("300kB", "5Mbps"), ("300kB", "0.1Mbps"), ("2400000", "10000000"))):
         single = json.loads(run("--device-time", "13s", "--edge-time", "9ms", "--data", data, "--uplink", uplink,
@@ -151,7 +152,7 @@ def test_batch_energy_and_deadline_columns(tmp_path):
     path.write_text("compute,data,deadline\n16.8G,300kB,2s\n1G,300kB,0.6s\n1G,300kB,0.5s\n")
     result = run("--batch", str(path), "--Pd", "1.5GHz", "--Pe", "20GHz", "--Bc", "5Mbps", "--Ed", "6.4W",
                  "--Ec", "1.2W")
-    table = pd.read_csv(__import__("io").StringIO(result.output))
+    table = pd.read_csv(io.StringIO(result.output))
     assert list(table.columns) == ["decision", "local_latency_s", "offload_latency_s", "local_energy_j",
                                    "offload_energy_j", "deadline_missed", "break_even_uplink_bps", "offload_wins"]
     assert table["local_energy_j"][0] == pytest.approx(71.68)
@@ -181,7 +182,7 @@ def test_batch_empty_optional_cells_take_their_defaults(tmp_path):
     path.write_text("data,uplink,rtt,deadline,distance\n300kB,5Mbps,20ms,,\n300kB,5Mbps,,100ms,\n")
     result = run("--batch", str(path), "--device-time", "13s", "--edge-time", "9ms")
     assert result.exit_code == 0, result.output
-    table = pd.read_csv(__import__("io").StringIO(result.output))
+    table = pd.read_csv(io.StringIO(result.output))
     assert table["offload_latency_s"].tolist() == pytest.approx([0.509, 0.489])
     # no deadline on row 1; 100 ms on row 2, missed by both options (the fastest, offload, is chosen)
     assert table["deadline_missed"].tolist() == [False, True]
