@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import simpy
 
 from offload.errors import MecsimError
@@ -79,6 +80,17 @@ class PoolSnapshot:
 
 
 @dataclass(frozen=True, slots=True)
+class Samples:
+    """Per-server time series: at each sample time, utilisation averaged since the previous sample and the queue
+    length at that instant; arrays shaped ``(samples, servers)``."""
+
+    times_s: npt.NDArray[np.float64]
+    servers: tuple[str, ...]
+    utilisation: npt.NDArray[np.float64]
+    queue_length: npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
 class EngineOutput:
     """What one replication produced."""
 
@@ -86,7 +98,7 @@ class EngineOutput:
     generated: int
     in_flight: int
     pools: tuple[PoolSnapshot, ...]
-    samples: list[tuple[float, str, float, int]]
+    samples: Samples
 
 
 class Engine:
@@ -108,8 +120,9 @@ class Engine:
                                  capacity=s.queue_capacity, batching=s.batching) for s in world.servers]
         self.devices = build_devices(world, env, self.pools, streams, duration_s,
                                      on_served=self._finish, on_dropped=self._drop)
-        self.samples: list[tuple[float, str, float, int]] = []
-        self._busy_marks = [0.0] * len(self.pools)
+        self._sample_times: list[float] = []
+        self._sample_busy: list[list[float]] = []
+        self._sample_queue: list[list[int]] = []
         self._arrive_cb = self._arrive
 
     # -- arrivals and decisions -------------------------------------------------------------------------------
@@ -142,12 +155,12 @@ class Engine:
     def _sample(self, event: simpy.Event) -> None:
         interval: float = event.value  # type: ignore[assignment]
         now = self.env.now
-        for k, pool in enumerate(self.pools):
+        pools = self.pools
+        for pool in pools:
             pool.touch()
-            total = pool.busy_total
-            self.samples.append((now, pool.name, (total - self._busy_marks[k]) / (pool.workers * interval),
-                                 len(pool.queue)))
-            self._busy_marks[k] = total
+        self._sample_times.append(now)
+        self._sample_busy.append([pool.busy_total for pool in pools])
+        self._sample_queue.append([len(pool.queue) for pool in pools])
         if now + interval <= self.duration_s:
             Wake(self.env, interval, interval, self._sample)
 
@@ -282,5 +295,15 @@ class Engine:
                                     f"{stats.dropped} + in flight {len(in_flight)}")
         pools = tuple(PoolSnapshot(p.name, p.workers, p.busy_area, p.queue_area, p.arrivals, p.served,
                                    p.sojourn_sum_s) for p in self.pools)
-        return EngineOutput(self.sink, self.generated, len(in_flight), pools, self.samples)
+        return EngineOutput(self.sink, self.generated, len(in_flight), pools, self._samples())
+
+    def _samples(self) -> Samples:
+        times = np.asarray(self._sample_times, dtype=np.float64)
+        k = len(self.pools)
+        busy = np.asarray(self._sample_busy, dtype=np.float64).reshape(times.size, k)
+        spans = np.diff(times, prepend=0.0)[:, None]
+        workers = np.array([p.workers for p in self.pools], dtype=np.float64)[None, :]
+        utilisation = np.diff(busy, axis=0, prepend=0.0) / (workers * spans)
+        queue = np.asarray(self._sample_queue, dtype=np.int64).reshape(times.size, k)
+        return Samples(times, tuple(p.name for p in self.pools), utilisation, queue)
 

@@ -20,7 +20,7 @@ import pandas as pd
 from offload.errors import ParameterError
 from offload.validate import check_non_negative, check_positive
 from simulator.energy import POWER_TERMS
-from simulator.engine import DROP_REASONS, Engine
+from simulator.engine import DROP_REASONS, Engine, Samples
 from simulator.metrics import Layout, RecordSink
 from simulator.policies import make_policy
 from simulator.result import RECORD_COLUMNS, TIMESERIES_COLUMNS, SimulationResult
@@ -95,6 +95,19 @@ def _frame(chunks: list[dict[str, Any]], policy: str, replication: int, world: W
     return frame.sort_values("task_id", kind="stable").reset_index(drop=True)[list(RECORD_COLUMNS)]
 
 
+def _series(samples: Samples, policy: str, replication: int) -> pd.DataFrame:
+    """The time series of one replication in long form (:data:`TIMESERIES_COLUMNS`)."""
+    n, k = samples.utilisation.shape
+    return pd.DataFrame({
+        "policy": [policy] * (n * k),
+        "replication": np.full(n * k, replication, dtype=np.int64),
+        "time_s": np.repeat(samples.times_s, k),
+        "server": _categorical(np.tile(np.arange(k), n), list(samples.servers)),
+        "utilisation": samples.utilisation.reshape(-1),
+        "queue_length": samples.queue_length.reshape(-1),
+    })[list(TIMESERIES_COLUMNS)]
+
+
 def run(world: World, *, duration_s: float, seed: int, replications: int = 1, warmup_s: float = 0.0,
         policies: Sequence[PolicySpec | str] | None = None, streaming: bool = False) -> SimulationResult:
     """Simulate ``world`` for ``duration_s`` seconds (the first ``warmup_s`` not measured).
@@ -124,7 +137,7 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1, wa
     services = [s.name for s in world.services]
     window_s = duration_s - warmup_s
     frames: list[pd.DataFrame] = []
-    series: list[tuple[str, int, float, str, float, int]] = []
+    series: list[pd.DataFrame] = []
     summary_policies: dict[str, Any] = {}
     little: dict[str, Any] = {}
     started = time.perf_counter()
@@ -139,7 +152,7 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1, wa
                             warmup_s=warmup_s)
             output = engine.run()
             reps.append(replication_stats(output, window_s=window_s, services=services))
-            series.extend((spec.display_name, r, *row) for row in output.samples)
+            series.append(_series(output.samples, spec.display_name, r))
             if not streaming:
                 frames.append(_frame(sink.chunks, spec.display_name, r, world))
             logger.debug("policy %s replication %d: %d tasks", spec.display_name, r, output.generated)
@@ -147,7 +160,8 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1, wa
     records = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({c: [] for c in RECORD_COLUMNS})
     if frames:
         records["policy"] = pd.Categorical(records["policy"].astype(str), categories=names)
-    timeseries = pd.DataFrame(series, columns=list(TIMESERIES_COLUMNS))
+    timeseries = pd.concat(series, ignore_index=True)
+    timeseries["policy"] = pd.Categorical(timeseries["policy"].astype(str), categories=names)
     summary = json_safe({"policies": summary_policies, "seed": int(seed), "version": _version(),
                          "replications": int(replications), "duration_s": float(duration_s),
                          "warmup_s": float(warmup_s)})

@@ -227,6 +227,9 @@ def test_result_shape_and_json_summary() -> None:
     assert policy["latency_s"]["mean"] == pytest.approx(measured["latency_s"].mean())
     assert policy["monitor"]["default"]["counter"] == len(measured)
     assert policy["monitor"]["default"]["avg_qpm"] == pytest.approx(len(measured) / (180.0 / 60.0))
+    series = result.timeseries[result.timeseries["time_s"] > 20.0]
+    assert series["utilisation"].mean() == pytest.approx(policy["utilisation"]["server"], abs=0.02)
+    assert (series["queue_length"] >= 0).all()
 
 
 def test_streaming_keeps_summaries_not_records() -> None:
