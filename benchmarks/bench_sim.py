@@ -8,30 +8,31 @@ Prints tasks per wall-second of mecsim (records, energy metering and monitors on
 in the same run, their ratio (target >= 1.0), the rate with 10x devices and edges at the same task count relative to
 S100 (target >= 0.8) and the peak memory of a 1 M-task streaming run (target <= 100 MB).
 
-Usage: ``python benchmarks/bench_sim.py [--quick]`` (``--quick`` shortens every run tenfold).
+Usage: ``python benchmarks/bench_sim.py [--quick] [--repeat N] [--skip-memory]`` (``--quick`` shortens every run
+tenfold). Cases run round-robin and the best of ``--repeat`` runs counts, so background load hits all alike.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import math
 import subprocess
 import sys
 import time
 import tracemalloc
 from collections.abc import Callable
-from typing import TypeVar
 
 import numpy as np
 import simpy
 
 from simulator.builders import s100_world
 from simulator.run import run
+from simulator.world import World
 
 UPLOAD_S = 200e3 * 8 / 100e6
 SERVICE_S = 500e6 / 10e9
 ACCESS_DELAY_S = 0.002
-T = TypeVar("T")
 
 
 def minimal_model(n_devices: int, n_edges: int, duration_s: float, seed: int) -> tuple[int, float]:
@@ -66,15 +67,25 @@ def minimal_model(n_devices: int, n_edges: int, duration_s: float, seed: int) ->
     return int(done[0]), float(done[1] / max(done[0], 1))
 
 
-def _timed(fn: Callable[[], T], repeat: int = 3) -> tuple[float, T]:
-    """Best wall time of ``repeat`` calls (the least disturbed by other load) and the last value."""
-    best = float("inf")
+def _measure(cases: dict[str, Callable[[], tuple[int, float]]], repeat: int) -> dict[str, tuple[float, float, int,
+                                                                                                 float]]:
+    """Run the cases round-robin ``repeat`` times (so background load hits all alike); per case the best wall and
+    CPU seconds, the tasks completed and the mean response time (s)."""
+    best: dict[str, tuple[float, float, int, float]] = {}
     for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        value = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, value
+        for name, case in cases.items():
+            gc.collect()
+            wall, cpu = time.perf_counter(), time.process_time()
+            tasks, mean_s = case()
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            old = best.get(name, (math.inf, math.inf, tasks, mean_s))
+            best[name] = (min(old[0], wall), min(old[1], cpu), tasks, mean_s)
+    return best
+
+
+def _ours(world: World, duration_s: float) -> tuple[int, float]:
+    summary = run(world, duration_s=duration_s, seed=1).summary["policies"]["always_edge"]
+    return int(summary["tasks"]["completed"]), float(summary["latency_s"]["mean"])
 
 
 def _status_mb(field: str) -> float:
@@ -103,6 +114,7 @@ def _streaming_child(duration_s: float, traced: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="ten times shorter runs")
+    parser.add_argument("--repeat", type=int, default=5, help="repetitions per case (best is kept)")
     parser.add_argument("--skip-memory", action="store_true", help="skip the 1 M-task streaming memory run")
     parser.add_argument("--streaming-child", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
@@ -113,24 +125,21 @@ def main() -> None:
     scale = 0.1 if args.quick else 1.0
     duration = 1000.0 * scale
 
-    world = s100_world()
-    t_min, (n_min, mean_min) = _timed(lambda: minimal_model(100, 10, duration, 1))
-    t_ours, result = _timed(lambda: run(world, duration_s=duration, seed=1))
-    summary = result.summary["policies"]["always_edge"]
-    n_ours = summary["tasks"]["completed"]
-    rate_min, rate_ours = n_min / t_min, n_ours / t_ours
-    print(f"S100 minimal SimPy model : {n_min:8d} tasks in {t_min:6.2f} s = {rate_min:9.0f} tasks/s "
-          f"(mean response {mean_min * 1e3:.1f} ms)")
-    print(f"S100 mecsim (records+energy+monitors): {n_ours:8d} tasks in {t_ours:6.2f} s = {rate_ours:9.0f} "
-          f"tasks/s (mean response {summary['latency_s']['mean'] * 1e3:.1f} ms)")
-    print(f"ratio mecsim / minimal = {rate_ours / rate_min:.2f}  (target >= 1.0)")
-
-    big = s100_world(1000, 100)
-    t_big, result_big = _timed(lambda: run(big, duration_s=duration / 10.0, seed=1))
-    n_big = result_big.summary["policies"]["always_edge"]["tasks"]["completed"]
-    rate_big = n_big / t_big
-    print(f"S1000 (10x devices and edges, same task count): {n_big} tasks in {t_big:.2f} s = {rate_big:.0f} "
-          f"tasks/s; ratio to S100 = {rate_big / rate_ours:.2f}  (target >= 0.8)")
+    s100, s1000 = s100_world(), s100_world(1000, 100)
+    best = _measure({"minimal": lambda: minimal_model(100, 10, duration, 1),
+                     "mecsim": lambda: _ours(s100, duration),
+                     "mecsim-10x": lambda: _ours(s1000, duration / 10.0)}, args.repeat)
+    rate = {name: (tasks / wall, tasks / cpu) for name, (wall, cpu, tasks, _) in best.items()}
+    labels = {"minimal": "S100 minimal hand-written SimPy model",
+              "mecsim": "S100 mecsim (records, energy, monitors on)",
+              "mecsim-10x": "S1000 mecsim (10x devices and edges, same task count)"}
+    for name, (wall, _, tasks, mean_s) in best.items():
+        print(f"{labels[name]:55s} {tasks:7d} tasks  {wall:5.2f} s wall  {rate[name][0]:8.0f} tasks/s "
+              f"({rate[name][1]:8.0f} per CPU-s)  mean response {mean_s * 1e3:.1f} ms")
+    for label, num, den, target in (("mecsim / minimal", "mecsim", "minimal", 1.0),
+                                    ("S1000 / S100 (mecsim)", "mecsim-10x", "mecsim", 0.8)):
+        print(f"ratio {label:24s} = {rate[num][0] / rate[den][0]:.2f} wall, {rate[num][1] / rate[den][1]:.2f} CPU"
+              f"  (target >= {target})")
 
     if args.skip_memory:
         return
@@ -140,8 +149,8 @@ def main() -> None:
         child = subprocess.run([sys.executable, __file__, "--streaming-child", str(horizon), *mode], check=True,
                                capture_output=True, text=True)
         figures[bool(mode)] = child.stdout.split()
-    tasks, growth_mb, hwm_mb = figures[False]
-    print(f"streaming {int(tasks)} tasks: peak RSS growth {growth_mb} MB, peak traced allocations "
+    streamed, growth_mb, hwm_mb = figures[False]
+    print(f"streaming {int(streamed)} tasks: peak RSS growth {growth_mb} MB, peak traced allocations "
           f"{figures[True][1]} MB (process peak RSS {hwm_mb} MB incl. numpy/pandas/scipy)  (target <= 100 MB)")
 
 
