@@ -6,6 +6,7 @@ Errors the user caused (:class:`offload.errors.MecsimError`, bad options) print 
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any
 
@@ -16,8 +17,36 @@ from offload.errors import MecsimError
 EXIT_USAGE = 2
 
 
+#: sub-command -> (module, attribute, one-line help). Modules are imported only when their command runs, so
+#: ``mecsim decide`` does not pay for matplotlib, SimPy or Dask.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "decide": ("simulator.cli.decide", "command", "Offload or local? Price one task (or a CSV batch) both ways."),
+    "simulate": ("simulator.cli.simulate", "simulate_command", "Run a scenario and print per-policy statistics."),
+    "validate": ("simulator.cli.simulate", "validate_command", "Check a scenario file and report every problem."),
+    "scenarios": ("simulator.cli.simulate", "scenarios_command", "List the bundled scenarios."),
+    "sweep": ("simulator.cli.sweep", "command", "Sweep scenario parameters (process pool or Dask), resumable."),
+    "place": ("simulator.cli.place", "command", "Place services on an edge topology and report the gap."),
+    "plot": ("simulator.cli.plot", "command", "Render the standard figures of a simulate or sweep directory."),
+}
+
+
 class _Group(click.Group):
-    """Turns project errors into ``mecsim: error: ...`` and exit code 2, never a traceback (unless --debug)."""
+    """Lazily loaded sub-commands; project errors become ``mecsim: error: ...`` and exit code 2, never a traceback
+    (unless --debug)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module_name, attribute, _ = COMMANDS[cmd_name]
+        command: click.Command = getattr(importlib.import_module(module_name), attribute)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, COMMANDS[name][2]) for name in self.list_commands(ctx)])
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -37,22 +66,3 @@ def main(ctx: click.Context, debug: bool) -> None:
     """mecsim: offload decisions, MEC service placement and edge-AI simulation."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
-
-
-def _register() -> None:
-    from simulator.cli import decide
-
-    main.add_command(decide.command)
-    from simulator.cli import plot
-    main.add_command(plot.command)
-    from simulator.cli import sweep
-    main.add_command(sweep.command)
-    from simulator.cli import simulate
-    main.add_command(simulate.simulate_command)
-    main.add_command(simulate.validate_command)
-    main.add_command(simulate.scenarios_command)
-    from simulator.cli import place
-    main.add_command(place.command)
-
-
-_register()
