@@ -89,7 +89,7 @@ def main() -> None:
     if args.quick:
         run_size(20, 8, 60, seed=args.seed, search_s=1.0, lagrangian_s=1.0, milp_s=30.0)
         return
-    run_size(50, 20, 200, seed=args.seed, search_s=1.5, lagrangian_s=1.0, milp_s=600.0)
+    run_size(50, 20, 200, seed=args.seed, search_s=1.0, lagrangian_s=1.0, milp_s=600.0)
     run_size(200, 50, 2000, seed=args.seed, search_s=4.5, lagrangian_s=5.0, milp_s=args.milp_time)
 
 

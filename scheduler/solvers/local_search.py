@@ -216,7 +216,8 @@ class LocalSearch:
     """Greedy construction improved by relocate, close, open, shift and swap moves until no move helps, then
     iterated: close a few random replica sites (a kick), descend again, keep the best (Lourenço, Martin & Stützle,
     "Iterated local search", Handbook of Metaheuristics, 2003) until ``max_stale_kicks`` kicks in a row fail or
-    the time limit is reached.
+    the time limit is reached. Same input and ``rng`` give the same placement whenever the search stops on stale
+    kicks; a binding time limit cuts it wherever the clock says.
     """
 
     name = "local-search"
