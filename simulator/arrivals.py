@@ -20,7 +20,7 @@ WINDOW_TASKS = 16384
 #: ``choice`` of a task that a stateful policy decides at its arrival.
 DECIDE_AT_ARRIVAL = -2
 #: Columns of a block and of a merged window, in time order.
-COLUMNS = ("times", "work", "inp", "out", "service_s", "choice", "route", "up_s", "down_s")
+COLUMNS = ("times", "work", "inp", "out", "service_s", "choice", "route", "up_s", "down_s", "device", "expire")
 
 
 class Block:
@@ -41,6 +41,8 @@ class Block:
         self.batch = batch = DecisionBatch(group.name, group.device, dev.candidates, work, local_s, inp, out,
                                            group.deadline_s)
         self.times = times_s
+        self.device = np.full(n, dev.index, dtype=np.int64)
+        self.expire = np.full(n, dev.expire_after_s)
         self.work = work
         self.inp = inp
         self.out = out
@@ -91,6 +93,8 @@ class Window:
     route: list[Route | None]
     up_s: list[float]
     down_s: list[float]
+    device: list[int]
+    expire: list[float]
 
     def __init__(self, segments: list[tuple[DeviceState, Block, int, int]]) -> None:
         columns = {name: np.concatenate([getattr(b, name)[lo:hi] for _, b, lo, hi in segments])

@@ -47,12 +47,12 @@ class Job:
     service_s: float
     download_s: float
 
-    def __init__(self, task_id: int, device: DeviceState, created_s: float, work_ops: float, input_bits: float,
-                 output_bits: float) -> None:
+    def __init__(self, task_id: int, device: DeviceState, device_index: int, expire_after_s: float,
+                 created_s: float, work_ops: float, input_bits: float, output_bits: float) -> None:
         self.task_id = task_id
         self.device = device
-        self.device_index = device.index
-        self.expire_after_s = device.expire_after_s
+        self.device_index = device_index
+        self.expire_after_s = expire_after_s
         self.created_s = created_s
         self.work_ops = work_ops
         self.input_bits = input_bits
@@ -156,10 +156,8 @@ class Engine:
         interval: float = event.value  # type: ignore[assignment]
         now = self.env.now
         pools = self.pools
-        for pool in pools:
-            pool.touch()
         self._sample_times.append(now)
-        self._sample_busy.append([pool.busy_total for pool in pools])
+        self._sample_busy.append([pool.busy_total_at(now) for pool in pools])
         self._sample_queue.append([len(pool.queue) for pool in pools])
         if now + interval <= self.duration_s:
             Wake(self.env, interval, interval, self._sample)
@@ -182,7 +180,7 @@ class Engine:
         self._k = k + 1
         dev = w.devs[k]
         now = self.env.now
-        job = Job(self.generated, dev, now, w.work[k], w.inp[k], w.out[k])
+        job = Job(self.generated, dev, w.device[k], w.expire[k], now, w.work[k], w.inp[k], w.out[k])
         self.generated += 1
         self.live[job.task_id] = job
         route = w.route[k]

@@ -68,6 +68,10 @@ class WorkerPool:
             self.queue_area += len(self.queue) * dt
             self._last_s = now
 
+    def busy_total_at(self, now: float) -> float:
+        """Busy worker-seconds since the start of the run, up to ``now`` (not reset by the warm-up)."""
+        return self.busy_total + self.busy * (now - self._last_s)
+
     @property
     def in_system(self) -> int:
         """Tasks waiting or in service."""
