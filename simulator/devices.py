@@ -1,8 +1,8 @@
-"""Run-time state of devices and their routes to servers, built from a :class:`~simulator.world.World`.
+"""Run-time state of device groups, devices and their routes to servers, built from a World.
 
-Each device owns a random stream (arrivals and task sizes, so every policy sees the same tasks), a one-worker CPU
-pool, its access point's uplink/downlink channels, and one :class:`Route` per reachable server hosting its
-service, nearest first (the order of the policies' candidates).
+Each group owns a random stream (arrivals and task sizes of all its devices, so every policy sees the same tasks),
+its access point's uplink/downlink channels and one :class:`Route` per reachable server hosting its service,
+nearest first (the order of the policies' candidates); each device owns a one-worker CPU pool.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import simpy
 
 from simulator.network import Channel, SharedChannel, make_channel
@@ -63,27 +64,40 @@ class Routes:
         return route
 
 
-class DeviceState:
-    """A device's random stream of task blocks, its channels, CPU and routes."""
+class GroupState:
+    """A device group at run time: its random stream of task blocks, access channels, routes and devices."""
 
-    __slots__ = ("blocks", "candidates", "cpu", "deadline_s", "down", "expire_after_s", "group", "index", "name",
-                 "rng", "routes", "up")
+    __slots__ = ("blocks", "candidates", "devices", "down", "expire_after_s", "first_index", "group", "rng",
+                 "routes", "up")
 
-    def __init__(self, index: int, name: str, group: DeviceGroup, rng: np.random.Generator,
-                 blocks: Iterator[ArrivalBlock], up: Channel, down: Channel, cpu: WorkerPool,
-                 routes: Routes, candidates: tuple[Candidate, ...]) -> None:
-        self.index = index
-        self.name = name
+    def __init__(self, group: DeviceGroup, first_index: int, rng: np.random.Generator, horizon_s: float,
+                 up: Channel, down: Channel, routes: Routes, candidates: tuple[Candidate, ...]) -> None:
         self.group = group
-        self.deadline_s = group.deadline_s
-        self.expire_after_s = group.deadline_s if group.drop_expired else math.inf
+        self.first_index = first_index
         self.rng = rng
-        self.blocks = blocks
+        self.blocks: Iterator[ArrivalBlock] = group.workload.blocks(rng, group.count, horizon_s)
+        self.expire_after_s = group.deadline_s if group.drop_expired else math.inf
         self.up = up
         self.down = down
-        self.cpu = cpu
         self.routes = routes
         self.candidates = candidates
+        self.devices: npt.NDArray[np.object_] = np.empty(group.count, dtype=object)
+
+
+class DeviceState:
+    """One device: its CPU (a one-worker pool) and, shared with its group, channels and routes."""
+
+    __slots__ = ("candidates", "cpu", "down", "group", "index", "name", "routes", "up")
+
+    def __init__(self, index: int, name: str, state: GroupState, cpu: WorkerPool) -> None:
+        self.index = index
+        self.name = name
+        self.group = state.group
+        self.cpu = cpu
+        self.up = state.up
+        self.down = state.down
+        self.routes = state.routes
+        self.candidates = state.candidates
 
 
 def _steps(first_s: float, hops: Sequence[tuple[float, Channel | None]], last_s: float) -> tuple[Step, ...]:
@@ -114,8 +128,8 @@ def _nominal_rate_bps(capacity_bps: float, ap: AccessPoint, downlink: bool) -> f
 
 def build_devices(world: World, env: simpy.Environment, pools: list[WorkerPool],
                   streams: list[np.random.SeedSequence], horizon_s: float, *,
-                  on_served: Callable[[Any], None], on_dropped: Callable[[Any, str], None]) -> list[DeviceState]:
-    """Devices in group order (``group/i``), each with its own stream ``streams[index]``."""
+                  on_served: Callable[[Any], None], on_dropped: Callable[[Any, str], None]) -> list[GroupState]:
+    """Groups in world order, each with its own stream ``streams[k]`` and devices named ``group/i``."""
     links = world.links
     paths = world.paths()
     link_channels = [(SharedChannel(env, k.bandwidth_bps), SharedChannel(env, k.bandwidth_bps))
@@ -156,16 +170,18 @@ def build_devices(world: World, env: simpy.Environment, pools: list[WorkerPool],
             tables[key] = (routes, candidates)
         return tables[key]
 
-    devices: list[DeviceState] = []
-    for group in world.device_groups:
+    groups: list[GroupState] = []
+    first = 0
+    for group, stream in zip(world.device_groups, streams, strict=True):
         routes, candidates = table(group)
         up_channel, down_channel = radios[group.access_point]
+        state = GroupState(group, first, np.random.default_rng(stream), horizon_s, up_channel, down_channel, routes,
+                           candidates)
         for i in range(group.count):
-            index = len(devices)
             name = f"{group.name}/{i}"
-            rng = np.random.default_rng(streams[index])
             cpu = WorkerPool(env, name, 1, on_served=on_served, on_dropped=on_dropped,
                              capacity=group.local_queue_capacity, full_reason=LOCAL_QUEUE_FULL)
-            devices.append(DeviceState(index, name, group, rng, group.workload.blocks(rng, i, horizon_s),
-                                       up_channel, down_channel, cpu, routes, candidates))
-    return devices
+            state.devices[i] = DeviceState(first + i, name, state, cpu)
+        groups.append(state)
+        first += group.count
+    return groups

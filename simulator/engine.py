@@ -118,8 +118,8 @@ class Engine:
         self.live: dict[int, Job] = {}
         self.pools = [WorkerPool(env, s.name, s.workers, on_served=self._served_remote, on_dropped=self._drop,
                                  capacity=s.queue_capacity, batching=s.batching) for s in world.servers]
-        self.devices = build_devices(world, env, self.pools, streams, duration_s,
-                                     on_served=self._finish, on_dropped=self._drop)
+        self.groups = build_devices(world, env, self.pools, streams, duration_s,
+                                    on_served=self._finish, on_dropped=self._drop)
         self._sample_times: list[float] = []
         self._sample_busy: list[list[float]] = []
         self._sample_queue: list[list[int]] = []
@@ -129,7 +129,7 @@ class Engine:
     def start(self) -> None:
         """Schedule the first arrival, the warm-up reset and the time-series sampler."""
         env = self.env
-        self._merger = Merger(self.devices, self.policy, self.policy_rng, self.duration_s)
+        self._merger = Merger(self.groups, self.policy, self.policy_rng, self.duration_s)
         self._times: list[float] = []
         self._window: Window | None = None
         self._k = 0
@@ -178,7 +178,7 @@ class Engine:
         assert w is not None
         k = self._k
         self._k = k + 1
-        dev = w.devs[k]
+        dev = w.dev[k]
         now = self.env.now
         job = Job(self.generated, dev, w.device[k], w.expire[k], now, w.work[k], w.inp[k], w.out[k])
         self.generated += 1
@@ -190,7 +190,7 @@ class Engine:
         else:
             choice = w.choice[k]
             if choice == DECIDE_AT_ARRIVAL:
-                choice, job.service_s = self._decide_now(dev, w.blocks[k], w.rows[k])
+                choice, job.service_s = self._decide_now(dev, w.block[k], w.row[k])
             else:
                 job.service_s = w.service_s[k]
             if choice < 0:

@@ -1,8 +1,8 @@
 """Run a world: every policy × every replication on common random numbers, collected into one result.
 
 Replication ``r`` of every policy uses the ``r``-th child of ``np.random.SeedSequence(seed).spawn(replications)``;
-that child spawns one stream per device (arrivals and task sizes) and then one for the policy, so all policies see
-the same arrivals and sizes and their differences are paired.
+that child spawns one stream per device group (arrivals and task sizes of its devices) and then one for the
+policy, so all policies see the same arrivals and sizes and their differences are paired.
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1, wa
         children = np.random.SeedSequence(int(seed)).spawn(int(replications))
         reps = []
         for r, child in enumerate(children):
-            streams = child.spawn(world.n_devices)
+            streams = child.spawn(len(world.device_groups))
             policy_seed = child.spawn(1)[0]
             sink = RecordSink(layout, warmup_s=warmup_s, duration_s=duration_s, keep_records=not streaming)
             engine = Engine(world, make_policy(spec), streams, policy_seed, sink, duration_s=duration_s,

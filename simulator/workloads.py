@@ -1,8 +1,10 @@
 """Arrival processes per device: Poisson, periodic camera stream, bursty on/off (MMPP-2) and trace replay.
 
-A workload is a frozen value object; :meth:`blocks` yields :class:`ArrivalBlock` arrays of absolute arrival times
-(strictly increasing across blocks) for one device, drawing from that device's own ``rng`` so that every policy
-sees the same arrivals (common random numbers). Trace blocks also carry the task sizes.
+A workload is a frozen value object describing one device; :meth:`blocks` draws the arrivals of a whole group of
+``count`` such devices at once, as :class:`ArrivalBlock` arrays of arrival times (non-decreasing across blocks)
+labelled with the device (0 … count−1), from the group's own ``rng`` so that every policy sees the same arrivals
+(common random numbers). Drawing per group keeps the cost per device small when there are thousands of them.
+Trace blocks also carry the task sizes.
 """
 
 from __future__ import annotations
@@ -31,9 +33,11 @@ def _block(expected: float) -> int:
 
 @dataclass(frozen=True, slots=True)
 class ArrivalBlock:
-    """Arrival times (s) of a run of tasks; sizes are ``None`` unless the workload fixes them (traces)."""
+    """Arrival times (s) of a run of tasks and their device within the group; sizes are ``None`` unless the
+    workload fixes them (traces)."""
 
     times_s: FloatArray
+    device: npt.NDArray[np.int64]
     work_ops: FloatArray | None = None
     input_bits: FloatArray | None = None
     output_bits: FloatArray | None = None
@@ -48,8 +52,8 @@ class Workload(Protocol):
         """Long-run arrival rate of tasks per device."""
         ...
 
-    def blocks(self, rng: np.random.Generator, device_index: int, horizon_s: float) -> Iterator[ArrivalBlock]:
-        """Yield arrival blocks with times in ``[0, horizon_s)``."""
+    def blocks(self, rng: np.random.Generator, count: int, horizon_s: float) -> Iterator[ArrivalBlock]:
+        """Yield arrival blocks of ``count`` devices with times in ``[0, horizon_s)``."""
         ...
 
 
@@ -67,18 +71,19 @@ class Poisson:
         """``rate_per_s``."""
         return float(self.rate_per_s)
 
-    def blocks(self, rng: np.random.Generator, device_index: int, horizon_s: float) -> Iterator[ArrivalBlock]:
-        """Cumulative sums of exponential gaps, a block at a time."""
+    def blocks(self, rng: np.random.Generator, count: int, horizon_s: float) -> Iterator[ArrivalBlock]:
+        """The superposition: Poisson at ``count · rate_per_s``, each arrival from a uniformly chosen device."""
         last = 0.0
-        scale = 1.0 / self.rate_per_s
-        size = _block(self.rate_per_s * horizon_s)
+        total = count * self.rate_per_s
+        size = _block(total * horizon_s)
         while True:
-            times = last + np.cumsum(rng.exponential(scale, size))
+            times = last + np.cumsum(rng.exponential(1.0 / total, size))
+            device = rng.integers(0, count, size)
             last = float(times[-1])
-            inside = times[times < horizon_s]
-            if inside.size:
-                yield ArrivalBlock(inside)
-            if inside.size < size:
+            inside = times < horizon_s
+            if inside.any():
+                yield ArrivalBlock(times[inside], device[inside])
+            if not inside.all():
                 return
 
 
@@ -112,22 +117,34 @@ class PeriodicStream:
         """``fps · work_fraction``."""
         return self.fps * self.work_fraction
 
-    def blocks(self, rng: np.random.Generator, device_index: int, horizon_s: float) -> Iterator[ArrivalBlock]:
-        """Frames ``phase + k/fps + jitter`` kept with probability ``work_fraction``."""
+    def blocks(self, rng: np.random.Generator, count: int, horizon_s: float) -> Iterator[ArrivalBlock]:
+        """Frames ``phase_d + k/fps + jitter`` of every device ``d``, kept with probability ``work_fraction``.
+
+        A frame of index ``k`` falls in ``[k, k + 2)`` periods, so the frames of a block of indices are emitted up
+        to the block's end and the rest carried into the next block to keep the order.
+        """
         period = 1.0 / self.fps
-        phase = float(rng.uniform(0.0, period))
+        phase = rng.uniform(0.0, period, count)
+        frames = max(1, _block(count * self.fps * horizon_s) // count)
         first = 0
-        size = _block(self.fps * horizon_s)
+        carry_t, carry_d = np.zeros(0), np.zeros(0, dtype=np.int64)
         while True:
-            k = np.arange(first, first + size, dtype=np.float64)
-            times = phase + k * period + rng.uniform(0.0, self.jitter_s, size)
-            keep = rng.random(size) < self.work_fraction
-            first += size
-            chosen = times[keep & (times < horizon_s)]
-            if chosen.size:
-                yield ArrivalBlock(chosen)
-            if times[-1] >= horizon_s:
+            k = np.arange(first, first + frames, dtype=np.float64)
+            times = (phase[None, :] + k[:, None] * period + rng.uniform(0.0, self.jitter_s, (frames, count))).ravel()
+            device = np.tile(np.arange(count, dtype=np.int64), frames)
+            keep = rng.random(times.size) < self.work_fraction
+            first += frames
+            times = np.concatenate([carry_t, times[keep]])
+            device = np.concatenate([carry_d, device[keep]])
+            order = np.argsort(times, kind="stable")
+            times, device = times[order], device[order]
+            boundary = min(first * period, horizon_s)
+            ready = times < boundary
+            if ready.any():
+                yield ArrivalBlock(times[ready], device[ready])
+            if boundary >= horizon_s:
                 return
+            carry_t, carry_d = times[~ready], device[~ready]
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,27 +172,36 @@ class OnOff:
         total = self.mean_on_s + self.mean_off_s
         return (self.rate_on_per_s * self.mean_on_s + self.rate_off_per_s * self.mean_off_s) / total
 
-    def blocks(self, rng: np.random.Generator, device_index: int, horizon_s: float) -> Iterator[ArrivalBlock]:
-        """Per period: a Poisson count, then sorted uniform times inside the period."""
-        on = bool(rng.random() < self.mean_on_s / (self.mean_on_s + self.mean_off_s))
+    def blocks(self, rng: np.random.Generator, count: int, horizon_s: float) -> Iterator[ArrivalBlock]:
+        """Window by window: each device's on/off periods overlapping the window get a Poisson count for the
+        overlap (a Poisson process restricted to disjoint intervals is independent Poisson) at uniform times."""
+        on = rng.random(count) < self.mean_on_s / (self.mean_on_s + self.mean_off_s)
+        ends = np.where(on, rng.exponential(self.mean_on_s, count), rng.exponential(self.mean_off_s, count))
+        window = max(BLOCK / max(count * self.mean_rate_per_s, 1e-300), 1e-9)
         start = 0.0
-        pending: list[FloatArray] = []
-        count = 0
         while start < horizon_s:
-            length = float(rng.exponential(self.mean_on_s if on else self.mean_off_s))
-            rate = self.rate_on_per_s if on else self.rate_off_per_s
-            n = int(rng.poisson(rate * length)) if rate > 0 else 0
-            if n:
-                times = start + np.sort(rng.uniform(0.0, length, n))
-                pending.append(times[times < horizon_s])
-                count += n
-            start += length
-            on = not on
-            if count >= BLOCK:
-                yield ArrivalBlock(np.concatenate(pending))
-                pending, count = [], 0
-        if pending and sum(p.size for p in pending):
-            yield ArrivalBlock(np.concatenate(pending))
+            stop = min(start + window, horizon_s)
+            times: list[FloatArray] = []
+            devices: list[npt.NDArray[np.int64]] = []
+            for d in range(count):
+                lo = start
+                while lo < stop:
+                    hi = min(float(ends[d]), stop)
+                    rate = self.rate_on_per_s if on[d] else self.rate_off_per_s
+                    n = int(rng.poisson(rate * (hi - lo))) if rate > 0 and hi > lo else 0
+                    if n:
+                        times.append(rng.uniform(lo, hi, n))
+                        devices.append(np.full(n, d, dtype=np.int64))
+                    if ends[d] > stop:
+                        break
+                    lo = float(ends[d])
+                    on[d] = not on[d]
+                    ends[d] += rng.exponential(self.mean_on_s if on[d] else self.mean_off_s)
+            if times:
+                flat = np.concatenate(times)
+                order = np.argsort(flat, kind="stable")
+                yield ArrivalBlock(flat[order], np.concatenate(devices)[order])
+            start = stop
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,19 +234,17 @@ class Trace:
         span = max(self.timestamp_s) or 1.0
         return len(self.timestamp_s) / (len(set(self.device)) * span)
 
-    def blocks(self, rng: np.random.Generator, device_index: int, horizon_s: float) -> Iterator[ArrivalBlock]:
-        """The rows of ``device_index`` in time order (``rng`` is not used)."""
-        mine = np.asarray(self.device) == device_index
-        times = np.asarray(self.timestamp_s, dtype=np.float64)[mine]
-        order = np.argsort(times, kind="stable")
-        keep = order[times[order] < horizon_s]
-        if keep.size:
-            yield ArrivalBlock(
-                times[keep],
-                np.asarray(self.work_ops, dtype=np.float64)[mine][keep],
-                np.asarray(self.input_bits, dtype=np.float64)[mine][keep],
-                np.asarray(self.output_bits, dtype=np.float64)[mine][keep],
-            )
+    def blocks(self, rng: np.random.Generator, count: int, horizon_s: float) -> Iterator[ArrivalBlock]:
+        """The rows of devices ``0 … count−1`` in time order, ``BLOCK`` at a time (``rng`` is not used)."""
+        device = np.asarray(self.device, dtype=np.int64)
+        times = np.asarray(self.timestamp_s, dtype=np.float64)
+        mine = (device < count) & (times < horizon_s)
+        order = np.flatnonzero(mine)[np.argsort(times[mine], kind="stable")]
+        columns = [np.asarray(getattr(self, name), dtype=np.float64) for name in ("work_ops", "input_bits",
+                                                                                  "output_bits")]
+        for lo in range(0, order.size, BLOCK):
+            rows = order[lo:lo + BLOCK]
+            yield ArrivalBlock(times[rows], device[rows], *(column[rows] for column in columns))
 
 
 TRACE_COLUMNS = ("timestamp_s", "device", "work_ops", "input_bits", "output_bits")

@@ -26,7 +26,7 @@ from offload.profiles import FIBER_DELAY_S_PER_M, Device, Server
 from offload.validate import check_non_negative, check_positive
 from simulator.distributions import Distribution, as_distribution
 from simulator.topology import shortest_paths
-from simulator.workloads import Workload
+from simulator.workloads import Trace, Workload
 
 Tier = Literal["edge", "cloud"]
 FloatArray = npt.NDArray[np.float64]
@@ -239,6 +239,9 @@ class DeviceGroup:
         if not isinstance(self.workload, Workload):
             raise ParameterError("workload", self.workload, "must be a workload (Poisson, PeriodicStream, ...)")
         check_positive("deadline_s", self.deadline_s, allow_inf=True)
+        if isinstance(self.workload, Trace) and self.workload.device and max(self.workload.device) >= self.count:
+            raise ParameterError("workload.device", max(self.workload.device),
+                                 f"every trace row needs a device index below count ({self.count})")
         cap = self.local_queue_capacity
         if cap is not None and (not isinstance(cap, int) or cap < 0):
             raise ParameterError("local_queue_capacity", cap, "must be a whole number >= 0 or None")

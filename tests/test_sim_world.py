@@ -67,20 +67,29 @@ def test_distribution_errors_name_the_parameter() -> None:
 
 
 @pytest.mark.parametrize("workload", [Poisson(5.0), PeriodicStream(10.0, 0.02, 0.3), OnOff(20.0, 0.5, 1.5, 1.0)])
-def test_workload_long_run_rate(workload: object) -> None:
-    horizon = 4000.0
+@pytest.mark.parametrize("count", [1, 7])
+def test_workload_long_run_rate_per_device(workload: object, count: int) -> None:
+    horizon = 4000.0 / count
     rng = np.random.default_rng(3)
-    times = np.concatenate([b.times_s for b in workload.blocks(rng, 0, horizon)])  # type: ignore[attr-defined]
+    blocks = list(workload.blocks(rng, count, horizon))  # type: ignore[attr-defined]
+    times = np.concatenate([b.times_s for b in blocks])
+    device = np.concatenate([b.device for b in blocks])
     assert np.all(np.diff(times) >= 0)
     assert times.min() >= 0
     assert times.max() < horizon
-    assert times.size / horizon == pytest.approx(workload.mean_rate_per_s, rel=0.05)  # type: ignore[attr-defined]
+    rate = workload.mean_rate_per_s  # type: ignore[attr-defined]
+    assert times.size / (horizon * count) == pytest.approx(rate, rel=0.05)
+    per_device = np.bincount(device, minlength=count) / horizon
+    assert per_device == pytest.approx(np.full(count, rate), rel=0.25)
 
 
 def test_periodic_stream_without_jitter_is_exactly_periodic() -> None:
-    blocks = PeriodicStream(4.0).blocks(np.random.default_rng(0), 0, 10.0)
+    blocks = list(PeriodicStream(4.0).blocks(np.random.default_rng(0), 3, 10.0))
     times = np.concatenate([b.times_s for b in blocks])
-    assert np.allclose(np.diff(times), 0.25)
+    device = np.concatenate([b.device for b in blocks])
+    for d in range(3):
+        assert np.allclose(np.diff(times[device == d]), 0.25)
+        assert (device == d).sum() == 40
     with pytest.raises(ParameterError, match=r"jitter_s.*frame period"):
         PeriodicStream(10.0, jitter_s=0.2)
 
@@ -89,10 +98,13 @@ def test_trace_replay_and_csv(tmp_path: object) -> None:
     path = tmp_path / "trace.csv"  # type: ignore[operator]
     path.write_text("timestamp_s,device,work_ops,input_bits,output_bits\n2.0,1,5,6,7\n0.5,0,1,2,3\n1.0,1,8,9,10\n")
     trace = load_trace_csv(path)
-    (block,) = list(trace.blocks(np.random.default_rng(0), 1, 100.0))
-    assert block.times_s.tolist() == [1.0, 2.0]
+    (block,) = list(trace.blocks(np.random.default_rng(0), 2, 100.0))
+    assert block.times_s.tolist() == [0.5, 1.0, 2.0]
+    assert block.device.tolist() == [0, 1, 1]
     assert block.work_ops is not None
-    assert block.work_ops.tolist() == [8.0, 5.0]
+    assert block.work_ops.tolist() == [1.0, 8.0, 5.0]
+    with pytest.raises(ParameterError, match="device index below count"):
+        DeviceGroup("g", 1, REFERENCE_DEVICE, trace, "ap")
     bad = tmp_path / "bad.csv"  # type: ignore[operator]
     bad.write_text("timestamp_s,device,work_ops,input_bits,output_bits\n1.0,0,x,1,1\n")
     with pytest.raises(ParameterError, match=r"bad.csv:2: work_ops"):
