@@ -23,7 +23,7 @@ WINDOW_TASKS = 16384
 DECIDE_AT_ARRIVAL = -2
 #: Columns of a block and of a merged window, in time order.
 COLUMNS = ("times", "dev", "device", "expire", "work", "inp", "out", "service_s", "choice", "route", "up_s",
-           "down_s", "block", "row")
+           "down_s", "row")
 
 
 class Block:
@@ -33,7 +33,7 @@ class Block:
     ``up_s``/``down_s`` are the radio transfer times on a dedicated link (NaN on a shared channel, timed by the
     channel); ``choice`` is :data:`DECIDE_AT_ARRIVAL` for a stateful policy (then ``service_s`` is NaN);
     ``route`` holds the chosen :class:`~simulator.devices.Route` (``None`` for local or undecided tasks);
-    ``block``/``row`` locate the task here (for decisions at arrival).
+    ``row`` is the task's index here (for decisions at arrival).
     """
 
     __slots__ = ("batch", *COLUMNS)
@@ -57,7 +57,6 @@ class Block:
         self.down_s = (transfer_time_s(out, down.rate_bps) if isinstance(down, DedicatedChannel)
                        else np.full(n, np.nan))
         self.route = np.full(n, None, dtype=object)
-        self.block = np.full(n, self, dtype=object)
         self.row = np.arange(n)
         if policy.stateful:
             self.choice = np.full(n, DECIDE_AT_ARRIVAL, dtype=np.intp)
@@ -85,9 +84,11 @@ def draw_block(state: GroupState, policy: Policy, policy_rng: np.random.Generato
 
 
 class Window:
-    """Arrivals of all groups in one time window, sorted, as Python lists read sequentially by the engine."""
+    """Arrivals of all groups in one time window, sorted, as Python lists read sequentially by the engine;
+    ``block`` is each task's :class:`Block` (no block refers to itself, so blocks are freed by reference counting
+    as soon as the window is done)."""
 
-    __slots__ = COLUMNS
+    __slots__ = ("block", *COLUMNS)
 
     times: list[float]
     dev: list[DeviceState]
@@ -106,9 +107,12 @@ class Window:
 
     def __init__(self, segments: list[tuple[Block, int, int]]) -> None:
         columns = {name: np.concatenate([getattr(b, name)[lo:hi] for b, lo, hi in segments]) for name in COLUMNS}
+        owners = np.empty(len(segments), dtype=object)
+        owners[:] = [b for b, _, _ in segments]
+        columns["block"] = np.repeat(owners, [hi - lo for _, lo, hi in segments])
         order = np.argsort(columns["times"], kind="stable")
-        for name in COLUMNS:
-            setattr(self, name, columns[name][order].tolist())
+        for name, column in columns.items():
+            setattr(self, name, column[order].tolist())
 
 
 class _Cursor:
