@@ -6,6 +6,8 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.optimize import linprog
 from test_sched_support import solve_checked, tiny_graph, tiny_problem
 
@@ -171,3 +173,27 @@ def test_lagrangian_and_lp_bounds_never_exceed_the_optimum(seed: int) -> None:
     cheapest = np.full(len(model.demand_rate), np.inf)
     np.minimum.at(cheapest, model.arc_demand, unit)
     assert lagrangian >= cheapest.sum() * (1 - 1e-12)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 2**31), st.integers(5, 14), st.integers(1, 4), st.integers(1, 25))
+def test_heuristics_always_pass_the_checker(seed: int, nodes: int, services: int, groups: int) -> None:
+    instance = random_instance(np.random.default_rng(seed), nodes, services, groups)
+    model = compile_model(instance.problem)
+    for name in ("nearest", "greedy", "least-loaded", "local-search"):
+        result = solve(model, name, time_limit_s=2.0, lower_bound=-np.inf)
+        assert result.placement is not None
+        assert result.objective is not None
+        report = check_placement(instance.graph, instance.problem, result.placement)
+        assert report.feasible, (name, report.violations)
+        assert report.terms.total == pytest.approx(result.objective.total, rel=1e-9)
+
+
+def test_instance_generator_is_deterministic() -> None:
+    a = random_instance(np.random.default_rng(5), 10, 3, 12).problem
+    b = random_instance(np.random.default_rng(5), 10, 3, 12).problem
+    assert a.node_names == b.node_names
+    assert a.group_nodes == b.group_nodes
+    assert np.array_equal(a.rate_per_s, b.rate_per_s)
+    assert np.array_equal(a.delay_s, b.delay_s)
+    assert len(a.node_names) == 10

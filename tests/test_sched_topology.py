@@ -16,6 +16,7 @@ from scheduler.builders import eua_melbourne, hierarchical, topohub_backbone, to
 from scheduler.eua import load_sites, load_users
 from scheduler.geo import EARTH_RADIUS_M, great_circle_m
 from scheduler.paths import path_tables
+from scheduler.problem_io import users_to_groups
 from scheduler.topology import NodeKind, NodeSpec, add_link, add_node, nearest_node
 
 
@@ -136,3 +137,18 @@ def test_path_tables_match_networkx(seed: int) -> None:
             assert delay[i, j] == pytest.approx(lengths[v], rel=1e-9, abs=1e-15)
             assert cost[i, j] == pytest.approx(sum(graph.edges[h]["cost_per_bit"] for h in hops), abs=1e-18)
             assert width[i, j] == min((graph.edges[h]["bandwidth_bps"] for h in hops), default=math.inf)
+
+
+def test_users_group_by_nearest_base_station() -> None:
+    graph = nx.Graph()
+    add_node(graph, "west", NodeSpec(NodeKind.BASE_STATION, -37.81, 144.95))
+    add_node(graph, "east", NodeSpec(NodeKind.BASE_STATION, -37.81, 144.98))
+    add_node(graph, "dc", NodeSpec(NodeKind.REGIONAL_DC, -37.811, 144.951))  # closest to user 0, wrong kind
+    add_link(graph, "west", "dc", bandwidth_bps=1e9)
+    add_link(graph, "east", "dc", bandwidth_bps=1e9)
+    lat = np.array([-37.8109, -37.81, -37.8101])
+    lon = np.array([144.9509, 144.979, 144.951])
+    groups = users_to_groups(graph, lat, lon, np.array([[1.0, 0.5], [2.0, 0.0], [3.0, 1.0]]))
+    assert groups.names == ("users@east", "users@west")
+    assert groups.nodes == ("east", "west")
+    assert groups.rate_per_s.tolist() == [[2.0, 0.0], [4.0, 1.5]]
