@@ -14,7 +14,8 @@ Format (every quantity accepts units, plain numbers are SI)::
       - {name: plates, work: 16.8G, input: 300kB, output: 1kB, cpu: 1, gpu: 0.5, memory: 2GiB,
          min_replicas: 1, max_replicas: 50, slo: 60ms, regions: [melbourne]}
     users:                         # exactly one of groups / eua
-      groups: [{name: west, node: bs0-1, rate: {plates: 2/s}}]
+      groups: [{name: west, node: bs0-1, rate: {plates: 2/s}},     # at a node, or
+               {name: pier, at: [-37.84, 144.94], rate: {plates: 1/s}}]  # at the base station nearest a point
       # eua: {count: 300, seed: 3, rate: {plates: 0.5/s}}   users attach to their nearest base station
     objective: {latency: 1, compute: 1, traffic: 1}
     target_utilisation: 0.7
@@ -39,8 +40,8 @@ from offload.errors import ParameterError, UnitError
 from offload.units import Dimension, parse_quantity
 from scheduler import builders, eua
 from scheduler.problem import PlacementProblem, Service, UserGroups, Weights, build_problem
-from scheduler.problem_io import users_to_groups
-from scheduler.topology import NodeKind, Prices, Resources
+from scheduler.problem_io import ACCESS_KINDS, users_to_groups
+from scheduler.topology import NodeKind, Prices, Resources, nearest_node
 from simulator.scenario.bundled import resolve_scenario_path
 from simulator.scenario.errors import ScenarioError, ScenarioIssue, YamlPath
 from simulator.scenario.quantities import Bandwidth, DataSize, Duration, DurationOrZero, PositiveWork, Rate, Speed
@@ -138,8 +139,14 @@ class ServiceSpec(_Strict):
 
 class GroupSpec(_Strict):
     name: Annotated[str, Field(min_length=1)]
-    node: str
+    node: str | None = None
+    at: tuple[Annotated[float, Field(ge=-90, le=90)], Annotated[float, Field(ge=-180, le=180)]] | None = None
     rate: dict[str, Rate]
+
+    @model_validator(mode="after")
+    def _one_place(self) -> GroupSpec:
+        _exactly_one(self, ("node", "at"))
+        return self
 
 
 class EuaUsersSpec(_Strict):
@@ -274,15 +281,17 @@ def _groups(spec: UsersSpec, graph: nx.Graph, names: list[str], issues: _Issues)
         rate = _rates(spec.eua.rate, names, ("users", "eua", "rate"), issues)
         return users_to_groups(graph, lat, lon, rate)
     assert spec.groups is not None
-    rows = []
+    rows, nodes = [], []
     for i, group in enumerate(spec.groups):
-        if group.node not in graph:
+        node = group.node if group.at is None else nearest_node(graph, *group.at, ACCESS_KINDS)
+        if node not in graph:
             sample = ", ".join(map(str, list(graph.nodes)[:6]))
-            issues.add(("users", "groups", i, "node"), group.node, f"not a node of the topology (e.g. {sample})")
+            issues.add(("users", "groups", i, "node"), node, f"not a node of the topology (e.g. {sample})")
+        nodes.append(str(node))
         rows.append(_rates(group.rate, names, ("users", "groups", i, "rate"), issues))
     if issues.items:
         return None
-    return UserGroups(tuple(g.name for g in spec.groups), tuple(g.node for g in spec.groups), np.array(rows))
+    return UserGroups(tuple(g.name for g in spec.groups), tuple(nodes), np.array(rows))
 
 
 def case_from_data(data: Any, source: str = "<dict>", loaded: LoadedYaml | None = None) -> PlacementCase:

@@ -130,3 +130,19 @@ def test_infeasible_problem_is_a_clear_error(tmp_path: Path) -> None:
     code, _, err = _invoke("place", str(path))
     assert code == 2
     assert "group 'g' cannot reach service 'a' within its SLO 1 ms" in err
+
+
+def test_group_given_by_coordinates_attaches_to_nearest_base_station() -> None:
+    case = load_placement_file("place-small")
+    lat, lon = 31.13, 121.86  # the "harbour" group in place-small.yaml
+    stations = [(n, s) for n, s in case.graph.nodes(data="spec") if s.kind.value == "base_station"]
+    # equirectangular distance is exact enough to rank sites a few km apart
+    scale = np.cos(np.radians(lat))
+    nearest = min(stations, key=lambda item: (item[1].lat_deg - lat) ** 2 + ((item[1].lon_deg - lon) * scale) ** 2)
+    assert case.problem.group_nodes[case.problem.group_names.index("harbour")] == nearest[0]
+
+
+def test_group_needs_node_or_coordinates(tmp_path: Path) -> None:
+    path = _write(tmp_path, GOOD.replace("node: bs0-0,", "node: bs0-0, at: [1, 2],"))
+    with pytest.raises(ScenarioError, match=r"bad.yaml:9: users.groups\[0\]: .*give exactly one of node, at"):
+        load_placement_file(path)
