@@ -197,3 +197,13 @@ def test_instance_generator_is_deterministic() -> None:
     assert np.array_equal(a.rate_per_s, b.rate_per_s)
     assert np.array_equal(a.delay_s, b.delay_s)
     assert len(a.node_names) == 10
+
+
+@pytest.mark.parametrize("policy", list(SOLVERS))
+def test_idle_minimum_replica_goes_to_the_cheapest_node(policy: str) -> None:
+    graph, problem = tiny_problem(np.zeros((2, 2)), min_replicas=1)
+    result = solve_checked(graph, problem, policy, time_limit_s=5)
+    assert result.placement is not None
+    assert result.placement.replicas.tolist() == [[0, 0, 1], [0, 0, 0]]  # one "detect" replica in the data centre
+    assert result.objective is not None
+    assert result.objective.total == pytest.approx(100 * 1e-3)  # weight 100 x 1 core x 1e-3 per core-second
