@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from offload.decision import seed_latency_rule
-from offload.errors import ParameterError
+from offload.errors import InfeasibleError, ParameterError
 from offload.profiles import Device
 from simulator.builders import REFERENCE_DEVICE, mm1_world, s100_world
 from simulator.result import RECORD_COLUMNS, TIMESERIES_COLUMNS
@@ -257,3 +257,13 @@ def test_run_argument_errors() -> None:
         run(world, duration_s=5.0, seed=-1)
     with pytest.raises(ParameterError, match="duplicate policy"):
         run(world, duration_s=5.0, seed=1, policies=["always_edge", "always_edge"])
+
+
+def test_always_edge_without_an_edge_server_is_a_clear_error() -> None:
+    world = World(device_groups=(DeviceGroup("cams", 2, DEVICE, Poisson(1.0), "ap"),),
+                  access_points=(AccessPoint("ap", 1e7),), servers=(Cloud("dc", speed_ops_per_s=1e11),),
+                  links=(Link("ap", "dc", 1e9, 0.02),))
+    with pytest.raises(InfeasibleError, match="'always_edge': device group 'cams' reaches no edge server"):
+        run(world, duration_s=10.0, seed=0)
+    assert run(world, duration_s=10.0, seed=0, policies=["always_cloud"]).summary["policies"]["always_cloud"][
+        "offload_fraction"] == 1.0
