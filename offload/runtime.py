@@ -53,6 +53,16 @@ def backlog_wait_s(in_system: npt.ArrayLike, workers: npt.ArrayLike, mean_servic
     return np.asarray(np.maximum(n - c + 1.0, 0.0) * s / c, dtype=np.float64)
 
 
+def load_from_in_system(in_system: npt.ArrayLike, workers: npt.ArrayLike) -> FloatArray:
+    """Per-worker load a queue would have if ``in_system`` were its mean number of tasks.
+
+    Inverts the M/M/1 mean ``N = ρ / (1 − ρ)`` per worker: ``ρ = n / (1 + n)`` with ``n = in_system / workers``
+    (exact for one worker, an approximation for several). Always below 1.
+    """
+    n = check_array_non_negative("in_system", in_system) / check_array_positive("workers", workers)
+    return np.asarray(n / (1.0 + n), dtype=np.float64)
+
+
 def executor_time_s(executor: Executor, work_ops: npt.ArrayLike) -> FloatArray:
     """Vectorised :meth:`offload.profiles.Executor.time_s`: the measured time if given, else work over speed."""
     work = np.asarray(work_ops, dtype=np.float64)

@@ -19,7 +19,8 @@ from offload.cost import CostArrays, evaluate_costs
 from offload.decision import EnergyView, Objective, Preference, decide
 from offload.errors import InfeasibleError, MecsimError, ParameterError
 from offload.profiles import Device, Server
-from offload.runtime import backlog_wait_s, executors_time_s
+from offload.queueing import mmc_mean_wait_s
+from offload.runtime import backlog_wait_s, executors_time_s, load_from_in_system
 from offload.validate import check_fraction
 from simulator.world import PolicySpec
 
@@ -179,19 +180,26 @@ class EnergyRule:
 class QueueAware:
     """Decides with what the device observes now: its share of the access link and each server's backlog.
 
-    The expected wait is :func:`offload.runtime.backlog_wait_s` with the task's own remote time as the mean
-    service; ``objective`` is ``latency``, ``energy`` or ``weighted`` (with ``w_latency``, ``w_energy``,
-    normalised to the local option).
+    The task's own remote time stands for the mean service time. ``wait_model`` ``backlog`` (default) expects
+    the FIFO wait behind the tasks it sees (:func:`offload.runtime.backlog_wait_s`); ``queueing`` takes the
+    steady-state M/M/c wait (:func:`offload.queueing.mmc_mean_wait_s`) at the load the observed backlog implies
+    (:func:`offload.runtime.load_from_in_system`). ``objective`` is ``latency``, ``energy`` or ``weighted`` (with
+    ``w_latency``, ``w_energy``, normalised to the local option).
     """
 
     stateful: ClassVar[bool] = True
+    WAIT_MODELS = ("backlog", "queueing")
 
-    def __init__(self, objective: str = "latency", w_latency: float = 0.5, w_energy: float = 0.5) -> None:
+    def __init__(self, objective: str = "latency", w_latency: float = 0.5, w_energy: float = 0.5,
+                 wait_model: str = "backlog") -> None:
         try:
             chosen = Objective(objective)
         except ValueError:
             valid = ", ".join(o.value for o in Objective)
             raise ParameterError("objective", objective, f"must be one of {valid}") from None
+        if wait_model not in self.WAIT_MODELS:
+            raise ParameterError("wait_model", wait_model, f"must be one of {', '.join(self.WAIT_MODELS)}")
+        self.wait_model = wait_model
         self.preference = Preference(chosen, EnergyView.DEVICE, w_latency, w_energy,
                                      normalise=chosen is Objective.WEIGHTED)
 
@@ -199,8 +207,14 @@ class QueueAware:
         """argmin of the objective with observed rates and backlog waits."""
         if observed is None:
             return _from_decision(batch.nominal_costs(), self.preference, batch.deadline_s)
-        workers = np.array([c.workers for c in batch.candidates], dtype=np.float64)
-        wait = backlog_wait_s(observed.in_system[None, :], workers[None, :], batch.remote_s())
+        workers = np.array([c.workers for c in batch.candidates], dtype=np.float64)[None, :]
+        service_s = batch.remote_s()
+        if self.wait_model == "backlog":
+            wait = backlog_wait_s(observed.in_system[None, :], workers, service_s)
+        else:
+            rate = 1.0 / np.maximum(service_s, 1e-300)
+            load = load_from_in_system(observed.in_system[None, :], workers)
+            wait = mmc_mean_wait_s(load * workers * rate, rate, np.broadcast_to(workers, rate.shape).astype(int))
         costs = batch.costs(observed.uplink_bps, observed.downlink_bps, wait)
         return _from_decision(costs, self.preference, batch.deadline_s)
 

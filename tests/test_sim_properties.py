@@ -102,14 +102,16 @@ def test_every_run_conserves_tasks_and_orders_stages(rate: float, workers: int, 
     for value in summary["utilisation"].values():
         assert 0.0 <= value <= 1.0 + 1e-9
 
-def test_queue_aware_balances_an_overloaded_edge() -> None:
+@pytest.mark.parametrize("wait_model", ["backlog", "queueing"])
+def test_queue_aware_balances_an_overloaded_edge(wait_model: str) -> None:
     # ten devices at 1 task/s; the edge needs 0.1 s per task (rho = 1 if everything goes there), the device 0.15 s
     device = Device(speed_ops_per_s=1e9, compute_power_w=2.0)
     group = DeviceGroup("d", 10, device, Poisson(1.0), "ap", TaskSizes(work_ops=1.5e8))
     world = World(device_groups=(group,), access_points=(AccessPoint("ap", math.inf),),
                   servers=(EdgeServer("e", speed_ops_per_s=1.5e9, location="ap"),))
+    aware_spec = PolicySpec("queue_aware", {"wait_model": wait_model})
     s = run(world, duration_s=600.0, warmup_s=50.0, seed=9,
-            policies=["always_local", "always_edge", "queue_aware"]).summary["policies"]
+            policies=["always_local", "always_edge", aware_spec]).summary["policies"]
     aware = s["queue_aware"]
     assert 0.2 < aware["offload_fraction"] < 0.9
     assert aware["latency_s"]["mean"] < s["always_local"]["latency_s"]["mean"]

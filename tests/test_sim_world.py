@@ -9,7 +9,7 @@ import pytest
 
 from offload.errors import MecsimError, ParameterError
 from offload.profiles import Device
-from offload.runtime import backlog_wait_s, fair_share_bps, table_rate_bps
+from offload.runtime import backlog_wait_s, fair_share_bps, load_from_in_system, table_rate_bps
 from simulator.builders import REFERENCE_DEVICE, mm1_world, s100_world
 from simulator.distributions import Constant, Empirical, Exponential, LogNormal, Uniform
 from simulator.policies import POLICIES, make_policy
@@ -168,6 +168,8 @@ def test_policy_registry_errors() -> None:
         make_policy(PolicySpec("random", {"q": 0.5}))
     with pytest.raises(ParameterError, match="objective"):
         make_policy(PolicySpec("queue_aware", {"objective": "speed"}))
+    with pytest.raises(ParameterError, match="wait_model='guess': must be one of backlog, queueing"):
+        make_policy(PolicySpec("queue_aware", {"wait_model": "guess"}))
     assert {"always_local", "always_edge", "always_cloud", "latency_rule", "energy_rule", "queue_aware",
             "random"} <= set(POLICIES)
 
@@ -181,6 +183,10 @@ def test_runtime_helpers_match_their_definitions() -> None:
     assert table_rate_bps(*table, 40) == pytest.approx(20 * 10e6 / 40)
     assert backlog_wait_s(5, 2, 0.1) == pytest.approx(4 * 0.1 / 2)
     assert backlog_wait_s(1, 2, 0.1) == 0.0
+    # inverting the M/M/1 mean number in system N = rho / (1 - rho)
+    rho = load_from_in_system(4.0, 1)
+    assert rho / (1 - rho) == pytest.approx(4.0)
+    assert load_from_in_system(0.0, 3) == 0.0
 
 
 def test_builders_produce_valid_worlds() -> None:
