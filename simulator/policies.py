@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, NamedTuple, Protocol
+from typing import ClassVar, NamedTuple, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -259,7 +259,3 @@ def make_policy(spec: PolicySpec) -> Policy:
     except TypeError as error:
         raise ParameterError(f"policy {spec.name!r} params", dict(spec.params), str(error)) from None
 
-
-def policy_params_doc() -> dict[str, Any]:
-    """Registry names with their one-line descriptions (for CLI listings)."""
-    return {name: (cls.__doc__ or "").strip().splitlines()[0] for name, cls in POLICIES.items()}
