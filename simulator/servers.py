@@ -29,7 +29,7 @@ class WorkerPool:
 
     __slots__ = ("_last_s", "arrivals", "batching", "busy", "busy_area", "busy_total", "capacity", "env",
                  "full_reason", "name", "on_dropped", "on_served", "queue", "queue_area", "served",
-                 "service_area", "sojourn_sum_s", "workers")
+                 "sojourn_sum_s", "workers")
 
     def __init__(self, env: simpy.Environment, name: str, workers: int, *, on_served: Callable[[Any], None],
                  on_dropped: Callable[[Any, str], None], capacity: int | None = None,
@@ -52,20 +52,21 @@ class WorkerPool:
         self._last_s = self.env.now
         self.busy_area = 0.0
         self.queue_area = 0.0
-        self.service_area = 0.0
         self.arrivals = 0
         self.served = 0
         self.sojourn_sum_s = 0.0
 
-    def touch(self) -> None:
-        """Bring the time integrals up to now."""
-        now = self.env.now
+    def touch(self, now: float | None = None) -> None:
+        """Bring the time integrals up to ``now`` (default: the clock); called before every change of state."""
+        if now is None:
+            now = self.env.now
         dt = now - self._last_s
         if dt:
             busy = self.busy * dt
             self.busy_area += busy
             self.busy_total += busy
-            self.queue_area += len(self.queue) * dt
+            if self.queue:
+                self.queue_area += len(self.queue) * dt
             self._last_s = now
 
     def busy_total_at(self, now: float) -> float:
@@ -79,12 +80,15 @@ class WorkerPool:
 
     def arrive(self, job: Any) -> None:
         """A task joins the pool: served at once by a free worker, queued, or dropped when the room is full."""
-        self.touch()
-        job.queue_entry_s = self.env.now
+        now = self.env.now
+        self.touch(now)
+        job.queue_entry_s = now
         self.arrivals += 1
         if self.busy < self.workers and not self.queue:
-            if not self._expired(job):
-                self._start(job)
+            if now <= job.created_s + job.expire_after_s:
+                self._start(job, now)
+            else:
+                self.on_dropped(job, DEADLINE_EXPIRED)
         elif self.capacity is not None and len(self.queue) >= self.capacity:
             self.on_dropped(job, self.full_reason)
         else:
@@ -100,8 +104,7 @@ class WorkerPool:
             return True
         return False
 
-    def _start(self, job: Any) -> None:
-        now = self.env.now
+    def _start(self, job: Any, now: float) -> None:
         self.busy += 1
         job.service_start_s = now
         if self.batching is None:
@@ -124,7 +127,7 @@ class WorkerPool:
         while queue and self.busy < self.workers:
             job = queue.popleft()
             if not self._expired(job):
-                self._start(job)
+                self._start(job, self.env.now)
 
     def _done(self, job: Any, now: float) -> None:
         job.service_end_s = now
@@ -133,21 +136,18 @@ class WorkerPool:
         self.on_served(job)
 
     def _finish_one(self, event: simpy.Event) -> None:
-        self.touch()
-        self.busy -= 1
-        job: Any = event.value
         now = self.env.now
-        self.service_area += now - job.service_start_s
-        self._done(job, now)
+        self.touch(now)
+        self.busy -= 1
+        self._done(event.value, now)
         if self.queue:
             self._next()
 
     def _finish_batch(self, event: simpy.Event) -> None:
-        self.touch()
-        self.busy -= 1
         now = self.env.now
+        self.touch(now)
+        self.busy -= 1
         batch: Any = event.value
-        self.service_area += now - batch[0].service_start_s
         for job in batch:
             self._done(job, now)
         if self.queue:
