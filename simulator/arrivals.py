@@ -33,10 +33,11 @@ class Block:
     ``up_s``/``down_s`` are the radio transfer times on a dedicated link (NaN on a shared channel, timed by the
     channel); ``choice`` is :data:`DECIDE_AT_ARRIVAL` for a stateful policy (then ``service_s`` is NaN);
     ``route`` holds the chosen :class:`~simulator.devices.Route` (``None`` for local or undecided tasks);
-    ``row`` is the task's index here (for decisions at arrival).
+    ``row`` is the task's index here (for decisions at arrival); ``pick`` is the server each task goes to if it is
+    offloaded when the group has routes (else ``None``).
     """
 
-    __slots__ = ("batch", *COLUMNS)
+    __slots__ = ("batch", "pick", *COLUMNS)
 
     def __init__(self, state: GroupState, arrivals: ArrivalBlock, work: np.ndarray, inp: np.ndarray,
                  out: np.ndarray, policy: Policy, policy_rng: np.random.Generator) -> None:
@@ -58,11 +59,14 @@ class Block:
                        else np.full(n, np.nan))
         self.route = np.full(n, None, dtype=object)
         self.row = np.arange(n)
+        self.pick = state.draw_routes(n)
         if policy.stateful:
             self.choice = np.full(n, DECIDE_AT_ARRIVAL, dtype=np.intp)
             self.service_s = np.full(n, np.nan)
             return
         self.choice = choice = policy.choose(batch, None, policy_rng)
+        if self.pick is not None:
+            self.choice = choice = np.where(choice >= 0, self.pick, choice)
         self.service_s = service = local_s.copy()
         for c in set(choice.tolist()):
             if c >= 0:

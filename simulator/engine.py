@@ -169,6 +169,8 @@ class Engine:
         observed = Observation(np.full(k, dev.up.rate_if_joined_bps()), np.full(k, dev.down.rate_if_joined_bps()),
                                np.array([pool.in_system for pool in dev.routes.pools], dtype=np.float64))
         choice = int(self.policy.choose(one, observed, self.policy_rng)[0])
+        if choice >= 0 and block.pick is not None:
+            choice = int(block.pick[i])
         if choice < 0:
             return choice, float(one.local_s[0])
         return choice, float(executor_time_s(dev.candidates[choice].server, one.work_ops)[0])

@@ -216,7 +216,9 @@ class DeviceGroup:
 
     ``local_queue_capacity`` bounds tasks waiting for the device CPU (``None`` unbounded; beyond it a task is dropped
     with reason ``local_queue_full``); with ``drop_expired`` a task whose deadline has passed before its service
-    starts is dropped (``deadline_expired``).
+    starts is dropped (``deadline_expired``). ``routes`` (server name, share) pairs, e.g. from a placement
+    (:mod:`simulator.placement_bridge`), send the group's offloaded tasks to those servers with those probabilities:
+    the policy then decides local or remote, the routes decide which server. Empty: the policy picks the server.
     """
 
     name: str
@@ -229,9 +231,15 @@ class DeviceGroup:
     deadline_s: float = math.inf
     local_queue_capacity: int | None = None
     drop_expired: bool = False
+    routes: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
         _name("device_group", self.name)
+        object.__setattr__(self, "routes", tuple((str(server), float(share)) for server, share in self.routes))
+        if self.routes:
+            shares = [share for _, share in self.routes]
+            if min(shares) < 0 or abs(sum(shares) - 1.0) > 1e-6 or len({s for s, _ in self.routes}) < len(shares):
+                raise ParameterError("routes", self.routes, "shares must be >= 0, sum to 1, one per server")
         if not isinstance(self.count, int) or isinstance(self.count, bool) or self.count < 1:
             raise ParameterError("count", self.count, "must be a whole number >= 1")
         if not isinstance(self.device, Device):
@@ -321,9 +329,15 @@ class World:
             [a.name for a in self.access_points], [(link.a, link.b, link.one_way_s) for link in self.links]))
         delays = self.delays_s()
         for i, group in enumerate(self.device_groups):
-            if self.servers and not self.reachable_hosts(group, delays):
+            reachable = self.reachable_hosts(group, delays)
+            if self.servers and not reachable:
                 raise ParameterError(f"device_groups[{i}].access_point", group.access_point,
                                      f"cannot reach any server hosting service {group.service!r}")
+            names = {s.name for s in reachable}
+            for server, _ in group.routes:
+                if server not in names:
+                    raise ParameterError(f"device_groups[{i}].routes", server,
+                                         f"is not a reachable server hosting service {group.service!r}")
 
     def delays_s(self) -> dict[str, dict[str, float]]:
         """One-way delay (s) of the fastest path from every access point to every reachable node."""
