@@ -59,7 +59,36 @@ def check_references(spec: ScenarioSpec) -> list[Problem]:
     problems.extend(_check_devices(spec))
     problems.extend(_check_topology(spec))
     problems.extend(_check_policies(spec))
+    problems.extend(_check_placement(spec))
     return problems
+
+
+def _check_placement(spec: ScenarioSpec) -> Iterable[Problem]:
+    """Names in the ``placement`` section, its solver, and what placing needs from the nodes."""
+    from scheduler.solvers import SOLVERS
+
+    placement = spec.placement
+    if placement is None:
+        return
+    if placement.policy not in SOLVERS:
+        yield undefined(("placement", "policy"), placement.policy, "placement solver", list(SOLVERS))
+    services = [service.name for service in spec.services]
+    nodes = [node.name for node in spec.nodes]
+    for name, service in placement.services.items():
+        if name not in services:
+            yield undefined(("placement", "services", name), name, "service", services)
+        if service.min_replicas > service.max_replicas:
+            yield (("placement", "services", name, "min_replicas"), service.min_replicas,
+                   f"must be <= max_replicas ({service.max_replicas})")
+    for name in placement.nodes:
+        if name not in nodes:
+            yield undefined(("placement", "nodes", name), name, "node", nodes)
+    if not nodes:
+        yield ("placement",), None, "needs nodes to place replicas on"
+    for index, node in enumerate(spec.nodes):
+        if node.speed is None or node.batching is not None:
+            yield (("nodes", index), None,
+                   "placement needs a speed on every node (a replica runs at cpu × speed + gpu × gpu_speed)")
 
 
 def _check_policies(spec: ScenarioSpec) -> Iterable[Problem]:

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from offload.errors import MecsimError
 from offload.profiles import Device
+from scheduler.problem import Weights
+from scheduler.topology import Prices, Resources
 from simulator.distributions import Constant, Distribution, Empirical, Exponential, LogNormal, Uniform
 from simulator.scenario.errors import ScenarioError, ScenarioIssue
 from simulator.scenario.schema import (
@@ -17,6 +19,7 @@ from simulator.scenario.schema import (
     NodeSpec,
     OnOffWorkload,
     PeriodicWorkload,
+    PlacementSpec,
     PoissonWorkload,
     ProfileSpec,
     ScenarioSpec,
@@ -37,10 +40,13 @@ from simulator.world import (
 )
 
 if TYPE_CHECKING:
+    from simulator.placement_bridge import PlacedWorld, PlacementSettings
     from simulator.scenario.loader import Scenario
 
 #: Workers of a cloud node when the file does not say (a data centre is rarely the bottleneck).
 CLOUD_WORKERS = 1000
+_GIB_BITS = 8.0 * 1024**3
+_GB_BITS = 8e9
 
 
 def size(value: Any) -> Distribution | float:
@@ -120,14 +126,55 @@ def device_group(spec: DeviceGroupSpec, scenario: ScenarioSpec, base_dir: Path) 
                        local_queue_capacity=spec.local_queue_capacity, drop_expired=spec.drop_expired)
 
 
+def placement_settings(spec: PlacementSpec) -> PlacementSettings:
+    """The ``placement`` section in SI (memory prices per GiB-hour, the traffic price per GB and link)."""
+    from simulator.placement_bridge import NodeOffer, PlacementSettings, ReplicaSpec
+
+    services = {name: ReplicaSpec(Resources(s.cpu, s.gpu, s.memory), s.min_replicas, s.max_replicas)
+                for name, s in spec.services.items()}
+    nodes = {name: NodeOffer(n.cpu, n.gpu, n.memory, n.gpu_speed or 0.0,
+                             Prices(n.cpu_price, n.gpu_price, n.memory_price / _GIB_BITS))
+             for name, n in spec.nodes.items()}
+    objective = spec.objective
+    return PlacementSettings(spec.policy, spec.time_limit, spec.seed,
+                             Weights(objective.latency, objective.compute, objective.traffic),
+                             spec.target_utilisation, spec.traffic_price / _GB_BITS, services, nodes)
+
+
+def placed_world(scenario: Scenario) -> PlacedWorld | None:
+    """The scenario's world placed by its ``placement`` section, with the problem and solver result (or ``None``
+    without one).
+
+    Raises
+    ------
+    ScenarioError
+        The placement is infeasible or fails the independent check, reported against the ``placement`` section.
+    """
+    from simulator.placement_bridge import place_world
+
+    spec = scenario.spec.placement
+    if spec is None:
+        return None
+    world = _plain_world(scenario)
+    try:
+        return place_world(world, placement_settings(spec))
+    except MecsimError as error:
+        raise ScenarioError([ScenarioIssue(scenario.source, None, ("placement",), str(error))]) from error
+
+
 def to_world(scenario: Scenario) -> World:
-    """Build the simulator world of ``scenario``.
+    """Build the simulator world of ``scenario`` (placed by its ``placement`` section when it has one).
 
     Raises
     ------
     ScenarioError
         A rule only the simulator checks (or a trace file problem), reported against the scenario file.
     """
+    placed = placed_world(scenario)
+    return _plain_world(scenario) if placed is None else placed.world
+
+
+def _plain_world(scenario: Scenario) -> World:
     spec = scenario.spec
     base_dir = Path(scenario.source).parent if Path(scenario.source).is_file() else Path.cwd()
     try:

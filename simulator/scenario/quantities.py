@@ -59,3 +59,5 @@ Energy = Annotated[float, BeforeValidator(_converter(Dimension.JOULES, positive=
 Distance = Annotated[float, BeforeValidator(_converter(Dimension.METRES, positive=False))]
 #: Event rate per second, > 0 (``"10 fps"``, ``"120/min"``).
 Rate = Annotated[float, BeforeValidator(_converter(Dimension.RATE_PER_S, positive=True))]
+#: Cost per unit of time, >= 0 (``"0.06/h"``): placement prices per core-, GPU- or GiB-hour.
+Price = Annotated[float, BeforeValidator(_converter(Dimension.RATE_PER_S, positive=False))]

@@ -21,6 +21,7 @@ from simulator.scenario.quantities import (
     PositiveDataSize,
     PositiveWork,
     Power,
+    Price,
     Rate,
     Speed,
     Work,
@@ -251,8 +252,55 @@ class OutputsSpec(Strict):
     figures: bool = True
 
 
+NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+
+
+class PlacementObjectiveSpec(Strict):
+    """Weights of the placement objective: per second of mean latency, per unit of compute and traffic cost rate."""
+
+    latency: NonNegative = 1.0
+    compute: NonNegative = 1.0
+    traffic: NonNegative = 1.0
+
+
+class PlacedServiceSpec(Strict):
+    """What one replica of a service reserves, and bounds on the number of replicas."""
+
+    cpu: NonNegative = 1.0
+    gpu: NonNegative = 0.0
+    memory: DataSize = 0.0
+    min_replicas: Count = 0
+    max_replicas: Count = 1_000_000
+
+
+class PlacementNodeSpec(Strict):
+    """What a node offers replicas (default: one core per worker, no GPU, unlimited memory) and its prices."""
+
+    cpu: NonNegative | None = None
+    gpu: NonNegative = 0.0
+    memory: DataSize | None = None
+    gpu_speed: Speed | None = None
+    cpu_price: Price = 0.0
+    gpu_price: Price = 0.0
+    memory_price: Price = 0.0
+
+
+class PlacementSpec(Strict):
+    """Place replicas with a scheduler solver before simulating; offloaded requests then follow the placement."""
+
+    policy: Name = "greedy"
+    time_limit: Duration = 10.0
+    seed: Annotated[int, Field(ge=0)] = 0
+    objective: PlacementObjectiveSpec = PlacementObjectiveSpec()
+    target_utilisation: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.8
+    traffic_price: Price = 0.0
+    services: dict[Name, PlacedServiceSpec] = {}
+    nodes: dict[Name, PlacementNodeSpec] = {}
+
+
 class ScenarioSpec(Strict):
-    """A whole scenario file. ``placement`` and ``sweep`` are read by ``mecsim place`` and ``mecsim sweep``."""
+    """A whole scenario file. ``placement`` places replicas before simulating; ``sweep`` is read by ``mecsim sweep``.
+    """
 
     name: Name
     description: str = ""
@@ -266,5 +314,5 @@ class ScenarioSpec(Strict):
     devices: Annotated[list[DeviceGroupSpec], Field(min_length=1)]
     policies: Annotated[list[Annotated[PolicySpec, BeforeValidator(_policy_shorthand)]], Field(min_length=1)]
     outputs: OutputsSpec = OutputsSpec()
-    placement: dict[str, Any] | None = None
+    placement: PlacementSpec | None = None
     sweep: dict[str, Any] | None = None
