@@ -123,6 +123,16 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1, wa
     ------
     ParameterError, MecsimError
         Bad arguments, unknown policies or parameters.
+
+    Examples
+    --------
+    >>> from simulator.builders import mm1_world
+    >>> result = run(mm1_world(8.0, 10.0), duration_s=300.0, seed=1, policies=["always_edge", "always_local"])
+    >>> list(result.summary["policies"])
+    ['always_edge', 'always_local']
+    >>> tasks = result.summary["policies"]["always_edge"]["tasks"]
+    >>> tasks["generated"] == tasks["completed"] + tasks["dropped"] + tasks["in_flight"]
+    True
     """
     _check(duration_s, seed, replications, warmup_s)
     specs = tuple(as_policy_spec(p) for p in (world.policies if policies is None else policies))
