@@ -100,9 +100,18 @@ def test_same_seed_same_output_and_set_changes_the_hash() -> None:
 def test_table_output_names_every_policy_and_the_monitor() -> None:
     code, out, _ = _invoke("simulate", "license-plate", "--duration", "12s", "--replications", "1", "--quiet")
     assert code == 0
-    for text in ("local", "edge", "queue-aware", "mean latency", "p99 latency", "energy/task", "deadline miss",
-                 "avg QPM", "avg request time", "calls", "plates"):
+    for text in ("local", "edge", "queue-aware", "mean latency", "p99 latency", "energy/task", "dropped",
+                 "deadline miss", "avg QPM", "avg request time", "calls", "plates"):
         assert text in out
+
+
+def test_dropped_column_is_the_share_of_generated_tasks_dropped() -> None:
+    args = ("license-plate", "--duration", "30s", "--replications", "1", "--quiet")
+    summary = json.loads(_invoke("simulate", *args, "--json")[1])
+    tasks = summary["policies"]["local"]["tasks"]
+    assert tasks["dropped"] > 0  # a Pi takes 13 s per frame and keeps at most 2 waiting: most frames are skipped
+    row = next(line for line in _invoke("simulate", *args)[1].splitlines() if line.startswith("local "))
+    assert f"{100.0 * tasks['dropped'] / tasks['generated']:.1f}%" in row.split()
 
 
 def test_out_dir_is_written_and_never_overwritten_without_force(tmp_path: Path) -> None:

@@ -27,6 +27,13 @@ def _percent(value: float | None) -> str:
     return "-" if value is None else f"{100.0 * value:.1f}%"
 
 
+def _dropped(tasks: Mapping[str, Any] | None) -> str:
+    """Share of generated tasks that were dropped (queue full, deadline expired), over all replications."""
+    if not tasks or not tasks.get("generated"):
+        return "-"
+    return _percent(tasks.get("dropped", 0) / tasks["generated"])
+
+
 def _energy(value: float | None) -> str:
     return "-" if value is None else f"{value:.4g} J"
 
@@ -43,19 +50,20 @@ def format_summary(scenario: Scenario, summary: Mapping[str, Any]) -> str:
     head = (f"{scenario.name} (sha256 {scenario.sha256[:12]})  seed {summary.get('seed')}, "
             f"{summary.get('replications')} replication(s) of {summary.get('duration_s', 0):g} s, "
             f"warm-up {summary.get('warmup_s', 0):g} s")
-    rows = [["policy", *(f"{key} latency" for key in _LATENCY_KEYS), "energy/task", "offload", "deadline miss",
-             "utilisation"]]
+    rows = [["policy", *(f"{key} latency" for key in _LATENCY_KEYS), "energy/task", "offload", "dropped",
+             "deadline miss", "utilisation"]]
     for name, stats in policies.items():
         ci = stats.get("latency_ci95_s") or {}
         utilisation = ", ".join(f"{server} {_percent(value)}" for server, value in stats["utilisation"].items())
         rows.append([name, *(_time(stats["latency_s"].get(key), ci.get(key)) for key in _LATENCY_KEYS),
                      _energy(stats.get("energy_j_per_task")), _percent(stats.get("offload_fraction")),
-                     _percent(stats.get("deadline_miss_rate")), utilisation or "-"])
+                     _dropped(stats.get("tasks")), _percent(stats.get("deadline_miss_rate")), utilisation or "-"])
     monitor = [["monitor", "service", "avg QPM", "avg request time", "calls"]]
     for name, stats in policies.items():
         for service, values in stats["monitor"].items():
             qpm = values.get("avg_qpm")
             monitor.append([name, service, "-" if qpm is None else f"{qpm:.2f}", _time(values.get("avg_req_time_s")),
                             str(values.get("counter"))])
-    note = "latency: mean of replications ± 95% CI half-width"
+    note = ("latency: mean of replications ± 95% CI half-width; energy/task: device energy per completed task "
+            "(energy spent on dropped tasks included); dropped: share of generated tasks")
     return "\n".join([head, "", *_table(rows), "", *_table(monitor), "", note])
