@@ -20,6 +20,7 @@ the world rebuilt around the placement:
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -35,6 +36,8 @@ from scheduler.solvers import solve
 from scheduler.topology import NodeKind, NodeSpec, Prices, Resources, add_link, add_node
 from simulator.world import DeviceGroup, EdgeServer, World
 from simulator.world import Service as SimService
+
+logger = logging.getLogger(__name__)
 
 #: Memory a node offers when its placement entry does not say: effectively unconstrained (bits).
 UNLIMITED_MEMORY_BITS = 1e24
@@ -224,4 +227,8 @@ def place_world(world: World, settings: PlacementSettings) -> PlacedWorld:
     if not check.feasible:
         raise MecsimError(f"placement by {settings.policy!r} fails the independent check: "
                           + "; ".join(check.violations[:3]))
+    terms = check.terms
+    logger.info("placed by %s (%s): %d replicas, mean latency %.4g s, compute %.4g/s, traffic %.4g/s, gap %.3g",
+                result.solver, result.status.value, int(result.placement.replicas.sum()), terms.mean_latency_s,
+                terms.compute_cost_per_s, terms.traffic_cost_per_s, result.gap)
     return PlacedWorld(apply_placement(world, problem, result), graph, problem, result, check)

@@ -161,3 +161,21 @@ def test_without_a_placement_section_nothing_changes() -> None:
     assert [s.name for s in world.servers] == ["e0", "e1", "dc"]
     assert all(not g.routes for g in world.device_groups)
     assert world.service("det").hosts == ()
+
+
+def test_the_problem_sees_the_simulated_paths() -> None:
+    """One-way delay from a group to a server = access latency + the simulator's fastest backhaul path."""
+    scenario = scenario_from_dict(_data())
+    placed = placed_world(scenario)
+    assert placed is not None
+    world = scenario_from_dict(_data(), overrides=["placement=null"]).to_world()
+    delays = world.delays_s()
+    aps = {ap.name: ap for ap in world.access_points}
+    problem = placed.problem
+    for g, group in enumerate(world.device_groups):
+        ap = aps[group.access_point]
+        for n, name in enumerate(problem.node_names):
+            server = next(s for s in world.servers if s.name == name)
+            expected = ap.latency_s + delays[ap.name][server.node]
+            assert problem.delay_s[g, n] == pytest.approx(expected, rel=1e-12)
+            assert problem.bottleneck_bps[g, n] == ap.uplink_bps
