@@ -179,3 +179,23 @@ def test_the_problem_sees_the_simulated_paths() -> None:
             expected = ap.latency_s + delays[ap.name][server.node]
             assert problem.delay_s[g, n] == pytest.approx(expected, rel=1e-12)
             assert problem.bottleneck_bps[g, n] == ap.uplink_bps
+
+
+def test_each_placed_server_runs_at_the_utilisation_the_placement_implies() -> None:
+    """Utilisation of ``node/service`` = Σ_groups rate · share · work / (replicas · replica speed); with Poisson
+    arrivals over 600 s (≥ 3000 tasks per server) the estimate's relative error is a few per cent."""
+    placed = placed_world(scenario_from_dict(_data()))
+    assert placed is not None
+    placement = placed.result.placement
+    assert placement is not None
+    problem = placed.problem
+    load = {}
+    for g, s, n, share in zip(placement.group, placement.service, placement.node, placement.share, strict=True):
+        name = placed_server_name(problem.node_names[n], problem.services[s].name)
+        load[name] = load.get(name, 0.0) + problem.rate_per_s[g, s] * share * problem.services[s].work_ops
+    measured = run(placed.world, duration_s=600.0, seed=11, policies=["always_edge"]).summary["policies"][
+        "always_edge"]["utilisation"]
+    for server in placed.world.servers:
+        expected = load[server.name] / (server.workers * server.speed_ops_per_s)
+        assert expected <= placed.problem.target_utilisation + 1e-9
+        assert measured[server.name] == pytest.approx(expected, rel=0.06), server.name
