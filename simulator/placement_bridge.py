@@ -10,8 +10,9 @@ the world rebuilt around the placement:
   links keep their bandwidth, fixed latency and distance (fibre propagation, as in the simulator);
 - users: one user group per device group, at ``count × workload.mean_rate_per_s`` requests per second (every
   request is assumed offloaded, the worst case for the servers);
-- services: rate-weighted mean work, input and output of the groups calling them; SLO the tightest deadline;
-  ``hosts`` restrict placement to those servers (each server is its own region);
+- services: rate-weighted mean work, input and output of the groups calling them (in scenario files every group
+  of a service has the service's sizes; groups built in Python with different sizes are planned at that mean);
+  SLO the tightest deadline; ``hosts`` restrict placement to those servers (each server is its own region);
 - the answer: a server with replicas of service ``s`` becomes the server ``{server}/{s}`` at the same place, with
   one worker per replica at the replica's speed (``cpu × speed + gpu × gpu_speed``; a per-service pool is the
   pooled node of :mod:`scheduler.model`); servers without replicas are left out; each service's hosts are its
