@@ -2,9 +2,10 @@
 
 Each group owns a random stream (arrivals and task sizes of all its devices, so every policy sees the same tasks),
 its access point's uplink/downlink channels and one :class:`Route` per reachable server hosting its service,
-nearest first (the order of the policies' candidates); each device owns a one-worker CPU pool. A group with
-``routes`` sees only its routed servers, and draws which one serves each task from a second stream of its own
-(child 0 of its seed sequence), one uniform per task whatever the policy, so routing is common to all policies.
+nearest first (the order of the policies' candidates); each device owns a one-worker CPU pool. For a group with
+``routes`` the policy only decides local or remote (among the same candidates); which routed server serves an
+offloaded task is drawn from a second stream of the group (child 0 of its seed sequence), one uniform per task
+whatever the policy, so routing is common to all policies.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ class GroupState:
     """A device group at run time: its random stream of task blocks, access channels, routes and devices."""
 
     __slots__ = ("blocks", "candidates", "devices", "down", "expire_after_s", "first_index", "group", "rng",
-                 "route_cdf", "route_rng", "routes", "up")
+                 "route_cdf", "route_index", "route_rng", "routes", "up")
 
     def __init__(self, group: DeviceGroup, first_index: int, rng: np.random.Generator, horizon_s: float,
                  up: Channel, down: Channel, routes: Routes, candidates: tuple[Candidate, ...]) -> None:
@@ -85,14 +86,15 @@ class GroupState:
         self.candidates = candidates
         self.devices: npt.NDArray[np.object_] = np.empty(group.count, dtype=object)
         self.route_cdf: npt.NDArray[np.float64] | None = None
+        self.route_index: npt.NDArray[np.intp] | None = None
         self.route_rng: np.random.Generator | None = None
 
     def draw_routes(self, n: int) -> npt.NDArray[np.intp] | None:
         """Candidate index of each of ``n`` tasks by the group's route shares (``None`` without routes)."""
-        if self.route_cdf is None or self.route_rng is None:
+        if self.route_cdf is None or self.route_index is None or self.route_rng is None:
             return None
         u = self.route_rng.random(n)
-        return np.minimum(self.route_cdf.searchsorted(u, side="right"), self.route_cdf.size - 1).astype(np.intp)
+        return self.route_index[np.minimum(self.route_cdf.searchsorted(u, side="right"), self.route_cdf.size - 1)]
 
 
 class DeviceState:
@@ -153,7 +155,7 @@ def build_devices(world: World, env: simpy.Environment, pools: list[WorkerPool],
     server_index = {s.name: i for i, s in enumerate(world.servers)}
     delays = world.delays_s()
     profiles = {s.name: s.profile for s in world.servers}
-    tables: dict[tuple[str, str, tuple[tuple[str, float], ...]], tuple[Routes, tuple[Candidate, ...]]] = {}
+    tables: dict[tuple[str, str], tuple[Routes, tuple[Candidate, ...]]] = {}
 
     def route_builder(ap: AccessPoint, hosts: list[EdgeServer]) -> Callable[[int], Route]:
         def build(index: int) -> Route:
@@ -168,13 +170,10 @@ def build_devices(world: World, env: simpy.Environment, pools: list[WorkerPool],
         return build
 
     def table(group: DeviceGroup) -> tuple[Routes, tuple[Candidate, ...]]:
-        key = (group.access_point, group.service, group.routes)
+        key = (group.access_point, group.service)
         if key not in tables:
             ap = aps[group.access_point]
             hosts = world.reachable_hosts(group, delays)
-            if group.routes:
-                routed = dict(group.routes)
-                hosts = [s for s in hosts if s.name in routed]
             candidates = tuple(
                 Candidate(s.name, s.tier, _nominal_rate_bps(ap.uplink_bps, ap, False),
                           _nominal_rate_bps(ap.downlink_bps, ap, True),
@@ -192,8 +191,9 @@ def build_devices(world: World, env: simpy.Environment, pools: list[WorkerPool],
         state = GroupState(group, first, np.random.default_rng(stream), horizon_s, up_channel, down_channel, routes,
                            candidates)
         if group.routes:
-            shares = dict(group.routes)
-            state.route_cdf = np.cumsum([shares[s.name] for s in routes.hosts])
+            index = {s.name: k for k, s in enumerate(routes.hosts)}
+            state.route_index = np.array([index[server] for server, _ in group.routes], dtype=np.intp)
+            state.route_cdf = np.cumsum([share for _, share in group.routes])
             state.route_cdf /= state.route_cdf[-1]
             state.route_rng = np.random.default_rng(np.random.SeedSequence(
                 stream.entropy, spawn_key=(*stream.spawn_key, 0), pool_size=stream.pool_size))
