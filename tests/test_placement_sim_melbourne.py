@@ -14,7 +14,7 @@ import pytest
 from scheduler import eua
 from scheduler.checker import check_placement
 from scheduler.geo import great_circle_m
-from simulator.scenario import load_scenario, simulate
+from simulator.scenario import load_scenario, scenario_from_dict, simulate
 from simulator.scenario.convert import placed_world
 
 README = Path(__file__).resolve().parents[1] / "scenarios" / "README.md"
@@ -50,6 +50,7 @@ def test_melbourne_places_feasibly_and_runs_in_a_short_mode() -> None:
     assert placed.result.placement is not None
     assert check_placement(placed.graph, placed.problem, placed.result.placement).feasible
     assert placed.world.n_devices == 300
+    assert scenario_from_dict(scenario.resolved).sha256 == scenario.sha256
     result = simulate(scenario)
     assert set(result.summary["policies"]) == {"always_local", "always_edge", "latency_rule", "queue_aware"}
     records = result.records[result.records["policy"] == "always_edge"]
