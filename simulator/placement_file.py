@@ -34,38 +34,32 @@ from typing import Annotated, Any
 
 import networkx as nx
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from offload.errors import ParameterError, UnitError
-from offload.units import Dimension, parse_quantity
+from offload.errors import ParameterError
 from scheduler import builders, eua
 from scheduler.problem import PlacementProblem, Service, UserGroups, Weights, build_problem
 from scheduler.problem_io import ACCESS_KINDS, users_to_groups
 from scheduler.topology import NodeKind, Prices, Resources, nearest_node
 from simulator.scenario.bundled import resolve_scenario_path
 from simulator.scenario.errors import ScenarioError, ScenarioIssue, YamlPath
-from simulator.scenario.quantities import Bandwidth, DataSize, Duration, DurationOrZero, PositiveWork, Rate, Speed
+from simulator.scenario.quantities import (
+    Bandwidth,
+    DataSize,
+    Duration,
+    DurationOrZero,
+    NonNegative,
+    PositiveWork,
+    Price,
+    Rate,
+    Speed,
+)
+from simulator.scenario.schema import PlacementObjectiveSpec
 from simulator.scenario.validation import issues_from_error
 from simulator.scenario.yamlload import LoadedYaml, load_yaml
 
 _GIB_BITS = 8.0 * 1024**3
 _GB_BITS = 8e9
-
-
-def _price(value: Any) -> float:
-    if not isinstance(value, str | int | float) or isinstance(value, bool):
-        raise ValueError("expected a price per time such as 0.06/h")
-    try:
-        number = parse_quantity(value, Dimension.RATE_PER_S)
-    except UnitError as error:
-        raise ValueError(error.rule) from None
-    if not (number >= 0 and math.isfinite(number)):
-        raise ValueError("must be >= 0 and finite")
-    return number
-
-
-Price = Annotated[float, BeforeValidator(_price)]
-NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
 
 
 class _Strict(BaseModel):
@@ -165,12 +159,6 @@ class UsersSpec(_Strict):
         return self
 
 
-class ObjectiveSpec(_Strict):
-    latency: NonNegative = 1.0
-    compute: NonNegative = 1.0
-    traffic: NonNegative = 1.0
-
-
 class SolverSpec(_Strict):
     time_limit: Duration = 60.0
     seed: int = 0
@@ -184,7 +172,7 @@ class PlacementFileSpec(_Strict):
     topology: TopologySpec
     services: Annotated[list[ServiceSpec], Field(min_length=1)]
     users: UsersSpec
-    objective: ObjectiveSpec = ObjectiveSpec()
+    objective: PlacementObjectiveSpec = PlacementObjectiveSpec()
     target_utilisation: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.8
     solver: SolverSpec = SolverSpec()
 

@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, Field
 
 from offload.errors import UnitError
 from offload.units import Dimension, parse_quantity
@@ -61,3 +61,5 @@ Distance = Annotated[float, BeforeValidator(_converter(Dimension.METRES, positiv
 Rate = Annotated[float, BeforeValidator(_converter(Dimension.RATE_PER_S, positive=True))]
 #: Cost per unit of time, >= 0 (``"0.06/h"``): placement prices per core-, GPU- or GiB-hour.
 Price = Annotated[float, BeforeValidator(_converter(Dimension.RATE_PER_S, positive=False))]
+#: A plain dimensionless number >= 0 (weights, CPU cores, GPUs).
+NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]

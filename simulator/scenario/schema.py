@@ -18,6 +18,7 @@ from simulator.scenario.quantities import (
     Duration,
     DurationOrZero,
     Energy,
+    NonNegative,
     PositiveDataSize,
     PositiveWork,
     Power,
@@ -252,7 +253,6 @@ class OutputsSpec(Strict):
     figures: bool = True
 
 
-NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
 
 
 class PlacementObjectiveSpec(Strict):
