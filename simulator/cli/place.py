@@ -1,13 +1,18 @@
-"""``mecsim place``: where should each service run? Solve a placement file with one solver or compare them all.
+"""``mecsim place``: where should each service run? Solve a placement problem with one solver or compare them all.
 
-The file is YAML (see :mod:`simulator.placement_file`), given as a path or a bundled name (``place-melbourne``).
-Every placement printed has been re-verified by the independent checker (:mod:`scheduler.checker`).
+The input is YAML, given as a path or a bundled name, and is either a placement file (see
+:mod:`simulator.placement_file`, e.g. ``place-melbourne``) or a simulation scenario with a ``placement`` section
+(e.g. ``melbourne``): then the problem is the one ``mecsim simulate`` places (:mod:`simulator.placement_bridge`)
+and the section's solver, budget and seed are the defaults. Every placement printed has been re-verified by the
+independent checker (:mod:`scheduler.checker`).
 """
 
 from __future__ import annotations
 
 import json
 import math
+from dataclasses import asdict, replace
+from pathlib import Path
 
 import click
 import numpy as np
@@ -16,10 +21,19 @@ from offload.errors import MecsimError
 from offload.units import Dimension, parse_quantity
 from scheduler.checker import check_placement
 from scheduler.model import compile_model
-from scheduler.problem_io import describe, replica_rows, result_to_dict
+from scheduler.problem_io import describe, result_to_dict
 from scheduler.result import PlacementResult
 from scheduler.solvers import SOLVERS, certified_bound, get_solver, solve
+from simulator.placement_bridge import placement_graph, placement_problem
 from simulator.placement_file import PlacementCase, load_placement_file
+from simulator.scenario import ScenarioError, ScenarioIssue, load_scenario, resolve_scenario_path
+from simulator.scenario.convert import placement_settings
+from simulator.scenario.loader import Scenario
+from simulator.scenario.report import format_gap, placement_lines
+from simulator.scenario.yamlload import load_yaml
+
+#: Solver of placement files (they name none) when ``--policy`` is not given.
+DEFAULT_POLICY = "local-search"
 
 
 class CheckFailedError(MecsimError):
@@ -38,25 +52,47 @@ def _checked(case: PlacementCase, result: PlacementResult) -> PlacementResult:
 
 
 def _human(case: PlacementCase, result: PlacementResult) -> list[str]:
-    problem, w = case.problem, case.problem.weights
-    lines = [f"policy {result.solver}: {result.status.value} — {result.message} ({result.runtime_s:.2f} s)"]
-    for row in replica_rows(problem, result):
-        where = ", ".join(f"{node} x{v['replicas']} ({v['rate_per_s']:.3g} req/s)" for node, v in row["nodes"].items())
-        lines.append(f"  {row['service']:<22} {row['replicas']:>3} replicas  {where or '-'}")
-    terms = result.objective
-    if terms is not None:
-        lines.append(f"objective {terms.total:.6g} = {w.latency:g} x mean latency {terms.mean_latency_s * 1e3:.4g} ms"
-                     f" + {w.compute:g} x compute {terms.compute_cost_per_s * 3600:.4g}/h"
-                     f" + {w.traffic:g} x traffic {terms.traffic_cost_per_s * 3600:.4g}/h")
-    lines.append(f"lower bound {result.lower_bound:.6g}, gap {_percent(result.gap)}; checked: feasible")
-    return lines
+    return placement_lines(result_to_dict(case.problem, result), asdict(case.problem.weights))
 
 
-def _percent(gap: float) -> str:
-    """A gap as a percentage; below 1e-7 (solver tolerance) it is shown as 0."""
-    if not math.isfinite(gap):
-        return "unknown"
-    return "0%" if gap < 1e-9 else f"{100 * gap:.3g}%"
+def _is_scenario(path: Path) -> bool:
+    """Whether the YAML at ``path`` is a simulation scenario (it has ``devices``) rather than a placement file."""
+    try:
+        data = load_yaml(path.read_text(encoding="utf-8"), str(path)).data
+    except (OSError, UnicodeDecodeError):
+        return False  # load_placement_file reports it
+    return isinstance(data, dict) and "devices" in data
+
+
+def scenario_case(scenario: Scenario) -> tuple[PlacementCase, str]:
+    """The placement problem of ``scenario``'s ``placement`` section, as ``mecsim simulate`` would place it, and
+    the section's solver name.
+
+    Raises
+    ------
+    ScenarioError
+        The scenario has no ``placement`` section.
+    """
+    spec = scenario.spec.placement
+    if spec is None:
+        raise ScenarioError([ScenarioIssue(scenario.source, None, ("placement",),
+                                           "the scenario has no placement section: nothing to place "
+                                           "(add one, see scenarios/melbourne.yaml)")])
+    settings = placement_settings(spec)
+    world = replace(scenario, spec=scenario.spec.model_copy(update={"placement": None})).to_world()
+    graph = placement_graph(world, settings)
+    problem = placement_problem(world, graph, settings)
+    return (PlacementCase(scenario.name, scenario.description, scenario.source, graph, problem,
+                          settings.time_limit_s, settings.seed), settings.policy)
+
+
+def load_case(path_or_name: str) -> tuple[PlacementCase, str]:
+    """A placement file or a simulation scenario with a ``placement`` section (told apart by content), and the
+    default solver name."""
+    path = resolve_scenario_path(path_or_name)
+    if _is_scenario(path):
+        return scenario_case(load_scenario(path))
+    return load_placement_file(path), DEFAULT_POLICY
 
 
 def _compare_table(results: list[PlacementResult]) -> list[str]:
@@ -70,34 +106,41 @@ def _compare_table(results: list[PlacementResult]) -> list[str]:
             continue
         lines.append(f"{r.solver:<14} {r.status.value:<9} {t.total:11.6g} {t.mean_latency_s * 1e3:11.4g} "
                      f"{t.compute_cost_per_s * 3600:10.4g} {t.traffic_cost_per_s * 3600:10.4g} "
-                     f"{_percent(r.gap):>8} {r.runtime_s:8.2f}")
+                     f"{format_gap(r.gap):>8} {r.runtime_s:8.2f}")
     return lines
 
 
 @click.command("place")
 @click.argument("problem_file", metavar="FILE|NAME")
-@click.option("--policy", default="local-search", show_default=True,
-              help=f"Placement solver: {', '.join(SOLVERS)}.")
+@click.option("--policy", default=None,
+              help=f"Placement solver: {', '.join(SOLVERS)} (default: a scenario's placement.policy, "
+                   f"else {DEFAULT_POLICY}).")
 @click.option("--compare", is_flag=True, help="Run every solver side by side (one certified lower bound for all).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @click.option("--assignment", is_flag=True, help="With --json: include every (group, service, node, share).")
-@click.option("--time-limit", default=None, help="Budget per solver, e.g. 30s (default: the file's solver.time_limit).")
-@click.option("--seed", type=int, default=None, help="Seed of randomised solvers (default: the file's solver.seed).")
-def command(problem_file: str, policy: str, compare: bool, as_json: bool, assignment: bool, time_limit: str | None,
-            seed: int | None) -> None:
-    """Place services for the problem in FILE (or bundled NAME) and print replicas, objective terms, bound and gap."""
-    case = load_placement_file(problem_file)
+@click.option("--time-limit", default=None,
+              help="Budget per solver, e.g. 30s (default: solver.time_limit, or placement.time_limit).")
+@click.option("--seed", type=int, default=None,
+              help="Seed of randomised solvers (default: solver.seed, or placement.seed).")
+def command(problem_file: str, policy: str | None, compare: bool, as_json: bool, assignment: bool,
+            time_limit: str | None, seed: int | None) -> None:
+    """Place services for the problem in FILE (or bundled NAME) and print replicas, objective terms, bound and gap.
+
+    FILE is a placement file or a simulation scenario with a placement section.
+    """
+    case, default_policy = load_case(problem_file)
     limit = case.time_limit_s if time_limit is None else parse_quantity(time_limit, Dimension.SECONDS, "--time-limit")
     if not limit > 0:
         raise click.BadParameter(f"{time_limit!r}: must be > 0", param_hint="--time-limit")
-    names = list(SOLVERS) if compare else [get_solver(policy).name]
+    names = list(SOLVERS) if compare else [get_solver(policy or default_policy).name]
     model = compile_model(case.problem)
     bound = certified_bound(model, time_limit_s=limit)
     results = [_checked(case, solve(model, name, time_limit_s=limit, lower_bound=bound,
                                     rng=np.random.default_rng(case.seed if seed is None else seed)))
                for name in names]
     if as_json:
-        click.echo(json.dumps({"name": case.name, "source": case.source, "lower_bound": bound,
+        click.echo(json.dumps({"name": case.name, "source": case.source, "weights": asdict(case.problem.weights),
+                               "lower_bound": bound,
                                "results": [result_to_dict(case.problem, r, assignment) for r in results]},
                               indent=2))
         return

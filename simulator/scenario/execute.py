@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import asdict, replace
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from offload.errors import ParameterError
+from scheduler.problem_io import result_to_dict
 from simulator.result import SimulationResult
 from simulator.run import run
+from simulator.scenario.convert import placed_world
 from simulator.scenario.loader import Scenario
 from simulator.world import PolicySpec
+
+if TYPE_CHECKING:
+    from simulator.placement_bridge import PlacedWorld
 
 #: Called with (policies done, policies in total, display name of the policy now running, "" at the end).
 Progress = Callable[[int, int, str], None]
@@ -24,7 +30,9 @@ def simulate(scenario: Scenario, *, seed: int | None = None, replications: int |
 
     Each policy is run separately with the same seed, so all see the same arrivals and task sizes (replication
     ``r`` uses the ``r``-th child of ``SeedSequence(seed)`` for every policy) and differences are paired; the
-    result is the same as one :func:`simulator.run.run` call over all policies.
+    result is the same as one :func:`simulator.run.run` call over all policies. A scenario with a ``placement``
+    section is placed once, before every policy; its summary then has a ``placement`` object
+    (:func:`placement_summary`).
 
     Raises
     ------
@@ -36,7 +44,8 @@ def simulate(scenario: Scenario, *, seed: int | None = None, replications: int |
     if duration <= settings.warmup_s:
         raise ParameterError("duration", duration, f"must be longer than run.warmup ({settings.warmup_s:g} s); "
                                                    "change it with --set run.warmup=...")
-    world = scenario.to_world()
+    placed = placed_world(scenario)
+    world = scenario.to_world() if placed is None else placed.world
     seed = settings.seed if seed is None else seed
     replications = settings.replications if replications is None else replications
     parts = []
@@ -48,7 +57,18 @@ def simulate(scenario: Scenario, *, seed: int | None = None, replications: int |
                          warmup_s=settings.warmup_s, policies=[policy], streaming=streaming))
     if progress is not None:
         progress(total, total, "")
-    return _merge(parts, list(world.policies))
+    result = _merge(parts, list(world.policies))
+    if placed is None:
+        return result
+    return replace(result, summary={**result.summary, "placement": placement_summary(placed)})
+
+
+def placement_summary(placed: PlacedWorld) -> dict[str, Any]:
+    """The ``placement`` object of a summary: objective weights, the solver's result (replicas per service and
+    server, objective terms, lower bound, gap; :func:`scheduler.problem_io.result_to_dict`) and the independent
+    check."""
+    return {"weights": asdict(placed.problem.weights), **result_to_dict(placed.problem, placed.result),
+            "check": {"feasible": placed.check.feasible, "violations": list(placed.check.violations)}}
 
 
 def _merge(parts: list[SimulationResult], policies: list[PolicySpec]) -> SimulationResult:

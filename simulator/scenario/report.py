@@ -1,7 +1,8 @@
-"""Human-readable summary tables of a simulate run (the CLI prints them; no I/O here)."""
+"""Human-readable summary tables of a simulate run and of a placement (the CLI prints them; no I/O here)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -44,12 +45,46 @@ def _table(rows: list[list[str]]) -> list[str]:
                       for i, (cell, width) in enumerate(zip(row, widths, strict=True))).rstrip() for row in rows]
 
 
+def format_gap(gap: float | None) -> str:
+    """A relative gap as a percentage; ``None`` or non-finite is "unknown", below 1e-9 (solver tolerance) "0%"."""
+    if gap is None or not math.isfinite(gap):
+        return "unknown"
+    return "0%" if gap < 1e-9 else f"{100 * gap:.3g}%"
+
+
+def placement_lines(entry: Mapping[str, Any], weights: Mapping[str, float]) -> list[str]:
+    """One solver's placement: status, replicas per service and node, objective terms, lower bound and gap.
+
+    ``entry`` is a :func:`scheduler.problem_io.result_to_dict` object and ``weights`` the objective weights
+    (``latency``, ``compute``, ``traffic``). Callers pass only placements the independent checker accepted.
+    """
+    lines = [f"solver {entry['solver']}: {entry['status']} — {entry['message']} ({entry['runtime_s']:.2f} s)"]
+    for row in entry["services"]:
+        where = ", ".join(f"{node} x{v['replicas']} ({v['rate_per_s']:.3g} req/s)" for node, v in row["nodes"].items())
+        lines.append(f"  {row['service']:<22} {row['replicas']:>3} replicas  {where or '-'}")
+    terms = entry["objective"]
+    if terms is not None:
+        lines.append(f"objective {terms['total']:.6g} = {weights['latency']:g} x mean latency "
+                     f"{terms['mean_latency_s'] * 1e3:.4g} ms + {weights['compute']:g} x compute "
+                     f"{terms['compute_cost_per_s'] * 3600:.4g}/h + {weights['traffic']:g} x traffic "
+                     f"{terms['traffic_cost_per_s'] * 3600:.4g}/h")
+    bound = entry["lower_bound"]
+    lines.append(f"lower bound {'unknown' if bound is None else f'{bound:.6g}'}, gap {format_gap(entry['gap'])}"
+                 + ("; checked: feasible" if terms is not None else ""))
+    return lines
+
+
 def format_summary(scenario: Scenario, summary: Mapping[str, Any]) -> str:
-    """The summary table per policy and the per-service monitor, as printed by ``mecsim simulate``."""
+    """The placement (when the scenario has one), the summary table per policy and the per-service monitor, as
+    printed by ``mecsim simulate``."""
     policies: Mapping[str, Any] = summary["policies"]
     head = (f"{scenario.name} (sha256 {scenario.sha256[:12]})  seed {summary.get('seed')}, "
             f"{summary.get('replications')} replication(s) of {summary.get('duration_s', 0):g} s, "
             f"warm-up {summary.get('warmup_s', 0):g} s")
+    placement = summary.get("placement")
+    if placement is not None:
+        head = "\n".join([head, "", "placement (replicas placed before simulating):",
+                           *placement_lines(placement, placement["weights"])])
     rows = [["policy", *(f"{key} latency" for key in _LATENCY_KEYS), "energy/task", "offload", "dropped",
              "deadline miss", "utilisation"]]
     for name, stats in policies.items():
