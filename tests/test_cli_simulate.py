@@ -78,6 +78,7 @@ def test_simulate_json_has_the_documented_shape_and_theory() -> None:
     assert summary["seed"] == 7
     assert summary["scenario_sha256"] == load_scenario("mm1").sha256
     assert summary["version"]
+    assert "placement" not in summary  # mm1 has no placement section
     edge = summary["policies"]["edge"]
     assert set(edge["latency_s"]) == {"mean", "p50", "p95", "p99"}
     for key in ("energy_j_per_task", "offload_fraction", "deadline_miss_rate", "utilisation", "monitor"):
@@ -155,3 +156,15 @@ def test_csv_fallback_and_outputs_section(tmp_path: Path, monkeypatch: pytest.Mo
     assert code == 0, err
     assert sorted(p.name for p in bare.iterdir()) == ["scenario.yaml", "summary.json"]
 
+
+
+def test_melbourne_prints_its_placement_and_without_it_none() -> None:
+    args = ["simulate", "melbourne", "--duration", "30s", "--replications", "1", "--quiet",
+            "--set", "placement.policy=greedy", "--set", "policies=[always_edge]"]
+    code, out, _ = _invoke(*args)
+    assert code == 0
+    assert out.index("placement (replicas placed before simulating):") < out.index("\npolicy ")
+    assert "solver greedy: feasible" in out
+    code, out, _ = _invoke(*args[:-4], "--set", "placement=null", "--set", "policies=[always_edge]")
+    assert code == 0
+    assert "placement" not in out

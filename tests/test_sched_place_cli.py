@@ -73,6 +73,14 @@ def test_place_compare_runs_every_solver() -> None:
     assert all(r["objective"]["total"] >= best * (1 - 1e-9) for r in results.values())
 
 
+def test_placement_file_defaults_to_local_search() -> None:
+    code, out, _ = _invoke("place", "place-small", "--json")
+    assert code == 0
+    (result,) = json.loads(out)["results"]
+    assert result["solver"] == "local-search"
+    assert result["gap"] >= 0
+
+
 def test_unknown_policy_is_one_line_exit_2() -> None:
     code, _, err = _invoke("place", "place-small", "--policy", "fastest")
     assert code == 2
