@@ -101,6 +101,13 @@ def difference(parameter: Parameter, x: npt.ArrayLike, inputs: CostInputs, prefe
 
     ``inputs`` must have exactly one target. Uses the cost kernels directly (no breakdown arrays).
     """
+    remote_score, local_score = _scores(parameter, x, inputs, preference)
+    return np.asarray(remote_score - local_score)
+
+
+def _scores(parameter: Parameter, x: npt.ArrayLike, inputs: CostInputs, preference: Preference
+            ) -> tuple[FloatArray, FloatArray]:
+    """Scores of offloading and of running locally, per task, with ``parameter`` set to ``x``."""
     values = np.broadcast_to(np.asarray(x, dtype=np.float64), (inputs.n_tasks,))
     one = _set(parameter, inputs, values)
     device_view = preference.energy_view is EnergyView.DEVICE
@@ -113,7 +120,13 @@ def difference(parameter: Parameter, x: npt.ArrayLike, inputs: CostInputs, prefe
     assert remote_j is not None
     local_score = preference.combine(local.latency_s, local_j, local.latency_s, local_j)
     remote_score = preference.combine(remote.latency_s, remote_j, local.latency_s, local_j)  # (1 target, tasks)
-    return np.broadcast_to(np.subtract(remote_score, local_score), (1, inputs.n_tasks))[0]
+    shape = (inputs.n_tasks,)
+    return (np.broadcast_to(remote_score, (1, *shape))[0].astype(np.float64),
+            np.broadcast_to(local_score, shape).astype(np.float64))
+
+
+#: A change in the score difference smaller than this fraction of the scores themselves is rounding, not slope.
+_ROUNDING = 1e-12
 
 
 def _current(parameter: Parameter, inputs: CostInputs) -> FloatArray:
@@ -135,11 +148,19 @@ def _closed_form(parameter: Parameter, inputs: CostInputs, preference: Preferenc
     def diff(u: FloatArray) -> FloatArray:
         return difference(parameter, from_u(u), inputs, preference)
 
+    def diff_and_scale(u: FloatArray) -> tuple[FloatArray, FloatArray]:
+        remote_score, local_score = _scores(parameter, from_u(u), inputs, preference)
+        return remote_score - local_score, np.abs(remote_score) + np.abs(local_score)
+
     current = _current(parameter, inputs)
     u1 = np.where((current > 0) & np.isfinite(current), from_u(current), 1.0)
-    d0 = diff(np.zeros(inputs.n_tasks))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        slope = (diff(u1) - d0) / u1
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        d0, scale0 = diff_and_scale(np.zeros(inputs.n_tasks))
+        d1, scale1 = diff_and_scale(u1)
+        # equal speeds (say) make d constant: the subtraction then leaves only rounding, which must not read as a
+        # tiny slope with a spurious break-even far away
+        rounding = np.abs(d1 - d0) <= _ROUNDING * (scale0 + scale1)
+        slope = np.where(rounding, 0.0, (d1 - d0) / u1)
         u_star = -d0 / slope
         flips = np.isfinite(slope) & (slope != 0) & (u_star > 0) & np.isfinite(u_star)
         # one secant step from (0, d0) through (u*, d(u*)) removes the rounding of the first slope

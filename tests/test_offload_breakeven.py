@@ -65,7 +65,8 @@ def test_measured_times_cannot_give_speed_or_work_break_even():
 
 size = st.floats(1e3, 1e9)
 speed = st.floats(1e6, 1e12)
-power = st.floats(0.0, 50.0)
+# powers are 0 or physical (>= 1 mW): a subnormal power such as 5e-324 W underflows to 0 J mid-sweep
+power = st.one_of(st.just(0.0), st.floats(1e-3, 50.0))
 parameters = st.sampled_from(list(Parameter))
 preferences = st.sampled_from([
     Preference(Objective.LATENCY), Preference(Objective.ENERGY),
@@ -127,3 +128,13 @@ def test_batch_break_even_equals_scalar(rows, parameter):
         single = break_even(parameter, task, device, edge)
         np.testing.assert_array_equal(batch.value[i, 0], single.value)
         assert batch.offload_wins[i, 0] == single.offload_wins
+
+
+def test_equal_speeds_never_flip_on_work():
+    # Δ(C) = D/B + C/Pe − C/Pd = D/B > 0 for every C: offloading never wins, whatever the rounding of C/Pe − C/Pd
+    task = Task(work_ops=1000.0, input_bits=1000.0)
+    device = Device(speed_ops_per_s=1e6)
+    edge = Target("edge", Server(speed_ops_per_s=1e6), Link(uplink_bps=2517151.0, downlink_bps=1e6))
+    result = break_even(Parameter.WORK, task, device, edge, Preference(Objective.LATENCY))
+    assert math.isnan(result.value)
+    assert result.offload_wins == "never"
