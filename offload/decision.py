@@ -39,8 +39,10 @@ class EnergyView(Enum):
 class Preference:
     """How to score an option.
 
-    ``WEIGHTED`` scores ``w_latency · T + w_energy · E``; with ``normalise`` each term is divided by the local
-    option's value, so the weights compare relative savings and need no unit conversion.
+    ``WEIGHTED`` scores ``w_latency · T + w_energy · E``. Un-normalised, that adds seconds to joules: the weights
+    carry units (score per second, score per joule), so ``w_latency = 1, w_energy = 1`` trades one second for one
+    joule, and re-expressing time in other units must rescale ``w_latency``. With ``normalise`` each term is
+    divided by the local option's value, so the weights compare relative savings and are unit-free.
     """
 
     objective: Objective = Objective.LATENCY

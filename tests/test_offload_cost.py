@@ -1,6 +1,7 @@
 """Cost model: hand-computed cases, the seed article's rules, and hypothesis properties."""
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -201,8 +202,11 @@ def test_decisions_are_invariant_to_consistent_unit_scaling(scenario, preference
     scaled_edge = Target("edge", Server(edge.server.speed_ops_per_s * a / c, None, edge.server.compute_power_w / c,
                                         edge.server.wait_s * c),
                          Link(edge.link.uplink_bps * b / c, edge.link.downlink_bps * b / c, edge.link.rtt_s * c))
+    # an un-normalised weighted score adds seconds to joules, so w_latency is "per second" and rescales with time
+    weighted = preference.objective is Objective.WEIGHTED and not preference.normalise
+    scaled_preference = replace(preference, w_latency=preference.w_latency / c) if weighted else preference
     before = decide_task(task, device, [edge], preference)
-    after = decide_task(scaled_task, scaled_device, [scaled_edge], preference)
+    after = decide_task(scaled_task, scaled_device, [scaled_edge], scaled_preference)
     assert before.choice.tolist() == after.choice.tolist()
     np.testing.assert_allclose(after.costs.latency_s, before.costs.latency_s * c, rtol=1e-15)
 

@@ -107,8 +107,8 @@ def _quantity_options(function: Callable[..., Any]) -> Callable[..., Any]:
               help="What to minimise.")
 @click.option("--energy-view", type=click.Choice([v.value for v in EnergyView]), default="device",
               show_default=True, help="Whose energy counts: the device battery or the system (device + edge).")
-@click.option("--w-latency", default=None, metavar="W", help="Weight of latency (s) in the weighted objective [0.5].")
-@click.option("--w-energy", default=None, metavar="W", help="Weight of energy (J) in the weighted objective [0.5].")
+@click.option("--w-latency", default=None, metavar="W", help="Weight per second of latency [0.5] (weighted objective).")
+@click.option("--w-energy", default=None, metavar="W", help="Weight per joule of energy [0.5] (weighted objective).")
 @click.option("--normalise", is_flag=True, help="Weighted objective of T/T_local and E/E_local (unit-free).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
 @click.option("--batch", type=click.Path(path_type=Path, dir_okay=False), default=None,
