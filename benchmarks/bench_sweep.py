@@ -56,11 +56,12 @@ def trivial_run(scenario: Mapping[str, Any], seed: int) -> dict[str, Any]:
 def calibrate(run_s: float) -> int:
     """Iterations of :func:`busy_run` that take about ``run_s`` seconds on this machine."""
     iterations = 200_000
+    busy_run({"iterations": iterations}, 1)  # warm up
     while True:
         start = time.perf_counter()
         busy_run({"iterations": iterations}, 1)
         elapsed_s = time.perf_counter() - start
-        if elapsed_s > 0.2:
+        if elapsed_s > 0.5:
             return int(iterations * run_s / elapsed_s)
         iterations *= 2
 
@@ -85,6 +86,7 @@ def scenario_tasks(runs: int, run_s: float) -> list:
     """``runs`` replications of the mm1 scenario with a horizon that simulates in about ``run_s`` seconds."""
     probe_s = 400.0
     probe = load_sweep("mm1", overrides=[f"run.duration={probe_s:g}s", "run.warmup=10s"], replications=1).tasks()[0]
+    run_scenario(probe.scenario, probe.seed)  # warm up: imports and first-call costs are not per run in a sweep
     start = time.perf_counter()
     run_scenario(probe.scenario, probe.seed)
     duration_s = probe_s * run_s / (time.perf_counter() - start)
