@@ -133,7 +133,7 @@ def speedup(runs: int, run_s: float, *, real: bool) -> bool:
     two_s = timed(tasks, fn, ProcessPoolBackend(2))
     after = ceiling(run_s)
     ratio = one_s / two_s
-    print(f"local pool, 1 worker : {one_s:7.2f} s  (baseline)")
+    print(f"local pool, 1 worker : {one_s:7.2f} s  (baseline; {one_s / runs:.2f} s per run)")
     print(f"local pool, 2 workers: {two_s:7.2f} s  speed-up {ratio:.2f}x  (target >= {SPEEDUP_TARGET:.1f}x) "
           f"{'PASS' if ratio >= SPEEDUP_TARGET else 'FAIL'}")
     print(f"bare multiprocessing pool of 2 right before/after: {before:.2f}x / {after:.2f}x "
