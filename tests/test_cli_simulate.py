@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -168,3 +169,22 @@ def test_melbourne_prints_its_placement_and_without_it_none() -> None:
     code, out, _ = _invoke(*args[:-4], "--set", "placement=null", "--set", "policies=[always_edge]")
     assert code == 0
     assert "placement" not in out
+
+
+def _mm1_with_sweep(tmp_path: Path, sweep: str) -> Path:
+    text = (Path(__file__).parent.parent / "scenarios" / "mm1.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "mm1-sweep.yaml"
+    path.write_text(text.rstrip() + "\n" + sweep, encoding="utf-8")
+    return path
+
+
+def test_validate_checks_the_sweep_section_and_counts_its_runs(tmp_path: Path) -> None:
+    good = _mm1_with_sweep(tmp_path, "sweep:\n  grid:\n    devices[0].workload.rate: [4/s, 6/s, 7/s]\n"
+                                     "  replications: 2\n")
+    code, out, _ = _invoke("validate", str(good))
+    assert code == 0
+    assert "sweep of 6 run(s)" in out  # 3 grid points x 2 replications
+    bad = _mm1_with_sweep(tmp_path, "sweep:\n  grid:\n    devices[0].workload.rate: [4/s]\n  replicatons: 2\n")
+    code, _, err = _invoke("validate", str(bad))
+    assert code == 2
+    assert re.search(r"mm1-sweep\.yaml:\d+: sweep\.replicatons: unknown key; did you mean 'replications'\?", err)

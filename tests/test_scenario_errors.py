@@ -190,6 +190,7 @@ def test_dict_errors_have_no_line_but_a_path() -> None:
     ("devices[cameras].count=1", r"--set: devices: has no item named 'cameras'; names: cams"),
     ("run.duration", r"--set: <root>: 'run.duration' is not of the form path=value"),
     ("run..duration=1", r"--set: <root>: bad path 'run..duration'"),
+    ("devices[0]count=1", r"--set: <root>: bad path 'devices\[0\]count'"),
     ("run.duraton=10s", r"--set: run\.duraton: \"10s\": unknown key; did you mean 'duration'\?"),
     ("run[0]=1", r"--set: run: is not a list"),
 ])

@@ -110,9 +110,18 @@ def validate_command(ctx: click.Context, scenario: str, overrides: tuple[str, ..
     with _scenario_errors(ctx):
         loaded = load_scenario(scenario, overrides)
         world = loaded.to_world()
+        sweep_runs = _sweep_runs(scenario, overrides) if loaded.resolved.get("sweep") else None
+    sweep = "" if sweep_runs is None else f", sweep of {sweep_runs} run(s)"
     click.echo(f"{loaded.source}: ok: {loaded.name} (sha256 {loaded.sha256[:12]}): "
                f"{len(world.device_groups)} device group(s), {world.n_devices} device(s), "
-               f"{len(world.servers)} server(s), policies {', '.join(loaded.policy_names)}")
+               f"{len(world.servers)} server(s), policies {', '.join(loaded.policy_names)}{sweep}")
+
+
+def _sweep_runs(scenario: str, overrides: tuple[str, ...]) -> int:
+    """Check the ``sweep:`` section and every point it makes (as ``mecsim sweep`` would); the number of runs."""
+    from simulator.sweep.scenarios import load_sweep  # lazily: the sweep package imports the scenario package
+
+    return len(load_sweep(scenario, overrides=overrides).tasks())
 
 
 @click.command("scenarios")

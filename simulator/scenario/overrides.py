@@ -32,22 +32,18 @@ def parse_path(text: str) -> tuple[str | int, ...]:
     position = 0
     expect_key = True
     for match in _SEGMENT.finditer(text):
-        if match.start() != position:
-            break
-        position = match.end()
         key, index, dot = match.groups()
+        misplaced = (match.start() != position or (dot is not None and expect_key)
+                     or (key is not None and not expect_key) or (index is not None and expect_key and bool(parts)))
+        if misplaced:
+            break  # the text from here on is not consumed, so the check below reports the path
+        position = match.end()
         if dot:
-            if expect_key:
-                break
             expect_key = True
         elif key is not None:
-            if not expect_key:
-                break
             parts.append(key.strip())
             expect_key = False
         else:
-            if expect_key and parts:
-                break
             index = index.strip()
             parts.append(int(index) if re.fullmatch(r"-?\d+", index) else f"[{index}]")
             expect_key = False
