@@ -155,6 +155,16 @@ def test_cloud_is_a_many_worker_server_and_routes_take_the_fastest_path() -> Non
     assert paths["ap"]["dc"] == [(0, True), (1, True)]
 
 
+def test_routes_take_the_faster_parallel_link_and_record_direction() -> None:
+    # two parallel links ap-r (0.03 s listed first, then 0.01 s) and a tie r-dc (both 0.02 s): fastest, then first
+    edges = [("ap", "r", 0.03), ("r", "ap", 0.01), ("dc", "r", 0.02), ("r", "dc", 0.02)]
+    delays, paths = shortest_paths(["ap", "lonely"], edges)
+    assert delays["ap"]["dc"] == pytest.approx(0.03)
+    assert paths["ap"]["dc"] == [(1, False), (2, False)]  # link 1 is written r->ap, link 2 dc->r
+    assert delays["lonely"] == {"lonely": 0.0}
+    assert paths["lonely"] == {"lonely": []}
+
+
 def test_link_delay_includes_fibre_propagation() -> None:
     assert Link("a", "b", latency_s=0.001, distance_m=100e3).one_way_s == pytest.approx(0.001 + 100e3 * 4.9e-9)
 
