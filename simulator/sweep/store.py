@@ -13,7 +13,6 @@ A record is ``{"key", "status": "ok"|"error", "point", "params", "replication", 
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
@@ -21,6 +20,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
+
+from filelock import FileLock, Timeout
 
 from offload.errors import MecsimError
 
@@ -42,17 +43,16 @@ class ResultStore:
 
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
-        self._lock: IO[bytes] | None = None
+        self._lock: FileLock | None = None
         self._runs: IO[bytes] | None = None
         self.status: dict[str, str] = {}
 
     def __enter__(self) -> ResultStore:
         self.directory.mkdir(parents=True, exist_ok=True)
-        lock = (self.directory / LOCK_FILE).open("ab")
+        lock = FileLock(self.directory / LOCK_FILE)  # an OS lock (fcntl / msvcrt): released if the process dies
         try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.close()
+            lock.acquire(timeout=0)
+        except Timeout:
             raise MecsimError(f"{self.directory}: another sweep is writing to this directory") from None
         self._lock = lock
         path = self.directory / RUNS_FILE
@@ -63,10 +63,11 @@ class ResultStore:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  traceback: TracebackType | None) -> None:
-        for handle in (self._runs, self._lock):
-            if handle is not None:
-                handle.close()
-        self._runs = self._lock = None
+        if self._runs is not None:
+            self._runs.close()
+        if self._lock is not None:
+            self._lock.release()
+        self._runs, self._lock = None, None
 
     def append(self, record: Mapping[str, Any]) -> None:
         """Write one record and force it to disk before returning."""
