@@ -31,8 +31,12 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from offload.cost import local_arguments, local_option, remote_arguments, remote_option
+from offload.decision import EnergyView, Objective, Preference
 from offload.dvfs import dvfs_energy_j
 from offload.errors import ParameterError
+from offload.formulas import compute_energy_j, radio_energy_j
+from offload.inputs import CostInputs
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -183,3 +187,38 @@ def _energy_optimal_block(*, local_s: FloatArray, remote_s: FloatArray, deadline
 
 
 _TINY = np.finfo(np.float64).tiny
+
+
+def partial_from_inputs(inputs: CostInputs, preference: Preference, target: int = 0,
+                        kappa_j_s2: float = 0.0) -> PartialSplit:
+    """The best split of every task of ``inputs`` between the device and remote ``target`` (a column of
+    :class:`offload.inputs.CostInputs`), priced with :mod:`offload.cost`'s kernels.
+
+    The remote share scales upload, remote compute and download; the round trip and queueing wait are paid once.
+    Energies: the device's compute energy locally; the radio's energy for the remote share (plus the server's in the
+    system view); the radio tail once (device view). The device is busy with its share while the remote one runs, so
+    no idle power is charged. ``preference.objective`` picks the optimum: latency, or energy under each task's
+    deadline (weighted objectives have no split optimum here). ``kappa_j_s2 > 0`` prices the local share with DVFS
+    instead of the device's compute power.
+    """
+    if preference.objective not in (Objective.LATENCY, Objective.ENERGY):
+        raise ParameterError("objective", preference.objective.value, "partial offloading optimises latency or energy")
+    n = inputs.n_tasks
+    local_args = local_arguments(inputs)
+    local = local_option(**local_args)
+    arguments = remote_arguments(inputs, target, 0, n)
+    remote = remote_option(**arguments, device_view=False, system_view=False)
+    radio = radio_energy_j(arguments["tx_power_w"], remote.upload_s, arguments["rx_power_w"], remote.download_s)
+    system = preference.energy_view is EnergyView.SYSTEM
+    terms: dict[str, npt.ArrayLike] = {
+        "local_s": np.broadcast_to(np.asarray(local.latency_s, dtype=np.float64), (n,)),  # results have n rows
+        "remote_s": np.asarray(np.add(np.add(remote.upload_s, remote.compute_s), remote.download_s)),
+        "fixed_s": np.add(arguments["round_trip_s"], arguments["wait_s"]),
+        "local_energy_j": 0.0 if kappa_j_s2 > 0 else compute_energy_j(local_args["power_w"], local.compute_s),
+        "remote_energy_j": radio + np.multiply(arguments["server_power_w"], remote.compute_s) if system else radio,
+        "fixed_energy_j": 0.0 if system else arguments["tail_energy_j"],
+        "deadline_s": inputs.task_column("deadline_s", 0, n),
+    }
+    if preference.objective is Objective.LATENCY:
+        return latency_optimal_split(**terms)
+    return energy_optimal_split(**terms, work_ops=inputs.task_column("work_ops", 0, n), kappa_j_s2=kappa_j_s2)

@@ -148,3 +148,28 @@ def test_radio_profile_errors():
         radio_profile("5g")
     with pytest.raises(ParameterError, match=r"tail_s=-1\.0: must be >= 0"):
         RadioProfile(1e-7, 1e-8, 1.0, tail_s=-1.0)
+
+
+def test_partial_from_cost_inputs_licence_plate():
+    from offload import Device, EnergyView, Link, Objective, Preference, Server, Target, Task
+    from offload.cost import inputs_from_profiles
+    from offload.partial import partial_from_inputs
+
+    # 13 s locally; offloading all: 2.4 Mbit at 5 Mbps (0.48 s) + 9 ms compute, 20 ms RTT paid once
+    inputs = inputs_from_profiles(Task(input_bits=2.4e6, deadline_s=5.0),
+                                  Device(compute_time_s=13.0, compute_power_w=4.0, tx_power_w=1.0, tail_energy_j=0.5),
+                                  [Target("edge", Server(compute_time_s=0.009, compute_power_w=100.0),
+                                          Link(uplink_bps=5e6, rtt_s=0.02))])
+    fraction = (13.0 - 0.02) / (13.0 + 0.489)
+    split = partial_from_inputs(inputs, Preference(Objective.LATENCY))
+    assert split.fraction[0] == pytest.approx(fraction)
+    assert split.latency_s[0] == pytest.approx((1 - fraction) * 13.0)
+    assert split.energy_j[0] == pytest.approx((1 - fraction) * 52.0 + fraction * 0.48 + 0.5)
+    system = partial_from_inputs(inputs, Preference(Objective.LATENCY, EnergyView.SYSTEM))
+    assert system.energy_j[0] == pytest.approx((1 - fraction) * 52.0 + fraction * (0.48 + 0.9))
+    # energy: remote is far cheaper per unit, the deadline (5 s) allows any λ >= 1 - 5/13: offload everything
+    energy = partial_from_inputs(inputs, Preference(Objective.ENERGY))
+    assert energy.fraction[0] == 1.0
+    assert energy.energy_j[0] == pytest.approx(0.48 + 0.5)
+    with pytest.raises(ParameterError, match="partial offloading optimises latency or energy"):
+        partial_from_inputs(inputs, Preference(Objective.WEIGHTED))
