@@ -222,20 +222,42 @@ def best_split(profile: LayerProfile, link: SplitLink, power: SplitPower | None 
     slot = 0 if objective is Objective.LATENCY else (1 if view is EnergyView.DEVICE else 2)
     terms = split_terms(profile)
     split_power = power or SplitPower()
+    pairs = max(np.size(v) for v in (link.uplink_bps, link.downlink_bps, link.round_trip_s, link.server_load))
+    best_value = np.empty(pairs)
+    best_index = np.empty(pairs, dtype=np.intp)
+    for start in range(0, pairs, _PAIR_BLOCK):  # blocks of pairs stay in the CPU cache across the splits
+        block = _pair_block(link, start, start + _PAIR_BLOCK)
 
-    def cost(k: int) -> FloatArray:
-        return np.asarray(_split_cost(float(terms.device_s[k]), float(terms.edge_s[k]), float(terms.upload_bits[k]),
-                                      float(terms.download_bits[k]), float(terms.offloaded[k]), link, split_power,
-                                      want)[slot], dtype=np.float64).reshape(-1)
+        def cost(k: int, block: SplitLink = block) -> FloatArray:
+            return np.asarray(_split_cost(float(terms.device_s[k]), float(terms.edge_s[k]),
+                                          float(terms.upload_bits[k]), float(terms.download_bits[k]),
+                                          float(terms.offloaded[k]), block, split_power, want)[slot],
+                              dtype=np.float64).reshape(-1)
 
-    best_value = cost(0).copy()
-    best_index = np.zeros(best_value.shape, dtype=np.intp)
-    for k in range(1, len(terms.device_s)):
-        value = cost(k)
-        better = value < best_value
-        np.copyto(best_value, value, where=better)
-        np.copyto(best_index, k, where=better)
+        value, index = best_value[start:start + _PAIR_BLOCK], best_index[start:start + _PAIR_BLOCK]
+        value[:] = cost(0)
+        index[:] = 0
+        for k in range(1, len(terms.device_s)):
+            candidate = cost(k)
+            better = candidate < value
+            np.copyto(value, candidate, where=better)
+            np.copyto(index, k, where=better)
     return BestSplit(profile.split_names, best_index, best_value)
+
+
+#: (task, uplink) pairs per block of :func:`best_split`
+_PAIR_BLOCK = 32_768
+
+
+def _pair_block(link: SplitLink, start: int, stop: int) -> SplitLink:
+    """The pairs ``start:stop`` of ``link`` (scalars are shared by every pair), already validated."""
+    def rows(value: FloatArray | float) -> FloatArray | float:
+        return value if isinstance(value, float) else value[start:stop]
+
+    block = object.__new__(SplitLink)
+    for name in SplitLink.__slots__:
+        object.__setattr__(block, name, rows(getattr(link, name)))
+    return block
 
 
 def profile_from_layers(names: Sequence[str], *, input_bits: float, output_bits: npt.ArrayLike,
