@@ -35,7 +35,7 @@ from offload.cost import local_arguments, local_option, remote_arguments, remote
 from offload.decision import EnergyView, Objective, Preference
 from offload.dvfs import dvfs_energy_j
 from offload.errors import ParameterError
-from offload.formulas import compute_energy_j, radio_energy_j
+from offload.formulas import compute_energy_j, offload_system_energy_j, radio_energy_j
 from offload.inputs import CostInputs
 
 FloatArray = npt.NDArray[np.float64]
@@ -214,8 +214,9 @@ def partial_from_inputs(inputs: CostInputs, preference: Preference, target: int 
         "local_s": np.broadcast_to(np.asarray(local.latency_s, dtype=np.float64), (n,)),  # results have n rows
         "remote_s": np.asarray(np.add(np.add(remote.upload_s, remote.compute_s), remote.download_s)),
         "fixed_s": np.add(arguments["round_trip_s"], arguments["wait_s"]),
-        "local_energy_j": 0.0 if kappa_j_s2 > 0 else compute_energy_j(local_args["power_w"], local.compute_s),
-        "remote_energy_j": radio + np.multiply(arguments["server_power_w"], remote.compute_s) if system else radio,
+        "local_energy_j": 0.0 if kappa_j_s2 > 0 else compute_energy_j(local_args["compute_power_w"], local.compute_s),
+        "remote_energy_j": (offload_system_energy_j(radio, arguments["server_compute_power_w"], remote.compute_s)
+                            if system else radio),
         "fixed_energy_j": 0.0 if system else arguments["tail_energy_j"],
         "deadline_s": inputs.task_column("deadline_s", 0, n),
     }

@@ -138,7 +138,7 @@ class SplitPower:
     rx_power_w: float = 0.0
     idle_power_w: float = 0.0
     tail_energy_j: float = 0.0
-    server_power_w: float = 0.0
+    server_compute_power_w: float = 0.0
 
     def __post_init__(self) -> None:
         for name in self.__slots__:
@@ -180,7 +180,7 @@ def _split_cost(device_s: Values, edge_s: Values, upload_bits: Values, download_
             device = local + offload_device_energy_j(radio, power.idle_power_w, away,
                                                      np.multiply(offloaded, power.tail_energy_j))
         if want[2]:
-            system = local + offload_system_energy_j(radio, power.server_power_w, edge_s)
+            system = local + offload_system_energy_j(radio, power.server_compute_power_w, edge_s)
     return latency, device, system
 
 

@@ -73,7 +73,7 @@ def _brute_force(device, edge, outputs, input_bits, up, down, rtt, load, power):
         radio = power.tx_power_w * upload + power.rx_power_w * download
         device_j = (power.compute_power_w * local_s + radio + power.idle_power_w * (rtt + load * edge_s)
                     + power.tail_energy_j)
-        system_j = power.compute_power_w * local_s + radio + power.server_power_w * edge_s
+        system_j = power.compute_power_w * local_s + radio + power.server_compute_power_w * edge_s
         rows.append((latency, device_j, system_j))
     return np.array(rows)
 
@@ -160,7 +160,7 @@ def test_energy_views_on_a_two_layer_example():
     # l0: 1 s device, 0.1 s edge; l1: 1 s device, 0.1 s edge; input 8 Mbit, l0 out 1 Mbit, result 0.1 Mbit; 1 Mbps
     profile = _profile([1.0, 1.0], [0.1, 0.1], [1e6, 1e5], 8e6)
     power = SplitPower(compute_power_w=2.0, tx_power_w=1.0, rx_power_w=0.5, idle_power_w=0.1, tail_energy_j=0.2,
-                       server_power_w=50.0)
+                       server_compute_power_w=50.0)
     costs = split_costs(profile, SplitLink(1e6, 1e6, 0.05, 2.0), power)
     # after l0: 1 s local + 1 s upload + 0.05 RTT + 2 x 0.1 s edge + 0.1 s download
     assert costs.latency_s[1, 0] == pytest.approx(2.35)
