@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from offload.errors import ParameterError
 from simulator.energy import POWER_TERMS, meter
 from simulator.records import ColumnStore, categorical, numeric
 from simulator.result import ENERGY_COLUMNS, RECORD_COLUMNS, SIZE_COLUMNS, STAGE_TIME_COLUMNS, DropReason
@@ -101,6 +102,10 @@ class RecordSink:
         self.layout = layout
         self.warmup_s = warmup_s
         self.duration_s = duration_s
+        if not warmup_s < duration_s:
+            raise ParameterError("warmup_s", warmup_s, f"must be < duration_s ({duration_s})")
+        #: Measured window, > 0: batch means split it into BATCHES equal parts.
+        self.window_s = duration_s - warmup_s
         self.records = records
         self.stats = ReplicationStats(monitor_count=np.zeros(layout.n_services),
                                       monitor_time_s=np.zeros(layout.n_services))
@@ -170,8 +175,7 @@ class RecordSink:
         latency = columns["latency_s"][done]
         stats.completed_measured += latency.size
         stats.latency_sum_s += float(latency.sum())
-        window = max(self.duration_s - self.warmup_s, 1e-300)
-        batch = np.clip(((columns["created_s"][done] - self.warmup_s) / window * BATCHES).astype(np.int64), 0,
+        batch = np.clip(((columns["created_s"][done] - self.warmup_s) / self.window_s * BATCHES).astype(np.int64), 0,
                         BATCHES - 1)
         stats.batch_sum_s += np.bincount(batch, weights=latency, minlength=BATCHES)
         stats.batch_count += np.bincount(batch, minlength=BATCHES)
