@@ -2,7 +2,7 @@
 M = 10 channels, in one run and on one core:
 
   * ``offload.game.best_response_dynamics``: per-channel received power kept up to date (only the two channels a
-    move touches are re-summed), one ``(N, M)`` overhead table per update;
+    move touches are re-summed), best responses in ``O(N + M)`` per update from the two least loaded channels;
   * the baseline: the same dynamics recomputing every user's interference on every channel from the paper's sum
     over the other users at every update (``O(N^2 M)`` per update, as a matrix product).
 
@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from offload.game import OffloadGame, best_response_dynamics, local_overhead, offload_overhead, path_loss_gain
+from offload.game import OffloadGame, best_response_dynamics, interference_threshold_w, path_loss_gain
 
 
 def make_game(users: int, channels: int, seed: int) -> OffloadGame:
@@ -34,20 +34,22 @@ def make_game(users: int, channels: int, seed: int) -> OffloadGame:
 
 
 def recompute_dynamics(game: OffloadGame, initial: np.ndarray) -> tuple[np.ndarray, int]:
-    """The baseline: every update recomputes ``sum_{m != n, a_m = c} P_m g_m`` for every user n and channel c."""
+    """The baseline: every update recomputes ``sum_{m != n, a_m = c} P_m g_m`` for every user n and channel c, then
+    takes the same best responses (lowest interference, local worth its threshold ``T_n``) with the same rule."""
     choice = initial.copy()
     others = np.where(np.eye(game.users, dtype=bool), 0.0, game.received_w[None, :])
-    local = local_overhead(game)
+    threshold = interference_threshold_w(game)
     channels = np.arange(1, game.channels + 1)
+    users = np.arange(game.users)
     updates = 0
     while True:
         seen = others @ (choice[:, None] == channels).astype(np.float64)
-        table = np.concatenate([local[:, None], offload_overhead(game, seen)], axis=1)
-        current = table[np.arange(game.users), choice]
-        movers = np.flatnonzero(table.min(axis=1) < current - 1e-9 * np.abs(current))
+        value = np.concatenate([threshold[:, None], seen], axis=1)
+        current = value[users, choice]
+        movers = np.flatnonzero(value.min(axis=1) < current - 1e-12 * (np.abs(current) + game.noise_w))
         if not movers.size:
             return choice, updates
-        choice[movers[0]] = int(np.argmin(table[movers[0]]))
+        choice[movers[0]] = int(np.argmin(value[movers[0]]))
         updates += 1
 
 

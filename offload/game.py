@@ -38,6 +38,8 @@ BoolArray = npt.NDArray[np.bool_]
 
 #: A user improves only if its overhead falls by more than this relative amount (floating-point noise is no move).
 IMPROVEMENT_RTOL = 1e-9
+#: Best-response dynamics move a user only if its interference falls by more than this times ``|I| + w0``.
+_INTERFERENCE_RTOL = 1e-12
 #: Default cap on the number of decision profiles :func:`solve_exhaustive` enumerates.
 MAX_PROFILES = 2_000_000
 
@@ -214,6 +216,8 @@ class GameResult:
         The pure Nash equilibrium reached (0 = local, c = channel c).
     updates : int
         Number of decision updates (one user per update).
+    moves : int array (updates, 3)
+        Each update as ``(user, from, to)``, in order.
     potential : float array (updates + 1,)
         ``Phi`` before the first update and after each one (strictly decreasing).
     overhead : float array (N,)
@@ -224,6 +228,7 @@ class GameResult:
 
     decision: IntArray
     updates: int
+    moves: IntArray
     potential: FloatArray
     overhead: FloatArray
     total_overhead: float
@@ -235,10 +240,12 @@ def best_response_dynamics(game: OffloadGame, initial: npt.ArrayLike | None = No
     """Algorithm 1 of Chen et al.: while some user can improve, one of them switches to its best response.
 
     With ``rng`` the updating user is drawn uniformly among the improvers (the paper's contention); without it, the
-    lowest-indexed improver moves (deterministic). The table of every user's overhead on every option is kept up to
-    date: a move changes only the two channels it touches, whose received power is re-summed (exactly, so no
-    rounding drift accumulates) and whose two columns are re-priced; recomputing every rate instead costs
-    ``O(N^2 M)`` interference sums per update.
+    lowest-indexed improver moves (deterministic). By Lemma 2 a user's overhead orders its options exactly as the
+    interference it would receive does, with local execution worth its threshold ``T_n``; so best responses are
+    found in interference space from the per-channel received power, which a move changes on two channels only
+    (re-summed exactly, so no rounding drift accumulates). An update costs ``O(N + M)``; recomputing every rate
+    costs ``O(N^2 M)`` interference sums. A move counts as an improvement when it lowers the user's interference
+    by more than ``1e-12 (|I| + w0)``; each move's potential change ``q_n (I_new - I_old)`` is checked negative.
 
     Raises
     ------
@@ -250,35 +257,32 @@ def best_response_dynamics(game: OffloadGame, initial: npt.ArrayLike | None = No
     choice = np.zeros(game.users, dtype=np.int64) if initial is None else _checked_decision(game, initial).copy()
     limit = max_updates if max_updates is not None else 50 * game.users * (game.channels + 1)
     q = game.received_w
-    local = local_overhead(game)
     threshold = interference_threshold_w(game)
     load = channel_load_w(game, choice)
-    table = _deviation_table(game, choice, load, local)
     trace = [potential(game, choice)]
-    for _ in range(limit):
-        movers = _improvers(table, choice)
+    moves: list[tuple[int, int, int]] = []
+    for _ in range(limit + 1):
+        current, best, least_loaded = _best_responses(game, choice, load, threshold)
+        movers = np.flatnonzero(best < current - _INTERFERENCE_RTOL * (np.abs(current) + game.noise_w))
         if not movers.size:
             break
+        if len(moves) == limit:
+            raise ParameterError("max_updates", limit, "reached before a Nash equilibrium")
         n = int(movers[0] if rng is None else rng.choice(movers))
-        old, new = int(choice[n]), int(np.argmin(table[:, n]))
-        before = threshold[n] if old == 0 else load[old] - q[n]
-        after = threshold[n] if new == 0 else load[new]
-        step = float(q[n] * (after - before))
+        old = int(choice[n])
+        new = _best_option(old, float(best[n]), float(threshold[n]), least_loaded)
+        step = float(q[n] * (best[n] - current[n]))
         if not step < 0:
             raise ArithmeticError(f"potential did not decrease when user {n} moved {old}->{new} (step {step})")
         choice[n] = new
-        for channel in (old, new):  # only these two channels' sums, and the table's two rows, change
+        for channel in (old, new):  # only these two channels' received power changes
             if channel:
-                on = choice == channel
-                load[channel] = float(q[on].sum())
-                table[channel] = _channel_row(game, on, load[channel])
+                load[channel] = float(q[choice == channel].sum())
         trace.append(trace[-1] + step)
-    else:
-        if _improvers(table, choice).size:
-            raise ParameterError("max_updates", limit, "reached before a Nash equilibrium")
+        moves.append((n, old, new))
     costs = overheads(game, choice)
-    return GameResult(choice, len(trace) - 1, np.asarray(trace), costs, float(costs.sum()),
-                      int(np.count_nonzero(choice)))
+    return GameResult(choice, len(moves), np.asarray(moves, dtype=np.int64).reshape(-1, 3), np.asarray(trace),
+                      costs, float(costs.sum()), int(np.count_nonzero(choice)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,6 +363,30 @@ def _channel_row(game: OffloadGame, on: BoolArray, load_w: float) -> FloatArray:
     """Every user's overhead on a channel with received power ``load_w``; the users ``on`` it do not hear
     themselves."""
     return offload_overhead(game, np.where(on, load_w - game.received_w, load_w))
+
+
+def _best_responses(game: OffloadGame, choice: IntArray, load: FloatArray,
+                    threshold: FloatArray) -> tuple[FloatArray, FloatArray, tuple[int, int]]:
+    """Per user, in interference space: the value of its current option and of its best other option; and the
+    two least loaded channels (the second is 0 when M = 1).
+
+    Local is worth ``T_n``; a channel the user is not on is worth that channel's received power, so the best other
+    channel is the least loaded one, or the second least loaded for a user already on the least loaded one.
+    """
+    ranked = np.argsort(load[1:], kind="stable") + 1
+    first, second = int(ranked[0]), int(ranked[1]) if game.channels > 1 else 0
+    on = choice > 0
+    current = np.where(on, load[choice] - game.received_w, threshold)
+    other = np.where(choice == first, load[second] if second else np.inf, load[first])
+    return current, np.where(on, np.minimum(threshold, other), other), (first, second)
+
+
+def _best_option(choice: int, value: float, threshold: float, least_loaded: tuple[int, int]) -> int:
+    """The option worth ``value`` for a user on ``choice``: local (preferred on a tie) or a least loaded channel."""
+    if choice and threshold <= value:
+        return 0
+    first, second = least_loaded
+    return second if choice == first else first
 
 
 def _improvers(table: FloatArray, choice: IntArray) -> IntArray:

@@ -128,6 +128,24 @@ def test_dynamics_reach_an_equilibrium_with_the_potential_strictly_falling(seed:
     assert result.beneficial_users == beneficial_users(game, result.decision) == np.count_nonzero(result.decision)
 
 
+def test_replaying_the_moves_each_one_helps_its_user_and_lowers_the_potential_from_scratch() -> None:
+    game = paper_game(25, 3, seed=9, data_bits=200e3 * 8)
+    initial = np.random.default_rng(9).integers(0, 4, 25)
+    result = best_response_dynamics(game, initial, rng=np.random.default_rng(2))
+    decision = initial.copy()
+    for step, (user, old, new) in enumerate(result.moves.tolist()):
+        assert decision[user] == old
+        before = direct_costs(game, tuple(decision.tolist()))[user]
+        decision[user] = new
+        assert direct_costs(game, tuple(decision.tolist()))[user] < before
+        options = [direct_costs(game, (*decision.tolist()[:user], c, *decision.tolist()[user + 1:]))[user]
+                   for c in range(4)]
+        assert options[new] == pytest.approx(min(options), rel=1e-9)  # a best response, not just an improvement
+        assert result.potential[step + 1] == pytest.approx(potential(game, decision), rel=1e-9, abs=1e-20)
+    assert decision.tolist() == result.decision.tolist()
+    assert np.all(np.diff(result.potential) < 0)
+
+
 @given(seed=st.integers(0, 10_000), n=st.integers(2, 8), channels=st.integers(1, 3), user=st.integers(0, 7),
        to=st.integers(0, 3), kb=st.sampled_from([50.0, 500.0, 5000.0]))
 def test_a_unilateral_switch_changes_cost_and_potential_in_the_same_direction(
