@@ -87,7 +87,7 @@ def test_equilibrium_and_optimum_properties(lam: float, mu_l: float, mu_e: float
 def test_overload_and_bad_parameters_are_refused() -> None:
     with pytest.raises(InfeasibleError, match="no stable split"):
         wardrop_split(3.0, 1.0, 5.0, 4)
-    with pytest.raises(ParameterError, match="local_rate_per_s=0.0: must be finite and > 0"):
+    with pytest.raises(ParameterError, match=r"local_rate_per_s=0\.0: must be finite and > 0"):
         wardrop_split(1.0, 0.0, 5.0, 4)
     with pytest.raises(ParameterError, match="devices=0"):
         wardrop_split(1.0, 1.0, 5.0, 0)
