@@ -24,8 +24,8 @@ from offload.breakeven import Parameter, break_even_batch
 from offload.cost import cost_arrays
 from offload.decision import EnergyView, Objective, OffloadDecision, Preference, decide
 from offload.errors import ParameterError
+from offload.formulas import propagation_delay_s, round_trip_s
 from offload.inputs import CostInputs
-from offload.profiles import propagation_round_trip_s
 from offload.units import Dimension, format_quantity, parse_quantity
 from simulator.cli.decide_csv import check_column, column_values, labels, read_table, write_table
 
@@ -249,7 +249,7 @@ def _inputs(values: dict[str, FloatArray], preference: Preference) -> CostInputs
         return values.get(name, default)
 
     inf = math.inf
-    round_trip = np.add(get("rtt"), propagation_round_trip_s(get("distance")))  # type: ignore[arg-type]
+    round_trip = round_trip_s(propagation_delay_s(get("distance")), get("rtt"))
     return CostInputs(
         work_ops=get("compute"), input_bits=get("data"), output_bits=get("result"), deadline_s=get("deadline", inf),
         device_speed_ops_per_s=get("device-speed", inf), device_time_s=get("device-time"),
