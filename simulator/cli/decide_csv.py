@@ -17,6 +17,7 @@ import pyarrow.csv as pacsv
 
 from offload.errors import ParameterError
 from offload.units import NUMBER_PATTERN, Dimension, scale, unit_factor
+from simulator.files import replacing
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -103,6 +104,10 @@ def labels(values: npt.NDArray[np.generic], names: tuple[str, ...]) -> pa.Dictio
 
 
 def write_table(columns: dict[str, npt.NDArray[np.generic] | pa.Array], sink: Path | BinaryIO) -> None:
-    """Write named equal-length columns as CSV with a header."""
+    """Write named equal-length columns as CSV with a header; a file is replaced atomically."""
     table = pa.table(columns)
-    pacsv.write_csv(table, sink if isinstance(sink, Path) else pa.PythonFile(sink, mode="w"))
+    if isinstance(sink, Path):
+        with replacing(sink) as temporary:
+            pacsv.write_csv(table, str(temporary))
+    else:
+        pacsv.write_csv(table, pa.PythonFile(sink, mode="w"))

@@ -29,6 +29,7 @@ import psutil
 from filelock import FileLock, Timeout
 
 from offload.errors import MecsimError
+from simulator.files import os_errors, write_text
 
 logger = logging.getLogger(__name__)
 
@@ -90,17 +91,15 @@ class ResultStore:
         """Write one record and force it to disk before returning."""
         if self._runs is None:
             raise MecsimError("ResultStore.append called outside its 'with' block")
-        self._runs.write((json.dumps(record, sort_keys=True, allow_nan=True) + "\n").encode())
-        self._runs.flush()
-        os.fsync(self._runs.fileno())
+        with os_errors(self.directory / RUNS_FILE):
+            self._runs.write((json.dumps(record, sort_keys=True, allow_nan=True) + "\n").encode())
+            self._runs.flush()
+            os.fsync(self._runs.fileno())
         self.status[record["key"]] = record["status"]
 
     def write_manifest(self, manifest: Mapping[str, Any]) -> None:
         """Replace ``sweep.json`` atomically (write a temporary file, then rename)."""
-        path = self.directory / MANIFEST_FILE
-        temporary = path.with_suffix(".json.tmp")
-        temporary.write_text(json.dumps(manifest, indent=1, sort_keys=True))
-        os.replace(temporary, path)
+        write_text(self.directory / MANIFEST_FILE, json.dumps(manifest, indent=1, sort_keys=True))
 
 
 def read_records(directory: str | Path, damaged: list[int] | None = None) -> Iterator[dict[str, Any]]:
@@ -152,10 +151,7 @@ def _acquire(directory: Path) -> FileLock:
         lock = FileLock(directory / LOCK_FILE)
         if not _try_lock(lock):
             raise busy
-    owner_path = directory / OWNER_FILE
-    temporary = owner_path.with_suffix(".tmp")
-    temporary.write_text(json.dumps({"host": socket.gethostname(), "pid": os.getpid()}))
-    os.replace(temporary, owner_path)
+    write_text(directory / OWNER_FILE, json.dumps({"host": socket.gethostname(), "pid": os.getpid()}))
     return lock
 
 
