@@ -120,7 +120,7 @@ def _compare_table(results: list[PlacementResult]) -> list[str]:
 @click.option("--assignment", is_flag=True, help="With --json: include every (group, service, node, share).")
 @click.option("--time-limit", default=None,
               help="Budget per solver, e.g. 30s (default: solver.time_limit, or placement.time_limit).")
-@click.option("--seed", type=int, default=None,
+@click.option("--seed", type=click.IntRange(min=0), default=None,
               help="Seed of randomised solvers (default: solver.seed, or placement.seed).")
 def command(problem_file: str, policy: str | None, compare: bool, as_json: bool, assignment: bool,
             time_limit: str | None, seed: int | None) -> None:
