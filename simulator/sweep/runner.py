@@ -13,7 +13,6 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from offload.errors import MecsimError
 from simulator.sweep.backends import Backend, ProcessPoolBackend, RunFunction
 from simulator.sweep.plan import RunTask
 from simulator.sweep.store import ResultStore
+from simulator.version import mecsim_version
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def _run(tasks: Sequence[RunTask], fn: RunFunction, store: ResultStore, backend:
          progress: bool | None, manifest: Mapping[str, Any] | None) -> tuple[int, int, int, int]:
     """The body of :func:`run_sweep` inside the open store: (reused, computed, failed, lost)."""
     parameters = list(dict.fromkeys(path for task in tasks for path in task.point))
-    store.write_manifest({**(manifest or {}), "version": _version(), "parameters": parameters,
+    store.write_manifest({**(manifest or {}), "version": mecsim_version(), "parameters": parameters,
                           "runs": [task.key for task in tasks]})
     done = {"ok", "error"} - ({"error"} if retry_failed else set())
     todo = [task for task in tasks if store.status.get(task.key) not in done]
@@ -153,14 +153,6 @@ def _terminate_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def _version() -> str:
-    # from the distribution: outside the source tree the package may be imported as a namespace without __init__
-    try:
-        return version("mecsim")
-    except PackageNotFoundError:
-        return "0.0.0+unknown"
 
 
 def _record(task: RunTask, outcome: Mapping[str, Any]) -> dict[str, Any]:
