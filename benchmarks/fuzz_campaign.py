@@ -5,7 +5,8 @@ hostile one: huge or tiny magnitudes, wrong types, odd units, deep structures, l
 (explicit tags, self-referencing aliases, deep nesting, Latin-1 bytes, control characters, truncation, byte flips).
 The command runs in-process through the click entry point; every answer falls in one bucket:
 
-- ``clean``: exit 2 and one line ``mecsim: error: FILE:LINE: ...`` (``unlocated`` when FILE:LINE is missing);
+- ``clean``: exit 2 and one line per problem, each ``mecsim: error: FILE:LINE: ...`` (``unlocated`` when a line
+  lacks FILE:LINE);
 - ``accepted``: exit 0 (with ``--simulate``, the scenario is then simulated for 5 simulated seconds, and a failure
   there counts as ``accepted_then_failed``);
 - ``traceback``: any other exception; ``hang``: no answer within ``--limit`` seconds (SIGALRM, POSIX only).
@@ -84,12 +85,12 @@ def mutate(text: str, rng: random.Random) -> str | bytes:
     return rng.choice(TEXT_MUTATIONS)(text, rng)
 
 
-class _Hang(Exception):
-    pass
+class _HangError(Exception):
+    """The input took longer than the limit."""
 
 
 def _alarm(signum: int, frame: object) -> None:
-    raise _Hang
+    raise _HangError
 
 
 LOCATED = re.compile(r"^mecsim: error: (?P<file>[^:]+):(?P<line>\d+): ")
@@ -101,19 +102,24 @@ def classify(path: Path, command: list[str], limit_s: int) -> tuple[str, str]:
     signal.alarm(limit_s)
     try:
         result = CliRunner().invoke(main, [*command, str(path)])
-    except _Hang:
+    except _HangError:
         return "hang", ""
     finally:
         signal.alarm(0)
-    if isinstance(result.exception, _Hang):
+    if isinstance(result.exception, _HangError):
         return "hang", ""
     lines = result.output.strip().splitlines()
     first = lines[0] if lines else ""
     if result.exit_code == 0:
         return "accepted", first
-    if result.exit_code == 2 and len(lines) == 1 and first.startswith("mecsim: error: "):
-        match = LOCATED.match(first)
-        return ("clean" if match and match["file"] == str(path) else "unlocated"), first
+    if result.exit_code == 2 and lines and all(line.startswith("mecsim: error: ") for line in lines):
+        # several issues are reported at once, one line each
+        located = [LOCATED.match(line) for line in lines]
+        unlocated = next((line for line, match in zip(lines, located, strict=True)
+                          if not match or match["file"] != str(path)), None)
+        return ("unlocated", unlocated) if unlocated is not None else ("clean", first)
+    if isinstance(result.exception, SystemExit):  # exit 2 but not in the one-line form
+        return "traceback", " | ".join(lines)[:300]
     return "traceback", f"{type(result.exception).__name__}: {result.exception}" if result.exception else first
 
 

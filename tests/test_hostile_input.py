@@ -44,6 +44,8 @@ CASES = {
     "lognormal cv 1e300": (_mm1("{distribution: exponential, mean: 1G}", "{distribution: lognormal, mean: 1G, "
                                                                          "cv: 1.0e+300}"),
                            "work:", "work.cv: 1e+300: must be <= 100.0"),
+    "control character": (_mm1('description: "', 'description: "\x1b'), "description:",
+                          "invalid YAML: character #x001b is not allowed (a control character)"),
     "5 mbps": (_mm1("uplink: 1 Gbps", "uplink: 5 mbps"), "uplink:", "read as 0.005 bit/s, outside the plausible"),
 }
 

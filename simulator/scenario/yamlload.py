@@ -185,8 +185,13 @@ def load_yaml(text: str, source: str = "<string>") -> LoadedYaml:
         line = mark.line + 1 if mark is not None else None
         problem = " ".join(filter(None, [error.problem, error.context and f"({error.context})"]))
         raise ScenarioError([ScenarioIssue(source, line, (), f"invalid YAML: {problem}")]) from None
+    except yaml.reader.ReaderError as error:  # a control character: it has a position, not a mark
+        line = text.count("\n", 0, error.position) + 1
+        rule = f"invalid YAML: character #x{error.character:04x} is not allowed (a control character)"
+        raise ScenarioError([ScenarioIssue(source, line, (), rule)]) from None
     except yaml.YAMLError as error:
-        raise ScenarioError([ScenarioIssue(source, None, (), f"invalid YAML: {error}")]) from None
+        detail = " ".join(str(error).split())  # the CLI error is one line
+        raise ScenarioError([ScenarioIssue(source, None, (), f"invalid YAML: {detail}")]) from None
     if node is None:
         return LoadedYaml(None, {}, source)
     builder = _Builder(source)
