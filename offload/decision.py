@@ -159,6 +159,11 @@ def select(scores: Sequence[Values], latencies_s: Sequence[Values], deadline_s: 
     return choice, missed, chosen
 
 
+def meets_deadline(latency_s: Values, deadline_s: Values) -> npt.NDArray[np.bool_] | np.bool_:
+    """Whether a latency is within the deadline; an infinite latency (an unstable queue) never is."""
+    return np.less_equal(latency_s, np.minimum(deadline_s, _LATEST_S))
+
+
 def _rows(values: Values, rows: npt.NDArray[np.intp], n_tasks: int) -> FloatArray:
     return np.array(np.broadcast_to(np.asarray(values, dtype=np.float64), (n_tasks,))[rows])
 
@@ -217,7 +222,7 @@ def decide(
     with np.errstate(invalid="ignore"):
         choice, missed, _ = select([score[:, j] for j in range(width)],
                                    [costs.latency_s[:, j] for j in range(width)], deadline, n)
-    meets = costs.latency_s <= np.minimum(deadline, _LATEST_S)[:, None]
+    meets = np.asarray(meets_deadline(costs.latency_s, deadline[:, None]))
     return OffloadDecision(costs, preference, choice.astype(np.intp), score, meets, missed)
 
 
