@@ -13,12 +13,10 @@ from offload.breakeven import BreakEven, BreakEvenArrays, Parameter, break_even,
 from offload.cost import (
     LOCAL,
     CostArrays,
-    compute_time_s,
     cost_arrays,
     evaluate_costs,
     inputs_from_profiles,
     task_costs,
-    transfer_time_s,
 )
 from offload.decision import (
     EnergyView,
@@ -31,8 +29,9 @@ from offload.decision import (
     seed_latency_rule,
 )
 from offload.errors import InfeasibleError, MecsimError, ParameterError, UnitError
+from offload.formulas import FIBER_DELAY_S_PER_M, compute_time_s, transfer_time_s
 from offload.inputs import CostInputs
-from offload.profiles import FIBER_DELAY_S_PER_M, Device, Executor, Link, Server, Target, Task
+from offload.profiles import Device, Executor, Link, Server, Target, Task
 from offload.units import Dimension, format_quantity, parse_quantity
 
 __all__ = [

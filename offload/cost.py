@@ -19,7 +19,6 @@ With RTT = W = R = 0 the latency and system-energy rules reduce exactly to rules
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, TypedDict, cast
@@ -28,8 +27,16 @@ import numpy as np
 import numpy.typing as npt
 
 from offload.errors import ParameterError
+from offload.formulas import (
+    compute_energy_j,
+    compute_time_s,
+    offload_device_energy_j,
+    offload_system_energy_j,
+    radio_energy_j,
+    transfer_time_s,
+)
 from offload.inputs import CostInputs
-from offload.profiles import Device, Executor, Target, Task
+from offload.profiles import Device, Target, Task
 
 FloatArray = npt.NDArray[np.float64]
 Values = FloatArray | float
@@ -99,28 +106,10 @@ class LocalArguments(TypedDict):
     power_w: Values
 
 
-def transfer_time_s(bits: npt.ArrayLike, rate_bps: npt.ArrayLike) -> FloatArray:
-    """Time to move ``bits`` at ``rate_bps`` (> 0; ``inf`` makes any transfer instantaneous)."""
-    return np.divide(bits, rate_bps)
-
-
-def compute_time_s(work_ops: Values, speed_ops_per_s: Values, fixed_s: Values = 0.0) -> Values:
-    """Execution time ``fixed_s + work_ops / speed_ops_per_s``: a measured time, a speed, or overhead plus speed.
-
-    Skipping the terms that are exactly zero gives the same floating-point result faster.
-    """
-    if isinstance(speed_ops_per_s, float) and math.isinf(speed_ops_per_s):
-        return fixed_s if isinstance(fixed_s, float) else np.asarray(fixed_s, dtype=np.float64)
-    proportional = np.divide(work_ops, speed_ops_per_s)
-    if isinstance(fixed_s, float) and fixed_s == 0.0:
-        return proportional
-    return np.add(fixed_s, proportional)
-
-
 def local_option(work_ops: Values, speed_ops_per_s: Values, time_s: Values, power_w: Values) -> OptionCosts:
     """Local execution: ``t = time_s + work_ops / speed``; energy ``P_compute t`` in both views."""
     compute = compute_time_s(work_ops, speed_ops_per_s, time_s)
-    energy = np.multiply(power_w, compute)
+    energy = compute_energy_j(power_w, compute)
     return OptionCosts(compute, 0.0, 0.0, compute, energy, energy)
 
 
@@ -151,11 +140,11 @@ def remote_option(
     latency = upload + download + waiting
     device = system = None
     if device_view or system_view:
-        radio = np.multiply(tx_power_w, upload) + np.multiply(rx_power_w, download)
+        radio = radio_energy_j(tx_power_w, upload, rx_power_w, download)
         if device_view:
-            device = radio + np.multiply(idle_power_w, waiting) + tail_energy_j
+            device = offload_device_energy_j(radio, idle_power_w, waiting, tail_energy_j)
         if system_view:
-            system = radio + np.multiply(server_power_w, compute)
+            system = offload_system_energy_j(radio, server_power_w, compute)
     return OptionCosts(compute, upload, download, latency, device, system)
 
 
@@ -285,20 +274,12 @@ def evaluate_costs(
     ))
 
 
-def _speed_and_time(executor: Executor) -> tuple[float, float]:
-    """A measured time wins over a speed (see :class:`offload.profiles.Executor`)."""
-    if executor.compute_time_s is not None:
-        return math.inf, executor.compute_time_s
-    assert executor.speed_ops_per_s is not None
-    return executor.speed_ops_per_s, 0.0
-
-
 def inputs_from_profiles(task: Task, device: Device, targets: Sequence[Target]) -> CostInputs:
     """One task, its device and its targets as a one-row :class:`CostInputs`."""
     if not targets:
         raise ParameterError("targets", targets, "needs at least one remote target")
-    device_speed, device_time = _speed_and_time(device)
-    servers = [_speed_and_time(t.server) for t in targets]
+    device_speed, device_time = device.time_terms()
+    servers = [t.server.time_terms() for t in targets]
     return CostInputs(
         work_ops=[task.work_ops], input_bits=[task.input_bits], output_bits=[task.output_bits],
         deadline_s=[task.deadline_s], device_speed_ops_per_s=device_speed, device_time_s=device_time,

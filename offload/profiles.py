@@ -11,15 +11,8 @@ import math
 from dataclasses import dataclass, field
 
 from offload.errors import ParameterError
+from offload.formulas import compute_time_s, propagation_delay_s, round_trip_s
 from offload.validate import check_non_negative, check_positive
-
-#: One-way propagation delay of light in optical fibre (refractive index ~1.47): about 4.9 µs per km.
-FIBER_DELAY_S_PER_M = 4.9e-9
-
-
-def propagation_round_trip_s(distance_m: float) -> float:
-    """Round-trip fibre propagation over ``distance_m`` one way (≈ 9.8 µs per km of distance)."""
-    return 2.0 * distance_m * FIBER_DELAY_S_PER_M
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +60,17 @@ class Executor:
             check_non_negative("compute_time_s", self.compute_time_s)
         check_non_negative("compute_power_w", self.compute_power_w)
 
+    def time_terms(self) -> tuple[float, float]:
+        """``(speed_ops_per_s, fixed_s)`` for :func:`offload.formulas.compute_time_s`: a measured time wins over a
+        speed (it becomes ``(inf, compute_time_s)``), a speed alone is ``(speed_ops_per_s, 0)``."""
+        if self.compute_time_s is not None:
+            return math.inf, self.compute_time_s
+        assert self.speed_ops_per_s is not None
+        return self.speed_ops_per_s, 0.0
+
     def time_s(self, task: Task) -> float:
         """Execution time of ``task`` here: the measured time if given, else ``work_ops / speed_ops_per_s``."""
-        if self.compute_time_s is not None:
-            return self.compute_time_s
-        assert self.speed_ops_per_s is not None
-        return task.work_ops / self.speed_ops_per_s
+        return float(compute_time_s(task.work_ops, *self.time_terms()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +127,7 @@ class Link:
     rtt_s : float
         Round-trip time not explained by ``distance_m`` (radio access, switching, protocol handshakes).
     distance_m : float
-        Fibre length one way; adds ``2 * distance_m * FIBER_DELAY_S_PER_M`` to the round trip.
+        Fibre length one way; adds twice its :func:`offload.formulas.propagation_delay_s` to the round trip.
     """
 
     uplink_bps: float = math.inf
@@ -146,7 +144,7 @@ class Link:
     @property
     def round_trip_s(self) -> float:
         """Total round-trip delay: ``rtt_s`` plus fibre propagation both ways."""
-        return self.rtt_s + propagation_round_trip_s(self.distance_m)
+        return float(round_trip_s(propagation_delay_s(self.distance_m), self.rtt_s))
 
 
 @dataclass(frozen=True, slots=True)

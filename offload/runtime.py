@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from offload.formulas import compute_time_s
 from offload.profiles import Executor
 from offload.validate import check_array_non_negative, check_array_positive
 
@@ -66,21 +67,19 @@ def load_from_in_system(in_system: npt.ArrayLike, workers: npt.ArrayLike) -> Flo
 def executor_time_s(executor: Executor, work_ops: npt.ArrayLike) -> FloatArray:
     """Vectorised :meth:`offload.profiles.Executor.time_s`: the measured time if given, else work over speed."""
     work = np.asarray(work_ops, dtype=np.float64)
-    if executor.compute_time_s is not None:
-        return np.full(work.shape, float(executor.compute_time_s))
-    assert executor.speed_ops_per_s is not None
-    return np.asarray(work / executor.speed_ops_per_s, dtype=np.float64)
+    time = compute_time_s(work, *executor.time_terms())
+    if isinstance(time, np.ndarray) and time.shape == work.shape:
+        return time
+    return np.full(work.shape, time, dtype=np.float64)
 
 
 def executors_time_s(executors: Sequence[Executor], work_ops: npt.ArrayLike) -> FloatArray:
     """Execution time of every task (rows of ``work_ops``, shape ``(tasks, 1)``) on every executor (columns):
     :func:`executor_time_s` for several executors at once."""
-    work = np.asarray(work_ops, dtype=np.float64)
-    measured = np.array([e.compute_time_s is not None for e in executors], dtype=np.bool_)
-    fixed = np.array([e.compute_time_s or 0.0 for e in executors], dtype=np.float64)
-    speed = np.array([e.speed_ops_per_s if e.speed_ops_per_s is not None else np.inf for e in executors],
-                     dtype=np.float64)
-    return np.asarray(np.where(measured, fixed, work / speed), dtype=np.float64)
+    terms = [e.time_terms() for e in executors]
+    speed = np.array([s for s, _ in terms], dtype=np.float64)
+    fixed = np.array([f for _, f in terms], dtype=np.float64)
+    return np.asarray(compute_time_s(np.asarray(work_ops, dtype=np.float64), speed, fixed), dtype=np.float64)
 
 
 def batch_time_s(t0_s: float, per_item_s: float, batch_size: npt.ArrayLike) -> FloatArray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from offload.profiles import FIBER_DELAY_S_PER_M
+from offload.formulas import propagation_delay_s
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -34,6 +34,6 @@ def great_circle_m(
 
 
 def fibre_delay_s(distance_m: npt.ArrayLike, per_hop_s: npt.ArrayLike = 0.0) -> FloatArray:
-    """One-way link delay: propagation at :data:`offload.profiles.FIBER_DELAY_S_PER_M` plus a per-hop delay."""
-    return np.asarray(np.asarray(distance_m, dtype=np.float64) * FIBER_DELAY_S_PER_M
+    """One-way link delay: fibre propagation (:func:`offload.formulas.propagation_delay_s`) plus a per-hop delay."""
+    return np.asarray(propagation_delay_s(np.asarray(distance_m, dtype=np.float64))
                       + np.asarray(per_hop_s, dtype=np.float64), dtype=np.float64)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from offload.cost import transfer_time_s
+from offload.formulas import transfer_time_s
 from offload.runtime import executor_time_s
 from simulator.devices import DeviceState, GroupState, Route
 from simulator.network import DedicatedChannel

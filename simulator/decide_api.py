@@ -23,8 +23,8 @@ from offload.breakeven import Parameter, break_even_arguments, break_even_batch
 from offload.cost import kernel_arguments, local_option, remote_option
 from offload.decision import EnergyView, Objective, Preference, meets_deadline, select
 from offload.errors import ParameterError
+from offload.formulas import propagation_delay_s, round_trip_s
 from offload.inputs import CostInputs
-from offload.profiles import propagation_round_trip_s
 from offload.units import Dimension, parse_quantity
 
 FloatArray = npt.NDArray[np.float64]
@@ -227,7 +227,7 @@ def fields(values: Mapping[str, Value]) -> dict[str, Value]:
             out[field] = EMPTY_CELL[name]
     distance = values.get("distance")
     if distance is not None:
-        out["round_trip_s"] = np.add(out["round_trip_s"], propagation_round_trip_s(distance))  # type: ignore[arg-type]
+        out["round_trip_s"] = round_trip_s(propagation_delay_s(distance), out["round_trip_s"])
     return out
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import simpy
 
+from offload.formulas import round_trip_s
 from simulator.network import Channel, SharedChannel, make_channel
 from simulator.policies import Candidate
 from simulator.servers import LOCAL_QUEUE_FULL, WorkerPool
@@ -177,7 +178,8 @@ def build_devices(world: World, env: simpy.Environment, pools: list[WorkerPool],
             candidates = tuple(
                 Candidate(s.name, s.tier, _nominal_rate_bps(ap.uplink_bps, ap, False),
                           _nominal_rate_bps(ap.downlink_bps, ap, True),
-                          2.0 * (ap.latency_s + delays[ap.name][s.node]), s.power_w, s.workers, profiles[s.name])
+                          float(round_trip_s(ap.latency_s + delays[ap.name][s.node])), s.power_w, s.workers,
+                          profiles[s.name])
                 for s in hosts)
             routes = Routes(hosts, [pools[server_index[s.name]] for s in hosts], route_builder(ap, hosts))
             tables[key] = (routes, candidates)

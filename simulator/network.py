@@ -16,7 +16,7 @@ from typing import Any
 
 import simpy
 
-from offload.cost import transfer_time_s
+from offload.formulas import transfer_time_s
 from offload.runtime import fair_share_bps, table_rate_bps
 from simulator.events import Wake
 from simulator.world import ThroughputTable

@@ -44,7 +44,7 @@ def _layout(world: World) -> Layout:
     group_of = np.repeat(np.arange(len(world.device_groups)), [g.count for g in world.device_groups])
     service_of_group = np.array([services.index(g.service) for g in world.device_groups], dtype=np.intp)
     powers = {
-        "device_compute_power_w": [g.device.compute_power_w for g in world.device_groups],
+        "compute_power_w": [g.device.compute_power_w for g in world.device_groups],
         "tx_power_w": [g.device.tx_power_w for g in world.device_groups],
         "rx_power_w": [g.device.rx_power_w for g in world.device_groups],
         "idle_power_w": [g.device.idle_power_w for g in world.device_groups],

@@ -22,7 +22,8 @@ import numpy as np
 import numpy.typing as npt
 
 from offload.errors import ParameterError
-from offload.profiles import FIBER_DELAY_S_PER_M, Device, Server
+from offload.formulas import propagation_delay_s
+from offload.profiles import Device, Server
 from offload.validate import check_non_negative, check_positive
 from simulator.distributions import Distribution, as_distribution
 from simulator.topology import shortest_paths
@@ -91,7 +92,7 @@ class AccessPoint:
 class Link:
     """A backhaul/WAN link between two nodes: a shared channel per direction plus propagation delay.
 
-    The one-way delay is ``latency_s + distance_m · 4.9 µs/km`` (fibre).
+    The one-way delay is ``latency_s`` plus fibre propagation over ``distance_m`` (≈ 4.9 µs/km).
     """
 
     a: str
@@ -112,7 +113,7 @@ class Link:
     @property
     def one_way_s(self) -> float:
         """Propagation plus fixed delay in one direction."""
-        return self.latency_s + self.distance_m * FIBER_DELAY_S_PER_M
+        return self.latency_s + float(propagation_delay_s(self.distance_m))
 
 
 @dataclass(frozen=True, slots=True)
