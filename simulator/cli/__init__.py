@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "sweep": ("simulator.cli.sweep", "command", "Sweep scenario parameters (process pool or Dask), resumable."),
     "place": ("simulator.cli.place", "command", "Place services on an edge topology and report the gap."),
     "plot": ("simulator.cli.plot", "command", "Render the standard figures of a simulate or sweep directory."),
+    "serve": ("simulator.cli.serve", "command", "Serve offload decisions over HTTP (FastAPI + uvicorn)."),
 }
 
 
