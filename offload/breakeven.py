@@ -17,7 +17,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -119,17 +119,19 @@ def difference(parameter: Parameter, x: npt.ArrayLike, inputs: CostInputs, prefe
     ``inputs`` must have exactly one target. Uses the cost kernels directly (no breakdown arrays).
     """
     local, remote = local_arguments(inputs), remote_arguments(inputs, None)
-    remote_score, local_score = _scores(parameter, x, local, remote, inputs.n_tasks, preference,
-                                        _check_linked(parameter, linked))
+    with np.errstate(invalid="ignore"):  # 0 W x inf s (an unstable queue) is NaN energy on an infeasible option
+        remote_score, local_score = _scores(parameter, x, local, remote, inputs.n_tasks, preference,
+                                            _check_linked(parameter, linked))
     return np.asarray(remote_score - local_score)
 
 
-def _scores(parameter: Parameter, x: npt.ArrayLike, local_args: LocalArguments, remote_args: RemoteArguments,
-            n_tasks: int, preference: Preference, linked: Sequence[str]) -> tuple[FloatArray, FloatArray]:
+def _scores(parameter: Parameter, x: Any, local_args: LocalArguments, remote_args: RemoteArguments,
+            n_tasks: int | None, preference: Preference, linked: Sequence[str]) -> tuple[Any, Any]:
     """Scores of offloading and of running locally, per task, with ``parameter`` (and ``linked``) set to ``x``.
 
-    The arguments are those of the cost kernels for one target (task values per task, or plain floats)."""
-    values = np.broadcast_to(np.asarray(x, dtype=np.float64), (n_tasks,))
+    The arguments are those of the cost kernels for one target (task values per task, or plain floats);
+    ``n_tasks=None`` is the scalar path: ``x`` and the arguments are floats and so are the scores."""
+    values = x if n_tasks is None else np.broadcast_to(np.asarray(x, dtype=np.float64), (n_tasks,))
     local_key, remote_key = _KERNEL_KEYS[parameter]
     local_args, remote_args = local_args.copy(), remote_args.copy()
     if local_key is not None:
@@ -137,15 +139,16 @@ def _scores(parameter: Parameter, x: npt.ArrayLike, local_args: LocalArguments, 
     for key in (remote_key, *linked):
         remote_args[key] = values  # type: ignore[literal-required]
     device_view = preference.energy_view is EnergyView.DEVICE
-    with np.errstate(invalid="ignore"):
-        local = local_option(**local_args)
-        remote = remote_option(**remote_args, device_view=device_view, system_view=not device_view)
+    local = local_option(**local_args)
+    remote = remote_option(**remote_args, device_view=device_view, system_view=not device_view)
     local_j = local.device_energy_j if device_view else local.system_energy_j
     remote_j = remote.device_energy_j if device_view else remote.system_energy_j
     assert local_j is not None
     assert remote_j is not None
     local_score = preference.combine(local.latency_s, local_j, local.latency_s, local_j)
     remote_score = preference.combine(remote.latency_s, remote_j, local.latency_s, local_j)  # (1 target, tasks)
+    if n_tasks is None:
+        return np.float64(remote_score), np.float64(local_score)
     shape = (n_tasks,)
     return (np.broadcast_to(remote_score, (1, *shape))[0].astype(np.float64),
             np.broadcast_to(local_score, shape).astype(np.float64))
@@ -155,47 +158,53 @@ def _scores(parameter: Parameter, x: npt.ArrayLike, local_args: LocalArguments, 
 _ROUNDING = 1e-12
 
 
-def _current(parameter: Parameter, remote_args: RemoteArguments, n_tasks: int) -> FloatArray:
-    value = np.asarray(remote_args[_KERNEL_KEYS[parameter][1]], dtype=np.float64)  # type: ignore[literal-required]
-    return np.broadcast_to(value.reshape(-1), (n_tasks,)).copy()
+def _current(parameter: Parameter, remote_args: RemoteArguments, n_tasks: int | None) -> Any:
+    value = remote_args[_KERNEL_KEYS[parameter][1]]  # type: ignore[literal-required]
+    if n_tasks is None:
+        return np.float64(value)
+    return np.broadcast_to(np.asarray(value, dtype=np.float64).reshape(-1), (n_tasks,)).copy()
 
 
-def _closed_form(parameter: Parameter, local_args: LocalArguments, remote_args: RemoteArguments, n_tasks: int,
-                 preference: Preference, linked: Sequence[str]) -> tuple[FloatArray, npt.NDArray[np.intp], FloatArray]:
-    """Break-even values, direction codes (0 above, 1 below, 2 always, 3 never) and slopes, per task."""
+def _pick(condition: Any, if_true: Any, if_false: Any) -> Any:
+    """``np.where`` on arrays; on scalars (the scalar path) a plain choice, which costs nothing."""
+    if isinstance(condition, np.ndarray):
+        return np.where(condition, if_true, if_false)
+    return if_true if condition else if_false
+
+
+def _closed_form(parameter: Parameter, local_args: LocalArguments, remote_args: RemoteArguments,
+                 n_tasks: int | None, preference: Preference, linked: Sequence[str]) -> tuple[Any, Any, Any]:
+    """Break-even values, direction codes (0 above, 1 below, 2 always, 3 never) and slopes, per task (arrays), or
+    for one task (numpy scalars) when ``n_tasks`` is ``None``: the same steps either way."""
     reciprocal = _RECIPROCAL[parameter]
 
-    def from_u(u: FloatArray) -> FloatArray:
-        if not reciprocal:
-            return u
-        with np.errstate(divide="ignore"):
-            return np.asarray(1.0 / u)
+    def from_u(u: Any) -> Any:
+        return np.divide(1.0, u) if reciprocal else u
 
-    def diff_and_scale(u: FloatArray) -> tuple[FloatArray, FloatArray]:
+    def diff_and_scale(u: Any) -> tuple[Any, Any]:
         remote_score, local_score = _scores(parameter, from_u(u), local_args, remote_args, n_tasks, preference, linked)
-        return remote_score - local_score, np.abs(remote_score) + np.abs(local_score)
+        return remote_score - local_score, abs(remote_score) + abs(local_score)
 
-    current = _current(parameter, remote_args, n_tasks)
-    u1 = np.where((current > 0) & np.isfinite(current), from_u(current), 1.0)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        d0, scale0 = diff_and_scale(np.zeros(n_tasks))
+        current = _current(parameter, remote_args, n_tasks)
+        u1 = _pick((current > 0) & np.isfinite(current), from_u(current), 1.0)
+        d0, scale0 = diff_and_scale(np.float64(0.0) if n_tasks is None else np.zeros(n_tasks))
         d1, scale1 = diff_and_scale(u1)
         # equal speeds (say) make d constant: the subtraction then leaves only rounding, which must not read as a
         # tiny slope with a spurious break-even far away
-        rounding = np.abs(d1 - d0) <= _ROUNDING * (scale0 + scale1)
-        slope = np.where(rounding, 0.0, (d1 - d0) / u1)
+        rounding = abs(d1 - d0) <= _ROUNDING * (scale0 + scale1)
+        slope = _pick(rounding, np.float64(0.0), (d1 - d0) / u1)
         u_star = -d0 / slope
         flips = np.isfinite(slope) & (slope != 0) & (u_star > 0) & np.isfinite(u_star)
         # one secant step from (0, d0) through (u*, d(u*)) removes the rounding of the first slope
-        probe = np.where(flips, u_star, 1.0)
+        probe = _pick(flips, u_star, 1.0)
         d_star = diff_and_scale(probe)[0]
         refined = probe - d_star * probe / (d_star - d0)
-        u_star = np.where(flips & np.isfinite(refined) & (refined > 0), refined, u_star)
-    value = np.where(flips, from_u(np.where(flips, u_star, 1.0)), np.nan)
+        u_star = _pick(flips & np.isfinite(refined) & (refined > 0), refined, u_star)
+        value = _pick(flips, from_u(_pick(flips, u_star, 1.0)), np.nan)
     sloped = np.isfinite(slope) & (slope != 0)
-    code = np.where(flips, np.where((slope < 0) != reciprocal, 0, 1),
-                    np.where(np.where(sloped, slope < 0, d0 < 0), 2, 3))
-    return value, code, np.where(sloped, slope, 0.0)
+    code = _pick(flips, _pick((slope < 0) != reciprocal, 0, 1), _pick(_pick(sloped, slope < 0, d0 < 0), 2, 3))
+    return value, code, _pick(sloped, slope, 0.0)
 
 
 def _closed_form_arrays(parameter: Parameter, inputs: CostInputs, preference: Preference, linked: Sequence[str]
@@ -215,8 +224,9 @@ def break_even_arguments(parameter: Parameter, local_args: LocalArguments, remot
     """
     if not _is_affine(parameter, preference):
         raise ParameterError("parameter", parameter.value, "has no closed form under a normalised objective")
-    value, code, _ = _closed_form(parameter, local_args, remote_args, 1, preference, _check_linked(parameter, linked))
-    return float(value[0]), cast(Direction, str(_DIRECTIONS[code[0]]))
+    value, code, _ = _closed_form(parameter, local_args, remote_args, None, preference,
+                                  _check_linked(parameter, linked))
+    return float(value), cast(Direction, str(_DIRECTIONS[code]))
 
 
 def _root_find(parameter: Parameter, inputs: CostInputs, preference: Preference, linked: Sequence[str]

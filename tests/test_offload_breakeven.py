@@ -172,3 +172,28 @@ def test_scalar_arguments_path_equals_the_batch(parameter, objective):
     batch = break_even_batch(parameter, CostInputs(**values), preference)
     assert (value, wins) == (batch.value[0, 0], batch.offload_wins[0, 0]) or (
         math.isnan(value) and math.isnan(batch.value[0, 0]) and wins == batch.offload_wins[0, 0])
+
+
+_positive = st.floats(1e-3, 1e3)
+
+
+@given(work=_positive, data=_positive, result=st.floats(0, 1e3), uplink=_positive, rtt=st.floats(0, 1),
+       device_speed=_positive, edge_speed=_positive, powers=st.tuples(_positive, _positive, _positive, _positive),
+       objective=st.sampled_from(list(Objective)), view=st.sampled_from(list(EnergyView)),
+       parameter=st.sampled_from([Parameter.UPLINK, Parameter.INPUT, Parameter.WORK, Parameter.EDGE_SPEED]))
+def test_scalar_break_even_equals_the_batch_path(work, data, result, uplink, rtt, device_speed, edge_speed, powers,
+                                                 objective, view, parameter):
+    from offload.breakeven import break_even_arguments
+    from offload.cost import kernel_arguments
+
+    values = {"work_ops": work * 1e9, "input_bits": data * 1e6, "output_bits": result * 1e3, "deadline_s": math.inf,
+              "device_speed_ops_per_s": device_speed * 1e9, "device_time_s": 0.0, "device_power_w": powers[0],
+              "idle_power_w": powers[1], "tx_power_w": powers[2], "rx_power_w": powers[2], "tail_energy_j": 0.1,
+              "server_speed_ops_per_s": edge_speed * 1e10, "server_time_s": 0.0, "server_power_w": powers[3] * 10,
+              "wait_s": 0.0, "uplink_bps": uplink * 1e6, "downlink_bps": uplink * 1e6, "round_trip_s": rtt}
+    preference = Preference(objective, view, 1.0, 0.5)
+    linked = ("downlink_bps",) if parameter is Parameter.UPLINK else ()
+    value, wins = break_even_arguments(parameter, *kernel_arguments(values), preference, linked)
+    batch = break_even_batch(parameter, CostInputs(**values), preference, linked=linked)
+    assert wins == batch.offload_wins[0, 0]
+    assert value == batch.value[0, 0] or (math.isnan(value) and math.isnan(batch.value[0, 0]))
