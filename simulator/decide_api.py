@@ -75,14 +75,14 @@ DEFAULTS_FROM = {"downlink": "uplink", "rx-power": "radio-power"}
 FIELD = {"compute": "work_ops", "device-speed": "device_speed_ops_per_s", "edge-speed": "server_speed_ops_per_s",
          "device-time": "device_time_s", "edge-time": "server_time_s", "data": "input_bits", "uplink": "uplink_bps",
          "result": "output_bits", "downlink": "downlink_bps", "rtt": "round_trip_s", "edge-wait": "wait_s",
-         "device-power": "device_power_w", "edge-power": "server_power_w", "radio-power": "tx_power_w",
+         "device-power": "device_compute_power_w", "edge-power": "server_compute_power_w", "radio-power": "tx_power_w",
          "rx-power": "rx_power_w", "idle-power": "idle_power_w", "tail-energy": "tail_energy_j",
          "deadline": "deadline_s"}
 #: a field's value when its quantity is absent and has no EMPTY_CELL entry
 _UNSET = {"work_ops": 0.0, "device_speed_ops_per_s": math.inf, "server_speed_ops_per_s": math.inf,
-          "device_time_s": 0.0, "server_time_s": 0.0, "device_power_w": 0.0, "server_power_w": 0.0,
+          "device_time_s": 0.0, "server_time_s": 0.0, "device_compute_power_w": 0.0, "server_compute_power_w": 0.0,
           "tx_power_w": 0.0}
-_TARGET_FIELDS = ("server_speed_ops_per_s", "server_time_s", "server_power_w", "wait_s", "uplink_bps",
+_TARGET_FIELDS = ("server_speed_ops_per_s", "server_time_s", "server_compute_power_w", "wait_s", "uplink_bps",
                   "downlink_bps", "round_trip_s")
 #: the powers each energy view needs (all must be given) and those it can use (the rest are unused by it)
 NEEDS = {EnergyView.DEVICE: ("device-power", "radio-power"),

@@ -118,9 +118,9 @@ def test_batch_break_even_equals_scalar(rows, parameter):
     inputs = CostInputs(
         work_ops=[t.work_ops for t in tasks], input_bits=[t.input_bits for t in tasks],
         output_bits=[t.output_bits for t in tasks], device_speed_ops_per_s=device.speed_ops_per_s,
-        device_power_w=device.compute_power_w, idle_power_w=device.idle_power_w, tx_power_w=device.tx_power_w,
+        device_compute_power_w=device.compute_power_w, idle_power_w=device.idle_power_w, tx_power_w=device.tx_power_w,
         rx_power_w=device.rx_power_w, tail_energy_j=device.tail_energy_j,
-        server_speed_ops_per_s=[edge.server.speed_ops_per_s], server_power_w=[edge.server.compute_power_w],
+        server_speed_ops_per_s=[edge.server.speed_ops_per_s], server_compute_power_w=[edge.server.compute_power_w],
         wait_s=[edge.server.wait_s], uplink_bps=[edge.link.uplink_bps], downlink_bps=[edge.link.downlink_bps],
         round_trip_s=[edge.link.round_trip_s])
     batch = break_even_batch(parameter, inputs)
@@ -162,9 +162,9 @@ def test_scalar_arguments_path_equals_the_batch(parameter, objective):
     from offload.cost import kernel_arguments
 
     values = {"work_ops": 2e9, "input_bits": 3e6, "output_bits": 1e5, "deadline_s": math.inf,
-              "device_speed_ops_per_s": 1e9, "device_time_s": 0.0, "device_power_w": 4.0, "idle_power_w": 0.3,
+              "device_speed_ops_per_s": 1e9, "device_time_s": 0.0, "device_compute_power_w": 4.0, "idle_power_w": 0.3,
               "tx_power_w": 1.2, "rx_power_w": 0.9, "tail_energy_j": 0.2, "server_speed_ops_per_s": 2e10,
-              "server_time_s": 0.0, "server_power_w": 60.0, "wait_s": 0.05, "uplink_bps": 8e6,
+              "server_time_s": 0.0, "server_compute_power_w": 60.0, "wait_s": 0.05, "uplink_bps": 8e6,
               "downlink_bps": 2e7, "round_trip_s": 0.02}
     preference = Preference(objective, EnergyView.DEVICE, 1.0, 0.1)
     local, remote = kernel_arguments(values)
@@ -187,9 +187,10 @@ def test_scalar_break_even_equals_the_batch_path(work, data, result, uplink, rtt
     from offload.cost import kernel_arguments
 
     values = {"work_ops": work * 1e9, "input_bits": data * 1e6, "output_bits": result * 1e3, "deadline_s": math.inf,
-              "device_speed_ops_per_s": device_speed * 1e9, "device_time_s": 0.0, "device_power_w": powers[0],
-              "idle_power_w": powers[1], "tx_power_w": powers[2], "rx_power_w": powers[2], "tail_energy_j": 0.1,
-              "server_speed_ops_per_s": edge_speed * 1e10, "server_time_s": 0.0, "server_power_w": powers[3] * 10,
+              "device_speed_ops_per_s": device_speed * 1e9, "device_time_s": 0.0,
+              "device_compute_power_w": powers[0], "idle_power_w": powers[1], "tx_power_w": powers[2],
+              "rx_power_w": powers[2], "tail_energy_j": 0.1, "server_speed_ops_per_s": edge_speed * 1e10,
+              "server_time_s": 0.0, "server_compute_power_w": powers[3] * 10,
               "wait_s": 0.0, "uplink_bps": uplink * 1e6, "downlink_bps": uplink * 1e6, "round_trip_s": rtt}
     preference = Preference(objective, view, 1.0, 0.5)
     linked = ("downlink_bps",) if parameter is Parameter.UPLINK else ()
