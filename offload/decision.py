@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -152,6 +153,20 @@ def select(scores: Sequence[Values], latencies_s: Sequence[Values], deadline_s: 
     flat = choice.astype(np.intp) * n_tasks + np.arange(n_tasks)
     chosen = [np.stack([np.broadcast_to(v, (n_tasks,)) for v in values]).ravel().take(flat) for values in carry]
     return choice, missed, chosen
+
+
+def select_one(scores: Sequence[float], latencies_s: Sequence[float], deadline_s: float) -> tuple[int, bool]:
+    """:func:`select` for one task whose option scores and latencies are plain floats (the scalar path of a single
+    decision, without building arrays): the option chosen and whether no option met the deadline."""
+    limit = min(deadline_s, _LATEST_S)
+    best, choice = math.inf, 0
+    for j, (score, latency) in enumerate(zip(scores, latencies_s, strict=True)):
+        if latency <= limit and score < best:  # strict: the lowest index wins a tie; NaN never wins
+            best, choice = score, j
+    if best < math.inf:
+        return choice, False
+    fastest = min(range(len(latencies_s)), key=lambda j: (latencies_s[j], j))
+    return fastest, True
 
 
 def meets_deadline(latency_s: Values, deadline_s: Values) -> npt.NDArray[np.bool_] | np.bool_:

@@ -21,7 +21,7 @@ import numpy.typing as npt
 from offload.batch import decide_batch
 from offload.breakeven import Parameter, break_even_arguments, break_even_batch
 from offload.cost import kernel_arguments, local_option, remote_option
-from offload.decision import EnergyView, Objective, Preference, meets_deadline, select
+from offload.decision import EnergyView, Objective, Preference, meets_deadline, select_one
 from offload.errors import ParameterError
 from offload.formulas import propagation_delay_s, round_trip_s
 from offload.inputs import CostInputs
@@ -262,7 +262,7 @@ def answer(request: Request) -> dict[str, Any]:
     local_score = _scalar(pref.combine(local_s, local_j, local_s, local_j))
     remote_score = _scalar(pref.combine(remote_s, remote_j, local_s, local_j))
     deadline_s = given["deadline_s"]
-    choice, missed, _ = select([local_score, remote_score], [local_s, remote_s], deadline_s, 1)
+    choice, missed = select_one((local_score, remote_score), (local_s, remote_s), deadline_s)
     computable = views(present)
     with_energy = pref.energy_view in computable
 
@@ -275,9 +275,9 @@ def answer(request: Request) -> dict[str, Any]:
                                           linked(Parameter.UPLINK, present))
     used = set(USES[pref.energy_view])
     return {
-        "decision": "local" if choice[0] == 0 else "offload",
+        "decision": "local" if choice == 0 else "offload",
         "objective": pref.objective.value, "energy_view": pref.energy_view.value,
-        "deadline_s": _none_if_nan(deadline_s), "deadline_missed": bool(missed[0]),
+        "deadline_s": _none_if_nan(deadline_s), "deadline_missed": missed,
         "local": option(local_s, local_j, local_score),
         "offload": option(remote_s, remote_j, remote_score)
         | {"breakdown": {term: _scalar(value) for term, value in zip(ANSWER_TERMS, terms, strict=True)}},
