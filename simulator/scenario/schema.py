@@ -24,6 +24,7 @@ from simulator.scenario.quantities import (
     Power,
     Price,
     Rate,
+    RateOrZero,
     Speed,
     Work,
 )
@@ -69,7 +70,7 @@ def _size_type(quantity: Any, positive: Any) -> Any:
     class LogNormal(Strict):
         distribution: Literal["lognormal"]
         mean: positive
-        cv: Annotated[float, Field(gt=0.0)]
+        cv: Annotated[float, Field(gt=0.0, le=100.0)]  # beyond, a sample overflows
 
     class Empirical(Strict):
         distribution: Literal["empirical"]
@@ -151,7 +152,7 @@ class OnOffWorkload(Strict):
 
     kind: Literal["onoff"]
     rate_on: Rate
-    rate_off: Annotated[float, Field(ge=0.0)] = 0.0
+    rate_off: RateOrZero = 0.0
     mean_on: Duration
     mean_off: Duration
 
@@ -177,7 +178,7 @@ class DeviceGroupSpec(Strict):
     access_point: Name
     service: Name | None = None
     workload: Workload
-    local_queue_capacity: Count | None = None
+    local_queue_capacity: Annotated[int, Field(ge=0, le=10**9)] | None = None
     drop_expired: bool = False
 
 
