@@ -1,8 +1,9 @@
 """``mecsim place``: where should each service run? Solve a placement problem with one solver or compare them all.
 
 The input is YAML, given as a path or a bundled name, and is either a placement file (see
-:mod:`simulator.placement_file`, e.g. ``place-melbourne``) or a simulation scenario with a ``placement`` section
-(e.g. ``melbourne``): then the problem is the one ``mecsim simulate`` places (:mod:`simulator.placement_bridge`)
+:mod:`simulator.scenario.placement_file`, e.g. ``place-melbourne``) or a simulation scenario with a ``placement``
+section (e.g. ``melbourne``): then the problem is the one ``mecsim simulate`` places
+(:mod:`simulator.placement_bridge`)
 and the section's solver, budget and seed are the defaults. Every placement printed has been re-verified by the
 independent checker (:mod:`scheduler.checker`).
 """
@@ -25,10 +26,10 @@ from scheduler.problem_io import describe, result_to_dict
 from scheduler.result import PlacementResult
 from scheduler.solvers import SOLVERS, certified_bound, get_solver, solve
 from simulator.placement_bridge import placement_graph, placement_problem
-from simulator.placement_file import PlacementCase, load_placement_file
 from simulator.scenario import ScenarioError, ScenarioIssue, load_scenario, resolve_scenario_path
 from simulator.scenario.convert import placement_settings
 from simulator.scenario.loader import Scenario
+from simulator.scenario.placement_file import PlacementCase, load_placement_file
 from simulator.scenario.report import format_gap, placement_lines
 from simulator.scenario.yamlload import load_yaml
 

@@ -12,7 +12,7 @@ import click
 
 from offload.errors import UnitError
 from offload.units import Dimension, parse_quantity
-from simulator.output import dumps_json, prepare_out_dir, write_run
+from simulator.cli.output import dumps_json, prepare_out_dir, write_run
 from simulator.scenario import ScenarioError, bundled_scenarios, load_scenario
 from simulator.scenario.execute import simulate, summary_dict
 from simulator.scenario.report import format_summary
