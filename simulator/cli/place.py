@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -27,7 +27,6 @@ from scheduler.result import PlacementResult
 from scheduler.solvers import SOLVERS, certified_bound, get_solver, solve
 from simulator.placement_bridge import placement_graph, placement_problem
 from simulator.scenario import ScenarioError, ScenarioIssue, load_scenario, resolve_scenario_path
-from simulator.scenario.convert import placement_settings
 from simulator.scenario.loader import Scenario
 from simulator.scenario.placement_file import PlacementCase, load_placement_file
 from simulator.scenario.report import format_gap, placement_lines
@@ -74,13 +73,12 @@ def scenario_case(scenario: Scenario) -> tuple[PlacementCase, str]:
     ScenarioError
         The scenario has no ``placement`` section.
     """
-    spec = scenario.spec.placement
-    if spec is None:
+    settings = scenario.placement
+    if settings is None:
         raise ScenarioError([ScenarioIssue(scenario.source, None, ("placement",),
                                            "the scenario has no placement section: nothing to place "
                                            "(add one, see scenarios/melbourne.yaml)")])
-    settings = placement_settings(spec)
-    world = replace(scenario, spec=scenario.spec.model_copy(update={"placement": None})).to_world()
+    world = scenario.world
     graph = placement_graph(world, settings)
     problem = placement_problem(world, graph, settings)
     return (PlacementCase(scenario.name, scenario.description, scenario.source, graph, problem,

@@ -1,16 +1,18 @@
-"""A validated scenario to the simulator's :class:`simulator.world.World` (SI value objects, one to one)."""
+"""A validated scenario schema to the simulator's :class:`simulator.world.World` (SI value objects, one to one) and
+its ``placement`` section to :class:`simulator.placement_bridge.PlacementSettings`; used once, by the loader."""
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from offload.errors import MecsimError
 from offload.profiles import Device
 from scheduler.problem import Weights
 from scheduler.topology import Prices, Resources
 from simulator.distributions import Constant, Distribution, Empirical, Exponential, LogNormal, Uniform
+from simulator.placement_bridge import NodeOffer, PlacementSettings, ReplicaSpec
 from simulator.scenario.errors import ScenarioError, ScenarioIssue
 from simulator.scenario.schema import (
     AccessPointSpec,
@@ -21,6 +23,7 @@ from simulator.scenario.schema import (
     PeriodicWorkload,
     PlacementSpec,
     PoissonWorkload,
+    PolicyEntry,
     ProfileSpec,
     ScenarioSpec,
     ThroughputPoint,
@@ -38,10 +41,6 @@ from simulator.world import (
     ThroughputTable,
     World,
 )
-
-if TYPE_CHECKING:
-    from simulator.placement_bridge import PlacedWorld, PlacementSettings
-    from simulator.scenario.loader import Scenario
 
 #: Workers of a cloud node when the file does not say (a data centre is rarely the bottleneck).
 CLOUD_WORKERS = 1000
@@ -128,8 +127,6 @@ def device_group(spec: DeviceGroupSpec, scenario: ScenarioSpec, base_dir: Path) 
 
 def placement_settings(spec: PlacementSpec) -> PlacementSettings:
     """The ``placement`` section in SI (memory prices per GiB-hour, the traffic price per GB and link)."""
-    from simulator.placement_bridge import NodeOffer, PlacementSettings, ReplicaSpec
-
     services = {name: ReplicaSpec(Resources(s.cpu, s.gpu, s.memory), s.min_replicas, s.max_replicas)
                 for name, s in spec.services.items()}
     nodes = {name: NodeOffer(n.cpu, n.gpu, n.memory, n.gpu_speed or 0.0,
@@ -141,42 +138,20 @@ def placement_settings(spec: PlacementSpec) -> PlacementSettings:
                              spec.target_utilisation, spec.traffic_price / _GB_BITS, services, nodes)
 
 
-def placed_world(scenario: Scenario) -> PlacedWorld | None:
-    """The scenario's world placed by its ``placement`` section, with the problem and solver result (or ``None``
-    without one).
+def policy(entry: PolicyEntry) -> PolicySpec:
+    """A policy list entry."""
+    return PolicySpec(entry.name, dict(entry.params), entry.label)
+
+
+def world_from_spec(spec: ScenarioSpec, source: str) -> World:
+    """The simulator world of a checked scenario read from ``source`` (trace files are relative to its directory).
 
     Raises
     ------
     ScenarioError
-        The placement is infeasible or fails the independent check, reported against the ``placement`` section.
+        A rule only the simulator checks (or a trace file problem), reported against ``source``.
     """
-    from simulator.placement_bridge import place_world
-
-    spec = scenario.spec.placement
-    if spec is None:
-        return None
-    world = _plain_world(scenario)
-    try:
-        return place_world(world, placement_settings(spec))
-    except MecsimError as error:
-        raise ScenarioError([ScenarioIssue(scenario.source, None, ("placement",), str(error))]) from error
-
-
-def to_world(scenario: Scenario) -> World:
-    """Build the simulator world of ``scenario`` (placed by its ``placement`` section when it has one).
-
-    Raises
-    ------
-    ScenarioError
-        A rule only the simulator checks (or a trace file problem), reported against the scenario file.
-    """
-    placed = placed_world(scenario)
-    return _plain_world(scenario) if placed is None else placed.world
-
-
-def _plain_world(scenario: Scenario) -> World:
-    spec = scenario.spec
-    base_dir = Path(scenario.source).parent if Path(scenario.source).is_file() else Path.cwd()
+    base_dir = Path(source).parent if Path(source).is_file() else Path.cwd()
     try:
         return World(
             device_groups=tuple(device_group(group, spec, base_dir) for group in spec.devices),
@@ -184,8 +159,8 @@ def _plain_world(scenario: Scenario) -> World:
             servers=tuple(server(node) for node in spec.nodes),
             links=tuple(link(item) for item in spec.links),
             services=tuple(Service(s.name, tuple(s.hosts)) for s in spec.services),
-            policies=tuple(PolicySpec(p.name, dict(p.params), p.label) for p in spec.policies),
+            policies=tuple(policy(entry) for entry in spec.policies),
             sample_interval_s=spec.run.sample_interval,
         )
     except (MecsimError, OSError) as error:
-        raise ScenarioError([ScenarioIssue(scenario.source, None, (), str(error))]) from error
+        raise ScenarioError([ScenarioIssue(source, None, (), str(error))]) from error

@@ -232,7 +232,7 @@ class LinkSpec(Strict):
     distance: Distance = 0.0
 
 
-class PolicySpec(Strict):
+class PolicyEntry(Strict):
     """A runtime offload policy by registry ``name``, its parameters and an optional ``label`` for results."""
 
     name: Name
@@ -312,7 +312,7 @@ class ScenarioSpec(Strict):
     switches: list[Name] = []
     links: list[LinkSpec] = []
     devices: Annotated[list[DeviceGroupSpec], Field(min_length=1)]
-    policies: Annotated[list[Annotated[PolicySpec, BeforeValidator(_policy_shorthand)]], Field(min_length=1)]
+    policies: Annotated[list[Annotated[PolicyEntry, BeforeValidator(_policy_shorthand)]], Field(min_length=1)]
     outputs: OutputsSpec = OutputsSpec()
     placement: PlacementSpec | None = None
     sweep: dict[str, Any] | None = None
