@@ -24,11 +24,11 @@ import numpy as np
 from offload import CostInputs, EnergyView, Objective, Preference, cost_arrays, decide, decide_batch
 
 PREFERENCE = Preference(Objective.WEIGHTED, EnergyView.DEVICE, w_latency=1.0, w_energy=0.2)
-DEVICE = {"device_speed_ops_per_s": 1.5e9, "device_power_w": 6.4, "idle_power_w": 0.8, "tx_power_w": 1.2,
+DEVICE = {"device_speed_ops_per_s": 1.5e9, "device_compute_power_w": 6.4, "idle_power_w": 0.8, "tx_power_w": 1.2,
           "rx_power_w": 0.9, "tail_energy_j": 0.05}
 TARGETS = {  # edge, busy edge, cloud
     "target_names": ["edge", "edge2", "cloud"], "server_speed_ops_per_s": [2e10, 5e10, 2e11],
-    "server_power_w": [60.0, 120.0, 300.0], "wait_s": [0.004, 0.030, 0.0], "uplink_bps": [20e6, 20e6, 10e6],
+    "server_compute_power_w": [60.0, 120.0, 300.0], "wait_s": [0.004, 0.030, 0.0], "uplink_bps": [20e6, 20e6, 10e6],
     "downlink_bps": [100e6, 100e6, 50e6], "round_trip_s": [0.004, 0.004, 0.060]}
 
 
@@ -52,7 +52,7 @@ def loop_decide(tasks: dict[str, np.ndarray], deadlines: bool) -> list[int]:
                                             tasks["output_bits"].tolist(), tasks["deadline_s"].tolist(), strict=True):
         limit = deadline if deadlines else math.inf
         local_s = work / d["device_speed_ops_per_s"]
-        options = [(local_s, w_t * local_s + w_e * d["device_power_w"] * local_s)]
+        options = [(local_s, w_t * local_s + w_e * d["device_compute_power_w"] * local_s)]
         for speed, wait, up, down, rtt in targets:
             upload, download = data / up, result / down
             waiting = rtt + wait + work / speed

@@ -89,7 +89,7 @@ Bc = rng.lognormal(np.log(5e6), 1.5, n)
 Ed, Ee, Ec = rng.uniform(2, 10, n), rng.uniform(50, 500, n), rng.uniform(0.5, 5, n)
 seed_costs = evaluate_costs(local_compute_s=C / Pd, input_bits=D, output_bits=0.0, remote_compute_s=(C / Pe)[:, None],
                             uplink_bps=Bc[:, None], device_compute_power_w=Ed, tx_power_w=Ec,
-                            server_power_w=Ee[:, None])
+                            server_compute_power_w=Ee[:, None])
 latency_agrees = decide(seed_costs, Preference(Objective.LATENCY)).offloaded == seed_latency_rule(C, D, Pd, Pe, Bc)
 energy_agrees = (decide(seed_costs, Preference(Objective.ENERGY, EnergyView.SYSTEM)).offloaded
                  == seed_energy_rule(C, D, Pd, Pe, Bc, Ed, Ee, Ec))
@@ -180,7 +180,7 @@ uplinks = rng.lognormal(np.log(5e6), 0.8, POPULATION)
 light = evaluate_costs(local_compute_s=np.full(POPULATION, 0.4), input_bits=2.4e6, output_bits=1.6e4,
                        remote_compute_s=[0.009], uplink_bps=uplinks[:, None], downlink_bps=[20e6],
                        round_trip_s=[0.02], device_compute_power_w=6.4, idle_power_w=2.7, tx_power_w=3.6,
-                       rx_power_w=3.2, server_power_w=[300.0], target_names=["edge"])
+                       rx_power_w=3.2, server_compute_power_w=[300.0], target_names=["edge"])
 rows = []
 for w in np.linspace(0.0, 1.0, WEIGHTS):
     preference = Preference(Objective.WEIGHTED, EnergyView.DEVICE, w_latency=w, w_energy=1.0 - w, normalise=True)

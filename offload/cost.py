@@ -94,7 +94,7 @@ class RemoteArguments(TypedDict):
     rx_power_w: Values
     idle_power_w: Values
     tail_energy_j: Values
-    server_power_w: Values
+    server_compute_power_w: Values
 
 
 class LocalArguments(TypedDict):
@@ -103,13 +103,13 @@ class LocalArguments(TypedDict):
     work_ops: Values
     speed_ops_per_s: Values
     time_s: Values
-    power_w: Values
+    compute_power_w: Values
 
 
-def local_option(work_ops: Values, speed_ops_per_s: Values, time_s: Values, power_w: Values) -> OptionCosts:
+def local_option(work_ops: Values, speed_ops_per_s: Values, time_s: Values, compute_power_w: Values) -> OptionCosts:
     """Local execution: ``t = time_s + work_ops / speed``; energy ``P_compute t`` in both views."""
     compute = compute_time_s(work_ops, speed_ops_per_s, time_s)
-    energy = compute_energy_j(power_w, compute)
+    energy = compute_energy_j(compute_power_w, compute)
     return OptionCosts(compute, 0.0, 0.0, compute, energy, energy)
 
 
@@ -128,7 +128,7 @@ def remote_option(
     rx_power_w: Values,
     idle_power_w: Values,
     tail_energy_j: Values,
-    server_power_w: Values,
+    server_compute_power_w: Values,
     device_view: bool = True,
     system_view: bool = True,
 ) -> OptionCosts:
@@ -144,7 +144,7 @@ def remote_option(
         if device_view:
             device = offload_device_energy_j(radio, idle_power_w, waiting, tail_energy_j)
         if system_view:
-            system = offload_system_energy_j(radio, server_power_w, compute)
+            system = offload_system_energy_j(radio, server_compute_power_w, compute)
     return OptionCosts(compute, upload, download, latency, device, system)
 
 
@@ -171,7 +171,7 @@ def remote_arguments(inputs: CostInputs, column: int | None, start: int = 0, sto
         "tail_energy_j": task("tail_energy_j"), "speed_ops_per_s": target("server_speed_ops_per_s"),
         "time_s": target("server_time_s"), "uplink_bps": target("uplink_bps"),
         "downlink_bps": target("downlink_bps"), "round_trip_s": target("round_trip_s"),
-        "wait_s": target("wait_s"), "server_power_w": target("server_power_w"),
+        "wait_s": target("wait_s"), "server_compute_power_w": target("server_compute_power_w"),
     })
 
 
@@ -183,7 +183,7 @@ def local_arguments(inputs: CostInputs, start: int = 0, stop: int | None = None)
         return inputs.task_column(name, start, stop)
 
     return LocalArguments(work_ops=task("work_ops"), speed_ops_per_s=task("device_speed_ops_per_s"),
-                          time_s=task("device_time_s"), power_w=task("device_power_w"))
+                          time_s=task("device_time_s"), compute_power_w=task("device_compute_power_w"))
 
 
 def cost_arrays(inputs: CostInputs) -> CostArrays:
@@ -233,7 +233,7 @@ def evaluate_costs(
     tx_power_w: npt.ArrayLike = 0.0,
     rx_power_w: npt.ArrayLike = 0.0,
     tail_energy_j: npt.ArrayLike = 0.0,
-    server_power_w: npt.ArrayLike = 0.0,
+    server_compute_power_w: npt.ArrayLike = 0.0,
     target_names: Sequence[str] | None = None,
 ) -> CostArrays:
     """Price local execution and every remote target for every task, from measured compute times.
@@ -242,7 +242,7 @@ def evaluate_costs(
     ----------
     local_compute_s, input_bits, output_bits : array_like, shape (tasks,)
         Local execution time, data sent, result returned.
-    remote_compute_s, uplink_bps, downlink_bps, round_trip_s, wait_s, server_power_w : array_like
+    remote_compute_s, uplink_bps, downlink_bps, round_trip_s, wait_s, server_compute_power_w : array_like
         Per target, shape ``(targets,)`` or ``(tasks, targets)``.
     device_compute_power_w, idle_power_w, tx_power_w, rx_power_w, tail_energy_j : array_like, shape (tasks,)
         The device's power draw in each state and its radio tail energy per offload.
@@ -257,8 +257,9 @@ def evaluate_costs(
     return cost_arrays(CostInputs(
         input_bits=input_bits, output_bits=output_bits, device_time_s=local_compute_s,
         server_time_s=remote_compute_s, uplink_bps=uplink_bps, downlink_bps=downlink_bps,
-        round_trip_s=round_trip_s, wait_s=wait_s, device_power_w=device_compute_power_w, idle_power_w=idle_power_w,
-        tx_power_w=tx_power_w, rx_power_w=rx_power_w, tail_energy_j=tail_energy_j, server_power_w=server_power_w,
+        round_trip_s=round_trip_s, wait_s=wait_s, device_compute_power_w=device_compute_power_w,
+        idle_power_w=idle_power_w, tx_power_w=tx_power_w, rx_power_w=rx_power_w, tail_energy_j=tail_energy_j,
+        server_compute_power_w=server_compute_power_w,
         target_names=target_names,
     ))
 
@@ -272,10 +273,10 @@ def inputs_from_profiles(task: Task, device: Device, targets: Sequence[Target]) 
     return CostInputs(
         work_ops=[task.work_ops], input_bits=[task.input_bits], output_bits=[task.output_bits],
         deadline_s=[task.deadline_s], device_speed_ops_per_s=device_speed, device_time_s=device_time,
-        device_power_w=device.compute_power_w, idle_power_w=device.idle_power_w, tx_power_w=device.tx_power_w,
+        device_compute_power_w=device.compute_power_w, idle_power_w=device.idle_power_w, tx_power_w=device.tx_power_w,
         rx_power_w=device.rx_power_w, tail_energy_j=device.tail_energy_j,
         server_speed_ops_per_s=[s for s, _ in servers], server_time_s=[t for _, t in servers],
-        server_power_w=[t.server.compute_power_w for t in targets], wait_s=[t.server.wait_s for t in targets],
+        server_compute_power_w=[t.server.compute_power_w for t in targets], wait_s=[t.server.wait_s for t in targets],
         uplink_bps=[t.link.uplink_bps for t in targets], downlink_bps=[t.link.downlink_bps for t in targets],
         round_trip_s=[t.link.round_trip_s for t in targets], target_names=[t.name for t in targets],
     )

@@ -61,11 +61,6 @@ class Preference:
         """The energy array of the chosen view."""
         return costs.device_energy_j if self.energy_view is EnergyView.DEVICE else costs.system_energy_j
 
-    @property
-    def uses_energy(self) -> bool:
-        """Whether the score depends on energy."""
-        return self.objective is not Objective.LATENCY
-
     def score(self, costs: CostArrays) -> FloatArray:
         """Objective value of every (task, option); lower is better."""
         energy = self.energy_j(costs)

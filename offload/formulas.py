@@ -78,9 +78,9 @@ def offload_device_energy_j(radio_j: Values, idle_power_w: Values, away_s: Value
     return radio_j + np.multiply(idle_power_w, away_s) + tail_energy_j
 
 
-def offload_system_energy_j(radio_j: Values, server_power_w: Values, server_compute_s: Values) -> Values:
+def offload_system_energy_j(radio_j: Values, server_compute_power_w: Values, server_compute_s: Values) -> Values:
     """System energy of an offloaded task: the device's radio energy plus the server's compute energy."""
-    return radio_j + compute_energy_j(server_power_w, server_compute_s)
+    return radio_j + compute_energy_j(server_compute_power_w, server_compute_s)
 
 
 class DeviceEnergy(NamedTuple):

@@ -29,11 +29,11 @@ _POSITIVE_OR_INF = (True, True)
 _TASK_FIELDS: dict[str, tuple[bool, bool]] = {
     "work_ops": _NON_NEGATIVE, "input_bits": _NON_NEGATIVE, "output_bits": _NON_NEGATIVE,
     "deadline_s": _POSITIVE_OR_INF, "device_speed_ops_per_s": _POSITIVE_OR_INF, "device_time_s": _NON_NEGATIVE,
-    "device_power_w": _NON_NEGATIVE, "idle_power_w": _NON_NEGATIVE, "tx_power_w": _NON_NEGATIVE,
+    "device_compute_power_w": _NON_NEGATIVE, "idle_power_w": _NON_NEGATIVE, "tx_power_w": _NON_NEGATIVE,
     "rx_power_w": _NON_NEGATIVE, "tail_energy_j": _NON_NEGATIVE,
 }
 _TARGET_FIELDS: dict[str, tuple[bool, bool]] = {
-    "server_speed_ops_per_s": _POSITIVE_OR_INF, "server_time_s": _NON_NEGATIVE, "server_power_w": _NON_NEGATIVE,
+    "server_speed_ops_per_s": _POSITIVE_OR_INF, "server_time_s": _NON_NEGATIVE, "server_compute_power_w": _NON_NEGATIVE,
     "wait_s": _NON_NEGATIVE_OR_INF, "uplink_bps": _POSITIVE_OR_INF, "downlink_bps": _POSITIVE_OR_INF,
     "round_trip_s": _NON_NEGATIVE,
 }
@@ -81,9 +81,10 @@ class CostInputs:
     work_ops, input_bits, output_bits : work (ops), data sent and result returned (bits)
     deadline_s : latest acceptable latency; ``inf`` means none
     device_speed_ops_per_s, device_time_s : local compute time is ``device_time_s + work_ops / speed``
-    device_power_w, idle_power_w, tx_power_w, rx_power_w : device power while computing, waiting, sending, receiving
+    device_compute_power_w, idle_power_w, tx_power_w, rx_power_w : device power while computing, waiting, sending,
+        receiving
     tail_energy_j : radio tail energy per offload
-    server_speed_ops_per_s, server_time_s, server_power_w : remote compute time (as locally) and power
+    server_speed_ops_per_s, server_time_s, server_compute_power_w : remote compute time (as locally) and power
     wait_s : expected queueing wait at the target; ``inf`` (unstable queue) makes the target infeasible
     uplink_bps, downlink_bps, round_trip_s : the link (round trip including propagation)
     target_names : one name per target; default ``remote0, remote1, ...``
@@ -95,14 +96,14 @@ class CostInputs:
     deadline_s: npt.ArrayLike = math.inf
     device_speed_ops_per_s: npt.ArrayLike = math.inf
     device_time_s: npt.ArrayLike = 0.0
-    device_power_w: npt.ArrayLike = 0.0
+    device_compute_power_w: npt.ArrayLike = 0.0
     idle_power_w: npt.ArrayLike = 0.0
     tx_power_w: npt.ArrayLike = 0.0
     rx_power_w: npt.ArrayLike = 0.0
     tail_energy_j: npt.ArrayLike = 0.0
     server_speed_ops_per_s: npt.ArrayLike = math.inf
     server_time_s: npt.ArrayLike = 0.0
-    server_power_w: npt.ArrayLike = 0.0
+    server_compute_power_w: npt.ArrayLike = 0.0
     wait_s: npt.ArrayLike = 0.0
     uplink_bps: npt.ArrayLike = math.inf
     downlink_bps: npt.ArrayLike = math.inf

@@ -17,6 +17,9 @@ import numpy.typing as npt
 
 from offload.errors import UnitError
 
+#: Bits in one gibibyte (memory sizes: 2^30 bytes).
+GIB_BITS = 8.0 * 1024**3
+
 
 class Dimension(Enum):
     """The physical dimension a quantity must have; the value is the SI unit suffix used in names."""

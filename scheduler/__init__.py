@@ -10,3 +10,40 @@
 - :mod:`scheduler.checker` — independent re-computation of feasibility and every objective term from the graph.
 - :mod:`scheduler.instances` — the documented random instance generator used by ``benchmarks/bench_place.py``.
 """
+
+from scheduler.builders import eua_melbourne, hierarchical, topohub_backbone
+from scheduler.checker import CheckReport, check_placement
+from scheduler.geo import fibre_delay_s, great_circle_m
+from scheduler.problem import PlacementProblem, Service, UserGroups, Weights, build_problem
+from scheduler.result import ObjectiveTerms, Placement, PlacementResult, Status
+from scheduler.solvers import SOLVERS, certified_bound, get_solver, solve
+from scheduler.topology import NodeKind, NodeSpec, Prices, Resources, add_link, add_node
+
+__all__ = [
+    "SOLVERS",
+    "CheckReport",
+    "NodeKind",
+    "NodeSpec",
+    "ObjectiveTerms",
+    "Placement",
+    "PlacementProblem",
+    "PlacementResult",
+    "Prices",
+    "Resources",
+    "Service",
+    "Status",
+    "UserGroups",
+    "Weights",
+    "add_link",
+    "add_node",
+    "build_problem",
+    "certified_bound",
+    "check_placement",
+    "eua_melbourne",
+    "fibre_delay_s",
+    "get_solver",
+    "great_circle_m",
+    "hierarchical",
+    "solve",
+    "topohub_backbone",
+]

@@ -15,12 +15,12 @@ import networkx as nx
 import numpy as np
 
 from offload.errors import ParameterError
+from offload.units import GIB_BITS
 from offload.validate import check_positive
 from scheduler import eua
 from scheduler.geo import great_circle_m
 from scheduler.topology import NodeKind, NodeSpec, Prices, Resources, add_link, add_node, require_connected
 
-_GIB_BITS = 8.0 * 1024**3
 _HOUR_S = 3600.0
 _METRES_PER_DEGREE = 111_195.0  # one degree of latitude on the mean-radius sphere
 
@@ -39,19 +39,19 @@ class Tier:
 
 
 def _prices(cpu_per_h: float, gpu_per_h: float, gib_per_h: float) -> Prices:
-    return Prices(cpu_per_h / _HOUR_S, gpu_per_h / _HOUR_S, gib_per_h / _HOUR_S / _GIB_BITS)
+    return Prices(cpu_per_h / _HOUR_S, gpu_per_h / _HOUR_S, gib_per_h / _HOUR_S / GIB_BITS)
 
 
 #: Default tiers: a small MEC server at each base station, a regional data centre, a large cheap far cloud.
 DEFAULT_TIERS: Mapping[NodeKind, Tier] = {
     NodeKind.DEVICE: Tier(uplink_bps=100e6, uplink_hop_delay_s=5e-3),
-    NodeKind.BASE_STATION: Tier(Resources(16, 1, 64 * _GIB_BITS), 2.5e9, 2e12, _prices(0.06, 0.9, 0.008),
+    NodeKind.BASE_STATION: Tier(Resources(16, 1, 64 * GIB_BITS), 2.5e9, 2e12, _prices(0.06, 0.9, 0.008),
                                 uplink_bps=10e9, uplink_hop_delay_s=0.5e-3, uplink_cost_per_bit=2e-12),
-    NodeKind.EDGE_SITE: Tier(Resources(64, 4, 256 * _GIB_BITS), 2.5e9, 2e12, _prices(0.05, 0.8, 0.007),
+    NodeKind.EDGE_SITE: Tier(Resources(64, 4, 256 * GIB_BITS), 2.5e9, 2e12, _prices(0.05, 0.8, 0.007),
                              uplink_bps=40e9, uplink_hop_delay_s=0.5e-3, uplink_cost_per_bit=2e-12),
-    NodeKind.REGIONAL_DC: Tier(Resources(512, 16, 2048 * _GIB_BITS), 3e9, 2e12, _prices(0.04, 0.7, 0.005),
+    NodeKind.REGIONAL_DC: Tier(Resources(512, 16, 2048 * GIB_BITS), 3e9, 2e12, _prices(0.04, 0.7, 0.005),
                                uplink_bps=100e9, uplink_hop_delay_s=1e-3, uplink_cost_per_bit=5e-12),
-    NodeKind.CLOUD: Tier(Resources(1e5, 1e3, 1e6 * _GIB_BITS), 3e9, 2e12, _prices(0.03, 0.6, 0.004),
+    NodeKind.CLOUD: Tier(Resources(1e5, 1e3, 1e6 * GIB_BITS), 3e9, 2e12, _prices(0.03, 0.6, 0.004),
                          uplink_bps=100e9, uplink_hop_delay_s=2e-3, uplink_cost_per_bit=2e-11),
 }
 

@@ -25,11 +25,11 @@ import numpy as np
 
 from offload.errors import ParameterError
 from offload.queueing import mm1_mean_wait_s
+from offload.units import GIB_BITS
 from scheduler.builders import DEFAULT_TIERS, hierarchical
 from scheduler.problem import PlacementProblem, Service, UserGroups, Weights, build_problem
 from scheduler.topology import NodeKind, Prices, Resources
 
-_GIB_BITS = 8.0 * 1024**3
 TARGET_UTILISATION = 0.8
 
 
@@ -42,10 +42,10 @@ def random_services(rng: np.random.Generator, count: int) -> list[Service]:
     services = []
     for i in range(count):
         if rng.random() < 0.3:
-            work, replica = _log_uniform(rng, 1e10, 4e10), Resources(1, 0.5, rng.integers(2, 9) * _GIB_BITS)
+            work, replica = _log_uniform(rng, 1e10, 4e10), Resources(1, 0.5, rng.integers(2, 9) * GIB_BITS)
         else:
             cores = float(rng.choice([1, 2, 4]))
-            work, replica = _log_uniform(rng, 5e7, 5e8), Resources(cores, 0, rng.integers(1, 9) * _GIB_BITS)
+            work, replica = _log_uniform(rng, 5e7, 5e8), Resources(cores, 0, rng.integers(1, 9) * GIB_BITS)
         services.append(Service(f"svc{i}", work, _log_uniform(rng, 20e3, 500e3) * 8, 8e3, replica, min_replicas=1))
     return services
 

@@ -1,8 +1,5 @@
 """SimPy discrete-event simulation of devices, shared links and edge servers; scenarios, CLI and plots."""
 
-from importlib.metadata import PackageNotFoundError, version
+from simulator.version import mecsim_version
 
-try:
-    __version__ = version("mecsim")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0+unknown"
+__version__ = mecsim_version()

@@ -178,7 +178,7 @@ def build_devices(world: World, env: simpy.Environment, pools: list[WorkerPool],
             candidates = tuple(
                 Candidate(s.name, s.tier, _nominal_rate_bps(ap.uplink_bps, ap, False),
                           _nominal_rate_bps(ap.downlink_bps, ap, True),
-                          float(round_trip_s(ap.latency_s + delays[ap.name][s.node])), s.power_w, s.workers,
+                          float(round_trip_s(ap.latency_s + delays[ap.name][s.node])), s.compute_power_w, s.workers,
                           profiles[s.name])
                 for s in hosts)
             routes = Routes(hosts, [pools[server_index[s.name]] for s in hosts], route_builder(ap, hosts))

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from offload.errors import ParameterError
 from simulator.energy import POWER_TERMS, meter
 
 FloatArray = npt.NDArray[np.float64]
@@ -72,6 +73,10 @@ class RecordSink:
         self.layout = layout
         self.warmup_s = warmup_s
         self.duration_s = duration_s
+        if not warmup_s < duration_s:
+            raise ParameterError("warmup_s", warmup_s, f"must be < duration_s ({duration_s})")
+        #: Measured window, > 0: batch means split it into BATCHES equal parts.
+        self.window_s = duration_s - warmup_s
         self.keep_records = keep_records
         self.stats = ReplicationStats(monitor_count=np.zeros(layout.n_services),
                                       monitor_time_s=np.zeros(layout.n_services))
@@ -129,8 +134,7 @@ class RecordSink:
         latency = columns["latency_s"][done]
         stats.completed_measured += latency.size
         stats.latency_sum_s += float(latency.sum())
-        window = max(self.duration_s - self.warmup_s, 1e-300)
-        batch = np.clip(((columns["created_s"][done] - self.warmup_s) / window * BATCHES).astype(np.int64), 0,
+        batch = np.clip(((columns["created_s"][done] - self.warmup_s) / self.window_s * BATCHES).astype(np.int64), 0,
                         BATCHES - 1)
         stats.batch_sum_s += np.bincount(batch, weights=latency, minlength=BATCHES)
         stats.batch_count += np.bincount(batch, minlength=BATCHES)
@@ -166,8 +170,7 @@ class RecordSink:
             latency = np.concatenate([c["latency_s"] for c in self.chunks])
             ok = (created >= self.warmup_s) & ~np.isnan(latency) & ~np.concatenate(
                 [c["dropped"] | c["in_flight"] for c in self.chunks])
-            window = max(self.duration_s - self.warmup_s, 1e-300)
-            batch = np.clip(((created[ok] - self.warmup_s) / window * BATCHES).astype(np.int64), 0, BATCHES - 1)
+            batch = np.clip(((created[ok] - self.warmup_s) / self.window_s * BATCHES).astype(np.int64), 0, BATCHES - 1)
             lat = latency[ok]
             for q in QUANTILES:
                 result[f"p{int(q)}"] = [float(np.percentile(lat[batch == b], q)) for b in range(BATCHES)

@@ -190,7 +190,8 @@ def apply_placement(world: World, problem: PlacementProblem, result: PlacementRe
             if count > 0:
                 name = placed_server_name(server.name, service.name)
                 servers.append(EdgeServer(name, speed_ops_per_s=float(problem.replica_speed_ops_per_s[s, n]),
-                                          workers=count, power_w=server.power_w, idle_power_w=server.idle_power_w,
+                                          workers=count, compute_power_w=server.compute_power_w,
+                                          idle_power_w=server.idle_power_w,
                                           queue_capacity=server.queue_capacity, location=server.node,
                                           tier=server.tier))
                 hosts[service.name].append(name)

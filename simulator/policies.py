@@ -41,7 +41,7 @@ class Candidate(NamedTuple):
     uplink_bps: float
     downlink_bps: float
     round_trip_s: float
-    power_w: float
+    compute_power_w: float
     workers: int
     server: Server
 
@@ -78,7 +78,8 @@ class DecisionBatch:
             round_trip_s=[c.round_trip_s for c in self.candidates], wait_s=wait_s,
             device_compute_power_w=self.device.compute_power_w, idle_power_w=self.device.idle_power_w,
             tx_power_w=self.device.tx_power_w, rx_power_w=self.device.rx_power_w,
-            tail_energy_j=self.device.tail_energy_j, server_power_w=[c.power_w for c in self.candidates],
+            tail_energy_j=self.device.tail_energy_j,
+            server_compute_power_w=[c.compute_power_w for c in self.candidates],
             target_names=[c.name for c in self.candidates])
 
     def nominal_costs(self) -> CostArrays:
@@ -212,9 +213,11 @@ class QueueAware:
         if self.wait_model == "backlog":
             wait = backlog_wait_s(observed.in_system[None, :], workers, service_s)
         else:
-            rate = 1.0 / np.maximum(service_s, 1e-300)
+            busy = service_s > 0  # a task served in no time never waits
+            rate = np.divide(1.0, service_s, out=np.ones_like(service_s), where=busy)
             load = load_from_in_system(observed.in_system[None, :], workers)
-            wait = mmc_mean_wait_s(load * workers * rate, rate, np.broadcast_to(workers, rate.shape).astype(int))
+            queue_wait = mmc_mean_wait_s(load * workers * rate, rate, np.broadcast_to(workers, rate.shape).astype(int))
+            wait = np.where(busy, queue_wait, 0.0)
         costs = batch.costs(observed.uplink_bps, observed.downlink_bps, wait)
         return _from_decision(costs, self.preference, batch.deadline_s)
 

@@ -11,7 +11,6 @@ import hashlib
 import logging
 import time
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import numpy as np
@@ -25,18 +24,10 @@ from simulator.metrics import Layout, RecordSink
 from simulator.policies import make_policy
 from simulator.result import RECORD_COLUMNS, TIMESERIES_COLUMNS, SimulationResult
 from simulator.summary import combine, json_safe, replication_stats
+from simulator.version import mecsim_version
 from simulator.world import PolicySpec, World, as_policy_spec
 
 logger = logging.getLogger(__name__)
-
-
-def _version() -> str:
-    # read from the distribution, not ``simulator.__version__``: scripts outside the tree may import the package
-    # as a namespace through the editable-install finder, which skips ``__init__``
-    try:
-        return version("mecsim")
-    except PackageNotFoundError:
-        return "0.0.0+unknown"
 
 
 def _layout(world: World) -> Layout:
@@ -172,11 +163,11 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1, wa
         records["policy"] = pd.Categorical(records["policy"].astype(str), categories=names)
     timeseries = pd.concat(series, ignore_index=True)
     timeseries["policy"] = pd.Categorical(timeseries["policy"].astype(str), categories=names)
-    summary = json_safe({"policies": summary_policies, "seed": int(seed), "version": _version(),
+    summary = json_safe({"policies": summary_policies, "seed": int(seed), "version": mecsim_version(),
                          "replications": int(replications), "duration_s": float(duration_s),
                          "warmup_s": float(warmup_s)})
     metadata = json_safe({
-        "seed": int(seed), "version": _version(), "duration_s": float(duration_s), "warmup_s": float(warmup_s),
+        "seed": int(seed), "version": mecsim_version(), "duration_s": float(duration_s), "warmup_s": float(warmup_s),
         "replications": int(replications), "streaming": streaming,
         "policies": [{"name": s.name, "label": s.display_name, "params": dict(s.params)} for s in specs],
         "world_sha256": hashlib.sha256(repr(world).encode()).hexdigest(), "n_devices": world.n_devices,

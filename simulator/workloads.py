@@ -177,7 +177,7 @@ class OnOff:
         overlap (a Poisson process restricted to disjoint intervals is independent Poisson) at uniform times."""
         on = rng.random(count) < self.mean_on_s / (self.mean_on_s + self.mean_off_s)
         ends = np.where(on, rng.exponential(self.mean_on_s, count), rng.exponential(self.mean_off_s, count))
-        window = max(BLOCK / max(count * self.mean_rate_per_s, 1e-300), 1e-9)
+        window = max(BLOCK / (count * self.mean_rate_per_s), 1e-9)  # > 0: count >= 1 and rate_on_per_s > 0
         start = 0.0
         while start < horizon_s:
             stop = min(start + window, horizon_s)

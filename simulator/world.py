@@ -144,7 +144,7 @@ class EdgeServer:
     speed_ops_per_s: float | None = None
     compute_time_s: float | None = None
     workers: int = 1
-    power_w: float = 0.0
+    compute_power_w: float = 0.0
     idle_power_w: float = 0.0
     batching: Batching | None = None
     queue_capacity: int | None = None
@@ -156,7 +156,7 @@ class EdgeServer:
         self.profile  # noqa: B018 - validates speed / measured time like offload.Executor
         if not isinstance(self.workers, int) or self.workers < 1:
             raise ParameterError("workers", self.workers, "must be a whole number >= 1")
-        check_non_negative("power_w", self.power_w)
+        check_non_negative("compute_power_w", self.compute_power_w)
         check_non_negative("idle_power_w", self.idle_power_w)
         if self.queue_capacity is not None and (not isinstance(self.queue_capacity, int) or self.queue_capacity < 0):
             raise ParameterError("queue_capacity", self.queue_capacity, "must be a whole number >= 0 or None")
@@ -167,7 +167,7 @@ class EdgeServer:
     def profile(self) -> Server:
         """The server as the offload cost model sees it (speed or measured time, busy power)."""
         return Server(speed_ops_per_s=self.speed_ops_per_s, compute_time_s=self.compute_time_s,
-                      compute_power_w=self.power_w)
+                      compute_power_w=self.compute_power_w)
 
     @property
     def node(self) -> str:
@@ -175,9 +175,14 @@ class EdgeServer:
         return self.location or self.name
 
 
+#: Workers of a cloud data centre when not given (a data centre is rarely the bottleneck).
+CLOUD_WORKERS = 1000
+
+
 def Cloud(name: str, **kwargs: Any) -> EdgeServer:  # noqa: N802 - reads as a constructor
-    """A cloud data centre: an :class:`EdgeServer` with ``tier="cloud"`` and 1000 workers unless given."""
-    kwargs.setdefault("workers", 1000)
+    """A cloud data centre: an :class:`EdgeServer` with ``tier="cloud"`` and :data:`CLOUD_WORKERS` workers unless
+    given."""
+    kwargs.setdefault("workers", CLOUD_WORKERS)
     return EdgeServer(name, tier="cloud", **kwargs)
 
 

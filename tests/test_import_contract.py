@@ -56,6 +56,7 @@ GROUPS: dict[str, str] = {
     "simulator.servers": "core",
     "simulator.summary": "core",
     "simulator.topology": "core",
+    "simulator.version": "core",
     "simulator.workloads": "core",
     "simulator.world": "core",
     "simulator.scenario": "scenario",

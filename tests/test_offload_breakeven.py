@@ -118,9 +118,9 @@ def test_batch_break_even_equals_scalar(rows, parameter):
     inputs = CostInputs(
         work_ops=[t.work_ops for t in tasks], input_bits=[t.input_bits for t in tasks],
         output_bits=[t.output_bits for t in tasks], device_speed_ops_per_s=device.speed_ops_per_s,
-        device_power_w=device.compute_power_w, idle_power_w=device.idle_power_w, tx_power_w=device.tx_power_w,
+        device_compute_power_w=device.compute_power_w, idle_power_w=device.idle_power_w, tx_power_w=device.tx_power_w,
         rx_power_w=device.rx_power_w, tail_energy_j=device.tail_energy_j,
-        server_speed_ops_per_s=[edge.server.speed_ops_per_s], server_power_w=[edge.server.compute_power_w],
+        server_speed_ops_per_s=[edge.server.speed_ops_per_s], server_compute_power_w=[edge.server.compute_power_w],
         wait_s=[edge.server.wait_s], uplink_bps=[edge.link.uplink_bps], downlink_bps=[edge.link.downlink_bps],
         round_trip_s=[edge.link.round_trip_s])
     batch = break_even_batch(parameter, inputs)

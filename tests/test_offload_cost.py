@@ -101,7 +101,7 @@ def test_measured_time_wins_over_speed_and_work():
 def _seed_inputs(C, D, Pd, Pe, Bc, Ed=0.0, Ee=0.0, Ec=0.0):
     """Zero RTT, no result, no wait: the seed's setting."""
     return CostInputs(work_ops=C, input_bits=D, device_speed_ops_per_s=Pd, server_speed_ops_per_s=Pe,
-                      uplink_bps=Bc, device_power_w=Ed, server_power_w=Ee, tx_power_w=Ec)
+                      uplink_bps=Bc, device_compute_power_w=Ed, server_compute_power_w=Ee, tx_power_w=Ec)
 
 
 dyadic = st.integers(0, 2**20)
@@ -219,10 +219,10 @@ def test_scalar_equals_batch(rows, preference):
     batch = decide(cost_arrays(CostInputs(
         work_ops=[t.work_ops for t in tasks], input_bits=[t.input_bits for t in tasks],
         output_bits=[t.output_bits for t in tasks], device_speed_ops_per_s=device.speed_ops_per_s,
-        device_power_w=device.compute_power_w, idle_power_w=device.idle_power_w, tx_power_w=device.tx_power_w,
+        device_compute_power_w=device.compute_power_w, idle_power_w=device.idle_power_w, tx_power_w=device.tx_power_w,
         rx_power_w=device.rx_power_w, tail_energy_j=device.tail_energy_j,
         server_speed_ops_per_s=[e.server.speed_ops_per_s for e in edges],
-        server_power_w=[e.server.compute_power_w for e in edges], wait_s=[e.server.wait_s for e in edges],
+        server_compute_power_w=[e.server.compute_power_w for e in edges], wait_s=[e.server.wait_s for e in edges],
         uplink_bps=[e.link.uplink_bps for e in edges], downlink_bps=[e.link.downlink_bps for e in edges],
         round_trip_s=[e.link.round_trip_s for e in edges], target_names=[e.name for e in edges])), preference)
     for i, task in enumerate(tasks):

@@ -29,7 +29,7 @@ def _costs(local_s, remote_s, **kwargs):
 
 def test_targets_missing_the_deadline_are_excluded():
     # energy prefers the slow cloud (0 W server, system view), but it misses the 1 s deadline: the edge wins
-    costs = _costs([5.0], [0.5, 2.0], server_power_w=[10.0, 0.0], device_compute_power_w=1.0,
+    costs = _costs([5.0], [0.5, 2.0], server_compute_power_w=[10.0, 0.0], device_compute_power_w=1.0,
                    target_names=["edge", "cloud"])
     energy = Preference(Objective.ENERGY, EnergyView.SYSTEM)
     assert decide(costs, energy).chosen_names == ["cloud"]
@@ -95,10 +95,10 @@ def batches(draw):
         work_ops=task(0, 1e10), input_bits=task(0, 1e7), output_bits=task(0, 1e5),
         deadline_s=rng.uniform(0.05, 3, n) if per_task_deadline else math.inf,
         device_speed_ops_per_s=math.inf if measured else rng.uniform(1e8, 1e10, n),
-        device_time_s=task(0, 5) if measured else 0.0, device_power_w=rng.uniform(0, 10),
+        device_time_s=task(0, 5) if measured else 0.0, device_compute_power_w=rng.uniform(0, 10),
         idle_power_w=task(0, 1), tx_power_w=rng.uniform(0, 3), rx_power_w=rng.uniform(0, 3), tail_energy_j=0.05,
         server_speed_ops_per_s=rng.uniform(1e9, 1e12, (n, k) if draw(st.booleans()) else k),
-        server_time_s=rng.uniform(0, 0.01, k), server_power_w=rng.uniform(0, 300, k), wait_s=wait,
+        server_time_s=rng.uniform(0, 0.01, k), server_compute_power_w=rng.uniform(0, 300, k), wait_s=wait,
         uplink_bps=rng.uniform(1e5, 1e8, k), downlink_bps=rng.uniform(1e5, 1e8, k),
         round_trip_s=rng.uniform(0, 0.1, k))
 

@@ -123,7 +123,7 @@ def test_energy_rule_picks_the_cheaper_side(view: str) -> None:
     # device idling at 0.1 W for 0.1 s (device view)
     device = Device(speed_ops_per_s=1e9, compute_power_w=2.0, idle_power_w=0.1, tx_power_w=1.0)
     group = DeviceGroup("d", 1, device, Poisson(1.0), "ap", TaskSizes(work_ops=1e9, input_bits=1e6))
-    edge = EdgeServer("e", speed_ops_per_s=1e10, power_w=30.0, location="ap")
+    edge = EdgeServer("e", speed_ops_per_s=1e10, compute_power_w=30.0, location="ap")
     world = World(device_groups=(group,), access_points=(AccessPoint("ap", 1e7, shared=False),), servers=(edge,))
     s = run(world, duration_s=30.0, seed=1, policies=[PolicySpec("energy_rule", {"view": view})])
     # system view: 0.1 + 3.0 = 3.1 J > 2 J -> local; device view: 0.1 + 0.01 = 0.11 J < 2 J -> edge

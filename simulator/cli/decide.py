@@ -253,10 +253,10 @@ def _inputs(values: dict[str, FloatArray], preference: Preference) -> CostInputs
     return CostInputs(
         work_ops=get("compute"), input_bits=get("data"), output_bits=get("result"), deadline_s=get("deadline", inf),
         device_speed_ops_per_s=get("device-speed", inf), device_time_s=get("device-time"),
-        device_power_w=get("device-power"), idle_power_w=get("idle-power"), tx_power_w=get("radio-power"),
+        device_compute_power_w=get("device-power"), idle_power_w=get("idle-power"), tx_power_w=get("radio-power"),
         rx_power_w=get("rx-power", get("radio-power")), tail_energy_j=get("tail-energy"),
         server_speed_ops_per_s=_column(get("edge-speed", inf)), server_time_s=_column(get("edge-time")),
-        server_power_w=_column(get("edge-power")), wait_s=_column(get("edge-wait")),
+        server_compute_power_w=_column(get("edge-power")), wait_s=_column(get("edge-wait")),
         uplink_bps=_column(get("uplink")), downlink_bps=_column(get("downlink", get("uplink"))),
         round_trip_s=_column(round_trip), target_names=[TARGET],
     )

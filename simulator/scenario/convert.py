@@ -9,6 +9,7 @@ from typing import Any
 
 from offload.errors import MecsimError
 from offload.profiles import Device
+from offload.units import GIB_BITS
 from scheduler.problem import Weights
 from scheduler.topology import Prices, Resources
 from simulator.distributions import Constant, Distribution, Empirical, Exponential, LogNormal, Uniform
@@ -30,6 +31,7 @@ from simulator.scenario.schema import (
 )
 from simulator.workloads import OnOff, PeriodicStream, Poisson, Workload, load_trace_csv
 from simulator.world import (
+    CLOUD_WORKERS,
     AccessPoint,
     Batching,
     DeviceGroup,
@@ -42,9 +44,6 @@ from simulator.world import (
     World,
 )
 
-#: Workers of a cloud node when the file does not say (a data centre is rarely the bottleneck).
-CLOUD_WORKERS = 1000
-_GIB_BITS = 8.0 * 1024**3
 _GB_BITS = 8e9
 
 
@@ -103,7 +102,7 @@ def server(spec: NodeSpec) -> EdgeServer:
     batching = None if spec.batching is None else Batching(spec.batching.max_batch, spec.batching.t0,
                                                             spec.batching.per_item)
     return EdgeServer(spec.name, speed_ops_per_s=spec.speed, compute_time_s=spec.compute_time, workers=workers,
-                      power_w=spec.power, idle_power_w=spec.idle_power, batching=batching,
+                      compute_power_w=spec.power, idle_power_w=spec.idle_power, batching=batching,
                       queue_capacity=spec.queue_capacity, location=spec.location, tier=spec.tier)
 
 
@@ -130,7 +129,7 @@ def placement_settings(spec: PlacementSpec) -> PlacementSettings:
     services = {name: ReplicaSpec(Resources(s.cpu, s.gpu, s.memory), s.min_replicas, s.max_replicas)
                 for name, s in spec.services.items()}
     nodes = {name: NodeOffer(n.cpu, n.gpu, n.memory, n.gpu_speed or 0.0,
-                             Prices(n.cpu_price, n.gpu_price, n.memory_price / _GIB_BITS))
+                             Prices(n.cpu_price, n.gpu_price, n.memory_price / GIB_BITS))
              for name, n in spec.nodes.items()}
     objective = spec.objective
     return PlacementSettings(spec.policy, spec.time_limit, spec.seed,

@@ -37,6 +37,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from offload.errors import ParameterError
+from offload.units import GIB_BITS
 from scheduler import builders, eua
 from scheduler.problem import PlacementProblem, Service, UserGroups, Weights, build_problem
 from scheduler.problem_io import ACCESS_KINDS, users_to_groups
@@ -58,7 +59,6 @@ from simulator.scenario.schema import PlacementObjectiveSpec
 from simulator.scenario.validation import issues_from_error
 from simulator.scenario.yamlload import LoadedYaml, load_yaml
 
-_GIB_BITS = 8.0 * 1024**3
 _GB_BITS = 8e9
 
 
@@ -219,7 +219,7 @@ def _tiers(spec: TopologySpec, issues: _Issues) -> dict[NodeKind, builders.Tier]
             core_speed_ops_per_s=_pick(tier.core_speed, base.core_speed_ops_per_s),
             gpu_speed_ops_per_s=_pick(tier.gpu_speed, base.gpu_speed_ops_per_s),
             prices=Prices(_pick(tier.cpu_price, prices.per_cpu_core_s), _pick(tier.gpu_price, prices.per_gpu_unit_s),
-                          prices.per_memory_bit_s if tier.memory_price is None else tier.memory_price / _GIB_BITS),
+                          prices.per_memory_bit_s if tier.memory_price is None else tier.memory_price / GIB_BITS),
             uplink_bps=_pick(tier.uplink, base.uplink_bps),
             uplink_hop_delay_s=_pick(tier.hop_delay, base.uplink_hop_delay_s),
             uplink_cost_per_bit=(base.uplink_cost_per_bit if tier.traffic_price is None

@@ -11,7 +11,6 @@ import time
 from collections.abc import Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from offload.errors import MecsimError
 from simulator.sweep.backends import Backend, ProcessPoolBackend, RunFunction
 from simulator.sweep.plan import RunTask
 from simulator.sweep.store import ResultStore
+from simulator.version import mecsim_version
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def run_sweep(tasks: Sequence[RunTask], fn: RunFunction, directory: str | Path, 
     directory = Path(directory)
     with ResultStore(directory) as store:
         parameters = list(dict.fromkeys(path for task in tasks for path in task.point))
-        store.write_manifest({**(manifest or {}), "version": _version(), "parameters": parameters,
+        store.write_manifest({**(manifest or {}), "version": mecsim_version(), "parameters": parameters,
                               "runs": [task.key for task in tasks]})
         done = {"ok", "error"} - ({"error"} if retry_failed else set())
         todo = [task for task in tasks if store.status.get(task.key) not in done]
@@ -122,14 +122,6 @@ def run_sweep(tasks: Sequence[RunTask], fn: RunFunction, directory: str | Path, 
         finally:
             bar.close()
     return SweepReport(directory, len(tasks), reused, computed, failed, lost, time.perf_counter() - start_s)
-
-
-def _version() -> str:
-    # from the distribution: outside the source tree the package may be imported as a namespace without __init__
-    try:
-        return version("mecsim")
-    except PackageNotFoundError:
-        return "0.0.0+unknown"
 
 
 def _record(task: RunTask, outcome: Mapping[str, Any]) -> dict[str, Any]:
