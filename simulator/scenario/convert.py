@@ -20,16 +20,13 @@ from simulator.scenario.schema import (
     DeviceGroupSpec,
     LinkSpec,
     NodeSpec,
-    OnOffWorkload,
-    PeriodicWorkload,
     PlacementSpec,
-    PoissonWorkload,
     PolicyEntry,
     ProfileSpec,
     ScenarioSpec,
     ThroughputPoint,
 )
-from simulator.workloads import OnOff, PeriodicStream, Poisson, Workload, load_trace_csv
+from simulator.workloads import Workload
 from simulator.world import (
     CLOUD_WORKERS,
     AccessPoint,
@@ -71,16 +68,9 @@ def device_profile(spec: ProfileSpec) -> Device:
 
 
 def workload(spec: DeviceGroupSpec, base_dir: Path) -> Workload:
-    """The arrival process of one device of the group; trace files are relative to the scenario's directory."""
-    load = spec.workload
-    if isinstance(load, PoissonWorkload):
-        return Poisson(load.rate)
-    if isinstance(load, PeriodicWorkload):
-        return PeriodicStream(load.fps, jitter_s=load.jitter, work_fraction=load.fraction)
-    if isinstance(load, OnOffWorkload):
-        return OnOff(load.rate_on, load.mean_on, load.mean_off, rate_off_per_s=load.rate_off)
-    path = Path(load.file)
-    return load_trace_csv(path if path.is_absolute() else base_dir / path)
+    """The arrival process of one device of the group (its kind's :meth:`~simulator.scenario.workloads.
+    WorkloadSection.build`); trace files are relative to the scenario's directory."""
+    return spec.workload.build(base_dir)
 
 
 def _table(points: list[ThroughputPoint] | None) -> ThroughputTable | None:

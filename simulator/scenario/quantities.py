@@ -1,4 +1,5 @@
-"""Pydantic field types for human-unit quantities (``"20 Mbps"``, ``"9 ms"``); plain numbers are SI.
+"""Pydantic field types for human-unit quantities (``"20 Mbps"``, ``"9 ms"``; plain numbers are SI) and
+:class:`Strict`, the base model of every scenario section.
 
 Each type converts at the file boundary with :func:`offload.units.parse_quantity` and checks its sign rule, so a
 field declared ``Bandwidth`` holds bits per second as a float and the error reads ``"-5 Mbps": must be > 0``.
@@ -10,10 +11,16 @@ import math
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from offload.errors import UnitError
 from offload.units import Dimension, parse_quantity
+
+
+class Strict(BaseModel):
+    """Base of every section: unknown keys are errors, values are never coerced across types, models are frozen."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
 def _converter(dimension: Dimension, *, positive: bool) -> Callable[[Any], float]:
