@@ -60,6 +60,7 @@ GROUPS: dict[str, str] = {
     "simulator.workloads": "core",
     "simulator.world": "core",
     "simulator.scenario": "scenario",
+    "simulator.game_file": "scenario",  # a YAML file format over the scenario package's loaders
     "simulator.scenario.": "scenario",
     "simulator.sweep": "sweep",
     "simulator.sweep.": "sweep",
