@@ -42,8 +42,8 @@ GROUPS: dict[str, str] = {
     "simulator.builders": "core",
     "simulator.devices": "core",
     "simulator.distributions": "core",
-    "simulator.dnn": "core",
-    "simulator.dnn.": "core",
+    "simulator.dnn": "scenario",  # DNN layer-profile files, read with the scenario loaders
+    "simulator.dnn.": "scenario",
     "simulator.energy": "core",
     "simulator.engine": "core",
     "simulator.events": "core",
