@@ -126,7 +126,7 @@ def _compare_table(results: list[PlacementResult]) -> list[str]:
 @click.option("--time-limit", default=None,
               help="Opt-in wall-clock limit for the MILP only, e.g. 30s: its result then depends on the machine "
                    "(default: solver.time_limit, or placement.time_limit; none).")
-@click.option("--seed", type=int, default=None,
+@click.option("--seed", type=click.IntRange(min=0), default=None,
               help="Seed of randomised solvers (default: solver.seed, or placement.seed).")
 def command(problem_file: str, policy: str | None, compare: bool, as_json: bool, assignment: bool,
             evaluations: int | None, milp_nodes: int | None, time_limit: str | None, seed: int | None) -> None:

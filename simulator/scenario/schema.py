@@ -64,7 +64,7 @@ def _size_type(quantity: Any, positive: Any) -> Any:
     class LogNormal(Strict):
         distribution: Literal["lognormal"]
         mean: positive
-        cv: Annotated[float, Field(gt=0.0)]
+        cv: Annotated[float, Field(gt=0.0, le=100.0)]  # beyond, a sample overflows
 
     class Empirical(Strict):
         distribution: Literal["empirical"]
@@ -141,7 +141,7 @@ class DeviceGroupSpec(Strict):
     access_point: Name
     service: Name | None = None
     workload: WorkloadField
-    local_queue_capacity: Count | None = None
+    local_queue_capacity: Annotated[int, Field(ge=0, le=10**9)] | None = None
     drop_expired: bool = False
 
 

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from simulator.scenario.quantities import Duration, DurationOrZero, Rate, Strict
+from simulator.scenario.quantities import Duration, DurationOrZero, Rate, RateOrZero, Strict
 from simulator.workloads import OnOff, PeriodicStream, Poisson, Workload, load_trace_csv
 
 
@@ -56,7 +56,7 @@ class OnOffWorkload(WorkloadSection):
 
     kind: Literal["onoff"]
     rate_on: Rate
-    rate_off: Annotated[float, Field(ge=0.0)] = 0.0
+    rate_off: RateOrZero = 0.0
     mean_on: Duration
     mean_off: Duration
 
