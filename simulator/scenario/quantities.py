@@ -1,4 +1,5 @@
-"""Pydantic field types for human-unit quantities (``"20 Mbps"``, ``"9 ms"``); plain numbers are SI.
+"""Pydantic field types for human-unit quantities (``"20 Mbps"``, ``"9 ms"``; plain numbers are SI) and
+:class:`Strict`, the base model of every scenario section.
 
 Each type converts at the file boundary with :func:`offload.units.parse_quantity` and checks its sign rule, so a
 field declared ``Bandwidth`` holds bits per second as a float and the error reads ``"-5 Mbps": must be > 0``.
@@ -13,7 +14,7 @@ import math
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from offload.errors import UnitError
 from offload.units import Dimension, parse_quantity
@@ -30,6 +31,12 @@ PLAUSIBLE: dict[Dimension, tuple[float, float, str]] = {
     Dimension.METRES: (1e-3, 1e8, "m"),  # a millimetre to a quarter of the way to the Moon
     Dimension.RATE_PER_S: (1e-9, 1e9, "/s"),  # once in 30 years to a billion per second
 }
+
+
+class Strict(BaseModel):
+    """Base of every section: unknown keys are errors, values are never coerced across types, models are frozen."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
 def _converter(dimension: Dimension, *, positive: bool) -> Callable[[Any], float]:
