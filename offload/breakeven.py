@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Literal, cast
@@ -22,6 +23,7 @@ from typing import Any, Literal, cast
 import numpy as np
 import numpy.typing as npt
 
+from offload.arith import divide, isfinite
 from offload.cost import (
     LocalArguments,
     RemoteArguments,
@@ -133,9 +135,10 @@ def _scores(parameter: Parameter, x: Any, local_args: LocalArguments, remote_arg
     ``n_tasks=None`` is the scalar path: ``x`` and the arguments are floats and so are the scores."""
     values = x if n_tasks is None else np.broadcast_to(np.asarray(x, dtype=np.float64), (n_tasks,))
     local_key, remote_key = _KERNEL_KEYS[parameter]
-    local_args, remote_args = local_args.copy(), remote_args.copy()
     if local_key is not None:
+        local_args = local_args.copy()
         local_args[local_key] = values  # type: ignore[literal-required]
+    remote_args = remote_args.copy()
     for key in (remote_key, *linked):
         remote_args[key] = values  # type: ignore[literal-required]
     device_view = preference.energy_view is EnergyView.DEVICE
@@ -148,7 +151,7 @@ def _scores(parameter: Parameter, x: Any, local_args: LocalArguments, remote_arg
     local_score = preference.combine(local.latency_s, local_j, local.latency_s, local_j)
     remote_score = preference.combine(remote.latency_s, remote_j, local.latency_s, local_j)  # (1 target, tasks)
     if n_tasks is None:
-        return np.float64(remote_score), np.float64(local_score)
+        return float(remote_score), float(local_score)
     shape = (n_tasks,)
     return (np.broadcast_to(remote_score, (1, *shape))[0].astype(np.float64),
             np.broadcast_to(local_score, shape).astype(np.float64))
@@ -161,7 +164,7 @@ _ROUNDING = 1e-12
 def _current(parameter: Parameter, remote_args: RemoteArguments, n_tasks: int | None) -> Any:
     value = remote_args[_KERNEL_KEYS[parameter][1]]  # type: ignore[literal-required]
     if n_tasks is None:
-        return np.float64(value)
+        return float(value)
     return np.broadcast_to(np.asarray(value, dtype=np.float64).reshape(-1), (n_tasks,)).copy()
 
 
@@ -175,34 +178,36 @@ def _pick(condition: Any, if_true: Any, if_false: Any) -> Any:
 def _closed_form(parameter: Parameter, local_args: LocalArguments, remote_args: RemoteArguments,
                  n_tasks: int | None, preference: Preference, linked: Sequence[str]) -> tuple[Any, Any, Any]:
     """Break-even values, direction codes (0 above, 1 below, 2 always, 3 never) and slopes, per task (arrays), or
-    for one task (numpy scalars) when ``n_tasks`` is ``None``: the same steps either way."""
+    for one task (plain floats, Python arithmetic: no numpy call, no warning) when ``n_tasks`` is ``None``: the same
+    steps either way."""
     reciprocal = _RECIPROCAL[parameter]
 
     def from_u(u: Any) -> Any:
-        return np.divide(1.0, u) if reciprocal else u
+        return divide(1.0, u) if reciprocal else u
 
     def diff_and_scale(u: Any) -> tuple[Any, Any]:
         remote_score, local_score = _scores(parameter, from_u(u), local_args, remote_args, n_tasks, preference, linked)
         return remote_score - local_score, abs(remote_score) + abs(local_score)
 
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+    quiet = nullcontext() if n_tasks is None else np.errstate(divide="ignore", invalid="ignore", over="ignore")
+    with quiet:
         current = _current(parameter, remote_args, n_tasks)
-        u1 = _pick((current > 0) & np.isfinite(current), from_u(current), 1.0)
-        d0, scale0 = diff_and_scale(np.float64(0.0) if n_tasks is None else np.zeros(n_tasks))
+        u1 = _pick((current > 0) & isfinite(current), from_u(current), 1.0)
+        d0, scale0 = diff_and_scale(0.0 if n_tasks is None else np.zeros(n_tasks))
         d1, scale1 = diff_and_scale(u1)
         # equal speeds (say) make d constant: the subtraction then leaves only rounding, which must not read as a
         # tiny slope with a spurious break-even far away
         rounding = abs(d1 - d0) <= _ROUNDING * (scale0 + scale1)
-        slope = _pick(rounding, np.float64(0.0), (d1 - d0) / u1)
-        u_star = -d0 / slope
-        flips = np.isfinite(slope) & (slope != 0) & (u_star > 0) & np.isfinite(u_star)
+        slope = _pick(rounding, 0.0, divide(d1 - d0, u1))
+        u_star = divide(-d0, slope)
+        flips = isfinite(slope) & (slope != 0) & (u_star > 0) & isfinite(u_star)
         # one secant step from (0, d0) through (u*, d(u*)) removes the rounding of the first slope
         probe = _pick(flips, u_star, 1.0)
         d_star = diff_and_scale(probe)[0]
-        refined = probe - d_star * probe / (d_star - d0)
-        u_star = _pick(flips & np.isfinite(refined) & (refined > 0), refined, u_star)
-        value = _pick(flips, from_u(_pick(flips, u_star, 1.0)), np.nan)
-    sloped = np.isfinite(slope) & (slope != 0)
+        refined = probe - divide(d_star * probe, d_star - d0)
+        u_star = _pick(flips & isfinite(refined) & (refined > 0), refined, u_star)
+        value = _pick(flips, from_u(_pick(flips, u_star, 1.0)), math.nan)
+    sloped = isfinite(slope) & (slope != 0)
     code = _pick(flips, _pick((slope < 0) != reciprocal, 0, 1), _pick(_pick(sloped, slope < 0, d0 < 0), 2, 3))
     return value, code, _pick(sloped, slope, 0.0)
 

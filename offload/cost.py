@@ -26,6 +26,7 @@ from typing import NamedTuple, TypedDict, cast
 import numpy as np
 import numpy.typing as npt
 
+from offload.arith import add
 from offload.errors import ParameterError
 from offload.formulas import (
     compute_energy_j,
@@ -136,8 +137,8 @@ def remote_option(
     compute = compute_time_s(work_ops, speed_ops_per_s, time_s)
     upload = transfer_time_s(input_bits, uplink_bps)
     download = transfer_time_s(output_bits, downlink_bps)
-    waiting = np.add(np.add(round_trip_s, wait_s), compute)
-    latency = upload + download + waiting
+    waiting = add(add(round_trip_s, wait_s), compute)
+    latency = add(add(upload, download), waiting)
     device = system = None
     if device_view or system_view:
         radio = radio_energy_j(tx_power_w, upload, rx_power_w, download)
@@ -156,6 +157,7 @@ _REMOTE_TASK_FIELDS = {name: name for name in (
 _REMOTE_TARGET_FIELDS = {"speed_ops_per_s": "server_speed_ops_per_s", "time_s": "server_time_s",
                          "uplink_bps": "uplink_bps", "downlink_bps": "downlink_bps", "round_trip_s": "round_trip_s",
                          "wait_s": "wait_s", "server_compute_power_w": "server_compute_power_w"}
+_REMOTE_FIELDS = _REMOTE_TASK_FIELDS | _REMOTE_TARGET_FIELDS
 
 
 def remote_arguments(inputs: CostInputs, column: int | None, start: int = 0, stop: int = 0) -> RemoteArguments:
@@ -192,8 +194,7 @@ def kernel_arguments(fields: Mapping[str, float]) -> tuple[LocalArguments, Remot
     The scalar path: no arrays, no validation (the caller has checked each value against the same rules).
     """
     local = cast(LocalArguments, {key: fields[name] for key, name in _LOCAL_FIELDS.items()})
-    names = _REMOTE_TASK_FIELDS | _REMOTE_TARGET_FIELDS
-    remote = cast(RemoteArguments, {key: fields[name] for key, name in names.items()})
+    remote = cast(RemoteArguments, {key: fields[name] for key, name in _REMOTE_FIELDS.items()})
     return local, remote
 
 

@@ -10,6 +10,7 @@ from enum import Enum
 import numpy as np
 import numpy.typing as npt
 
+from offload.arith import add, multiply
 from offload.cost import CostArrays, task_costs
 from offload.errors import ParameterError
 from offload.profiles import Device, Target, Task
@@ -85,12 +86,12 @@ class Preference:
     def _weighted(self, latency_s: Values, energy_j: Values) -> Values:
         # a zero weight drops its term (so 0 x inf is 0, not NaN); a unit weight skips its (exact) multiplication
         if self.w_energy == 0:
-            return np.multiply(self.w_latency, latency_s)
+            return multiply(self.w_latency, latency_s)
         if self.w_latency == 0:
-            return np.multiply(self.w_energy, energy_j)
-        latency_term = latency_s if self.w_latency == 1 else np.multiply(self.w_latency, latency_s)
-        energy_term = energy_j if self.w_energy == 1 else np.multiply(self.w_energy, energy_j)
-        return np.add(latency_term, energy_term)
+            return multiply(self.w_energy, energy_j)
+        latency_term = latency_s if self.w_latency == 1 else multiply(self.w_latency, latency_s)
+        energy_term = energy_j if self.w_energy == 1 else multiply(self.w_energy, energy_j)
+        return add(latency_term, energy_term)
 
 
 def select(scores: Sequence[Values], latencies_s: Sequence[Values], deadline_s: Values | None, n_tasks: int,
@@ -170,7 +171,10 @@ def select_one(scores: Sequence[float], latencies_s: Sequence[float], deadline_s
 
 
 def meets_deadline(latency_s: Values, deadline_s: Values) -> npt.NDArray[np.bool_] | np.bool_:
-    """Whether a latency is within the deadline; an infinite latency (an unstable queue) never is."""
+    """Whether a latency is within the deadline; an infinite latency (an unstable queue) never is (plain floats give
+    a plain bool)."""
+    if isinstance(latency_s, float) and isinstance(deadline_s, float):
+        return latency_s <= min(deadline_s, _LATEST_S)  # type: ignore[return-value]
     return np.less_equal(latency_s, np.minimum(deadline_s, _LATEST_S))
 
 

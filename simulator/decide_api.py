@@ -95,6 +95,9 @@ POWERS = ("device-power", "edge-power", "radio-power", "rx-power", "idle-power",
 SETTINGS: dict[str, Any] = {"objective": "latency", "energy-view": "device", "w-latency": None, "w-energy": None,
                             "normalise": False}
 ANSWER_TERMS = ("upload_s", "round_trip_s", "wait_s", "compute_s", "download_s")
+#: per break-even parameter, the quantities that default from its quantity and their fields (see :func:`linked`)
+_FOLLOWERS = {parameter: tuple((name, FIELD[name]) for name, origin in DEFAULTS_FROM.items()
+                               if FIELD[origin] == parameter.value) for parameter in Parameter}
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +142,20 @@ def parse_request(fields: Mapping[str, object], flag: str = "") -> Request:
             settings[key] = given
         else:
             raise ParameterError(flag + key, None, "unknown field; valid: " + ", ".join([*BY_NAME, *SETTINGS]))
-    return Request(values, preference(settings, set(values), flag))
+    try:
+        chosen = _known_preference(tuple((name, type(given), given) for name, given in settings.items()),
+                                   frozenset(values), flag)
+    except TypeError:  # an unhashable setting (a JSON list, say): checked afresh, which names it
+        chosen = preference(settings, set(values), flag)
+    return Request(values, chosen)
+
+
+@lru_cache(maxsize=1024)
+def _known_preference(settings: tuple[tuple[str, type, object], ...], present: frozenset[str], flag: str
+                      ) -> Preference:
+    """:func:`preference` for settings seen before with the same quantities present (keyed by each setting's type
+    too, so that ``0`` and ``false`` stay apart): a service's devices send the same few combinations."""
+    return preference({name: given for name, _, given in settings}, set(present), flag)
 
 
 def _require(condition: bool, name: str, value: object, rule: str) -> None:
@@ -234,8 +250,7 @@ def fields(values: Mapping[str, Value]) -> dict[str, Value]:
 
 def linked(parameter: Parameter, present: set[str]) -> tuple[str, ...]:
     """The fields that default from ``parameter``'s quantity and so move with it in its break-even search."""
-    source = next(name for name, field in FIELD.items() if field == parameter.value)
-    return tuple(FIELD[name] for name, origin in DEFAULTS_FROM.items() if origin == source and name not in present)
+    return tuple(field for name, field in _FOLLOWERS[parameter] if name not in present)
 
 
 def _none_if_nan(value: float) -> float | None:
@@ -254,8 +269,8 @@ def answer(request: Request) -> dict[str, Any]:
     present = set(values)
     given = cast(dict[str, float], fields(values))
     local_args, remote_args = kernel_arguments(given)
-    with np.errstate(invalid="ignore"):
-        local, remote = local_option(**local_args), remote_option(**remote_args)
+    # plain floats throughout (parse_value makes every value one): Python arithmetic, no numpy warning to silence
+    local, remote = local_option(**local_args), remote_option(**remote_args)
     energy = {EnergyView.DEVICE: (_scalar(local.device_energy_j), _scalar(remote.device_energy_j)),
               EnergyView.SYSTEM: (_scalar(local.system_energy_j), _scalar(remote.system_energy_j))}
     local_s, remote_s = _scalar(local.latency_s), _scalar(remote.latency_s)

@@ -4,8 +4,11 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from offload import Device, Link, Server, Target, Task, task_costs
+from offload.arith import add, divide, isfinite, multiply
 from offload.formulas import (
     FIBER_DELAY_S_PER_M,
     compute_energy_j,
@@ -116,3 +119,39 @@ def test_the_meter_charges_a_realised_offload_like_the_cost_model_predicts_it() 
     terms = sum(energy[name] for name in ("energy_compute_j", "energy_tx_j", "energy_rx_j", "energy_idle_j",
                                           "energy_tail_j"))
     np.testing.assert_allclose(terms, energy["energy_j"], rtol=1e-12)
+
+
+_float = st.one_of(st.floats(0.0, 1e12, allow_nan=False), st.sampled_from([0.0, math.inf]))
+
+
+@given(a=_float, b=_float, c=_float, d=_float)
+def test_plain_floats_give_numpys_values_bit_for_bit(a: float, b: float, c: float, d: float) -> None:
+    """The scalar path (Python operators on floats) and the array path (numpy ufuncs) are one formula: same IEEE
+    results, including the zero and infinite cases where Python alone would raise or numpy would warn."""
+
+    def same(scalar: object, array: object) -> None:
+        assert isinstance(scalar, float)
+        assert not isinstance(scalar, np.floating)  # no numpy on the scalar path
+        expected = float(np.asarray(array).reshape(-1)[0])
+        assert scalar == expected or (math.isnan(scalar) and math.isnan(expected))
+
+    def one(value: float) -> np.ndarray:
+        return np.array([value])
+
+    with np.errstate(all="ignore"):
+        same(divide(a, b), np.divide(one(a), one(b)))
+        same(multiply(a, b), np.multiply(one(a), one(b)))
+        same(add(a, b), np.add(one(a), one(b)))
+        work = a if math.isfinite(a) else 1e12  # finite work (an infinite speed means a measured time: 0 x inf)
+        same(compute_time_s(work, b, c), compute_time_s(one(work), one(b), one(c)))
+        same(transfer_time_s(a, b), transfer_time_s(one(a), one(b)))
+        same(propagation_delay_s(a), propagation_delay_s(one(a)))
+        same(round_trip_s(a, b), round_trip_s(one(a), one(b)))
+        same(compute_energy_j(a, b), compute_energy_j(one(a), one(b)))
+        same(radio_energy_j(a, b, c, d), radio_energy_j(one(a), one(b), one(c), one(d)))
+        same(offload_device_energy_j(a, b, c, d), offload_device_energy_j(one(a), one(b), one(c), one(d)))
+        same(offload_system_energy_j(a, b, c), offload_system_energy_j(one(a), one(b), one(c)))
+    assert isfinite(a) == bool(np.isfinite(a))
+    assert divide(-1.0, 0.0) == -math.inf
+    assert divide(1.0, -0.0) == -math.inf
+    assert math.isnan(divide(0.0, 0.0))

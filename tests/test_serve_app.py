@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulator.cli import main
 from simulator.scenario.errors import ScenarioError
@@ -234,3 +236,23 @@ def test_the_example_device_client_runs_against_the_service(clock):
         assert example["loop"](client, 3, random.Random(1)) == ["offload"] * 3
         estimates = client.get("/state").json()["estimates"]["pi4/edge"]
         assert estimates["uplink"]["observations"] == 3
+
+
+_amount = st.floats(1e-3, 1e4, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=25, deadline=None)
+@given(device_s=_amount, edge_ms=_amount, data_kb=_amount, uplink_mbps=_amount, rtt_ms=st.floats(0, 500),
+       powers=st.none() | st.tuples(_amount, _amount, _amount),
+       objective=st.sampled_from(["latency", "energy", "weighted"]), view=st.sampled_from(["device", "system"]))
+def test_any_single_answer_equals_the_cli_json(device_s, edge_ms, data_kb, uplink_mbps, rtt_ms, powers, objective,
+                                               view):
+    fields = {"device-time": f"{device_s!r}s", "edge-time": f"{edge_ms!r}ms", "data": f"{data_kb!r}kB",
+              "uplink": f"{uplink_mbps!r}Mbps", "rtt": f"{rtt_ms!r}ms", "energy-view": view}
+    if powers is not None:
+        fields |= {"device-power": f"{powers[0]!r}W", "radio-power": f"{powers[1]!r}W",
+                   "edge-power": f"{powers[2]!r}W", "objective": objective}
+    with TestClient(create_app()) as test_client:
+        response = test_client.post("/decide", json=fields)
+    assert response.status_code == 200, response.text
+    assert response.json() == _cli_json(fields)

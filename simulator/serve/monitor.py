@@ -52,6 +52,8 @@ class Monitor:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     requests: Counter = field(init=False)
     seconds: Histogram = field(init=False)
+    #: the labelled Prometheus children, looked up once per (endpoint, status) rather than per request
+    children: dict[tuple[str, int], tuple[Any, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.started_s = self.clock()
@@ -67,8 +69,12 @@ class Monitor:
         self.tallies[endpoint].add(seconds)
         if endpoint in API_ENDPOINTS:
             self.service.add(seconds)
-        self.requests.labels(endpoint, str(status)).inc()
-        self.seconds.labels(endpoint).observe(seconds)
+        children = self.children.get((endpoint, status))
+        if children is None:
+            children = self.children[endpoint, status] = (self.requests.labels(endpoint, str(status)),
+                                                          self.seconds.labels(endpoint))
+        children[0].inc()
+        children[1].observe(seconds)
 
     def report(self) -> dict[str, Any]:
         """The whole service in the platform's format, plus the same per endpoint."""
