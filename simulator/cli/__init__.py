@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "place": ("simulator.cli.place", "command", "Place services on an edge topology and report the gap."),
     "game": ("simulator.cli.game", "command", "Multi-user offloading game: Nash equilibrium, optimum, anarchy."),
     "plot": ("simulator.cli.plot", "command", "Render the standard figures of a simulate or sweep directory."),
+    "serve": ("simulator.cli.serve", "command", "Serve offload decisions over HTTP (FastAPI + uvicorn)."),
     "split": ("simulator.cli.split", "command", "Where to cut a DNN between device and edge (Neurosurgeon)."),
 }
 
