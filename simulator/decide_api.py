@@ -25,6 +25,7 @@ from offload.decision import EnergyView, Objective, Preference, meets_deadline, 
 from offload.errors import ParameterError
 from offload.formulas import propagation_delay_s, round_trip_s
 from offload.inputs import CostInputs
+from offload.partial import partial_from_inputs
 from offload.units import Dimension, parse_quantity
 
 FloatArray = npt.NDArray[np.float64]
@@ -293,6 +294,20 @@ def cost_inputs(values: Mapping[str, Value]) -> CostInputs:
     given = fields(values)
     targets = {name: np.asarray(given[name], dtype=np.float64).reshape(-1, 1) for name in _TARGET_FIELDS}
     return CostInputs(**(given | targets), target_names=[TARGET])
+
+
+def partial_answer(request: Request, flag: str = "") -> dict[str, Any]:
+    """The best split of one task between the device and the edge (:func:`offload.partial.partial_from_inputs`):
+    the offloaded ``fraction``, its ``latency_s``, its ``energy_j`` in the chosen view (``None`` when the powers
+    are not given) and whether it meets the deadline (``feasible``)."""
+    pref = request.preference
+    _require(pref.objective is not Objective.WEIGHTED, f"{flag}partial", True,
+             f"partial offloading optimises {flag}objective latency or energy, not weighted")
+    with np.errstate(invalid="ignore"):
+        split = partial_from_inputs(cost_inputs(request.values), pref)
+    priced = pref.energy_view in views(set(request.values))
+    return {"fraction": _scalar(split.fraction[0]), "latency_s": _scalar(split.latency_s[0]),
+            "energy_j": _scalar(split.energy_j[0]) if priced else None, "feasible": bool(split.feasible[0])}
 
 
 def batch_columns(values: Mapping[str, Value], pref: Preference) -> dict[str, npt.NDArray[Any]]:

@@ -270,3 +270,51 @@ def test_batch_break_even_moves_the_defaulted_downlink(tmp_path):
     table = pd.read_csv(io.StringIO(result.output))
     expected = [(8e6 + 32e6) / (1 - 0.11), (16e6 + 32e6) / (1 - 0.11)]
     assert table["break_even_uplink_bps"].to_numpy() == pytest.approx(expected, rel=1e-12)
+
+
+SPLIT = ["--device-time", "1s", "--edge-time", "100ms", "--data", "1MB", "--uplink", "10Mbps", "--rtt", "10ms"]
+
+
+def test_partial_latency_split_balances_the_two_branches():
+    # device branch (1 − λ)·1 s; edge branch λ·(0.8 s upload + 0.1 s compute) + 10 ms round trip: equal at
+    # λ = (1 − 0.01) / (1 + 0.9)
+    report = json.loads(run(*SPLIT, "--partial", "--json").output)
+    fraction = 0.99 / 1.9
+    assert report["partial"]["fraction"] == pytest.approx(fraction, rel=1e-12)
+    assert report["partial"]["latency_s"] == pytest.approx(1 - fraction, rel=1e-12)
+    assert report["partial"]["energy_j"] is None
+    assert report["partial"]["feasible"] is True
+    assert "partial" not in json.loads(run(*SPLIT, "--json").output)
+    table = run(*SPLIT, "--partial").output
+    assert "offload 52.1% of the work" in table
+
+
+def test_partial_energy_under_a_deadline_is_the_cheapest_feasible_split():
+    # energy(λ) = 2 W·(1 − λ)·1 s + 1 W·λ·0.8 s falls with λ; the deadline caps the edge branch:
+    # 0.9·λ + 0.01 ≤ 0.5 s  →  λ = 0.49/0.9; the device branch 1 − λ must fit too: λ ≥ 0.5 — infeasible, so the
+    # latency-optimal split is used; with a 0.6 s deadline both fit and λ = 0.59/0.9 is the cheapest
+    power = ["--device-power", "2W", "--radio-power", "1W", "--objective", "energy"]
+    ok = json.loads(run(*SPLIT, *power, "--deadline", "600ms", "--partial", "--json").output)["partial"]
+    fraction = 0.59 / 0.9
+    assert ok["feasible"] is True
+    assert ok["fraction"] == pytest.approx(fraction, rel=1e-9)
+    assert ok["energy_j"] == pytest.approx(2 * (1 - fraction) + 0.8 * fraction, rel=1e-9)
+    late = json.loads(run(*SPLIT, *power, "--deadline", "450ms", "--partial", "--json").output)["partial"]
+    assert late["feasible"] is False
+    assert late["fraction"] == pytest.approx(0.99 / 1.9, rel=1e-12)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--partial", "--objective", "weighted", "--device-power", "2W", "--radio-power", "1W"],
+     "--partial=True: partial offloading optimises --objective latency or energy, not weighted"),
+])
+def test_partial_errors(args, message):
+    result = run(*SPLIT, *args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_partial_is_refused_with_batch(tmp_path):
+    result = run("--batch", str(_plate_rows(tmp_path)), "--partial")
+    assert result.exit_code == 2
+    assert "--partial" in result.output

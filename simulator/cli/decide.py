@@ -28,6 +28,7 @@ from simulator.decide_api import (
     answer,
     batch_columns,
     parse_request,
+    partial_answer,
     preference,
 )
 
@@ -73,6 +74,8 @@ def _quantity_options(function: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--w-latency", default=None, metavar="W", help="Weight per second of latency [0.5] (weighted objective).")
 @click.option("--w-energy", default=None, metavar="W", help="Weight per joule of energy [0.5] (weighted objective).")
 @click.option("--normalise", is_flag=True, help="Weighted objective of T/T_local and E/E_local (unit-free).")
+@click.option("--partial", is_flag=True,
+              help="Also split the task: the best fraction to offload while the device runs the rest in parallel.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
 @click.option("--batch", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Decide every row of FILE.csv; writes CSV to stdout or --out.")
@@ -81,8 +84,8 @@ def _quantity_options(function: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 @click.pass_context
 def command(ctx: click.Context, objective: str, energy_view: str, w_latency: str | None, w_energy: str | None,
-            normalise: bool, as_json: bool, batch: Path | None, out: Path | None, force: bool, debug: bool,
-            **given: str | None) -> None:
+            normalise: bool, partial: bool, as_json: bool, batch: Path | None, out: Path | None, force: bool,
+            debug: bool, **given: str | None) -> None:
     """Decide whether to run a task locally or offload it, and where the decision flips.
 
     \b
@@ -96,9 +99,12 @@ def command(ctx: click.Context, objective: str, energy_view: str, w_latency: str
     options = {name.replace("_", "-"): text for name, text in given.items() if text is not None}
     settings: dict[str, object] = {"objective": objective, "energy-view": energy_view, "w-latency": w_latency,
                                    "w-energy": w_energy, "normalise": normalise}
-    _check_output_options(batch, out, force, as_json)
+    _check_output_options(batch, out, force, as_json, partial)
     if batch is None:
-        report = answer(parse_request({**options, **settings}, "--"))
+        request = parse_request({**options, **settings}, "--")
+        report = answer(request)
+        if partial:
+            report["partial"] = partial_answer(request, "--")
         click.echo(json.dumps(report, indent=2) if as_json else _table(report))
         return
     values = _batch_values(batch, options)
@@ -117,11 +123,13 @@ def command(ctx: click.Context, objective: str, energy_view: str, w_latency: str
     write_table(columns, out if out is not None else sys.stdout.buffer)
 
 
-def _check_output_options(batch: Path | None, out: Path | None, force: bool, as_json: bool) -> None:
+def _check_output_options(batch: Path | None, out: Path | None, force: bool, as_json: bool, partial: bool) -> None:
     if batch is None and out is not None:
         raise ParameterError("--out", str(out), "needs --batch (the single-task result goes to stdout)")
     if force and out is None:
         raise ParameterError("--force", True, "needs --out")
+    if batch is not None and partial:
+        raise ParameterError("--partial", True, "applies to a single task, not to --batch")
     if batch is not None and as_json:
         raise ParameterError("--json", True, "cannot be combined with --batch (which writes CSV)")
     if out is not None and out.exists() and not force:
@@ -180,6 +188,11 @@ def _table(report: dict[str, Any]) -> str:
         unused = ", ".join(f"--{name}" for name in report["unused"])
         lines.append(f"note: the {chosen} energy view does not use {unused}"
                      + (f" (see the {others[0]} energy column)" if others else ""))
+    if "partial" in report:
+        split = report["partial"]
+        late = "" if split["feasible"] else "  (misses the deadline)"
+        lines.append(f"{'partial':<10}{seconds(split['latency_s']):>12}{energy(split['energy_j']):>12}"
+                     f"  offload {split['fraction']:.1%} of the work, run the rest locally in parallel{late}")
     if report["deadline_missed"]:
         lines.append("warning: no option meets the deadline; the fastest was chosen")
     flip = report["break_even"]
