@@ -64,7 +64,7 @@ class BatchDecision:
     @property
     def offloaded(self) -> npt.NDArray[np.bool_]:
         """True where the task leaves the device."""
-        return self.choice != 0
+        return np.asarray(self.choice != 0, dtype=np.bool_)
 
 
 def decide_batch(inputs: CostInputs, preference: Preference | None = None, *, chunk_size: int = DEFAULT_CHUNK,

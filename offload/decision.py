@@ -189,7 +189,7 @@ class OffloadDecision:
     @property
     def offloaded(self) -> npt.NDArray[np.bool_]:
         """True where the task leaves the device."""
-        return self.choice != 0
+        return np.asarray(self.choice != 0, dtype=np.bool_)
 
     def chosen(self, values: FloatArray) -> FloatArray:
         """Pick each task's chosen column from a ``(tasks, options)`` array."""

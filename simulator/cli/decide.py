@@ -117,7 +117,7 @@ def _quantity_options(function: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 @click.pass_context
-def command(ctx: click.Context, objective: str, energy_view: str, w_latency: str | None, w_energy: str | None,
+def command(ctx: click.Context, /, objective: str, energy_view: str, w_latency: str | None, w_energy: str | None,
             normalise: bool, as_json: bool, batch: Path | None, out: Path | None, force: bool, debug: bool,
             **given: str | None) -> None:
     """Decide whether to run a task locally or offload it, and where the decision flips.
@@ -303,8 +303,10 @@ def _table(report: dict[str, Any]) -> str:
     def energy(value: float | None) -> str:
         return "-" if value is None else format_quantity(value, Dimension.JOULES)
 
+    def seconds(value: float) -> str:
+        return format_quantity(value, Dimension.SECONDS)
+
     local, offload = report["local"], report["offload"]
-    seconds = lambda v: format_quantity(v, Dimension.SECONDS)  # noqa: E731
     lines = [f"{'option':<10}{'latency':>12}{'energy':>12}"]
     for name, row in (("local", local), ("offload", offload)):
         late = "" if row["meets_deadline"] or report["deadline_s"] is None else "  (misses the deadline)"
