@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from offload.cost import LOCAL
 from offload.errors import ParameterError
 from offload.validate import check_non_negative, check_positive
 from simulator.energy import POWER_TERMS
@@ -67,7 +68,7 @@ def _frame(chunks: list[dict[str, Any]], policy: str, replication: int, world: W
         return pd.DataFrame({c: [] for c in RECORD_COLUMNS})
     data = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
     devices = [f"{g.name}/{i}" for g in world.device_groups for i in range(g.count)]
-    targets = ["local", *(s.name for s in world.servers)]
+    targets = [LOCAL, *(s.name for s in world.servers)]  # target code k: LOCAL_OPTION (0), server k - 1
     services = [s.name for s in world.services]
     n = data["task_id"].size
     frame = pd.DataFrame({

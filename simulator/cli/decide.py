@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from offload.batch import decide_batch
 from offload.breakeven import Parameter, break_even_batch
-from offload.cost import cost_arrays
+from offload.cost import LOCAL_OPTION, cost_arrays
 from offload.decision import EnergyView, Objective, OffloadDecision, Preference, decide
 from offload.errors import ParameterError
 from offload.formulas import propagation_delay_s, round_trip_s
@@ -291,7 +291,7 @@ def _report(result: OffloadDecision, preference: Preference, energies: bool, bre
     offload = option(1) | {"breakdown": {term: float(getattr(costs, term)[0, 1]) for term in (
         "upload_s", "round_trip_s", "wait_s", "compute_s", "download_s")}}
     return {
-        "decision": "local" if result.choice[0] == 0 else "offload",
+        "decision": "local" if result.choice[0] == LOCAL_OPTION else "offload",
         "objective": preference.objective.value, "energy_view": preference.energy_view.value,
         "deadline_s": _none_if_nan(deadline_s), "deadline_missed": bool(result.deadline_missed[0]),
         "local": option(0), "offload": offload,
