@@ -125,3 +125,14 @@ def device_energy_j(
         total_j=np.where(local, local_j, offloaded), compute_j=np.where(local, local_j, 0.0),
         tx_j=remote(np.multiply(tx_power_w, upload_s)), rx_j=remote(np.multiply(rx_power_w, download_s)),
         idle_j=remote(np.multiply(idle_power_w, away_s)), tail_j=remote(np.broadcast_to(tail_energy_j, local.shape)))
+
+
+def shannon_rate_bps(bandwidth_hz: Values, signal_w: Values, noise_w: Values, interference_w: Values = 0.0) -> Values:
+    """Achievable rate of a link: ``W · log2(1 + S / (N0 + I))`` (Shannon capacity with interference as noise).
+
+    Examples
+    --------
+    >>> float(shannon_rate_bps(1e6, 3.0, 1.0))
+    2000000.0
+    """
+    return np.multiply(bandwidth_hz, np.log2(1.0 + np.divide(signal_w, np.add(noise_w, interference_w))))
