@@ -160,7 +160,7 @@ def nearest_node(graph: nx.Graph, lat_deg: float, lon_deg: float, kinds: frozens
         raise ParameterError("kinds", sorted(k.value for k in kinds), "no node of these kinds in the topology")
     specs = [graph.nodes[name]["spec"] for name in names]
     distance = great_circle_m(lat_deg, lon_deg, [s.lat_deg for s in specs], [s.lon_deg for s in specs])
-    return names[int(distance.argmin())]
+    return str(names[int(distance.argmin())])
 
 
 def require_connected(graph: nx.Graph) -> None:

@@ -61,7 +61,7 @@ def _noise_w(value: Any) -> float:
             raise ValueError(error.rule) from None
     if not (math.isfinite(watts) and watts > 0):
         raise ValueError("must be > 0")
-    return watts
+    return float(watts)
 
 
 class _Strict(BaseModel):
