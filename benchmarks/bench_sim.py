@@ -6,7 +6,9 @@ S100: 100 devices, 10 edge servers (device i on edge i mod 10, one worker each),
 
 Prints tasks per wall-second of mecsim (records, energy metering and monitors on) and of the minimal model measured
 in the same run, their ratio (target >= 1.0), the rate with 10x devices and edges at the same task count relative to
-S100 (target >= 0.8) and the peak memory of a 1 M-task streaming run (target <= 100 MB).
+S100 (target >= 0.8), the peak memory of a 1 M-task streaming run (target <= 100 MB) and the memory per task of a
+run that keeps its records: peak RSS growth between 100 k and 1 M tasks, each size in a fresh process
+(target <= 200 bytes per task).
 
 Usage: ``python benchmarks/bench_sim.py [--quick] [--repeat N] [--skip-memory]`` (``--quick`` shortens every run
 tenfold). Cases run round-robin and the best of ``--repeat`` runs counts, so background load hits all alike.
@@ -97,15 +99,15 @@ def _status_mb(field: str) -> float:
     return float("nan")
 
 
-def _streaming_child(duration_s: float, traced: bool) -> None:
-    """Run in a fresh process: RSS growth of one streaming run, or (``traced``) its peak traced allocations."""
+def _memory_child(duration_s: float, traced: bool, streaming: bool) -> None:
+    """Run in a fresh process: RSS growth of one run, or (``traced``) its peak traced allocations."""
     world = s100_world()
-    run(world, duration_s=1.0, seed=0, streaming=True)  # warm imports and caches
+    run(world, duration_s=1.0, seed=0, streaming=streaming)  # warm imports and caches
     gc.collect()
     before = _status_mb("VmRSS")
     if traced:
         tracemalloc.start()
-    result = run(world, duration_s=duration_s, seed=1, streaming=True)
+    result = run(world, duration_s=duration_s, seed=1, streaming=streaming)
     peak = tracemalloc.get_traced_memory()[1] / 1e6 if traced else _status_mb("VmHWM") - before
     tasks = result.summary["policies"]["always_edge"]["tasks"]["generated"]
     print(f"{tasks} {peak:.1f} {_status_mb('VmHWM'):.1f}")
@@ -115,12 +117,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="ten times shorter runs")
     parser.add_argument("--repeat", type=int, default=5, help="repetitions per case (best is kept)")
-    parser.add_argument("--skip-memory", action="store_true", help="skip the 1 M-task streaming memory run")
-    parser.add_argument("--streaming-child", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--skip-memory", action="store_true", help="skip the memory runs (up to 1 M tasks each)")
+    parser.add_argument("--memory-child", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--records", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.streaming_child:
-        _streaming_child(args.streaming_child, args.traced)
+    if args.memory_child:
+        _memory_child(args.memory_child, args.traced, streaming=not args.records)
         return
     scale = 0.1 if args.quick else 1.0
     duration = 1000.0 * scale
@@ -144,14 +147,22 @@ def main() -> None:
     if args.skip_memory:
         return
     horizon = 10_000.0 * scale
-    figures = {}
-    for mode in ([], ["--traced"]):
-        child = subprocess.run([sys.executable, __file__, "--streaming-child", str(horizon), *mode], check=True,
-                               capture_output=True, text=True)
-        figures[bool(mode)] = child.stdout.split()
-    streamed, growth_mb, hwm_mb = figures[False]
-    print(f"streaming {int(streamed)} tasks: peak RSS growth {growth_mb} MB, peak traced allocations "
-          f"{figures[True][1]} MB (process peak RSS {hwm_mb} MB incl. numpy/pandas/scipy)  (target <= 100 MB)")
+    streamed, growth_mb, hwm_mb = _child(horizon)
+    traced_mb = _child(horizon, "--traced")[1]
+    print(f"streaming {streamed} tasks: peak RSS growth {growth_mb:.1f} MB, peak traced allocations "
+          f"{traced_mb:.1f} MB (process peak RSS {hwm_mb:.1f} MB incl. numpy/pandas/scipy)  (target <= 100 MB)")
+    small, small_mb, _ = _child(horizon / 10.0, "--records")
+    large, large_mb, _ = _child(horizon, "--records")
+    print(f"records kept: peak RSS growth {small_mb:.1f} MB at {small} tasks, {large_mb:.1f} MB at {large} tasks: "
+          f"{(large_mb - small_mb) * 1e6 / (large - small):.0f} bytes per task  (target <= 200)")
+
+
+def _child(horizon_s: float, *mode: str) -> tuple[int, float, float]:
+    """Tasks generated, peak memory growth (MB) and process peak RSS (MB) of one run in a fresh process."""
+    child = subprocess.run([sys.executable, __file__, "--memory-child", str(horizon_s), *mode], check=True,
+                           capture_output=True, text=True)
+    tasks, growth_mb, hwm_mb = child.stdout.split()
+    return int(tasks), float(growth_mb), float(hwm_mb)
 
 
 if __name__ == "__main__":

@@ -30,8 +30,9 @@ class Block:
     """A group's run of pre-drawn tasks as numpy columns, with the policy's choices and compute times.
 
     ``dev`` holds each task's :class:`~simulator.devices.DeviceState` and ``device`` its global index;
-    ``up_s``/``down_s`` are the radio transfer times on a dedicated link (NaN on a shared channel, timed by the
-    channel); ``choice`` is :data:`DECIDE_AT_ARRIVAL` for a stateful policy (then ``service_s`` is NaN);
+    ``up_s``/``down_s`` are the radio transfer times on a dedicated link (``None`` on a shared channel, which
+    times the transfer itself); ``choice`` is :data:`DECIDE_AT_ARRIVAL` for a stateful policy (then
+    ``service_s`` is NaN);
     ``route`` holds the chosen :class:`~simulator.devices.Route` (``None`` for local or undecided tasks);
     ``row`` is the task's index here (for decisions at arrival); ``pick`` is the server each task goes to if it is
     offloaded when the group has routes (else ``None``).
@@ -54,9 +55,9 @@ class Block:
         self.inp = inp
         self.out = out
         up, down = state.up, state.down
-        self.up_s = transfer_time_s(inp, up.rate_bps) if isinstance(up, DedicatedChannel) else np.full(n, np.nan)
+        self.up_s = transfer_time_s(inp, up.rate_bps) if isinstance(up, DedicatedChannel) else _timed_by_channel(n)
         self.down_s = (transfer_time_s(out, down.rate_bps) if isinstance(down, DedicatedChannel)
-                       else np.full(n, np.nan))
+                       else _timed_by_channel(n))
         self.route = np.full(n, None, dtype=object)
         self.row = np.arange(n)
         self.pick = state.draw_routes(n)
@@ -73,6 +74,11 @@ class Block:
                 chosen = choice == c
                 service[chosen] = executor_time_s(state.candidates[c].server, work[chosen])
                 self.route[chosen] = state.routes[c]
+
+
+def _timed_by_channel(n: int) -> np.ndarray:
+    """``n`` transfer times left to a shared channel."""
+    return np.full(n, None, dtype=object)
 
 
 def draw_block(state: GroupState, policy: Policy, policy_rng: np.random.Generator) -> Block | None:
@@ -104,8 +110,8 @@ class Window:
     service_s: list[float]
     choice: list[int]
     route: list[Route | None]
-    up_s: list[float]
-    down_s: list[float]
+    up_s: list[float | None]
+    down_s: list[float | None]
     block: list[Block]
     row: list[int]
 

@@ -22,7 +22,8 @@ import simpy
 from offload.formulas import round_trip_s
 from simulator.network import Channel, SharedChannel, make_channel
 from simulator.policies import Candidate
-from simulator.servers import LOCAL_QUEUE_FULL, WorkerPool
+from simulator.result import DropReason
+from simulator.servers import WorkerPool
 from simulator.workloads import ArrivalBlock
 from simulator.world import AccessPoint, DeviceGroup, EdgeServer, World
 
@@ -142,7 +143,7 @@ def _nominal_rate_bps(capacity_bps: float, ap: AccessPoint, downlink: bool) -> f
 
 def build_devices(world: World, env: simpy.Environment, pools: list[WorkerPool],
                   streams: list[np.random.SeedSequence], horizon_s: float, *,
-                  on_served: Callable[[Any], None], on_dropped: Callable[[Any, str], None]) -> list[GroupState]:
+                  on_served: Callable[[Any], None], on_dropped: Callable[[Any, DropReason], None]) -> list[GroupState]:
     """Groups in world order, each with its own stream ``streams[k]`` and devices named ``group/i``."""
     links = world.links
     paths = world.paths()
@@ -202,7 +203,7 @@ def build_devices(world: World, env: simpy.Environment, pools: list[WorkerPool],
         for i in range(group.count):
             name = f"{group.name}/{i}"
             cpu = WorkerPool(env, name, 1, on_served=on_served, on_dropped=on_dropped,
-                             capacity=group.local_queue_capacity, full_reason=LOCAL_QUEUE_FULL)
+                             capacity=group.local_queue_capacity, full_reason=DropReason.LOCAL_QUEUE_FULL)
             state.devices[i] = DeviceState(first + i, name, state, cpu)
         groups.append(state)
         first += group.count

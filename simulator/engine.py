@@ -22,13 +22,13 @@ from simulator.devices import DeviceState, Route, build_devices
 from simulator.events import Wake
 from simulator.metrics import RecordSink
 from simulator.policies import Observation, Policy
-from simulator.servers import LOCAL_QUEUE_FULL, WorkerPool
+from simulator.result import DropReason
+from simulator.servers import WorkerPool
 from simulator.world import World
 
 NAN = math.nan
-#: Drop reasons by code; code 0 means not dropped.
-DROP_REASONS = ("", "server_queue_full", LOCAL_QUEUE_FULL, "deadline_expired")
-_DROP_CODE = {reason: code for code, reason in enumerate(DROP_REASONS)}
+#: Record code of each drop reason (its position in :class:`DropReason`; 0: not dropped).
+DROP_CODES = {reason: code for code, reason in enumerate(DropReason)}
 
 
 class ConservationError(MecsimError):
@@ -45,7 +45,7 @@ class Job:
 
     route: Route
     service_s: float
-    download_s: float
+    download_s: float | None
 
     def __init__(self, task_id: int, device: DeviceState, device_index: int, expire_after_s: float,
                  created_s: float, work_ops: float, input_bits: float, output_bits: float) -> None:
@@ -202,14 +202,16 @@ class Engine:
         self._schedule_arrival(now)
 
     # -- the remote path ------------------------------------------------------------------------------------
-    def _offload(self, job: Job, dev: DeviceState, route: Route, upload: float, download: float) -> None:
-        """Send ``job`` along ``route``; ``upload``/``download`` are dedicated-link times (NaN: shared)."""
+    def _offload(self, job: Job, dev: DeviceState, route: Route, upload: float | None,
+                 download: float | None) -> None:
+        """Send ``job`` along ``route``; ``upload``/``download`` are dedicated-link times (``None``: a shared channel
+        times the transfer)."""
         job.route = route
         job.target_code = route.target_code
         job.download_s = download
         now = self.env.now
         job.upload_start_s = now
-        if upload != upload:  # NaN: a shared uplink times the transfer
+        if upload is None:
             dev.up.start(job.input_bits, job, self._uploaded)
             return
         job.upload_end_s = now + upload
@@ -246,7 +248,7 @@ class Engine:
 
     def _served_remote(self, job: Job) -> None:
         route: Route = job.route
-        if route.down_fixed_s is not None and job.download_s == job.download_s:
+        if route.down_fixed_s is not None and job.download_s is not None:
             job.download_start_s = start = self.env.now + route.down_fixed_s
             job.download_end_s = job.completed_s = start + job.download_s
             if job.completed_s <= self.duration_s:
@@ -265,8 +267,8 @@ class Engine:
         job.completed_s = job.service_end_s
         self._record(job)
 
-    def _drop(self, job: Job, reason: str) -> None:
-        job.drop_code = _DROP_CODE[reason]
+    def _drop(self, job: Job, reason: DropReason) -> None:
+        job.drop_code = DROP_CODES[reason]
         self._record(job)
 
     def _record(self, job: Job) -> None:
@@ -289,6 +291,7 @@ class Engine:
                 job.upload_end_s = NAN
             self.sink.add(job)
         self.sink.flush(in_flight=True)
+        self.sink.close()
         stats = self.sink.stats
         if self.generated != stats.completed + stats.dropped + len(in_flight):
             raise ConservationError(f"generated {self.generated} != completed {stats.completed} + dropped "

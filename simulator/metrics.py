@@ -1,9 +1,10 @@
 """Per-task records, energy metering and streaming statistics of one replication.
 
 Finished tasks are buffered in chunks; each chunk is turned into numpy columns, metered
-(:func:`simulator.energy.meter`) and folded into running statistics. The columns are kept for the records
-DataFrame unless streaming, in which case memory stays bounded whatever the horizon: latency quantiles then come
-from a log-spaced histogram (relative resolution 0.12 %) instead of the exact sample.
+(:func:`simulator.energy.meter`) and folded into running statistics. Unless streaming, the record columns go to
+the run's :class:`~simulator.records.ColumnStore` (:func:`record_store`), which becomes the records DataFrame once
+at the end; streaming, memory stays bounded whatever the horizon: latency quantiles then come from a log-spaced
+histogram (relative resolution 0.12 %) instead of the exact sample.
 
 Only tasks created after the warm-up count in the statistics; every task counts in conservation.
 """
@@ -11,6 +12,7 @@ Only tasks created after the warm-up count in the statistics; every task counts 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
@@ -20,6 +22,8 @@ import numpy.typing as npt
 
 from offload.errors import ParameterError
 from simulator.energy import POWER_TERMS, meter
+from simulator.records import ColumnStore, categorical, numeric
+from simulator.result import ENERGY_COLUMNS, RECORD_COLUMNS, SIZE_COLUMNS, STAGE_TIME_COLUMNS, DropReason
 
 FloatArray = npt.NDArray[np.float64]
 CHUNK = 8192
@@ -34,6 +38,30 @@ JOB_FIELDS = ("task_id", "device_index", "target_code", "drop_code", "created_s"
               "download_end_s", "completed_s", "work_ops", "input_bits", "output_bits")
 _INT_FIELDS = ("task_id", "device_index", "target_code", "drop_code")
 _get_fields = attrgetter(*JOB_FIELDS)
+_FLOAT_COLUMNS = (*STAGE_TIME_COLUMNS, "latency_s", *SIZE_COLUMNS, *ENERGY_COLUMNS)
+
+
+def record_store(policies: Sequence[str], devices: Sequence[str], services: Sequence[str],
+                 targets: Sequence[str]) -> ColumnStore:
+    """An empty store for the records of a run, with the columns of :data:`simulator.result.RECORD_COLUMNS`."""
+    columns = [categorical("policy", policies), numeric("replication", np.int64), numeric("task_id", np.int64),
+               categorical("device", devices), categorical("service", services), categorical("target", targets),
+               *(numeric(name, np.float64) for name in _FLOAT_COLUMNS),
+               numeric("deadline_met", np.bool_), numeric("dropped", np.bool_),
+               categorical("drop_reason", [reason.value for reason in DropReason]), numeric("in_flight", np.bool_)]
+    assert tuple(column.name for column in columns) == RECORD_COLUMNS
+    return ColumnStore(columns)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordLabel:
+    """Where a replication's records go: the run's store, the policy (code) and replication they belong to, and
+    the store's row of their task 0 (a task's row is that plus its id, so the records come out in task order)."""
+
+    store: ColumnStore
+    policy_code: int
+    replication: int
+    first_row: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +97,8 @@ class ReplicationStats:
 class RecordSink:
     """Collects finished jobs of one replication into chunks, meters them and updates :class:`ReplicationStats`."""
 
-    def __init__(self, layout: Layout, *, warmup_s: float, duration_s: float, keep_records: bool) -> None:
+    def __init__(self, layout: Layout, *, warmup_s: float, duration_s: float, records: RecordLabel | None) -> None:
+        """``records``: where the records go (``None``: streaming, records not kept)."""
         self.layout = layout
         self.warmup_s = warmup_s
         self.duration_s = duration_s
@@ -77,11 +106,14 @@ class RecordSink:
             raise ParameterError("warmup_s", warmup_s, f"must be < duration_s ({duration_s})")
         #: Measured window, > 0: batch means split it into BATCHES equal parts.
         self.window_s = duration_s - warmup_s
-        self.keep_records = keep_records
+        self.records = records
         self.stats = ReplicationStats(monitor_count=np.zeros(layout.n_services),
                                       monitor_time_s=np.zeros(layout.n_services))
-        self.chunks: list[dict[str, Any]] = []
-        self.latencies: list[FloatArray] = []
+        #: With records kept, the measured latencies and their batches until :meth:`close`.
+        self._sample = None if records is None else ColumnStore([numeric("latency_s", np.float64),
+                                                                 numeric("batch", np.int8)])
+        self._quantiles_s: dict[str, float] = {}
+        self._batch_quantiles_s: dict[str, list[float]] = {}
         self._pending: list[Any] = []
 
     def add(self, job: Any) -> None:
@@ -117,8 +149,17 @@ class RecordSink:
         columns["service_code"] = layout.device_service[columns["device_index"]]
         if not in_flight:
             self._accumulate(columns, completed, dropped, local, met)
-        if self.keep_records:
-            self.chunks.append(columns)
+        if self.records is not None:
+            self._store(columns, self.records)
+
+    @staticmethod
+    def _store(columns: dict[str, Any], records: RecordLabel) -> None:
+        records.store.write(records.first_row + columns["task_id"], {
+            "policy": records.policy_code, "replication": records.replication, "task_id": columns["task_id"],
+            "device": columns["device_index"], "service": columns["service_code"], "target": columns["target_code"],
+            **{name: columns[name] for name in _FLOAT_COLUMNS},
+            "deadline_met": columns["deadline_met"], "dropped": columns["dropped"],
+            "drop_reason": columns["drop_code"], "in_flight": columns["in_flight"]})
 
     def _accumulate(self, columns: dict[str, Any], completed: Any, dropped: Any, local: Any, met: Any) -> None:
         stats = self.stats
@@ -138,8 +179,9 @@ class RecordSink:
                         BATCHES - 1)
         stats.batch_sum_s += np.bincount(batch, weights=latency, minlength=BATCHES)
         stats.batch_count += np.bincount(batch, minlength=BATCHES)
-        if self.keep_records:
-            self.latencies.append(latency)
+        if self._sample is not None:
+            rows = self._sample.rows
+            self._sample.write(np.arange(rows, rows + latency.size), {"latency_s": latency, "batch": batch})
         else:
             stats.histogram += np.bincount(_hist_bin(latency), minlength=_HIST_BINS)
         served = measured & ~local & ~np.isnan(columns["service_end_s"])
@@ -149,14 +191,26 @@ class RecordSink:
         request_s = (columns["service_end_s"] - columns["queue_entry_s"])[served]
         stats.monitor_time_s += np.bincount(codes, weights=request_s, minlength=n)
 
+    def close(self) -> None:
+        """The replication is over: with records kept, take the exact quantiles from the sample and let it go."""
+        if self._sample is None:
+            return
+        sample = self._sample.to_arrays()
+        self._sample = None
+        latency, batch = sample["latency_s"], sample["batch"]
+        if latency.size == 0:
+            self._quantiles_s = {f"p{int(q)}": math.nan for q in QUANTILES}
+            return
+        for q in QUANTILES:
+            self._batch_quantiles_s[f"p{int(q)}"] = [float(np.percentile(latency[batch == b], q))
+                                                     for b in range(BATCHES) if np.any(batch == b)]
+        values = np.percentile(latency, QUANTILES, overwrite_input=True)
+        self._quantiles_s = {f"p{int(q)}": float(v) for q, v in zip(QUANTILES, values, strict=True)}
+
     def latency_quantiles_s(self) -> dict[str, float]:
         """p50, p95, p99 of measured latencies: exact from the sample, or from the histogram when streaming."""
-        if self.keep_records:
-            sample = np.concatenate(self.latencies) if self.latencies else np.zeros(0)
-            if sample.size == 0:
-                return {f"p{int(q)}": math.nan for q in QUANTILES}
-            values = np.percentile(sample, QUANTILES)
-            return {f"p{int(q)}": float(v) for q, v in zip(QUANTILES, values, strict=True)}
+        if self.records is not None:
+            return self._quantiles_s
         return {f"p{int(q)}": _hist_quantile(self.stats.histogram, q / 100.0) for q in QUANTILES}
 
     def batch_quantiles_s(self) -> dict[str, list[float]]:
@@ -164,18 +218,7 @@ class RecordSink:
         stats = self.stats
         with np.errstate(invalid="ignore", divide="ignore"):
             means = stats.batch_sum_s / stats.batch_count
-        result: dict[str, list[float]] = {"mean": [float(m) for m in means[stats.batch_count > 0]]}
-        if self.keep_records and self.chunks:
-            created = np.concatenate([c["created_s"] for c in self.chunks])
-            latency = np.concatenate([c["latency_s"] for c in self.chunks])
-            ok = (created >= self.warmup_s) & ~np.isnan(latency) & ~np.concatenate(
-                [c["dropped"] | c["in_flight"] for c in self.chunks])
-            batch = np.clip(((created[ok] - self.warmup_s) / self.window_s * BATCHES).astype(np.int64), 0, BATCHES - 1)
-            lat = latency[ok]
-            for q in QUANTILES:
-                result[f"p{int(q)}"] = [float(np.percentile(lat[batch == b], q)) for b in range(BATCHES)
-                                        if np.any(batch == b)]
-        return result
+        return {"mean": [float(m) for m in means[stats.batch_count > 0]], **self._batch_quantiles_s}
 
 
 def _hist_bin(values: FloatArray) -> npt.NDArray[np.int64]:

@@ -3,18 +3,35 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import pandas as pd
 
+
+class DropReason(StrEnum):
+    """Why a task was dropped, as the records' ``drop_reason`` column spells it (``NONE``: not dropped)."""
+
+    NONE = ""
+    SERVER_QUEUE_FULL = "server_queue_full"
+    LOCAL_QUEUE_FULL = "local_queue_full"
+    DEADLINE_EXPIRED = "deadline_expired"
+
+
+#: Record columns naming who ran the task where (categorical but ``replication`` and ``task_id``).
+IDENTITY_COLUMNS = ("policy", "replication", "task_id", "device", "service", "target")
+#: Times (s) at which a task reached each stage; NaN for a stage that did not happen.
+STAGE_TIME_COLUMNS = ("created_s", "upload_start_s", "upload_end_s", "queue_entry_s", "service_start_s",
+                      "service_end_s", "download_start_s", "download_end_s", "completed_s")
+#: Size of a task.
+SIZE_COLUMNS = ("work_ops", "input_bits", "output_bits")
+#: Device energy (J) and its breakdown (:func:`simulator.energy.meter`).
+ENERGY_COLUMNS = ("energy_j", "energy_compute_j", "energy_tx_j", "energy_rx_j", "energy_idle_j", "energy_tail_j")
+#: How a task ended.
+OUTCOME_COLUMNS = ("deadline_met", "dropped", "drop_reason", "in_flight")
 #: Columns of :attr:`SimulationResult.records`, in order.
-RECORD_COLUMNS = (
-    "policy", "replication", "task_id", "device", "service", "target", "created_s", "upload_start_s",
-    "upload_end_s", "queue_entry_s", "service_start_s", "service_end_s", "download_start_s", "download_end_s",
-    "completed_s", "latency_s", "work_ops", "input_bits", "output_bits", "energy_j", "energy_compute_j",
-    "energy_tx_j", "energy_rx_j", "energy_idle_j", "energy_tail_j", "deadline_met", "dropped", "drop_reason",
-    "in_flight",
-)
+RECORD_COLUMNS = (*IDENTITY_COLUMNS, *STAGE_TIME_COLUMNS, "latency_s", *SIZE_COLUMNS, *ENERGY_COLUMNS,
+                  *OUTCOME_COLUMNS)
 #: Columns of :attr:`SimulationResult.timeseries`.
 TIMESERIES_COLUMNS = ("policy", "replication", "time_s", "server", "utilisation", "queue_length")
 

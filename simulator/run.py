@@ -19,9 +19,10 @@ import pandas as pd
 from offload.errors import ParameterError
 from offload.validate import check_non_negative, check_positive
 from simulator.energy import POWER_TERMS
-from simulator.engine import DROP_REASONS, Engine, Samples
-from simulator.metrics import Layout, RecordSink
+from simulator.engine import Engine, Samples
+from simulator.metrics import Layout, RecordLabel, RecordSink, record_store
 from simulator.policies import make_policy
+from simulator.records import ColumnStore
 from simulator.result import RECORD_COLUMNS, TIMESERIES_COLUMNS, SimulationResult
 from simulator.summary import combine, json_safe, replication_stats
 from simulator.version import mecsim_version
@@ -62,28 +63,9 @@ def _categorical(codes: Any, names: list[str]) -> Any:
     return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=pd.Index(names))
 
 
-def _frame(chunks: list[dict[str, Any]], policy: str, replication: int, world: World) -> pd.DataFrame:
-    if not chunks:
-        return pd.DataFrame({c: [] for c in RECORD_COLUMNS})
-    data = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
-    devices = [f"{g.name}/{i}" for g in world.device_groups for i in range(g.count)]
-    targets = ["local", *(s.name for s in world.servers)]
-    services = [s.name for s in world.services]
-    n = data["task_id"].size
-    frame = pd.DataFrame({
-        "policy": pd.Categorical([policy] * n),
-        "replication": np.full(n, replication, dtype=np.int64),
-        "task_id": data["task_id"],
-        "device": _categorical(data["device_index"], devices),
-        "service": _categorical(data["service_code"], services),
-        "target": _categorical(data["target_code"], targets),
-        **{c: data[c] for c in RECORD_COLUMNS[6:-4]},
-        "deadline_met": data["deadline_met"],
-        "dropped": data["dropped"],
-        "drop_reason": _categorical(data["drop_code"], list(DROP_REASONS)),
-        "in_flight": data["in_flight"],
-    })
-    return frame.sort_values("task_id", kind="stable").reset_index(drop=True)[list(RECORD_COLUMNS)]
+def _store(world: World, policies: list[str]) -> ColumnStore:
+    return record_store(policies, [f"{g.name}/{i}" for g in world.device_groups for i in range(g.count)],
+                        [s.name for s in world.services], ["local", *(s.name for s in world.servers)])
 
 
 def _series(samples: Samples, policy: str, replication: int) -> pd.DataFrame:
@@ -137,30 +119,27 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1, wa
     layout = _layout(world)
     services = [s.name for s in world.services]
     window_s = duration_s - warmup_s
-    frames: list[pd.DataFrame] = []
+    store = None if streaming else _store(world, names)
     series: list[pd.DataFrame] = []
     summary_policies: dict[str, Any] = {}
     little: dict[str, Any] = {}
     started = time.perf_counter()
-    for spec in specs:
+    for code, spec in enumerate(specs):
         children = np.random.SeedSequence(int(seed)).spawn(int(replications))
         reps = []
         for r, child in enumerate(children):
             streams = child.spawn(len(world.device_groups))
             policy_seed = child.spawn(1)[0]
-            sink = RecordSink(layout, warmup_s=warmup_s, duration_s=duration_s, keep_records=not streaming)
+            label = None if store is None else RecordLabel(store, code, r, len(store))
+            sink = RecordSink(layout, warmup_s=warmup_s, duration_s=duration_s, records=label)
             engine = Engine(world, make_policy(spec), streams, policy_seed, sink, duration_s=duration_s,
                             warmup_s=warmup_s)
             output = engine.run()
             reps.append(replication_stats(output, window_s=window_s, services=services))
             series.append(_series(output.samples, spec.display_name, r))
-            if not streaming:
-                frames.append(_frame(sink.chunks, spec.display_name, r, world))
             logger.debug("policy %s replication %d: %d tasks", spec.display_name, r, output.generated)
         summary_policies[spec.display_name], little[spec.display_name] = combine(reps)
-    records = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({c: [] for c in RECORD_COLUMNS})
-    if frames:
-        records["policy"] = pd.Categorical(records["policy"].astype(str), categories=names)
+    records = pd.DataFrame({c: [] for c in RECORD_COLUMNS}) if store is None else store.to_frame()
     timeseries = pd.concat(series, ignore_index=True)
     timeseries["policy"] = pd.Categorical(timeseries["policy"].astype(str), categories=names)
     summary = json_safe({"policies": summary_policies, "seed": int(seed), "version": mecsim_version(),

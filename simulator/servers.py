@@ -17,11 +17,8 @@ import simpy
 
 from offload.runtime import batch_time_s
 from simulator.events import Wake
+from simulator.result import DropReason
 from simulator.world import Batching
-
-QUEUE_FULL = "server_queue_full"
-LOCAL_QUEUE_FULL = "local_queue_full"
-DEADLINE_EXPIRED = "deadline_expired"
 
 
 class WorkerPool:
@@ -32,8 +29,8 @@ class WorkerPool:
                  "sojourn_sum_s", "workers")
 
     def __init__(self, env: simpy.Environment, name: str, workers: int, *, on_served: Callable[[Any], None],
-                 on_dropped: Callable[[Any, str], None], capacity: int | None = None,
-                 batching: Batching | None = None, full_reason: str = QUEUE_FULL) -> None:
+                 on_dropped: Callable[[Any, DropReason], None], capacity: int | None = None,
+                 batching: Batching | None = None, full_reason: DropReason = DropReason.SERVER_QUEUE_FULL) -> None:
         self.env = env
         self.name = name
         self.workers = workers
@@ -88,7 +85,7 @@ class WorkerPool:
             if now <= job.created_s + job.expire_after_s:
                 self._start(job, now)
             else:
-                self.on_dropped(job, DEADLINE_EXPIRED)
+                self.on_dropped(job, DropReason.DEADLINE_EXPIRED)
         elif self.capacity is not None and len(self.queue) >= self.capacity:
             self.on_dropped(job, self.full_reason)
         else:
@@ -100,7 +97,7 @@ class WorkerPool:
 
     def _expired(self, job: Any) -> bool:
         if self.env.now > job.created_s + job.expire_after_s:
-            self.on_dropped(job, DEADLINE_EXPIRED)
+            self.on_dropped(job, DropReason.DEADLINE_EXPIRED)
             return True
         return False
 
