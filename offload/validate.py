@@ -39,7 +39,7 @@ def check_array_non_negative(name: str, values: npt.ArrayLike, *, allow_inf: boo
     array = np.asarray(values, dtype=np.float64)
     bad = ~(array >= 0) | (~np.isfinite(array) & (not allow_inf))
     if bad.any():
-        raise ParameterError(name, array[bad].flat[0], "must be >= 0" + ("" if allow_inf else " and finite"))
+        raise ParameterError(name, float(array[bad].flat[0]), "must be >= 0" + ("" if allow_inf else " and finite"))
     return array
 
 
@@ -48,7 +48,7 @@ def check_array_positive(name: str, values: npt.ArrayLike, *, allow_inf: bool = 
     array = np.asarray(values, dtype=np.float64)
     bad = ~(array > 0) | (~np.isfinite(array) & (not allow_inf))
     if bad.any():
-        raise ParameterError(name, array[bad].flat[0], "must be > 0" + ("" if allow_inf else " and finite"))
+        raise ParameterError(name, float(array[bad].flat[0]), "must be > 0" + ("" if allow_inf else " and finite"))
     return array
 
 

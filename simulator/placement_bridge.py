@@ -33,7 +33,7 @@ from offload.errors import InfeasibleError, MecsimError, ParameterError
 from scheduler.checker import CheckReport, check_placement
 from scheduler.problem import PlacementProblem, Service, UserGroups, Weights, build_problem
 from scheduler.result import PlacementResult
-from scheduler.solvers import solve
+from scheduler.solvers import Budget, solve
 from scheduler.topology import NodeKind, NodeSpec, Prices, Resources, add_link, add_node
 from simulator.world import DeviceGroup, EdgeServer, World
 from simulator.world import Service as SimService
@@ -73,7 +73,7 @@ class PlacementSettings:
     weights, the utilisation cap, the traffic price per bit and link, and per-service / per-server overrides."""
 
     policy: str = "greedy"
-    time_limit_s: float = 10.0
+    budget: Budget = field(default_factory=Budget)
     seed: int = 0
     weights: Weights = field(default_factory=Weights)
     target_utilisation: float = 0.8
@@ -221,7 +221,7 @@ def place_world(world: World, settings: PlacementSettings) -> PlacedWorld:
     """
     graph = placement_graph(world, settings)
     problem = placement_problem(world, graph, settings)
-    result = solve(problem, settings.policy, time_limit_s=settings.time_limit_s,
+    result = solve(problem, settings.policy, budget=settings.budget,
                    rng=np.random.default_rng(settings.seed))
     if result.placement is None:
         raise InfeasibleError(f"placement solver {settings.policy!r} found no placement: {result.message}")

@@ -19,7 +19,8 @@ Format (every quantity accepts units, plain numbers are SI)::
       # eua: {count: 300, seed: 3, rate: {plates: 0.5/s}}   users attach to their nearest base station
     objective: {latency: 1, compute: 1, traffic: 1}
     target_utilisation: 0.7
-    solver: {time_limit: 60s, seed: 0}
+    solver: {evaluations: 50000, milp_nodes: 10000, seed: 0}   # work budgets; time_limit: 60s opts the MILP
+                                                               # into a wall-clock limit (machine-dependent)
 
 Prices are per unit and time (``0.06/h`` per core-hour; ``memory_price`` per GiB-hour); ``traffic_price`` is per
 GB sent over a tier's uplink. Errors name file:line, YAML path, value and rule, all at once.
@@ -41,6 +42,7 @@ from offload.units import GIB_BITS
 from scheduler import builders, eua
 from scheduler.problem import PlacementProblem, Service, UserGroups, Weights, build_problem
 from scheduler.problem_io import ACCESS_KINDS, users_to_groups
+from scheduler.solvers import Budget
 from scheduler.topology import NodeKind, Prices, Resources, nearest_node
 from simulator.scenario.bundled import resolve_scenario_path
 from simulator.scenario.errors import ScenarioError, ScenarioIssue, YamlPath
@@ -160,7 +162,9 @@ class UsersSpec(_Strict):
 
 
 class SolverSpec(_Strict):
-    time_limit: Duration = 60.0
+    evaluations: Annotated[int, Field(ge=1)] = 50_000
+    milp_nodes: Annotated[int, Field(ge=1)] = 10_000
+    time_limit: Duration | None = None
     seed: int = 0
 
 
@@ -186,7 +190,7 @@ class PlacementCase:
     source: str
     graph: nx.Graph
     problem: PlacementProblem
-    time_limit_s: float
+    budget: Budget
     seed: int
 
 
@@ -319,8 +323,9 @@ def case_from_data(data: Any, source: str = "<dict>", loaded: LoadedYaml | None 
     assert groups is not None
     weights = Weights(spec.objective.latency, spec.objective.compute, spec.objective.traffic)
     problem = build_problem(graph, services, groups, weights=weights, target_utilisation=spec.target_utilisation)
-    return PlacementCase(spec.name, spec.description, source, graph, problem, spec.solver.time_limit,
-                         spec.solver.seed)
+    solver = spec.solver
+    return PlacementCase(spec.name, spec.description, source, graph, problem,
+                         Budget(solver.evaluations, solver.milp_nodes, solver.time_limit), solver.seed)
 
 
 def load_placement_file(path_or_name: str | Path) -> PlacementCase:

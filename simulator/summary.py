@@ -7,7 +7,11 @@ the batch means of the run (tasks batched by creation time; quantiles per batch 
 Rates are over measured tasks (created after the warm-up) that finished: ``offload_fraction`` and
 ``deadline_miss_rate`` count dropped tasks (a drop is a miss); ``energy_j_per_task`` is the device energy of all
 finished tasks, dropped ones included, per *completed* task, so energy wasted on dropped work is charged to the
-useful results.
+useful results; it is undefined (``None``) when no device declares any power or tail energy.
+
+One meaning per kind of number over replications: every *count* (``tasks``, the monitor's ``counter`` of requests
+served after the warm-up) is the total over all replications; every rate, time, fraction and utilisation is the
+mean of the replications' values.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ def replication_stats(output: EngineOutput, *, window_s: float, services: Sequen
     """The summary quantities of one replication (plain floats; NaN where undefined)."""
     sink = output.sink
     stats = sink.stats
+    metered = any(bool(np.any(powers > 0)) for powers in sink.layout.group_powers.values())
     done = stats.completed_measured
     finished = stats.finished_measured
     latency = {"mean": stats.latency_sum_s / done if done else math.nan, **sink.latency_quantiles_s()}
@@ -52,7 +57,7 @@ def replication_stats(output: EngineOutput, *, window_s: float, services: Sequen
     return {
         "latency_s": latency,
         "batches": sink.batch_quantiles_s(),
-        "energy_j_per_task": stats.energy_sum_j / done if done else math.nan,
+        "energy_j_per_task": stats.energy_sum_j / done if done and metered else math.nan,
         "offload_fraction": stats.offloaded / finished if finished else math.nan,
         "deadline_miss_rate": stats.missed / finished if finished else math.nan,
         "utilisation": utilisation,
@@ -83,7 +88,7 @@ def combine(reps: Sequence[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, A
         rows = [r["monitor"][service] for r in reps]
         monitor[service] = {"avg_qpm": _mean([m["avg_qpm"] for m in rows]),
                             "avg_req_time_s": _mean([m["avg_req_time_s"] for m in rows]),
-                            "counter": round(_mean([m["counter"] for m in rows]))}
+                            "counter": int(sum(m["counter"] for m in rows))}
     summary = {
         "latency_s": latency,
         "latency_ci95_s": ci,

@@ -188,3 +188,36 @@ def test_validate_checks_the_sweep_section_and_counts_its_runs(tmp_path: Path) -
     code, _, err = _invoke("validate", str(bad))
     assert code == 2
     assert re.search(r"mm1-sweep\.yaml:\d+: sweep\.replicatons: unknown key; did you mean 'replications'\?", err)
+
+
+def test_single_camera_variant_really_has_one_camera() -> None:
+    summary = json.loads(_invoke("simulate", "license-plate-single", "--duration", "20s", "--replications", "1",
+                                 "--json")[1])
+    # one camera at 1 frame/s, half of the frames with a plate: about 10 tasks in 20 s, not the 200 cameras' 2,000
+    for stats in summary["policies"].values():
+        assert 5 <= stats["tasks"]["generated"] <= 15
+    many = json.loads(_invoke("simulate", "license-plate", "--duration", "20s", "--replications", "1",
+                              "--set", "devices[0].count=1", "--json")[1])
+    assert many["policies"]["edge"]["tasks"]["generated"] > 100 * summary["policies"]["edge"]["tasks"]["generated"]
+
+
+def test_table_shows_unfinished_share_totals_and_honest_footnote() -> None:
+    args = ("mm1", "--duration", "60s", "--set", "run.warmup=5s", "--quiet")
+    for replications in ("1", "2"):
+        summary = json.loads(_invoke("simulate", *args, "--replications", replications, "--json")[1])
+        out = _invoke("simulate", *args, "--replications", replications)[1]
+        tasks = summary["policies"]["edge"]["tasks"]
+        assert tasks["in_flight"] > 0  # rho = 0.8: some requests are still queued when the run ends
+        lines = out.splitlines()
+        header = next(line for line in lines if line.startswith("policy "))
+        assert "unfinished" in header.split()
+        row = next(line for line in lines if line.startswith("edge "))
+        assert f"{100.0 * tasks['in_flight'] / tasks['generated']:.1f}%" in row.split()
+        assert summary["policies"]["edge"]["energy_j_per_task"] is None  # mm1's source declares no power
+        assert "J" not in row.split()
+        assert "counts are totals over all replications" in out
+        if replications == "1":
+            assert "mean of" not in out
+            assert "the one replication's mean" in out
+        else:
+            assert "mean of 2 replications" in out

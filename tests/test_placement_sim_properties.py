@@ -40,7 +40,7 @@ def worlds(draw: st.DrawFn) -> World:
 @pytest.mark.parametrize("policy", list(SOLVERS))
 @given(world=worlds(), cap=st.sampled_from([0.5, 0.8]))
 def test_every_solver_gives_a_consistent_placed_world(policy: str, world: World, cap: float) -> None:
-    settings = PlacementSettings(policy, time_limit_s=5.0, target_utilisation=cap,
+    settings = PlacementSettings(policy, target_utilisation=cap,
                                  services={"default": ReplicaSpec(min_replicas=1)},
                                  nodes={"cloud": NodeOffer(cpu_cores=200.0)})
     placed = place_world(world, settings)

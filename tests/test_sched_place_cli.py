@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from scheduler.builders import topohub_backbone
 from scheduler.checker import check_placement
 from scheduler.result import Placement
 from simulator.cli import main
@@ -130,7 +131,14 @@ def test_two_topologies_and_cli_error(tmp_path: Path) -> None:
     code, _, err = _invoke("place", str(path))
     assert code == 2
     assert "bad.yaml:3: topology.topohub: \"topozoo/Atlantis\": topohub key: no such topology" in err
-    assert "no such topology" in err
+    assert err.startswith("mecsim: error: ")
+    assert err.count("\n") == 1  # one line, no traceback
+    # the hint names keys of the same collection that really load
+    hint = err.split("(e.g. ", 1)[1].split(")", 1)[0].split(", ")
+    assert len(hint) >= 3
+    assert all(key.startswith("topozoo/") for key in hint)
+    for key in hint[:2]:
+        assert topohub_backbone(key).number_of_nodes() > 0
 
 
 def test_infeasible_problem_is_a_clear_error(tmp_path: Path) -> None:
@@ -154,3 +162,18 @@ def test_group_needs_node_or_coordinates(tmp_path: Path) -> None:
     path = _write(tmp_path, GOOD.replace("node: bs0-0,", "node: bs0-0, at: [1, 2],"))
     with pytest.raises(ScenarioError, match=r"bad.yaml:9: users.groups\[0\]: .*give exactly one of node, at"):
         load_placement_file(path)
+
+
+def test_budgets_are_work_counts_and_the_clock_is_opt_in() -> None:
+    args = ("place", "place-small", "--policy", "local-search", "--evaluations", "7", "--json", "--assignment")
+    first, second = _invoke(*args), _invoke(*args)
+    assert first[0] == 0
+    result = json.loads(first[1])["results"][0]
+    assert "evaluation budget spent (7 evaluations" in result["message"]
+    assert json.loads(second[1])["results"][0]["assignment"] == result["assignment"]  # same placement again
+    code, _, err = _invoke("place", "place-small", "--evaluations", "0")
+    assert code == 2
+    assert "--evaluations" in err
+    code, _, err = _invoke("place", "place-small", "--time-limit", "0s")
+    assert code == 2
+    assert "'0s': must be > 0" in err

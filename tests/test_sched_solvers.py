@@ -17,7 +17,7 @@ from scheduler.instances import random_instance
 from scheduler.model import compile_model
 from scheduler.problem import PlacementProblem, Service, UserGroups, build_problem
 from scheduler.result import Placement, Status
-from scheduler.solvers import SOLVERS, certified_bound, lagrangian_bound, lp_lower_bound, solve
+from scheduler.solvers import SOLVERS, Budget, certified_bound, lagrangian_bound, lp_lower_bound, solve
 from scheduler.topology import Resources
 
 
@@ -86,19 +86,19 @@ def test_milp_matches_brute_force_on_tiny_instances(seed: int) -> None:
     rates = rng.uniform(0.0, 2.0, size=(2, 2)) * (rng.random((2, 2)) < 0.8)
     rates[0, 0] = max(rates[0, 0], 0.5)
     graph, problem = tiny_problem(rates, slo_s=float(rng.choice([0.3, 10.0])), min_replicas=int(seed % 2))
-    result = solve_checked(graph, problem, "milp", time_limit_s=30)
+    result = solve_checked(graph, problem, "milp")
     assert result.status is Status.OPTIMAL
     assert result.objective is not None
     best = _brute_force(graph, problem)
     assert result.objective.total == pytest.approx(best, rel=1e-6)
-    assert lagrangian_bound(compile_model(problem), best * 1.1, time_limit_s=1.0) <= best * (1 + 1e-9)
+    assert lagrangian_bound(compile_model(problem), best * 1.1) <= best * (1 + 1e-9)
 
 
 @pytest.mark.parametrize("seed", range(4))
 def test_every_solver_is_feasible_and_bounded_by_the_milp(seed: int) -> None:
     instance = random_instance(np.random.default_rng(seed), 12, 4, 30)
     bound = lp_lower_bound(compile_model(instance.problem))
-    results = {name: solve_checked(instance.graph, instance.problem, name, time_limit_s=20, lower_bound=bound)
+    results = {name: solve_checked(instance.graph, instance.problem, name, lower_bound=bound)
                for name in SOLVERS}
     optimum = results["milp"].objective.total  # type: ignore[union-attr]
     assert results["milp"].status is Status.OPTIMAL
@@ -111,14 +111,41 @@ def test_every_solver_is_feasible_and_bounded_by_the_milp(seed: int) -> None:
     assert results["local-search"].objective.total <= results["greedy"].objective.total  # type: ignore[union-attr]
 
 
-def test_same_seed_same_placement() -> None:
+@pytest.mark.parametrize("evaluations", [40, 200_000])
+def test_same_seed_same_placement(evaluations: int) -> None:
+    # a binding budget (40 trial moves) and one the search never reaches (it stops on fruitless kicks): the search
+    # counts work, not seconds, so both are reproducible however loaded the machine is
     instance = random_instance(np.random.default_rng(9), 12, 4, 30)
-    a = solve(instance.problem, "local-search", rng=np.random.default_rng(3), lower_bound=0.0)
-    b = solve(instance.problem, "local-search", rng=np.random.default_rng(3), lower_bound=0.0)
+    budget = Budget(evaluations=evaluations)
+    a = solve(instance.problem, "local-search", budget=budget, rng=np.random.default_rng(3), lower_bound=0.0)
+    b = solve(instance.problem, "local-search", budget=budget, rng=np.random.default_rng(3), lower_bound=0.0)
     assert a.placement is not None
     assert b.placement is not None
     assert np.array_equal(a.placement.replicas, b.placement.replicas)
     assert np.array_equal(a.placement.share, b.placement.share)
+    assert a.message == b.message
+    binding = evaluations == 40
+    assert ("evaluation budget spent (40 evaluations" in a.message) == binding, a.message
+    assert ("kicks without improvement" in a.message) == (not binding), a.message
+
+
+def test_a_larger_budget_never_ends_worse() -> None:
+    # same seed: the longer search replays the shorter one's moves first, and it keeps only improvements
+    instance = random_instance(np.random.default_rng(4), 12, 4, 30)
+    totals = [solve(instance.problem, "local-search", budget=Budget(evaluations=n), rng=np.random.default_rng(1),
+                    lower_bound=0.0).objective.total for n in (1, 30, 300, 200_000)]  # type: ignore[union-attr]
+    assert totals == sorted(totals, reverse=True)
+    greedy = solve(instance.problem, "greedy", lower_bound=0.0).objective
+    assert greedy is not None
+    assert totals[0] <= greedy.total * (1 + 1e-12)
+
+
+@pytest.mark.parametrize(("field", "value", "rule"), [("evaluations", 0, "must be >= 1"),
+                                                      ("milp_nodes", -1, "must be >= 1"),
+                                                      ("time_limit_s", 0.0, "must be > 0 s")])
+def test_budget_rejects_bad_values(field: str, value: float, rule: str) -> None:
+    with pytest.raises(ParameterError, match=f"{field}={value!r}: {rule}"):
+        Budget(**{field: value})  # type: ignore[arg-type]
 
 
 def test_unknown_solver_lists_valid_names() -> None:
@@ -144,10 +171,10 @@ def test_unreachable_slo() -> None:
 def test_capacity_too_small() -> None:
     _, problem = tiny_problem(np.array([[0.0, 500.0], [0.0, 500.0]]))  # ocr needs 400+ replicas of 2 cores
     with pytest.raises(InfeasibleError, match="no placement fits"):
-        solve(problem, "milp", time_limit_s=10)
+        solve(problem, "milp")
     with pytest.raises(InfeasibleError, match="no placement fits"):  # the LP bound proves it for a heuristic too
-        solve(problem, "greedy", time_limit_s=10)
-    result = solve(problem, "greedy", time_limit_s=10, lower_bound=0.0)  # without the bound it just fails
+        solve(problem, "greedy")
+    result = solve(problem, "greedy", lower_bound=0.0)  # without the bound it just fails
     assert not result.success
     assert result.status is Status.FAILED
     assert result.placement is None
@@ -158,11 +185,11 @@ def test_capacity_too_small() -> None:
 def test_lagrangian_and_lp_bounds_never_exceed_the_optimum(seed: int) -> None:
     instance = random_instance(np.random.default_rng(100 + seed), 12, 4, 30)
     model = compile_model(instance.problem)
-    optimum = solve_checked(instance.graph, instance.problem, "milp", time_limit_s=30).objective
+    optimum = solve_checked(instance.graph, instance.problem, "milp").objective
     assert optimum is not None
     greedy = solve(model, "greedy", lower_bound=0.0).objective
     assert greedy is not None
-    lagrangian = lagrangian_bound(model, greedy.total, time_limit_s=2.0)
+    lagrangian = lagrangian_bound(model, greedy.total)
     assert lagrangian <= optimum.total * (1 + 1e-9)
     assert lp_lower_bound(model) <= optimum.total * (1 + 1e-9)
     assert certified_bound(model, greedy.total) <= optimum.total * (1 + 1e-9)
@@ -181,7 +208,7 @@ def test_heuristics_always_pass_the_checker(seed: int, nodes: int, services: int
     instance = random_instance(np.random.default_rng(seed), nodes, services, groups)
     model = compile_model(instance.problem)
     for name in ("nearest", "greedy", "least-loaded", "local-search"):
-        result = solve(model, name, time_limit_s=2.0, lower_bound=-np.inf)
+        result = solve(model, name, budget=Budget(evaluations=2_000), lower_bound=-np.inf)
         assert result.placement is not None
         assert result.objective is not None
         report = check_placement(instance.graph, instance.problem, result.placement)
@@ -202,7 +229,7 @@ def test_instance_generator_is_deterministic() -> None:
 @pytest.mark.parametrize("policy", list(SOLVERS))
 def test_idle_minimum_replica_goes_to_the_cheapest_node(policy: str) -> None:
     graph, problem = tiny_problem(np.zeros((2, 2)), min_replicas=1)
-    result = solve_checked(graph, problem, policy, time_limit_s=5)
+    result = solve_checked(graph, problem, policy)
     assert result.placement is not None
     assert result.placement.replicas.tolist() == [[0, 0, 1], [0, 0, 0]]  # one "detect" replica in the data centre
     assert result.objective is not None

@@ -267,3 +267,16 @@ def test_always_edge_without_an_edge_server_is_a_clear_error() -> None:
         run(world, duration_s=10.0, seed=0)
     assert run(world, duration_s=10.0, seed=0, policies=["always_cloud"]).summary["policies"]["always_cloud"][
         "offload_fraction"] == 1.0
+
+
+def test_every_count_is_a_total_over_replications() -> None:
+    result = run(mm1_world(), duration_s=100.0, seed=3, warmup_s=20.0, replications=3)
+    policy = json.loads(json.dumps(result.to_json_dict()))["policies"]["always_edge"]
+    records = result.records
+    assert set(records["replication"]) == {0, 1, 2}
+    measured = records[(records["created_s"] >= 20.0) & ~records["in_flight"]]
+    assert policy["monitor"]["default"]["counter"] == len(measured)  # calls: every replication's, summed
+    assert policy["tasks"]["generated"] == len(records)
+    assert policy["tasks"]["in_flight"] == int(records["in_flight"].sum())
+    per_replication = measured.groupby("replication").size() / (80.0 / 60.0)
+    assert policy["monitor"]["default"]["avg_qpm"] == pytest.approx(per_replication.mean())  # a rate: the mean

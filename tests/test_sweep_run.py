@@ -167,17 +167,25 @@ def test_a_killed_worker_loses_runs_that_a_rerun_completes(tmp_path):
 
 SIGINT_SCRIPT = textwrap.dedent("""
     import sys, time
+    from pathlib import Path
     sys.path.insert(0, {tests!r})
     from test_sweep_run import SPEC, resolve, toy_run
     from simulator.sweep import ProcessPoolBackend, SweepInterruptedError, plan_runs, run_sweep
 
-    def slow_run(scenario, seed):
-        time.sleep(0.4)  # long enough that Ctrl-C lands mid-sweep even on a loaded machine
+    GATE = Path(sys.argv[2])
+
+    def gated_run(scenario, seed):
+        # the four count-1 runs come first in plan order and finish at once; every later run waits for the test's
+        # gate file (created only after the interrupt), so Ctrl-C always lands mid-sweep, however loaded the machine
+        if scenario["devices"][0]["count"] > 1:
+            while not GATE.exists():
+                time.sleep(0.01)
         return toy_run(scenario, seed)
 
     if __name__ == "__main__":
         try:
-            run_sweep(plan_runs(SPEC, resolve), slow_run, sys.argv[1], backend=ProcessPoolBackend(2), progress=False)
+            run_sweep(plan_runs(SPEC, resolve), gated_run, sys.argv[1], backend=ProcessPoolBackend(2),
+                      progress=False)
         except SweepInterruptedError as error:
             print(error.saved, flush=True)
             sys.exit(130)
@@ -187,19 +195,23 @@ SIGINT_SCRIPT = textwrap.dedent("""
 def test_ctrl_c_on_a_process_pool_sweep_keeps_every_finished_run(tmp_path):
     script = tmp_path / "sweep_script.py"
     script.write_text(SIGINT_SCRIPT.format(tests=str(Path(__file__).parent)))
-    out = tmp_path / "out"
+    out, gate = tmp_path / "out", tmp_path / "gate"
     repo = str(Path(__file__).parent.parent)
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")]))}
-    process = subprocess.Popen([sys.executable, str(script), str(out)], stdout=subprocess.PIPE, text=True,
+    process = subprocess.Popen([sys.executable, str(script), str(out), str(gate)], stdout=subprocess.PIPE, text=True,
                                start_new_session=True, env=environment)
-    deadline = time.monotonic() + 60
-    while len(list(read_records(out))) < 3 and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    os.killpg(process.pid, signal.SIGINT)  # like Ctrl-C in a terminal: the whole process group
-    stdout, _ = process.communicate(timeout=60)
+    try:
+        # a condition, not a duration: wait until the four ungated runs are on disk (the rest wait for the gate)
+        while len(list(read_records(out))) < 4:
+            assert process.poll() is None, "the sweep ended before it was interrupted"
+            time.sleep(0.01)
+        os.killpg(process.pid, signal.SIGINT)  # like Ctrl-C in a terminal: the whole process group
+    finally:
+        gate.touch()  # the interrupt is pending in the parent already; now the workers may finish and exit
+    stdout, _ = process.communicate(timeout=120)
     assert process.returncode == 130
     saved = len(list(read_records(out)))
-    assert 3 <= saved < 12
+    assert saved == 4
     assert int(stdout.split()[-1]) == saved
     tasks = plan_runs(SPEC, resolve)
     report = run_sweep(tasks, toy_run, out, backend=InlineBackend(), progress=False)

@@ -11,7 +11,7 @@ from offload.errors import ParameterError
 from scheduler.model import Model, compile_model
 from scheduler.problem import PlacementProblem
 from scheduler.result import PlacementResult, Status, evaluate_arcs, placement_from_arcs, relative_gap
-from scheduler.solvers.base import Solver, SolverOutput
+from scheduler.solvers.base import Budget, Solver, SolverOutput
 from scheduler.solvers.constructive import Greedy, LeastLoaded, NearestSite
 from scheduler.solvers.exact import Milp
 from scheduler.solvers.lagrangian import lagrangian_bound
@@ -39,7 +39,7 @@ def solve(
     problem: PlacementProblem | Model,
     policy: str,
     *,
-    time_limit_s: float = 60.0,
+    budget: Budget | None = None,
     rng: np.random.Generator | None = None,
     lower_bound: float | None = None,
 ) -> PlacementResult:
@@ -52,8 +52,9 @@ def solve(
     ----------
     problem : PlacementProblem or Model
         Pass a compiled :class:`~scheduler.model.Model` to share the compilation between several solvers.
-    time_limit_s : float
-        Budget for the solver (the LP bound, when computed here, has its own budget of the same length).
+    budget : Budget, optional
+        How much work the solver may do (default :class:`Budget()`): counted in evaluations and nodes, so the result
+        does not depend on the machine unless ``budget.time_limit_s`` opts the MILP into a wall-clock limit.
     rng : numpy.random.Generator, optional
         For randomised solvers; defaults to ``default_rng(0)`` so the same input gives the same output.
     lower_bound : float, optional
@@ -67,14 +68,14 @@ def solve(
     solver = get_solver(policy)
     model = problem if isinstance(problem, Model) else compile_model(problem)
     start = time.perf_counter()
-    out: SolverOutput = solver.solve(model, time_limit_s=time_limit_s, rng=rng or np.random.default_rng(0))
+    out: SolverOutput = solver.solve(model, budget=budget or Budget(), rng=rng or np.random.default_rng(0))
     runtime = time.perf_counter() - start
     terms = None if out.replicas is None or out.arc_share is None else evaluate_arcs(model, out.replicas,
                                                                                        out.arc_share)
     bound = out.bound
     if not out.optimal:
         if lower_bound is None:
-            lower_bound = certified_bound(model, terms.total if terms else math.inf, time_limit_s=time_limit_s)
+            lower_bound = certified_bound(model, terms.total if terms else math.inf)
         bound = max(bound, lower_bound)
     if out.replicas is None or out.arc_share is None or terms is None:
         return PlacementResult(solver.name, None, False, Status.FAILED, out.message, None, bound, math.inf, runtime)
@@ -83,22 +84,21 @@ def solve(
                            out.message, terms, bound, relative_gap(terms.total, bound), runtime)
 
 
-def certified_bound(model: Model, upper_bound: float = math.inf, *, time_limit_s: float = 60.0,
-                    lagrangian_s: float = 5.0) -> float:
+def certified_bound(model: Model, upper_bound: float = math.inf, *, lagrangian_iterations: int = 300) -> float:
     """The larger of the LP relaxation and the Lagrangian bound: a certified lower bound on the optimum.
 
     ``upper_bound`` (any placement's total) steers the Lagrangian step size; without a finite one the greedy
-    placement's total is used.
+    placement's total is used. Both bounds stop on work (optimality, iterations), not on the clock.
     """
     if not math.isfinite(upper_bound):
-        greedy = Greedy().solve(model, time_limit_s=time_limit_s, rng=np.random.default_rng(0))
+        greedy = Greedy().solve(model, budget=Budget(), rng=np.random.default_rng(0))
         upper_bound = (evaluate_arcs(model, greedy.replicas, greedy.arc_share).total
                        if greedy.replicas is not None and greedy.arc_share is not None else math.inf)
-    lp = lp_lower_bound(model, time_limit_s=time_limit_s)
+    lp = lp_lower_bound(model)
     if not math.isfinite(upper_bound):
         return lp
-    return max(lp, lagrangian_bound(model, upper_bound, time_limit_s=min(lagrangian_s, time_limit_s)))
+    return max(lp, lagrangian_bound(model, upper_bound, iterations=lagrangian_iterations))
 
 
-__all__ = ["SOLVERS", "Solver", "SolverOutput", "certified_bound", "get_solver", "lagrangian_bound", "lp_lower_bound",
-           "solve"]
+__all__ = ["SOLVERS", "Budget", "Solver", "SolverOutput", "certified_bound", "get_solver", "lagrangian_bound",
+           "lp_lower_bound", "solve"]

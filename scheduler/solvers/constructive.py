@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from scheduler.model import Model
-from scheduler.solvers.base import SolverOutput
+from scheduler.solvers.base import Budget, SolverOutput
 from scheduler.solvers.state import LoadState
 
 FloatArray = npt.NDArray[np.float64]
@@ -61,8 +61,8 @@ class NearestSite:
 
     name = "nearest"
 
-    def solve(self, model: Model, *, time_limit_s: float, rng: np.random.Generator) -> SolverOutput:
-        """Construct in one pass (ignores ``time_limit_s`` and ``rng``: it is fast and deterministic)."""
+    def solve(self, model: Model, *, budget: Budget, rng: np.random.Generator) -> SolverOutput:
+        """Construct in one pass (ignores ``budget`` and ``rng``: it is fast and deterministic)."""
         return output(*construct(model, _nearest), "nearest site")
 
 
@@ -71,7 +71,7 @@ class Greedy:
 
     name = "greedy"
 
-    def solve(self, model: Model, *, time_limit_s: float, rng: np.random.Generator) -> SolverOutput:
+    def solve(self, model: Model, *, budget: Budget, rng: np.random.Generator) -> SolverOutput:
         """Construct in one pass (deterministic)."""
         return output(*construct(model, _marginal), "greedy by marginal cost")
 
@@ -81,6 +81,6 @@ class LeastLoaded:
 
     name = "least-loaded"
 
-    def solve(self, model: Model, *, time_limit_s: float, rng: np.random.Generator) -> SolverOutput:
+    def solve(self, model: Model, *, budget: Budget, rng: np.random.Generator) -> SolverOutput:
         """Construct in one pass (deterministic)."""
         return output(*construct(model, _least_loaded), "least loaded")

@@ -1,11 +1,12 @@
-"""The exact solver: the MILP of :mod:`scheduler.solvers.milp` solved by HiGHS within a time limit."""
+"""The exact solver: the MILP of :mod:`scheduler.solvers.milp` solved by HiGHS within a node budget (and, opt-in,
+a wall-clock limit)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from scheduler.model import Model
-from scheduler.solvers.base import SolverOutput
+from scheduler.solvers.base import Budget, SolverOutput
 from scheduler.solvers.milp import run_milp
 
 
@@ -17,8 +18,10 @@ class Milp:
     def __init__(self, mip_rel_gap: float = 1e-6) -> None:
         self.mip_rel_gap = mip_rel_gap
 
-    def solve(self, model: Model, *, time_limit_s: float, rng: np.random.Generator) -> SolverOutput:
-        """Solve to ``mip_rel_gap`` or until ``time_limit_s`` (HiGHS is deterministic; ``rng`` is unused)."""
-        outcome = run_milp(model, time_limit_s=time_limit_s, mip_rel_gap=self.mip_rel_gap)
+    def solve(self, model: Model, *, budget: Budget, rng: np.random.Generator) -> SolverOutput:
+        """Solve to ``mip_rel_gap`` or until ``budget.milp_nodes`` nodes (HiGHS is deterministic; ``rng`` is unused),
+        or until the opt-in ``budget.time_limit_s``."""
+        outcome = run_milp(model, node_limit=budget.milp_nodes, time_limit_s=budget.time_limit_s,
+                           mip_rel_gap=self.mip_rel_gap)
         return SolverOutput(outcome.replicas, outcome.arc_share, f"HiGHS: {outcome.message}", outcome.dual_bound,
                             outcome.optimal)

@@ -3,18 +3,17 @@ open a service on a new node, shift replicas from one node to another, and swap 
 move is kept only if it lowers the total.
 
 Each move is applied on the :class:`~scheduler.solvers.state.LoadState` and undone when it does not pay off, so
-the cost bookkeeping lives in one place. Passes repeat until none improves or the time limit is reached.
+the cost bookkeeping lives in one place. Passes repeat until none improves or the evaluation budget is spent:
+the search never looks at the clock, so the same input and seed give the same placement on any machine.
 """
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 import numpy.typing as npt
 
 from scheduler.model import Model
-from scheduler.solvers.base import SolverOutput
+from scheduler.solvers.base import Budget, SolverOutput
 from scheduler.solvers.constructive import construct
 from scheduler.solvers.state import LoadState
 
@@ -24,16 +23,17 @@ _TOL = 1e-12
 
 
 class _Search:
-    def __init__(self, state: LoadState, deadline: float, rng: np.random.Generator) -> None:
-        self.state, self.deadline, self.rng = state, deadline, rng
+    def __init__(self, state: LoadState, evaluations: int, rng: np.random.Generator) -> None:
+        self.state, self.budget, self.rng = state, evaluations, rng
+        self.spent = 0
         model = state.model
         n_nodes = model.replica_capacity.shape[1]
         key = model.arc_service * n_nodes + model.arc_node
         self.order = np.argsort(key, kind="stable")
         self.pair_start = np.searchsorted(key[self.order], np.arange(model.replica_capacity.size + 1))
 
-    def out_of_time(self) -> bool:
-        return time.perf_counter() > self.deadline
+    def exhausted(self) -> bool:
+        return self.spent >= self.budget
 
     def feasible(self, s: int, nodes: IntArray) -> bool:
         st = self.state
@@ -48,6 +48,7 @@ class _Search:
                 targets: dict[int, int] | None = None) -> bool:
         """Reinsert ``demands`` (greedily, or onto the arc given in ``targets``); keep if cheaper, else undo."""
         st = self.state
+        self.spent += 1
         before = st.cost
         saved = {d: st.remove_demand(d) for d in demands}
         ok = True
@@ -75,7 +76,7 @@ class _Search:
     def relocate_pass(self) -> bool:
         improved = False
         for d in self.rng.permutation(len(self.state.model.demand_rate)):
-            if self.out_of_time():
+            if self.exhausted():
                 break
             improved |= self.relocate(int(d))
         return improved
@@ -87,6 +88,7 @@ class _Search:
         held = np.flatnonzero(st.share[lo:hi] > 0)
         if held.size != 1:
             return self.attempt([d], None)
+        self.spent += 1
         a0 = lo + int(held[0])
         s, n0, rate = int(model.demand_service[d]), int(model.arc_node[a0]), float(model.demand_rate[d])
         left = max(np.ceil((st.load[s, n0] - rate) / model.replica_capacity[s, n0] - 1e-9), 0.0)
@@ -107,7 +109,7 @@ class _Search:
         n_nodes = len(st.model.problem.node_names)
         for pair in self.rng.permutation(np.argwhere(st.replicas > 0)):
             s, n = int(pair[0]), int(pair[1])
-            if self.out_of_time():
+            if self.exhausted():
                 break
             arcs = self.pair_arcs(int(s), int(n))
             demands = sorted({int(st.model.arc_demand[a]) for a in arcs if st.share[a] > 0},
@@ -127,7 +129,7 @@ class _Search:
         current = np.bincount(model.arc_demand, weights=model.arc_cost * st.share, minlength=len(model.demand_rate))
         for pair in self.rng.permutation(closed):
             s, n = int(pair[0]), int(pair[1])
-            if self.out_of_time():
+            if self.exhausted():
                 break
             arcs = self.pair_arcs(int(s), int(n))
             if arcs.size == 0:
@@ -154,7 +156,7 @@ class _Search:
         n_nodes = len(model.problem.node_names)
         for pair in self.rng.permutation(np.argwhere(st.replicas > 0)):
             s, n1 = int(pair[0]), int(pair[1])
-            if self.out_of_time():
+            if self.exhausted():
                 break
             held = [int(a) for a in self.pair_arcs(s, n1) if st.share[a] > 0]
             if not held or st.replicas[s, n1] == 0:
@@ -190,11 +192,11 @@ class _Search:
         for d in single:
             by_service.setdefault(int(model.demand_service[d]), []).append(d)
         for members in by_service.values():
-            if len(members) < 2 or self.out_of_time():
+            if len(members) < 2 or self.exhausted():
                 continue
             picks = self.rng.choice(len(members), size=(min(len(members), 1000), 2))
             for i, j in picks:
-                if self.out_of_time():
+                if self.exhausted():
                     break
                 d1, d2 = members[i], members[j]
                 target = {d: self._arc_to(d, self._node_of(other)) for d, other in ((d1, d2), (d2, d1))}
@@ -216,8 +218,7 @@ class LocalSearch:
     """Greedy construction improved by relocate, close, open, shift and swap moves until no move helps, then
     iterated: close a few random replica sites (a kick), descend again, keep the best (Lourenço, Martin & Stützle,
     "Iterated local search", Handbook of Metaheuristics, 2003) until ``max_stale_kicks`` kicks in a row fail or
-    the time limit is reached. Same input and ``rng`` give the same placement whenever the search stops on stale
-    kicks; a binding time limit cuts it wherever the clock says.
+    the budget's ``evaluations`` trial moves are spent. Same input and ``rng`` give the same placement, always.
     """
 
     name = "local-search"
@@ -226,17 +227,17 @@ class LocalSearch:
         self.max_stale_kicks = max_stale_kicks
         self.kick_size = kick_size
 
-    def solve(self, model: Model, *, time_limit_s: float, rng: np.random.Generator) -> SolverOutput:
-        """Search until ``max_stale_kicks`` fruitless kicks or ``time_limit_s``; ``rng`` orders moves and kicks."""
-        deadline = time.perf_counter() + time_limit_s
+    def solve(self, model: Model, *, budget: Budget, rng: np.random.Generator) -> SolverOutput:
+        """Search until ``max_stale_kicks`` fruitless kicks or ``budget.evaluations`` trial moves; ``rng`` orders
+        moves and kicks."""
         state, fitted = construct(model, lambda *_: None, top_up=False)
         if not fitted:
             return SolverOutput(None, None, "local search: the greedy start did not fit every demand")
-        search = _Search(state, deadline, rng)
+        search = _Search(state, budget.evaluations, rng)
         passes = _descend(search)
         best_cost, best_share = state.cost, state.share.copy()
         kicks = stale = 0
-        while stale < self.max_stale_kicks and not search.out_of_time():
+        while stale < self.max_stale_kicks and not search.exhausted():
             kicks += 1
             _kick(search, self.kick_size)
             passes += _descend(search)
@@ -248,18 +249,18 @@ class LocalSearch:
         state = search.state
         if not np.array_equal(state.share, best_share):
             state = LoadState.from_shares(model, best_share)
-        stopped = "time limit" if search.out_of_time() else f"{stale} kicks without improvement"
+        stopped = "evaluation budget spent" if search.exhausted() else f"{stale} kicks without improvement"
         if not state.top_up():
             return SolverOutput(None, None, "local search: minimum replicas do not fit the free capacity")
         return SolverOutput(state.replicas.copy(), state.share.copy(),
-                            f"local search: {stopped} ({passes} passes, {kicks} kicks)")
+                            f"local search: {stopped} ({search.spent} evaluations, {passes} passes, {kicks} kicks)")
 
 
 def _descend(search: _Search) -> int:
     """Apply passes until none improves (cheap neighbourhoods first); returns the number of passes."""
     passes = 0
     improved = True
-    while improved and not search.out_of_time():
+    while improved and not search.exhausted():
         passes += 1
         improved = search.relocate_pass()
         improved |= search.close_pass()

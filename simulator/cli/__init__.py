@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "place": ("simulator.cli.place", "command", "Place services on an edge topology and report the gap."),
     "game": ("simulator.cli.game", "command", "Multi-user offloading game: Nash equilibrium, optimum, anarchy."),
     "plot": ("simulator.cli.plot", "command", "Render the standard figures of a simulate or sweep directory."),
+    "split": ("simulator.cli.split", "command", "Where to cut a DNN between device and edge (Neurosurgeon)."),
 }
 
 

@@ -3,7 +3,9 @@
 The input is YAML, given as a path or a bundled name, and is either a placement file (see
 :mod:`simulator.placement_file`, e.g. ``place-melbourne``) or a simulation scenario with a ``placement`` section
 (e.g. ``melbourne``): then the problem is the one ``mecsim simulate`` places (:mod:`simulator.placement_bridge`)
-and the section's solver, budget and seed are the defaults. Every placement printed has been re-verified by the
+and the section's solver, budget and seed are the defaults. Budgets count work (local-search evaluations, MILP
+nodes), so the same input and seed give the same placement on any machine; ``--time-limit`` opts the MILP into a
+wall-clock limit, and a MILP stopped by it says so. Every placement printed has been re-verified by the
 independent checker (:mod:`scheduler.checker`).
 """
 
@@ -23,7 +25,7 @@ from scheduler.checker import check_placement
 from scheduler.model import compile_model
 from scheduler.problem_io import describe, result_to_dict
 from scheduler.result import PlacementResult
-from scheduler.solvers import SOLVERS, certified_bound, get_solver, solve
+from scheduler.solvers import SOLVERS, Budget, certified_bound, get_solver, solve
 from simulator.placement_bridge import placement_graph, placement_problem
 from simulator.placement_file import PlacementCase, load_placement_file
 from simulator.scenario import ScenarioError, ScenarioIssue, load_scenario, resolve_scenario_path
@@ -83,7 +85,7 @@ def scenario_case(scenario: Scenario) -> tuple[PlacementCase, str]:
     graph = placement_graph(world, settings)
     problem = placement_problem(world, graph, settings)
     return (PlacementCase(scenario.name, scenario.description, scenario.source, graph, problem,
-                          settings.time_limit_s, settings.seed), settings.policy)
+                          settings.budget, settings.seed), settings.policy)
 
 
 def load_case(path_or_name: str) -> tuple[PlacementCase, str]:
@@ -118,24 +120,33 @@ def _compare_table(results: list[PlacementResult]) -> list[str]:
 @click.option("--compare", is_flag=True, help="Run every solver side by side (one certified lower bound for all).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @click.option("--assignment", is_flag=True, help="With --json: include every (group, service, node, share).")
+@click.option("--evaluations", type=click.IntRange(min=1), default=None,
+              help="Local search's budget of trial moves (default: solver.evaluations, or placement.evaluations).")
+@click.option("--milp-nodes", type=click.IntRange(min=1), default=None,
+              help="The MILP's budget of branch-and-bound nodes (default: solver.milp_nodes, or "
+                   "placement.milp_nodes).")
 @click.option("--time-limit", default=None,
-              help="Budget per solver, e.g. 30s (default: solver.time_limit, or placement.time_limit).")
+              help="Opt-in wall-clock limit for the MILP only, e.g. 30s: its result then depends on the machine "
+                   "(default: solver.time_limit, or placement.time_limit; none).")
 @click.option("--seed", type=int, default=None,
               help="Seed of randomised solvers (default: solver.seed, or placement.seed).")
 def command(problem_file: str, policy: str | None, compare: bool, as_json: bool, assignment: bool,
-            time_limit: str | None, seed: int | None) -> None:
+            evaluations: int | None, milp_nodes: int | None, time_limit: str | None, seed: int | None) -> None:
     """Place services for the problem in FILE (or bundled NAME) and print replicas, objective terms, bound and gap.
 
     FILE is a placement file or a simulation scenario with a placement section.
     """
     case, default_policy = load_case(problem_file)
-    limit = case.time_limit_s if time_limit is None else parse_quantity(time_limit, Dimension.SECONDS, "--time-limit")
-    if not limit > 0:
-        raise click.BadParameter(f"{time_limit!r}: must be > 0", param_hint="--time-limit")
+    limit = case.budget.time_limit_s
+    if time_limit is not None:
+        limit = parse_quantity(time_limit, Dimension.SECONDS, "--time-limit")
+        if not limit > 0:
+            raise click.BadParameter(f"{time_limit!r}: must be > 0", param_hint="--time-limit")
+    budget = Budget(evaluations or case.budget.evaluations, milp_nodes or case.budget.milp_nodes, limit)
     names = list(SOLVERS) if compare else [get_solver(policy or default_policy).name]
     model = compile_model(case.problem)
-    bound = certified_bound(model, time_limit_s=limit)
-    results = [_checked(case, solve(model, name, time_limit_s=limit, lower_bound=bound,
+    bound = certified_bound(model)
+    results = [_checked(case, solve(model, name, budget=budget, lower_bound=bound,
                                     rng=np.random.default_rng(case.seed if seed is None else seed)))
                for name in names]
     if as_json:

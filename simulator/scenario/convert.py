@@ -10,6 +10,7 @@ from offload.errors import MecsimError
 from offload.profiles import Device
 from offload.units import GIB_BITS
 from scheduler.problem import Weights
+from scheduler.solvers import Budget
 from scheduler.topology import Prices, Resources
 from simulator.distributions import Constant, Distribution, Empirical, Exponential, LogNormal, Uniform
 from simulator.scenario.errors import ScenarioError, ScenarioIssue
@@ -135,7 +136,7 @@ def placement_settings(spec: PlacementSpec) -> PlacementSettings:
                              Prices(n.cpu_price, n.gpu_price, n.memory_price / GIB_BITS))
              for name, n in spec.nodes.items()}
     objective = spec.objective
-    return PlacementSettings(spec.policy, spec.time_limit, spec.seed,
+    return PlacementSettings(spec.policy, Budget(spec.evaluations, spec.milp_nodes, spec.time_limit), spec.seed,
                              Weights(objective.latency, objective.compute, objective.traffic),
                              spec.target_utilisation, spec.traffic_price / _GB_BITS, services, nodes)
 

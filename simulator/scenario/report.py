@@ -28,11 +28,12 @@ def _percent(value: float | None) -> str:
     return "-" if value is None else f"{100.0 * value:.1f}%"
 
 
-def _dropped(tasks: Mapping[str, Any] | None) -> str:
-    """Share of generated tasks that were dropped (queue full, deadline expired), over all replications."""
+def _share(tasks: Mapping[str, Any] | None, key: str) -> str:
+    """Share of generated tasks counted under ``key`` (``dropped``: queue full or deadline expired; ``in_flight``:
+    still unfinished when the run ended), over all replications."""
     if not tasks or not tasks.get("generated"):
         return "-"
-    return _percent(tasks.get("dropped", 0) / tasks["generated"])
+    return _percent(tasks.get(key, 0) / tasks["generated"])
 
 
 def _energy(value: float | None) -> str:
@@ -86,19 +87,28 @@ def format_summary(scenario: Scenario, summary: Mapping[str, Any]) -> str:
         head = "\n".join([head, "", "placement (replicas placed before simulating):",
                            *placement_lines(placement, placement["weights"])])
     rows = [["policy", *(f"{key} latency" for key in _LATENCY_KEYS), "energy/task", "offload", "dropped",
-             "deadline miss", "utilisation"]]
+             "unfinished", "deadline miss", "utilisation"]]
     for name, stats in policies.items():
         ci = stats.get("latency_ci95_s") or {}
         utilisation = ", ".join(f"{server} {_percent(value)}" for server, value in stats["utilisation"].items())
         rows.append([name, *(_time(stats["latency_s"].get(key), ci.get(key)) for key in _LATENCY_KEYS),
                      _energy(stats.get("energy_j_per_task")), _percent(stats.get("offload_fraction")),
-                     _dropped(stats.get("tasks")), _percent(stats.get("deadline_miss_rate")), utilisation or "-"])
+                     _share(stats.get("tasks"), "dropped"), _share(stats.get("tasks"), "in_flight"),
+                     _percent(stats.get("deadline_miss_rate")), utilisation or "-"])
     monitor = [["monitor", "service", "avg QPM", "avg request time", "calls"]]
     for name, stats in policies.items():
         for service, values in stats["monitor"].items():
             qpm = values.get("avg_qpm")
             monitor.append([name, service, "-" if qpm is None else f"{qpm:.2f}", _time(values.get("avg_req_time_s")),
                             str(values.get("counter"))])
-    note = ("latency: mean of replications ± 95% CI half-width; energy/task: device energy per completed task "
-            "(energy spent on dropped tasks included); dropped: share of generated tasks")
-    return "\n".join([head, "", *_table(rows), "", *_table(monitor), "", note])
+    replications = summary.get("replications")
+    spread = (f"mean of {replications} replications ± 95% CI half-width (Student t over the replications)"
+              if isinstance(replications, int) and replications >= 2 else
+              "the one replication's mean ± 95% CI half-width over its batch means")
+    note = [(f"latency: {spread}; offload, deadline miss, utilisation, avg QPM, avg request time: means over "
+             "replications."),
+            ("energy/task: device energy per completed task (energy spent on dropped tasks included; - when no "
+             "device has a power)."),
+            ("counts are totals over all replications: dropped and unfinished (still in progress at the end) are "
+             "shares of every generated task; calls are the requests served after the warm-up.")]
+    return "\n".join([head, "", *_table(rows), "", *_table(monitor), "", *note])

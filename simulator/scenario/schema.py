@@ -289,7 +289,9 @@ class PlacementSpec(Strict):
     """Place replicas with a scheduler solver before simulating; offloaded requests then follow the placement."""
 
     policy: Name = "greedy"
-    time_limit: Duration = 10.0
+    evaluations: Annotated[int, Field(ge=1)] = 50_000
+    milp_nodes: Annotated[int, Field(ge=1)] = 10_000
+    time_limit: Duration | None = None
     seed: Annotated[int, Field(ge=0)] = 0
     objective: PlacementObjectiveSpec = PlacementObjectiveSpec()
     target_utilisation: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.8

@@ -19,7 +19,7 @@ from tqdm import tqdm
 from offload.errors import MecsimError
 from simulator.sweep.backends import Backend, ProcessPoolBackend, RunFunction
 from simulator.sweep.plan import RunTask
-from simulator.sweep.store import ResultStore
+from simulator.sweep.store import ResultStore, read_records
 from simulator.version import mecsim_version
 
 logger = logging.getLogger(__name__)
@@ -118,7 +118,10 @@ def run_sweep(tasks: Sequence[RunTask], fn: RunFunction, directory: str | Path, 
                         failed += outcome.record["status"] == "error"
                     bar.update(1)
         except KeyboardInterrupt:
-            raise SweepInterruptedError(directory, reused + computed, len(tasks)) from None
+            # count what is on disk, not our tally: Ctrl-C may land between a record's fsync and ``computed += 1``
+            planned = {task.key for task in tasks}
+            saved = len(planned & {r["key"] for r in read_records(directory) if r["status"] in done})
+            raise SweepInterruptedError(directory, saved, len(tasks)) from None
         finally:
             bar.close()
     return SweepReport(directory, len(tasks), reused, computed, failed, lost, time.perf_counter() - start_s)
