@@ -36,7 +36,6 @@ from offload.queueing import utilisation
 from simulator.plots import energy_per_task, latency_cdf, latency_vs_load, utilisation_over_time
 from simulator.run import run
 from simulator.scenario import resolve_scenario_path, scenario_from_dict
-from simulator.scenario.convert import to_world
 
 FAST = os.environ.get("MECSIM_FAST") == "1"
 CAMERAS = [1, 80, 240] if FAST else [1, 8, 40, 80, 120, 160, 200, 220, 240, 280, 320, 400]
@@ -79,7 +78,7 @@ uplinks_full = {f"CPE uplinks saturate at {uplink_cameras:.0f}": uplink_cameras}
 rows, close_up = [], None
 for total in CAMERAS:
     scenario = with_cameras(total)
-    result = run(to_world(scenario), duration_s=scenario.run.duration_s, seed=scenario.run.seed,
+    result = run(scenario.world, duration_s=scenario.run.duration_s, seed=scenario.run.seed,
                  replications=scenario.run.replications, warmup_s=scenario.run.warmup_s)
     done = result.records[~result.records["dropped"] & ~result.records["in_flight"]]
     energy = done.groupby("policy", observed=True)["energy_j"].mean()

@@ -149,3 +149,87 @@ figure
 # a deep network can be cut after any layer (Neurosurgeon, Kang et al., ASPLOS 2017), and the device can scale its
 # clock (DVFS, energy κ·C·f² against time C/f). This section compares these finer-grained decisions with the
 # all-or-nothing choice of notebook 1.
+
+# %%
+from offload.dvfs import dvfs_energy_j, dvfs_optimal_speed_ops_per_s
+from offload.partial import energy_optimal_split, latency_optimal_split, partial_latency_s
+from offload.split import SplitLink, best_split, split_costs
+from simulator.dnn.profile import layer_profile, read_profile
+from simulator.plots.split import split_latency_plot
+
+# %% [markdown]
+# ### Partial offloading (Wang et al., IEEE TCOM 2016)
+#
+# A 2-Gcycle task with a 200 kB input: 2 s on the device's 1 GHz CPU, 0.1 s on a 20 GHz edge, 20 ms round trip.
+# Sending a fraction λ costs λ of the upload and of the remote compute; the two shares run in parallel. The latency
+# optimum balances the two branches, `λ* = (t_local − t_fixed) / (t_local + t_remote)`; we check it against a
+# 2001-point grid. The energy optimum under a 1 s deadline uses a DVFS device (`E = κ C f²`, κ = 1e-27, so the
+# whole task costs 2 J at 1 GHz): its local share runs at the slowest clock that meets the deadline, and the optimum
+# `1 − λ* = sqrt((e_remote − e_local) / (3 κ C³ / T²))` is clipped to the fractions the deadline allows.
+
+# %%
+work_ops, input_bits, kappa_j_s2, deadline_s = 2e9, 200e3 * 8, 1e-27, 1.0
+uplinks_bps = np.geomspace(1e6, 100e6, 6 if FAST else 12)
+local_s = work_ops / 1e9
+remote_s = input_bits / uplinks_bps + work_ops / 20e9
+fixed_s = 0.02
+radio_j = 1.0 * input_bits / uplinks_bps  # 1 W radio while sending the whole input
+fastest = latency_optimal_split(local_s=local_s, remote_s=remote_s, fixed_s=fixed_s)
+grid = np.linspace(0.0, 1.0, 2001)
+grid_best = [grid[np.argmin(partial_latency_s(grid, local_s, r, fixed_s))] for r in remote_s]
+frugal = energy_optimal_split(local_s=local_s, remote_s=remote_s, fixed_s=fixed_s, deadline_s=deadline_s,
+                              remote_energy_j=radio_j, fixed_energy_j=0.1, work_ops=work_ops, kappa_j_s2=kappa_j_s2)
+pd.DataFrame({"uplink [Mbps]": uplinks_bps / 1e6, "latency-optimal λ": fastest.fraction,
+              "grid λ": grid_best, "latency [s]": fastest.latency_s, "energy-optimal λ (T ≤ 1 s)": frugal.fraction,
+              "energy [J]": frugal.energy_j, "feasible": frugal.feasible,
+              "all local [s]": local_s, "all offloaded [s]": remote_s + fixed_s}).round(4)
+
+# %% [markdown]
+# **What it shows.** Even on a 1 Mbps uplink, where sending everything would take 1.7 s, half the task is worth
+# sending: the latency-optimal split balances the branches, and λ grows towards 1 with the uplink (the grid agrees
+# to its step). Neither extreme meets the 1 s deadline on the slowest uplinks, the split does. The energy optimum
+# sends more than the latency optimum: the local share, stretched to the deadline by DVFS, costs energy in the cube
+# of its size, so trimming it pays until the radio's (linear) cost per unit catches up.
+#
+# ### DVFS: the slowest clock that meets the deadline
+#
+# `E = κ C f²` grows with the clock and `T = C / f` shrinks, so the energy-optimal frequency is `C / T`, clipped to
+# the device's range (here 0.2–2 GHz).
+
+# %%
+deadlines_s = np.array([0.8, 1.0, 2.0, 5.0, 20.0])
+speed, meets = dvfs_optimal_speed_ops_per_s(work_ops, deadlines_s, 2e9, 0.2e9)
+pd.DataFrame({"deadline [s]": deadlines_s, "clock [GHz]": speed / 1e9, "meets deadline": meets,
+              "energy [J]": dvfs_energy_j(work_ops, speed, kappa_j_s2),
+              "at 2 GHz [J]": dvfs_energy_j(work_ops, 2e9, kappa_j_s2)}).round(3)
+
+# %% [markdown]
+# ### Where to cut a DNN (Neurosurgeon, Kang et al., ASPLOS 2017)
+#
+# AlexNet's per-layer profile is derived from its published layer shapes (`simulator/dnn/zoo.py`; 724 M
+# multiply-accumulates in total, as published). Layer times come from a roofline, `max(ops / peak, bytes / memory
+# bandwidth)`, on a low-end device (10 GFLOPS, 1 GB/s: its fully connected layers, which stream about 230 MB of weights,
+# are memory-bound) and a 10 TFLOPS edge GPU, 20 ms round trip. The classic figure: latency of each split point, one line per uplink
+# (★ the best). Early convolutions produce tensors larger than the input, so cutting there never pays; the
+# paper's finding is that the best split moves from all-local to full offload as bandwidth grows.
+
+# %%
+alexnet = layer_profile(read_profile("alexnet"), device_speed_ops_per_s=10e9, edge_speed_ops_per_s=10e12,
+                        device_memory_bps=8e9)
+figure_uplinks = np.array([1e6, 8e6, 50e6, 500e6])
+table = split_costs(alexnet, SplitLink(figure_uplinks, figure_uplinks, 0.02))
+split_latency_plot(table.after, table.latency_s, figure_uplinks.tolist(), title="AlexNet: latency per split point")
+
+# %%
+sweep_bps = np.geomspace(1e5, 1e9, 9 if FAST else 25)
+best = best_split(alexnet, SplitLink(sweep_bps, sweep_bps, 0.02))
+moves = pd.DataFrame({"uplink [Mbps]": sweep_bps / 1e6, "best split after": np.array(best.after)[best.index],
+                      "latency [ms]": best.value * 1e3})
+assert (np.diff(best.index) <= 0).all()  # the best split only moves towards the input as the uplink grows
+moves.round(2)
+
+# %% [markdown]
+# **What it shows.** Below ~2 Mbps AlexNet runs entirely on the device; around 2–8 Mbps the best cut is after
+# `pool5`: the device runs the convolutions and sends a 36 kB tensor, leaving the memory-bound fully connected
+# layers to the edge; above ~10 Mbps sending the 154 kB input wins. The best split moves monotonically towards the
+# input as bandwidth grows, as Neurosurgeon reports.

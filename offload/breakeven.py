@@ -14,15 +14,23 @@ Everything is vectorised over :class:`offload.inputs.CostInputs` (tasks × targe
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
 
-from offload.cost import inputs_from_profiles, local_arguments, local_option, remote_arguments, remote_option
+from offload.cost import (
+    LocalArguments,
+    RemoteArguments,
+    inputs_from_profiles,
+    local_arguments,
+    local_option,
+    remote_arguments,
+    remote_option,
+)
 from offload.decision import EnergyView, Preference
 from offload.errors import ParameterError
 from offload.inputs import CostInputs
@@ -43,13 +51,19 @@ class Parameter(Enum):
 Direction = Literal["above", "below", "always", "never"]
 Method = Literal["auto", "closed-form", "root-finder"]
 
-# the CostInputs field each parameter sets, and whether the affine transform is u = 1/x (else u = x)
-_FIELD: dict[Parameter, tuple[str, bool]] = {
-    Parameter.UPLINK: ("uplink_bps", True),
-    Parameter.INPUT: ("input_bits", False),
-    Parameter.WORK: ("work_ops", False),
-    Parameter.EDGE_SPEED: ("server_speed_ops_per_s", True),
+# whether the affine transform of each parameter is u = 1/x (else u = x)
+_RECIPROCAL: dict[Parameter, bool] = {
+    Parameter.UPLINK: True, Parameter.INPUT: False, Parameter.WORK: False, Parameter.EDGE_SPEED: True}
+# the cost-kernel argument each parameter sets: (in local_option or None, in remote_option)
+_KERNEL_KEYS: dict[Parameter, tuple[str | None, str]] = {
+    Parameter.UPLINK: (None, "uplink_bps"),
+    Parameter.INPUT: (None, "input_bits"),
+    Parameter.WORK: ("work_ops", "work_ops"),
+    Parameter.EDGE_SPEED: (None, "speed_ops_per_s"),
 }
+#: fields that may move with each parameter: a quantity whose default is the parameter (a downlink that defaults to
+#: the uplink) must follow it in the search. Each shares the parameter's transform, so the difference stays affine.
+LINKABLE: dict[Parameter, tuple[str, ...]] = {Parameter.UPLINK: ("downlink_bps",)}
 _SEARCH_LOG_RANGE = (math.log(1e-30), math.log(1e30))
 _DIRECTIONS = np.array(["above", "below", "always", "never"])
 
@@ -89,38 +103,53 @@ def _is_affine(parameter: Parameter, preference: Preference) -> bool:
     return not (preference.normalise and parameter is Parameter.WORK)
 
 
-def _set(parameter: Parameter, inputs: CostInputs, x: FloatArray) -> CostInputs:
-    name, per_target = _FIELD[parameter]
-    x = np.asarray(x, dtype=np.float64)
-    changes: dict[str, Any] = {name: x[:, None] if per_target else x}
-    return replace(inputs, **changes)
+def _check_linked(parameter: Parameter, linked: Sequence[str]) -> tuple[str, ...]:
+    allowed = LINKABLE.get(parameter, ())
+    for name in linked:
+        if name not in allowed:
+            raise ParameterError("linked", name, f"cannot follow {parameter.value}; allowed: {list(allowed)}")
+    return tuple(linked)
 
 
-def difference(parameter: Parameter, x: npt.ArrayLike, inputs: CostInputs, preference: Preference) -> FloatArray:
-    """Score of offloading minus score of running locally, per task, with ``parameter`` set to ``x`` (per task).
+def difference(parameter: Parameter, x: npt.ArrayLike, inputs: CostInputs, preference: Preference,
+               linked: Sequence[str] = ()) -> FloatArray:
+    """Score of offloading minus score of running locally, per task, with ``parameter`` (and the ``linked`` fields
+    that follow it, see :data:`LINKABLE`) set to ``x`` (per task).
 
     ``inputs`` must have exactly one target. Uses the cost kernels directly (no breakdown arrays).
     """
-    remote_score, local_score = _scores(parameter, x, inputs, preference)
+    local, remote = local_arguments(inputs), remote_arguments(inputs, None)
+    with np.errstate(invalid="ignore"):  # 0 W x inf s (an unstable queue) is NaN energy on an infeasible option
+        remote_score, local_score = _scores(parameter, x, local, remote, inputs.n_tasks, preference,
+                                            _check_linked(parameter, linked))
     return np.asarray(remote_score - local_score)
 
 
-def _scores(parameter: Parameter, x: npt.ArrayLike, inputs: CostInputs, preference: Preference
-            ) -> tuple[FloatArray, FloatArray]:
-    """Scores of offloading and of running locally, per task, with ``parameter`` set to ``x``."""
-    values = np.broadcast_to(np.asarray(x, dtype=np.float64), (inputs.n_tasks,))
-    one = _set(parameter, inputs, values)
+def _scores(parameter: Parameter, x: Any, local_args: LocalArguments, remote_args: RemoteArguments,
+            n_tasks: int | None, preference: Preference, linked: Sequence[str]) -> tuple[Any, Any]:
+    """Scores of offloading and of running locally, per task, with ``parameter`` (and ``linked``) set to ``x``.
+
+    The arguments are those of the cost kernels for one target (task values per task, or plain floats);
+    ``n_tasks=None`` is the scalar path: ``x`` and the arguments are floats and so are the scores."""
+    values = x if n_tasks is None else np.broadcast_to(np.asarray(x, dtype=np.float64), (n_tasks,))
+    local_key, remote_key = _KERNEL_KEYS[parameter]
+    local_args, remote_args = local_args.copy(), remote_args.copy()
+    if local_key is not None:
+        local_args[local_key] = values  # type: ignore[literal-required]
+    for key in (remote_key, *linked):
+        remote_args[key] = values  # type: ignore[literal-required]
     device_view = preference.energy_view is EnergyView.DEVICE
-    with np.errstate(invalid="ignore"):
-        local = local_option(**local_arguments(one))
-        remote = remote_option(**remote_arguments(one, None), device_view=device_view, system_view=not device_view)
+    local = local_option(**local_args)
+    remote = remote_option(**remote_args, device_view=device_view, system_view=not device_view)
     local_j = local.device_energy_j if device_view else local.system_energy_j
     remote_j = remote.device_energy_j if device_view else remote.system_energy_j
     assert local_j is not None
     assert remote_j is not None
     local_score = preference.combine(local.latency_s, local_j, local.latency_s, local_j)
     remote_score = preference.combine(remote.latency_s, remote_j, local.latency_s, local_j)  # (1 target, tasks)
-    shape = (inputs.n_tasks,)
+    if n_tasks is None:
+        return np.float64(remote_score), np.float64(local_score)
+    shape = (n_tasks,)
     return (np.broadcast_to(remote_score, (1, *shape))[0].astype(np.float64),
             np.broadcast_to(local_score, shape).astype(np.float64))
 
@@ -129,54 +158,78 @@ def _scores(parameter: Parameter, x: npt.ArrayLike, inputs: CostInputs, preferen
 _ROUNDING = 1e-12
 
 
-def _current(parameter: Parameter, inputs: CostInputs) -> FloatArray:
-    name, per_target = _FIELD[parameter]
-    array = inputs.array(name)
-    return np.broadcast_to(array[:, 0] if per_target else array, (inputs.n_tasks,)).copy()
+def _current(parameter: Parameter, remote_args: RemoteArguments, n_tasks: int | None) -> Any:
+    value = remote_args[_KERNEL_KEYS[parameter][1]]  # type: ignore[literal-required]
+    if n_tasks is None:
+        return np.float64(value)
+    return np.broadcast_to(np.asarray(value, dtype=np.float64).reshape(-1), (n_tasks,)).copy()
 
 
-def _closed_form(parameter: Parameter, inputs: CostInputs, preference: Preference
-                 ) -> tuple[FloatArray, npt.NDArray[np.str_], npt.NDArray[np.str_]]:
-    _, reciprocal = _FIELD[parameter]
+def _pick(condition: Any, if_true: Any, if_false: Any) -> Any:
+    """``np.where`` on arrays; on scalars (the scalar path) a plain choice, which costs nothing."""
+    if isinstance(condition, np.ndarray):
+        return np.where(condition, if_true, if_false)
+    return if_true if condition else if_false
 
-    def from_u(u: FloatArray) -> FloatArray:
-        if not reciprocal:
-            return u
-        with np.errstate(divide="ignore"):
-            return np.asarray(1.0 / u)
 
-    def diff(u: FloatArray) -> FloatArray:
-        return difference(parameter, from_u(u), inputs, preference)
+def _closed_form(parameter: Parameter, local_args: LocalArguments, remote_args: RemoteArguments,
+                 n_tasks: int | None, preference: Preference, linked: Sequence[str]) -> tuple[Any, Any, Any]:
+    """Break-even values, direction codes (0 above, 1 below, 2 always, 3 never) and slopes, per task (arrays), or
+    for one task (numpy scalars) when ``n_tasks`` is ``None``: the same steps either way."""
+    reciprocal = _RECIPROCAL[parameter]
 
-    def diff_and_scale(u: FloatArray) -> tuple[FloatArray, FloatArray]:
-        remote_score, local_score = _scores(parameter, from_u(u), inputs, preference)
-        return remote_score - local_score, np.abs(remote_score) + np.abs(local_score)
+    def from_u(u: Any) -> Any:
+        return np.divide(1.0, u) if reciprocal else u
 
-    current = _current(parameter, inputs)
-    u1 = np.where((current > 0) & np.isfinite(current), from_u(current), 1.0)
+    def diff_and_scale(u: Any) -> tuple[Any, Any]:
+        remote_score, local_score = _scores(parameter, from_u(u), local_args, remote_args, n_tasks, preference, linked)
+        return remote_score - local_score, abs(remote_score) + abs(local_score)
+
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        d0, scale0 = diff_and_scale(np.zeros(inputs.n_tasks))
+        current = _current(parameter, remote_args, n_tasks)
+        u1 = _pick((current > 0) & np.isfinite(current), from_u(current), 1.0)
+        d0, scale0 = diff_and_scale(np.float64(0.0) if n_tasks is None else np.zeros(n_tasks))
         d1, scale1 = diff_and_scale(u1)
         # equal speeds (say) make d constant: the subtraction then leaves only rounding, which must not read as a
         # tiny slope with a spurious break-even far away
-        rounding = np.abs(d1 - d0) <= _ROUNDING * (scale0 + scale1)
-        slope = np.where(rounding, 0.0, (d1 - d0) / u1)
+        rounding = abs(d1 - d0) <= _ROUNDING * (scale0 + scale1)
+        slope = _pick(rounding, np.float64(0.0), (d1 - d0) / u1)
         u_star = -d0 / slope
         flips = np.isfinite(slope) & (slope != 0) & (u_star > 0) & np.isfinite(u_star)
         # one secant step from (0, d0) through (u*, d(u*)) removes the rounding of the first slope
-        probe = np.where(flips, u_star, 1.0)
-        d_star = diff(probe)
+        probe = _pick(flips, u_star, 1.0)
+        d_star = diff_and_scale(probe)[0]
         refined = probe - d_star * probe / (d_star - d0)
-        u_star = np.where(flips & np.isfinite(refined) & (refined > 0), refined, u_star)
-    value = np.where(flips, from_u(np.where(flips, u_star, 1.0)), np.nan)
+        u_star = _pick(flips & np.isfinite(refined) & (refined > 0), refined, u_star)
+        value = _pick(flips, from_u(_pick(flips, u_star, 1.0)), np.nan)
     sloped = np.isfinite(slope) & (slope != 0)
-    # 0 above, 1 below, 2 always, 3 never (string arrays are built once, by indexing)
-    code = np.where(flips, np.where((slope < 0) != reciprocal, 0, 1),
-                    np.where(np.where(sloped, slope < 0, d0 < 0), 2, 3))
-    return value, _DIRECTIONS[code], np.where(sloped, "closed-form", "none")
+    code = _pick(flips, _pick((slope < 0) != reciprocal, 0, 1), _pick(_pick(sloped, slope < 0, d0 < 0), 2, 3))
+    return value, code, _pick(sloped, slope, 0.0)
 
 
-def _root_find(parameter: Parameter, inputs: CostInputs, preference: Preference
+def _closed_form_arrays(parameter: Parameter, inputs: CostInputs, preference: Preference, linked: Sequence[str]
+                        ) -> tuple[FloatArray, npt.NDArray[np.str_], npt.NDArray[np.str_]]:
+    value, code, slope = _closed_form(parameter, local_arguments(inputs), remote_arguments(inputs, None),
+                                      inputs.n_tasks, preference, linked)
+    # string arrays are built once, by indexing
+    return value, _DIRECTIONS[code], np.where(slope != 0, "closed-form", "none")
+
+
+def break_even_arguments(parameter: Parameter, local_args: LocalArguments, remote_args: RemoteArguments,
+                         preference: Preference, linked: Sequence[str] = ()) -> tuple[float, Direction]:
+    """The scalar path: break-even value and direction for one task and one target given as cost-kernel arguments
+    (plain floats, as built by :func:`offload.cost.kernel_arguments`), without building :class:`CostInputs`.
+
+    Only for an affine difference (see :func:`break_even_batch`); the value is ``nan`` when the decision never flips.
+    """
+    if not _is_affine(parameter, preference):
+        raise ParameterError("parameter", parameter.value, "has no closed form under a normalised objective")
+    value, code, _ = _closed_form(parameter, local_args, remote_args, None, preference,
+                                  _check_linked(parameter, linked))
+    return float(value), cast(Direction, str(_DIRECTIONS[code]))
+
+
+def _root_find(parameter: Parameter, inputs: CostInputs, preference: Preference, linked: Sequence[str]
                ) -> tuple[FloatArray, npt.NDArray[np.str_], npt.NDArray[np.str_]]:
     value = np.full(inputs.n_tasks, np.nan)
     wins = np.empty(inputs.n_tasks, dtype="<U6")
@@ -184,7 +237,7 @@ def _root_find(parameter: Parameter, inputs: CostInputs, preference: Preference
         row = inputs.rows(i, i + 1)
 
         def diff_log(log_x: float, row: CostInputs = row) -> float:
-            return float(difference(parameter, math.exp(log_x), row, preference)[0])
+            return float(difference(parameter, math.exp(log_x), row, preference, linked)[0])
 
         value[i], wins[i] = _bracket(diff_log)
     return value, wins, np.full(inputs.n_tasks, "root-finder")
@@ -202,13 +255,16 @@ def _bracket(diff_log: Callable[[float], float]) -> tuple[float, Direction]:
 
 
 def break_even_batch(parameter: Parameter, inputs: CostInputs, preference: Preference | None = None,
-                     method: Method = "auto") -> BreakEvenArrays:
+                     method: Method = "auto", linked: Sequence[str] = ()) -> BreakEvenArrays:
     """Break-even value of ``parameter`` for every task and target.
 
     ``method="auto"`` uses the closed form where the score difference is affine in the parameter and the root
     finder otherwise; forcing either is allowed (the root finder always applies; the closed form only when affine).
+    ``linked`` names :class:`CostInputs` fields that default from the parameter and so move with it (see
+    :data:`LINKABLE`), e.g. ``("downlink_bps",)`` when the downlink is "the same as the uplink".
     """
     preference = preference or Preference()
+    linked = _check_linked(parameter, linked)
     if method == "closed-form" and not _is_affine(parameter, preference):
         raise ParameterError("method", method, f"{parameter.value} has no closed form under a normalised objective")
     use_root = method == "root-finder" or (method == "auto" and not _is_affine(parameter, preference))
@@ -216,8 +272,8 @@ def break_even_batch(parameter: Parameter, inputs: CostInputs, preference: Prefe
     value, wins, how = np.empty(shape), np.empty(shape, dtype="<U6"), np.empty(shape, dtype="<U11")
     for j in range(inputs.n_targets):
         one = inputs.only_target(j)
-        solve = _root_find if use_root else _closed_form
-        value[:, j], wins[:, j], how[:, j] = solve(parameter, one, preference)
+        solve = _root_find if use_root else _closed_form_arrays
+        value[:, j], wins[:, j], how[:, j] = solve(parameter, one, preference, linked)
     return BreakEvenArrays(parameter, value, wins, how)
 
 

@@ -19,9 +19,9 @@ With RTT = W = R = 0 the latency and system-energy rules reduce exactly to rules
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple, TypedDict
+from typing import NamedTuple, TypedDict, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -148,6 +148,16 @@ def remote_option(
     return OptionCosts(compute, upload, download, latency, device, system)
 
 
+#: cost-kernel argument -> CostInputs field, for local_option and for the task and target parts of remote_option
+_LOCAL_FIELDS = {"work_ops": "work_ops", "speed_ops_per_s": "device_speed_ops_per_s", "time_s": "device_time_s",
+                 "compute_power_w": "device_compute_power_w"}
+_REMOTE_TASK_FIELDS = {name: name for name in (
+    "work_ops", "input_bits", "output_bits", "tx_power_w", "rx_power_w", "idle_power_w", "tail_energy_j")}
+_REMOTE_TARGET_FIELDS = {"speed_ops_per_s": "server_speed_ops_per_s", "time_s": "server_time_s",
+                         "uplink_bps": "uplink_bps", "downlink_bps": "downlink_bps", "round_trip_s": "round_trip_s",
+                         "wait_s": "wait_s", "server_compute_power_w": "server_compute_power_w"}
+
+
 def remote_arguments(inputs: CostInputs, column: int | None, start: int = 0, stop: int = 0) -> RemoteArguments:
     """Keyword arguments of :func:`remote_option` for target ``column`` and rows ``start:stop``, or (``None``) for
     every task and target at once laid out ``(targets, tasks)``: task fields 1-D, target fields ``(k, 1)`` or
@@ -165,25 +175,26 @@ def remote_arguments(inputs: CostInputs, column: int | None, start: int = 0, sto
             return array.T
         return float(array[0, 0]) if (array == array[0, 0]).all() else array.reshape(-1, 1)
 
-    return RemoteArguments({
-        "work_ops": task("work_ops"), "input_bits": task("input_bits"), "output_bits": task("output_bits"),
-        "tx_power_w": task("tx_power_w"), "rx_power_w": task("rx_power_w"), "idle_power_w": task("idle_power_w"),
-        "tail_energy_j": task("tail_energy_j"), "speed_ops_per_s": target("server_speed_ops_per_s"),
-        "time_s": target("server_time_s"), "uplink_bps": target("uplink_bps"),
-        "downlink_bps": target("downlink_bps"), "round_trip_s": target("round_trip_s"),
-        "wait_s": target("wait_s"), "server_compute_power_w": target("server_compute_power_w"),
-    })
+    return cast(RemoteArguments, {key: task(name) for key, name in _REMOTE_TASK_FIELDS.items()}
+                | {key: target(name) for key, name in _REMOTE_TARGET_FIELDS.items()})
 
 
 def local_arguments(inputs: CostInputs, start: int = 0, stop: int | None = None) -> LocalArguments:
     """Keyword arguments of :func:`local_option` for rows ``start:stop`` (default all); shared values as floats."""
     stop = inputs.n_tasks if stop is None else stop
+    return cast(LocalArguments, {key: inputs.task_column(name, start, stop) for key, name in _LOCAL_FIELDS.items()})
 
-    def task(name: str) -> Values:
-        return inputs.task_column(name, start, stop)
 
-    return LocalArguments(work_ops=task("work_ops"), speed_ops_per_s=task("device_speed_ops_per_s"),
-                          time_s=task("device_time_s"), compute_power_w=task("device_compute_power_w"))
+def kernel_arguments(fields: Mapping[str, float]) -> tuple[LocalArguments, RemoteArguments]:
+    """Keyword arguments of :func:`local_option` and :func:`remote_option` for one task and one target whose values
+    are given by :class:`offload.inputs.CostInputs` field name (every field, as plain floats).
+
+    The scalar path: no arrays, no validation (the caller has checked each value against the same rules).
+    """
+    local = cast(LocalArguments, {key: fields[name] for key, name in _LOCAL_FIELDS.items()})
+    names = _REMOTE_TASK_FIELDS | _REMOTE_TARGET_FIELDS
+    remote = cast(RemoteArguments, {key: fields[name] for key, name in names.items()})
+    return local, remote
 
 
 def cost_arrays(inputs: CostInputs) -> CostArrays:

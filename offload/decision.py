@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -154,6 +155,25 @@ def select(scores: Sequence[Values], latencies_s: Sequence[Values], deadline_s: 
     return choice, missed, chosen
 
 
+def select_one(scores: Sequence[float], latencies_s: Sequence[float], deadline_s: float) -> tuple[int, bool]:
+    """:func:`select` for one task whose option scores and latencies are plain floats (the scalar path of a single
+    decision, without building arrays): the option chosen and whether no option met the deadline."""
+    limit = min(deadline_s, _LATEST_S)
+    best, choice = math.inf, 0
+    for j, (score, latency) in enumerate(zip(scores, latencies_s, strict=True)):
+        if latency <= limit and score < best:  # strict: the lowest index wins a tie; NaN never wins
+            best, choice = score, j
+    if best < math.inf:
+        return choice, False
+    fastest = min(range(len(latencies_s)), key=lambda j: (latencies_s[j], j))
+    return fastest, True
+
+
+def meets_deadline(latency_s: Values, deadline_s: Values) -> npt.NDArray[np.bool_] | np.bool_:
+    """Whether a latency is within the deadline; an infinite latency (an unstable queue) never is."""
+    return np.less_equal(latency_s, np.minimum(deadline_s, _LATEST_S))
+
+
 def _rows(values: Values, rows: npt.NDArray[np.intp], n_tasks: int) -> FloatArray:
     return np.array(np.broadcast_to(np.asarray(values, dtype=np.float64), (n_tasks,))[rows])
 
@@ -212,7 +232,7 @@ def decide(
     with np.errstate(invalid="ignore"):
         choice, missed, _ = select([score[:, j] for j in range(width)],
                                    [costs.latency_s[:, j] for j in range(width)], deadline, n)
-    meets = costs.latency_s <= np.minimum(deadline, _LATEST_S)[:, None]
+    meets = np.asarray(meets_deadline(costs.latency_s, deadline[:, None]))
     return OffloadDecision(costs, preference, choice.astype(np.intp), score, meets, missed)
 
 

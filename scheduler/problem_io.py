@@ -1,6 +1,6 @@
 """Plain inputs and outputs of placement: users grouped by attachment node, results as JSON-ready dicts.
 
-No file formats here (the scheduler stays pure); ``simulator.placement_file`` reads YAML and the CLI prints.
+No file formats here (the scheduler stays pure); ``simulator.scenario.placement_file`` reads YAML and the CLI prints.
 """
 
 from __future__ import annotations

@@ -56,6 +56,38 @@ def test_seed_aliases_and_system_energy():
     assert json.loads(run(*SEED, "--json").output)["decision"] == "offload"  # latency: 11.2 s vs 1.32 s
 
 
+def test_break_even_uplink_moves_the_defaulted_downlink():
+    # the downlink defaults to the uplink, so both move: 1 s = 10 ms + 100 ms + (8e6 + 32e6 bits) / B
+    args = ["--device-time", "1s", "--edge-time", "100ms", "--data", "1MB", "--uplink", "10Mbps", "--result", "4MB",
+            "--rtt", "10ms"]
+    report = json.loads(run(*args, "--json").output)
+    assert report["break_even"]["uplink_bps"] == pytest.approx((8e6 + 32e6) / (1 - 0.11), rel=1e-12)
+    assert report["break_even"]["offload_wins"] == "above"
+    assert "break-even uplink: 44.94 Mbps" in run(*args).output
+    # a given downlink stays fixed: 1 s = 0.11 s + 32e6 / 100e6 s + 8e6 / B
+    fixed = json.loads(run(*args, "--downlink", "100Mbps", "--json").output)
+    assert fixed["break_even"]["uplink_bps"] == pytest.approx(8e6 / (1 - 0.11 - 0.32), rel=1e-12)
+
+
+def test_every_power_is_accepted_and_both_views_are_shown():
+    # device view: local 13 s x 5 W; offload 0.48 s x 1 W radio + 0.029 s x 0.5 W idle; system: + 9 ms x 50 W edge
+    powers = ["--Ed", "5W", "--Ec", "1W", "--Ee", "50W", "--idle-power", "0.5W"]
+    report = json.loads(run(*PLATE, *powers, "--json").output)
+    assert report["offload"]["energy_j"] == pytest.approx(0.48 + 0.029 * 0.5)
+    assert report["energies"]["device"] == pytest.approx({"local_j": 65.0, "offload_j": 0.48 + 0.029 * 0.5})
+    assert report["energies"]["system"] == pytest.approx({"local_j": 65.0, "offload_j": 0.48 + 0.009 * 50})
+    assert report["unused"] == ["edge-power"]
+    system = json.loads(run(*PLATE, *powers, "--energy-view", "system", "--json").output)
+    assert system["offload"]["energy_j"] == pytest.approx(0.48 + 0.009 * 50)
+    assert system["energies"] == report["energies"]
+    assert system["unused"] == ["idle-power"]
+    table = run(*PLATE, *powers).output
+    assert "system energy" in table
+    assert "note: the device energy view does not use --edge-power" in table
+    alone = json.loads(run(*PLATE, "--Ed", "5W", "--Ec", "1W", "--json").output)
+    assert (alone["energies"]["system"], alone["unused"]) == (None, [])
+
+
 def test_weighted_normalised_and_deadline():
     result = run(*SEED, "--objective", "weighted", "--w-latency", "1", "--w-energy", "1", "--normalise", "--json",
                  "--deadline", "1s")
@@ -83,9 +115,7 @@ def test_weighted_normalised_and_deadline():
     ([*PLATE, "--downlink", "10Mbps"], "--downlink: needs --result"),
     ([*PLATE, "--objective", "energy"], "--device-power: missing: energies"),
     ([*PLATE, "--Ed", "5W"], "--radio-power: missing: energies"),
-    ([*PLATE, "--Ed", "5W", "--Ec", "1W", "--Ee", "50W"], "--edge-power: applies to --energy-view system only"),
-    ([*PLATE, "--Ed", "5W", "--Ec", "1W", "--Ee", "50W", "--energy-view", "system", "--idle-power", "1W"],
-     "--idle-power: applies to --energy-view device only"),
+    ([*PLATE, "--Ed", "5W", "--Ec", "1W", "--energy-view", "system"], "--edge-power: missing: energies"),
     ([*PLATE, "--w-latency", "2"], "--w-latency: applies to --objective weighted only"),
     ([*SEED, "--objective", "weighted", "--w-latency", "0", "--w-energy", "0"], "cannot both be 0"),
     ([*SEED, "--objective", "weighted", "--w-energy", "-1"], "--w-energy=-1.0: must be >= 0"),
@@ -226,3 +256,17 @@ def test_installed_mecsim_script(tmp_path):
     assert bad.returncode == 2
     expected = "mecsim: error: --uplink='fast': expected a number with an optional unit (e.g. 20Mbps, 1Gbps, 5MB/s)"
     assert bad.stderr.strip().splitlines() == [expected]
+
+
+def test_batch_break_even_moves_the_defaulted_downlink(tmp_path):
+    path = tmp_path / "tasks.csv"
+    path.write_text("data,result,downlink\n1MB,4MB,\n1MB,4MB,100Mbps\n")
+    result = run("--batch", str(path), "--device-time", "1s", "--edge-time", "100ms", "--uplink", "10Mbps",
+                 "--rtt", "10ms")
+    assert result.exit_code == 2  # an empty downlink cell is an error: the downlink has no "none"
+    path.write_text("data,result\n1MB,4MB\n2MB,4MB\n")
+    result = run("--batch", str(path), "--device-time", "1s", "--edge-time", "100ms", "--uplink", "10Mbps",
+                 "--rtt", "10ms")
+    table = pd.read_csv(io.StringIO(result.output))
+    expected = [(8e6 + 32e6) / (1 - 0.11), (16e6 + 32e6) / (1 - 0.11)]
+    assert table["break_even_uplink_bps"].to_numpy() == pytest.approx(expected, rel=1e-12)

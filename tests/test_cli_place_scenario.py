@@ -20,8 +20,7 @@ from scheduler.result import Placement
 from scheduler.solvers import SOLVERS
 from simulator.cli import main
 from simulator.placement_bridge import PlacedWorld, placed_server_name
-from simulator.scenario import load_scenario
-from simulator.scenario.convert import placed_world
+from simulator.scenario import load_scenario, placed_world
 
 SCENARIO = """\
 name: cli-placed

@@ -145,7 +145,7 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
 
 
 def test_csv_fallback_and_outputs_section(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("simulator.output.parquet_available", lambda: False)
+    monkeypatch.setattr("simulator.cli.output.parquet_available", lambda: False)
     out = tmp_path / "csv"
     code, _, err = _invoke("simulate", "md1", "--out", str(out), *SHORT)
     assert code == 0, err

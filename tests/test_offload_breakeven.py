@@ -138,3 +138,63 @@ def test_equal_speeds_never_flip_on_work():
     result = break_even(Parameter.WORK, task, device, edge, Preference(Objective.LATENCY))
     assert math.isnan(result.value)
     assert result.offload_wins == "never"
+
+
+def test_linked_downlink_follows_the_uplink():
+    # 1 s locally; offload 10 ms + 100 ms + (8e6 + 32e6) bits / B when the downlink is the uplink
+    inputs = CostInputs(input_bits=8e6, output_bits=32e6, device_time_s=1.0, server_time_s=0.1, uplink_bps=1e7,
+                        downlink_bps=1e7, round_trip_s=0.01)
+    moved = break_even_batch(Parameter.UPLINK, inputs, linked=("downlink_bps",))
+    assert moved.value[0, 0] == pytest.approx(40e6 / 0.89, rel=1e-12)
+    fixed = break_even_batch(Parameter.UPLINK, inputs)
+    assert fixed.offload_wins[0, 0] == "never"  # 32e6 bits at 10 Mbps alone take 3.2 s
+    for method in ("closed-form", "root-finder"):
+        value = break_even_batch(Parameter.UPLINK, inputs, method=method, linked=("downlink_bps",)).value[0, 0]
+        assert value == pytest.approx(40e6 / 0.89, rel=1e-9)
+    with pytest.raises(ParameterError, match="cannot follow input_bits"):
+        break_even_batch(Parameter.INPUT, inputs, linked=("downlink_bps",))
+
+
+@pytest.mark.parametrize("parameter", [Parameter.UPLINK, Parameter.INPUT, Parameter.EDGE_SPEED])
+@pytest.mark.parametrize("objective", list(Objective))
+def test_scalar_arguments_path_equals_the_batch(parameter, objective):
+    from offload.breakeven import break_even_arguments
+    from offload.cost import kernel_arguments
+
+    values = {"work_ops": 2e9, "input_bits": 3e6, "output_bits": 1e5, "deadline_s": math.inf,
+              "device_speed_ops_per_s": 1e9, "device_time_s": 0.0, "device_compute_power_w": 4.0, "idle_power_w": 0.3,
+              "tx_power_w": 1.2, "rx_power_w": 0.9, "tail_energy_j": 0.2, "server_speed_ops_per_s": 2e10,
+              "server_time_s": 0.0, "server_compute_power_w": 60.0, "wait_s": 0.05, "uplink_bps": 8e6,
+              "downlink_bps": 2e7, "round_trip_s": 0.02}
+    preference = Preference(objective, EnergyView.DEVICE, 1.0, 0.1)
+    local, remote = kernel_arguments(values)
+    value, wins = break_even_arguments(parameter, local, remote, preference)
+    batch = break_even_batch(parameter, CostInputs(**values), preference)
+    assert (value, wins) == (batch.value[0, 0], batch.offload_wins[0, 0]) or (
+        math.isnan(value) and math.isnan(batch.value[0, 0]) and wins == batch.offload_wins[0, 0])
+
+
+_positive = st.floats(1e-3, 1e3)
+
+
+@given(work=_positive, data=_positive, result=st.floats(0, 1e3), uplink=_positive, rtt=st.floats(0, 1),
+       device_speed=_positive, edge_speed=_positive, powers=st.tuples(_positive, _positive, _positive, _positive),
+       objective=st.sampled_from(list(Objective)), view=st.sampled_from(list(EnergyView)),
+       parameter=st.sampled_from([Parameter.UPLINK, Parameter.INPUT, Parameter.WORK, Parameter.EDGE_SPEED]))
+def test_scalar_break_even_equals_the_batch_path(work, data, result, uplink, rtt, device_speed, edge_speed, powers,
+                                                 objective, view, parameter):
+    from offload.breakeven import break_even_arguments
+    from offload.cost import kernel_arguments
+
+    values = {"work_ops": work * 1e9, "input_bits": data * 1e6, "output_bits": result * 1e3, "deadline_s": math.inf,
+              "device_speed_ops_per_s": device_speed * 1e9, "device_time_s": 0.0,
+              "device_compute_power_w": powers[0], "idle_power_w": powers[1], "tx_power_w": powers[2],
+              "rx_power_w": powers[2], "tail_energy_j": 0.1, "server_speed_ops_per_s": edge_speed * 1e10,
+              "server_time_s": 0.0, "server_compute_power_w": powers[3] * 10,
+              "wait_s": 0.0, "uplink_bps": uplink * 1e6, "downlink_bps": uplink * 1e6, "round_trip_s": rtt}
+    preference = Preference(objective, view, 1.0, 0.5)
+    linked = ("downlink_bps",) if parameter is Parameter.UPLINK else ()
+    value, wins = break_even_arguments(parameter, *kernel_arguments(values), preference, linked)
+    batch = break_even_batch(parameter, CostInputs(**values), preference, linked=linked)
+    assert wins == batch.offload_wins[0, 0]
+    assert value == batch.value[0, 0] or (math.isnan(value) and math.isnan(batch.value[0, 0]))

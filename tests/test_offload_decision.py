@@ -132,3 +132,14 @@ def test_decision_is_an_argmin_over_options_that_meet_the_deadline(inputs, prefe
             best = min(range(latency.shape[1]), key=lambda j: (latency[i, j], j))
             assert result.deadline_missed[i]
         assert result.choice[i] == best
+
+
+@given(st.lists(st.tuples(st.floats(0, 10), st.floats(0, 10)), min_size=1, max_size=5),
+       st.one_of(st.just(math.inf), st.floats(0.1, 10)))
+def test_select_one_is_select_for_one_task(options, deadline_s):
+    from offload.decision import select, select_one
+
+    scores = [score for score, _ in options]
+    latencies = [latency for _, latency in options]
+    choice, missed, _ = select(scores, latencies, deadline_s, 1)
+    assert select_one(scores, latencies, deadline_s) == (int(choice[0]), bool(missed[0]))

@@ -14,24 +14,23 @@ import pytest
 from scheduler import eua
 from scheduler.checker import check_placement
 from scheduler.geo import great_circle_m
-from simulator.scenario import load_scenario, scenario_from_dict, simulate
-from simulator.scenario.convert import placed_world
+from simulator.scenario import load_scenario, placed_world, scenario_from_dict, simulate
 
 README = Path(__file__).resolve().parents[1] / "scenarios" / "README.md"
 
 
 def test_melbourne_sites_links_and_cameras_come_from_the_eua_data() -> None:
-    spec = load_scenario("melbourne").spec
+    world = load_scenario("melbourne").world
     sites = eua.load_sites()
     where = {f"bs{s}": (la, lo) for s, la, lo in zip(sites.site_id, sites.lat_deg, sites.lon_deg, strict=True)}
-    aps = [ap.name for ap in spec.access_points]
+    aps = [ap.name for ap in world.access_points]
     assert len(aps) == 40
     assert set(aps) <= set(where)
-    for link in spec.links:
-        a, b = link.between
+    for link in world.links:
+        a, b = link.a, link.b
         if a in where and b in where:
             expected = float(great_circle_m(*where[a], *where[b]))
-            assert link.distance == pytest.approx(expected, abs=10.0)  # written in km with two decimals
+            assert link.distance_m == pytest.approx(expected, abs=10.0)  # written in km with two decimals
     lat, lon = eua.load_users()
     pick = np.sort(np.random.default_rng(3).choice(len(lat), 300, replace=False))
     ap_lat = np.array([where[a][0] for a in aps])
@@ -39,8 +38,8 @@ def test_melbourne_sites_links_and_cameras_come_from_the_eua_data() -> None:
     nearest = [aps[int(great_circle_m(la, lo, ap_lat, ap_lon).argmin())] for la, lo in zip(lat[pick], lon[pick],
                                                                                           strict=True)]
     expected_counts = {ap: nearest.count(ap) for ap in set(nearest)}
-    assert {g.access_point: g.count for g in spec.devices} == expected_counts
-    assert sum(g.count for g in spec.devices) == 300
+    assert {g.access_point: g.count for g in world.device_groups} == expected_counts
+    assert sum(g.count for g in world.device_groups) == 300
 
 
 def test_melbourne_places_feasibly_and_runs_in_a_short_mode() -> None:

@@ -16,8 +16,7 @@ import yaml
 from scheduler.checker import check_placement
 from simulator.placement_bridge import placed_server_name
 from simulator.run import run
-from simulator.scenario import ScenarioError, load_scenario, scenario_from_dict
-from simulator.scenario.convert import placed_world
+from simulator.scenario import ScenarioError, load_scenario, placed_world, scenario_from_dict
 
 SCENARIO = """\
 name: placed-small
@@ -103,7 +102,7 @@ def test_placed_latency_is_within_the_model_and_below_the_nearest_server_baselin
     scenario = scenario_from_dict(_data())
     placed = placed_world(scenario)
     assert placed is not None
-    baseline_world = scenario_from_dict(_data(), overrides=["placement=null"]).to_world()
+    baseline_world = scenario_from_dict(_data(), overrides=["placement=null"]).world
     # derived from the file: the nearest server of cams0 is e0 with 2 workers of 10 req/s each, offered 25 req/s
     assert 50 * 0.5 / (2 * (10e9 / 1e9)) > 1.0
     kwargs = {"duration_s": 300.0, "seed": 7, "warmup_s": 30.0, "policies": ["always_edge"]}
@@ -153,11 +152,11 @@ def test_an_unreachable_deadline_is_reported_against_the_placement_section() -> 
     data["services"][0]["deadline"] = "50 ms"
     scenario = scenario_from_dict(data)
     with pytest.raises(ScenarioError, match=r"placement: .*cams0.*cannot reach service 'det' within its SLO 50 ms"):
-        scenario.to_world()
+        placed_world(scenario)
 
 
 def test_without_a_placement_section_nothing_changes() -> None:
-    world = scenario_from_dict(_data(), overrides=["placement=null"]).to_world()
+    world = scenario_from_dict(_data(), overrides=["placement=null"]).world
     assert [s.name for s in world.servers] == ["e0", "e1", "dc"]
     assert all(not g.routes for g in world.device_groups)
     assert world.service("det").hosts == ()
@@ -168,7 +167,7 @@ def test_the_problem_sees_the_simulated_paths() -> None:
     scenario = scenario_from_dict(_data())
     placed = placed_world(scenario)
     assert placed is not None
-    world = scenario_from_dict(_data(), overrides=["placement=null"]).to_world()
+    world = scenario_from_dict(_data(), overrides=["placement=null"]).world
     delays = world.delays_s()
     aps = {ap.name: ap for ap in world.access_points}
     problem = placed.problem

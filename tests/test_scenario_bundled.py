@@ -32,7 +32,7 @@ def test_every_bundled_file_is_a_scenario_or_a_placement_problem(name: str) -> N
 def test_bundled_scenario_validates_and_round_trips(name: str) -> None:
     scenario = load_scenario(name)
     assert scenario.name == name
-    assert scenario.to_world().n_devices >= 1
+    assert scenario.world.n_devices >= 1
     again = scenario_from_dict(scenario.resolved)
     assert again.sha256 == scenario.sha256
 

@@ -55,7 +55,7 @@ MAX_TASKS = 3000
 
 
 def _check(outcome: Scenario) -> None:
-    world = outcome.to_world()
+    world = outcome.world
     assert world.n_devices >= 1
     assert scenario_from_dict(outcome.resolved).sha256 == outcome.sha256
     rate_per_s = sum(group.count * group.workload.mean_rate_per_s for group in world.device_groups)

@@ -78,7 +78,7 @@ def _mini(**service: object) -> dict[str, object]:
 
 def test_units_become_si_and_the_world_matches() -> None:
     scenario = scenario_from_dict(_mini(input="300 kB", deadline="500 ms"))
-    world = scenario.to_world()
+    world = scenario.world
     group = world.device_groups[0]
     assert group.task.input_bits.mean == 2.4e6
     assert group.task.work_ops.mean == 1e9
@@ -98,7 +98,7 @@ def test_units_become_si_and_the_world_matches() -> None:
     ({"distribution": "lognormal", "mean": "2G", "cv": 0.5}, LogNormal, 2e9),
 ])
 def test_size_distributions(work: dict[str, object], kind: type, mean: float) -> None:
-    size = scenario_from_dict(_mini(work=work)).to_world().device_groups[0].task.work_ops
+    size = scenario_from_dict(_mini(work=work)).world.device_groups[0].task.work_ops
     assert isinstance(size, kind)
     assert size.mean == pytest.approx(mean)
 
@@ -117,18 +117,18 @@ def test_trace_files_are_relative_to_the_scenario(tmp_path: Path) -> None:
     data = _mini()
     data["devices"][0]["workload"] = {"kind": "trace", "file": "trace.csv"}  # type: ignore[index]
     (tmp_path / "s.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
-    world = load_scenario(tmp_path / "s.yaml").to_world()
+    world = load_scenario(tmp_path / "s.yaml").world
     assert isinstance(world.device_groups[0].workload, Trace)
     data["devices"][0]["workload"]["file"] = "missing.csv"  # type: ignore[index]
     (tmp_path / "s.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
     with pytest.raises(ScenarioError, match=r"missing\.csv"):
-        load_scenario(tmp_path / "s.yaml").to_world()
+        load_scenario(tmp_path / "s.yaml")
 
 
 def test_simulate_equals_one_run_over_all_policies_and_shares_arrivals() -> None:
     scenario = scenario_from_dict(_mini(input="100 kB"))
     ours = simulate(scenario, seed=5, replications=2)
-    world = scenario.to_world()
+    world = scenario.world
     reference = run(world, duration_s=10.0, seed=5, replications=2)
     assert ours.summary == reference.summary
     records = ours.records
@@ -143,6 +143,6 @@ def test_the_format_reference_in_scenarios_readme_is_a_valid_scenario(tmp_path: 
     block = readme.read_text(encoding="utf-8").split("```yaml\n", 1)[1].split("```", 1)[0]
     (tmp_path / "example.yaml").write_text(block, encoding="utf-8")
     scenario = load_scenario(tmp_path / "example.yaml")
-    world = scenario.to_world()
+    world = scenario.world
     assert world.n_devices == 25
     assert scenario.policy_names == ("always_local", "random-30")

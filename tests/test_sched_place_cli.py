@@ -13,8 +13,8 @@ from scheduler.builders import topohub_backbone
 from scheduler.checker import check_placement
 from scheduler.result import Placement
 from simulator.cli import main
-from simulator.placement_file import load_placement_file
 from simulator.scenario.errors import ScenarioError
+from simulator.scenario.placement_file import load_placement_file
 
 
 def _invoke(*args: str) -> tuple[int, str, str]:

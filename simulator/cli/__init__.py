@@ -1,7 +1,8 @@
 """The ``mecsim`` command line: one click group, one module per sub-command.
 
-Errors the user caused (:class:`offload.errors.MecsimError`, bad options) print one line on stderr and exit 2;
-``--debug`` shows the traceback instead.
+Errors the user caused (:class:`offload.errors.MecsimError`, bad options) and errors of the system (an
+:class:`OSError`: a read-only or full disk, a missing folder) print one line on stderr and exit 2; ``--debug`` shows
+the traceback instead.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "place": ("simulator.cli.place", "command", "Place services on an edge topology and report the gap."),
     "game": ("simulator.cli.game", "command", "Multi-user offloading game: Nash equilibrium, optimum, anarchy."),
     "plot": ("simulator.cli.plot", "command", "Render the standard figures of a simulate or sweep directory."),
+    "serve": ("simulator.cli.serve", "command", "Serve offload decisions over HTTP (FastAPI + uvicorn)."),
     "split": ("simulator.cli.split", "command", "Where to cut a DNN between device and edge (Neurosurgeon)."),
 }
 
@@ -53,11 +55,19 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except MecsimError as error:
+        except (MecsimError, OSError) as error:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            click.echo(f"mecsim: error: {error}", err=True)
+            click.echo(f"mecsim: error: {_one_line(error)}", err=True)
             sys.exit(EXIT_USAGE)
+
+
+def _one_line(error: MecsimError | OSError) -> str:
+    """The message of ``error``; an OS error not caught where it happened still names its path and the reason."""
+    if isinstance(error, MecsimError):
+        return str(error)
+    where = " -> ".join(str(name) for name in (error.filename, error.filename2) if name is not None)
+    return f"{where}: {error.strerror}" if where and error.strerror else str(error)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})

@@ -17,6 +17,7 @@ import pyarrow.csv as pacsv
 
 from offload.errors import ParameterError
 from offload.units import NUMBER_PATTERN, Dimension, scale, unit_factor
+from simulator.files import replacing
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -30,10 +31,27 @@ def read_table(path: Path) -> pa.Table:
     """Read ``path`` as CSV with a header row; empty cells become nulls."""
     options = pacsv.ConvertOptions(strings_can_be_null=True)
     try:
-        return pacsv.read_csv(path, convert_options=options)
+        table = pacsv.read_csv(path, convert_options=options)
     except (pa.ArrowInvalid, OSError) as error:
         detail = " ".join(str(error).split())  # arrow messages may span lines; the CLI error is one line
         raise ParameterError("--batch", str(path), f"is not a readable CSV file ({detail})") from error
+    repeated = sorted({name for name in table.column_names if table.column_names.count(name) > 1})
+    if repeated:
+        raise ParameterError(f"--batch {path}, line 1", ", ".join(repeated), "a column name appears more than once")
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):  # arrow's type for non-UTF-8
+            row = next(row for row, cell in enumerate(column.to_pylist()) if not _utf8(cell))
+            raise ParameterError(f"--batch {path} (column {name!r}), line {_line(row)}", column[row].as_py(),
+                                 "is not UTF-8 text (save the file as UTF-8)")
+    return table
+
+
+def _utf8(cell: bytes | None) -> bool:
+    try:
+        (cell or b"").decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def column_values(table: pa.Table, column: str, option: str, dimension: Dimension,
@@ -103,6 +121,10 @@ def labels(values: npt.NDArray[np.generic], names: tuple[str, ...]) -> pa.Dictio
 
 
 def write_table(columns: dict[str, npt.NDArray[np.generic] | pa.Array], sink: Path | BinaryIO) -> None:
-    """Write named equal-length columns as CSV with a header."""
+    """Write named equal-length columns as CSV with a header; a file is replaced atomically."""
     table = pa.table(columns)
-    pacsv.write_csv(table, sink if isinstance(sink, Path) else pa.PythonFile(sink, mode="w"))
+    if isinstance(sink, Path):
+        with replacing(sink) as temporary:
+            pacsv.write_csv(table, str(temporary))
+    else:
+        pacsv.write_csv(table, pa.PythonFile(sink, mode="w"))

@@ -1,19 +1,19 @@
 """``mecsim place``: where should each service run? Solve a placement problem with one solver or compare them all.
 
 The input is YAML, given as a path or a bundled name, and is either a placement file (see
-:mod:`simulator.placement_file`, e.g. ``place-melbourne``) or a simulation scenario with a ``placement`` section
-(e.g. ``melbourne``): then the problem is the one ``mecsim simulate`` places (:mod:`simulator.placement_bridge`)
-and the section's solver, budget and seed are the defaults. Budgets count work (local-search evaluations, MILP
-nodes), so the same input and seed give the same placement on any machine; ``--time-limit`` opts the MILP into a
-wall-clock limit, and a MILP stopped by it says so. Every placement printed has been re-verified by the
-independent checker (:mod:`scheduler.checker`).
+:mod:`simulator.scenario.placement_file`, e.g. ``place-melbourne``) or a simulation scenario with a ``placement``
+section (e.g. ``melbourne``): then the problem is the one ``mecsim simulate`` places
+(:mod:`simulator.placement_bridge`) and the section's solver, budget and seed are the defaults. Budgets count work
+(local-search evaluations, MILP nodes), so the same input and seed give the same placement on any machine;
+``--time-limit`` opts the MILP into a wall-clock limit, and a MILP stopped by it says so. Every placement printed has
+been re-verified by the independent checker (:mod:`scheduler.checker`).
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -27,10 +27,9 @@ from scheduler.problem_io import describe, result_to_dict
 from scheduler.result import PlacementResult
 from scheduler.solvers import SOLVERS, Budget, certified_bound, get_solver, solve
 from simulator.placement_bridge import placement_graph, placement_problem
-from simulator.placement_file import PlacementCase, load_placement_file
 from simulator.scenario import ScenarioError, ScenarioIssue, load_scenario, resolve_scenario_path
-from simulator.scenario.convert import placement_settings
 from simulator.scenario.loader import Scenario
+from simulator.scenario.placement_file import PlacementCase, load_placement_file
 from simulator.scenario.report import format_gap, placement_lines
 from simulator.scenario.yamlload import load_yaml
 
@@ -75,13 +74,12 @@ def scenario_case(scenario: Scenario) -> tuple[PlacementCase, str]:
     ScenarioError
         The scenario has no ``placement`` section.
     """
-    spec = scenario.spec.placement
-    if spec is None:
+    settings = scenario.placement
+    if settings is None:
         raise ScenarioError([ScenarioIssue(scenario.source, None, ("placement",),
                                            "the scenario has no placement section: nothing to place "
                                            "(add one, see scenarios/melbourne.yaml)")])
-    settings = placement_settings(spec)
-    world = replace(scenario, spec=scenario.spec.model_copy(update={"placement": None})).to_world()
+    world = scenario.world
     graph = placement_graph(world, settings)
     problem = placement_problem(world, graph, settings)
     return (PlacementCase(scenario.name, scenario.description, scenario.source, graph, problem,
@@ -128,7 +126,7 @@ def _compare_table(results: list[PlacementResult]) -> list[str]:
 @click.option("--time-limit", default=None,
               help="Opt-in wall-clock limit for the MILP only, e.g. 30s: its result then depends on the machine "
                    "(default: solver.time_limit, or placement.time_limit; none).")
-@click.option("--seed", type=int, default=None,
+@click.option("--seed", type=click.IntRange(min=0), default=None,
               help="Seed of randomised solvers (default: solver.seed, or placement.seed).")
 def command(problem_file: str, policy: str | None, compare: bool, as_json: bool, assignment: bool,
             evaluations: int | None, milp_nodes: int | None, time_limit: str | None, seed: int | None) -> None:

@@ -12,7 +12,7 @@ import click
 
 from offload.errors import UnitError
 from offload.units import Dimension, parse_quantity
-from simulator.output import dumps_json, prepare_out_dir, write_run
+from simulator.cli.output import dumps_json, prepare_out_dir, write_run
 from simulator.scenario import ScenarioError, bundled_scenarios, load_scenario
 from simulator.scenario.execute import simulate, summary_dict
 from simulator.scenario.report import format_summary
@@ -82,14 +82,14 @@ def simulate_command(ctx: click.Context, scenario: str, seed: int | None, replic
         loaded = load_scenario(scenario, overrides)
         if out is not None:
             out = prepare_out_dir(out, force=force)
-        update, close = _progress(quiet, len(loaded.policies))
+        update, close = _progress(quiet, len(loaded.world.policies))
         try:
             result = simulate(loaded, seed=seed, replications=replications, duration_s=duration, progress=update)
         finally:
             close()
     summary = summary_dict(loaded, result)
     if out is not None:
-        outputs = loaded.spec.outputs
+        outputs = loaded.outputs
         write_run(out, records=result.records if outputs.records else None,
                   timeseries=result.timeseries if outputs.timeseries else None, summary=summary,
                   resolved_scenario=loaded.resolved, figures=outputs.figures)
@@ -109,12 +109,13 @@ def validate_command(ctx: click.Context, scenario: str, overrides: tuple[str, ..
     """Check SCENARIO without running it: every problem is printed as file:line: path: value: rule."""
     with _scenario_errors(ctx):
         loaded = load_scenario(scenario, overrides)
-        world = loaded.to_world()
+        world = loaded.world
         sweep_runs = _sweep_runs(scenario, overrides) if loaded.resolved.get("sweep") else None
     sweep = "" if sweep_runs is None else f", sweep of {sweep_runs} run(s)"
+    placement = "" if loaded.placement is None else f", placement by {loaded.placement.policy} (checked, not solved)"
     click.echo(f"{loaded.source}: ok: {loaded.name} (sha256 {loaded.sha256[:12]}): "
                f"{len(world.device_groups)} device group(s), {world.n_devices} device(s), "
-               f"{len(world.servers)} server(s), policies {', '.join(loaded.policy_names)}{sweep}")
+               f"{len(world.servers)} server(s), policies {', '.join(loaded.policy_names)}{placement}{sweep}")
 
 
 def _sweep_runs(scenario: str, overrides: tuple[str, ...]) -> int:

@@ -70,6 +70,10 @@ def command(scenario: str, grid: tuple[str, ...], zip_axes: tuple[str, ...], ove
     except SweepInterruptedError as error:
         click.echo(f"mecsim: {error}", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    if report.damaged:
+        lines = ", ".join(map(str, report.damaged[:10])) + (", ..." if len(report.damaged) > 10 else "")
+        click.echo(f"mecsim: warning: {report.directory / 'runs.jsonl'}: skipped {len(report.damaged)} damaged "
+                   f"line(s) (line {lines}); every good record was kept", err=True)
     click.echo(f"{report.planned} runs ({points} points): {report.reused} already done, {report.computed} run "
                f"({report.failed} failed) in {report.elapsed_s:.1f} s -> {report.directory}")
     if report.failed:

@@ -15,6 +15,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from offload.errors import ParameterError
+from simulator.files import make_folder, replacing
 
 _PALETTE = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:gray",
             "tab:olive", "tab:cyan")
@@ -60,7 +61,8 @@ def require_rows(table: pd.DataFrame, what: str) -> None:
 
 
 def save_png(figure: Figure, path: Path) -> Path:
-    """Write ``figure`` as PNG at ``path`` (parents created) and return the path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=PNG_DPI, format="png")
+    """Write ``figure`` as PNG at ``path`` (parents created, replaced atomically) and return the path."""
+    make_folder(path.parent)
+    with replacing(path) as temporary:
+        figure.savefig(temporary, dpi=PNG_DPI, format="png")
     return path

@@ -95,14 +95,14 @@ def _check_policies(spec: ScenarioSpec) -> Iterable[Problem]:
     """Registry names and parameters, checked by instantiating each policy once."""
     from offload.errors import MecsimError
     from simulator.policies import POLICIES, make_policy
-    from simulator.world import PolicySpec
+    from simulator.scenario.convert import policy as policy_spec
 
     for index, policy in enumerate(spec.policies):
         if policy.name not in POLICIES:
             yield undefined(("policies", index, "name"), policy.name, "policy", sorted(POLICIES))
             continue
         try:
-            make_policy(PolicySpec(policy.name, dict(policy.params), policy.label))
+            make_policy(policy_spec(policy))
         except MecsimError as error:
             rule = getattr(error, "rule", str(error))
             yield ("policies", index, "params"), None, f"invalid for policy {policy.name!r}: {rule}"

@@ -1,10 +1,11 @@
-"""A validated scenario to the simulator's :class:`simulator.world.World` (SI value objects, one to one)."""
+"""A validated scenario schema to the simulator's :class:`simulator.world.World` (SI value objects, one to one) and
+its ``placement`` section to :class:`simulator.placement_bridge.PlacementSettings`; used once, by the loader."""
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from offload.errors import MecsimError
 from offload.profiles import Device
@@ -13,21 +14,20 @@ from scheduler.problem import Weights
 from scheduler.solvers import Budget
 from scheduler.topology import Prices, Resources
 from simulator.distributions import Constant, Distribution, Empirical, Exponential, LogNormal, Uniform
+from simulator.placement_bridge import NodeOffer, PlacementSettings, ReplicaSpec
 from simulator.scenario.errors import ScenarioError, ScenarioIssue
 from simulator.scenario.schema import (
     AccessPointSpec,
     DeviceGroupSpec,
     LinkSpec,
     NodeSpec,
-    OnOffWorkload,
-    PeriodicWorkload,
     PlacementSpec,
-    PoissonWorkload,
+    PolicyEntry,
     ProfileSpec,
     ScenarioSpec,
     ThroughputPoint,
 )
-from simulator.workloads import OnOff, PeriodicStream, Poisson, Workload, load_trace_csv
+from simulator.workloads import Workload
 from simulator.world import (
     CLOUD_WORKERS,
     AccessPoint,
@@ -41,10 +41,6 @@ from simulator.world import (
     ThroughputTable,
     World,
 )
-
-if TYPE_CHECKING:
-    from simulator.placement_bridge import PlacedWorld, PlacementSettings
-    from simulator.scenario.loader import Scenario
 
 _GB_BITS = 8e9
 
@@ -73,16 +69,9 @@ def device_profile(spec: ProfileSpec) -> Device:
 
 
 def workload(spec: DeviceGroupSpec, base_dir: Path) -> Workload:
-    """The arrival process of one device of the group; trace files are relative to the scenario's directory."""
-    load = spec.workload
-    if isinstance(load, PoissonWorkload):
-        return Poisson(load.rate)
-    if isinstance(load, PeriodicWorkload):
-        return PeriodicStream(load.fps, jitter_s=load.jitter, work_fraction=load.fraction)
-    if isinstance(load, OnOffWorkload):
-        return OnOff(load.rate_on, load.mean_on, load.mean_off, rate_off_per_s=load.rate_off)
-    path = Path(load.file)
-    return load_trace_csv(path if path.is_absolute() else base_dir / path)
+    """The arrival process of one device of the group (its kind's :meth:`~simulator.scenario.workloads.
+    WorkloadSection.build`); trace files are relative to the scenario's directory."""
+    return spec.workload.build(base_dir)
 
 
 def _table(points: list[ThroughputPoint] | None) -> ThroughputTable | None:
@@ -128,8 +117,6 @@ def device_group(spec: DeviceGroupSpec, scenario: ScenarioSpec, base_dir: Path) 
 
 def placement_settings(spec: PlacementSpec) -> PlacementSettings:
     """The ``placement`` section in SI (memory prices per GiB-hour, the traffic price per GB and link)."""
-    from simulator.placement_bridge import NodeOffer, PlacementSettings, ReplicaSpec
-
     services = {name: ReplicaSpec(Resources(s.cpu, s.gpu, s.memory), s.min_replicas, s.max_replicas)
                 for name, s in spec.services.items()}
     nodes = {name: NodeOffer(n.cpu, n.gpu, n.memory, n.gpu_speed or 0.0,
@@ -141,42 +128,20 @@ def placement_settings(spec: PlacementSpec) -> PlacementSettings:
                              spec.target_utilisation, spec.traffic_price / _GB_BITS, services, nodes)
 
 
-def placed_world(scenario: Scenario) -> PlacedWorld | None:
-    """The scenario's world placed by its ``placement`` section, with the problem and solver result (or ``None``
-    without one).
+def policy(entry: PolicyEntry) -> PolicySpec:
+    """A policy list entry."""
+    return PolicySpec(entry.name, dict(entry.params), entry.label)
+
+
+def world_from_spec(spec: ScenarioSpec, source: str) -> World:
+    """The simulator world of a checked scenario read from ``source`` (trace files are relative to its directory).
 
     Raises
     ------
     ScenarioError
-        The placement is infeasible or fails the independent check, reported against the ``placement`` section.
+        A rule only the simulator checks (or a trace file problem), reported against ``source``.
     """
-    from simulator.placement_bridge import place_world
-
-    spec = scenario.spec.placement
-    if spec is None:
-        return None
-    world = _plain_world(scenario)
-    try:
-        return place_world(world, placement_settings(spec))
-    except MecsimError as error:
-        raise ScenarioError([ScenarioIssue(scenario.source, None, ("placement",), str(error))]) from error
-
-
-def to_world(scenario: Scenario) -> World:
-    """Build the simulator world of ``scenario`` (placed by its ``placement`` section when it has one).
-
-    Raises
-    ------
-    ScenarioError
-        A rule only the simulator checks (or a trace file problem), reported against the scenario file.
-    """
-    placed = placed_world(scenario)
-    return _plain_world(scenario) if placed is None else placed.world
-
-
-def _plain_world(scenario: Scenario) -> World:
-    spec = scenario.spec
-    base_dir = Path(scenario.source).parent if Path(scenario.source).is_file() else Path.cwd()
+    base_dir = Path(source).parent if Path(source).is_file() else Path.cwd()
     try:
         return World(
             device_groups=tuple(device_group(group, spec, base_dir) for group in spec.devices),
@@ -184,8 +149,8 @@ def _plain_world(scenario: Scenario) -> World:
             servers=tuple(server(node) for node in spec.nodes),
             links=tuple(link(item) for item in spec.links),
             services=tuple(Service(s.name, tuple(s.hosts)) for s in spec.services),
-            policies=tuple(PolicySpec(p.name, dict(p.params), p.label) for p in spec.policies),
+            policies=tuple(policy(entry) for entry in spec.policies),
             sample_interval_s=spec.run.sample_interval,
         )
     except (MecsimError, OSError) as error:
-        raise ScenarioError([ScenarioIssue(scenario.source, None, (), str(error))]) from error
+        raise ScenarioError([ScenarioIssue(source, None, (), str(error))]) from error

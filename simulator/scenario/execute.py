@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
-from offload.errors import ParameterError
+from offload.errors import MecsimError, ParameterError
 from scheduler.problem_io import result_to_dict
+from simulator.placement_bridge import PlacedWorld, place_world
 from simulator.result import SimulationResult
 from simulator.run import run
-from simulator.scenario.convert import placed_world
+from simulator.scenario.errors import ScenarioError, ScenarioIssue
 from simulator.scenario.loader import Scenario
 from simulator.world import PolicySpec
-
-if TYPE_CHECKING:
-    from simulator.placement_bridge import PlacedWorld
 
 #: Called with (policies done, policies in total, display name of the policy now running, "" at the end).
 Progress = Callable[[int, int, str], None]
@@ -45,7 +43,7 @@ def simulate(scenario: Scenario, *, seed: int | None = None, replications: int |
         raise ParameterError("duration", duration, f"must be longer than run.warmup ({settings.warmup_s:g} s); "
                                                    "change it with --set run.warmup=...")
     placed = placed_world(scenario)
-    world = scenario.to_world() if placed is None else placed.world
+    world = scenario.world if placed is None else placed.world
     seed = settings.seed if seed is None else seed
     replications = settings.replications if replications is None else replications
     parts = []
@@ -61,6 +59,23 @@ def simulate(scenario: Scenario, *, seed: int | None = None, replications: int |
     if placed is None:
         return result
     return replace(result, summary={**result.summary, "placement": placement_summary(placed)})
+
+
+def placed_world(scenario: Scenario) -> PlacedWorld | None:
+    """Solve the scenario's ``placement`` section: its world placed, with the problem, the solver's result and the
+    independent check (``None`` without a placement section). :func:`simulate` calls it once per run.
+
+    Raises
+    ------
+    ScenarioError
+        The placement is infeasible or fails the independent check, reported against the ``placement`` section.
+    """
+    if scenario.placement is None:
+        return None
+    try:
+        return place_world(scenario.world, scenario.placement)
+    except MecsimError as error:
+        raise ScenarioError([ScenarioIssue(scenario.source, None, ("placement",), str(error))]) from error
 
 
 def placement_summary(placed: PlacedWorld) -> dict[str, Any]:

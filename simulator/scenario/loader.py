@@ -1,4 +1,9 @@
-"""From a YAML file (or a dict) and ``--set`` overrides to a validated, hashed :class:`Scenario`."""
+"""From a YAML file (or a dict) and ``--set`` overrides to a validated, hashed :class:`Scenario` holding its World.
+
+A scenario is converted once, here: the schema object lives only inside :func:`_validate`; what leaves is the
+simulator's :class:`~simulator.world.World`, the run settings and, for a ``placement`` section, the placement
+settings (checked, not solved: :func:`simulator.scenario.execute.placed_world` solves them once per simulation).
+"""
 
 from __future__ import annotations
 
@@ -11,13 +16,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from simulator.placement_bridge import PlacementSettings
 from simulator.scenario.bundled import resolve_scenario_path
 from simulator.scenario.checks import check_references
+from simulator.scenario.convert import placement_settings, world_from_spec
 from simulator.scenario.errors import ScenarioError, ScenarioIssue, YamlPath
 from simulator.scenario.overrides import SOURCE as OVERRIDE_SOURCE
 from simulator.scenario.overrides import apply_overrides
-from simulator.scenario.schema import PolicySpec, ScenarioSpec
+from simulator.scenario.schema import ScenarioSpec
 from simulator.scenario.yamlload import LoadedYaml, load_yaml
+from simulator.world import World
 
 _PLACEMENT_RULE = ("this is a placement problem (topology/users, no devices): run it with `mecsim place`; "
                    "a simulation scenario needs run, services, access_points, devices and policies")
@@ -35,6 +43,15 @@ class RunSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class Outputs:
+    """The ``outputs`` section: what ``--out`` writes besides ``summary.json`` and ``scenario.yaml``."""
+
+    records: bool = True
+    timeseries: bool = True
+    figures: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class Scenario:
     """A validated scenario.
 
@@ -49,10 +66,13 @@ class Scenario:
         Hash of ``resolved`` as canonical JSON (sorted keys): the identity of the experiment.
     run : RunSettings
         Horizon, warm-up, seed and replications.
-    policies : tuple of PolicySpec
-        The offload policies to compare, in file order.
-    spec : ScenarioSpec
-        The typed schema object (for the World conversion).
+    world : World
+        What is simulated, with the offload policies to compare in file order (before placement: with a
+        ``placement`` section the simulated world is the placed one, :func:`simulator.scenario.placed_world`).
+    placement : PlacementSettings or None
+        The ``placement`` section in SI, checked but not solved.
+    outputs : Outputs
+        What ``--out`` writes.
     source : str
         Where it came from (a path, ``<dict>``).
     """
@@ -62,20 +82,15 @@ class Scenario:
     resolved: dict[str, Any]
     sha256: str
     run: RunSettings
-    policies: tuple[PolicySpec, ...]
-    spec: ScenarioSpec
+    world: World
+    placement: PlacementSettings | None
+    outputs: Outputs
     source: str
 
     @property
     def policy_names(self) -> tuple[str, ...]:
         """Display name of each policy (its ``label``, else its registry ``name``)."""
-        return tuple(policy.label or policy.name for policy in self.policies)
-
-    def to_world(self) -> Any:
-        """The simulator's :class:`simulator.world.World` for this scenario."""
-        from simulator.scenario.convert import to_world
-
-        return to_world(self)
+        return tuple(policy.display_name for policy in self.world.policies)
 
 
 def canonical_json(data: Any) -> str:
@@ -110,7 +125,9 @@ def _validate(data: Any, source: str, loaded: LoadedYaml | None, touched: Sequen
         name=spec.name, description=spec.description, resolved=resolved,
         sha256=hashlib.sha256(canonical_json(resolved).encode()).hexdigest(),
         run=RunSettings(spec.run.duration, spec.run.warmup, spec.run.seed, spec.run.replications),
-        policies=tuple(spec.policies), spec=spec, source=source,
+        world=world_from_spec(spec, source),
+        placement=None if spec.placement is None else placement_settings(spec.placement),
+        outputs=Outputs(spec.outputs.records, spec.outputs.timeseries, spec.outputs.figures), source=source,
     )
 
 

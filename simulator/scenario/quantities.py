@@ -1,7 +1,11 @@
-"""Pydantic field types for human-unit quantities (``"20 Mbps"``, ``"9 ms"``); plain numbers are SI.
+"""Pydantic field types for human-unit quantities (``"20 Mbps"``, ``"9 ms"``; plain numbers are SI) and
+:class:`Strict`, the base model of every scenario section.
 
 Each type converts at the file boundary with :func:`offload.units.parse_quantity` and checks its sign rule, so a
 field declared ``Bandwidth`` holds bits per second as a float and the error reads ``"-5 Mbps": must be > 0``.
+
+A non-zero value must also lie within :data:`PLAUSIBLE` for its dimension: far outside, a value is a unit slip
+(``5 mbps`` is 5 milli-bit/s) or a typo, and would make a run overflow or never end.
 """
 
 from __future__ import annotations
@@ -10,13 +14,34 @@ import math
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from offload.errors import UnitError
 from offload.units import Dimension, parse_quantity
 
+#: Smallest non-zero and largest magnitude accepted per dimension (SI units), and the unit shown in errors.
+PLAUSIBLE: dict[Dimension, tuple[float, float, str]] = {
+    Dimension.SECONDS: (1e-9, 1e9, "s"),  # a nanosecond to about 30 years
+    Dimension.BITS: (1.0, 1e15, "bit"),  # a bit to 125 TB
+    Dimension.BPS: (1.0, 1e13, "bit/s"),  # 1 bit/s to 10 Tbit/s
+    Dimension.OPS: (1.0, 1e18, "ops"),
+    Dimension.OPS_PER_S: (1.0, 1e16, "ops/s"),  # ten times the largest accelerator
+    Dimension.WATTS: (1e-9, 1e6, "W"),
+    Dimension.JOULES: (1e-12, 1e12, "J"),
+    Dimension.METRES: (1e-3, 1e8, "m"),  # a millimetre to a quarter of the way to the Moon
+    Dimension.RATE_PER_S: (1e-9, 1e9, "/s"),  # once in 30 years to a billion per second
+}
+
+
+class Strict(BaseModel):
+    """Base of every section: unknown keys are errors, values are never coerced across types, models are frozen."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
 
 def _converter(dimension: Dimension, *, positive: bool) -> Callable[[Any], float]:
+    low, high, unit = PLAUSIBLE[dimension]
+
     def convert(value: Any) -> float:
         if not isinstance(value, str | int | float) or isinstance(value, bool):
             raise ValueError(f"expected a number or a quantity string in {dimension.value}")
@@ -24,12 +49,17 @@ def _converter(dimension: Dimension, *, positive: bool) -> Callable[[Any], float
             number = parse_quantity(value, dimension)
         except UnitError as error:
             raise ValueError(error.rule) from None
+        except OverflowError:  # an integer too large for a float
+            raise ValueError("must be finite") from None
         if math.isinf(number):
             raise ValueError("must be finite")
         if positive and not number > 0:
             raise ValueError("must be > 0")
         if not positive and not number >= 0:
             raise ValueError("must be >= 0")
+        if number and not low <= number <= high:
+            raise ValueError(f"read as {number:g} {unit}, outside the plausible range {low:g} to {high:g} {unit} "
+                             "(a unit slip?)")
         return number
 
     return convert
@@ -59,6 +89,8 @@ Energy = Annotated[float, BeforeValidator(_converter(Dimension.JOULES, positive=
 Distance = Annotated[float, BeforeValidator(_converter(Dimension.METRES, positive=False))]
 #: Event rate per second, > 0 (``"10 fps"``, ``"120/min"``).
 Rate = Annotated[float, BeforeValidator(_converter(Dimension.RATE_PER_S, positive=True))]
+#: Event rate per second, >= 0.
+RateOrZero = Annotated[float, BeforeValidator(_converter(Dimension.RATE_PER_S, positive=False))]
 #: Cost per unit of time, >= 0 (``"0.06/h"``): placement prices per core-, GPU- or GiB-hour.
 Price = Annotated[float, BeforeValidator(_converter(Dimension.RATE_PER_S, positive=False))]
 #: A plain dimensionless number >= 0 (weights, CPU cores, GPUs).

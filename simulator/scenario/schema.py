@@ -7,9 +7,9 @@ undefined nodes) are in :mod:`simulator.scenario.checks` so every problem is rep
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, BeforeValidator, Discriminator, Field, Tag
 
 from simulator.scenario.quantities import (
     Bandwidth,
@@ -23,20 +23,15 @@ from simulator.scenario.quantities import (
     PositiveWork,
     Power,
     Price,
-    Rate,
     Speed,
+    Strict,
     Work,
 )
+from simulator.scenario.workloads import WORKLOADS, WorkloadSection
 
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.\-]+$")]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Count = Annotated[int, Field(ge=0)]
-
-
-class Strict(BaseModel):
-    """Base of every section: unknown keys are errors, values are never coerced across types, models are frozen."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
 def _by_key(key: str) -> Any:
@@ -69,7 +64,7 @@ def _size_type(quantity: Any, positive: Any) -> Any:
     class LogNormal(Strict):
         distribution: Literal["lognormal"]
         mean: positive
-        cv: Annotated[float, Field(gt=0.0)]
+        cv: Annotated[float, Field(gt=0.0, le=100.0)]  # beyond, a sample overflows
 
     class Empirical(Strict):
         distribution: Literal["empirical"]
@@ -114,7 +109,7 @@ class ServiceSpec(Strict):
     input: BitsSize = 0.0
     output: BitsSize = 0.0
     deadline: Duration | None = None
-    hosts: list[Name] = []
+    hosts: list[Name] = Field(default_factory=list)
 
 
 class ProfileSpec(Strict):
@@ -130,41 +125,10 @@ class ProfileSpec(Strict):
     tail_energy: Energy = 0.0
 
 
-class PoissonWorkload(Strict):
-    """Poisson arrivals at ``rate`` per device."""
-
-    kind: Literal["poisson"]
-    rate: Rate
-
-
-class PeriodicWorkload(Strict):
-    """A camera stream: ``fps`` frames per second, jitter on each frame time, a fraction of frames carries work."""
-
-    kind: Literal["periodic"]
-    fps: Rate
-    jitter: DurationOrZero = 0.0
-    fraction: Fraction = 1.0
-
-
-class OnOffWorkload(Strict):
-    """Bursty arrivals (a two-state MMPP): Poisson at ``rate_on`` during on-periods, ``rate_off`` otherwise."""
-
-    kind: Literal["onoff"]
-    rate_on: Rate
-    rate_off: Annotated[float, Field(ge=0.0)] = 0.0
-    mean_on: Duration
-    mean_off: Duration
-
-
-class TraceWorkload(Strict):
-    """Replay of a CSV trace (``timestamp_s,device,work_ops,input_bits,output_bits``), relative to the file."""
-
-    kind: Literal["trace"]
-    file: Annotated[str, Field(min_length=1)]
-
-
-Workload = Annotated[PoissonWorkload | PeriodicWorkload | OnOffWorkload | TraceWorkload,
-                     Field(discriminator="kind")]
+if TYPE_CHECKING:  # a union built from the registry is opaque to mypy
+    WorkloadField = WorkloadSection
+else:
+    WorkloadField = Annotated[Union[WORKLOADS], Field(discriminator="kind")]  # noqa: UP007 - from a tuple
 
 
 class DeviceGroupSpec(Strict):
@@ -176,8 +140,8 @@ class DeviceGroupSpec(Strict):
                        Discriminator(lambda value: "name" if isinstance(value, str) else "inline")]
     access_point: Name
     service: Name | None = None
-    workload: Workload
-    local_queue_capacity: Count | None = None
+    workload: WorkloadField
+    local_queue_capacity: Annotated[int, Field(ge=0, le=10**9)] | None = None
     drop_expired: bool = False
 
 
@@ -232,11 +196,11 @@ class LinkSpec(Strict):
     distance: Distance = 0.0
 
 
-class PolicySpec(Strict):
+class PolicyEntry(Strict):
     """A runtime offload policy by registry ``name``, its parameters and an optional ``label`` for results."""
 
     name: Name
-    params: dict[str, float | int | str | bool] = {}
+    params: dict[str, float | int | str | bool] = Field(default_factory=dict)
     label: Name | None = None
 
 
@@ -296,8 +260,8 @@ class PlacementSpec(Strict):
     objective: PlacementObjectiveSpec = PlacementObjectiveSpec()
     target_utilisation: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.8
     traffic_price: Price = 0.0
-    services: dict[Name, PlacedServiceSpec] = {}
-    nodes: dict[Name, PlacementNodeSpec] = {}
+    services: dict[Name, PlacedServiceSpec] = Field(default_factory=dict)
+    nodes: dict[Name, PlacementNodeSpec] = Field(default_factory=dict)
 
 
 class ScenarioSpec(Strict):
@@ -308,13 +272,13 @@ class ScenarioSpec(Strict):
     description: str = ""
     run: RunSpec
     services: Annotated[list[ServiceSpec], Field(min_length=1)]
-    profiles: list[ProfileSpec] = []
+    profiles: list[ProfileSpec] = Field(default_factory=list)
     access_points: Annotated[list[AccessPointSpec], Field(min_length=1)]
-    nodes: list[NodeSpec] = []
-    switches: list[Name] = []
-    links: list[LinkSpec] = []
+    nodes: list[NodeSpec] = Field(default_factory=list)
+    switches: list[Name] = Field(default_factory=list)
+    links: list[LinkSpec] = Field(default_factory=list)
     devices: Annotated[list[DeviceGroupSpec], Field(min_length=1)]
-    policies: Annotated[list[Annotated[PolicySpec, BeforeValidator(_policy_shorthand)]], Field(min_length=1)]
+    policies: Annotated[list[Annotated[PolicyEntry, BeforeValidator(_policy_shorthand)]], Field(min_length=1)]
     outputs: OutputsSpec = OutputsSpec()
     placement: PlacementSpec | None = None
     sweep: dict[str, Any] | None = None

@@ -16,6 +16,8 @@ from simulator.scenario.errors import ScenarioError, ScenarioIssue, YamlPath
 
 #: Upper bound on the number of nodes an alias-heavy document may expand to ("billion laughs").
 MAX_NODES = 200_000
+#: Upper bound on nesting (lists and mappings inside each other); scenarios need about six levels.
+MAX_DEPTH = 64
 
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_TAG + name for name in ("null", "bool", "int", "float", "str")}
@@ -44,6 +46,7 @@ class _Builder:
         self.lines: dict[YamlPath, int] = {}
         self.issues: list[ScenarioIssue] = []
         self.count = 0
+        self._open: set[int] = set()  # the nodes being built, to catch an alias inside its own anchor
         self._constructor = yaml.SafeLoader("")
 
     def issue(self, node: yaml.Node, path: YamlPath, rule: str, value: Any = None) -> None:
@@ -61,10 +64,20 @@ class _Builder:
         if node.tag not in (_TAG + "seq", _TAG + "map"):
             self.issue(node, path, f"unsupported YAML tag {node.tag!r}; use plain values")
             return None
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
-        assert isinstance(node, yaml.MappingNode)
-        return self._mapping(node, path)
+        if id(node) in self._open:
+            self.issue(node, path, "an alias refers to a list or mapping that contains it (an endless loop)")
+            return None
+        if len(path) > MAX_DEPTH:
+            self.issue(node, path, f"nested more than {MAX_DEPTH} levels deep")
+            return None
+        self._open.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
+            assert isinstance(node, yaml.MappingNode)
+            return self._mapping(node, path)
+        finally:
+            self._open.discard(id(node))
 
     def _scalar(self, node: yaml.ScalarNode, path: YamlPath) -> Any:
         if node.tag == _TAG + "timestamp":
@@ -72,7 +85,21 @@ class _Builder:
         if node.tag not in _SCALAR_TAGS:
             self.issue(node, path, f"unsupported YAML tag {node.tag!r}; use plain values")
             return None
-        return self._constructor.construct_object(node)
+        return self._construct(node, path)
+
+    def _construct(self, node: yaml.ScalarNode, path: YamlPath) -> Any:
+        """The value of a scalar, or None with an issue when its text does not fit its tag or is not valid text."""
+        kind = node.tag.removeprefix(_TAG)
+        try:
+            value = self._constructor.construct_object(node)
+        except (ValueError, KeyError, yaml.YAMLError):  # '!!int 0x', '!!bool maybe', an int of 4,300+ digits
+            shown = node.value if len(node.value) <= 40 else f"{node.value[:20]}...({len(node.value)} characters)"
+            self.issue(node, path, f"{shown!r} is not a valid {kind}")
+            return None
+        if isinstance(value, str) and not _encodable(value):
+            self.issue(node, path, "contains an escape that is not a character (a lone surrogate such as \\ud800)")
+            return None
+        return value
 
     def _mapping(self, node: yaml.MappingNode, path: YamlPath) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -109,7 +136,9 @@ class _Builder:
 
     def _key(self, node: yaml.Node, path: YamlPath) -> str | None:
         if isinstance(node, yaml.ScalarNode) and node.tag in _SCALAR_TAGS:
-            key = self._constructor.construct_object(node)
+            key = self._construct(node, path)
+            if key is None and node.tag != _TAG + "null":
+                return None
             if isinstance(key, str):
                 return key
             # 'yes', 1 or null as a key is almost always a typo; accept scalars as their text
@@ -118,23 +147,51 @@ class _Builder:
         return None
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _check_depth(text: str, source: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH from the event stream, before PyYAML's recursive composer sees it."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = event.start_mark.line + 1 if event.start_mark is not None else None
+                raise ScenarioError([ScenarioIssue(source, line, (), f"nested more than {MAX_DEPTH} levels deep")])
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
 def load_yaml(text: str, source: str = "<string>") -> LoadedYaml:
     """Parse one YAML document into plain data with line numbers.
 
     Raises
     ------
     ScenarioError
-        Syntax errors (with the line PyYAML reports), several documents, unsupported tags, duplicate keys.
+        Syntax errors (with the line PyYAML reports), several documents, unsupported tags, values that do not fit
+        their tag, lone surrogates, nesting deeper than MAX_DEPTH, aliases inside themselves, duplicate keys.
     """
     try:
+        _check_depth(text, source)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None
         problem = " ".join(filter(None, [error.problem, error.context and f"({error.context})"]))
         raise ScenarioError([ScenarioIssue(source, line, (), f"invalid YAML: {problem}")]) from None
+    except yaml.reader.ReaderError as error:  # a control character: it has a position, not a mark
+        line = text.count("\n", 0, error.position) + 1
+        rule = f"invalid YAML: character #x{error.character:04x} is not allowed (a control character)"
+        raise ScenarioError([ScenarioIssue(source, line, (), rule)]) from None
     except yaml.YAMLError as error:
-        raise ScenarioError([ScenarioIssue(source, None, (), f"invalid YAML: {error}")]) from None
+        detail = " ".join(str(error).split())  # the CLI error is one line
+        raise ScenarioError([ScenarioIssue(source, None, (), f"invalid YAML: {detail}")]) from None
     if node is None:
         return LoadedYaml(None, {}, source)
     builder = _Builder(source)

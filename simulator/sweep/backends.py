@@ -8,6 +8,7 @@
 Every backend runs the same :func:`execute` on the same tasks, so results do not depend on the backend or the
 number of workers. An exception inside the run function becomes an error record (the run is finished); losing a
 worker, a process or a node is *not* a finished run: the task comes back as lost and a rerun of the sweep does it.
+Local workers die with the sweep that started them, however it ends (Ctrl-C, SIGTERM, SIGKILL).
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ import math
 import multiprocessing
 import os
 import pickle
+import signal
 import socket
+import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Generator, Mapping, Sequence
@@ -61,6 +65,32 @@ def execute(fn: RunFunction, task: RunTask) -> dict[str, Any]:
     return record
 
 
+def die_with_parent() -> None:
+    """Worker initializer: end this process as soon as the process that started it is gone.
+
+    On Linux the kernel sends SIGKILL on the parent's death (``PR_SET_PDEATHSIG``); everywhere a daemon thread waits
+    on the parent's sentinel (:func:`multiprocessing.parent_process`) and exits when it closes. SIGTERM gets its
+    default action back, so terminating a worker ends it even if the parent turned SIGTERM into Ctrl-C.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    if sys.platform == "linux":
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if not parent.is_alive():  # it died before the line above took effect
+        os._exit(1)
+    threading.Thread(target=_exit_after, args=(parent,), name="mecsim-parent-watch", daemon=True).start()
+
+
+def _exit_after(parent: multiprocessing.process.BaseProcess) -> None:
+    parent.join()
+    os._exit(1)
+
+
 class Backend(Protocol):
     """Runs tasks somewhere and yields an :class:`Outcome` for each as soon as it finishes (any order)."""
 
@@ -101,7 +131,8 @@ class ProcessPoolBackend:
                                  f"must be picklable to run in worker processes (a module-level function): {error}"
                                  ) from None
         workers = min(self.workers or os.cpu_count() or 1, len(tasks))
-        executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(self.start_method))
+        executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(self.start_method),
+                                       initializer=die_with_parent)
         finished = False
         try:
             pending: dict[Future[dict[str, Any]], RunTask] = {executor.submit(execute, fn, task): task
@@ -114,6 +145,9 @@ class ProcessPoolBackend:
                     yield Outcome(task, None, f"{type(error).__name__}: {error}")
             finished = True
         finally:
+            if not finished:  # interrupted or closed early: the runs in flight are lost either way, stop them now
+                for process in list(executor._processes.values()):
+                    process.terminate()
             executor.shutdown(wait=finished, cancel_futures=True)
 
 

@@ -1,15 +1,17 @@
 """Drive a sweep: skip what the directory already holds, run the rest on a backend, append each record as it lands.
 
-Interrupting (Ctrl-C, a killed process, a crashed node) loses at most the runs in flight; running the same sweep
-again into the same directory does only what is missing.
+Interrupting (Ctrl-C, SIGTERM, a killed process, a crashed node) loses at most the runs in flight; running the same
+sweep again into the same directory does only what is missing.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 import time
-from collections.abc import Mapping, Sequence
-from contextlib import closing
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,14 +21,14 @@ from tqdm import tqdm
 from offload.errors import MecsimError
 from simulator.sweep.backends import Backend, ProcessPoolBackend, RunFunction
 from simulator.sweep.plan import RunTask
-from simulator.sweep.store import ResultStore, read_records
+from simulator.sweep.store import ResultStore
 from simulator.version import mecsim_version
 
 logger = logging.getLogger(__name__)
 
 
 class SweepInterruptedError(MecsimError):
-    """The sweep was stopped (Ctrl-C) after ``saved`` of ``planned`` runs were safely recorded."""
+    """The sweep was stopped (Ctrl-C or SIGTERM) after ``saved`` of ``planned`` runs were safely recorded."""
 
     def __init__(self, directory: Path, saved: int, planned: int) -> None:
         self.directory, self.saved, self.planned = directory, saved, planned
@@ -54,6 +56,8 @@ class SweepReport:
         Runs whose worker died; not recorded, a rerun does them.
     elapsed_s : float
         Wall-clock time of the call.
+    damaged : tuple of int
+        Line numbers of ``runs.jsonl`` that held no record (blank, garbage) and were skipped.
     """
 
     directory: Path
@@ -63,6 +67,7 @@ class SweepReport:
     failed: int
     lost: int
     elapsed_s: float
+    damaged: tuple[int, ...] = ()
 
 
 def run_sweep(tasks: Sequence[RunTask], fn: RunFunction, directory: str | Path, *, backend: Backend | None = None,
@@ -90,41 +95,64 @@ def run_sweep(tasks: Sequence[RunTask], fn: RunFunction, directory: str | Path, 
     Raises
     ------
     SweepInterruptedError
-        On Ctrl-C, after everything finished so far is on disk.
+        On Ctrl-C or SIGTERM, after everything finished so far is on disk; ``saved`` is read back from the file.
     """
     start_s = time.perf_counter()
     backend = backend or ProcessPoolBackend()
     directory = Path(directory)
-    with ResultStore(directory) as store:
-        parameters = list(dict.fromkeys(path for task in tasks for path in task.point))
-        store.write_manifest({**(manifest or {}), "version": mecsim_version(), "parameters": parameters,
-                              "runs": [task.key for task in tasks]})
-        done = {"ok", "error"} - ({"error"} if retry_failed else set())
-        todo = [task for task in tasks if store.status.get(task.key) not in done]
-        reused = len(tasks) - len(todo)
-        computed = failed = lost = 0
-        bar = tqdm(total=len(tasks), initial=reused, unit="run", desc="sweep", dynamic_ncols=True, smoothing=0.1,
-                   disable=None if progress is None else not progress)
-        try:
-            with closing(backend.map_unordered(fn, todo)) as outcomes:
-                for outcome in outcomes:
-                    if outcome.record is None:
-                        lost += 1
-                        logger.warning("run %s lost (%s); rerun the sweep to do it", outcome.task.key[:12],
-                                       outcome.lost)
-                    else:
-                        store.append(_record(outcome.task, outcome.record))
-                        computed += 1
-                        failed += outcome.record["status"] == "error"
-                    bar.update(1)
-        except KeyboardInterrupt:
-            # count what is on disk, not our tally: Ctrl-C may land between a record's fsync and ``computed += 1``
-            planned = {task.key for task in tasks}
-            saved = len(planned & {r["key"] for r in read_records(directory) if r["status"] in done})
-            raise SweepInterruptedError(directory, saved, len(tasks)) from None
-        finally:
-            bar.close()
-    return SweepReport(directory, len(tasks), reused, computed, failed, lost, time.perf_counter() - start_s)
+    store = ResultStore(directory)
+    try:
+        with _terminate_as_interrupt(), store:
+            report = _run(tasks, fn, store, backend, retry_failed=retry_failed, progress=progress, manifest=manifest)
+    except KeyboardInterrupt:
+        raise SweepInterruptedError(directory, store.saved(task.key for task in tasks), len(tasks)) from None
+    return SweepReport(directory, len(tasks), *report, time.perf_counter() - start_s, tuple(store.damaged))
+
+
+def _run(tasks: Sequence[RunTask], fn: RunFunction, store: ResultStore, backend: Backend, *, retry_failed: bool,
+         progress: bool | None, manifest: Mapping[str, Any] | None) -> tuple[int, int, int, int]:
+    """The body of :func:`run_sweep` inside the open store: (reused, computed, failed, lost)."""
+    parameters = list(dict.fromkeys(path for task in tasks for path in task.point))
+    store.write_manifest({**(manifest or {}), "version": mecsim_version(), "parameters": parameters,
+                          "runs": [task.key for task in tasks]})
+    done = {"ok", "error"} - ({"error"} if retry_failed else set())
+    todo = [task for task in tasks if store.status.get(task.key) not in done]
+    reused = len(tasks) - len(todo)
+    computed = failed = lost = 0
+    bar = tqdm(total=len(tasks), initial=reused, unit="run", desc="sweep", dynamic_ncols=True, smoothing=0.1,
+               disable=None if progress is None else not progress)
+    try:
+        with closing(backend.map_unordered(fn, todo)) as outcomes:
+            for outcome in outcomes:
+                if outcome.record is None:
+                    lost += 1
+                    logger.warning("run %s lost (%s); rerun the sweep to do it", outcome.task.key[:12],
+                                   outcome.lost)
+                else:
+                    store.append(_record(outcome.task, outcome.record))
+                    computed += 1
+                    failed += outcome.record["status"] == "error"
+                bar.update(1)
+    finally:
+        bar.close()
+    return reused, computed, failed, lost
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM (``kill``, a batch scheduler's stop) raises KeyboardInterrupt like Ctrl-C does."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set signal handlers
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _record(task: RunTask, outcome: Mapping[str, Any]) -> dict[str, Any]:

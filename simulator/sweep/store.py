@@ -3,9 +3,12 @@
 Layout of ``DIR``:
 
 - ``runs.jsonl``: one record per finished run, appended and fsynced as it finishes, so a crash loses at most the
-  line being written (a torn last line is dropped when the store is reopened and that run is redone);
+  line being written (a torn last line is dropped when the store is reopened and that run is redone; a damaged
+  line - blank, garbage, not a record - is skipped and reported, and every good record is kept);
 - ``sweep.json``: the manifest of the latest sweep written to ``DIR`` (scenario, swept paths, planned run keys);
-- ``.lock``: held while a sweep writes, so two sweeps never interleave in one directory.
+- ``.lock``: held while a sweep writes, so two sweeps never interleave in one directory; ``.lock.owner`` names the
+  holder (host and pid), so a lock left behind by a dead sweep (its descriptor inherited by a process that outlived
+  it) is recognised as stale and broken instead of blocking every rerun.
 
 A record is ``{"key", "status": "ok"|"error", "point", "params", "replication", "seed", "result", "error",
 "elapsed_s", "worker"}``; the last record of a key wins.
@@ -16,20 +19,25 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterator, Mapping
+import socket
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+import psutil
 from filelock import FileLock, Timeout
 
 from offload.errors import MecsimError
+from simulator.files import os_errors, write_text
 
 logger = logging.getLogger(__name__)
 
 RUNS_FILE = "runs.jsonl"
 MANIFEST_FILE = "sweep.json"
 LOCK_FILE = ".lock"
+OWNER_FILE = ".lock.owner"
+STATUSES = ("ok", "error")
 
 
 class ResultStore:
@@ -46,19 +54,23 @@ class ResultStore:
         self._lock: FileLock | None = None
         self._runs: IO[bytes] | None = None
         self.status: dict[str, str] = {}
+        self.damaged: list[int] = []
 
     def __enter__(self) -> ResultStore:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(self.directory / LOCK_FILE)  # an OS lock (fcntl / msvcrt): released if the process dies
         try:
-            lock.acquire(timeout=0)
-        except Timeout:
-            raise MecsimError(f"{self.directory}: another sweep is writing to this directory") from None
-        self._lock = lock
-        path = self.directory / RUNS_FILE
-        _drop_torn_tail(path)
-        self.status = {record["key"]: record["status"] for record in read_records(self.directory)}
-        self._runs = path.open("ab")
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._lock = _acquire(self.directory)
+            path = self.directory / RUNS_FILE
+            _drop_torn_tail(path)
+            self.damaged = []
+            self.status = {record["key"]: record["status"] for record in read_records(self.directory, self.damaged)}
+            self._runs = path.open("ab")
+        except OSError as error:
+            self.__exit__(None, None, None)
+            raise MecsimError(f"{error.filename or self.directory}: {error.strerror or error}") from None
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
@@ -66,28 +78,33 @@ class ResultStore:
         if self._runs is not None:
             self._runs.close()
         if self._lock is not None:
+            (self.directory / OWNER_FILE).unlink(missing_ok=True)
             self._lock.release()
         self._runs, self._lock = None, None
+
+    def saved(self, keys: Iterable[str]) -> int:
+        """How many of ``keys`` have a finished record on disk (read back from the file, not counted in memory)."""
+        wanted = set(keys)
+        return len({record["key"] for record in read_records(self.directory)} & wanted)
 
     def append(self, record: Mapping[str, Any]) -> None:
         """Write one record and force it to disk before returning."""
         if self._runs is None:
             raise MecsimError("ResultStore.append called outside its 'with' block")
-        self._runs.write((json.dumps(record, sort_keys=True, allow_nan=True) + "\n").encode())
-        self._runs.flush()
-        os.fsync(self._runs.fileno())
+        with os_errors(self.directory / RUNS_FILE):
+            self._runs.write((json.dumps(record, sort_keys=True, allow_nan=True) + "\n").encode())
+            self._runs.flush()
+            os.fsync(self._runs.fileno())
         self.status[record["key"]] = record["status"]
 
     def write_manifest(self, manifest: Mapping[str, Any]) -> None:
         """Replace ``sweep.json`` atomically (write a temporary file, then rename)."""
-        path = self.directory / MANIFEST_FILE
-        temporary = path.with_suffix(".json.tmp")
-        temporary.write_text(json.dumps(manifest, indent=1, sort_keys=True))
-        os.replace(temporary, path)
+        write_text(self.directory / MANIFEST_FILE, json.dumps(manifest, indent=1, sort_keys=True))
 
 
-def read_records(directory: str | Path) -> Iterator[dict[str, Any]]:
-    """Yield the records of ``directory/runs.jsonl`` in file order, skipping a torn (unterminated) last line."""
+def read_records(directory: str | Path, damaged: list[int] | None = None) -> Iterator[dict[str, Any]]:
+    """Yield the records of ``directory/runs.jsonl`` in file order, skipping a torn (unterminated) last line and
+    every damaged line (blank, not JSON, not a record); the numbers of skipped lines are appended to ``damaged``."""
     path = Path(directory) / RUNS_FILE
     if not path.exists():
         return
@@ -96,7 +113,74 @@ def read_records(directory: str | Path) -> Iterator[dict[str, Any]]:
             if not line.endswith(b"\n"):
                 logger.warning("%s:%d: ignoring an unfinished record (interrupted write)", path, number)
                 return
-            yield json.loads(line)
+            record = _parse(line)
+            if record is None:
+                logger.warning("%s:%d: skipping a damaged line (not a run record)", path, number)
+                if damaged is not None:
+                    damaged.append(number)
+                continue
+            yield record
+
+
+def _parse(line: bytes) -> dict[str, Any] | None:
+    """The record on ``line``, or None when the line is not one (blank, garbage, wrong shape)."""
+    try:
+        record = json.loads(line)
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        return None
+    if not isinstance(record, dict) or not isinstance(record.get("key"), str) or record.get("status") not in STATUSES:
+        return None
+    return record
+
+
+def _acquire(directory: Path) -> FileLock:
+    """Take the directory's lock, breaking it once if the sweep that holds it is dead.
+
+    The OS lock dies with its descriptor, but a descriptor inherited by a forked worker that outlived its sweep keeps
+    it: the owner file tells such a stale lock from a live sweep.
+    """
+    lock = FileLock(directory / LOCK_FILE)  # an OS lock (fcntl / msvcrt): released when every holder is gone
+    if not _try_lock(lock):
+        owner = _owner(directory)
+        holder = "" if owner is None else f" (process {owner['pid']} on {owner['host']})"
+        busy = MecsimError(f"{directory}: another sweep is writing to this directory{holder}")
+        if owner is None or _alive(owner):
+            raise busy
+        logger.warning("%s: breaking the stale lock of dead process %d", directory, owner["pid"])
+        (directory / LOCK_FILE).unlink()  # whoever inherited the old descriptor keeps the old file; we lock a new one
+        lock = FileLock(directory / LOCK_FILE)
+        if not _try_lock(lock):
+            raise busy
+    write_text(directory / OWNER_FILE, json.dumps({"host": socket.gethostname(), "pid": os.getpid()}))
+    return lock
+
+
+def _try_lock(lock: FileLock) -> bool:
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return False
+    return True
+
+
+def _owner(directory: Path) -> dict[str, Any] | None:
+    """The recorded holder of the lock, or None if unknown (no owner file, unreadable, another host)."""
+    try:
+        owner = json.loads((directory / OWNER_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(owner, dict) or owner.get("host") != socket.gethostname() or not isinstance(owner.get("pid"),
+                                                                                                   int):
+        return None
+    return owner
+
+
+def _alive(owner: dict[str, Any]) -> bool:
+    """Whether the process ``owner["pid"]`` still runs (a zombie waiting to be reaped does not)."""
+    try:
+        return bool(psutil.Process(owner["pid"]).status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
 
 
 def read_manifest(directory: str | Path) -> dict[str, Any] | None:

@@ -22,6 +22,7 @@ import pandas as pd
 import yaml
 
 from offload.errors import ParameterError
+from simulator.files import make_folder, os_errors, replacing, write_text
 from simulator.summary import json_safe
 
 logger = logging.getLogger(__name__)
@@ -68,22 +69,23 @@ def prepare_out_dir(out_dir: Path, *, force: bool) -> Path:
             raise ParameterError("--out", str(out_dir), "already exists; use --force to overwrite")
         for name in OUTPUT_NAMES:
             target = out_dir / name
-            if target.is_dir():
-                shutil.rmtree(target)
-            elif target.exists():
-                target.unlink()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    return out_dir
+            with os_errors(target):
+                if target.is_dir():
+                    shutil.rmtree(target)
+                elif target.exists():
+                    target.unlink()
+    return make_folder(out_dir)
 
 
 def write_table(frame: pd.DataFrame, out_dir: Path, stem: str) -> Path:
     """Write ``frame`` as ``stem.parquet`` if possible, else ``stem.csv``; returns the path written."""
-    if parquet_available():
-        path = out_dir / f"{stem}.parquet"
-        frame.to_parquet(path, index=False)
-    else:
-        path = out_dir / f"{stem}.csv"
-        frame.to_csv(path, index=False)
+    parquet = parquet_available()
+    path = out_dir / f"{stem}.{'parquet' if parquet else 'csv'}"
+    with replacing(path) as temporary:
+        if parquet:
+            frame.to_parquet(temporary, index=False)
+        else:
+            frame.to_csv(temporary, index=False)
     return path
 
 
@@ -99,11 +101,9 @@ def write_run(out_dir: Path, *, records: pd.DataFrame | None, timeseries: pd.Dat
         written.append(write_table(records, out_dir, "records"))
     if timeseries is not None and not timeseries.empty:
         written.append(write_table(timeseries, out_dir, "timeseries"))
-    summary_path = out_dir / "summary.json"
-    summary_path.write_text(dumps_json(summary) + "\n", encoding="utf-8")
-    scenario_path = out_dir / "scenario.yaml"
-    scenario_path.write_text(_RESOLVED_HEADER + yaml.safe_dump(dict(resolved_scenario), sort_keys=False,
-                                                               allow_unicode=True), encoding="utf-8")
+    summary_path = write_text(out_dir / "summary.json", dumps_json(summary) + "\n")
+    scenario_path = write_text(out_dir / "scenario.yaml", _RESOLVED_HEADER + yaml.safe_dump(
+        dict(resolved_scenario), sort_keys=False, allow_unicode=True))
     written += [summary_path, scenario_path]
     if figures and records is not None and not records.empty:
         from simulator.plots import render_run_figures

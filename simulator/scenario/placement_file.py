@@ -84,10 +84,14 @@ class TierSpec(_Strict):
     traffic_price: NonNegative | None = None
 
 
+#: A seed of numpy's generators: a non-negative integer.
+Seed = Annotated[int, Field(ge=0)]
+
+
 class HierarchicalSpec(_Strict):
     regions: Annotated[int, Field(ge=1)] = 3
     stations_per_region: Annotated[int, Field(ge=1)] = 8
-    seed: int = 0
+    seed: Seed = 0
 
 
 class TopohubSpec(_Strict):
@@ -97,7 +101,7 @@ class TopohubSpec(_Strict):
 
 class EuaSitesSpec(_Strict):
     sites: Annotated[int, Field(ge=1, le=125)] | None = None
-    seed: int = 0
+    seed: Seed = 0
     neighbours: Annotated[int, Field(ge=0)] = 2
 
 
@@ -147,7 +151,7 @@ class GroupSpec(_Strict):
 
 class EuaUsersSpec(_Strict):
     count: Annotated[int, Field(ge=1, le=816)] | None = None
-    seed: int = 0
+    seed: Seed = 0
     rate: dict[str, Rate]
 
 
@@ -165,7 +169,7 @@ class SolverSpec(_Strict):
     evaluations: Annotated[int, Field(ge=1)] = 50_000
     milp_nodes: Annotated[int, Field(ge=1)] = 10_000
     time_limit: Duration | None = None
-    seed: int = 0
+    seed: Seed = 0
 
 
 class PlacementFileSpec(_Strict):
