@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import brentq
 
+from offload.dvfs import dvfs_energy_j
 from offload.errors import ParameterError
 from offload.formulas import shannon_rate_bps, transfer_time_s
 
@@ -36,8 +37,8 @@ FloatArray = npt.NDArray[np.float64]
 
 
 def _dvfs_energy_j(work_ops: float, speed_ops_per_s: float, kappa_j_s2: float) -> float:
-    """``kappa W f^2``: W cycles at frequency f with dynamic power ``kappa f^3`` (Mao et al., eq. 3)."""
-    return kappa_j_s2 * work_ops * speed_ops_per_s**2
+    """``κ W f²`` for one task (Mao et al., eq. 3), as a float."""
+    return float(dvfs_energy_j(work_ops, speed_ops_per_s, kappa_j_s2))
 
 
 class Mode(IntEnum):
