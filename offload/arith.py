@@ -9,12 +9,15 @@ numpy's values instead (``±inf``, or ``nan`` for ``0/0``), silently, as numpy d
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
+
+Values = npt.NDArray[np.float64] | float
 
 
-def divide(numerator: Any, denominator: Any) -> Any:
+def divide(numerator: Any, denominator: Any) -> Values:
     """``numerator / denominator`` elementwise (``np.divide``; plain floats stay floats)."""
     if isinstance(numerator, float) and isinstance(denominator, float):
         if denominator != 0.0:
@@ -22,21 +25,21 @@ def divide(numerator: Any, denominator: Any) -> Any:
         if numerator == 0.0 or numerator != numerator:
             return math.nan
         return math.copysign(math.inf, numerator) * math.copysign(1.0, denominator)
-    return np.divide(numerator, denominator)
+    return cast(Values, np.divide(numerator, denominator))
 
 
-def multiply(left: Any, right: Any) -> Any:
+def multiply(left: Any, right: Any) -> Values:
     """``left * right`` elementwise (``np.multiply``; plain floats stay floats)."""
     if isinstance(left, float) and isinstance(right, float):
         return left * right
-    return np.multiply(left, right)
+    return cast(Values, np.multiply(left, right))
 
 
-def add(left: Any, right: Any) -> Any:
+def add(left: Any, right: Any) -> Values:
     """``left + right`` elementwise (``np.add``; plain floats stay floats)."""
     if isinstance(left, float) and isinstance(right, float):
         return left + right
-    return np.add(left, right)
+    return cast(Values, np.add(left, right))
 
 
 def isfinite(value: Any) -> Any:
