@@ -25,8 +25,7 @@ from simulator.scenario.overrides import SOURCE as OVERRIDE_SOURCE
 from simulator.scenario.overrides import apply_overrides
 from simulator.scenario.schema import ScenarioSpec
 from simulator.scenario.yamlload import LoadedYaml, load_yaml
-from simulator.world import World
-from simulator.world_rules import Problem, WorldError
+from simulator.world import Problem, World, WorldError
 
 _PLACEMENT_RULE = ("this is a placement problem (topology/users, no devices): run it with `mecsim place`; "
                    "a simulation scenario needs run, services, access_points, devices and policies")

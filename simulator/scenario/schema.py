@@ -2,7 +2,7 @@
 
 Sections mirror :mod:`simulator.world` one to one so the conversion stays thin. Only structure, types, units and
 single-field rules live here; rules that relate several parts of the file are in
-:func:`simulator.world_rules.world_problems` (the World's names, references and reachability) and
+:func:`simulator.world.world_problems` (the World's names, references and reachability) and
 :mod:`simulator.scenario.checks` (what only the file has), so every problem is reported with its own line.
 """
 
