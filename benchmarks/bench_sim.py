@@ -86,8 +86,9 @@ def _measure(cases: dict[str, Callable[[], tuple[int, float]]], repeat: int) -> 
 
 
 def _ours(world: World, duration_s: float) -> tuple[int, float]:
-    summary = run(world, duration_s=duration_s, seed=1).summary["policies"]["always_edge"]
-    return int(summary["tasks"]["completed"]), float(summary["latency_s"]["mean"])
+    summary = run(world, duration_s=duration_s, seed=1).policies["always_edge"]
+    mean_s = summary.latency_s.mean_s
+    return summary.tasks.completed, math.nan if mean_s is None else mean_s
 
 
 def _status_mb(field: str) -> float:
@@ -109,7 +110,7 @@ def _memory_child(duration_s: float, traced: bool, streaming: bool) -> None:
         tracemalloc.start()
     result = run(world, duration_s=duration_s, seed=1, streaming=streaming)
     peak = tracemalloc.get_traced_memory()[1] / 1e6 if traced else _status_mb("VmHWM") - before
-    tasks = result.summary["policies"]["always_edge"]["tasks"]["generated"]
+    tasks = result.policies["always_edge"].tasks.generated
     print(f"{tasks} {peak:.1f} {_status_mb('VmHWM'):.1f}")
 
 

@@ -82,16 +82,16 @@ for total in CAMERAS:
                  replications=scenario.run.replications, warmup_s=scenario.run.warmup_s)
     done = result.records[~result.records["dropped"] & ~result.records["in_flight"]]
     energy = done.groupby("policy", observed=True)["energy_j"].mean()
-    for policy, summary in result.summary["policies"].items():
+    for policy, summary in result.policies.items():
         # a statistic is None when no frame completed inside the measured window (NaN in the table)
-        mean_s = number(summary["latency_s"]["mean"])
-        half_s = number(summary["latency_ci95_s"]["mean"], default=0.0)
-        rows.append({"cameras": total, "policy": policy, "p95_s": number(summary["latency_s"]["p95"]),
+        mean_s = number(summary.latency_s.mean_s)
+        half_s = number(summary.latency_ci95_s.mean_s, default=0.0)
+        rows.append({"cameras": total, "policy": policy, "p95_s": number(summary.latency_s.p95_s),
                      "mean_s": mean_s, "mean_low_s": mean_s - half_s, "mean_high_s": mean_s + half_s,
                      "energy_per_frame_j": energy.get(policy, math.nan),
-                     "deadline_miss_rate": summary["deadline_miss_rate"],
-                     "offload_fraction": summary["offload_fraction"],
-                     "edge_utilisation": summary["utilisation"]["edge"]})
+                     "deadline_miss_rate": summary.deadline_miss_rate,
+                     "offload_fraction": summary.offload_fraction,
+                     "edge_utilisation": summary.utilisation["edge"]})
     if total == CLOSE_UP:
         close_up = result
 table = pd.DataFrame(rows)

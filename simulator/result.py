@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -36,6 +37,94 @@ RECORD_COLUMNS = (*IDENTITY_COLUMNS, *STAGE_TIME_COLUMNS, "latency_s", *SIZE_COL
 TIMESERIES_COLUMNS = ("policy", "replication", "time_s", "server", "utilisation", "queue_length")
 
 
+#: Keys of the latency statistics in the JSON summary, in order (the :class:`LatencySummary` fields without ``_s``).
+LATENCY_KEYS = ("mean", "p50", "p95", "p99")
+#: Run settings repeated at the top level of the JSON summary, read from :attr:`SimulationResult.metadata`.
+_RUN_KEYS = ("seed", "version", "replications", "duration_s", "warmup_s")
+
+
+@dataclass(frozen=True, slots=True)
+class LatencySummary:
+    """Latency statistics (s) of one policy, or their 95 % CI half-widths; ``None`` where undefined."""
+
+    mean_s: float | None
+    p50_s: float | None
+    p95_s: float | None
+    p99_s: float | None
+
+    def to_dict(self) -> dict[str, float | None]:
+        """``{"mean", "p50", "p95", "p99"}`` as the JSON summary spells them."""
+        return dict(zip(LATENCY_KEYS, (self.mean_s, self.p50_s, self.p95_s, self.p99_s), strict=True))
+
+
+@dataclass(frozen=True, slots=True)
+class TaskCounts:
+    """Tasks of one policy, totals over replications: ``generated == completed + dropped + in_flight``
+    (``in_flight``: still unfinished when the run ended)."""
+
+    generated: int
+    completed: int
+    dropped: int
+    in_flight: int
+
+    def to_dict(self) -> dict[str, int]:
+        """The counts under their field names."""
+        return {"generated": self.generated, "completed": self.completed, "dropped": self.dropped,
+                "in_flight": self.in_flight}
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorSummary:
+    """One service's monitor: requests per minute and mean request time (means over replications) and requests
+    served after the warm-up (``counter``, total over replications)."""
+
+    avg_qpm: float | None
+    avg_req_time_s: float | None
+    counter: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The monitor under its field names."""
+        return {"avg_qpm": self.avg_qpm, "avg_req_time_s": self.avg_req_time_s, "counter": self.counter}
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySummary:
+    """Summary of one policy over its replications (see :mod:`simulator.summary`); ``None`` where undefined.
+
+    Attributes
+    ----------
+    latency_s, latency_ci95_s : LatencySummary
+        Latency statistics of completed measured tasks and their 95 % CI half-widths.
+    energy_j_per_task : float or None
+        Device energy of finished tasks (dropped ones' too) per completed task; ``None`` when no device has a power.
+    offload_fraction, deadline_miss_rate : float or None
+        Shares of finished measured tasks that were offloaded, and that missed their deadline (a drop is a miss).
+    utilisation : dict
+        Busy share of each server's workers over the measured window.
+    monitor : dict
+        :class:`MonitorSummary` per service.
+    tasks : TaskCounts
+        Task counts over all replications.
+    """
+
+    latency_s: LatencySummary
+    latency_ci95_s: LatencySummary
+    energy_j_per_task: float | None
+    offload_fraction: float | None
+    deadline_miss_rate: float | None
+    utilisation: Mapping[str, float | None]
+    monitor: Mapping[str, MonitorSummary]
+    tasks: TaskCounts
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-serialisable form, as ``mecsim simulate --json`` writes it under ``policies.NAME``."""
+        return {"latency_s": self.latency_s.to_dict(), "latency_ci95_s": self.latency_ci95_s.to_dict(),
+                "energy_j_per_task": self.energy_j_per_task, "offload_fraction": self.offload_fraction,
+                "deadline_miss_rate": self.deadline_miss_rate, "utilisation": dict(self.utilisation),
+                "monitor": {service: m.to_dict() for service, m in self.monitor.items()},
+                "tasks": self.tasks.to_dict()}
+
+
 @dataclass(frozen=True, slots=True)
 class SimulationResult:
     """Everything a run produced.
@@ -48,26 +137,30 @@ class SimulationResult:
     timeseries : pandas.DataFrame
         Per server, sampled every ``sample_interval_s``: utilisation averaged over the interval and the queue
         length at the sample instant.
-    summary : dict
-        JSON-serialisable: ``{"policies": {NAME: {"latency_s": {mean, p50, p95, p99}, "latency_ci95_s": {...},
-        "energy_j_per_task", "offload_fraction", "deadline_miss_rate", "utilisation": {SERVER: float},
-        "monitor": {SERVICE: {avg_qpm, avg_req_time_s, counter}}, "tasks": {generated, completed, dropped,
-        in_flight}}}, "seed", "version", "replications", "duration_s", "warmup_s"}``. Statistics cover tasks
-        created after the warm-up; ``energy_j_per_task`` is device energy (dropped tasks' too) per completed task
-        (see :mod:`simulator.summary`).
+    policies : dict
+        :class:`PolicySummary` per policy label, in run order. Statistics cover tasks created after the warm-up.
     metadata : dict
         Seed, version, parameters, world hash, Little's-law check per server, wall-clock time.
+    placement : dict or None
+        The placement solved before simulating (:func:`simulator.scenario.execute.placement_summary`), if any.
     """
 
     records: pd.DataFrame
     timeseries: pd.DataFrame
-    summary: dict[str, Any]
+    policies: dict[str, PolicySummary]
     metadata: dict[str, Any]
+    placement: Mapping[str, Any] | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
-        """The summary (already JSON-serialisable)."""
-        return self.summary
+        """The JSON-serialisable summary: ``{"policies": {NAME: PolicySummary.to_dict()}, "seed", "version",
+        "replications", "duration_s", "warmup_s"}`` and ``"placement"`` when the run placed services first."""
+        summary: dict[str, Any] = {"policies": {name: p.to_dict() for name, p in self.policies.items()},
+                                   **{key: self.metadata[key] for key in _RUN_KEYS}}
+        if self.placement is not None:
+            summary["placement"] = dict(self.placement)
+        return summary
 
-    def policy(self, name: str) -> dict[str, Any]:
-        """Summary of one policy."""
-        return dict(self.summary["policies"][name])
+    @property
+    def summary(self) -> dict[str, Any]:
+        """:meth:`to_json_dict`, for code that reads the summary as JSON."""
+        return self.to_json_dict()

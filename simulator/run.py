@@ -23,7 +23,7 @@ from simulator.engine import Engine, Samples
 from simulator.metrics import Layout, RecordLabel, RecordSink, record_store
 from simulator.policies import make_policy
 from simulator.records import ColumnStore
-from simulator.result import RECORD_COLUMNS, TIMESERIES_COLUMNS, SimulationResult
+from simulator.result import RECORD_COLUMNS, TIMESERIES_COLUMNS, PolicySummary, SimulationResult
 from simulator.summary import combine, json_safe, replication_stats
 from simulator.version import mecsim_version
 from simulator.world import PolicySpec, World, as_policy_spec
@@ -101,10 +101,10 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1, wa
     --------
     >>> from simulator.builders import mm1_world
     >>> result = run(mm1_world(8.0, 10.0), duration_s=300.0, seed=1, policies=["always_edge", "always_local"])
-    >>> list(result.summary["policies"])
+    >>> list(result.policies)
     ['always_edge', 'always_local']
-    >>> tasks = result.summary["policies"]["always_edge"]["tasks"]
-    >>> tasks["generated"] == tasks["completed"] + tasks["dropped"] + tasks["in_flight"]
+    >>> tasks = result.policies["always_edge"].tasks
+    >>> tasks.generated == tasks.completed + tasks.dropped + tasks.in_flight
     True
     """
     _check(duration_s, seed, replications, warmup_s)
@@ -121,7 +121,7 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1, wa
     window_s = duration_s - warmup_s
     store = None if streaming else _store(world, names)
     series: list[pd.DataFrame] = []
-    summary_policies: dict[str, Any] = {}
+    summary_policies: dict[str, PolicySummary] = {}
     little: dict[str, Any] = {}
     started = time.perf_counter()
     for code, spec in enumerate(specs):
@@ -142,9 +142,6 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1, wa
     records = pd.DataFrame({c: [] for c in RECORD_COLUMNS}) if store is None else store.to_frame()
     timeseries = pd.concat(series, ignore_index=True)
     timeseries["policy"] = pd.Categorical(timeseries["policy"].astype(str), categories=names)
-    summary = json_safe({"policies": summary_policies, "seed": int(seed), "version": mecsim_version(),
-                         "replications": int(replications), "duration_s": float(duration_s),
-                         "warmup_s": float(warmup_s)})
     metadata = json_safe({
         "seed": int(seed), "version": mecsim_version(), "duration_s": float(duration_s), "warmup_s": float(warmup_s),
         "replications": int(replications), "streaming": streaming,
@@ -152,7 +149,7 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1, wa
         "world_sha256": hashlib.sha256(repr(world).encode()).hexdigest(), "n_devices": world.n_devices,
         "littles_law": little, "wall_s": time.perf_counter() - started,
     })
-    return SimulationResult(records, timeseries, summary, metadata)
+    return SimulationResult(records, timeseries, summary_policies, metadata)
 
 
 __all__ = ["run"]

@@ -2,7 +2,8 @@
 
 With two or more replications a statistic's interval is Student-t over the replication values; with one, over
 the batch means of the run (tasks batched by creation time; quantiles per batch need the records, so they are
-``None`` in streaming mode). Everything returned is JSON-serialisable (NaN becomes ``None``).
+``None`` in streaming mode). :func:`combine` returns a :class:`simulator.result.PolicySummary` (``None`` where a
+statistic is undefined); its ``to_dict`` is the JSON form.
 
 Rates are over measured tasks (created after the warm-up) that finished: ``offload_fraction`` and
 ``deadline_miss_rate`` count dropped tasks (a drop is a miss); ``energy_j_per_task`` is the device energy of all
@@ -24,8 +25,7 @@ import numpy as np
 from scipy import stats as scipy_stats
 
 from simulator.engine import EngineOutput
-
-LATENCY_KEYS = ("mean", "p50", "p95", "p99")
+from simulator.result import LATENCY_KEYS, LatencySummary, MonitorSummary, PolicySummary, TaskCounts
 
 
 def t_half_width(values: Sequence[float]) -> float | None:
@@ -68,12 +68,17 @@ def replication_stats(output: EngineOutput, *, window_s: float, services: Sequen
     }
 
 
-def _mean(values: Sequence[float]) -> float:
+def _mean(values: Sequence[float]) -> float | None:
+    """Mean of the finite values (``None`` when there is none)."""
     finite = [v for v in values if math.isfinite(v)]
-    return float(np.mean(finite)) if finite else math.nan
+    return float(np.mean(finite)) if finite else None
 
 
-def combine(reps: Sequence[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _latency(values: dict[str, float | None]) -> LatencySummary:
+    return LatencySummary(*(values[key] for key in LATENCY_KEYS))
+
+
+def combine(reps: Sequence[dict[str, Any]]) -> tuple[PolicySummary, dict[str, Any]]:
     """Summary of one policy over its replications, and its Little's-law check for the metadata."""
     latency = {key: _mean([r["latency_s"][key] for r in reps]) for key in LATENCY_KEYS}
     if len(reps) >= 2:
@@ -82,23 +87,22 @@ def combine(reps: Sequence[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, A
         batches = reps[0]["batches"]
         ci = {key: t_half_width(batches[key]) if key in batches else None for key in LATENCY_KEYS}
     servers = reps[0]["utilisation"].keys()
-    services = reps[0]["monitor"].keys()
     monitor = {}
-    for service in services:
+    for service in reps[0]["monitor"]:
         rows = [r["monitor"][service] for r in reps]
-        monitor[service] = {"avg_qpm": _mean([m["avg_qpm"] for m in rows]),
-                            "avg_req_time_s": _mean([m["avg_req_time_s"] for m in rows]),
-                            "counter": int(sum(m["counter"] for m in rows))}
-    summary = {
-        "latency_s": latency,
-        "latency_ci95_s": ci,
-        "energy_j_per_task": _mean([r["energy_j_per_task"] for r in reps]),
-        "offload_fraction": _mean([r["offload_fraction"] for r in reps]),
-        "deadline_miss_rate": _mean([r["deadline_miss_rate"] for r in reps]),
-        "utilisation": {s: _mean([r["utilisation"][s] for r in reps]) for s in servers},
-        "monitor": monitor,
-        "tasks": {key: int(sum(r["tasks"][key] for r in reps)) for key in reps[0]["tasks"]},
-    }
+        monitor[service] = MonitorSummary(avg_qpm=_mean([m["avg_qpm"] for m in rows]),
+                                          avg_req_time_s=_mean([m["avg_req_time_s"] for m in rows]),
+                                          counter=int(sum(m["counter"] for m in rows)))
+    summary = PolicySummary(
+        latency_s=_latency(latency),
+        latency_ci95_s=_latency(ci),
+        energy_j_per_task=_mean([r["energy_j_per_task"] for r in reps]),
+        offload_fraction=_mean([r["offload_fraction"] for r in reps]),
+        deadline_miss_rate=_mean([r["deadline_miss_rate"] for r in reps]),
+        utilisation={s: _mean([r["utilisation"][s] for r in reps]) for s in servers},
+        monitor=monitor,
+        tasks=TaskCounts(**{key: int(sum(r["tasks"][key] for r in reps)) for key in reps[0]["tasks"]}),
+    )
     little = {s: {key: _mean([r["littles_law"][s][key] for r in reps]) for key in ("L", "lambda_W")}
               for s in servers}
     return summary, little

@@ -14,7 +14,7 @@ behind a long link. Ready-made worlds for tests and benchmarks are in :mod:`simu
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -28,6 +28,7 @@ from offload.validate import check_non_negative, check_positive
 from simulator.distributions import Distribution, as_distribution
 from simulator.topology import shortest_paths
 from simulator.workloads import Trace, Workload
+from simulator.world_rules import WorldError, world_problems
 
 Tier = Literal["edge", "cloud"]
 FloatArray = npt.NDArray[np.float64]
@@ -286,7 +287,8 @@ def as_policy_spec(value: PolicySpec | str) -> PolicySpec:
 
 @dataclass(frozen=True, slots=True)
 class World:
-    """Everything that is simulated. Constructors check every cross reference and reachability.
+    """Everything that is simulated. The constructor raises every cross-reference and reachability problem at once
+    (:func:`simulator.world_rules.world_problems`) as a :class:`~simulator.world_rules.WorldError`.
 
     ``sample_interval_s`` sets the time-series sampling period (default: horizon / 200).
     """
@@ -311,39 +313,11 @@ class World:
             raise ParameterError("policies", (), "needs at least one policy")
         if self.sample_interval_s is not None:
             check_positive("sample_interval_s", self.sample_interval_s)
-        _unique("device_groups", [g.name for g in self.device_groups])
-        _unique("policies", [p.display_name for p in self.policies])
-        _unique("services", [s.name for s in self.services])
-        _unique("nodes (access points and servers)", [a.name for a in self.access_points] +
-                [s.name for s in self.servers])
-        aps = {a.name for a in self.access_points}
-        servers = {s.name for s in self.servers}
-        services = {s.name: s for s in self.services}
-        for i, group in enumerate(self.device_groups):
-            if group.access_point not in aps:
-                raise ParameterError(f"device_groups[{i}].access_point", group.access_point,
-                                     f"is not an access point (known: {', '.join(sorted(aps)) or 'none'})")
-            if group.service not in services:
-                raise ParameterError(f"device_groups[{i}].service", group.service,
-                                     f"is not a service (known: {', '.join(sorted(services)) or 'none'})")
-        for i, service in enumerate(self.services):
-            for host in service.hosts:
-                if host not in servers:
-                    raise ParameterError(f"services[{i}].hosts", host,
-                                         f"is not a server (known: {', '.join(sorted(servers)) or 'none'})")
         object.__setattr__(self, "_routing", shortest_paths(
             [a.name for a in self.access_points], [(link.a, link.b, link.one_way_s) for link in self.links]))
-        delays = self.delays_s()
-        for i, group in enumerate(self.device_groups):
-            reachable = self.reachable_hosts(group, delays)
-            if self.servers and not reachable:
-                raise ParameterError(f"device_groups[{i}].access_point", group.access_point,
-                                     f"cannot reach any server hosting service {group.service!r}")
-            names = {s.name for s in reachable}
-            for server, _ in group.routes:
-                if server not in names:
-                    raise ParameterError(f"device_groups[{i}].routes", server,
-                                         f"is not a reachable server hosting service {group.service!r}")
+        problems = list(world_problems(self))
+        if problems:
+            raise WorldError(problems)
 
     def delays_s(self) -> dict[str, dict[str, float]]:
         """One-way delay (s) of the fastest path from every access point to every reachable node."""
@@ -373,10 +347,3 @@ class World:
         """Total number of devices."""
         return sum(g.count for g in self.device_groups)
 
-
-def _unique(kind: str, names: Sequence[str]) -> None:
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise ParameterError(kind, name, "duplicate name")
-        seen.add(name)

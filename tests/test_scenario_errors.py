@@ -197,3 +197,30 @@ def test_dict_errors_have_no_line_but_a_path() -> None:
 def test_bad_overrides(tmp_path: Path, override: str, expected: str) -> None:
     with pytest.raises(ScenarioError, match=expected):
         load_scenario(_write(tmp_path, BASE), [override])
+
+
+def test_file_rules_and_world_rules_are_reported_together_at_their_lines(tmp_path: Path) -> None:
+    text = _replace("    access_point: cpe", "    access_point: cpx").replace("  warmup: 5 s", "  warmup: 90 s")
+    text = text.replace("    compute_time: 9 ms", "    compute_time: 9 ms\n    location: tower")
+    second = ("  - name: cams\n    count: 1\n    profile: pi4\n    access_point: cpe\n"
+              "    workload: {kind: poisson, rate: 1/s}\n")
+    text = text.replace("policies: [always_local, always_edge]\n", second + "policies: [always_edge]\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(_write(tmp_path, text))
+    lines = str(caught.value).splitlines()
+    assert [re.sub(r"^.*?city\.yaml:(\d+): (\S+): .*$", r"\1 \2", line) for line in lines] == [
+        "5 run.warmup", "24 nodes[0].location", "32 devices[0].access_point", "34 devices[1].name",
+        "37 devices[1].access_point"], lines
+    assert "undefined access point; did you mean 'cpe'?" in lines[2]
+    assert "duplicate name (also at index 0)" in lines[3]
+    assert "cannot reach any node hosting service 'plates' (edge)" in lines[4]
+
+
+def test_a_dictionary_scenario_names_world_problems_by_yaml_path() -> None:
+    data = {"name": "d", "run": {"duration": 10}, "services": [{"name": "s", "work": 1e9}],
+            "access_points": [{"name": "ap", "uplink": 1e7}],
+            "nodes": [{"name": "ap", "speed": 1e9, "location": "ap"}],
+            "devices": [{"name": "d", "count": 1, "profile": {"speed": 1e9}, "access_point": "ap",
+                         "workload": {"kind": "poisson", "rate": 1}}], "policies": ["always_edge"]}
+    with pytest.raises(ScenarioError, match=r'<dict>: nodes\[0\]\.name: "ap": is already the name of an access point'):
+        scenario_from_dict(data)

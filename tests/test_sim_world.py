@@ -28,6 +28,7 @@ from simulator.world import (
     ThroughputTable,
     World,
 )
+from simulator.world_rules import WorldError, world_problems
 
 
 def _group(**kw: object) -> DeviceGroup:
@@ -118,15 +119,15 @@ def test_trace_replay_and_csv(tmp_path: object) -> None:
 
 
 def test_world_rejects_bad_references_naming_them() -> None:
-    with pytest.raises(ParameterError, match=r"device_groups\[0\].access_point.*not an access point"):
+    with pytest.raises(ParameterError, match=r"device_groups\[0\].access_point.*undefined access point"):
         _world(device_groups=[_group(access_point="nowhere")])
-    with pytest.raises(ParameterError, match=r"device_groups\[0\].service.*not a service"):
+    with pytest.raises(ParameterError, match=r"device_groups\[0\].service.*undefined service"):
         _world(device_groups=[_group(service="ocr")])
-    with pytest.raises(ParameterError, match=r"services\[0\].hosts.*not a server"):
+    with pytest.raises(ParameterError, match=r"services\[0\].hosts.*undefined node"):
         _world(services=[Service("default", hosts=("ghost",))])
     with pytest.raises(ParameterError, match="duplicate name"):
         _world(device_groups=[_group(), _group()])
-    with pytest.raises(ParameterError, match="cannot reach any server"):
+    with pytest.raises(ParameterError, match="cannot reach any node hosting"):
         _world(servers=[EdgeServer("e", speed_ops_per_s=1e9, location="elsewhere")])
     with pytest.raises(ParameterError, match="count=0"):
         _group(count=0)
@@ -205,3 +206,16 @@ def test_builders_produce_valid_worlds() -> None:
     assert len(world.servers) == 10
     assert mm1_world().device_groups[0].workload.mean_rate_per_s == 8.0
     assert isinstance(REFERENCE_DEVICE, Device)
+
+
+def test_world_reports_every_cross_reference_problem_at_once_with_its_path() -> None:
+    with pytest.raises(WorldError) as caught:
+        _world(device_groups=[_group(access_point="apx", service="ocr"), _group()],
+               services=[Service("default", hosts=("ghost",))])
+    problems = caught.value.problems
+    assert [(p.path, p.value) for p in problems] == [
+        (("device_groups", 1, "name"), "g"), (("device_groups", 0, "access_point"), "apx"),
+        (("device_groups", 0, "service"), "ocr"), (("services", 0, "hosts", 0), "ghost")]
+    assert "did you mean 'ap'?" in problems[1].rule
+    assert str(caught.value).splitlines()[3] == "services[0].hosts[0]: 'ghost': undefined node (defined: e)"
+    assert list(world_problems(_world())) == []

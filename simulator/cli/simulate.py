@@ -104,7 +104,7 @@ def simulate_command(ctx: click.Context, scenario: str, seed: int | None, replic
     if as_json:
         click.echo(dumps_json(summary))
     else:
-        click.echo(format_summary(loaded, summary))
+        click.echo(format_summary(loaded, result))
         if out is not None:
             click.echo(f"\nwrote {out}/")
 

@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from offload.errors import MecsimError
+from offload.errors import MecsimError, ParameterError
 from offload.profiles import Device
 from offload.units import GIB_BITS
 from scheduler.problem import Weights
@@ -41,6 +41,7 @@ from simulator.world import (
     ThroughputTable,
     World,
 )
+from simulator.world_rules import WorldError
 
 _GB_BITS = 8e9
 
@@ -106,12 +107,18 @@ def link(spec: LinkSpec) -> Link:
 def device_group(spec: DeviceGroupSpec, scenario: ScenarioSpec, base_dir: Path) -> DeviceGroup:
     """A device group with its profile resolved and its service's task sizes and deadline."""
     profile = spec.profile if isinstance(spec.profile, ProfileSpec) else \
-        next(p for p in scenario.profiles if p.name == spec.profile)
-    service = next(s for s in scenario.services if s.name == (spec.service or scenario.services[0].name))
+        next((p for p in scenario.profiles if p.name == spec.profile), None)
+    if profile is None:
+        raise ParameterError("profile", spec.profile, "undefined profile")
+    name = spec.service or scenario.services[0].name
+    service = next((s for s in scenario.services if s.name == name), None)
+    if service is None:  # an undefined service: the World refuses the reference (world_problems)
+        return DeviceGroup(spec.name, spec.count, device_profile(profile), workload(spec, base_dir),
+                           spec.access_point, service=name)
     task = TaskSizes(work_ops=size(service.work), input_bits=size(service.input), output_bits=size(service.output))
     deadline_s = math.inf if service.deadline is None else service.deadline
     return DeviceGroup(spec.name, spec.count, device_profile(profile), workload(spec, base_dir), spec.access_point,
-                       task, service=service.name, deadline_s=deadline_s,
+                       task, service=name, deadline_s=deadline_s,
                        local_queue_capacity=spec.local_queue_capacity, drop_expired=spec.drop_expired)
 
 
@@ -138,6 +145,8 @@ def world_from_spec(spec: ScenarioSpec, source: str) -> World:
 
     Raises
     ------
+    WorldError
+        Every cross-reference problem (:func:`simulator.world_rules.world_problems`), with World paths.
     ScenarioError
         A rule only the simulator checks (or a trace file problem), reported against ``source``.
     """
@@ -152,5 +161,7 @@ def world_from_spec(spec: ScenarioSpec, source: str) -> World:
             policies=tuple(policy(entry) for entry in spec.policies),
             sample_interval_s=spec.run.sample_interval,
         )
+    except WorldError:
+        raise
     except (MecsimError, OSError) as error:
         raise ScenarioError([ScenarioIssue(source, None, (), str(error))]) from error

@@ -13,19 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from offload.errors import MecsimError
+from simulator.world_rules import Path, format_path
 
 #: A location inside a YAML document: mapping keys and sequence indices from the root.
-YamlPath = tuple[str | int, ...]
+YamlPath = Path
 
 _NO_VALUE = object()
-
-
-def format_path(path: YamlPath) -> str:
-    """Render ``("devices", 2, "uplink")`` as ``devices[2].uplink`` (the root is ``<root>``)."""
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "<root>"
 
 
 def format_value(value: Any) -> str:

@@ -58,7 +58,7 @@ def simulate(scenario: Scenario, *, seed: int | None = None, replications: int |
     result = _merge(parts, list(world.policies))
     if placed is None:
         return result
-    return replace(result, summary={**result.summary, "placement": placement_summary(placed)})
+    return replace(result, placement=placement_summary(placed))
 
 
 def placed_world(scenario: Scenario) -> PlacedWorld | None:
@@ -95,13 +95,12 @@ def _merge(parts: list[SimulationResult], policies: list[PolicySpec]) -> Simulat
     if not records.empty:
         records["policy"] = pd.Categorical(records["policy"].astype(str), categories=names)
     timeseries = pd.concat([part.timeseries for part in parts], ignore_index=True)
-    summary = dict(parts[0].summary)
-    summary["policies"] = {name: part.summary["policies"][name] for name, part in zip(names, parts, strict=True)}
+    summaries = {name: part.policies[name] for name, part in zip(names, parts, strict=True)}
     metadata = dict(parts[0].metadata)
     metadata["policies"] = [entry for part in parts for entry in part.metadata["policies"]]
     metadata["littles_law"] = {key: value for part in parts for key, value in part.metadata["littles_law"].items()}
     metadata["wall_s"] = sum(part.metadata["wall_s"] for part in parts)
-    return SimulationResult(records, timeseries, summary, metadata)
+    return SimulationResult(records, timeseries, summaries, metadata)
 
 
 def summary_dict(scenario: Scenario, result: SimulationResult) -> dict[str, Any]:

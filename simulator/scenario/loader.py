@@ -27,6 +27,7 @@ from simulator.scenario.overrides import apply_overrides
 from simulator.scenario.schema import ScenarioSpec
 from simulator.scenario.yamlload import LoadedYaml, load_yaml
 from simulator.world import World
+from simulator.world_rules import Problem, WorldError
 
 _PLACEMENT_RULE = ("this is a placement problem (topology/users, no devices): run it with `mecsim place`; "
                    "a simulation scenario needs run, services, access_points, devices and policies")
@@ -102,6 +103,17 @@ def canonical_json(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+#: World field names that the scenario file calls differently.
+_YAML_SECTION = {"device_groups": "devices", "servers": "nodes"}
+
+
+def _yaml_path(path: YamlPath) -> YamlPath:
+    """The YAML path of a value at ``path`` inside the World built from the file."""
+    if path and isinstance(path[0], str):
+        return (_YAML_SECTION.get(path[0], path[0]), *path[1:])
+    return path
+
+
 def _validate(data: Any, source: str, loaded: LoadedYaml | None, touched: Sequence[YamlPath]) -> Scenario:
     from simulator.scenario.validation import issues_from_error
 
@@ -121,9 +133,16 @@ def _validate(data: Any, source: str, loaded: LoadedYaml | None, touched: Sequen
     except ValidationError as error:
         raise ScenarioError(issues_from_error(error, data, ScenarioSpec, locate)) from None
     problems = check_references(spec)
+    try:
+        world = world_from_spec(spec, source)
+    except WorldError as error:
+        problems += [Problem(_yaml_path(p.path), p.value, p.rule) for p in error.problems]
+    except ScenarioError:
+        if not problems:  # otherwise the World could not be built because of a problem already found
+            raise
     if problems:
-        raise ScenarioError([ScenarioIssue(*locate(path), path, rule, *(() if value is None else (value,)))
-                             for path, value, rule in problems])
+        raise ScenarioError([ScenarioIssue(*locate(p.path), p.path, p.rule, *(() if p.value is None else (p.value,)))
+                             for p in problems])
     resolved = spec.model_dump(mode="json", exclude_none=True)
     world = world_from_spec(spec, source)
     budget = Budget(sum(group.count * group.workload.mean_rate_per_s for group in world.device_groups),

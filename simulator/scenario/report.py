@@ -6,9 +6,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from simulator.result import LATENCY_KEYS, LatencySummary, SimulationResult, TaskCounts
 from simulator.scenario.loader import Scenario
-
-_LATENCY_KEYS = ("mean", "p50", "p95", "p99")
 
 
 def _time(value: float | None, half_width: float | None = None) -> str:
@@ -28,12 +27,15 @@ def _percent(value: float | None) -> str:
     return "-" if value is None else f"{100.0 * value:.1f}%"
 
 
-def _share(tasks: Mapping[str, Any] | None, key: str) -> str:
-    """Share of generated tasks counted under ``key`` (``dropped``: queue full or deadline expired; ``in_flight``:
-    still unfinished when the run ended), over all replications."""
-    if not tasks or not tasks.get("generated"):
-        return "-"
-    return _percent(tasks.get(key, 0) / tasks["generated"])
+def _share(tasks: TaskCounts, count: int) -> str:
+    """Share of ``tasks.generated`` that ``count`` is (over all replications)."""
+    return _percent(count / tasks.generated) if tasks.generated else "-"
+
+
+def _latencies(values: LatencySummary, half_widths: LatencySummary) -> list[str]:
+    pairs = zip((values.mean_s, values.p50_s, values.p95_s, values.p99_s),
+                (half_widths.mean_s, half_widths.p50_s, half_widths.p95_s, half_widths.p99_s), strict=True)
+    return [_time(value, half) for value, half in pairs]
 
 
 def _energy(value: float | None) -> str:
@@ -75,33 +77,31 @@ def placement_lines(entry: Mapping[str, Any], weights: Mapping[str, float]) -> l
     return lines
 
 
-def format_summary(scenario: Scenario, summary: Mapping[str, Any]) -> str:
+def format_summary(scenario: Scenario, result: SimulationResult) -> str:
     """The placement (when the scenario has one), the summary table per policy and the per-service monitor, as
     printed by ``mecsim simulate``."""
-    policies: Mapping[str, Any] = summary["policies"]
-    head = (f"{scenario.name} (sha256 {scenario.sha256[:12]})  seed {summary.get('seed')}, "
-            f"{summary.get('replications')} replication(s) of {summary.get('duration_s', 0):g} s, "
-            f"warm-up {summary.get('warmup_s', 0):g} s")
-    placement = summary.get("placement")
+    meta = result.metadata
+    head = (f"{scenario.name} (sha256 {scenario.sha256[:12]})  seed {meta['seed']}, "
+            f"{meta['replications']} replication(s) of {meta['duration_s']:g} s, warm-up {meta['warmup_s']:g} s")
+    placement = result.placement
     if placement is not None:
         head = "\n".join([head, "", "placement (replicas placed before simulating):",
                            *placement_lines(placement, placement["weights"])])
-    rows = [["policy", *(f"{key} latency" for key in _LATENCY_KEYS), "energy/task", "offload", "dropped",
+    rows = [["policy", *(f"{key} latency" for key in LATENCY_KEYS), "energy/task", "offload", "dropped",
              "unfinished", "deadline miss", "utilisation"]]
-    for name, stats in policies.items():
-        ci = stats.get("latency_ci95_s") or {}
-        utilisation = ", ".join(f"{server} {_percent(value)}" for server, value in stats["utilisation"].items())
-        rows.append([name, *(_time(stats["latency_s"].get(key), ci.get(key)) for key in _LATENCY_KEYS),
-                     _energy(stats.get("energy_j_per_task")), _percent(stats.get("offload_fraction")),
-                     _share(stats.get("tasks"), "dropped"), _share(stats.get("tasks"), "in_flight"),
-                     _percent(stats.get("deadline_miss_rate")), utilisation or "-"])
+    for name, stats in result.policies.items():
+        utilisation = ", ".join(f"{server} {_percent(value)}" for server, value in stats.utilisation.items())
+        rows.append([name, *_latencies(stats.latency_s, stats.latency_ci95_s), _energy(stats.energy_j_per_task),
+                     _percent(stats.offload_fraction), _share(stats.tasks, stats.tasks.dropped),
+                     _share(stats.tasks, stats.tasks.in_flight), _percent(stats.deadline_miss_rate),
+                     utilisation or "-"])
     monitor = [["monitor", "service", "avg QPM", "avg request time", "calls"]]
-    for name, stats in policies.items():
-        for service, values in stats["monitor"].items():
-            qpm = values.get("avg_qpm")
-            monitor.append([name, service, "-" if qpm is None else f"{qpm:.2f}", _time(values.get("avg_req_time_s")),
-                            str(values.get("counter"))])
-    replications = summary.get("replications")
+    for name, stats in result.policies.items():
+        for service, values in stats.monitor.items():
+            qpm = values.avg_qpm
+            monitor.append([name, service, "-" if qpm is None else f"{qpm:.2f}", _time(values.avg_req_time_s),
+                            str(values.counter)])
+    replications = meta["replications"]
     spread = (f"mean of {replications} replications ± 95% CI half-width (Student t over the replications)"
               if isinstance(replications, int) and replications >= 2 else
               "the one replication's mean ± 95% CI half-width over its batch means")

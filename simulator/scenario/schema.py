@@ -1,8 +1,9 @@
 """The scenario schema: pydantic v2 models over what a scenario file may say, in SI after unit conversion.
 
 Sections mirror :mod:`simulator.world` one to one so the conversion stays thin. Only structure, types, units and
-single-field rules live here; rules that relate several parts of the file (duplicate names, references to
-undefined nodes) are in :mod:`simulator.scenario.checks` so every problem is reported with its own line.
+single-field rules live here; rules that relate several parts of the file are in
+:func:`simulator.world_rules.world_problems` (the World's names, references and reachability) and
+:mod:`simulator.scenario.checks` (what only the file has), so every problem is reported with its own line.
 """
 
 from __future__ import annotations

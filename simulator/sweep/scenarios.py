@@ -122,7 +122,7 @@ def run_scenario(scenario: Mapping[str, Any], seed: int) -> dict[str, Any]:
     from simulator.scenario.execute import simulate
 
     result = simulate(scenario_from_dict(dict(scenario), source="<sweep run>"), seed=seed, replications=1)
-    return dict(result.to_json_dict())
+    return result.to_json_dict()
 
 
 def _value_at(data: Any, where: Sequence[str | int], written: Any) -> Any:
