@@ -36,7 +36,7 @@ from scheduler import eua
 from scheduler.builders import eua_melbourne
 from scheduler.checker import check_placement
 from scheduler.model import compile_model
-from scheduler.problem import Service, UserGroups, Weights, build_problem
+from scheduler.problem import ServiceDemand, UserGroups, Weights, build_problem
 from scheduler.solvers import SOLVERS, Budget, lp_lower_bound, solve
 from scheduler.topology import NodeKind, Resources, nearest_node
 from simulator.plots import pareto_front, pareto_plot, placement_map, solver_comparison
@@ -65,8 +65,8 @@ attached = [nearest_node(graph, la, lo, stations) for la, lo in zip(user_lat, us
 sites = sorted(set(attached))
 cameras = np.array([attached.count(site) for site in sites], dtype=np.float64)
 services = [
-    Service("plates", 9e9, 300e3 * 8, 2e3 * 8, Resources(1, 0.5, 4 * GIB_BITS), min_replicas=1, slo_s=0.1),
-    Service("counts", 5e7, 50e3 * 8, 1e3 * 8, Resources(2, 0, 2 * GIB_BITS), min_replicas=1, slo_s=0.1),
+    ServiceDemand("plates", 9e9, 300e3 * 8, 2e3 * 8, Resources(1, 0.5, 4 * GIB_BITS), min_replicas=1, slo_s=0.1),
+    ServiceDemand("counts", 5e7, 50e3 * 8, 1e3 * 8, Resources(2, 0, 2 * GIB_BITS), min_replicas=1, slo_s=0.1),
 ]
 rates = np.column_stack([0.5 * cameras, 2.0 * np.round(cameras / 3)])
 groups = UserGroups(tuple(f"cams@{site}" for site in sites), tuple(sites), rates)

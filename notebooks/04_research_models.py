@@ -31,8 +31,9 @@ import numpy as np
 import pandas as pd
 
 from offload.game import OffloadGame, best_response_dynamics, path_loss_gain, solve_exhaustive
+from offload.lodco import HarvestingDevice, perturbation_j, run_lodco
 from offload.wardrop import wardrop_split
-from simulator.plots.research import beneficial_users_plot, wardrop_plot
+from simulator.plots.research import beneficial_users_plot, lyapunov_tradeoff_plot, wardrop_plot
 
 FAST = os.environ.get("MECSIM_FAST") == "1"
 SEEDS = 2 if FAST else 10
@@ -114,6 +115,33 @@ wardrop_plot(wardrop, load_column="edge service rate [tasks/s]")
 # **What it shows.** When the edge is barely faster than needed, selfish tasks all pile onto it (each sees a shorter
 # delay than at home) and congest it; the optimum keeps part of the load local. The gap is largest when the edge is
 # just able to take everything, and vanishes as the edge becomes fast enough that sending everything is optimal.
+#
+# ## Online control of an energy-harvesting device (LODCO; Mao, Zhang, Letaief, IEEE JSAC 2016)
+#
+# A device powered by a small harvester gets a 737.5 k-cycle task with probability 0.6 in every 2 ms slot. It can run
+# it at any DVFS frequency up to 1.5 GHz, offload it over a Rayleigh-fading 1 MHz channel at any power up to 1 W, or
+# drop it at a 2 ms penalty. LODCO decides slot by slot from what it sees now (battery, channel, harvest): it
+# minimises `V·cost − (B − θ)·energy`, with a closed-form frequency and a one-dimensional root for the power. The
+# knob V trades cost against the battery the controller keeps (θ grows with V); runs start at that operating
+# point so that short runs show the steady state.
+
+# %%
+device = HarvestingDevice()  # the paper's Sec. VI parameters
+slots = 1500 if FAST else 20_000
+rows = []
+for v in [1e-6, 1e-5, 1e-4, 1e-3] if FAST else [1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3]:
+    run = run_lodco(device, v, slots, np.random.default_rng(1), initial_battery_j=perturbation_j(device, v))
+    rows.append({"V": v, "cost": run.average_cost_s * 1e3, "battery_j": run.average_battery_j,
+                 "drop_ratio": run.drop_ratio})
+lodco = pd.DataFrame(rows)
+figure = lyapunov_tradeoff_plot(lodco)
+figure.axes[0].set_ylabel("average cost per slot [ms]", color="tab:blue")
+figure
+
+# %% [markdown]
+# **What it shows.** The cost falls quickly towards its floor (about 0.18 ms per slot here, almost no drops) as
+# V grows — the O(1/V) gap of the paper's Theorem 2 — while the battery level the controller holds grows
+# linearly with V. A small V keeps little energy in reserve and pays with dropped tasks.
 #
 # ## Partial offloading, DNN split points and DVFS
 #

@@ -12,6 +12,7 @@ from offload.batch import BatchDecision, decide_batch
 from offload.breakeven import BreakEven, BreakEvenArrays, Parameter, break_even, break_even_batch
 from offload.cost import (
     LOCAL,
+    LOCAL_OPTION,
     CostArrays,
     cost_arrays,
     evaluate_costs,
@@ -37,6 +38,7 @@ from offload.units import Dimension, format_quantity, parse_quantity
 __all__ = [
     "FIBER_DELAY_S_PER_M",
     "LOCAL",
+    "LOCAL_OPTION",
     "BatchDecision",
     "BreakEven",
     "BreakEvenArrays",

@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from offload.cost import (
     LOCAL,
+    LOCAL_OPTION,
     LocalArguments,
     OptionCosts,
     RemoteArguments,
@@ -64,7 +65,7 @@ class BatchDecision:
     @property
     def offloaded(self) -> npt.NDArray[np.bool_]:
         """True where the task leaves the device."""
-        return self.choice != 0
+        return np.asarray(self.choice != LOCAL_OPTION, dtype=np.bool_)
 
 
 def decide_batch(inputs: CostInputs, preference: Preference | None = None, *, chunk_size: int = DEFAULT_CHUNK,

@@ -40,7 +40,11 @@ from offload.profiles import Device, Target, Task
 
 FloatArray = npt.NDArray[np.float64]
 Values = FloatArray | float
+#: Local execution: its option name, and its option index (column of :class:`CostArrays`, value of a decision's
+#: ``choice``; remote target ``j`` of ``n`` is option ``j + 1``). The simulator uses the same index for its
+#: policies' choices and its records' target codes.
 LOCAL = "local"
+LOCAL_OPTION = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from enum import Enum
 import numpy as np
 import numpy.typing as npt
 
-from offload.cost import CostArrays, task_costs
+from offload.cost import LOCAL_OPTION, CostArrays, task_costs
 from offload.errors import ParameterError
 from offload.profiles import Device, Target, Task
 from offload.validate import check_non_negative
@@ -209,7 +209,7 @@ class OffloadDecision:
     @property
     def offloaded(self) -> npt.NDArray[np.bool_]:
         """True where the task leaves the device."""
-        return self.choice != 0
+        return np.asarray(self.choice != LOCAL_OPTION, dtype=np.bool_)
 
     def chosen(self, values: FloatArray) -> FloatArray:
         """Pick each task's chosen column from a ``(tasks, options)`` array."""

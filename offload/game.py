@@ -130,8 +130,8 @@ def path_loss_gain(distance_m: npt.ArrayLike, exponent: float = 4.0) -> FloatArr
 def local_overhead(game: OffloadGame) -> FloatArray:
     """Each user's overhead when computing locally: ``lt D/f + le p D/f`` (eq. 4)."""
     local_s = np.asarray(compute_time_s(game.work_ops, game.device_speed_ops_per_s))
-    return game.time_weight * local_s + game.energy_weight * np.asarray(compute_energy_j(game.compute_power_w,
-                                                                                         local_s))
+    energy_j = np.asarray(compute_energy_j(game.compute_power_w, local_s))
+    return np.asarray(game.time_weight * local_s + game.energy_weight * energy_j, dtype=np.float64)
 
 
 def offload_overhead(game: OffloadGame, interference_w: npt.ArrayLike) -> FloatArray:

@@ -81,10 +81,10 @@ def partial_energy_j(fraction: npt.ArrayLike, *, local_energy_j: npt.ArrayLike, 
     energy = (np.multiply(kept, local_energy_j) + np.multiply(fraction, remote_energy_j)
               + np.multiply(fraction > 0, fixed_energy_j))
     if not (np.asarray(kappa_j_s2) > 0).any():
-        return energy
+        return np.asarray(energy, dtype=np.float64)
     local_ops = np.multiply(kept, work_ops)
     speed = local_ops / np.maximum(deadline_s, np.multiply(kept, local_s))  # the deadline is > 0
-    return energy + dvfs_energy_j(local_ops, speed, kappa_j_s2)
+    return np.asarray(energy + dvfs_energy_j(local_ops, speed, kappa_j_s2), dtype=np.float64)
 
 
 def latency_optimal_fraction(local_s: npt.ArrayLike, remote_s: npt.ArrayLike,

@@ -14,24 +14,24 @@
 from scheduler.builders import eua_melbourne, hierarchical, topohub_backbone
 from scheduler.checker import CheckReport, check_placement
 from scheduler.geo import fibre_delay_s, great_circle_m
-from scheduler.problem import PlacementProblem, Service, UserGroups, Weights, build_problem
+from scheduler.problem import PlacementProblem, ServiceDemand, UserGroups, Weights, build_problem
 from scheduler.result import ObjectiveTerms, Placement, PlacementResult, Status
 from scheduler.solvers import SOLVERS, certified_bound, get_solver, solve
-from scheduler.topology import NodeKind, NodeSpec, Prices, Resources, add_link, add_node
+from scheduler.topology import NodeKind, Prices, Resources, TopologyNode, add_link, add_node
 
 __all__ = [
     "SOLVERS",
     "CheckReport",
     "NodeKind",
-    "NodeSpec",
     "ObjectiveTerms",
     "Placement",
     "PlacementProblem",
     "PlacementResult",
     "Prices",
     "Resources",
-    "Service",
+    "ServiceDemand",
     "Status",
+    "TopologyNode",
     "UserGroups",
     "Weights",
     "add_link",

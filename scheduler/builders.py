@@ -1,6 +1,6 @@
 """Topology builders: a synthetic hierarchy, real backbones from ``topohub`` and the EUA Melbourne sites.
 
-Every builder returns a connected :class:`networkx.Graph` whose nodes carry a :class:`~scheduler.topology.NodeSpec`
+Every builder returns a connected :class:`networkx.Graph` whose nodes carry a :class:`~scheduler.topology.TopologyNode`
 and whose links carry delay, bandwidth and traffic price (see :mod:`scheduler.topology`).
 """
 
@@ -19,7 +19,7 @@ from offload.units import GIB_BITS
 from offload.validate import check_positive
 from scheduler import eua
 from scheduler.geo import great_circle_m
-from scheduler.topology import NodeKind, NodeSpec, Prices, Resources, add_link, add_node, require_connected
+from scheduler.topology import NodeKind, Prices, Resources, TopologyNode, add_link, add_node, require_connected
 
 _HOUR_S = 3600.0
 _METRES_PER_DEGREE = 111_195.0  # one degree of latitude on the mean-radius sphere
@@ -60,8 +60,8 @@ def _tier(tiers: Mapping[NodeKind, Tier] | None, kind: NodeKind) -> Tier:
     return (tiers or {}).get(kind, DEFAULT_TIERS[kind])
 
 
-def _spec(tier: Tier, kind: NodeKind, lat_deg: float, lon_deg: float, region: str) -> NodeSpec:
-    return NodeSpec(kind, lat_deg, lon_deg, region, tier.capacity, tier.core_speed_ops_per_s,
+def _spec(tier: Tier, kind: NodeKind, lat_deg: float, lon_deg: float, region: str) -> TopologyNode:
+    return TopologyNode(kind, lat_deg, lon_deg, region, tier.capacity, tier.core_speed_ops_per_s,
                     tier.gpu_speed_ops_per_s, tier.prices)
 
 

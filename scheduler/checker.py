@@ -2,7 +2,7 @@
 
 It deliberately shares no code with the solvers' cost path (:mod:`scheduler.model`, :mod:`scheduler.paths`):
 paths come from :func:`networkx.single_source_dijkstra`, resources, speeds and prices from the nodes'
-:class:`~scheduler.topology.NodeSpec`, and the M/M/1 wait at the target utilisation ρ is written out as
+:class:`~scheduler.topology.TopologyNode`, and the M/M/1 wait at the target utilisation ρ is written out as
 ``ρ / (μ (1 − ρ))`` (Kleinrock Vol. 1, §3.2). Plain loops, so it is slow but easy to audit; it is a test oracle.
 """
 

@@ -27,7 +27,7 @@ from offload.errors import ParameterError
 from offload.queueing import mm1_mean_wait_s
 from offload.units import GIB_BITS
 from scheduler.builders import DEFAULT_TIERS, hierarchical
-from scheduler.problem import PlacementProblem, Service, UserGroups, Weights, build_problem
+from scheduler.problem import PlacementProblem, ServiceDemand, UserGroups, Weights, build_problem
 from scheduler.topology import NodeKind, Prices, Resources
 
 TARGET_UTILISATION = 0.8
@@ -37,7 +37,7 @@ def _log_uniform(rng: np.random.Generator, low: float, high: float) -> float:
     return float(math.exp(rng.uniform(math.log(low), math.log(high))))
 
 
-def random_services(rng: np.random.Generator, count: int) -> list[Service]:
+def random_services(rng: np.random.Generator, count: int) -> list[ServiceDemand]:
     """``count`` services as described in the module docstring (SLOs filled in by :func:`random_instance`)."""
     services = []
     for i in range(count):
@@ -46,7 +46,8 @@ def random_services(rng: np.random.Generator, count: int) -> list[Service]:
         else:
             cores = float(rng.choice([1, 2, 4]))
             work, replica = _log_uniform(rng, 5e7, 5e8), Resources(cores, 0, rng.integers(1, 9) * GIB_BITS)
-        services.append(Service(f"svc{i}", work, _log_uniform(rng, 20e3, 500e3) * 8, 8e3, replica, min_replicas=1))
+        input_bits = _log_uniform(rng, 20e3, 500e3) * 8
+        services.append(ServiceDemand(f"svc{i}", work, input_bits, 8e3, replica, min_replicas=1))
     return services
 
 

@@ -25,7 +25,7 @@ BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True, slots=True)
-class Service:
+class ServiceDemand:
     """One AI service to place.
 
     Attributes
@@ -86,7 +86,7 @@ class PlacementProblem:
 
     Attributes
     ----------
-    services : tuple of Service
+    services : tuple of ServiceDemand
     node_names, group_names, group_nodes : tuple of str
         Candidate nodes (those with capacity), user groups and the topology node each group attaches to.
     capacity : (N, 3) array
@@ -105,7 +105,7 @@ class PlacementProblem:
         Upper bound on each replica's utilisation; queueing is estimated at this load.
     """
 
-    services: tuple[Service, ...]
+    services: tuple[ServiceDemand, ...]
     node_names: tuple[str, ...]
     group_names: tuple[str, ...]
     group_nodes: tuple[str, ...]
@@ -173,7 +173,7 @@ class UserGroups:
 
 def build_problem(
     graph: nx.Graph,
-    services: Sequence[Service],
+    services: Sequence[ServiceDemand],
     groups: UserGroups,
     *,
     weights: Weights | None = None,

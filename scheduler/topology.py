@@ -1,6 +1,6 @@
 """Edge topology as a :class:`networkx.Graph`: typed nodes with capacities and prices, links with delay.
 
-A node carries one :class:`NodeSpec` under the attribute ``"spec"``; a link carries ``distance_m``, ``delay_s``
+A node carries one :class:`TopologyNode` under the attribute ``"spec"``; a link carries ``distance_m``, ``delay_s``
 (fibre propagation at ≈4.9 µs/km plus a per-hop delay), ``bandwidth_bps`` and ``cost_per_bit`` (the traffic price
 of sending one bit over it). Functions over the graph are free functions, NetworkX style.
 """
@@ -64,7 +64,7 @@ class Prices:
 
 
 @dataclass(frozen=True, slots=True)
-class NodeSpec:
+class TopologyNode:
     """One node of the topology.
 
     Attributes
@@ -105,19 +105,19 @@ class NodeSpec:
         return self.capacity.cpu_cores > 0 or self.capacity.gpu_units > 0
 
 
-def add_node(graph: nx.Graph, name: str, spec: NodeSpec) -> None:
+def add_node(graph: nx.Graph, name: str, spec: TopologyNode) -> None:
     """Add ``name`` with its spec; a name used twice is an error."""
     if name in graph:
         raise ParameterError("node", name, "already exists in the topology")
     graph.add_node(name, spec=spec)
 
 
-def node_spec(graph: nx.Graph, name: str) -> NodeSpec:
-    """The :class:`NodeSpec` of ``name``; unknown names raise an error listing a few valid ones."""
+def node_spec(graph: nx.Graph, name: str) -> TopologyNode:
+    """The :class:`TopologyNode` of ``name``; unknown names raise an error listing a few valid ones."""
     if name not in graph:
         sample = ", ".join(map(str, list(graph.nodes)[:8]))
         raise ParameterError("node", name, f"is not in the topology (nodes include: {sample})")
-    spec: NodeSpec = graph.nodes[name]["spec"]
+    spec: TopologyNode = graph.nodes[name]["spec"]
     return spec
 
 
@@ -160,7 +160,7 @@ def nearest_node(graph: nx.Graph, lat_deg: float, lon_deg: float, kinds: frozens
         raise ParameterError("kinds", sorted(k.value for k in kinds), "no node of these kinds in the topology")
     specs = [graph.nodes[name]["spec"] for name in names]
     distance = great_circle_m(lat_deg, lon_deg, [s.lat_deg for s in specs], [s.lon_deg for s in specs])
-    return names[int(distance.argmin())]
+    return str(names[int(distance.argmin())])
 
 
 def require_connected(graph: nx.Graph) -> None:

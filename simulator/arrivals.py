@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from offload.cost import LOCAL_OPTION
 from offload.formulas import transfer_time_s
 from offload.runtime import executor_time_s
 from simulator.devices import DeviceState, GroupState, Route
@@ -67,13 +68,13 @@ class Block:
             return
         self.choice = choice = policy.choose(batch, None, policy_rng)
         if self.pick is not None:
-            self.choice = choice = np.where(choice >= 0, self.pick, choice)
+            self.choice = choice = np.where(choice != LOCAL_OPTION, self.pick + 1, choice)
         self.service_s = service = local_s.copy()
         for c in set(choice.tolist()):
-            if c >= 0:
+            if c != LOCAL_OPTION:
                 chosen = choice == c
-                service[chosen] = executor_time_s(state.candidates[c].server, work[chosen])
-                self.route[chosen] = state.routes[c]
+                service[chosen] = executor_time_s(state.candidates[c - 1].server, work[chosen])
+                self.route[chosen] = state.routes[c - 1]
 
 
 def _timed_by_channel(n: int) -> np.ndarray:

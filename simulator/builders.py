@@ -10,9 +10,9 @@ from simulator.distributions import Constant, Distribution, Exponential
 from simulator.workloads import Poisson
 from simulator.world import (
     AccessPoint,
+    BackhaulLink,
     DeviceGroup,
     EdgeServer,
-    Link,
     PolicySpec,
     TaskSizes,
     World,
@@ -83,7 +83,7 @@ def s100_world(n_devices: int = 100, n_edges: int = 10, *, rate_per_s: float = 1
     aps = tuple(AccessPoint(f"ap{e}", 100e6, 100e6, latency_s=0.002, shared=False) for e in range(n_edges))
     edges = tuple(EdgeServer(f"edge{e}", speed_ops_per_s=10e9, workers=1, compute_power_w=50.0, location=f"ap{e}")
                   for e in range(n_edges))
-    core = tuple(Link(f"ap{e}", "core", 1e9, 0.005) for e in range(n_edges))
+    core = tuple(BackhaulLink(f"ap{e}", "core", 1e9, 0.005) for e in range(n_edges))
     return World(device_groups=tuple(groups), access_points=aps, servers=edges, links=core,
                  policies=tuple(as_policy_spec(p) for p in policies))
 

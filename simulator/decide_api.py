@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from offload.batch import decide_batch
 from offload.breakeven import Parameter, break_even_arguments, break_even_batch
-from offload.cost import kernel_arguments, local_option, remote_option
+from offload.cost import LOCAL, LOCAL_OPTION, kernel_arguments, local_option, remote_option
 from offload.decision import EnergyView, Objective, Preference, meets_deadline, select_one
 from offload.errors import ParameterError
 from offload.formulas import propagation_delay_s, round_trip_s
@@ -276,7 +276,7 @@ def answer(request: Request) -> dict[str, Any]:
                                           linked(Parameter.UPLINK, present))
     used = set(USES[pref.energy_view])
     return {
-        "decision": "local" if choice == 0 else "offload",
+        "decision": LOCAL if choice == LOCAL_OPTION else "offload",
         "objective": pref.objective.value, "energy_view": pref.energy_view.value,
         "deadline_s": _none_if_nan(deadline_s), "deadline_missed": missed,
         "local": option(local_s, local_j, local_score),

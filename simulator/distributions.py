@@ -169,7 +169,7 @@ class Empirical:
         if self.weights is None:
             return np.full(len(self.values), 1.0 / len(self.values))
         w = np.asarray(self.weights, dtype=np.float64)
-        return w / w.sum()
+        return np.asarray(w / w.sum(), dtype=np.float64)
 
     @property
     def mean(self) -> float:

@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import simpy
 
+from offload.cost import LOCAL_OPTION
 from offload.errors import MecsimError
 from offload.runtime import executor_time_s
 from simulator.arrivals import DECIDE_AT_ARRIVAL, Block, Merger, Window
@@ -58,7 +59,7 @@ class Job:
         self.input_bits = input_bits
         self.output_bits = output_bits
         self.drop_code = 0
-        self.target_code = 0
+        self.target_code = LOCAL_OPTION
         self.hop = 0
         self.returning = False
         self.upload_start_s = self.upload_end_s = self.queue_entry_s = NAN
@@ -169,11 +170,11 @@ class Engine:
         observed = Observation(np.full(k, dev.up.rate_if_joined_bps()), np.full(k, dev.down.rate_if_joined_bps()),
                                np.array([pool.in_system for pool in dev.routes.pools], dtype=np.float64))
         choice = int(self.policy.choose(one, observed, self.policy_rng)[0])
-        if choice >= 0 and block.pick is not None:
-            choice = int(block.pick[i])
-        if choice < 0:
+        if choice != LOCAL_OPTION and block.pick is not None:
+            choice = int(block.pick[i]) + 1
+        if choice == LOCAL_OPTION:
             return choice, float(one.local_s[0])
-        return choice, float(executor_time_s(dev.candidates[choice].server, one.work_ops)[0])
+        return choice, float(executor_time_s(dev.candidates[choice - 1].server, one.work_ops)[0])
 
     def _arrive(self, event: simpy.Event) -> None:
         w = self._window
@@ -195,10 +196,10 @@ class Engine:
                 choice, job.service_s = self._decide_now(dev, w.block[k], w.row[k])
             else:
                 job.service_s = w.service_s[k]
-            if choice < 0:
+            if choice == LOCAL_OPTION:
                 dev.cpu.arrive(job)
             else:
-                self._offload(job, dev, dev.routes[choice], w.up_s[k], w.down_s[k])
+                self._offload(job, dev, dev.routes[choice - 1], w.up_s[k], w.down_s[k])
         self._schedule_arrival(now)
 
     # -- the remote path ------------------------------------------------------------------------------------

@@ -33,13 +33,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BeforeValidator, Field, ValidationError
 
 from offload.errors import ParameterError, UnitError
 from offload.game import OffloadGame, path_loss_gain
 from offload.units import Dimension, parse_quantity
 from simulator.scenario.errors import ScenarioError, ScenarioIssue, YamlPath
-from simulator.scenario.quantities import Distance, Energy, PositiveDataSize, PositiveWork, Power, Speed
+from simulator.scenario.quantities import Distance, Energy, FileSection, PositiveDataSize, PositiveWork, Power, Speed
 from simulator.scenario.validation import issues_from_error
 from simulator.scenario.yamlload import LoadedYaml, load_yaml
 
@@ -61,14 +61,10 @@ def _noise_w(value: Any) -> float:
             raise ValueError(error.rule) from None
     if not (math.isfinite(watts) and watts > 0):
         raise ValueError("must be > 0")
-    return watts
+    return float(watts)
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class UserSpec(_Strict):
+class UserSpec(FileSection):
     """One user (or the ``defaults``): every key optional here, required after merging with the defaults."""
 
     distance: Distance | None = None
@@ -83,7 +79,7 @@ class UserSpec(_Strict):
     tail_energy: Energy | None = None
 
 
-class GameFileSpec(_Strict):
+class GameFileSpec(FileSection):
     """The whole file."""
 
     name: str = "game"

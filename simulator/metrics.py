@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from offload.cost import LOCAL_OPTION
 from offload.errors import ParameterError
 from simulator.energy import POWER_TERMS, meter
 from simulator.records import ColumnStore, categorical, numeric
@@ -134,7 +135,7 @@ class RecordSink:
             columns[name] = columns[name].astype(np.int64)
         layout = self.layout
         group = layout.device_group[columns["device_index"]]
-        local = columns["target_code"] == 0
+        local = columns["target_code"] == LOCAL_OPTION
         dropped = columns["drop_code"] > 0
         latency = columns["completed_s"] - columns["created_s"]
         completed = ~dropped & ~np.isnan(latency) & ~np.bool_(in_flight)

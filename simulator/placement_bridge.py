@@ -31,12 +31,11 @@ import numpy as np
 
 from offload.errors import InfeasibleError, MecsimError, ParameterError
 from scheduler.checker import CheckReport, check_placement
-from scheduler.problem import PlacementProblem, Service, UserGroups, Weights, build_problem
+from scheduler.problem import PlacementProblem, ServiceDemand, UserGroups, Weights, build_problem
 from scheduler.result import PlacementResult
 from scheduler.solvers import Budget, solve
-from scheduler.topology import NodeKind, NodeSpec, Prices, Resources, add_link, add_node
-from simulator.world import DeviceGroup, EdgeServer, World
-from simulator.world import Service as SimService
+from scheduler.topology import NodeKind, Prices, Resources, TopologyNode, add_link, add_node
+from simulator.world import DeviceGroup, EdgeServer, Service, World
 
 logger = logging.getLogger(__name__)
 
@@ -97,8 +96,8 @@ def placement_graph(world: World, settings: PlacementSettings) -> nx.Graph:
     """The scheduler's topology of ``world`` (see the module docstring)."""
     graph = nx.Graph(name="world")
     for ap in world.access_points:
-        add_node(graph, ap.name, NodeSpec(NodeKind.BASE_STATION, 0.0, 0.0))
-        add_node(graph, ap.name + RADIO_SUFFIX, NodeSpec(NodeKind.DEVICE, 0.0, 0.0))
+        add_node(graph, ap.name, TopologyNode(NodeKind.BASE_STATION, 0.0, 0.0))
+        add_node(graph, ap.name + RADIO_SUFFIX, TopologyNode(NodeKind.DEVICE, 0.0, 0.0))
         add_link(graph, ap.name + RADIO_SUFFIX, ap.name, bandwidth_bps=ap.uplink_bps, hop_delay_s=ap.latency_s,
                  distance_m=0.0)
     for server in world.servers:
@@ -106,29 +105,29 @@ def placement_graph(world: World, settings: PlacementSettings) -> nx.Graph:
     for link in world.links:
         for end in (link.a, link.b):
             if end not in graph:
-                add_node(graph, end, NodeSpec(NodeKind.EDGE_SITE, 0.0, 0.0))
+                add_node(graph, end, TopologyNode(NodeKind.EDGE_SITE, 0.0, 0.0))
         add_link(graph, link.a, link.b, bandwidth_bps=link.bandwidth_bps, hop_delay_s=link.latency_s,
                  cost_per_bit=settings.traffic_price_per_bit, distance_m=link.distance_m)
     for server in world.servers:
         if server.node != server.name:
             if server.node not in graph:
-                add_node(graph, server.node, NodeSpec(NodeKind.EDGE_SITE, 0.0, 0.0))
+                add_node(graph, server.node, TopologyNode(NodeKind.EDGE_SITE, 0.0, 0.0))
             add_link(graph, server.name, server.node, bandwidth_bps=math.inf, distance_m=0.0)
     return graph
 
 
-def _server_spec(server: EdgeServer, offer: NodeOffer) -> NodeSpec:
+def _server_spec(server: EdgeServer, offer: NodeOffer) -> TopologyNode:
     if server.speed_ops_per_s is None or server.batching is not None:
         raise ParameterError(f"nodes[{server.name}].speed", server.speed_ops_per_s,
                              "placement needs a speed (replica speed = cpu × speed + gpu × gpu_speed), no batching")
     capacity = Resources(float(server.workers) if offer.cpu_cores is None else offer.cpu_cores, offer.gpu_units,
                          UNLIMITED_MEMORY_BITS if offer.memory_bits is None else offer.memory_bits)
     kind = NodeKind.CLOUD if server.tier == "cloud" else NodeKind.EDGE_SITE
-    return NodeSpec(kind, 0.0, 0.0, server.name, capacity, server.speed_ops_per_s, offer.gpu_speed_ops_per_s,
+    return TopologyNode(kind, 0.0, 0.0, server.name, capacity, server.speed_ops_per_s, offer.gpu_speed_ops_per_s,
                     offer.prices)
 
 
-def _called(world: World) -> list[SimService]:
+def _called(world: World) -> list[Service]:
     used = {group.service for group in world.device_groups}
     return [service for service in world.services if service.name in used]
 
@@ -160,7 +159,7 @@ def placement_problem(world: World, graph: nx.Graph, settings: PlacementSettings
         replicas = settings.services.get(sim_service.name, ReplicaSpec())
         if mean("work_ops") <= 0:
             raise ParameterError(f"services[{sim_service.name}].work", 0.0, "placement needs a mean work > 0")
-        services.append(Service(sim_service.name, mean("work_ops"), mean("input_bits"), mean("output_bits"),
+        services.append(ServiceDemand(sim_service.name, mean("work_ops"), mean("input_bits"), mean("output_bits"),
                                 replicas.replica, replicas.min_replicas, replicas.max_replicas,
                                 min(group.deadline_s for _, group in groups),
                                 frozenset(sim_service.hosts) if sim_service.hosts else None))
@@ -199,7 +198,7 @@ def apply_placement(world: World, problem: PlacementProblem, result: PlacementRe
     for g, s, n, share in zip(placement.group, placement.service, placement.node, placement.share, strict=True):
         routes[int(g)].append((placed_server_name(problem.node_names[n], problem.services[s].name), float(share)))
     groups = tuple(replace(group, routes=_normalised(routes[g])) for g, group in enumerate(world.device_groups))
-    services = tuple(SimService(s.name, tuple(hosts.get(s.name, ()))) for s in world.services)
+    services = tuple(Service(s.name, tuple(hosts.get(s.name, ()))) for s in world.services)
     return World(groups, world.access_points, tuple(servers), world.links, services, world.policies,
                  world.sample_interval_s)
 

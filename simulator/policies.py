@@ -1,7 +1,8 @@
 """Runtime offload policies: one :class:`Policy` protocol and one registry, :data:`POLICIES`.
 
-A policy picks, for a batch of tasks of one device, local execution (``-1``) or a candidate server (its index in
-``batch.candidates``, nearest first). Stateless policies are asked once per block of pre-drawn tasks; stateful ones
+A policy picks, for a batch of tasks of one device, an option as :func:`offload.decide` numbers them: local
+execution (:data:`offload.LOCAL_OPTION`, 0) or candidate server ``j`` of ``batch.candidates`` (nearest first) as
+option ``j + 1``. Stateless policies are asked once per block of pre-drawn tasks; stateful ones
 (``stateful = True``) once per task at its arrival, with an :class:`Observation` of what the device can see. Every
 cost comes from :func:`offload.evaluate_costs` and :func:`offload.decide`; no policy holds a formula.
 """
@@ -15,7 +16,7 @@ from typing import ClassVar, NamedTuple, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from offload.cost import CostArrays, evaluate_costs
+from offload.cost import LOCAL_OPTION, CostArrays, evaluate_costs
 from offload.decision import EnergyView, Objective, Preference, decide
 from offload.errors import InfeasibleError, MecsimError, ParameterError
 from offload.profiles import Device, Server
@@ -26,7 +27,6 @@ from simulator.world import PolicySpec
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
-LOCAL = -1
 
 
 class Candidate(NamedTuple):
@@ -87,10 +87,10 @@ class DecisionBatch:
         return self.costs([c.uplink_bps for c in self.candidates], [c.downlink_bps for c in self.candidates])
 
     def first(self, tier: str, policy: str) -> int:
-        """Index of the nearest candidate of ``tier``."""
+        """Option of the nearest candidate of ``tier``."""
         for index, candidate in enumerate(self.candidates):
             if candidate.tier == tier:
-                return index
+                return index + 1
         raise InfeasibleError(f"policy {policy!r}: device group {self.group!r} reaches no {tier} server hosting "
                               "its service")
 
@@ -111,13 +111,13 @@ class Policy(Protocol):
     stateful: ClassVar[bool]
 
     def choose(self, batch: DecisionBatch, observed: Observation | None, rng: np.random.Generator) -> IntArray:
-        """``-1`` (local) or a candidate index per task."""
+        """The option of each task: :data:`offload.LOCAL_OPTION` or ``1 +`` a candidate index."""
         ...
 
 
 def _from_decision(costs: CostArrays, preference: Preference, deadline_s: float) -> IntArray:
-    """Column of :func:`offload.decide` shifted so that local is -1 and candidate j is j."""
-    return np.asarray(decide(costs, preference, deadline_s).choice - 1, dtype=np.intp)
+    """The options :func:`offload.decide` chooses."""
+    return np.asarray(decide(costs, preference, deadline_s).choice, dtype=np.intp)
 
 
 class AlwaysLocal:
@@ -126,8 +126,8 @@ class AlwaysLocal:
     stateful: ClassVar[bool] = False
 
     def choose(self, batch: DecisionBatch, observed: Observation | None, rng: np.random.Generator) -> IntArray:
-        """All -1."""
-        return np.full(batch.local_s.shape[0], LOCAL, dtype=np.intp)
+        """All local."""
+        return np.full(batch.local_s.shape[0], LOCAL_OPTION, dtype=np.intp)
 
 
 class _AlwaysTier:
@@ -234,9 +234,9 @@ class RandomOffload:
         """Independent coin flips."""
         n = batch.local_s.shape[0]
         if self.p == 0:
-            return np.full(n, LOCAL, dtype=np.intp)
+            return np.full(n, LOCAL_OPTION, dtype=np.intp)
         edge = batch.first("edge", "random")
-        return np.where(rng.random(n) < self.p, edge, LOCAL).astype(np.intp)
+        return np.where(rng.random(n) < self.p, edge, LOCAL_OPTION).astype(np.intp)
 
 
 #: Policy name → class. A new policy is one class and one line here.

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from offload.cost import LOCAL
 from offload.errors import ParameterError
 from offload.validate import check_non_negative, check_positive
 from simulator.energy import POWER_TERMS
@@ -65,7 +66,8 @@ def _categorical(codes: Any, names: list[str]) -> Any:
 
 def _store(world: World, policies: list[str]) -> ColumnStore:
     return record_store(policies, [f"{g.name}/{i}" for g in world.device_groups for i in range(g.count)],
-                        [s.name for s in world.services], ["local", *(s.name for s in world.servers)])
+                        [s.name for s in world.services],
+                        [LOCAL, *(s.name for s in world.servers)])  # target code: LOCAL_OPTION (0), server k is k + 1
 
 
 def _series(samples: Samples, policy: str, replication: int) -> pd.DataFrame:

@@ -90,7 +90,7 @@ class AccessPoint:
 
 
 @dataclass(frozen=True, slots=True)
-class Link:
+class BackhaulLink:
     """A backhaul/WAN link between two nodes: a shared channel per direction plus propagation delay.
 
     The one-way delay is ``latency_s`` plus fibre propagation over ``distance_m`` (≈ 4.9 µs/km).
@@ -296,7 +296,7 @@ class World:
     device_groups: tuple[DeviceGroup, ...]
     access_points: tuple[AccessPoint, ...]
     servers: tuple[EdgeServer, ...]
-    links: tuple[Link, ...] = ()
+    links: tuple[BackhaulLink, ...] = ()
     services: tuple[Service, ...] = (Service("default"),)
     policies: tuple[PolicySpec, ...] = (PolicySpec("always_edge"),)
     sample_interval_s: float | None = None

@@ -21,7 +21,7 @@ from offload.formulas import (
 from offload.runtime import executor_time_s, executors_time_s
 from scheduler.geo import fibre_delay_s
 from simulator.energy import meter
-from simulator.world import Link as WorldLink
+from simulator.world import BackhaulLink
 
 
 def test_compute_time_is_work_over_speed_plus_a_fixed_time() -> None:
@@ -53,7 +53,7 @@ def test_fibre_propagation_is_about_4_9_microseconds_per_km_everywhere() -> None
     assert pytest.approx(FIBER_DELAY_S_PER_M, rel=1e-3) == 1.47 / 299_792_458.0  # refractive index / c
     # every caller uses the one formula, bit for bit
     assert float(fibre_delay_s(250e3, 0.001)) == 0.001 + 250e3 * FIBER_DELAY_S_PER_M
-    assert WorldLink("a", "b", latency_s=0.001, distance_m=250e3).one_way_s == 0.001 + 250e3 * FIBER_DELAY_S_PER_M
+    assert BackhaulLink("a", "b", latency_s=0.001, distance_m=250e3).one_way_s == 0.001 + 250e3 * FIBER_DELAY_S_PER_M
     assert Link(rtt_s=0.02, distance_m=250e3).round_trip_s == 0.02 + 2.0 * 250e3 * FIBER_DELAY_S_PER_M
 
 

@@ -15,7 +15,7 @@ from offload.profiles import Device
 from scheduler.solvers import SOLVERS
 from simulator.placement_bridge import NodeOffer, PlacementSettings, ReplicaSpec, place_world, placed_server_name
 from simulator.workloads import Poisson
-from simulator.world import AccessPoint, Cloud, DeviceGroup, EdgeServer, Link, TaskSizes, World
+from simulator.world import AccessPoint, BackhaulLink, Cloud, DeviceGroup, EdgeServer, TaskSizes, World
 
 
 @st.composite
@@ -27,8 +27,9 @@ def worlds(draw: st.DrawFn) -> World:
                           workers=draw(st.integers(1, 4)), location=f"ap{draw(st.integers(0, n_aps - 1))}")
                for k in range(draw(st.integers(1, 4)))]
     servers.append(Cloud("cloud", speed_ops_per_s=1e10, workers=500))
-    links = tuple(Link(f"ap{i}", "core", latency_s=1e-3, distance_m=draw(st.floats(0, 50e3))) for i in range(n_aps))
-    links += (Link("core", "cloud", latency_s=5e-3, distance_m=700e3),)
+    links = tuple(BackhaulLink(f"ap{i}", "core", latency_s=1e-3, distance_m=draw(st.floats(0, 50e3)))
+                  for i in range(n_aps))
+    links += (BackhaulLink("core", "cloud", latency_s=5e-3, distance_m=700e3),)
     sizes = TaskSizes(draw(st.sampled_from([2e8, 1e9])), 1e5, 1e3)  # a service's sizes, as in scenario files
     groups = tuple(DeviceGroup(f"g{j}", draw(st.integers(1, 40)), Device(speed_ops_per_s=1e9),
                                Poisson(draw(st.sampled_from([0.1, 0.5, 1.0]))), f"ap{draw(st.integers(0, n_aps - 1))}",

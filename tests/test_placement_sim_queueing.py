@@ -16,7 +16,7 @@ from simulator.distributions import Exponential
 from simulator.placement_bridge import PlacementSettings, ReplicaSpec, place_world
 from simulator.run import run
 from simulator.workloads import Poisson
-from simulator.world import AccessPoint, DeviceGroup, EdgeServer, Link, TaskSizes, World
+from simulator.world import AccessPoint, BackhaulLink, DeviceGroup, EdgeServer, TaskSizes, World
 
 INPUT_BITS = 1e5
 
@@ -27,7 +27,7 @@ def _world() -> World:
                EdgeServer("far", speed_ops_per_s=1e10, workers=12, location="sw"))
     group = DeviceGroup("cams", 60, Device(speed_ops_per_s=1e8), Poisson(1.0), "ap",
                         TaskSizes(Exponential(1e9), INPUT_BITS, 0.0))
-    return World((group,), (ap,), servers, (Link("ap", "sw", latency_s=5e-3),))
+    return World((group,), (ap,), servers, (BackhaulLink("ap", "sw", latency_s=5e-3),))
 
 
 def test_placed_mean_latency_matches_erlang_c() -> None:

@@ -16,7 +16,7 @@ from offload.errors import ParameterError
 from offload.profiles import Device
 from simulator.run import run
 from simulator.workloads import Poisson
-from simulator.world import AccessPoint, DeviceGroup, EdgeServer, Link, TaskSizes, World
+from simulator.world import AccessPoint, BackhaulLink, DeviceGroup, EdgeServer, TaskSizes, World
 
 SHARES = (("e1", 0.2), ("e2", 0.5), ("e3", 0.3))
 
@@ -29,7 +29,7 @@ def _world(routes: tuple[tuple[str, float], ...] = SHARES, policies: tuple[str, 
     group = DeviceGroup("cams", 20, Device(speed_ops_per_s=1e9), Poisson(1.0), "ap", TaskSizes(1e8, 1e4, 1e3),
                         routes=routes)
     return World((group,), (AccessPoint("ap", uplink_bps=1e9, shared=False),), servers,
-                 (Link("ap", "sw", latency_s=1e-3),), policies=policies)
+                 (BackhaulLink("ap", "sw", latency_s=1e-3),), policies=policies)
 
 
 def test_offloaded_tasks_follow_the_shares_within_binomial_bounds() -> None:

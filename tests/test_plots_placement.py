@@ -9,19 +9,19 @@ import pytest
 from matplotlib.collections import PathCollection
 
 from offload.errors import ParameterError
-from scheduler.problem import PlacementProblem, Service, UserGroups, build_problem
+from scheduler.problem import PlacementProblem, ServiceDemand, UserGroups, build_problem
 from scheduler.result import Placement
-from scheduler.topology import NodeKind, NodeSpec, Resources, add_link, add_node
+from scheduler.topology import NodeKind, Resources, TopologyNode, add_link, add_node
 from simulator.plots.placement import placement_map, solver_comparison
 
 
 def _topology() -> nx.Graph:
     graph = nx.Graph()
     site = Resources(cpu_cores=8)
-    add_node(graph, "bs0", NodeSpec(NodeKind.BASE_STATION, -37.81, 144.96, capacity=site))
-    add_node(graph, "bs1", NodeSpec(NodeKind.BASE_STATION, -37.82, 144.97, capacity=site))
-    add_node(graph, "dc", NodeSpec(NodeKind.REGIONAL_DC, -37.83, 144.93, capacity=Resources(cpu_cores=64)))
-    add_node(graph, "cloud", NodeSpec(NodeKind.CLOUD, -33.87, 151.21, capacity=Resources(cpu_cores=1000)))
+    add_node(graph, "bs0", TopologyNode(NodeKind.BASE_STATION, -37.81, 144.96, capacity=site))
+    add_node(graph, "bs1", TopologyNode(NodeKind.BASE_STATION, -37.82, 144.97, capacity=site))
+    add_node(graph, "dc", TopologyNode(NodeKind.REGIONAL_DC, -37.83, 144.93, capacity=Resources(cpu_cores=64)))
+    add_node(graph, "cloud", TopologyNode(NodeKind.CLOUD, -33.87, 151.21, capacity=Resources(cpu_cores=1000)))
     for u, v in (("bs0", "dc"), ("bs1", "dc"), ("bs0", "bs1"), ("dc", "cloud")):
         add_link(graph, u, v, bandwidth_bps=1e9)
     return graph
@@ -29,7 +29,7 @@ def _topology() -> nx.Graph:
 
 def _case() -> tuple[nx.Graph, PlacementProblem, Placement]:
     graph = _topology()
-    services = [Service("plates", 1e8), Service("faces", 2e8)]
+    services = [ServiceDemand("plates", 1e8), ServiceDemand("faces", 2e8)]
     groups = UserGroups(("g0", "g1"), ("bs0", "bs1"), np.array([[1.0, 2.0], [3.0, 0.0]]))
     problem = build_problem(graph, services, groups)
     assert problem.node_names == ("bs0", "bs1", "dc", "cloud")

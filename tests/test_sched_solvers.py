@@ -15,7 +15,7 @@ from offload.errors import InfeasibleError, ParameterError
 from scheduler.checker import check_placement
 from scheduler.instances import random_instance
 from scheduler.model import compile_model
-from scheduler.problem import PlacementProblem, Service, UserGroups, build_problem
+from scheduler.problem import PlacementProblem, ServiceDemand, UserGroups, build_problem
 from scheduler.result import Placement, Status
 from scheduler.solvers import SOLVERS, Budget, certified_bound, lagrangian_bound, lp_lower_bound, solve
 from scheduler.topology import Resources
@@ -156,7 +156,7 @@ def test_unknown_solver_lists_valid_names() -> None:
 
 def test_service_that_fits_nowhere() -> None:
     graph = tiny_graph()
-    services = [Service("llm", 1e9, replica=Resources(1, 1, 1e9))]  # needs a GPU; none has one
+    services = [ServiceDemand("llm", 1e9, replica=Resources(1, 1, 1e9))]  # needs a GPU; none has one
     groups = UserGroups(("west",), ("bs0",), np.array([[1.0]]))
     with pytest.raises(InfeasibleError, match="service 'llm' fits on no allowed node"):
         solve(build_problem(graph, services, groups), "greedy")

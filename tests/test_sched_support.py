@@ -6,10 +6,10 @@ import networkx as nx
 import numpy as np
 
 from scheduler.checker import check_placement
-from scheduler.problem import PlacementProblem, Service, UserGroups, Weights, build_problem
+from scheduler.problem import PlacementProblem, ServiceDemand, UserGroups, Weights, build_problem
 from scheduler.result import PlacementResult
 from scheduler.solvers import solve
-from scheduler.topology import NodeKind, NodeSpec, Prices, Resources, add_link, add_node
+from scheduler.topology import NodeKind, Prices, Resources, TopologyNode, add_link, add_node
 
 MELBOURNE = (-37.8136, 144.9631)
 
@@ -19,11 +19,11 @@ def tiny_graph(cpu_cores: float = 4.0) -> nx.Graph:
     graph = nx.Graph()
     lat, lon = MELBOURNE
     cheap, dear = Prices(per_cpu_core_s=1e-3), Prices(per_cpu_core_s=2e-3)
-    add_node(graph, "bs0", NodeSpec(NodeKind.BASE_STATION, lat, lon, "city", Resources(cpu_cores, 0, 8e9), 1e9,
+    add_node(graph, "bs0", TopologyNode(NodeKind.BASE_STATION, lat, lon, "city", Resources(cpu_cores, 0, 8e9), 1e9,
                                     prices=dear))
-    add_node(graph, "bs1", NodeSpec(NodeKind.BASE_STATION, lat, lon + 0.0114, "city", Resources(cpu_cores, 0, 8e9),
+    add_node(graph, "bs1", TopologyNode(NodeKind.BASE_STATION, lat, lon + 0.0114, "city", Resources(cpu_cores, 0, 8e9),
                                     1e9, prices=dear))
-    add_node(graph, "dc", NodeSpec(NodeKind.REGIONAL_DC, lat - 0.5, lon, "metro", Resources(64, 0, 1e12), 2e9,
+    add_node(graph, "dc", TopologyNode(NodeKind.REGIONAL_DC, lat - 0.5, lon, "metro", Resources(64, 0, 1e12), 2e9,
                                    prices=cheap))
     add_link(graph, "bs0", "bs1", bandwidth_bps=1e9, hop_delay_s=1e-3, cost_per_bit=1e-9)
     add_link(graph, "bs0", "dc", bandwidth_bps=1e10, hop_delay_s=2e-3, cost_per_bit=1e-8)
@@ -36,8 +36,8 @@ def tiny_problem(rates: np.ndarray, *, cpu_cores: float = 4.0, slo_s: float = 10
     """Two services and one group per base station; ``rates`` is (2 groups, 2 services)."""
     graph = tiny_graph(cpu_cores)
     services = [
-        Service("detect", 1e8, 8e5, 8e3, Resources(1, 0, 1e9), min_replicas=min_replicas, slo_s=slo_s),
-        Service("ocr", 4e8, 1e5, 8e3, Resources(2, 0, 2e9), slo_s=slo_s),
+        ServiceDemand("detect", 1e8, 8e5, 8e3, Resources(1, 0, 1e9), min_replicas=min_replicas, slo_s=slo_s),
+        ServiceDemand("ocr", 4e8, 1e5, 8e3, Resources(2, 0, 2e9), slo_s=slo_s),
     ]
     groups = UserGroups(("west", "east"), ("bs0", "bs1"), np.asarray(rates, dtype=float))
     return graph, build_problem(graph, services, groups, weights=weights or Weights(1.0, 100.0, 100.0),

@@ -17,7 +17,7 @@ from scheduler.eua import load_sites, load_users
 from scheduler.geo import EARTH_RADIUS_M, great_circle_m
 from scheduler.paths import path_tables
 from scheduler.problem_io import users_to_groups
-from scheduler.topology import NodeKind, NodeSpec, add_link, add_node, nearest_node
+from scheduler.topology import NodeKind, TopologyNode, add_link, add_node, nearest_node
 
 
 def test_great_circle_known_distances() -> None:
@@ -38,8 +38,8 @@ def test_great_circle_matches_spherical_law_of_cosines(lat1: float, lon1: float,
 
 def test_link_delay_is_fibre_propagation_plus_hop() -> None:
     graph = nx.Graph()
-    add_node(graph, "a", NodeSpec(NodeKind.EDGE_SITE, 0.0, 0.0))
-    add_node(graph, "b", NodeSpec(NodeKind.EDGE_SITE, 0.0, 1.0))
+    add_node(graph, "a", TopologyNode(NodeKind.EDGE_SITE, 0.0, 0.0))
+    add_node(graph, "b", TopologyNode(NodeKind.EDGE_SITE, 0.0, 1.0))
     add_link(graph, "a", "b", bandwidth_bps=1e9, hop_delay_s=1e-4)
     link = graph.edges["a", "b"]
     assert link["delay_s"] == pytest.approx(link["distance_m"] * 4.9e-9 + 1e-4)
@@ -48,11 +48,11 @@ def test_link_delay_is_fibre_propagation_plus_hop() -> None:
 
 def test_topology_rejects_bad_values() -> None:
     graph = nx.Graph()
-    add_node(graph, "a", NodeSpec(NodeKind.EDGE_SITE, 0.0, 0.0))
+    add_node(graph, "a", TopologyNode(NodeKind.EDGE_SITE, 0.0, 0.0))
     with pytest.raises(ParameterError, match="already exists"):
-        add_node(graph, "a", NodeSpec(NodeKind.EDGE_SITE, 0.0, 0.0))
+        add_node(graph, "a", TopologyNode(NodeKind.EDGE_SITE, 0.0, 0.0))
     with pytest.raises(ParameterError, match=r"lat_deg=91.0: must be between -90 and 90"):
-        NodeSpec(NodeKind.EDGE_SITE, 91.0, 0.0)
+        TopologyNode(NodeKind.EDGE_SITE, 91.0, 0.0)
     with pytest.raises(ParameterError, match=r"'zz'.*is not in the topology"):
         add_link(graph, "a", "zz", bandwidth_bps=1e9)
 
@@ -141,9 +141,9 @@ def test_path_tables_match_networkx(seed: int) -> None:
 
 def test_users_group_by_nearest_base_station() -> None:
     graph = nx.Graph()
-    add_node(graph, "west", NodeSpec(NodeKind.BASE_STATION, -37.81, 144.95))
-    add_node(graph, "east", NodeSpec(NodeKind.BASE_STATION, -37.81, 144.98))
-    add_node(graph, "dc", NodeSpec(NodeKind.REGIONAL_DC, -37.811, 144.951))  # closest to user 0, wrong kind
+    add_node(graph, "west", TopologyNode(NodeKind.BASE_STATION, -37.81, 144.95))
+    add_node(graph, "east", TopologyNode(NodeKind.BASE_STATION, -37.81, 144.98))
+    add_node(graph, "dc", TopologyNode(NodeKind.REGIONAL_DC, -37.811, 144.951))  # closest to user 0, wrong kind
     add_link(graph, "west", "dc", bandwidth_bps=1e9)
     add_link(graph, "east", "dc", bandwidth_bps=1e9)
     lat = np.array([-37.8109, -37.81, -37.8101])

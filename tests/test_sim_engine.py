@@ -18,11 +18,11 @@ from simulator.run import run
 from simulator.workloads import Poisson, Trace
 from simulator.world import (
     AccessPoint,
+    BackhaulLink,
     Batching,
     Cloud,
     DeviceGroup,
     EdgeServer,
-    Link,
     PolicySpec,
     TaskSizes,
     ThroughputTable,
@@ -107,7 +107,8 @@ def test_throughput_table_sets_the_per_client_rate() -> None:
 
 def test_shared_backhaul_link_and_propagation() -> None:
     # the edge sits behind a 1 Mbps link with 30 ms delay: store and forward after the 50 ms access delay
-    world = trace_world([0.0], server=EdgeServer("edge", speed_ops_per_s=1e9), links=[Link("ap", "edge", 1e6, 0.03)])
+    world = trace_world([0.0], server=EdgeServer("edge", speed_ops_per_s=1e9),
+                        links=[BackhaulLink("ap", "edge", 1e6, 0.03)])
     r = run(world, duration_s=10.0, seed=0).records.iloc[0]
     assert r["queue_entry_s"] == pytest.approx(0.1 + 0.05 + 0.1 + 0.03)
     assert r["download_start_s"] == pytest.approx(r["service_end_s"] + 0.2 + 0.03 + 0.05)
@@ -170,7 +171,7 @@ def test_policies_see_common_random_numbers() -> None:
                                              TaskSizes(1e8, 1e6, 1e4)),),
                   access_points=(AccessPoint("ap", 20e6, 50e6, latency_s=0.005),),
                   servers=(EdgeServer("e", speed_ops_per_s=5e9, location="ap"), cloud),
-                  links=(Link("ap", "dc", 1e9, 0.04),))
+                  links=(BackhaulLink("ap", "dc", 1e9, 0.04),))
     policies: list[PolicySpec | str] = ["always_local", "always_edge", "always_cloud", "queue_aware",
                                         PolicySpec("random", {"p": 0.3}), "latency_rule", "energy_rule"]
     r = run(world, duration_s=60.0, seed=5, replications=2, policies=policies).records
@@ -262,7 +263,7 @@ def test_run_argument_errors() -> None:
 def test_always_edge_without_an_edge_server_is_a_clear_error() -> None:
     world = World(device_groups=(DeviceGroup("cams", 2, DEVICE, Poisson(1.0), "ap"),),
                   access_points=(AccessPoint("ap", 1e7),), servers=(Cloud("dc", speed_ops_per_s=1e11),),
-                  links=(Link("ap", "dc", 1e9, 0.02),))
+                  links=(BackhaulLink("ap", "dc", 1e9, 0.02),))
     with pytest.raises(InfeasibleError, match="'always_edge': device group 'cams' reaches no edge server"):
         run(world, duration_s=10.0, seed=0)
     assert run(world, duration_s=10.0, seed=0, policies=["always_cloud"]).summary["policies"]["always_cloud"][

@@ -14,7 +14,17 @@ from simulator.builders import REFERENCE_DEVICE
 from simulator.distributions import Exponential, Uniform
 from simulator.run import run
 from simulator.workloads import Poisson, Trace
-from simulator.world import AccessPoint, Batching, Cloud, DeviceGroup, EdgeServer, Link, PolicySpec, TaskSizes, World
+from simulator.world import (
+    AccessPoint,
+    BackhaulLink,
+    Batching,
+    Cloud,
+    DeviceGroup,
+    EdgeServer,
+    PolicySpec,
+    TaskSizes,
+    World,
+)
 
 STAGES = ["created_s", "upload_start_s", "upload_end_s", "queue_entry_s", "service_start_s", "service_end_s",
           "download_start_s", "download_end_s"]
@@ -82,7 +92,7 @@ def test_every_run_conserves_tasks_and_orders_stages(rate: float, workers: int, 
     edge = EdgeServer("e", speed_ops_per_s=4e9, workers=workers, location="ap", queue_capacity=capacity,
                       batching=Batching(3, 0.01, 0.02) if batch else None)
     world = World(device_groups=(group,), access_points=(AccessPoint("ap", uplink, 5e7, 0.002, shared=shared),),
-                  servers=(edge, Cloud("dc", speed_ops_per_s=2e10)), links=(Link("ap", "dc", 1e8, 0.02),))
+                  servers=(edge, Cloud("dc", speed_ops_per_s=2e10)), links=(BackhaulLink("ap", "dc", 1e8, 0.02),))
     result = run(world, duration_s=30.0, seed=seed, warmup_s=warmup, policies=[policy])
     r = result.records
     tasks = result.summary["policies"][policy]["tasks"]

@@ -17,11 +17,11 @@ from simulator.topology import shortest_paths
 from simulator.workloads import OnOff, PeriodicStream, Poisson, Trace, load_trace_csv
 from simulator.world import (
     AccessPoint,
+    BackhaulLink,
     Batching,
     Cloud,
     DeviceGroup,
     EdgeServer,
-    Link,
     PolicySpec,
     Service,
     TaskSizes,
@@ -138,7 +138,7 @@ def test_world_rejects_bad_references_naming_them() -> None:
     with pytest.raises(ParameterError, match="max_batch"):
         Batching(0, 0.1, 0.1)
     with pytest.raises(ParameterError, match=r"link\.b"):
-        Link("a", "a")
+        BackhaulLink("a", "a")
     with pytest.raises(ParameterError, match="clients"):
         ThroughputTable((2, 1), (1.0, 2.0))
 
@@ -148,7 +148,8 @@ def test_cloud_is_a_many_worker_server_and_routes_take_the_fastest_path() -> Non
     assert cloud.tier == "cloud"
     assert cloud.workers == 1000
     world = _world(servers=[EdgeServer("e", speed_ops_per_s=1e9, location="ap"), cloud],
-                   links=[Link("ap", "r", 1e9, 0.01), Link("r", "dc", 1e9, 0.02), Link("ap", "dc", 1e9, 0.05)])
+                   links=[BackhaulLink("ap", "r", 1e9, 0.01), BackhaulLink("r", "dc", 1e9, 0.02),
+                          BackhaulLink("ap", "dc", 1e9, 0.05)])
     delays = world.delays_s()["ap"]
     assert delays["dc"] == pytest.approx(0.03)
     assert [s.name for s in world.reachable_hosts(world.device_groups[0], world.delays_s())] == ["e", "dc"]
@@ -167,7 +168,7 @@ def test_routes_take_the_faster_parallel_link_and_record_direction() -> None:
 
 
 def test_link_delay_includes_fibre_propagation() -> None:
-    assert Link("a", "b", latency_s=0.001, distance_m=100e3).one_way_s == pytest.approx(0.001 + 100e3 * 4.9e-9)
+    assert BackhaulLink("a", "b", latency_s=0.001, distance_m=100e3).one_way_s == pytest.approx(0.001 + 100e3 * 4.9e-9)
 
 
 def test_policy_registry_errors() -> None:

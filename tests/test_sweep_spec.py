@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from offload.errors import MecsimError, ParameterError
 from simulator.scenario import parse_path, set_path
 from simulator.sweep import (
-    Distribution,
     DistributionKind,
     RandomBlock,
     ResolvedPoint,
+    SweepDistribution,
     SweepSpec,
     grid_from_options,
     parse_sweep,
@@ -55,10 +55,10 @@ def test_no_axis_means_one_point():
 
 
 def test_random_block_draws_within_bounds_reproducibly():
-    params = (("u", Distribution(DistributionKind.UNIFORM, (2.0, 3.0))),
-              ("l", Distribution(DistributionKind.LOGUNIFORM, (1e3, 1e6))),
-              ("i", Distribution(DistributionKind.RANDINT, (1, 3))),
-              ("c", Distribution(DistributionKind.CHOICE, ("edge", "local"))))
+    params = (("u", SweepDistribution(DistributionKind.UNIFORM, (2.0, 3.0))),
+              ("l", SweepDistribution(DistributionKind.LOGUNIFORM, (1e3, 1e6))),
+              ("i", SweepDistribution(DistributionKind.RANDINT, (1, 3))),
+              ("c", SweepDistribution(DistributionKind.CHOICE, ("edge", "local"))))
     block = RandomBlock(samples=400, seed=5, params=params)
     points = block.points()
     assert points == RandomBlock(samples=400, seed=5, params=params).points()
@@ -78,9 +78,9 @@ def test_spec_rejects_bad_shapes():
     with pytest.raises(ParameterError, match="at least one value"):
         SweepSpec(grid=(("a", ()),))
     with pytest.raises(ParameterError, match="low must be > 0"):
-        Distribution(DistributionKind.LOGUNIFORM, (0.0, 1.0))
+        SweepDistribution(DistributionKind.LOGUNIFORM, (0.0, 1.0))
     with pytest.raises(ParameterError, match="low must be < high"):
-        Distribution(DistributionKind.UNIFORM, (2.0, 1.0))
+        SweepDistribution(DistributionKind.UNIFORM, (2.0, 1.0))
 
 
 def test_parse_sweep_section():

@@ -50,7 +50,7 @@ class LoadState:
 
     def _needed(self, s: int, nodes: IntArray, load: FloatArray) -> IntArray:
         ratio = load / self.model.replica_capacity[s, nodes]
-        return np.maximum(np.ceil(ratio - _EPS), 0).astype(np.int64)
+        return np.asarray(np.maximum(np.ceil(ratio - _EPS), 0), dtype=np.int64)
 
     def room(self, s: int, nodes: IntArray) -> FloatArray:
         """Extra rate of service ``s`` each node could take, opening as many replicas as still fit there."""

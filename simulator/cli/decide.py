@@ -83,7 +83,7 @@ def _quantity_options(function: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 @click.pass_context
-def command(ctx: click.Context, objective: str, energy_view: str, w_latency: str | None, w_energy: str | None,
+def command(ctx: click.Context, /, objective: str, energy_view: str, w_latency: str | None, w_energy: str | None,
             normalise: bool, partial: bool, as_json: bool, batch: Path | None, out: Path | None, force: bool,
             debug: bool, **given: str | None) -> None:
     """Decide whether to run a task locally or offload it, and where the decision flips.
@@ -161,7 +161,10 @@ def _table(report: dict[str, Any]) -> str:
         return "-" if value is None else format_quantity(value, Dimension.JOULES)
 
     local, offload = report["local"], report["offload"]
-    seconds = lambda v: format_quantity(v, Dimension.SECONDS)  # noqa: E731
+
+    def seconds(value: float) -> str:
+        return format_quantity(value, Dimension.SECONDS)
+
     chosen = report["energy_view"]
     # the other view beside the chosen one, when its powers were given too
     others = [view for view, value in report["energies"].items() if view != chosen and value is not None]

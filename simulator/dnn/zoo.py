@@ -128,13 +128,14 @@ class Walker:
 def alexnet() -> list[LayerShape]:
     """AlexNet as published: two groups in conv2, conv4, conv5 (the two GPUs), 227×227×3 input."""
     net = Walker(3, 227, 227)
-    for name, step in (
+    steps: tuple[tuple[str, Callable[[], object]], ...] = (
         ("conv1", lambda: net.conv(96, 11, stride=4)), ("pool1", lambda: net.pool(3, 2)),
         ("conv2", lambda: net.conv(256, 5, pad=2, groups=2)), ("pool2", lambda: net.pool(3, 2)),
         ("conv3", lambda: net.conv(384, 3, pad=1)), ("conv4", lambda: net.conv(384, 3, pad=1, groups=2)),
         ("conv5", lambda: net.conv(256, 3, pad=1, groups=2)), ("pool5", lambda: net.pool(3, 2)),
         ("fc6", lambda: net.fc(4096)), ("fc7", lambda: net.fc(4096)), ("fc8", lambda: net.fc(1000)),
-    ):
+    )
+    for name, step in steps:
         step()
         net.emit(name, name.rstrip("0123456789"))
     return net.layers

@@ -6,10 +6,11 @@ Public API: :func:`load_scenario`, :func:`scenario_from_dict`, :class:`Scenario`
 """
 
 from simulator.scenario.bundled import bundled_scenarios, resolve_scenario_path
-from simulator.scenario.errors import ScenarioError, ScenarioIssue, format_path
+from simulator.scenario.errors import ScenarioError, ScenarioIssue
 from simulator.scenario.execute import placed_world, simulate, summary_dict
 from simulator.scenario.loader import Outputs, RunSettings, Scenario, canonical_json, load_scenario, scenario_from_dict
 from simulator.scenario.overrides import apply_overrides, parse_path, set_path
+from simulator.world_rules import format_path
 
 __all__ = [
     "Outputs",

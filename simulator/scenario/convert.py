@@ -31,10 +31,10 @@ from simulator.workloads import Workload
 from simulator.world import (
     CLOUD_WORKERS,
     AccessPoint,
+    BackhaulLink,
     Batching,
     DeviceGroup,
     EdgeServer,
-    Link,
     PolicySpec,
     Service,
     TaskSizes,
@@ -98,9 +98,9 @@ def server(spec: NodeSpec) -> EdgeServer:
                       queue_capacity=spec.queue_capacity, location=spec.location, tier=spec.tier)
 
 
-def link(spec: LinkSpec) -> Link:
+def link(spec: LinkSpec) -> BackhaulLink:
     """A backhaul or WAN link."""
-    return Link(spec.between[0], spec.between[1], math.inf if spec.bandwidth is None else spec.bandwidth,
+    return BackhaulLink(spec.between[0], spec.between[1], math.inf if spec.bandwidth is None else spec.bandwidth,
                 spec.latency, spec.distance)
 
 

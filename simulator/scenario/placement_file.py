@@ -35,12 +35,12 @@ from typing import Annotated, Any
 
 import networkx as nx
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from offload.errors import ParameterError
 from offload.units import GIB_BITS
 from scheduler import builders, eua
-from scheduler.problem import PlacementProblem, Service, UserGroups, Weights, build_problem
+from scheduler.problem import PlacementProblem, ServiceDemand, UserGroups, Weights, build_problem
 from scheduler.problem_io import ACCESS_KINDS, users_to_groups
 from scheduler.solvers import Budget
 from scheduler.topology import NodeKind, Prices, Resources, nearest_node
@@ -51,6 +51,7 @@ from simulator.scenario.quantities import (
     DataSize,
     Duration,
     DurationOrZero,
+    FileSection,
     NonNegative,
     PositiveWork,
     Price,
@@ -64,11 +65,7 @@ from simulator.scenario.yamlload import LoadedYaml, load_yaml
 _GB_BITS = 8e9
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TierSpec(_Strict):
+class TierSpec(FileSection):
     """Overrides of one node kind's defaults; omitted keys keep :data:`scheduler.builders.DEFAULT_TIERS`."""
 
     cpu: NonNegative | None = None
@@ -88,18 +85,18 @@ class TierSpec(_Strict):
 Seed = Annotated[int, Field(ge=0)]
 
 
-class HierarchicalSpec(_Strict):
+class HierarchicalSpec(FileSection):
     regions: Annotated[int, Field(ge=1)] = 3
     stations_per_region: Annotated[int, Field(ge=1)] = 8
     seed: Seed = 0
 
 
-class TopohubSpec(_Strict):
+class TopohubSpec(FileSection):
     key: str
     cloud: tuple[float, float] | None = None
 
 
-class EuaSitesSpec(_Strict):
+class EuaSitesSpec(FileSection):
     sites: Annotated[int, Field(ge=1, le=125)] | None = None
     seed: Seed = 0
     neighbours: Annotated[int, Field(ge=0)] = 2
@@ -111,11 +108,11 @@ def _exactly_one(model: BaseModel, names: tuple[str, ...]) -> None:
         raise ValueError(f"give exactly one of {', '.join(names)} (got {', '.join(given) or 'none'})")
 
 
-class TopologySpec(_Strict):
+class TopologySpec(FileSection):
     hierarchical: HierarchicalSpec | None = None
     topohub: TopohubSpec | None = None
     eua: EuaSitesSpec | None = None
-    tiers: dict[str, TierSpec] = {}
+    tiers: dict[str, TierSpec] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _one_builder(self) -> TopologySpec:
@@ -123,7 +120,7 @@ class TopologySpec(_Strict):
         return self
 
 
-class ServiceSpec(_Strict):
+class PlacementServiceSpec(FileSection):
     name: Annotated[str, Field(min_length=1)]
     work: PositiveWork
     input: DataSize = 0.0
@@ -137,7 +134,7 @@ class ServiceSpec(_Strict):
     regions: list[str] | None = None
 
 
-class GroupSpec(_Strict):
+class GroupSpec(FileSection):
     name: Annotated[str, Field(min_length=1)]
     node: str | None = None
     at: tuple[Annotated[float, Field(ge=-90, le=90)], Annotated[float, Field(ge=-180, le=180)]] | None = None
@@ -149,13 +146,13 @@ class GroupSpec(_Strict):
         return self
 
 
-class EuaUsersSpec(_Strict):
+class EuaUsersSpec(FileSection):
     count: Annotated[int, Field(ge=1, le=816)] | None = None
     seed: Seed = 0
     rate: dict[str, Rate]
 
 
-class UsersSpec(_Strict):
+class UsersSpec(FileSection):
     groups: list[GroupSpec] | None = None
     eua: EuaUsersSpec | None = None
 
@@ -165,20 +162,20 @@ class UsersSpec(_Strict):
         return self
 
 
-class SolverSpec(_Strict):
+class SolverSpec(FileSection):
     evaluations: Annotated[int, Field(ge=1)] = 50_000
     milp_nodes: Annotated[int, Field(ge=1)] = 10_000
     time_limit: Duration | None = None
     seed: Seed = 0
 
 
-class PlacementFileSpec(_Strict):
+class PlacementFileSpec(FileSection):
     """A whole placement file."""
 
     name: Annotated[str, Field(min_length=1)]
     description: str = ""
     topology: TopologySpec
-    services: Annotated[list[ServiceSpec], Field(min_length=1)]
+    services: Annotated[list[PlacementServiceSpec], Field(min_length=1)]
     users: UsersSpec
     objective: PlacementObjectiveSpec = PlacementObjectiveSpec()
     target_utilisation: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.8
@@ -252,8 +249,8 @@ def _graph(spec: TopologySpec, tiers: dict[NodeKind, builders.Tier]) -> nx.Graph
                                   neighbours=spec.eua.neighbours, tiers=tiers)
 
 
-def _services(spec: PlacementFileSpec) -> list[Service]:
-    return [Service(s.name, s.work, s.input, s.output, Resources(s.cpu, s.gpu, s.memory), s.min_replicas,
+def _services(spec: PlacementFileSpec) -> list[ServiceDemand]:
+    return [ServiceDemand(s.name, s.work, s.input, s.output, Resources(s.cpu, s.gpu, s.memory), s.min_replicas,
                     s.max_replicas, math.inf if s.slo is None else s.slo,
                     None if s.regions is None else frozenset(s.regions)) for s in spec.services]
 

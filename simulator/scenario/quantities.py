@@ -33,6 +33,12 @@ PLAUSIBLE: dict[Dimension, tuple[float, float, str]] = {
 }
 
 
+class FileSection(BaseModel):
+    """Base of the sections of placement and game files: unknown keys are errors, models are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
 class Strict(BaseModel):
     """Base of every section: unknown keys are errors, values are never coerced across types, models are frozen."""
 

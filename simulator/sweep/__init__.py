@@ -24,13 +24,12 @@ from simulator.sweep.plan import ResolvedPoint, Resolver, RunTask, plan_runs, re
 from simulator.sweep.results import flatten, load_results
 from simulator.sweep.runner import SweepInterruptedError, SweepReport, run_sweep
 from simulator.sweep.schema import SweepSection, parse_sweep
-from simulator.sweep.spec import Distribution, DistributionKind, RandomBlock, SweepSpec, grid_from_options
+from simulator.sweep.spec import DistributionKind, RandomBlock, SweepDistribution, SweepSpec, grid_from_options
 
 __all__ = [
     "BACKENDS",
     "Backend",
     "DaskBackend",
-    "Distribution",
     "DistributionKind",
     "InlineBackend",
     "Outcome",
@@ -40,6 +39,7 @@ __all__ = [
     "Resolver",
     "RunFunction",
     "RunTask",
+    "SweepDistribution",
     "SweepInterruptedError",
     "SweepReport",
     "SweepSection",

@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, Validatio
 
 from offload.errors import ParameterError
 from simulator.scenario.errors import ScenarioError, ScenarioIssue
-from simulator.sweep.spec import Distribution, DistributionKind, RandomBlock, SweepSpec
+from simulator.sweep.spec import DistributionKind, RandomBlock, SweepDistribution, SweepSpec
 
 LineOf = Callable[[tuple[str | int, ...]], "int | None"]
 
@@ -92,13 +92,13 @@ class DistributionSection(BaseModel):
         self.to_distribution()
         return self
 
-    def to_distribution(self) -> Distribution:
-        """The validated :class:`Distribution`."""
+    def to_distribution(self) -> SweepDistribution:
+        """The validated :class:`SweepDistribution`."""
         for kind in DistributionKind:
             args = getattr(self, kind.value)
             if args is not None:
                 try:
-                    return Distribution(kind, tuple(args))
+                    return SweepDistribution(kind, tuple(args))
                 except ParameterError as error:
                     raise ValueError(error.rule) from error
         raise ValueError("no distribution given")

@@ -30,7 +30,7 @@ class DistributionKind(Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class Distribution:
+class SweepDistribution:
     """A distribution to draw one swept parameter from: ``kind`` with ``args`` (low, high) or the choices."""
 
     kind: DistributionKind
@@ -69,7 +69,7 @@ class RandomBlock:
 
     samples: int
     seed: int
-    params: tuple[tuple[str, Distribution], ...]
+    params: tuple[tuple[str, SweepDistribution], ...]
 
     def __post_init__(self) -> None:
         if self.samples < 1:
