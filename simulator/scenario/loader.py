@@ -144,7 +144,6 @@ def _validate(data: Any, source: str, loaded: LoadedYaml | None, touched: Sequen
         raise ScenarioError([ScenarioIssue(*locate(p.path), p.path, p.rule, *(() if p.value is None else (p.value,)))
                              for p in problems])
     resolved = spec.model_dump(mode="json", exclude_none=True)
-    world = world_from_spec(spec, source)
     budget = Budget(sum(group.count * group.workload.mean_rate_per_s for group in world.device_groups),
                     len(world.policies), spec.run.sample_interval, spec.run.max_events, spec.run.max_memory,
                     {key: locate(("run", key)) for key in ("duration", "sample_interval", "max_events", "max_memory")})
