@@ -31,6 +31,7 @@ from click.testing import CliRunner
 
 from simulator.cli import main
 from simulator.scenario.bundled import bundled_scenarios, resolve_scenario_path
+from simulator.scenario.overrides import all_paths
 
 HOSTILE_VALUES: list[Any] = [
     None, True, -1, 0, 10**400, -(10**30), 1e300, -1e300, 1e-320, float("nan"), "inf", "-5 Mbps", "5 mbps",
@@ -58,23 +59,12 @@ def _flip(text: str, rng: random.Random) -> str:
     return text[:index] + rng.choice(["\x07", "\x1b", "{", "}", "[", ":", "&", "*", "!", "%", "'", '"']) + text[index:]
 
 
-def _paths(data: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix] if prefix else []
-    if isinstance(data, dict):
-        for key, item in data.items():
-            found += _paths(item, (*prefix, key))
-    elif isinstance(data, list):
-        for index, item in enumerate(data):
-            found += _paths(item, (*prefix, index))
-    return found
-
-
 def mutate(text: str, rng: random.Random) -> str | bytes:
     """One hostile variant of a scenario text (bytes when the mutation is an encoding)."""
     kind = rng.random()
     if kind < 0.55:
         data = yaml.safe_load(text)
-        path = rng.choice(_paths(data))
+        path = rng.choice(all_paths(data))
         target = data
         for part in path[:-1]:
             target = target[part]

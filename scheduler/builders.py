@@ -14,10 +14,10 @@ from importlib import resources
 import networkx as nx
 import numpy as np
 
+import scheduler.eua as eua
 from offload.errors import ParameterError
 from offload.units import GIB_BITS
 from offload.validate import check_positive
-from scheduler import eua
 from scheduler.geo import great_circle_m
 from scheduler.topology import NodeKind, Prices, Resources, TopologyNode, add_link, add_node, require_connected
 

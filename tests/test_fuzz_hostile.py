@@ -4,7 +4,6 @@ scenario that then simulates a short horizon without error. ``HYPOTHESIS_PROFILE
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 import yaml
@@ -14,6 +13,7 @@ from hypothesis import strategies as st
 
 from simulator.cli import main
 from simulator.scenario.bundled import resolve_scenario_path
+from simulator.scenario.overrides import all_paths
 
 NAMES = ["mm1", "md1", "mmc", "license-plate"]
 TEXTS = {name: resolve_scenario_path(name).read_text(encoding="utf-8") for name in NAMES}
@@ -32,17 +32,6 @@ text_edits = st.sampled_from([
 LOCATED = re.compile(r"^mecsim: error: (?P<file>[^:]+):\d+: ")
 
 
-def _paths(data: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix] if prefix else []
-    if isinstance(data, dict):
-        for key, item in data.items():
-            found += _paths(item, (*prefix, key))
-    elif isinstance(data, list):
-        for index, item in enumerate(data):
-            found += _paths(item, (*prefix, index))
-    return found
-
-
 @st.composite
 def variants(draw: st.DrawFn) -> str:
     text = TEXTS[draw(st.sampled_from(NAMES))]
@@ -50,7 +39,7 @@ def variants(draw: st.DrawFn) -> str:
         old, new = draw(text_edits)
         return text.replace(old, new, 1)
     data = yaml.safe_load(text)
-    path = draw(st.sampled_from(_paths(data)))
+    path = draw(st.sampled_from(all_paths(data)))
     target = data
     for part in path[:-1]:
         target = target[part]

@@ -62,7 +62,7 @@ GROUPS: dict[str, str] = {
     "simulator.version": "core",
     "simulator.workloads": "core",
     "simulator.world": "core",
-    "simulator.world_rules": "core",
+    "simulator.elements": "core",
     "simulator.scenario": "scenario",
     "simulator.game_file": "scenario",  # a YAML file format over the scenario package's loaders
     "simulator.scenario.": "scenario",

@@ -13,7 +13,7 @@ from test_scenario_errors import BASE
 
 from offload.errors import MecsimError
 from simulator.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict, simulate
-from simulator.scenario.overrides import set_path
+from simulator.scenario.overrides import all_paths, set_path
 
 _BASE_DATA = yaml.safe_load(BASE)
 
@@ -28,18 +28,7 @@ values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=
                       max_leaves=8)
 
 
-def _paths(data: Any, prefix: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
-    found = [prefix] if prefix else []
-    if isinstance(data, dict):
-        for key, item in data.items():
-            found += _paths(item, (*prefix, key))
-    elif isinstance(data, list):
-        for index, item in enumerate(data):
-            found += _paths(item, (*prefix, index))
-    return found
-
-
-_ALL_PATHS = _paths(_BASE_DATA)
+_ALL_PATHS = all_paths(_BASE_DATA)
 
 
 def _attempt(load: Callable[[], Scenario]) -> Scenario | ScenarioError:

@@ -27,8 +27,9 @@ from simulator.world import (
     TaskSizes,
     ThroughputTable,
     World,
+    WorldError,
+    world_problems,
 )
-from simulator.world_rules import WorldError, world_problems
 
 
 def _group(**kw: object) -> DeviceGroup:

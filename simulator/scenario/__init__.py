@@ -10,7 +10,7 @@ from simulator.scenario.errors import ScenarioError, ScenarioIssue
 from simulator.scenario.execute import placed_world, simulate, summary_dict
 from simulator.scenario.loader import Outputs, RunSettings, Scenario, canonical_json, load_scenario, scenario_from_dict
 from simulator.scenario.overrides import apply_overrides, parse_path, set_path
-from simulator.world_rules import format_path
+from simulator.world import format_path
 
 __all__ = [
     "Outputs",

@@ -2,7 +2,7 @@
 and the ``placement`` section.
 
 The cross references the World holds (device groups to access points and services, service hosts, unique names,
-reachability) are checked once, by :func:`simulator.world_rules.world_problems`, when the loader builds the World.
+reachability) are checked once, by :func:`simulator.world.world_problems`, when the loader builds the World.
 Each check returns problems with the YAML path of the offending value, so the loader can point at its line.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from simulator.scenario.schema import ScenarioSpec
-from simulator.world_rules import Problem, duplicates, undefined
+from simulator.world import Problem, duplicates, undefined
 
 
 def check_references(spec: ScenarioSpec) -> list[Problem]:

@@ -40,8 +40,8 @@ from simulator.world import (
     TaskSizes,
     ThroughputTable,
     World,
+    WorldError,
 )
-from simulator.world_rules import WorldError
 
 _GB_BITS = 8e9
 
@@ -146,7 +146,7 @@ def world_from_spec(spec: ScenarioSpec, source: str) -> World:
     Raises
     ------
     WorldError
-        Every cross-reference problem (:func:`simulator.world_rules.world_problems`), with World paths.
+        Every cross-reference problem (:func:`simulator.world.world_problems`), with World paths.
     ScenarioError
         A rule only the simulator checks (or a trace file problem), reported against ``source``.
     """

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from offload.errors import MecsimError
-from simulator.world_rules import Path, format_path
+from simulator.world import Path, format_path
 
 #: A location inside a YAML document: mapping keys and sequence indices from the root.
 YamlPath = Path

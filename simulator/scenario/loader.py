@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from simulator.placement_bridge import PlacementSettings
+from simulator.scenario.budget import Budget
 from simulator.scenario.bundled import resolve_scenario_path
 from simulator.scenario.checks import check_references
 from simulator.scenario.convert import placement_settings, world_from_spec
@@ -25,8 +26,7 @@ from simulator.scenario.overrides import SOURCE as OVERRIDE_SOURCE
 from simulator.scenario.overrides import apply_overrides
 from simulator.scenario.schema import ScenarioSpec
 from simulator.scenario.yamlload import LoadedYaml, load_yaml
-from simulator.world import World
-from simulator.world_rules import Problem, WorldError
+from simulator.world import Problem, World, WorldError
 
 _PLACEMENT_RULE = ("this is a placement problem (topology/users, no devices): run it with `mecsim place`; "
                    "a simulation scenario needs run, services, access_points, devices and policies")
@@ -76,6 +76,8 @@ class Scenario:
         What ``--out`` writes.
     source : str
         Where it came from (a path, ``<dict>``).
+    budget : Budget
+        What its runs will cost, for :func:`simulator.scenario.budget.check_budget`.
     """
 
     name: str
@@ -87,6 +89,7 @@ class Scenario:
     placement: PlacementSettings | None
     outputs: Outputs
     source: str
+    budget: Budget
 
     @property
     def policy_names(self) -> tuple[str, ...]:
@@ -140,6 +143,9 @@ def _validate(data: Any, source: str, loaded: LoadedYaml | None, touched: Sequen
         raise ScenarioError([ScenarioIssue(*locate(p.path), p.path, p.rule, *(() if p.value is None else (p.value,)))
                              for p in problems])
     resolved = spec.model_dump(mode="json", exclude_none=True)
+    budget = Budget(sum(group.count * group.workload.mean_rate_per_s for group in world.device_groups),
+                    len(world.policies), spec.run.sample_interval, spec.run.max_events, spec.run.max_memory,
+                    {key: locate(("run", key)) for key in ("duration", "sample_interval", "max_events", "max_memory")})
     return Scenario(
         name=spec.name, description=spec.description, resolved=resolved,
         sha256=hashlib.sha256(canonical_json(resolved).encode()).hexdigest(),
@@ -147,6 +153,7 @@ def _validate(data: Any, source: str, loaded: LoadedYaml | None, touched: Sequen
         world=world,
         placement=None if spec.placement is None else placement_settings(spec.placement),
         outputs=Outputs(spec.outputs.records, spec.outputs.timeseries, spec.outputs.figures), source=source,
+        budget=budget,
     )
 
 

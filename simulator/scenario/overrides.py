@@ -53,6 +53,18 @@ def parse_path(text: str) -> tuple[str | int, ...]:
     return tuple(parts)
 
 
+def all_paths(data: Any, prefix: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """Every path inside a YAML document, parents before children (``("devices",)``, ``("devices", 0)``, ...)."""
+    found = [prefix] if prefix else []
+    if isinstance(data, dict):
+        for key, item in data.items():
+            found += all_paths(item, (*prefix, key))
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            found += all_paths(item, (*prefix, index))
+    return found
+
+
 def split_override(text: str) -> tuple[tuple[str | int, ...], Any]:
     """Split ``path=value`` and parse both parts."""
     path_text, sep, value_text = text.partition("=")

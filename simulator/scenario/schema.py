@@ -2,7 +2,7 @@
 
 Sections mirror :mod:`simulator.world` one to one so the conversion stays thin. Only structure, types, units and
 single-field rules live here; rules that relate several parts of the file are in
-:func:`simulator.world_rules.world_problems` (the World's names, references and reachability) and
+:func:`simulator.world.world_problems` (the World's names, references and reachability) and
 :mod:`simulator.scenario.checks` (what only the file has), so every problem is reported with its own line.
 """
 
@@ -93,13 +93,16 @@ else:
 
 
 class RunSpec(Strict):
-    """How long and how often to simulate; ``sample_interval`` sets the time-series period (default horizon/200)."""
+    """How long and how often to simulate; ``sample_interval`` sets the time-series period (default horizon/200);
+    ``max_events`` and ``max_memory`` bound the run (:mod:`simulator.scenario.budget`)."""
 
     duration: Duration
     warmup: DurationOrZero = 0.0
     seed: Annotated[int, Field(ge=0)] = 0
     replications: Annotated[int, Field(ge=1, le=10_000)] = 1
     sample_interval: Duration | None = None
+    max_events: Annotated[int, Field(ge=1)] | None = None
+    max_memory: PositiveDataSize | None = None
 
 
 class ServiceSpec(Strict):

@@ -22,9 +22,9 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+import simulator.serve.schemas as schemas
 from offload.errors import ParameterError
 from simulator.decide_api import answer, parse_request
-from simulator.serve import schemas
 from simulator.serve.config import ServiceConfig, load_config
 from simulator.serve.estimates import Estimates
 from simulator.serve.monitor import API_ENDPOINTS, Monitor, MonitorMiddleware

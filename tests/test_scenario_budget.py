@@ -1,0 +1,133 @@
+"""The run budget (issue 11): expected events and record memory against hand-computed numbers; refusals located."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from simulator.cli import main
+from simulator.scenario import ScenarioError, bundled_scenarios, load_scenario
+from simulator.scenario.budget import (
+    DEFAULT_MAX_EVENTS,
+    RECORD_BYTES_PER_TASK,
+    available_memory_bytes,
+    check_budget,
+    expected_samples,
+    expected_tasks,
+)
+
+# Two groups: 3 devices at 2/s and 5 devices at 0.5/s (8.5 tasks/s in all), three policies.
+SCENARIO = """\
+name: budget
+run:
+  duration: 1000 s
+  replications: 4
+{extra}services:
+  - {{name: job, work: 1G}}
+profiles:
+  - {{name: phone, speed: 1 GHz}}
+access_points:
+  - {{name: ap, uplink: 1 Gbps, downlink: 1 Gbps}}
+nodes:
+  - {{name: server, speed: 10G, location: ap}}
+devices:
+  - {{name: a, count: 3, profile: phone, access_point: ap, workload: {{kind: poisson, rate: 2/s}}}}
+  - {{name: b, count: 5, profile: phone, access_point: ap, workload: {{kind: poisson, rate: 0.5/s}}}}
+policies: [always_local, always_edge, {{name: always_edge, label: edge2}}]
+"""
+RATE_PER_S = 3 * 2.0 + 5 * 0.5
+POLICIES = 3
+
+
+def _write(tmp_path: Path, extra: str = "") -> Path:
+    path = tmp_path / "budget.yaml"
+    path.write_text(SCENARIO.format(extra=extra), encoding="utf-8")
+    return path
+
+
+def test_estimates_match_hand_computation(tmp_path: Path) -> None:
+    budget = load_scenario(_write(tmp_path)).budget
+    assert budget.tasks_per_s == pytest.approx(RATE_PER_S)
+    assert budget.policies == POLICIES
+    assert expected_tasks(budget, 1000.0, 4) == pytest.approx(RATE_PER_S * 1000 * 4 * POLICIES)  # 102,000
+    assert expected_samples(budget, 1000.0, 4) == pytest.approx(200 * 4 * POLICIES)
+    sampled = load_scenario(_write(tmp_path, "  sample_interval: 10 ms\n")).budget
+    assert expected_samples(sampled, 1000.0, 4) == pytest.approx(1000 / 0.01 * 4 * POLICIES)
+
+
+def test_event_limit_is_exact_and_names_the_line(tmp_path: Path) -> None:
+    events = RATE_PER_S * 1000 * 4 * POLICIES + 200 * 4 * POLICIES  # 102,000 + 2,400
+    at_limit = load_scenario(_write(tmp_path, f"  max_events: {math.ceil(events)}\n"))
+    check_budget(at_limit.budget, 1000.0, 4, None)
+    below = load_scenario(_write(tmp_path, f"  max_events: {math.floor(events) - 1}\n"))
+    with pytest.raises(ScenarioError) as caught:
+        check_budget(below.budget, 1000.0, 4, None)
+    (issue,) = caught.value.issues
+    assert (issue.line, issue.path) == (5, ("run", "max_events"))
+    assert f"{events:.3g} events" in issue.rule
+    assert "run.max_events" in issue.rule
+
+
+def test_default_limit_points_at_duration_or_sample_interval(tmp_path: Path) -> None:
+    scenario = load_scenario(_write(tmp_path))
+    too_long_s = DEFAULT_MAX_EVENTS / (RATE_PER_S * POLICIES) * 1.01
+    with pytest.raises(ScenarioError) as caught:
+        check_budget(scenario.budget, too_long_s, 1, None)
+    assert (caught.value.issues[0].line, caught.value.issues[0].path) == (3, ("run", "duration"))
+    fine = load_scenario(_write(tmp_path, "  sample_interval: 1 ns\n"))
+    with pytest.raises(ScenarioError) as caught:
+        check_budget(fine.budget, 1000.0, 4, None)
+    assert (caught.value.issues[0].line, caught.value.issues[0].path) == (5, ("run", "sample_interval"))
+
+
+def test_memory_limit_against_available_and_max_memory(tmp_path: Path) -> None:
+    scenario = load_scenario(_write(tmp_path))
+    need_bytes = RATE_PER_S * 1000 * 4 * POLICIES * RECORD_BYTES_PER_TASK  # 18.768 MB
+    check_budget(scenario.budget, 1000.0, 4, math.ceil(need_bytes))
+    with pytest.raises(ScenarioError) as caught:
+        check_budget(scenario.budget, 1000.0, 4, math.floor(need_bytes) - 1)
+    assert "memory available" in caught.value.issues[0].rule
+    assert "run.max_memory" in caught.value.issues[0].rule
+    capped = load_scenario(_write(tmp_path, "  max_memory: 18 MB\n"))
+    with pytest.raises(ScenarioError) as caught:
+        check_budget(capped.budget, 1000.0, 4, 10**12)
+    assert (caught.value.issues[0].line, caught.value.issues[0].path) == (5, ("run", "max_memory"))
+    raised = load_scenario(_write(tmp_path, "  max_memory: 19 MB\n"))
+    check_budget(raised.budget, 1000.0, 4, 1)  # an explicit limit replaces the available memory
+
+
+def test_available_memory_reads_meminfo(tmp_path: Path) -> None:
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal: 100 kB\nMemAvailable:    2048 kB\n", encoding="ascii")
+    assert available_memory_bytes(meminfo) == 2048 * 1024
+    assert available_memory_bytes(tmp_path / "missing") is None
+
+
+@pytest.mark.parametrize("name", [name for name, _ in bundled_scenarios()])
+def test_bundled_scenarios_fit_the_default_budget(name: str) -> None:
+    try:
+        scenario = load_scenario(name)
+    except ScenarioError:
+        pytest.skip("a placement problem, not a simulation")
+    check_budget(scenario.budget, scenario.run.duration_s, scenario.run.replications, None)
+
+
+@pytest.mark.parametrize("command", [["validate"], ["simulate", "--quiet"]])
+def test_cli_refuses_over_budget_with_one_located_line(tmp_path: Path, command: list[str]) -> None:
+    path = _write(tmp_path, "  max_events: 1000\n")
+    result = CliRunner().invoke(main, [*command, str(path)])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert f"{path}:5: run.max_events:" in lines[0]
+
+
+def test_simulate_counts_its_duration_and_replications_options(tmp_path: Path) -> None:
+    path = _write(tmp_path, "  max_events: 200000\n")  # the file's own run (104,400 events) fits
+    assert CliRunner().invoke(main, ["validate", str(path)]).exit_code == 0
+    result = CliRunner().invoke(main, ["simulate", str(path), "--quiet", "--replications", "8"])
+    assert result.exit_code == 2
+    assert f"{RATE_PER_S * 1000 * 8 * POLICIES:.3g} tasks" in result.stderr
