@@ -151,7 +151,7 @@ def test_plot_on_a_full_disk_keeps_the_old_figures(tmp_path, request):
     figures = sorted((out / "figures").iterdir())
     before = [path.read_bytes() for path in figures]
     request.getfixturevalue("full_disk")
-    result = CliRunner().invoke(main, ["plot", str(out)])
+    result = CliRunner().invoke(main, ["plot", str(out), "--force"])
     _one_line_error(result, figures[0].parent, FULL)
     assert sorted((out / "figures").iterdir()) == figures  # no temporary left behind
     assert [path.read_bytes() for path in figures] == before

@@ -68,3 +68,18 @@ def test_plot_redraws_a_real_simulate_out_dir(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert {p.name for p in (out / "figures").iterdir()} == {"latency_cdf.png", "energy_per_task.png",
                                                             "utilisation.png"}
+
+
+def test_plot_never_replaces_figures_without_force(tmp_path: Path) -> None:
+    _write_run(tmp_path)
+    assert CliRunner().invoke(main, ["plot", str(tmp_path)]).exit_code == 0
+    mine = tmp_path / "figures" / "latency_cdf.png"
+    mine.write_bytes(b"my own edit")
+    refused = CliRunner().invoke(main, ["plot", str(tmp_path)])
+    assert refused.exit_code == 2
+    assert refused.output.strip().count("\n") == 0
+    assert "already has figures (energy_per_task.png, latency_cdf.png, utilisation.png); add --force" in refused.output
+    assert mine.read_bytes() == b"my own edit"
+    replaced = CliRunner().invoke(main, ["plot", str(tmp_path), "--force"])
+    assert replaced.exit_code == 0, replaced.output
+    assert mine.read_bytes().startswith(b"\x89PNG")
