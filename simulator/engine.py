@@ -31,6 +31,9 @@ NAN = math.nan
 #: Record code of each drop reason (its position in :class:`DropReason`; 0: not dropped).
 DROP_CODES = {reason: code for code, reason in enumerate(DropReason)}
 
+#: Time-series samples per run when the World gives no ``sample_interval_s``.
+DEFAULT_SAMPLES = 200
+
 
 class ConservationError(MecsimError):
     """Tasks were lost: generated != completed + dropped + in flight."""
@@ -137,7 +140,7 @@ class Engine:
         self._schedule_arrival(0.0)
         if self.warmup_s > 0:
             Wake(env, self.warmup_s, None, self._end_warmup)
-        interval = self.world.sample_interval_s or self.duration_s / 200.0
+        interval = self.world.sample_interval_s or self.duration_s / DEFAULT_SAMPLES
         Wake(env, interval, interval, self._sample)
 
     def _schedule_arrival(self, now: float) -> None:

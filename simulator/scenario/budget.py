@@ -14,14 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from simulator.engine import DEFAULT_SAMPLES
 from simulator.scenario.errors import ScenarioError, ScenarioIssue
 
 #: Events a run may process unless ``run.max_events`` says otherwise.
 DEFAULT_MAX_EVENTS = 100_000_000
 #: Peak memory growth per task of a run that keeps its records (measured by ``benchmarks/bench_sim.py``).
 RECORD_BYTES_PER_TASK = 184
-#: Samples of the time series per run when ``run.sample_interval`` is not given (``simulator.engine``).
-DEFAULT_SAMPLES = 200
 
 
 @dataclass(frozen=True, slots=True)
