@@ -8,6 +8,12 @@ demoting. One offload therefore pays ``P_pro T_pro + P_tail T_tail`` once and wa
 
 A :class:`RadioProfile` turns into the device-profile numbers :mod:`offload.cost` uses: transmit and receive power
 at the link's throughputs, the per-offload tail energy and the promotion delay.
+
+Provenance of :data:`RADIO_PROFILES`: the values are Huang et al.'s Table 3 (``α_u``, ``α_d`` in mW/Mbps, ``β`` in
+mW, for LTE, 3G and Wi-Fi) and Table 4 (promotion and tail time and power), entered from the published paper
+(LTE: ``α_u`` 438.39, ``α_d`` 51.97, ``β`` 1288.04; promotion 260.1 ms at 1210.7 mW; tail 11576 ms at 1060.0 mW).
+They have **not** been re-checked against the paper's text here: the project's search corpora hold the paper only
+by its abstract (its tables were not reachable), so check them against the PDF before citing a number from them.
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from offload.errors import ParameterError
 from offload.formulas import propagation_delay_s, round_trip_s
 from offload.inputs import CostInputs
 from offload.partial import partial_from_inputs
+from offload.radio import RADIO_PROFILES, radio_profile
 from offload.units import Dimension, parse_quantity
 
 FloatArray = npt.NDArray[np.float64]
@@ -93,7 +94,9 @@ USES = {EnergyView.DEVICE: ("device-power", "radio-power", "rx-power", "idle-pow
 POWERS = ("device-power", "edge-power", "radio-power", "rx-power", "idle-power", "tail-energy")
 #: the non-numeric fields of a request, with their defaults
 SETTINGS: dict[str, Any] = {"objective": "latency", "energy-view": "device", "w-latency": None, "w-energy": None,
-                            "normalise": False}
+                            "normalise": False, "radio": None}
+#: the quantities a radio profile (``radio``) sets from the task's throughputs, so they may not be given with it
+RADIO_SETS = ("radio-power", "rx-power", "tail-energy")
 ANSWER_TERMS = ("upload_s", "round_trip_s", "wait_s", "compute_s", "download_s")
 #: per break-even parameter, the quantities that default from its quantity and their fields (see :func:`linked`)
 _FOLLOWERS = {parameter: tuple((name, FIELD[name]) for name, origin in DEFAULTS_FROM.items()
@@ -142,6 +145,9 @@ def parse_request(fields: Mapping[str, object], flag: str = "") -> Request:
             settings[key] = given
         else:
             raise ParameterError(flag + key, None, "unknown field; valid: " + ", ".join([*BY_NAME, *SETTINGS]))
+    radio = settings.pop("radio")
+    if radio is not None:
+        values = cast(dict[str, float], with_radio(values, radio, flag))
     try:
         chosen = _known_preference(tuple((name, type(given), given) for name, given in settings.items()),
                                    frozenset(values), flag)
@@ -156,6 +162,25 @@ def _known_preference(settings: tuple[tuple[str, type, object], ...], present: f
     """:func:`preference` for settings seen before with the same quantities present (keyed by each setting's type
     too, so that ``0`` and ``false`` stay apart): a service's devices send the same few combinations."""
     return preference({name: given for name, _, given in settings}, set(present), flag)
+
+
+def with_radio(values: Mapping[str, Value], name: object, flag: str = "") -> dict[str, Value]:
+    """``values`` with the quantities radio profile ``name`` (:mod:`offload.radio`, Huang et al., MobiSys 2012)
+    gives at the task's throughputs: ``radio-power`` ``α_u · uplink + β``, ``rx-power`` ``α_d · downlink + β``
+    (downlink defaults to the uplink), ``tail-energy`` ``P_pro T_pro + P_tail T_tail`` (paid once per offload),
+    and the promotion delay ``T_pro`` added to ``rtt``. Scalars stay plain floats; arrays stay arrays."""
+    if not isinstance(name, str) or name not in RADIO_PROFILES:
+        raise ParameterError(f"{flag}radio", name, f"unknown radio profile; choose one of {', '.join(RADIO_PROFILES)}")
+    clash = [flag + quantity for quantity in RADIO_SETS if quantity in values]
+    _require(not clash, f"{flag}radio", name, f"replaces {', '.join(clash)}; give one or the other")
+    _require("uplink" in values, f"{flag}uplink", None, "missing required value")
+    profile = radio_profile(name)
+    uplink, downlink = values["uplink"], values.get("downlink", values["uplink"])
+    scalar = isinstance(uplink, float) and isinstance(downlink, float)
+    given = {"radio-power": profile.tx_power_w(uplink), "rx-power": profile.rx_power_w(downlink),
+             "tail-energy": profile.tail_energy_j, "rtt": np.add(values.get("rtt", 0.0), profile.promotion_s)}
+    return {**values, **{key: float(value) if scalar else np.asarray(value, dtype=np.float64)
+                         for key, value in given.items()}}
 
 
 def _require(condition: bool, name: str, value: object, rule: str) -> None:

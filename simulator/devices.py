@@ -20,6 +20,7 @@ import numpy.typing as npt
 import simpy
 
 from offload.formulas import round_trip_s
+from simulator.battery import BatteryState
 from simulator.network import Channel, SharedChannel, make_channel
 from simulator.policies import Candidate
 from simulator.result import DropReason
@@ -100,12 +101,15 @@ class GroupState:
 
 
 class DeviceState:
-    """One device: its CPU (a one-worker pool) and, shared with its group, channels and routes."""
+    """One device: its CPU (a one-worker pool), its battery if its group has one and, shared with its group,
+    channels and routes."""
 
-    __slots__ = ("candidates", "cpu", "down", "group", "index", "name", "routes", "up")
+    __slots__ = ("battery", "candidates", "cpu", "down", "group", "index", "name", "routes", "up")
 
-    def __init__(self, index: int, name: str, state: GroupState, cpu: WorkerPool) -> None:
+    def __init__(self, index: int, name: str, state: GroupState, cpu: WorkerPool,
+                 battery: BatteryState | None = None) -> None:
         self.index = index
+        self.battery = battery
         self.name = name
         self.group = state.group
         self.cpu = cpu
@@ -143,8 +147,11 @@ def _nominal_rate_bps(capacity_bps: float, ap: AccessPoint, downlink: bool) -> f
 
 def build_devices(world: World, env: simpy.Environment, pools: list[WorkerPool],
                   streams: list[np.random.SeedSequence], horizon_s: float, *,
-                  on_served: Callable[[Any], None], on_dropped: Callable[[Any, DropReason], None]) -> list[GroupState]:
-    """Groups in world order, each with its own stream ``streams[k]`` and devices named ``group/i``."""
+                  on_served: Callable[[Any], None], on_dropped: Callable[[Any, DropReason], None],
+                  harvest_threshold_j: Callable[[DeviceGroup], float] | None = None) -> list[GroupState]:
+    """Groups in world order, each with its own stream ``streams[k]`` and devices named ``group/i``; device ``i``
+    of a group with a battery harvests from child ``(1, i)`` of the group's stream, below
+    ``harvest_threshold_j(group)`` (default: always)."""
     links = world.links
     paths = world.paths()
     link_channels = [(SharedChannel(env, k.bandwidth_bps), SharedChannel(env, k.bandwidth_bps))
@@ -200,11 +207,15 @@ def build_devices(world: World, env: simpy.Environment, pools: list[WorkerPool],
             state.route_cdf /= state.route_cdf[-1]
             state.route_rng = np.random.default_rng(np.random.SeedSequence(
                 stream.entropy, spawn_key=(*stream.spawn_key, 0), pool_size=stream.pool_size))
+        threshold = math.inf if group.battery is None or harvest_threshold_j is None else harvest_threshold_j(group)
         for i in range(group.count):
             name = f"{group.name}/{i}"
             cpu = WorkerPool(env, name, 1, on_served=on_served, on_dropped=on_dropped,
                              capacity=group.local_queue_capacity, full_reason=DropReason.LOCAL_QUEUE_FULL)
-            state.devices[i] = DeviceState(first + i, name, state, cpu)
+            battery = None if group.battery is None else BatteryState(group.battery, np.random.default_rng(
+                np.random.SeedSequence(stream.entropy, spawn_key=(*stream.spawn_key, 1, i),
+                                       pool_size=stream.pool_size)), threshold)
+            state.devices[i] = DeviceState(first + i, name, state, cpu, battery)
         groups.append(state)
         first += group.count
     return groups

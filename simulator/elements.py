@@ -18,6 +18,7 @@ from offload.errors import ParameterError
 from offload.formulas import propagation_delay_s
 from offload.profiles import Device, Server
 from offload.validate import check_non_negative, check_positive
+from simulator.battery import Battery
 from simulator.distributions import Distribution, as_distribution
 from simulator.workloads import Trace, Workload
 
@@ -217,6 +218,8 @@ class DeviceGroup:
     starts is dropped (``deadline_expired``). ``routes`` (server name, share) pairs, e.g. from a placement
     (:mod:`simulator.placement_bridge`), send the group's offloaded tasks to those servers with those probabilities:
     the policy then decides local or remote, the routes decide which server. Empty: the policy picks the server.
+    With a ``battery`` (:mod:`simulator.battery`) each device pays every task's energy from it when the task starts,
+    and a task it cannot pay for is dropped (``battery_empty``).
     """
 
     name: str
@@ -230,9 +233,12 @@ class DeviceGroup:
     local_queue_capacity: int | None = None
     drop_expired: bool = False
     routes: tuple[tuple[str, float], ...] = ()
+    battery: Battery | None = None
 
     def __post_init__(self) -> None:
         _name("device_group", self.name)
+        if self.battery is not None and not isinstance(self.battery, Battery):
+            raise ParameterError("battery", self.battery, "must be a simulator.battery.Battery")
         object.__setattr__(self, "routes", tuple((str(server), float(share)) for server, share in self.routes))
         if self.routes:
             shares = [share for _, share in self.routes]

@@ -9,7 +9,7 @@ Event-driven without per-task processes: arrivals, transfers and services are Si
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -19,10 +19,11 @@ from offload.cost import LOCAL_OPTION
 from offload.errors import MecsimError
 from offload.runtime import executor_time_s
 from simulator.arrivals import DECIDE_AT_ARRIVAL, Block, Merger, Window
+from simulator.battery import BatteryState
 from simulator.devices import DeviceState, Route, build_devices
 from simulator.events import Wake
 from simulator.metrics import RecordSink
-from simulator.policies import Observation, Policy
+from simulator.policies import DROP_OPTION, Observation, Planner, Policy
 from simulator.result import DropReason
 from simulator.servers import WorkerPool
 from simulator.world import World
@@ -86,12 +87,15 @@ class PoolSnapshot:
 @dataclass(frozen=True, slots=True)
 class Samples:
     """Per-server time series: at each sample time, utilisation averaged since the previous sample and the queue
-    length at that instant; arrays shaped ``(samples, servers)``."""
+    length at that instant; arrays shaped ``(samples, servers)``; and the battery level (J) of each device that has
+    one, shaped ``(samples, devices)``."""
 
     times_s: npt.NDArray[np.float64]
     servers: tuple[str, ...]
     utilisation: npt.NDArray[np.float64]
     queue_length: npt.NDArray[np.int64]
+    devices: tuple[str, ...] = ()
+    battery_j: npt.NDArray[np.float64] = field(default_factory=lambda: np.empty((0, 0)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +126,14 @@ class Engine:
         self.live: dict[int, Job] = {}
         self.pools = [WorkerPool(env, s.name, s.workers, on_served=self._served_remote, on_dropped=self._drop,
                                  capacity=s.queue_capacity, batching=s.batching) for s in world.servers]
+        self.planner = policy if isinstance(policy, Planner) else None
         self.groups = build_devices(world, env, self.pools, streams, duration_s,
-                                    on_served=self._finish, on_dropped=self._drop)
+                                    on_served=self._finish, on_dropped=self._drop,
+                                    harvest_threshold_j=None if self.planner is None else
+                                    self.planner.harvest_threshold_j)
+        self.batteries: list[tuple[str, BatteryState]] = [
+            (d.name, d.battery) for g in self.groups for d in g.devices if d.battery is not None]
+        self._sample_battery: list[list[float]] = []
         self._sample_times: list[float] = []
         self._sample_busy: list[list[float]] = []
         self._sample_queue: list[list[int]] = []
@@ -163,6 +173,7 @@ class Engine:
         self._sample_times.append(now)
         self._sample_busy.append([pool.busy_total_at(now) for pool in pools])
         self._sample_queue.append([len(pool.queue) for pool in pools])
+        self._sample_battery.append([battery.level_at(now) for _, battery in self.batteries])
         if now + interval <= self.duration_s:
             Wake(self.env, interval, interval, self._sample)
 
@@ -190,7 +201,9 @@ class Engine:
         self.generated += 1
         self.live[job.task_id] = job
         route = w.route[k]
-        if route is not None:
+        if dev.battery is not None:
+            self._arrive_powered(job, dev, dev.battery, w, k)
+        elif route is not None:
             job.service_s = w.service_s[k]
             self._offload(job, dev, route, w.up_s[k], w.down_s[k])
         else:
@@ -204,6 +217,38 @@ class Engine:
             else:
                 self._offload(job, dev, dev.routes[choice - 1], w.up_s[k], w.down_s[k])
         self._schedule_arrival(now)
+
+    def _arrive_powered(self, job: Job, dev: DeviceState, battery: BatteryState, w: Window, k: int) -> None:
+        """A task of a battery device: decided (a :class:`Planner` also sets its compute or upload time), paid for
+        from the battery when it starts (device energy of the chosen option, :mod:`offload.cost`, or the plan's),
+        or dropped when the battery cannot pay or the planner drops it."""
+        now = self.env.now
+        block, row = w.block[k], w.row[k]
+        one = block.batch.row(row)
+        upload = w.up_s[k]
+        if self.planner is not None:
+            plan = self.planner.plan(one, battery.level_at(now), self.policy_rng)
+            if plan.option == DROP_OPTION:
+                self._drop(job, DropReason.POLICY_DROP)
+                return
+            choice, energy_j, upload = plan.option, plan.energy_j, plan.upload_s
+            if choice != LOCAL_OPTION and block.pick is not None:
+                choice = int(block.pick[row]) + 1
+            job.service_s = plan.compute_s if choice == LOCAL_OPTION else float(
+                executor_time_s(dev.candidates[choice - 1].server, one.work_ops)[0])
+        else:
+            choice = w.choice[k]
+            if choice == DECIDE_AT_ARRIVAL:
+                choice, job.service_s = self._decide_now(dev, block, row)
+            else:
+                job.service_s = w.service_s[k]
+            energy_j = float(one.nominal_costs().device_energy_j[0, choice])
+        if not battery.pay(now, energy_j):
+            self._drop(job, DropReason.BATTERY_EMPTY)
+        elif choice == LOCAL_OPTION:
+            dev.cpu.arrive(job)
+        else:
+            self._offload(job, dev, dev.routes[choice - 1], upload, w.down_s[k])
 
     # -- the remote path ------------------------------------------------------------------------------------
     def _offload(self, job: Job, dev: DeviceState, route: Route, upload: float | None,
@@ -312,5 +357,7 @@ class Engine:
         workers = np.array([p.workers for p in self.pools], dtype=np.float64)[None, :]
         utilisation = np.diff(busy, axis=0, prepend=0.0) / (workers * spans)
         queue = np.asarray(self._sample_queue, dtype=np.int64).reshape(times.size, k)
-        return Samples(times, tuple(p.name for p in self.pools), utilisation, queue)
+        battery = np.asarray(self._sample_battery, dtype=np.float64).reshape(times.size, len(self.batteries))
+        return Samples(times, tuple(p.name for p in self.pools), utilisation, queue,
+                       tuple(name for name, _ in self.batteries), battery)
 

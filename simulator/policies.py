@@ -9,9 +9,11 @@ cost comes from :func:`offload.evaluate_costs` and :func:`offload.decide`; no po
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import ClassVar, NamedTuple, Protocol
+from typing import ClassVar, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -19,11 +21,13 @@ import numpy.typing as npt
 from offload.cost import LOCAL_OPTION, CostArrays, evaluate_costs
 from offload.decision import EnergyView, Objective, Preference, decide
 from offload.errors import InfeasibleError, MecsimError, ParameterError
+from offload.lodco import HarvestingDevice, Mode, perturbation_j, slot_choice
 from offload.profiles import Device, Server
 from offload.queueing import mmc_mean_wait_s
 from offload.runtime import backlog_wait_s, executors_time_s, load_from_in_system
+from offload.units import Dimension, parse_quantity
 from offload.validate import check_fraction
-from simulator.world import PolicySpec
+from simulator.world import DeviceGroup, PolicySpec
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -239,6 +243,105 @@ class RandomOffload:
         return np.where(rng.random(n) < self.p, edge, LOCAL_OPTION).astype(np.intp)
 
 
+#: The option of a task a :class:`Planner` drops (it does not run; counted as ``DropReason.POLICY_DROP``).
+DROP_OPTION = -1
+
+
+class Plan(NamedTuple):
+    """How one task runs: its option (:data:`offload.LOCAL_OPTION`, ``1 +`` a candidate, or :data:`DROP_OPTION`),
+    its compute time on the device (local), its upload time (offloaded) and the energy its battery pays (J)."""
+
+    option: int
+    compute_s: float
+    upload_s: float
+    energy_j: float
+
+
+@runtime_checkable
+class Planner(Protocol):
+    """A policy for battery devices that also sets how a task runs (a DVFS frequency, a transmit power) and when the
+    battery harvests; the engine asks it once per task at its arrival."""
+
+    def harvest_threshold_j(self, group: DeviceGroup) -> float:
+        """The battery level above which the group's devices stop harvesting."""
+        ...
+
+    def plan(self, batch: DecisionBatch, battery_j: float, rng: np.random.Generator) -> Plan:
+        """How the one task of ``batch`` runs, given the energy its device holds now."""
+        ...
+
+
+class Lyapunov:
+    """LODCO (Mao, Zhang, Letaief, IEEE JSAC 2016): each task runs locally at a DVFS frequency, is offloaded to the
+    nearest edge server at a transmit power, or is dropped at ``drop_penalty``, whichever minimises the per-slot
+    drift-plus-penalty ``V cost - (B - θ) E`` (:func:`offload.lodco.slot_choice`); the battery harvests only while
+    ``B <= θ`` (:func:`offload.lodco.perturbation_j`, or ``theta``).
+
+    The device's speed is ``f_max``; its battery's slot is the slot; the group's deadline (<= the slot) is
+    ``τ_d``; tasks are sized by the group's task sizes. The uplink is LODCO's: rate ``w log2(1 + h p / σ)`` over
+    ``bandwidth`` with noise ``noise`` and a channel power gain ``h`` of mean ``mean_gain``, exponential per task
+    (``fading: rayleigh``) or constant (``none``). Parameters take units (``2ms``, ``1MHz``, ``1e-13W``).
+    """
+
+    stateful: ClassVar[bool] = True
+    FADING = ("rayleigh", "none")
+
+    def __init__(self, v: float = 1e-5, drop_penalty: str | float = "2ms", kappa: float = 1e-28,
+                 max_tx_power: str | float = "1W", bandwidth: str | float = "1MHz", noise: str | float = "1e-13W",
+                 mean_gain: float = 1e-4 * 50.0**-4, fading: str = "rayleigh", max_discharge: str | float = "2mJ",
+                 theta: str | float | None = None) -> None:
+        self.v = parse_quantity(v, Dimension.DIMENSIONLESS, "v")
+        if not (math.isfinite(self.v) and self.v > 0):
+            raise ParameterError("v", v, "must be finite and > 0")
+        if fading not in self.FADING:
+            raise ParameterError("fading", fading, f"must be one of {', '.join(self.FADING)}")
+        self.fading = fading
+        self.theta_j = None if theta is None else parse_quantity(theta, Dimension.JOULES, "theta")
+        self.model = HarvestingDevice(
+            drop_penalty_s=parse_quantity(drop_penalty, Dimension.SECONDS, "drop_penalty"),
+            kappa_j_s2=parse_quantity(kappa, Dimension.DIMENSIONLESS, "kappa"),
+            max_tx_power_w=parse_quantity(max_tx_power, Dimension.WATTS, "max_tx_power"),
+            bandwidth_hz=parse_quantity(bandwidth, Dimension.OPS_PER_S, "bandwidth"),
+            noise_w=parse_quantity(noise, Dimension.WATTS, "noise"),
+            mean_gain=parse_quantity(mean_gain, Dimension.DIMENSIONLESS, "mean_gain"),
+            max_energy_per_slot_j=parse_quantity(max_discharge, Dimension.JOULES, "max_discharge"))
+        self.devices: dict[str, tuple[HarvestingDevice, float]] = {}
+
+    def harvest_threshold_j(self, group: DeviceGroup) -> float:
+        """θ of the group's device with its mean task (kept for :meth:`plan`)."""
+        if group.battery is None or group.device.speed_ops_per_s is None:
+            raise MecsimError(f"policy 'lyapunov': device group {group.name!r} needs a battery and a speed")
+        sizes = group.task
+        try:
+            device = dataclasses.replace(
+                self.model, work_ops=sizes.work_ops.mean, input_bits=sizes.input_bits.mean,  # type: ignore[union-attr]
+                deadline_s=group.deadline_s, slot_s=group.battery.slot_s,
+                max_speed_ops_per_s=group.device.speed_ops_per_s)
+        except ParameterError as error:
+            raise MecsimError(f"policy 'lyapunov': device group {group.name!r}: {error}") from None
+        theta = perturbation_j(device, self.v) if self.theta_j is None else self.theta_j
+        self.devices[group.name] = (device, theta)
+        return theta
+
+    def plan(self, batch: DecisionBatch, battery_j: float, rng: np.random.Generator) -> Plan:
+        """LODCO's per-slot choice for the one task of ``batch``."""
+        template, theta = self.devices[batch.group]
+        device = dataclasses.replace(template, work_ops=float(batch.work_ops[0]),
+                                     input_bits=float(batch.input_bits[0]))
+        gain = float(rng.exponential(device.mean_gain)) if self.fading == "rayleigh" else device.mean_gain
+        choice = slot_choice(device, self.v, battery_j - theta, battery_j, gain)
+        if choice.mode == Mode.LOCAL:
+            return Plan(LOCAL_OPTION, choice.delay_s, 0.0, choice.energy_j)
+        if choice.mode == Mode.OFFLOAD:
+            return Plan(batch.first("edge", "lyapunov"), 0.0, choice.delay_s,
+                        choice.energy_j + batch.device.tail_energy_j)
+        return Plan(DROP_OPTION, 0.0, 0.0, 0.0)
+
+    def choose(self, batch: DecisionBatch, observed: Observation | None, rng: np.random.Generator) -> IntArray:
+        """Without a battery there is nothing to plan with: refuse (the engine calls :meth:`plan`)."""
+        raise MecsimError(f"policy 'lyapunov' needs a battery on device group {batch.group!r}")
+
+
 #: Policy name → class. A new policy is one class and one line here.
 POLICIES: Mapping[str, Callable[..., Policy]] = {
     "always_local": AlwaysLocal,
@@ -248,6 +351,7 @@ POLICIES: Mapping[str, Callable[..., Policy]] = {
     "energy_rule": EnergyRule,
     "queue_aware": QueueAware,
     "random": RandomOffload,
+    "lyapunov": Lyapunov,
 }
 
 

@@ -17,6 +17,8 @@ class DropReason(StrEnum):
     SERVER_QUEUE_FULL = "server_queue_full"
     LOCAL_QUEUE_FULL = "local_queue_full"
     DEADLINE_EXPIRED = "deadline_expired"
+    BATTERY_EMPTY = "battery_empty"
+    POLICY_DROP = "policy_drop"
 
 
 #: Record columns naming who ran the task where (categorical but ``replication`` and ``task_id``).
@@ -35,6 +37,8 @@ RECORD_COLUMNS = (*IDENTITY_COLUMNS, *STAGE_TIME_COLUMNS, "latency_s", *SIZE_COL
                   *OUTCOME_COLUMNS)
 #: Columns of :attr:`SimulationResult.timeseries`.
 TIMESERIES_COLUMNS = ("policy", "replication", "time_s", "server", "utilisation", "queue_length")
+#: Columns of :attr:`SimulationResult.battery`.
+BATTERY_COLUMNS = ("policy", "replication", "time_s", "device", "battery_j")
 
 
 #: Keys of the latency statistics in the JSON summary, in order (the :class:`LatencySummary` fields without ``_s``).
@@ -105,6 +109,9 @@ class PolicySummary:
         :class:`MonitorSummary` per service.
     tasks : TaskCounts
         Task counts over all replications.
+    battery_j : float or None
+        Mean battery level (J) over the time-series samples of every device with a battery; ``None`` without one
+        (and then absent from the JSON form).
     """
 
     latency_s: LatencySummary
@@ -115,10 +122,12 @@ class PolicySummary:
     utilisation: Mapping[str, float | None]
     monitor: Mapping[str, MonitorSummary]
     tasks: TaskCounts
+    battery_j: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-serialisable form, as ``mecsim simulate --json`` writes it under ``policies.NAME``."""
-        return {"latency_s": self.latency_s.to_dict(), "latency_ci95_s": self.latency_ci95_s.to_dict(),
+        battery = {} if self.battery_j is None else {"battery_j": self.battery_j}
+        return battery | {"latency_s": self.latency_s.to_dict(), "latency_ci95_s": self.latency_ci95_s.to_dict(),
                 "energy_j_per_task": self.energy_j_per_task, "offload_fraction": self.offload_fraction,
                 "deadline_miss_rate": self.deadline_miss_rate, "utilisation": dict(self.utilisation),
                 "monitor": {service: m.to_dict() for service, m in self.monitor.items()},
@@ -143,6 +152,9 @@ class SimulationResult:
         Seed, version, parameters, world hash, Little's-law check per server, wall-clock time.
     placement : dict or None
         The placement solved before simulating (:func:`simulator.scenario.execute.placement_summary`), if any.
+    battery : pandas.DataFrame or None
+        The battery level of every device with a battery at each time-series sample (:data:`BATTERY_COLUMNS`);
+        ``None`` when no device has one.
     """
 
     records: pd.DataFrame
@@ -150,6 +162,7 @@ class SimulationResult:
     policies: dict[str, PolicySummary]
     metadata: dict[str, Any]
     placement: Mapping[str, Any] | None = None
+    battery: pd.DataFrame | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         """The JSON-serialisable summary: ``{"policies": {NAME: PolicySummary.to_dict()}, "seed", "version",

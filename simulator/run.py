@@ -24,7 +24,13 @@ from simulator.engine import Engine, Samples
 from simulator.metrics import Layout, RecordLabel, RecordSink, record_store
 from simulator.policies import make_policy
 from simulator.records import ColumnStore
-from simulator.result import RECORD_COLUMNS, TIMESERIES_COLUMNS, PolicySummary, SimulationResult
+from simulator.result import (
+    BATTERY_COLUMNS,
+    RECORD_COLUMNS,
+    TIMESERIES_COLUMNS,
+    PolicySummary,
+    SimulationResult,
+)
 from simulator.summary import combine, json_safe, replication_stats
 from simulator.version import mecsim_version
 from simulator.world import PolicySpec, World, as_policy_spec
@@ -83,6 +89,18 @@ def _series(samples: Samples, policy: str, replication: int) -> pd.DataFrame:
     })[list(TIMESERIES_COLUMNS)]
 
 
+def _battery_series(samples: Samples, policy: str, replication: int) -> pd.DataFrame:
+    """The battery levels of one replication in long form (:data:`BATTERY_COLUMNS`)."""
+    n, k = samples.battery_j.shape
+    return pd.DataFrame({
+        "policy": [policy] * (n * k),
+        "replication": np.full(n * k, replication, dtype=np.int64),
+        "time_s": np.repeat(samples.times_s, k),
+        "device": _categorical(np.tile(np.arange(k), n), list(samples.devices)),
+        "battery_j": samples.battery_j.reshape(-1),
+    })[list(BATTERY_COLUMNS)]
+
+
 def run(world: World, *, duration_s: float, seed: int, replications: int = 1, warmup_s: float = 0.0,
         policies: Sequence[PolicySpec | str] | None = None, streaming: bool = False) -> SimulationResult:
     """Simulate ``world`` for ``duration_s`` seconds (the first ``warmup_s`` not measured).
@@ -123,6 +141,7 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1, wa
     window_s = duration_s - warmup_s
     store = None if streaming else _store(world, names)
     series: list[pd.DataFrame] = []
+    batteries: list[pd.DataFrame] = []
     summary_policies: dict[str, PolicySummary] = {}
     little: dict[str, Any] = {}
     started = time.perf_counter()
@@ -139,6 +158,7 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1, wa
             output = engine.run()
             reps.append(replication_stats(output, window_s=window_s, services=services))
             series.append(_series(output.samples, spec.display_name, r))
+            batteries.append(_battery_series(output.samples, spec.display_name, r))
             logger.debug("policy %s replication %d: %d tasks", spec.display_name, r, output.generated)
         summary_policies[spec.display_name], little[spec.display_name] = combine(reps)
     records = pd.DataFrame({c: [] for c in RECORD_COLUMNS}) if store is None else store.to_frame()
@@ -151,7 +171,11 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1, wa
         "world_sha256": hashlib.sha256(repr(world).encode()).hexdigest(), "n_devices": world.n_devices,
         "littles_law": little, "wall_s": time.perf_counter() - started,
     })
-    return SimulationResult(records, timeseries, summary_policies, metadata)
+    battery = None
+    if any(group.battery is not None for group in world.device_groups):
+        battery = pd.concat(batteries, ignore_index=True)
+        battery["policy"] = pd.Categorical(battery["policy"].astype(str), categories=names)
+    return SimulationResult(records, timeseries, summary_policies, metadata, battery=battery)
 
 
 __all__ = ["run"]

@@ -63,6 +63,7 @@ def replication_stats(output: EngineOutput, *, window_s: float, services: Sequen
         "utilisation": utilisation,
         "monitor": monitor,
         "littles_law": little,
+        "battery_j": float(output.samples.battery_j.mean()) if output.samples.battery_j.size else math.nan,
         "tasks": {"generated": output.generated, "completed": stats.completed, "dropped": stats.dropped,
                   "in_flight": output.in_flight},
     }
@@ -102,6 +103,7 @@ def combine(reps: Sequence[dict[str, Any]]) -> tuple[PolicySummary, dict[str, An
         utilisation={s: _mean([r["utilisation"][s] for r in reps]) for s in servers},
         monitor=monitor,
         tasks=TaskCounts(**{key: int(sum(r["tasks"][key] for r in reps)) for key in reps[0]["tasks"]}),
+        battery_j=_mean([r["battery_j"] for r in reps]),
     )
     little = {s: {key: _mean([r["littles_law"][s][key] for r in reps]) for key in ("L", "lambda_W")}
               for s in servers}

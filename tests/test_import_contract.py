@@ -41,6 +41,7 @@ GROUPS: dict[str, str] = {
     "simulator.arrivals": "core",
     "simulator.builders": "core",
     "simulator.decide_api": "core",  # the answer of `mecsim decide` (offload only), shared by cli and serve
+    "simulator.battery": "core",
     "simulator.devices": "core",
     "simulator.distributions": "core",
     "simulator.dnn": "scenario",  # DNN layer-profile files, read with the scenario loaders

@@ -10,7 +10,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 import numpy as np
@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from offload.decision import EnergyView, Objective
 from offload.errors import ParameterError
+from offload.radio import RADIO_PROFILES
 from offload.units import Dimension, format_quantity, parse_quantity
 from simulator.cli.decide_csv import check_column, column_values, labels, read_table, write_table
 from simulator.decide_api import (
@@ -30,6 +31,7 @@ from simulator.decide_api import (
     parse_request,
     partial_answer,
     preference,
+    with_radio,
 )
 
 FloatArray = npt.NDArray[np.float64]
@@ -47,6 +49,10 @@ Rules (bad input exits 2 with one line naming the option):
     every power is accepted: --idle-power, --rx-power, --tail-energy count in
     the device view, --edge-power in the system view; when both views can be
     priced both are shown, and powers the chosen view does not use are named;
+  * --radio lte|3g|wifi (Huang et al., MobiSys 2012) sets --radio-power to
+    alpha_u x uplink + beta, --rx-power to alpha_d x downlink + beta and
+    --tail-energy to the promotion plus tail energy, and adds the promotion
+    delay to the round trip; it replaces those three options;
   * --w-latency, --w-energy and --normalise apply to --objective weighted only;
   * --batch FILE.csv: one task per row, columns named like the long options
     (compute, device-time, data, uplink, ...; units allowed in cells); empty
@@ -74,6 +80,8 @@ def _quantity_options(function: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--w-latency", default=None, metavar="W", help="Weight per second of latency [0.5] (weighted objective).")
 @click.option("--w-energy", default=None, metavar="W", help="Weight per joule of energy [0.5] (weighted objective).")
 @click.option("--normalise", is_flag=True, help="Weighted objective of T/T_local and E/E_local (unit-free).")
+@click.option("--radio", type=click.Choice(list(RADIO_PROFILES)), default=None,
+              help="Radio power model (Huang et al. 2012) instead of --radio-power/--rx-power/--tail-energy.")
 @click.option("--partial", is_flag=True,
               help="Also split the task: the best fraction to offload while the device runs the rest in parallel.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
@@ -84,8 +92,8 @@ def _quantity_options(function: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 @click.pass_context
 def command(ctx: click.Context, /, objective: str, energy_view: str, w_latency: str | None, w_energy: str | None,
-            normalise: bool, partial: bool, as_json: bool, batch: Path | None, out: Path | None, force: bool,
-            debug: bool, **given: str | None) -> None:
+            normalise: bool, radio: str | None, partial: bool, as_json: bool, batch: Path | None, out: Path | None,
+            force: bool, debug: bool, **given: str | None) -> None:
     """Decide whether to run a task locally or offload it, and where the decision flips.
 
     \b
@@ -98,7 +106,7 @@ def command(ctx: click.Context, /, objective: str, energy_view: str, w_latency: 
         ctx.find_root().obj["debug"] = True
     options = {name.replace("_", "-"): text for name, text in given.items() if text is not None}
     settings: dict[str, object] = {"objective": objective, "energy-view": energy_view, "w-latency": w_latency,
-                                   "w-energy": w_energy, "normalise": normalise}
+                                   "w-energy": w_energy, "normalise": normalise, "radio": radio}
     _check_output_options(batch, out, force, as_json, partial)
     if batch is None:
         request = parse_request({**options, **settings}, "--")
@@ -116,6 +124,8 @@ def command(ctx: click.Context, /, objective: str, energy_view: str, w_latency: 
                          allow_inf=name == "deadline" and not from_option)
         except ParameterError as error:
             raise ParameterError(error.name, options[name], error.rule) if from_option else error from None
+    if radio is not None:
+        values = cast(dict[str, FloatArray], with_radio(values, radio, "--"))
     columns: dict[str, npt.NDArray[np.generic] | pa.Array] = dict(
         batch_columns(values, preference(settings, set(values), "--")))
     columns["decision"] = labels(columns["decision"], ("local", "offload"))

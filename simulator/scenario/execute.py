@@ -100,7 +100,11 @@ def _merge(parts: list[SimulationResult], policies: list[PolicySpec]) -> Simulat
     metadata["policies"] = [entry for part in parts for entry in part.metadata["policies"]]
     metadata["littles_law"] = {key: value for part in parts for key, value in part.metadata["littles_law"].items()}
     metadata["wall_s"] = sum(part.metadata["wall_s"] for part in parts)
-    return SimulationResult(records, timeseries, summaries, metadata)
+    batteries = [part.battery for part in parts if part.battery is not None]
+    battery = pd.concat(batteries, ignore_index=True) if batteries else None
+    if battery is not None:
+        battery["policy"] = pd.Categorical(battery["policy"].astype(str), categories=names)
+    return SimulationResult(records, timeseries, summaries, metadata, battery=battery)
 
 
 def summary_dict(scenario: Scenario, result: SimulationResult) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from simulator.decide_api import (
     batch_columns,
     parse_value,
     preference,
+    with_radio,
 )
 from simulator.serve.config import ServiceConfig
 from simulator.serve.estimates import EDGE_QUANTITIES, LINK_QUANTITIES, Estimates
@@ -122,6 +123,8 @@ class ServiceState:
                                        values.get("edge-time", 0.0))
             values["edge-wait"] = backlog_wait_s(queue, self.config.targets[target].workers,  # type: ignore[index]
                                                  service_s)
+        if settings["radio"] is not None:
+            values = with_radio(values, settings["radio"])
         columns = batch_columns(values, preference(settings, set(values)))
         out = {name: column.tolist() if column.dtype.kind == "U" else np.ascontiguousarray(column)
                for name, column in columns.items()}
