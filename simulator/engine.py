@@ -43,10 +43,11 @@ class ConservationError(MecsimError):
 class Job:
     """One task in flight; attributes are record columns (NaN until the stage happens)."""
 
-    __slots__ = ("completed_s", "created_s", "device", "device_index", "download_end_s", "download_s",
+    __slots__ = ("completed_s", "compute_power_w", "created_s", "device", "device_index", "download_end_s",
+                 "download_s",
                  "download_start_s", "drop_code", "expire_after_s", "hop", "input_bits", "output_bits",
                  "queue_entry_s", "returning", "route", "service_end_s", "service_s", "service_start_s", "target_code",
-                 "task_id", "upload_end_s", "upload_start_s", "work_ops")
+                 "task_id", "tx_power_w", "upload_end_s", "upload_start_s", "work_ops")
 
     route: Route
     service_s: float
@@ -69,6 +70,7 @@ class Job:
         self.upload_start_s = self.upload_end_s = self.queue_entry_s = NAN
         self.service_start_s = self.service_end_s = self.download_start_s = NAN
         self.download_end_s = self.completed_s = NAN
+        self.compute_power_w = self.tx_power_w = NAN  # NaN: the device's; a planner sets its DVFS or radio power
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +234,10 @@ class Engine:
                 self._drop(job, DropReason.POLICY_DROP)
                 return
             choice, energy_j, upload = plan.option, plan.energy_j, plan.upload_s
+            if choice == LOCAL_OPTION:
+                job.compute_power_w = plan.power_w
+            else:
+                job.tx_power_w = plan.power_w
             if choice != LOCAL_OPTION and block.pick is not None:
                 choice = int(block.pick[row]) + 1
             job.service_s = plan.compute_s if choice == LOCAL_OPTION else float(

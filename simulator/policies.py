@@ -20,6 +20,7 @@ import numpy.typing as npt
 
 from offload.cost import LOCAL_OPTION, CostArrays, evaluate_costs
 from offload.decision import EnergyView, Objective, Preference, decide
+from offload.dvfs import dvfs_power_w
 from offload.errors import InfeasibleError, MecsimError, ParameterError
 from offload.lodco import HarvestingDevice, Mode, perturbation_j, slot_choice
 from offload.profiles import Device, Server
@@ -249,11 +250,13 @@ DROP_OPTION = -1
 
 class Plan(NamedTuple):
     """How one task runs: its option (:data:`offload.LOCAL_OPTION`, ``1 +`` a candidate, or :data:`DROP_OPTION`),
-    its compute time on the device (local), its upload time (offloaded) and the energy its battery pays (J)."""
+    its compute time on the device (local), its upload time (offloaded), the device's power meanwhile (its DVFS
+    compute power, or its transmit power; the records meter it) and the energy its battery pays (J)."""
 
     option: int
     compute_s: float
     upload_s: float
+    power_w: float
     energy_j: float
 
 
@@ -331,11 +334,12 @@ class Lyapunov:
         gain = float(rng.exponential(device.mean_gain)) if self.fading == "rayleigh" else device.mean_gain
         choice = slot_choice(device, self.v, battery_j - theta, battery_j, gain)
         if choice.mode == Mode.LOCAL:
-            return Plan(LOCAL_OPTION, choice.delay_s, 0.0, choice.energy_j)
+            power_w = float(dvfs_power_w(choice.speed_ops_per_s, device.kappa_j_s2))
+            return Plan(LOCAL_OPTION, choice.delay_s, 0.0, power_w, choice.energy_j)
         if choice.mode == Mode.OFFLOAD:
-            return Plan(batch.first("edge", "lyapunov"), 0.0, choice.delay_s,
+            return Plan(batch.first("edge", "lyapunov"), 0.0, choice.delay_s, choice.tx_power_w,
                         choice.energy_j + batch.device.tail_energy_j)
-        return Plan(DROP_OPTION, 0.0, 0.0, 0.0)
+        return Plan(DROP_OPTION, 0.0, 0.0, 0.0, 0.0)
 
     def choose(self, batch: DecisionBatch, observed: Observation | None, rng: np.random.Generator) -> IntArray:
         """Without a battery there is nothing to plan with: refuse (the engine calls :meth:`plan`)."""

@@ -11,7 +11,7 @@ import pytest
 from offload import queueing
 from simulator.scenario import ScenarioError, bundled_scenarios, load_scenario, scenario_from_dict, simulate
 
-BUNDLED = ["license-plate", "license-plate-single", "md1", "mm1", "mmc", "s100"]
+BUNDLED = ["harvesting-sensor", "license-plate", "license-plate-single", "md1", "mm1", "mmc", "s100"]
 
 
 def test_the_bundled_scenarios_are_listed_with_descriptions() -> None:

@@ -104,6 +104,8 @@ def test_lyapunov_choices_and_battery_equal_lodco_replayed_by_hand():
     simulated = np.where(local, records["service_end_s"] - records["service_start_s"],
                          records["upload_end_s"] - records["upload_start_s"])
     np.testing.assert_allclose(simulated[ran], np.asarray(durations)[ran], rtol=1e-9)
+    # the records meter the planned DVFS power kappa f^3 or transmit power p: kappa W f^2 and p L / r(p)
+    np.testing.assert_allclose(records["energy_j"][ran], np.asarray(energies)[ran], rtol=1e-9)
     for time_s, sampled in zip(result.battery["time_s"], result.battery["battery_j"], strict=True):
         k = math.floor(time_s / SLOT_S)  # in slot k: its start level, less its task if it already arrived
         if k >= slots:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from simulator.scenario.schema import ScenarioSpec
+from simulator.scenario.schema import ProfileSpec, ScenarioSpec
 from simulator.world import Problem, duplicates, undefined
 
 
@@ -77,18 +77,51 @@ def _check_policies(spec: ScenarioSpec) -> Iterable[Problem]:
         except MecsimError as error:
             rule = getattr(error, "rule", str(error))
             yield Problem(("policies", index, "params"), None, f"invalid for policy {policy.name!r}: {rule}")
+        if policy.name == "lyapunov":
+            yield from _check_lyapunov(spec)
+
+
+def _check_lyapunov(spec: ScenarioSpec) -> Iterable[Problem]:
+    """LODCO plans with a battery, a DVFS top speed, and a deadline within the battery's slot (Mao et al. 2016)."""
+    profiles = {profile.name: profile for profile in spec.profiles}
+    deadlines = {service.name: service.deadline for service in spec.services}
+    for index, group in enumerate(spec.devices):
+        profile = profiles.get(group.profile) if isinstance(group.profile, str) else group.profile
+        if profile is None:
+            continue
+        where = ("devices", index, "profile")
+        if profile.battery is None or profile.speed is None:
+            yield Problem(where, None, "policy 'lyapunov' needs a battery and a speed (its top DVFS frequency)")
+            continue
+        service = group.service or (spec.services[0].name if spec.services else None)
+        deadline = deadlines.get(service) if service is not None else None
+        if deadline is None or deadline > profile.battery.slot:
+            yield Problem(("devices", index, "service"), service,
+                          f"policy 'lyapunov' needs the service's deadline <= the battery slot "
+                          f"({profile.battery.slot:g} s)")
+
+
+def _check_profile(path: tuple[str | int, ...], profile: ProfileSpec) -> Iterable[Problem]:
+    if profile.speed is None and profile.compute_time is None:
+        yield Problem(path, None, "give a speed or a measured compute_time")
+    if profile.radio is not None:
+        for key in sorted({"tx_power", "rx_power", "tail_energy"} & profile.model_fields_set):
+            yield Problem((*path, key), getattr(profile, key),
+                          f"is set by radio {profile.radio!r} (Huang et al. 2012); give one or the other")
+    battery = profile.battery
+    if battery is not None and battery.initial > battery.capacity:
+        yield Problem((*path, "battery", "initial"), battery.initial,
+                      f"must be <= battery.capacity ({battery.capacity:g} J)")
 
 
 def _check_profiles(spec: ScenarioSpec) -> Iterable[Problem]:
     for index, profile in enumerate(spec.profiles):
         if profile.name is None:
             yield Problem(("profiles", index), None, "needs a name")
-        if profile.speed is None and profile.compute_time is None:
-            yield Problem(("profiles", index), None, "give a speed or a measured compute_time")
+        yield from _check_profile(("profiles", index), profile)
     for index, group in enumerate(spec.devices):
-        inline = group.profile
-        if not isinstance(inline, str) and inline.speed is None and inline.compute_time is None:
-            yield Problem(("devices", index, "profile"), None, "give a speed or a measured compute_time")
+        if not isinstance(group.profile, str):
+            yield from _check_profile(("devices", index, "profile"), group.profile)
     for index, node in enumerate(spec.nodes):
         if node.speed is None and node.compute_time is None and node.batching is None:
             yield Problem(("nodes", index), None, "give a speed, a measured compute_time or batching")

@@ -9,15 +9,18 @@ from typing import Any
 
 from offload.errors import MecsimError, ParameterError
 from offload.profiles import Device
+from offload.radio import radio_profile
 from offload.units import GIB_BITS
 from scheduler.problem import Weights
 from scheduler.solvers import Budget
 from scheduler.topology import Prices, Resources
+from simulator.battery import Battery
 from simulator.distributions import Constant, Distribution, Empirical, Exponential, LogNormal, Uniform
 from simulator.placement_bridge import NodeOffer, PlacementSettings, ReplicaSpec
 from simulator.scenario.errors import ScenarioError, ScenarioIssue
 from simulator.scenario.schema import (
     AccessPointSpec,
+    BatterySpec,
     DeviceGroupSpec,
     LinkSpec,
     NodeSpec,
@@ -62,11 +65,32 @@ def size(value: Any) -> Distribution | float:
     return Empirical(tuple(value.values), None if value.weights is None else tuple(value.weights))
 
 
-def device_profile(spec: ProfileSpec) -> Device:
-    """The offload model's device from a profile section."""
+def device_profile(spec: ProfileSpec, ap: AccessPointSpec | None = None) -> Device:
+    """The offload model's device from a profile section; with a ``radio``, its transmit and receive power at the
+    access point's nominal (one-client) throughputs (an infinite link transfers in no time: ``β``) and the radio's
+    promotion plus tail energy per offload (:class:`offload.radio.RadioProfile`)."""
+    tx_w, rx_w, tail_j = spec.tx_power, spec.rx_power, spec.tail_energy
+    if spec.radio is not None and ap is not None:
+        radio = radio_profile(spec.radio)
+        link = access_point(ap)
+        up_bps = ap.uplink_table[0].rate if ap.uplink_table else link.uplink_bps
+        down_bps = ap.downlink_table[0].rate if ap.downlink_table else link.downlink_bps
+        tx_w = float(radio.tx_power_w(up_bps if math.isfinite(up_bps) else 0.0))
+        rx_w = float(radio.rx_power_w(down_bps if math.isfinite(down_bps) else 0.0))
+        tail_j = radio.tail_energy_j
     return Device(speed_ops_per_s=spec.speed, compute_time_s=spec.compute_time, compute_power_w=spec.compute_power,
-                  idle_power_w=spec.idle_power, tx_power_w=spec.tx_power, rx_power_w=spec.rx_power,
-                  tail_energy_j=spec.tail_energy)
+                  idle_power_w=spec.idle_power, tx_power_w=tx_w, rx_power_w=rx_w, tail_energy_j=tail_j)
+
+
+def battery(spec: BatterySpec | None) -> Battery | None:
+    """A battery section: the harvest per slot as a distribution of joules."""
+    if spec is None:
+        return None
+    model = spec.harvest
+    harvest: Distribution = (Uniform(0.0, model.max) if model.model == "uniform" else
+                             Exponential(model.mean) if model.model == "exponential" else
+                             Constant(model.power * spec.slot))
+    return Battery(spec.capacity, spec.initial, spec.slot, harvest)
 
 
 def workload(spec: DeviceGroupSpec, base_dir: Path) -> Workload:
@@ -112,14 +136,17 @@ def device_group(spec: DeviceGroupSpec, scenario: ScenarioSpec, base_dir: Path) 
         raise ParameterError("profile", spec.profile, "undefined profile")
     name = spec.service or scenario.services[0].name
     service = next((s for s in scenario.services if s.name == name), None)
+    ap = next((a for a in scenario.access_points if a.name == spec.access_point), None)
+    device = device_profile(profile, ap)
     if service is None:  # an undefined service: the World refuses the reference (world_problems)
-        return DeviceGroup(spec.name, spec.count, device_profile(profile), workload(spec, base_dir),
-                           spec.access_point, service=name)
+        return DeviceGroup(spec.name, spec.count, device, workload(spec, base_dir), spec.access_point, service=name,
+                           battery=battery(profile.battery))
     task = TaskSizes(work_ops=size(service.work), input_bits=size(service.input), output_bits=size(service.output))
     deadline_s = math.inf if service.deadline is None else service.deadline
-    return DeviceGroup(spec.name, spec.count, device_profile(profile), workload(spec, base_dir), spec.access_point,
+    return DeviceGroup(spec.name, spec.count, device, workload(spec, base_dir), spec.access_point,
                        task, service=name, deadline_s=deadline_s,
-                       local_queue_capacity=spec.local_queue_capacity, drop_expired=spec.drop_expired)
+                       local_queue_capacity=spec.local_queue_capacity, drop_expired=spec.drop_expired,
+                       battery=battery(profile.battery))
 
 
 def placement_settings(spec: PlacementSpec) -> PlacementSettings:

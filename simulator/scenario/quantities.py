@@ -91,6 +91,8 @@ Speed = Annotated[float, BeforeValidator(_converter(Dimension.OPS_PER_S, positiv
 Power = Annotated[float, BeforeValidator(_converter(Dimension.WATTS, positive=False))]
 #: Energy in joules, >= 0.
 Energy = Annotated[float, BeforeValidator(_converter(Dimension.JOULES, positive=False))]
+#: Energy in joules, > 0 (``"1 J"``, ``"48 uJ"``, ``"1 Wh"``).
+PositiveEnergy = Annotated[float, BeforeValidator(_converter(Dimension.JOULES, positive=True))]
 #: Distance in metres, >= 0 (``"12 km"``).
 Distance = Annotated[float, BeforeValidator(_converter(Dimension.METRES, positive=False))]
 #: Event rate per second, > 0 (``"10 fps"``, ``"120/min"``).

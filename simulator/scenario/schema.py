@@ -21,6 +21,7 @@ from simulator.scenario.quantities import (
     Energy,
     NonNegative,
     PositiveDataSize,
+    PositiveEnergy,
     PositiveWork,
     Power,
     Price,
@@ -116,8 +117,41 @@ class ServiceSpec(Strict):
     hosts: list[Name] = Field(default_factory=list)
 
 
+class UniformHarvest(Strict):
+    """Energy harvested per slot uniform on ``[0, max]`` (Mao et al. 2016: ``E_H ~ U[0, E_H^max]``)."""
+
+    model: Literal["uniform"]
+    max: Energy
+
+
+class ExponentialHarvest(Strict):
+    """Energy harvested per slot exponential with mean ``mean``."""
+
+    model: Literal["exponential"]
+    mean: PositiveEnergy
+
+
+class ConstantHarvest(Strict):
+    """A constant harvesting power: ``power × slot`` per slot."""
+
+    model: Literal["constant"]
+    power: Power
+
+
+class BatterySpec(Strict):
+    """A battery of ``capacity`` starting at ``initial``, charged in slots of ``slot`` by ``harvest`` (i.i.d. per
+    slot, credited at the slot's end); every task pays its device energy from it when it starts."""
+
+    capacity: PositiveEnergy
+    initial: Energy = 0.0
+    slot: Duration
+    harvest: Annotated[UniformHarvest | ExponentialHarvest | ConstantHarvest, Field(discriminator="model")]
+
+
 class ProfileSpec(Strict):
-    """A device's compute and power: a speed, or a measured time per request."""
+    """A device's compute and power: a speed, or a measured time per request; optionally a radio power model
+    (``radio``: transmit/receive power at its access point's throughputs, promotion plus tail energy per offload,
+    replacing ``tx_power``, ``rx_power`` and ``tail_energy``) and a ``battery`` with energy harvesting."""
 
     name: Name | None = None
     speed: Speed | None = None
@@ -127,6 +161,8 @@ class ProfileSpec(Strict):
     tx_power: Power = 0.0
     rx_power: Power = 0.0
     tail_energy: Energy = 0.0
+    radio: Literal["lte", "3g", "wifi"] | None = None
+    battery: BatterySpec | None = None
 
 
 if TYPE_CHECKING:  # a union built from the registry is opaque to mypy
