@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from offload.cost import LOCAL
@@ -76,29 +77,30 @@ def _store(world: World, policies: list[str]) -> ColumnStore:
                         [LOCAL, *(s.name for s in world.servers)])  # target code: LOCAL_OPTION (0), server k is k + 1
 
 
-def _series(samples: Samples, policy: str, replication: int) -> pd.DataFrame:
-    """The time series of one replication in long form (:data:`TIMESERIES_COLUMNS`)."""
-    n, k = samples.utilisation.shape
+def _long_form(samples: Samples, policy: str, replication: int, key: str, names: tuple[str, ...],
+               values: dict[str, npt.NDArray[Any]]) -> pd.DataFrame:
+    """Sampled ``(samples, len(names))`` arrays of one replication in long form: one row per sample and name."""
+    n, k = samples.times_s.size, len(names)
     return pd.DataFrame({
         "policy": [policy] * (n * k),
         "replication": np.full(n * k, replication, dtype=np.int64),
         "time_s": np.repeat(samples.times_s, k),
-        "server": _categorical(np.tile(np.arange(k), n), list(samples.servers)),
-        "utilisation": samples.utilisation.reshape(-1),
-        "queue_length": samples.queue_length.reshape(-1),
-    })[list(TIMESERIES_COLUMNS)]
+        key: _categorical(np.tile(np.arange(k), n), list(names)),
+        **{column: array.reshape(-1) for column, array in values.items()},
+    })
+
+
+def _series(samples: Samples, policy: str, replication: int) -> pd.DataFrame:
+    """The time series of one replication in long form (:data:`TIMESERIES_COLUMNS`)."""
+    return _long_form(samples, policy, replication, "server", samples.servers,
+                      {"utilisation": samples.utilisation, "queue_length": samples.queue_length}
+                      )[list(TIMESERIES_COLUMNS)]
 
 
 def _battery_series(samples: Samples, policy: str, replication: int) -> pd.DataFrame:
     """The battery levels of one replication in long form (:data:`BATTERY_COLUMNS`)."""
-    n, k = samples.battery_j.shape
-    return pd.DataFrame({
-        "policy": [policy] * (n * k),
-        "replication": np.full(n * k, replication, dtype=np.int64),
-        "time_s": np.repeat(samples.times_s, k),
-        "device": _categorical(np.tile(np.arange(k), n), list(samples.devices)),
-        "battery_j": samples.battery_j.reshape(-1),
-    })[list(BATTERY_COLUMNS)]
+    return _long_form(samples, policy, replication, "device", samples.devices,
+                      {"battery_j": samples.battery_j})[list(BATTERY_COLUMNS)]
 
 
 def run(world: World, *, duration_s: float, seed: int, replications: int = 1, warmup_s: float = 0.0,
