@@ -19,8 +19,8 @@ from simulator.distributions import Distribution, Exponential, FloatArray
 
 
 @dataclass(frozen=True, slots=True)
-class Gamma:
-    """Gamma with the given ``shape`` and mean (scale ``mean_value / shape``); an integer shape is Erlang-k."""
+class _ShapeAndMean:
+    """A two-parameter family given by a shape and its mean (both > 0)."""
 
     shape: float
     mean_value: float
@@ -33,6 +33,11 @@ class Gamma:
     def mean(self) -> float:
         """``mean_value``."""
         return float(self.mean_value)
+
+
+@dataclass(frozen=True, slots=True)
+class Gamma(_ShapeAndMean):
+    """Gamma with the given ``shape`` and mean (scale ``mean_value / shape``); an integer shape is Erlang-k."""
 
     @property
     def variance(self) -> float:
@@ -53,25 +58,13 @@ def erlang(k: int, mean_value: float) -> Gamma:
 
 
 @dataclass(frozen=True, slots=True)
-class Weibull:
+class Weibull(_ShapeAndMean):
     """Weibull with the given ``shape`` and mean (scale ``mean / Γ(1 + 1/shape)``)."""
-
-    shape: float
-    mean_value: float
-
-    def __post_init__(self) -> None:
-        check_positive("shape", self.shape)
-        check_positive("mean_value", self.mean_value)
 
     @property
     def scale(self) -> float:
         """``λ = mean / Γ(1 + 1/k)``."""
         return self.mean_value / math.gamma(1.0 + 1.0 / self.shape)
-
-    @property
-    def mean(self) -> float:
-        """``mean_value``."""
-        return float(self.mean_value)
 
     @property
     def variance(self) -> float:
