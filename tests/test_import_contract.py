@@ -47,6 +47,7 @@ GROUPS: dict[str, str] = {
     "simulator.dnn": "scenario",  # DNN layer-profile files, read with the scenario loaders
     "simulator.dnn.": "scenario",
     "simulator.energy": "core",
+    "simulator.families": "core",
     "simulator.engine": "core",
     "simulator.events": "core",
     "simulator.files": "core",
