@@ -6,8 +6,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from click.testing import CliRunner
 
+from simulator.cli import main
+from simulator.cli.output import parquet_available
 from simulator.distributions import Constant, Exponential, Uniform
 from simulator.scenario import ScenarioError, load_scenario, simulate
 
@@ -131,3 +135,15 @@ def test_the_bundled_harvesting_sensor_cites_the_paper_and_runs() -> None:
     result = simulate(scenario)
     assert {"lodco-v1e-5", "lodco-v1e-4", "full-speed-local"} == set(result.policies)
     assert all(summary.battery_j is not None for summary in result.policies.values())
+
+
+def test_simulate_out_writes_the_battery_levels(tmp_path: Path) -> None:
+    scenario = tmp_path / "sensor.yaml"
+    scenario.write_text(BASE.replace("  duration: 1 s", "  duration: 200 ms"), encoding="utf-8")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(main, ["simulate", str(scenario), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    name = "battery.parquet" if parquet_available() else "battery.csv"
+    table = pd.read_parquet(out / name) if name.endswith("parquet") else pd.read_csv(out / name)
+    assert list(table.columns) == ["policy", "replication", "time_s", "device", "battery_j"]
+    assert table["battery_j"].between(0.0, 0.01).all()

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from offload.lodco import HarvestingDevice, Mode, perturbation_j, slot_choice
+from offload.lodco import HarvestingDevice, Mode, perturbation_j, run_lodco, slot_choice
 from offload.profiles import Device
 from simulator.battery import Battery
 from simulator.distributions import Constant, Uniform
@@ -21,7 +21,7 @@ def _world(workload, device, battery, *, deadline_s=math.inf, work=1e6, inp=1000
     group = DeviceGroup("sensor", 1, device, workload, "ap", TaskSizes(work_ops=work, input_bits=inp),
                         deadline_s=deadline_s, battery=battery)
     return World(device_groups=(group,), access_points=(AccessPoint("ap", 1e7, 1e7, shared=False),),
-                 servers=(EdgeServer("edge", speed_ops_per_s=1e10, location="ap"),),
+                 servers=(EdgeServer("edge", compute_time_s=0.0, location="ap"),),  # LODCO: remote execution is free
                  policies=(PolicySpec(policy) if isinstance(policy, str) else policy,))
 
 
@@ -112,3 +112,32 @@ def test_lyapunov_choices_and_battery_equal_lodco_replayed_by_hand():
             continue
         expected = starts[k] - (energies[k] if SLOT_S * (k + 0.5) < time_s else 0.0)
         assert sampled == pytest.approx(expected, rel=1e-9, abs=1e-15)
+
+
+@pytest.mark.slow
+def test_v_trades_cost_for_battery_as_in_lodco():
+    # Mao et al. 2016, Sec. V-VI: the average cost falls towards its optimum as O(1/V) while the battery LODCO keeps
+    # grows as O(V) (it stays near theta = E_max + V phi / E_min). Each run starts at theta (no charging transient)
+    # and is compared with offload.lodco.run_lodco, the pure slotted-time function, on its own random stream.
+    model = HarvestingDevice(deadline_s=SLOT_S, slot_s=SLOT_S)
+    slots = 20_000
+    costs, levels, pure_costs, thetas = [], [], [], []
+    for v in (1e-5, 1e-4, 1e-3):
+        theta = perturbation_j(model, v)
+        world = _lodco_world(v, PeriodicStream(1.0 / SLOT_S, work_fraction=0.6), fading="rayleigh",
+                             initial_j=theta, harvest=Uniform(0.0, 48e-6))
+        result = run(world, duration_s=slots * SLOT_S, seed=2016)
+        records = result.records
+        cost = (records["latency_s"].where(~records["dropped"], model.drop_penalty_s)).sum() / slots
+        pure = run_lodco(model, v, slots, np.random.default_rng(2016), initial_battery_j=theta)
+        costs.append(cost)
+        pure_costs.append(pure.average_cost_s)
+        levels.append(result.battery["battery_j"].mean())
+        thetas.append(theta)
+        assert result.battery["battery_j"].max() <= theta + 48e-6 + 1e-12  # LODCO's bound B <= theta + E_H^max
+    np.testing.assert_allclose(costs, pure_costs, rtol=0.05)
+    assert costs[0] > costs[1] > costs[2]
+    assert costs[0] - costs[1] > costs[1] - costs[2]  # diminishing returns: the O(1/V) gap closes
+    for level, theta in zip(levels, thetas, strict=True):
+        assert 0.5 * theta < level <= theta + 48e-6
+    assert levels[2] / levels[0] > 20  # battery grows about linearly in V (theta grows 100x here)
