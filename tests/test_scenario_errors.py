@@ -91,10 +91,10 @@ CASES = [
     ("  duration: 60 s", "  duration: .nan", r":4: run\.duration: nan: must be a number, not NaN"),
     # bad units
     ("    uplink: 20 Mbps", "    uplink: 20 MB",
-     r":18: access_points\[0\]\.uplink: \"20 MB\": 'MB' is bits, expected bps"),
+     r":18: access_points\[0\]\.uplink: \"20 MB\": 'MB' is a data size, expected a bandwidth such as 20Mbps"),
     ("  warmup: 5 s", "  warmup: 5 parsecs", r":5: run\.warmup: \"5 parsecs\": unknown unit 'parsecs'"),
     ("    work: 16.8G", "    work: 16.8 GHz",
-     r":9: services\[0\]\.work: \"16\.8 GHz\": 'GHz' is ops_per_s, expected ops"),
+     r":9: services\[0\]\.work: \"16\.8 GHz\": 'GHz' is a speed, expected an amount of work such as 16\.8G"),
     ("    compute_time: 13 s", "    compute_time: fast",
      r":14: profiles\[0\]\.compute_time: \"fast\": expected a number"),
     # unknown keys with the closest valid key

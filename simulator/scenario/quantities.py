@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from offload.errors import UnitError
-from offload.units import Dimension, parse_quantity
+from offload.units import Dimension, describe, parse_quantity
 
 #: Smallest non-zero and largest magnitude accepted per dimension (SI units), and the unit shown in errors.
 PLAUSIBLE: dict[Dimension, tuple[float, float, str]] = {
@@ -50,7 +50,7 @@ def _converter(dimension: Dimension, *, positive: bool) -> Callable[[Any], float
 
     def convert(value: Any) -> float:
         if not isinstance(value, str | int | float) or isinstance(value, bool):
-            raise ValueError(f"expected a number or a quantity string in {dimension.value}")
+            raise ValueError(f"expected a number or a quantity ({describe(dimension)})")
         try:
             number = parse_quantity(value, dimension)
         except UnitError as error:
@@ -71,7 +71,7 @@ def _converter(dimension: Dimension, *, positive: bool) -> Callable[[Any], float
     return convert
 
 
-#: Time in seconds, > 0 (``"13 s"``, ``"9 ms"``, ``"2 min"``).
+#: Time in seconds, > 0 (``"13 s"``, ``"9 ms"``, ``"2 min"``, ``"1 hour"``, ``"1 day"``).
 Duration = Annotated[float, BeforeValidator(_converter(Dimension.SECONDS, positive=True))]
 #: Time in seconds, >= 0.
 DurationOrZero = Annotated[float, BeforeValidator(_converter(Dimension.SECONDS, positive=False))]
@@ -85,7 +85,7 @@ Bandwidth = Annotated[float, BeforeValidator(_converter(Dimension.BPS, positive=
 Work = Annotated[float, BeforeValidator(_converter(Dimension.OPS, positive=False))]
 #: Work in operations, > 0 (a mean work).
 PositiveWork = Annotated[float, BeforeValidator(_converter(Dimension.OPS, positive=True))]
-#: Processing speed in operations per second, > 0 (``"1.5 GHz"``).
+#: Processing speed in operations per second, > 0 (``"1.5 GHz"``, ``"2 TFLOPS"``, ``"26 TOPS"``).
 Speed = Annotated[float, BeforeValidator(_converter(Dimension.OPS_PER_S, positive=True))]
 #: Power in watts, >= 0 (``"6.4 W"``).
 Power = Annotated[float, BeforeValidator(_converter(Dimension.WATTS, positive=False))]
@@ -93,7 +93,7 @@ Power = Annotated[float, BeforeValidator(_converter(Dimension.WATTS, positive=Fa
 Energy = Annotated[float, BeforeValidator(_converter(Dimension.JOULES, positive=False))]
 #: Distance in metres, >= 0 (``"12 km"``).
 Distance = Annotated[float, BeforeValidator(_converter(Dimension.METRES, positive=False))]
-#: Event rate per second, > 0 (``"10 fps"``, ``"120/min"``).
+#: Event rate per second, > 0 (``"10/s"``, ``"10 req/s"``, ``"2 Hz"``, ``"10 fps"``, ``"120/min"``).
 Rate = Annotated[float, BeforeValidator(_converter(Dimension.RATE_PER_S, positive=True))]
 #: Event rate per second, >= 0.
 RateOrZero = Annotated[float, BeforeValidator(_converter(Dimension.RATE_PER_S, positive=False))]
