@@ -22,9 +22,11 @@ CASES = [
     ("30/s", Dimension.RATE_PER_S, 30.0), ("10fps", Dimension.RATE_PER_S, 10.0), ("120/min", Dimension.RATE_PER_S, 2.0),
     # the units people type (issue 18): TOPS speeds, hours and days, requests per second, Hz as an arrival rate
     ("26 TOPS", Dimension.OPS_PER_S, 26e12), ("8 GOPS", Dimension.OPS_PER_S, 8e9),
-    ("1 hour", Dimension.SECONDS, 3600.0), ("2 hours", Dimension.SECONDS, 7200.0), ("1 day", Dimension.SECONDS, 86400.0),
+    ("1 hour", Dimension.SECONDS, 3600.0), ("2 hours", Dimension.SECONDS, 7200.0),
+    ("1 day", Dimension.SECONDS, 86400.0),
     ("3 minutes", Dimension.SECONDS, 180.0), ("1d", Dimension.SECONDS, 86400.0),
-    ("10 req/s", Dimension.RATE_PER_S, 10.0), ("2 Hz", Dimension.RATE_PER_S, 2.0), ("1.5kHz", Dimension.RATE_PER_S, 1500.0),
+    ("10 req/s", Dimension.RATE_PER_S, 10.0), ("2 Hz", Dimension.RATE_PER_S, 2.0),
+    ("1.5kHz", Dimension.RATE_PER_S, 1500.0),
     ("120 tasks/min", Dimension.RATE_PER_S, 2.0), ("36 per hour", Dimension.RATE_PER_S, 0.01),
     ("24/day", Dimension.RATE_PER_S, 24 / 86400), ("7 requests per second", Dimension.RATE_PER_S, 7.0),
     ("0.25", Dimension.DIMENSIONLESS, 0.25), ("1e3", Dimension.SECONDS, 1000.0), (7, Dimension.WATTS, 7.0),
@@ -46,7 +48,8 @@ def test_sub_units_are_exact():
 
 
 @pytest.mark.parametrize(("text", "dimension", "message"), [
-    ("5 parsecs", Dimension.METRES, r"--x='5 parsecs': unknown unit 'parsecs'; expected a distance such as 12km or 300m$"),
+    ("5 parsecs", Dimension.METRES,
+     r"--x='5 parsecs': unknown unit 'parsecs'; expected a distance such as 12km or 300m$"),
     ("20Mbps", Dimension.BITS, r"'Mbps' is a bandwidth, expected a data size such as 300kB"),
     ("fast", Dimension.BPS, r"expected a number with an optional unit: a bandwidth such as 20Mbps"),
     ("nan", Dimension.SECONDS, "must be a number, not NaN"),

@@ -8,6 +8,7 @@ single-field rules live here; rules that relate several parts of the file are in
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, Discriminator, Field, Tag
@@ -30,7 +31,9 @@ from simulator.scenario.quantities import (
 )
 from simulator.scenario.workloads import WORKLOADS, WorkloadSection
 
-Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.\-]+$")]
+#: What a name may be: letters, digits, ``_``, ``.`` and ``-``.
+NAME_PATTERN = r"^[A-Za-z0-9_.\-]+$"
+Name = Annotated[str, Field(min_length=1, max_length=100, pattern=NAME_PATTERN)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Count = Annotated[int, Field(ge=0)]
 
@@ -96,7 +99,7 @@ class RunSpec(Strict):
     """How long and how often to simulate; ``sample_interval`` sets the time-series period (default horizon/200);
     ``max_events`` and ``max_memory`` bound the run (:mod:`simulator.scenario.budget`)."""
 
-    duration: Duration
+    duration: Duration = 60.0
     warmup: DurationOrZero = 0.0
     seed: Annotated[int, Field(ge=0)] = 0
     replications: Annotated[int, Field(ge=1, le=10_000)] = 1
@@ -108,7 +111,7 @@ class RunSpec(Strict):
 class ServiceSpec(Strict):
     """An AI service: the work and data of one request, its deadline, and the nodes hosting it (empty: all)."""
 
-    name: Name
+    name: Name = "default"
     work: WorkSize = 0.0
     input: BitsSize = 0.0
     output: BitsSize = 0.0
@@ -135,16 +138,23 @@ else:
     WorkloadField = Annotated[Union[WORKLOADS], Field(discriminator="kind")]  # noqa: UP007 - from a tuple
 
 
-class DeviceGroupSpec(Strict):
-    """``count`` identical devices behind one access point, each running ``workload`` against ``service``."""
+def _workload_shorthand(value: Any) -> Any:
+    """``workload: 2/s`` (a rate alone) means ``workload: {kind: poisson, rate: 2/s}``."""
+    is_rate = isinstance(value, int | float) or (isinstance(value, str) and re.match(r"\s*[-+.\d]", value))
+    return {"kind": "poisson", "rate": value} if is_rate and not isinstance(value, bool) else value
 
-    name: Name
+
+class DeviceGroupSpec(Strict):
+    """``count`` identical devices behind one access point (default: the only one), each running ``workload``
+    against ``service`` (default: the only one)."""
+
+    name: Name = "devices"
     count: Annotated[int, Field(ge=1, le=1_000_000)] = 1
     profile: Annotated[Annotated[Name, Tag("name")] | Annotated[ProfileSpec, Tag("inline")],
                        Discriminator(lambda value: "name" if isinstance(value, str) else "inline")]
-    access_point: Name
+    access_point: Name | None = None
     service: Name | None = None
-    workload: WorkloadField
+    workload: Annotated[WorkloadField, BeforeValidator(_workload_shorthand)]
     local_queue_capacity: Annotated[int, Field(ge=0, le=10**9)] | None = None
     drop_expired: bool = False
 
@@ -177,9 +187,12 @@ class BatchingSpec(Strict):
 
 
 class NodeSpec(Strict):
-    """An edge or cloud server: ``workers`` parallel workers behind one FIFO queue (cloud default: 1000)."""
+    """An edge or cloud server: ``workers`` parallel workers behind one FIFO queue (cloud default: 1000).
 
-    name: Name
+    ``location``: the access point or switch it sits at; by default the only access point when the file has one
+    and no links, else a place of its own, reached by links."""
+
+    name: Name = "edge"
     tier: Literal["edge", "cloud"] = "edge"
     workers: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
     speed: Speed | None = None
@@ -268,21 +281,37 @@ class PlacementSpec(Strict):
     nodes: dict[Name, PlacementNodeSpec] = Field(default_factory=dict)
 
 
+def _default_policies() -> list[PolicyEntry]:
+    return [PolicyEntry(name="always_local"), PolicyEntry(name="always_edge")]
+
+
+def _default_access_points() -> list[AccessPointSpec]:
+    return [AccessPointSpec(name="ap", uplink=DEFAULT_UPLINK_BPS)]
+
+
+#: Uplink of the access point of a file that defines none (a shared 100 Mbps cell; downlink unlimited).
+DEFAULT_UPLINK_BPS = 100e6
+
+
 class ScenarioSpec(Strict):
     """A whole scenario file. ``placement`` places replicas before simulating; ``sweep`` is read by ``mecsim sweep``.
+
+    ``name`` defaults to the file's name without ``.yaml``; ``access_points`` to one shared 100 Mbps access point
+    called ``ap``; ``policies`` to ``always_local`` and ``always_edge``.
     """
 
-    name: Name
+    name: Name = "scenario"
     description: str = ""
-    run: RunSpec
+    run: RunSpec = RunSpec()
     services: Annotated[list[ServiceSpec], Field(min_length=1)]
     profiles: list[ProfileSpec] = Field(default_factory=list)
-    access_points: Annotated[list[AccessPointSpec], Field(min_length=1)]
+    access_points: Annotated[list[AccessPointSpec], Field(min_length=1, default_factory=_default_access_points)]
     nodes: list[NodeSpec] = Field(default_factory=list)
     switches: list[Name] = Field(default_factory=list)
     links: list[LinkSpec] = Field(default_factory=list)
     devices: Annotated[list[DeviceGroupSpec], Field(min_length=1)]
-    policies: Annotated[list[Annotated[PolicyEntry, BeforeValidator(_policy_shorthand)]], Field(min_length=1)]
+    policies: Annotated[list[Annotated[PolicyEntry, BeforeValidator(_policy_shorthand)]],
+                        Field(min_length=1, default_factory=_default_policies)]
     outputs: OutputsSpec = OutputsSpec()
     placement: PlacementSpec | None = None
     sweep: dict[str, Any] | None = None
