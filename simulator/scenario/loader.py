@@ -30,8 +30,8 @@ from simulator.scenario.yamlload import LoadedYaml, load_yaml
 from simulator.world import Problem, World, WorldError
 
 _PLACEMENT_RULE = ("this is a placement problem (topology/users, no devices): run it with `mecsim place`; "
-                   "a simulation scenario needs run, services, access_points, devices and policies")
-_MAPPING_RULE = "a scenario must be a mapping with keys name, run, services, access_points, devices, policies"
+                   "a simulation scenario needs services and devices (`mecsim init` writes one)")
+_MAPPING_RULE = "a scenario must be a mapping with at least services and devices (`mecsim init` writes one)"
 
 
 @dataclass(frozen=True, slots=True)
