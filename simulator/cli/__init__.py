@@ -15,6 +15,8 @@ import click
 
 from offload.errors import MecsimError
 
+__all__ = ["COMMANDS", "EXIT_USAGE", "main"]
+
 EXIT_USAGE = 2
 
 
