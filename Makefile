@@ -22,7 +22,7 @@ run: $(VENV)/.installed-run
 	$(BIN)/mecsim simulate license-plate
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check offload scheduler simulator tests benchmarks
+	$(BIN)/ruff check offload scheduler simulator tests benchmarks docs/hooks
 	$(BIN)/mypy
 
 # Fast tests first (fail early), then the slow statistical validation; pytest exits 5 when a selection is empty.
