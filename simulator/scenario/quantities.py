@@ -41,6 +41,8 @@ class QuantityInfo:
 
     dimension: Dimension
     rule: str
+    #: How the reference describes the field when its dimension's words do not fit (a price is a rate of cost).
+    label: str | None = None
 
     @property
     def unit(self) -> str:
@@ -127,6 +129,6 @@ RateOrZero = Annotated[float, BeforeValidator(_converter(Dimension.RATE_PER_S, p
                        QuantityInfo(Dimension.RATE_PER_S, ">= 0")]
 #: Cost per unit of time, >= 0 (``"0.06/h"``): placement prices per core-, GPU- or GiB-hour.
 Price = Annotated[float, BeforeValidator(_converter(Dimension.RATE_PER_S, positive=False)),
-                  QuantityInfo(Dimension.RATE_PER_S, ">= 0")]
+                  QuantityInfo(Dimension.RATE_PER_S, ">= 0", "a cost per unit of time such as 0.06/h")]
 #: A plain dimensionless number >= 0 (weights, CPU cores, GPUs).
 NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]

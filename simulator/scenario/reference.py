@@ -132,7 +132,7 @@ def _type(annotation: Any, metadata: list[Any], sections: _Sections, path: str) 
     metadata = [*metadata, *extra]
     quantity = next((item for item in metadata if isinstance(item, QuantityInfo)), None)
     if quantity is not None:
-        return f"{describe(quantity.dimension)}; {quantity.rule}", quantity.unit
+        return f"{quantity.label or describe(quantity.dimension)}; {quantity.rule}", quantity.unit
     members = [m for m in _members(bare) if _strip(m)[0] is not type(None)]
     if len(members) > 1:
         return _union(members, sections, path)
