@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from simulator.scenario.schema import ScenarioSpec
+from simulator.scenario.workloads import TraceWorkload
 from simulator.world import Problem, duplicates, undefined
 
 
@@ -106,6 +107,11 @@ def _check_devices(spec: ScenarioSpec) -> Iterable[Problem]:
         if group.access_point is None and len(access_points) > 1:
             yield Problem(("devices", index), None,
                           f"needs an access_point: several are defined ({', '.join(access_points)})")
+        if group.rate_profile is not None:
+            yield from group.rate_profile.problems(("devices", index, "rate_profile"))
+            if isinstance(group.workload, TraceWorkload):
+                yield Problem(("devices", index, "rate_profile"), None,
+                              "a trace replays its recorded times: drop the rate_profile or the trace")
 
 
 def _check_tables(spec: ScenarioSpec) -> Iterable[Problem]:

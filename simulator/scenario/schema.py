@@ -30,6 +30,7 @@ from simulator.scenario.quantities import (
     Strict,
     Work,
 )
+from simulator.scenario.rate_profiles import RATE_PROFILES, RateProfileSection
 from simulator.scenario.workloads import WORKLOADS, WorkloadSection
 
 #: What a name may be: letters, digits, ``_``, ``.`` and ``-``.
@@ -86,8 +87,10 @@ class ProfileSpec(Strict):
 
 if TYPE_CHECKING:  # a union built from the registry is opaque to mypy
     WorkloadField = WorkloadSection
+    RateProfileField = RateProfileSection
 else:
     WorkloadField = Annotated[Union[WORKLOADS], Field(discriminator="kind")]  # noqa: UP007 - from a tuple
+    RateProfileField = Annotated[Union[RATE_PROFILES], Field(discriminator="kind")]  # noqa: UP007 - from a tuple
 
 
 def _workload_shorthand(value: Any) -> Any:
@@ -98,7 +101,8 @@ def _workload_shorthand(value: Any) -> Any:
 
 class DeviceGroupSpec(Strict):
     """``count`` identical devices behind one access point (default: the only one), each running ``workload``
-    against ``service`` (default: the only one)."""
+    against ``service`` (default: the only one); ``rate_profile`` multiplies the workload's rate over time
+    (:mod:`simulator.scenario.rate_profiles`)."""
 
     name: Name = "devices"
     count: Annotated[int, Field(ge=1, le=1_000_000)] = 1
@@ -107,6 +111,7 @@ class DeviceGroupSpec(Strict):
     access_point: Name | None = None
     service: Name | None = None
     workload: Annotated[WorkloadField, BeforeValidator(_workload_shorthand)]
+    rate_profile: RateProfileField | None = None
     local_queue_capacity: Annotated[int, Field(ge=0, le=10**9)] | None = None
     drop_expired: bool = False
 
