@@ -16,6 +16,7 @@ from simulator.placement_bridge import NodeOffer, PlacementSettings, ReplicaSpec
 from simulator.rate_profiles import Modulated
 from simulator.scenario.distributions import build as size
 from simulator.scenario.errors import ScenarioError, ScenarioIssue
+from simulator.scenario.platform import deployed_hosts
 from simulator.scenario.schema import (
     AccessPointSpec,
     DeviceGroupSpec,
@@ -74,14 +75,15 @@ def access_point(spec: AccessPointSpec) -> AccessPoint:
                        downlink_table=_table(spec.downlink_table))
 
 
-def server(spec: NodeSpec, default_location: str | None) -> EdgeServer:
-    """An edge or cloud server, at ``default_location`` when its section names no location."""
+def server(spec: NodeSpec, location: str) -> EdgeServer:
+    """An edge or cloud server at ``location`` (:meth:`ScenarioSpec.node_location`; its own name is the World's
+    default, kept as ``None``)."""
     workers = spec.workers if spec.workers is not None else (CLOUD_WORKERS if spec.tier == "cloud" else 1)
     batching = None if spec.batching is None else Batching(spec.batching.max_batch, spec.batching.t0,
                                                             spec.batching.per_item)
     return EdgeServer(spec.name, speed_ops_per_s=spec.speed, compute_time_s=spec.compute_time, workers=workers,
                       compute_power_w=spec.power, idle_power_w=spec.idle_power, batching=batching,
-                      queue_capacity=spec.queue_capacity, location=spec.location or default_location,
+                      queue_capacity=spec.queue_capacity, location=None if location == spec.name else location,
                       tier=spec.tier)
 
 
@@ -139,14 +141,14 @@ def world_from_spec(spec: ScenarioSpec, source: str) -> World:
         A rule only the simulator checks (or a trace file problem), reported against ``source``.
     """
     base_dir = Path(source).parent if Path(source).is_file() else Path.cwd()
-    sole = spec.access_points[0].name if len(spec.access_points) == 1 and not spec.links else None
+    deployed = deployed_hosts(spec)
     try:
         return World(
             device_groups=tuple(device_group(group, spec, base_dir) for group in spec.devices),
             access_points=tuple(access_point(ap) for ap in spec.access_points),
-            servers=tuple(server(node, sole) for node in spec.nodes),
+            servers=tuple(server(node, spec.node_location(node)) for node in spec.nodes),
             links=tuple(link(item) for item in spec.links),
-            services=tuple(Service(s.name, tuple(s.hosts)) for s in spec.services),
+            services=tuple(Service(s.name, deployed.get(s.name, tuple(s.hosts))) for s in spec.services),
             policies=tuple(policy(entry) for entry in spec.policies),
             sample_interval_s=spec.run.sample_interval,
         )

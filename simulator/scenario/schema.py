@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from pydantic import BeforeValidator, Discriminator, Field, Tag
 
 from simulator.scenario.distributions import distribution_type
+from simulator.scenario.platform_schema import DeploymentSpec, ImageSpec, RegistrySpec, ScaleEventSpec
 from simulator.scenario.quantities import (
     Bandwidth,
     DataSize,
@@ -144,7 +145,9 @@ class BatchingSpec(Strict):
 
 
 class NodeSpec(Strict):
-    """An edge or cloud server: ``workers`` parallel workers behind one FIFO queue (cloud default: 1000).
+    """An edge or cloud server: ``workers`` parallel workers behind one FIFO queue (cloud default: 1000); for
+    deployments, ``cpu`` cores (default: ``workers``), a ``disk`` for images (default: unlimited) with ``images``
+    on it at the start, and ``labels`` that deployment domains select.
 
     ``location``: the access point or switch it sits at; by default the only access point when the file has one
     and no links, else a place of its own, reached by links."""
@@ -159,6 +162,10 @@ class NodeSpec(Strict):
     batching: BatchingSpec | None = None
     queue_capacity: Count | None = None
     location: Name | None = None
+    cpu: Annotated[float, Field(gt=0.0, le=1e6, allow_inf_nan=False)] | None = None
+    disk: PositiveDataSize | None = None
+    labels: dict[Name, Name] = Field(default_factory=dict)
+    images: list[Name] = Field(default_factory=list)
 
 
 class LinkSpec(Strict):
@@ -251,7 +258,9 @@ DEFAULT_UPLINK_BPS = 100e6
 
 
 class ScenarioSpec(Strict):
-    """A whole scenario file. ``placement`` places replicas before simulating; ``sweep`` is read by ``mecsim sweep``.
+    """A whole scenario file. ``placement`` places replicas before simulating; ``images``, ``registry``,
+    ``deployments`` and ``events`` run the platform's replicas over time (:mod:`simulator.scenario.platform_schema`);
+    ``sweep`` is read by ``mecsim sweep``.
 
     ``name`` defaults to the file's name without ``.yaml``; ``access_points`` to one shared 100 Mbps access point
     called ``ap``; ``policies`` to ``always_local`` and ``always_edge``.
@@ -271,4 +280,15 @@ class ScenarioSpec(Strict):
                         Field(min_length=1, default_factory=_default_policies)]
     outputs: OutputsSpec = OutputsSpec()
     placement: PlacementSpec | None = None
+    images: list[ImageSpec] = Field(default_factory=list)
+    registry: RegistrySpec | None = None
+    deployments: list[DeploymentSpec] = Field(default_factory=list)
+    events: list[ScaleEventSpec] = Field(default_factory=list)
     sweep: dict[str, Any] | None = None
+
+    def node_location(self, node: NodeSpec) -> str:
+        """Where ``node`` sits: its ``location``, else the only access point of a file without links, else a place
+        of its own (its name)."""
+        if node.location is not None:
+            return node.location
+        return self.access_points[0].name if len(self.access_points) == 1 and not self.links else node.name
