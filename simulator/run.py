@@ -22,7 +22,7 @@ from offload.validate import check_non_negative, check_positive
 from simulator.energy import POWER_TERMS
 from simulator.engine import Engine, Samples
 from simulator.metrics import Layout, RecordLabel, RecordSink, record_store
-from simulator.policies import make_policy
+from simulator.plugins import make_policy
 from simulator.records import ColumnStore
 from simulator.result import RECORD_COLUMNS, TIMESERIES_COLUMNS, PolicySummary, SimulationResult
 from simulator.summary import combine, json_safe, replication_stats

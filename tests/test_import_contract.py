@@ -52,6 +52,7 @@ GROUPS: dict[str, str] = {
     "simulator.metrics": "core",
     "simulator.network": "core",
     "simulator.placement_bridge": "core",
+    "simulator.plugins": "core",  # policies by import path or entry point, and making policies from specs
     "simulator.policies": "core",
     "simulator.records": "core",
     "simulator.result": "core",
