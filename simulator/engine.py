@@ -18,7 +18,6 @@ import simpy
 
 from offload.cost import LOCAL_OPTION
 from offload.errors import MecsimError
-from offload.runtime import executor_time_s
 from simulator.arrivals import DECIDE_AT_ARRIVAL, Block, Merger, Window
 from simulator.devices import DeviceState, Route, build_devices
 from simulator.events import Wake
@@ -204,8 +203,7 @@ class Engine:
             job.service_s = float(block.batch.local_s[i])
             dev.cpu.arrive(job)
         else:
-            job.service_s = float(executor_time_s(dev.candidates[choice - 1].server,
-                                                  block.batch.work_ops[i:i + 1])[0])
+            job.service_s = float(block.remote_s()[i, choice - 1])
             self._offload(job, dev, dev.routes[choice - 1], pending.up_s, pending.down_s)
         self._schedule_arrival(self.env.now)
 

@@ -36,7 +36,6 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from simulator.arrivals import Block
 from simulator.engine import Pending
 from simulator.policies import Candidate
 
@@ -83,7 +82,6 @@ class Observer:
             template[base:base + len(found)] = 1.0
             template[base + 2 * slots:base + 2 * slots + len(found)] = [c.round_trip_s for c in found]
             self.templates.append(template)
-        self._remote: dict[int, tuple[Block, npt.NDArray[np.float64]]] = {}
 
     def empty(self) -> Float32Array:
         """The observation of no decision (all zero)."""
@@ -92,10 +90,7 @@ class Observer:
     def observe(self, group: int, pending: Pending, now_s: float) -> Float32Array:
         """The observation of the task ``pending`` of group ``group`` at time ``now_s``."""
         job, block, row = pending.job, pending.block, pending.row
-        cached = self._remote.get(group)
-        if cached is None or cached[0] is not block:
-            cached = self._remote[group] = (block, block.batch.remote_s())  # once per block, vectorised
-        remote = cached[1][row]
+        remote = block.remote_s()[row]
         k = remote.shape[0]
         template = self.templates[group]
         assert template is not None, "a group with more candidates than slots"
