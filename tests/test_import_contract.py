@@ -55,6 +55,7 @@ GROUPS: dict[str, str] = {
     "simulator.placement_bridge": "core",
     "simulator.plugins": "core",  # policies by import path or entry point, and making policies from specs
     "simulator.policies": "core",
+    "simulator.rate_profiles": "core",
     "simulator.records": "core",
     "simulator.result": "core",
     "simulator.run": "core",
