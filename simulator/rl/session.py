@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from offload.errors import MecsimError
-from simulator.engine import Engine, EngineOutput, Job, Pending
+from simulator.engine import Engine, EngineOutput, Job, Pending, Platform
 from simulator.metrics import RecordLabel, RecordSink
 from simulator.policies import Candidate, DecisionBatch, IntArray, Observation
 from simulator.records import ColumnStore
@@ -44,9 +44,10 @@ class DecisionEngine(Engine):
     """An :class:`~simulator.engine.Engine` that stops at each decision; ``on_finished`` sees every finished task."""
 
     def __init__(self, world: World, streams: list[np.random.SeedSequence], policy_seed: np.random.SeedSequence,
-                 sink: RecordSink, *, duration_s: float, warmup_s: float,
+                 sink: RecordSink, *, duration_s: float, warmup_s: float, platform: Platform | None,
                  on_finished: Callable[[Job], None]) -> None:
-        super().__init__(world, AgentSeat(), streams, policy_seed, sink, duration_s=duration_s, warmup_s=warmup_s)
+        super().__init__(world, AgentSeat(), streams, policy_seed, sink, duration_s=duration_s, warmup_s=warmup_s,
+                         platform=platform)
         self.pending: Pending | None = None
         self.on_finished = on_finished
 
@@ -80,12 +81,14 @@ class Session:
     """Episodes of ``world`` over ``duration_s`` (the first ``warmup_s`` not in the summary).
 
     ``on_finished(job)`` is called for every finished task; at the end, :meth:`close` returns the tasks still in
-    flight. With ``records`` the episode's per-task records are kept (:meth:`records`).
+    flight. With ``records`` the episode's per-task records are kept (:meth:`records`); ``platform`` is the
+    scenario's deployments (replica life cycle), as ``simulate`` runs them.
     """
 
     def __init__(self, world: World, *, duration_s: float, warmup_s: float, records: bool,
-                 on_finished: Callable[[Job], None]) -> None:
+                 on_finished: Callable[[Job], None], platform: Platform | None = None) -> None:
         self.world = world
+        self.platform = platform
         self.duration_s = duration_s
         self.warmup_s = warmup_s
         self.keep_records = records
@@ -102,7 +105,7 @@ class Session:
         seeds = np.random.SeedSequence(0).spawn(len(self.world.device_groups) + 1)
         sink = RecordSink(self.layout, warmup_s=self.warmup_s, duration_s=self.duration_s, records=None)
         engine = DecisionEngine(self.world, seeds[:-1], seeds[-1], sink, duration_s=self.duration_s,
-                                warmup_s=self.warmup_s, on_finished=self.on_finished)
+                                warmup_s=self.warmup_s, platform=self.platform, on_finished=self.on_finished)
         return [state.candidates for state in engine.groups]
 
     def start(self, seed: int) -> bool:
@@ -115,7 +118,7 @@ class Session:
         label = None if self._store is None else RecordLabel(self._store, 0, 0, 0)
         sink = RecordSink(self.layout, warmup_s=self.warmup_s, duration_s=self.duration_s, records=label)
         self.engine = DecisionEngine(self.world, streams, policy_seed, sink, duration_s=self.duration_s,
-                                     warmup_s=self.warmup_s, on_finished=self.on_finished)
+                                     warmup_s=self.warmup_s, platform=self.platform, on_finished=self.on_finished)
         self.output = None
         self.engine.start()
         return self.engine.advance()

@@ -57,14 +57,17 @@ def build(scenario: str | Path | Scenario | World, overrides: Sequence[str], *, 
         if overrides:
             raise ParameterError("overrides", list(overrides), "apply only to scenario files")
         world, warmup_s, horizon_s = scenario, 0.0, check_positive("duration_s", duration_s)
+        platform = None
     else:
         loaded, world = load_world(scenario, overrides)
         warmup_s = loaded.run.warmup_s
+        platform = loaded.platform
         horizon_s = loaded.run.duration_s if duration_s is None else check_positive("duration_s", duration_s)
     if horizon_s <= warmup_s:
         raise ParameterError("duration_s", horizon_s, f"must be longer than run.warmup ({warmup_s:g} s)")
     owners = [0] * world.n_devices if agents is None else agents(world)
     costs = CostMeter(preference(objective, w_latency, w_energy), layout_of(world), owners, max(owners, default=0) + 1,
                       drop_cost)
-    session = Session(world, duration_s=horizon_s, warmup_s=warmup_s, records=records, on_finished=costs.add)
+    session = Session(world, duration_s=horizon_s, warmup_s=warmup_s, records=records, on_finished=costs.add,
+                      platform=platform)
     return Setup(world, session, costs, horizon_s)
