@@ -1,7 +1,7 @@
 """MkDocs hook: the pages generated at build time, so none of them is maintained by hand.
 
 - ``cli/<command>.md``: one page per ``mecsim`` command (its ``--help``), listed in the nav from
-  :data:`simulator.cli.COMMANDS`;
+  :data:`simulator.cli.COMMANDS`; the notebooks' nav entries likewise from ``notebooks/NN_*.py``;
 - ``scenario-reference.md``: :func:`simulator.scenario.reference.scenario_reference`, from the schema;
 - ``gallery.md`` and ``gallery/*.png``: the standard figures, drawn by running the bundled ``mm1`` scenario and a
   small sweep through the CLI exactly as a user would;
@@ -36,6 +36,17 @@ def _help(name: str) -> str:
     return f"# mecsim {name}\n\n{COMMANDS[name][2]}\n\n```text\n{text}\n```\n"
 
 
+def _notebooks() -> list[Path]:
+    return sorted((ROOT / "notebooks").glob("[0-9]*.py"))
+
+
+def _title(notebook: Path) -> str:
+    """The notebook's first heading (``# # 1. Offload trade-offs`` in jupytext's percent format)."""
+    heading = next((line for line in notebook.read_text(encoding="utf-8").splitlines() if line.startswith("# # ")),
+                   notebook.stem)
+    return heading.removeprefix("# # ").split(":")[0].split("`")[0].strip()
+
+
 def on_config(config: Any) -> Any:
     from simulator.cli import COMMANDS
 
@@ -43,6 +54,8 @@ def on_config(config: Any) -> Any:
         if isinstance(entry, dict) and entry.get("Command line") == "cli/index.md":
             config.nav[index] = {"Command line": ["cli/index.md",
                                                   *({f"mecsim {name}": f"cli/{name}.md"} for name in sorted(COMMANDS))]}
+        if isinstance(entry, dict) and entry.get("Notebooks") == "notebooks":
+            config.nav[index] = {"Notebooks": [{_title(path): f"notebooks/{path.name}"} for path in _notebooks()]}
     return config
 
 
@@ -90,7 +103,7 @@ def on_files(files: Files, config: Any) -> Files:
     for name in COMMANDS:
         files.append(File.generated(config, f"cli/{name}.md", content=_help(name)))
     files.append(File.generated(config, "scenario-reference.md", content=scenario_reference()))
-    for path in sorted((ROOT / "notebooks").glob("[0-9]*.py")):
+    for path in _notebooks():
         # a File of the checkout (not a generated one, which mkdocs-jupyter's wrapper cannot read)
         files.append(File(f"notebooks/{path.name}", src_dir=str(ROOT), dest_dir=config.site_dir,
                           use_directory_urls=config.use_directory_urls))
