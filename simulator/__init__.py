@@ -16,7 +16,8 @@ from simulator.version import mecsim_version
 if TYPE_CHECKING:
     from simulator.builders import md1_world, mm1_world, mmc_world, queue_world, s100_world
     from simulator.distributions import Constant, Distribution, Empirical, Exponential, LogNormal, Uniform
-    from simulator.policies import POLICIES, Policy, make_policy
+    from simulator.plugins import make_policy
+    from simulator.policies import POLICIES, Policy
     from simulator.result import LatencySummary, MonitorSummary, PolicySummary, SimulationResult, TaskCounts
     from simulator.workloads import OnOff, PeriodicStream, Poisson, Trace, Workload, load_trace_csv
     from simulator.world import (
@@ -46,7 +47,8 @@ _HOMES: dict[str, str] = {
                     "simulator.distributions"),
     **dict.fromkeys(("OnOff", "PeriodicStream", "Poisson", "Trace", "Workload", "load_trace_csv"),
                     "simulator.workloads"),
-    **dict.fromkeys(("POLICIES", "Policy", "make_policy"), "simulator.policies"),
+    **dict.fromkeys(("POLICIES", "Policy"), "simulator.policies"),
+    "make_policy": "simulator.plugins",
     **dict.fromkeys(("md1_world", "mm1_world", "mmc_world", "queue_world", "s100_world"), "simulator.builders"),
 }
 
