@@ -28,7 +28,7 @@ from offload.queueing import mmc_mean_wait_s
 from offload.runtime import backlog_wait_s, executors_time_s, load_from_in_system
 from offload.units import Dimension, parse_quantity
 from offload.validate import check_fraction
-from simulator.world import DeviceGroup, PolicySpec
+from simulator.world import DeviceGroup
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -346,7 +346,8 @@ class Lyapunov:
         raise MecsimError(f"policy 'lyapunov' needs a battery on device group {batch.group!r}")
 
 
-#: Policy name → class. A new policy is one class and one line here.
+#: Policy name → class. A new policy is one class and one line here; policies outside the package are named by
+#: import path or entry point (:mod:`simulator.plugins`, which also makes policies from specs).
 POLICIES: Mapping[str, Callable[..., Policy]] = {
     "always_local": AlwaysLocal,
     "always_edge": AlwaysEdge,
@@ -357,16 +358,4 @@ POLICIES: Mapping[str, Callable[..., Policy]] = {
     "random": RandomOffload,
     "lyapunov": Lyapunov,
 }
-
-
-def make_policy(spec: PolicySpec) -> Policy:
-    """Instantiate a registered policy; unknown names and parameters raise errors naming the valid ones."""
-    try:
-        factory = POLICIES[spec.name]
-    except KeyError:
-        raise MecsimError(f"unknown policy {spec.name!r}; valid policies: {', '.join(sorted(POLICIES))}") from None
-    try:
-        return factory(**spec.params)
-    except TypeError as error:
-        raise ParameterError(f"policy {spec.name!r} params", dict(spec.params), str(error)) from None
 
