@@ -108,7 +108,7 @@ ERRORS = [
     ("{model: uniform, max: 48 uJ}", "{model: solar, max: 48 uJ}",
      r"sensor\.yaml:18: profiles\[0\]\.battery\.harvest\.model: \"solar\": unknown kind"),
     ("{model: uniform, max: 48 uJ}", "{model: uniform, max: 48 uW}",
-     r"sensor\.yaml:18: profiles\[0\]\.battery\.harvest\.max: \"48 uW\": 'uW' is w, expected j"),
+     r"sensor\.yaml:18: profiles\[0\]\.battery\.harvest\.max: \"48 uW\": 'uW' is a power, expected an energy"),
     ("    deadline: 2 ms", "    deadline: 5 ms",
      r"sensor\.yaml:\d+: devices\[0\]\.service: .*deadline <= the battery slot \(0\.002 s\)"),
     (BATTERY, "",
