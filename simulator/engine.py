@@ -20,11 +20,11 @@ from offload.errors import MecsimError
 from offload.runtime import executor_time_s
 from simulator.arrivals import DECIDE_AT_ARRIVAL, Block, Merger, Window
 from simulator.devices import DeviceState, Route, build_devices
+from simulator.disciplines import make_pool
 from simulator.events import Wake
 from simulator.metrics import RecordSink
 from simulator.policies import Observation, Policy
 from simulator.result import DropReason
-from simulator.servers import WorkerPool
 from simulator.world import World
 
 NAN = math.nan
@@ -110,7 +110,8 @@ class Engine:
 
     def __init__(self, world: World, policy: Policy, streams: list[np.random.SeedSequence],
                  policy_seed: np.random.SeedSequence, sink: RecordSink, *, duration_s: float,
-                 warmup_s: float) -> None:
+                 warmup_s: float, server_seed: np.random.SeedSequence) -> None:
+        """``server_seed``: the stream of the servers' patience times (reneging)."""
         self.env = env = simpy.Environment()
         self.world = world
         self.policy = policy
@@ -120,8 +121,9 @@ class Engine:
         self.warmup_s = warmup_s
         self.generated = 0
         self.live: dict[int, Job] = {}
-        self.pools = [WorkerPool(env, s.name, s.workers, on_served=self._served_remote, on_dropped=self._drop,
-                                 capacity=s.queue_capacity, batching=s.batching) for s in world.servers]
+        server_rng = np.random.default_rng(server_seed)
+        self.pools = [make_pool(env, s, server_rng, on_served=self._served_remote, on_dropped=self._drop)
+                      for s in world.servers]
         self.groups = build_devices(world, env, self.pools, streams, duration_s,
                                     on_served=self._finish, on_dropped=self._drop)
         self._sample_times: list[float] = []

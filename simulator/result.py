@@ -17,6 +17,7 @@ class DropReason(StrEnum):
     SERVER_QUEUE_FULL = "server_queue_full"
     LOCAL_QUEUE_FULL = "local_queue_full"
     DEADLINE_EXPIRED = "deadline_expired"
+    RENEGED = "reneged"
 
 
 #: Record columns naming who ran the task where (categorical but ``replication`` and ``task_id``).

@@ -1,8 +1,9 @@
 """Run a world: every policy × every replication on common random numbers, collected into one result.
 
 Replication ``r`` of every policy uses the ``r``-th child of ``np.random.SeedSequence(seed).spawn(replications)``;
-that child spawns one stream per device group (arrivals and task sizes of its devices) and then one for the
-policy, so all policies see the same arrivals and sizes and their differences are paired.
+that child spawns one stream per device group (arrivals and task sizes of its devices), then one for the policy
+and one for the servers (patience times), so all policies see the same arrivals and sizes and their differences
+are paired.
 """
 
 from __future__ import annotations
@@ -131,11 +132,11 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1, wa
         reps = []
         for r, child in enumerate(children):
             streams = child.spawn(len(world.device_groups))
-            policy_seed = child.spawn(1)[0]
+            policy_seed, server_seed = child.spawn(2)
             label = None if store is None else RecordLabel(store, code, r, len(store))
             sink = RecordSink(layout, warmup_s=warmup_s, duration_s=duration_s, records=label)
             engine = Engine(world, make_policy(spec), streams, policy_seed, sink, duration_s=duration_s,
-                            warmup_s=warmup_s)
+                            warmup_s=warmup_s, server_seed=server_seed)
             output = engine.run()
             reps.append(replication_stats(output, window_s=window_s, services=services))
             series.append(_series(output.samples, spec.display_name, r))

@@ -42,6 +42,7 @@ GROUPS: dict[str, str] = {
     "simulator.builders": "core",
     "simulator.decide_api": "core",  # the answer of `mecsim decide` (offload only), shared by cli and serve
     "simulator.devices": "core",
+    "simulator.disciplines": "core",
     "simulator.distributions": "core",
     "simulator.dnn": "scenario",  # DNN layer-profile files, read with the scenario loaders
     "simulator.dnn.": "scenario",

@@ -12,6 +12,7 @@ from offload.units import GIB_BITS
 from scheduler.problem import Weights
 from scheduler.solvers import Budget
 from scheduler.topology import Prices, Resources
+from simulator.distributions import as_distribution
 from simulator.placement_bridge import NodeOffer, PlacementSettings, ReplicaSpec
 from simulator.scenario.distributions import build as size
 from simulator.scenario.errors import ScenarioError, ScenarioIssue
@@ -78,7 +79,9 @@ def server(spec: NodeSpec) -> EdgeServer:
                                                             spec.batching.per_item)
     return EdgeServer(spec.name, speed_ops_per_s=spec.speed, compute_time_s=spec.compute_time, workers=workers,
                       compute_power_w=spec.power, idle_power_w=spec.idle_power, batching=batching,
-                      queue_capacity=spec.queue_capacity, location=spec.location, tier=spec.tier)
+                      queue_capacity=spec.queue_capacity, location=spec.location, tier=spec.tier,
+                      discipline=spec.discipline,
+                      patience=None if spec.patience is None else as_distribution("patience", size(spec.patience)))
 
 
 def link(spec: LinkSpec) -> BackhaulLink:
@@ -100,9 +103,11 @@ def device_group(spec: DeviceGroupSpec, scenario: ScenarioSpec, base_dir: Path) 
                            spec.access_point, service=name)
     task = TaskSizes(work_ops=size(service.work), input_bits=size(service.input), output_bits=size(service.output))
     deadline_s = math.inf if service.deadline is None else service.deadline
+    priority = spec.priority if spec.priority is not None else service.priority or 0
     return DeviceGroup(spec.name, spec.count, device_profile(profile), workload(spec, base_dir), spec.access_point,
                        task, service=name, deadline_s=deadline_s,
-                       local_queue_capacity=spec.local_queue_capacity, drop_expired=spec.drop_expired)
+                       local_queue_capacity=spec.local_queue_capacity, drop_expired=spec.drop_expired,
+                       priority=priority)
 
 
 def placement_settings(spec: PlacementSpec) -> PlacementSettings:

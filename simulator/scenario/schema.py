@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import BeforeValidator, Discriminator, Field, Tag
+from pydantic import BeforeValidator, Discriminator, Field, Tag, model_validator
 
-from simulator.scenario.distributions import distribution_type
+from simulator.elements import discipline_problem
+from simulator.scenario.distributions import TimeDistribution, distribution_type
 from simulator.scenario.quantities import (
     Bandwidth,
     DataSize,
@@ -66,6 +67,7 @@ class ServiceSpec(Strict):
     output: BitsSize = 0.0
     deadline: Duration | None = None
     hosts: list[Name] = Field(default_factory=list)
+    priority: int | None = None
 
 
 class ProfileSpec(Strict):
@@ -99,6 +101,7 @@ class DeviceGroupSpec(Strict):
     workload: WorkloadField
     local_queue_capacity: Annotated[int, Field(ge=0, le=10**9)] | None = None
     drop_expired: bool = False
+    priority: int | None = None
 
 
 class ThroughputPoint(Strict):
@@ -129,7 +132,8 @@ class BatchingSpec(Strict):
 
 
 class NodeSpec(Strict):
-    """An edge or cloud server: ``workers`` parallel workers behind one FIFO queue (cloud default: 1000)."""
+    """An edge or cloud server: ``workers`` parallel workers behind one queue (cloud default: 1000) served by
+    ``discipline``; with ``patience`` a waiting request leaves when its patience runs out."""
 
     name: Name
     tier: Literal["edge", "cloud"] = "edge"
@@ -141,6 +145,15 @@ class NodeSpec(Strict):
     batching: BatchingSpec | None = None
     queue_capacity: Count | None = None
     location: Name | None = None
+    discipline: Literal["fifo", "priority", "preemptive", "ps"] = "fifo"
+    patience: TimeDistribution | None = None
+
+    @model_validator(mode="after")
+    def _combinable(self) -> NodeSpec:
+        problem = discipline_problem(self.discipline, self.batching, self.patience)
+        if problem is not None:
+            raise ValueError(f"discipline {self.discipline!r}: {problem}")
+        return self
 
 
 class LinkSpec(Strict):
