@@ -72,7 +72,9 @@ class Job:
 
 @dataclass(frozen=True, slots=True)
 class PoolSnapshot:
-    """Time integrals of one server over the measured window (after warm-up)."""
+    """Time integrals of one server over the measured window (after warm-up); ``queue_time[n]`` is the time spent
+    with ``n >= 1`` tasks waiting; ``bounded``: a finite room or reneging keeps its queue from growing without
+    end."""
 
     name: str
     workers: int
@@ -81,17 +83,20 @@ class PoolSnapshot:
     arrivals: int
     served: int
     sojourn_sum_s: float
+    queue_time: tuple[float, ...]
+    bounded: bool
 
 
 @dataclass(frozen=True, slots=True)
 class Samples:
-    """Per-server time series: at each sample time, utilisation averaged since the previous sample and the queue
-    length at that instant; arrays shaped ``(samples, servers)``."""
+    """Per-server time series: at each sample time, utilisation averaged since the previous sample, the queue
+    length at that instant and the queue-length area since the start; arrays shaped ``(samples, servers)``."""
 
     times_s: npt.NDArray[np.float64]
     servers: tuple[str, ...]
     utilisation: npt.NDArray[np.float64]
     queue_length: npt.NDArray[np.int64]
+    queue_area: npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +134,7 @@ class Engine:
         self._sample_times: list[float] = []
         self._sample_busy: list[list[float]] = []
         self._sample_queue: list[list[int]] = []
+        self._sample_queue_area: list[list[float]] = []
         self._arrive_cb = self._arrive
 
     # -- arrivals and decisions -------------------------------------------------------------------------------
@@ -165,6 +171,7 @@ class Engine:
         self._sample_times.append(now)
         self._sample_busy.append([pool.busy_total_at(now) for pool in pools])
         self._sample_queue.append([len(pool.queue) for pool in pools])
+        self._sample_queue_area.append([pool.queue_total_at(now) for pool in pools])
         if now + interval <= self.duration_s:
             Wake(self.env, interval, interval, self._sample)
 
@@ -303,7 +310,9 @@ class Engine:
             raise ConservationError(f"generated {self.generated} != completed {stats.completed} + dropped "
                                     f"{stats.dropped} + in flight {len(in_flight)}")
         pools = tuple(PoolSnapshot(p.name, p.workers, p.busy_area, p.queue_area, p.arrivals, p.served,
-                                   p.sojourn_sum_s) for p in self.pools)
+                                   p.sojourn_sum_s, tuple(p.queue_time),
+                                   s.queue_capacity is not None or s.patience is not None)
+                      for p, s in zip(self.pools, self.world.servers, strict=True))
         return EngineOutput(self.sink, self.generated, len(in_flight), pools, self._samples())
 
     def _samples(self) -> Samples:
@@ -314,5 +323,6 @@ class Engine:
         workers = np.array([p.workers for p in self.pools], dtype=np.float64)[None, :]
         utilisation = np.diff(busy, axis=0, prepend=0.0) / (workers * spans)
         queue = np.asarray(self._sample_queue, dtype=np.int64).reshape(times.size, k)
-        return Samples(times, tuple(p.name for p in self.pools), utilisation, queue)
+        area = np.asarray(self._sample_queue_area, dtype=np.float64).reshape(times.size, k)
+        return Samples(times, tuple(p.name for p in self.pools), utilisation, queue, area)
 

@@ -59,6 +59,8 @@ GROUPS: dict[str, str] = {
     "simulator.result": "core",
     "simulator.run": "core",
     "simulator.servers": "core",
+    "simulator.stations": "core",
+    "simulator.output_analysis": "core",
     "simulator.summary": "core",
     "simulator.topology": "core",
     "simulator.version": "core",

@@ -19,6 +19,7 @@ from simulator.scenario.quantities import (
     DataSize,
     Distance,
     Duration,
+    DurationOrAuto,
     DurationOrZero,
     Energy,
     NonNegative,
@@ -50,7 +51,7 @@ class RunSpec(Strict):
     ``max_events`` and ``max_memory`` bound the run (:mod:`simulator.scenario.budget`)."""
 
     duration: Duration
-    warmup: DurationOrZero = 0.0
+    warmup: DurationOrAuto = 0.0
     seed: Annotated[int, Field(ge=0)] = 0
     replications: Annotated[int, Field(ge=1, le=10_000)] = 1
     sample_interval: Duration | None = None
