@@ -14,6 +14,7 @@ from scheduler.solvers import Budget
 from scheduler.topology import Prices, Resources
 from simulator.distributions import as_distribution
 from simulator.placement_bridge import NodeOffer, PlacementSettings, ReplicaSpec
+from simulator.rate_profiles import Modulated
 from simulator.scenario.distributions import build as size
 from simulator.scenario.errors import ScenarioError, ScenarioIssue
 from simulator.scenario.schema import (
@@ -55,8 +56,10 @@ def device_profile(spec: ProfileSpec) -> Device:
 
 def workload(spec: DeviceGroupSpec, base_dir: Path) -> Workload:
     """The arrival process of one device of the group (its kind's :meth:`~simulator.scenario.workloads.
-    WorkloadSection.build`); trace files are relative to the scenario's directory."""
-    return spec.workload.build(base_dir)
+    WorkloadSection.build`), modulated by its ``rate_profile`` if any; trace files are relative to the scenario's
+    directory."""
+    base = spec.workload.build(base_dir)
+    return base if spec.rate_profile is None else Modulated(base, spec.rate_profile.build())
 
 
 def _table(points: list[ThroughputPoint] | None) -> ThroughputTable | None:
