@@ -10,18 +10,17 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from test_sim_queueing import _assert_within_ci
 
 from simulator.builders import REFERENCE_DEVICE
 from simulator.distributions import Constant, Distribution, Exponential
 from simulator.families import Scaled, hyperexponential
 from simulator.run import run
-from simulator.summary import t_half_width
 from simulator.workloads import Poisson
 from simulator.world import AccessPoint, DeviceGroup, EdgeServer, TaskSizes, World
 
 SPEED_OPS_PER_S = 1e9
 WARMUP_S = 100.0
-WIDEN = 1.5
 
 
 def _world(classes: list[tuple[float, Distribution, int]], *, workers: int = 1, discipline: str = "fifo",
@@ -44,14 +43,6 @@ def _records(world: World, duration_s: float, replications: int, seed: int) -> p
 def _class_sojourn(records: pd.DataFrame, k: int) -> list[float]:
     mine = records[records["device"].astype(str).str.startswith(f"class{k}/") & ~records["dropped"]]
     return [float(rep["latency_s"].mean()) for _, rep in mine.groupby("replication")]
-
-
-def _assert_theory(values: list[float], theory: float, max_relative_width: float) -> None:
-    half = t_half_width(values)
-    assert half is not None
-    mean = float(np.mean(values))
-    assert abs(mean - theory) <= WIDEN * half, f"theory {theory:.6f} outside {mean:.6f} ± {WIDEN * half:.6f}"
-    assert half <= max_relative_width * theory, f"interval ±{half:.4g} too wide for {theory:.4g}"
 
 
 MU = 10.0
@@ -86,7 +77,7 @@ def test_two_priority_classes_match_their_formula(discipline: str, formula: obje
                    discipline=discipline)
     records = _records(world, 2100.0, 10, seed=21)
     for k in (0, 1):
-        _assert_theory(_class_sojourn(records, k), formula(k), 0.06)  # type: ignore[operator]
+        _assert_within_ci(_class_sojourn(records, k), formula(k), 0.06)  # type: ignore[operator]
 
 
 def mmck_blocking(rate_per_s: float, service_rate_per_s: float, c: int, k: int) -> float:
@@ -103,7 +94,7 @@ def test_mmck_blocking_probability() -> None:
     world = _world([(30.0, Exponential(0.1), 0)], workers=3, queue_capacity=2)  # K = 5, a = 3
     records = _records(world, 1100.0, 10, seed=4)
     blocked = [float((rep["drop_reason"] == "server_queue_full").mean()) for _, rep in records.groupby("replication")]
-    _assert_theory(blocked, mmck_blocking(30.0, 10.0, 3, 5), 0.05)
+    _assert_within_ci(blocked, mmck_blocking(30.0, 10.0, 3, 5), 0.05)
 
 
 def mm1_reneging_abandon_probability(rate_per_s: float, service_rate_per_s: float, patience_rate_per_s: float
@@ -125,7 +116,7 @@ def test_mm1_with_exponential_reneging() -> None:
     world = _world([(10.0, Exponential(0.1), 0)], patience=Exponential(0.5))  # ρ = 1, θ = 2/s
     records = _records(world, 1100.0, 10, seed=8)
     reneged = [float((rep["drop_reason"] == "reneged").mean()) for _, rep in records.groupby("replication")]
-    _assert_theory(reneged, mm1_reneging_abandon_probability(10.0, 10.0, 2.0), 0.06)
+    _assert_within_ci(reneged, mm1_reneging_abandon_probability(10.0, 10.0, 2.0), 0.06)
 
 
 @pytest.mark.slow
@@ -137,7 +128,7 @@ def test_processor_sharing_is_insensitive_to_the_service_law(service: Distributi
     world = _world([(7.0, service, 0)], workers=1, discipline="ps")
     records = _records(world, 2100.0, 10, seed=13)
     # E[S] / (1 − ρ) whatever the service law (its variance only widens the interval)
-    _assert_theory(_class_sojourn(records, 0), 0.1 / (1.0 - 0.7), max_relative_width)
+    _assert_within_ci(_class_sojourn(records, 0), 0.1 / (1.0 - 0.7), max_relative_width)
 
 
 @pytest.mark.parametrize("discipline", ["priority", "preemptive", "ps"])
