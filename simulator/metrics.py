@@ -221,16 +221,13 @@ class RecordSink:
         k = self.layout.n_stations
         if k == 0:
             return
-        cell = (columns["target_code"][served] - 1) * BASE_BINS + bins
+        # np.add.at costs in proportion to the chunk, not to servers x bins (a large topology has many servers)
+        cell = (columns["target_code"][served] - 1, bins)
         service_s = columns["service_s"][served]
-        shape = (k, BASE_BINS)
-        stats.station_count += np.bincount(cell, minlength=k * BASE_BINS).reshape(shape)
-        stats.station_service_s += np.bincount(cell, weights=service_s, minlength=k * BASE_BINS).reshape(shape)
-        stats.station_wait_s += np.bincount(cell, weights=np.maximum(request_s - service_s, 0.0),
-                                            minlength=k * BASE_BINS).reshape(shape)
-        reasons = len(DropReason)
-        drop_cell = (columns["target_code"][dropped] - 1) * reasons + columns["drop_code"][dropped]
-        stats.station_drops += np.bincount(drop_cell, minlength=k * reasons).reshape(k, reasons)
+        np.add.at(stats.station_count, cell, 1.0)
+        np.add.at(stats.station_service_s, cell, service_s)
+        np.add.at(stats.station_wait_s, cell, np.maximum(request_s - service_s, 0.0))
+        np.add.at(stats.station_drops, (columns["target_code"][dropped] - 1, columns["drop_code"][dropped]), 1)
 
     def close(self) -> None:
         """The replication is over: with records kept, take the exact quantiles from the sample and let it go."""

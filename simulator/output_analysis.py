@@ -13,6 +13,7 @@ of the same kind; :func:`queue_growth` fits a line to a queue-length series.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -49,9 +50,15 @@ def lag1_autocorrelation(values: FloatArray) -> float:
     return float(np.dot(centred[:-1], centred[1:]) / denominator) if denominator > 0 else 0.0
 
 
+@functools.cache
+def t975(dof: int) -> float:
+    """The 97.5 % quantile of Student's t with ``dof`` degrees of freedom (two-sided 95 %)."""
+    return float(scipy_stats.t.ppf(0.975, dof))
+
+
 def student_half_width(values: FloatArray) -> float:
     """Half-width of the 95 % Student-t interval of the mean of ``values`` (two or more finite values)."""
-    return float(scipy_stats.t.ppf(0.975, values.size - 1) * values.std(ddof=1) / math.sqrt(values.size))
+    return t975(values.size - 1) * float(values.std(ddof=1)) / math.sqrt(values.size)
 
 
 def batch_means(sums: FloatArray, weights: FloatArray, *, min_batches: int = MIN_BATCHES) -> BatchMeans:
@@ -74,7 +81,7 @@ def batch_means(sums: FloatArray, weights: FloatArray, *, min_batches: int = MIN
     k = batch_sums.size
     deviation = batch_sums - mean * batch_weights
     spread = math.sqrt(float(np.dot(deviation, deviation)) / (k - 1)) / (float(batch_weights.mean()) * math.sqrt(k))
-    half_width = float(scipy_stats.t.ppf(0.975, k - 1)) * spread
+    half_width = t975(k - 1) * spread
     return BatchMeans(mean, half_width, k, lag1_autocorrelation(batch_sums / batch_weights))
 
 
