@@ -221,13 +221,15 @@ class RecordSink:
         k = self.layout.n_stations
         if k == 0:
             return
-        # np.add.at costs in proportion to the chunk, not to servers x bins (a large topology has many servers)
-        cell = (columns["target_code"][served] - 1, bins)
+        cell = (columns["target_code"][served] - 1) * BASE_BINS + bins
         service_s = columns["service_s"][served]
-        np.add.at(stats.station_count, cell, 1.0)
-        np.add.at(stats.station_service_s, cell, service_s)
-        np.add.at(stats.station_wait_s, cell, np.maximum(request_s - service_s, 0.0))
-        np.add.at(stats.station_drops, (columns["target_code"][dropped] - 1, columns["drop_code"][dropped]), 1)
+        size = k * BASE_BINS
+        stats.station_count += np.bincount(cell, minlength=size).reshape(k, BASE_BINS)
+        stats.station_service_s += np.bincount(cell, weights=service_s, minlength=size).reshape(k, BASE_BINS)
+        stats.station_wait_s += np.bincount(cell, weights=np.maximum(request_s - service_s, 0.0),
+                                            minlength=size).reshape(k, BASE_BINS)
+        if dropped.any():
+            np.add.at(stats.station_drops, (columns["target_code"][dropped] - 1, columns["drop_code"][dropped]), 1)
 
     def close(self) -> None:
         """The replication is over: with records kept, take the exact quantiles from the sample and let it go."""
