@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +49,12 @@ def lag1_autocorrelation(values: FloatArray) -> float:
     centred = values - values.mean()
     denominator = float(np.dot(centred, centred))
     return float(np.dot(centred[:-1], centred[1:]) / denominator) if denominator > 0 else 0.0
+
+
+def finite_mean(values: Sequence[float]) -> float | None:
+    """Mean of the finite values (``None`` when there is none)."""
+    finite = [v for v in values if math.isfinite(v)]
+    return float(np.mean(finite)) if finite else None
 
 
 @functools.cache

@@ -20,7 +20,7 @@ import numpy as np
 
 from simulator.engine import EngineOutput
 from simulator.metrics import ReplicationStats
-from simulator.output_analysis import batch_means, queue_growth, student_half_width
+from simulator.output_analysis import batch_means, finite_mean, queue_growth, student_half_width
 from simulator.result import DropReason, Estimate, StationSummary
 
 #: Queue growth (tasks over the measured window) below which a trend is not reported.
@@ -28,7 +28,6 @@ GROWTH_TASKS = 10.0
 #: Trend growth over the spread around it beyond which a queue counts as growing.
 GROWTH_SPREAD = 3.0
 QUANTILES = (0.50, 0.95, 0.99)
-Bins = tuple[np.ndarray, np.ndarray]
 
 
 def time_quantile(time_at_length: np.ndarray, q: float) -> float:
@@ -75,14 +74,9 @@ def station_stats(output: EngineOutput, stats: ReplicationStats, *, window_s: fl
     return result
 
 
-def _finite_mean(values: Sequence[float]) -> float | None:
-    finite = [v for v in values if math.isfinite(v)]
-    return float(np.mean(finite)) if finite else None
-
-
 def _estimate(rows: Sequence[dict[str, Any]], key: str) -> Estimate:
     values = [row[key] for row in rows]
-    mean = _finite_mean(values)
+    mean = finite_mean(values)
     if len(rows) >= 2:
         finite = np.asarray([v for v in values if math.isfinite(v)], dtype=np.float64)
         return Estimate(mean, student_half_width(finite) if finite.size >= 2 else None)
@@ -111,9 +105,9 @@ def combine_stations(reps: Sequence[dict[str, dict[str, Any]]], policy: str
         stations[name] = StationSummary(
             utilisation=_estimate(rows, "utilisation"), wait_s=_estimate(rows, "wait_s"),
             service_s=_estimate(rows, "service_s"), queue_length=_estimate(rows, "queue_length"),
-            queue_quantiles={key: _finite_mean([row["queue_quantiles"][key] for row in rows])
+            queue_quantiles={key: finite_mean([row["queue_quantiles"][key] for row in rows])
                              for key in rows[0]["queue_quantiles"]},
-            offered_load=_finite_mean([row["offered_load"] for row in rows]),
+            offered_load=finite_mean([row["offered_load"] for row in rows]),
             served=sum(row["served"] for row in rows),
             drops={reason: sum(row["drops"][reason] for row in rows) for reason in rows[0]["drops"]})
         why = next((reason for row in rows if (reason := overload(row)) is not None), None)

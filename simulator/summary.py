@@ -32,6 +32,7 @@ from simulator.output_analysis import (
     BASE_BINS,
     MIN_BATCHES,
     batch_means,
+    finite_mean,
     mser_truncation,
     student_half_width,
     transient_matters,
@@ -86,11 +87,6 @@ def replication_stats(output: EngineOutput, *, window_s: float, services: Sequen
     }
 
 
-def _mean(values: Sequence[float]) -> float | None:
-    """Mean of the finite values (``None`` when there is none)."""
-    finite = [v for v in values if math.isfinite(v)]
-    return float(np.mean(finite)) if finite else None
-
 
 def _latency(values: dict[str, float | None]) -> LatencySummary:
     return LatencySummary(*(values[key] for key in LATENCY_KEYS))
@@ -99,7 +95,7 @@ def _latency(values: dict[str, float | None]) -> LatencySummary:
 def combine(reps: Sequence[dict[str, Any]], policy: str = "") -> tuple[PolicySummary, dict[str, Any], list[str]]:
     """Summary of one policy over its replications, its Little's-law check for the metadata and its warnings."""
     warnings: list[str] = []
-    latency = {key: _mean([r["latency_s"][key] for r in reps]) for key in LATENCY_KEYS}
+    latency = {key: finite_mean([r["latency_s"][key] for r in reps]) for key in LATENCY_KEYS}
     if len(reps) >= 2:
         ci = {key: t_half_width([r["latency_s"][key] for r in reps]) for key in LATENCY_KEYS}
     else:
@@ -123,21 +119,21 @@ def combine(reps: Sequence[dict[str, Any]], policy: str = "") -> tuple[PolicySum
     monitor = {}
     for service in reps[0]["monitor"]:
         rows = [r["monitor"][service] for r in reps]
-        monitor[service] = MonitorSummary(avg_qpm=_mean([m["avg_qpm"] for m in rows]),
-                                          avg_req_time_s=_mean([m["avg_req_time_s"] for m in rows]),
+        monitor[service] = MonitorSummary(avg_qpm=finite_mean([m["avg_qpm"] for m in rows]),
+                                          avg_req_time_s=finite_mean([m["avg_req_time_s"] for m in rows]),
                                           counter=int(sum(m["counter"] for m in rows)))
     summary = PolicySummary(
         latency_s=_latency(latency),
         latency_ci95_s=_latency(ci),
-        energy_j_per_task=_mean([r["energy_j_per_task"] for r in reps]),
-        offload_fraction=_mean([r["offload_fraction"] for r in reps]),
-        deadline_miss_rate=_mean([r["deadline_miss_rate"] for r in reps]),
-        utilisation={s: _mean([r["utilisation"][s] for r in reps]) for s in servers},
+        energy_j_per_task=finite_mean([r["energy_j_per_task"] for r in reps]),
+        offload_fraction=finite_mean([r["offload_fraction"] for r in reps]),
+        deadline_miss_rate=finite_mean([r["deadline_miss_rate"] for r in reps]),
+        utilisation={s: finite_mean([r["utilisation"][s] for r in reps]) for s in servers},
         monitor=monitor,
         tasks=TaskCounts(**{key: int(sum(r["tasks"][key] for r in reps)) for key in reps[0]["tasks"]}),
         stations=stations,
     )
-    little = {s: {key: _mean([r["littles_law"][s][key] for r in reps]) for key in ("L", "lambda_W")}
+    little = {s: {key: finite_mean([r["littles_law"][s][key] for r in reps]) for key in ("L", "lambda_W")}
               for s in servers}
     return summary, little, warnings
 
