@@ -21,12 +21,12 @@ from offload.cost import LOCAL
 from offload.errors import ParameterError
 from offload.validate import check_non_negative, check_positive
 from simulator.energy import POWER_TERMS
-from simulator.engine import Engine, EngineOutput, Samples
+from simulator.engine import Engine, EngineOutput, Platform, Samples
 from simulator.metrics import Layout, RecordLabel, RecordSink, record_store
 from simulator.output_analysis import BASE_BINS, mser_truncation
 from simulator.policies import make_policy
 from simulator.records import ColumnStore
-from simulator.result import RECORD_COLUMNS, TIMESERIES_COLUMNS, PolicySummary, SimulationResult
+from simulator.result import RECORD_COLUMNS, TIMESERIES_COLUMNS, PlatformLog, PolicySummary, SimulationResult
 from simulator.summary import combine, json_safe, replication_stats
 from simulator.version import mecsim_version
 from simulator.world import PolicySpec, World, as_policy_spec
@@ -89,28 +89,29 @@ def _series(samples: Samples, policy: str, replication: int) -> pd.DataFrame:
 
 
 def _replicate(world: World, spec: PolicySpec, child: np.random.SeedSequence, sink: RecordSink, duration_s: float,
-               warmup_s: float) -> EngineOutput:
+               warmup_s: float, platform: Platform | None) -> EngineOutput:
     """One replication of one policy from the replication's seed ``child``: one stream per device group, then the
     policy's and the servers'."""
     streams = child.spawn(len(world.device_groups))
     policy_seed, server_seed = child.spawn(2)
     engine = Engine(world, make_policy(spec), streams, policy_seed, sink, duration_s=duration_s, warmup_s=warmup_s,
-                    server_seed=server_seed)
+                    server_seed=server_seed, platform=platform)
     return engine.run()
 
 
-def detect_warmup_s(world: World, *, duration_s: float, seed: int, policy: PolicySpec | str | None = None) -> float:
+def detect_warmup_s(world: World, *, duration_s: float, seed: int, policy: PolicySpec | str | None = None,
+                    platform: Platform | None = None) -> float:
     """The warm-up MSER detects in a pilot run of replication 0 of ``policy`` (default: the world's first) without
     warm-up (records not kept), on its bins' edges."""
     spec = as_policy_spec(policy if policy is not None else world.policies[0])
     sink = RecordSink(_layout(world), warmup_s=0.0, duration_s=duration_s, records=None)
-    _replicate(world, spec, np.random.SeedSequence(int(seed)).spawn(1)[0], sink, duration_s, 0.0)
+    _replicate(world, spec, np.random.SeedSequence(int(seed)).spawn(1)[0], sink, duration_s, 0.0, platform)
     return mser_truncation(sink.stats.run_sum_s, sink.stats.run_count) * duration_s / BASE_BINS
 
 
 def run(world: World, *, duration_s: float, seed: int, replications: int = 1,
-        warmup_s: float | Literal["auto"] = 0.0,
-        policies: Sequence[PolicySpec | str] | None = None, streaming: bool = False) -> SimulationResult:
+        warmup_s: float | Literal["auto"] = 0.0, policies: Sequence[PolicySpec | str] | None = None,
+        streaming: bool = False, platform: Platform | None = None) -> SimulationResult:
     """Simulate ``world`` for ``duration_s`` seconds (the first ``warmup_s`` not measured).
 
     Parameters
@@ -122,6 +123,9 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1,
         first policy, no warm-up), reported in ``metadata["warmup_s"]``.
     streaming : bool
         Keep summaries only, not the per-task records: memory does not grow with the horizon.
+    platform : Platform, optional
+        Deployments and their controllers (:class:`simulator.lifecycle.Platform`); the result then carries their
+        events, replica time series and drops by reason (:class:`~simulator.result.PlatformLog`).
 
     Raises
     ------
@@ -152,12 +156,13 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1,
     services = [s.name for s in world.services]
     started = time.perf_counter()
     if auto:
-        warmup_s = detect_warmup_s(world, duration_s=duration_s, seed=seed, policy=specs[0])
+        warmup_s = detect_warmup_s(world, duration_s=duration_s, seed=seed, policy=specs[0], platform=platform)
         logger.info("MSER warm-up of %s, replication 0: %g s", specs[0].display_name, warmup_s)
     warmup_s = float(warmup_s)
     window_s = duration_s - warmup_s
     store = None if streaming else _store(world, names)
     series: list[pd.DataFrame] = []
+    logs: list[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = []
     summary_policies: dict[str, PolicySummary] = {}
     little: dict[str, Any] = {}
     warnings: list[str] = []
@@ -167,7 +172,9 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1,
         for r, child in enumerate(children):
             label = None if store is None else RecordLabel(store, code, r, len(store))
             sink = RecordSink(layout, warmup_s=warmup_s, duration_s=duration_s, records=label)
-            output = _replicate(world, spec, child, sink, duration_s, warmup_s)
+            output = _replicate(world, spec, child, sink, duration_s, warmup_s, platform)
+            if output.platform is not None:
+                logs.append(_platform_tables(output, spec.display_name, r))
             reps.append(replication_stats(output, window_s=window_s, services=services, warmup_s=warmup_s))
             series.append(_series(output.samples, spec.display_name, r))
             logger.debug("policy %s replication %d: %d tasks", spec.display_name, r, output.generated)
@@ -185,7 +192,24 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1,
         "world_sha256": hashlib.sha256(repr(world).encode()).hexdigest(), "n_devices": world.n_devices,
         "littles_law": little, "wall_s": time.perf_counter() - started, "warmup_auto": auto, "warnings": warnings,
     })
-    return SimulationResult(records, timeseries, summary_policies, metadata)
+    log = None if platform is None else PlatformLog(*(pd.concat(parts, ignore_index=True) for parts in zip(*logs,
+                                                                                                      strict=True)))
+    return SimulationResult(records, timeseries, summary_policies, metadata, platform=log)
+
+
+def _platform_tables(output: EngineOutput, policy: str, replication: int
+                     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The platform's events, replica series and drops by reason of one replication, labelled."""
+    assert output.platform is not None
+    drops = pd.DataFrame({"reason": [reason.value for reason in output.dropped_by_reason],
+                          "count": list(output.dropped_by_reason.values())})
+    tables = []
+    for frame in (*output.platform, drops):
+        labelled = frame.copy()
+        labelled.insert(0, "replication", replication)
+        labelled.insert(0, "policy", policy)
+        tables.append(labelled)
+    return tables[0], tables[1], tables[2]
 
 
 __all__ = ["detect_warmup_s", "run"]

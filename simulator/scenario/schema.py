@@ -14,6 +14,7 @@ from pydantic import BeforeValidator, Discriminator, Field, Tag, model_validator
 
 from simulator.elements import discipline_problem
 from simulator.scenario.distributions import TimeDistribution, distribution_type
+from simulator.scenario.platform_schema import DeploymentSpec, ImageSpec, RegistrySpec, ScaleEventSpec
 from simulator.scenario.quantities import (
     Bandwidth,
     DataSize,
@@ -139,7 +140,9 @@ class BatchingSpec(Strict):
 
 class NodeSpec(Strict):
     """An edge or cloud server: ``workers`` parallel workers behind one queue (cloud default: 1000) served by
-    ``discipline``; with ``patience`` a waiting request leaves when its patience runs out."""
+    ``discipline``; with ``patience`` a waiting request leaves when its patience runs out; for deployments, ``cpu``
+    cores (default: ``workers``), a ``disk`` for images (default: unlimited) with ``images`` on it at the start,
+    and ``labels`` that deployment domains select."""
 
     name: Name
     tier: Literal["edge", "cloud"] = "edge"
@@ -151,6 +154,10 @@ class NodeSpec(Strict):
     batching: BatchingSpec | None = None
     queue_capacity: Count | None = None
     location: Name | None = None
+    cpu: Annotated[float, Field(gt=0.0, le=1e6, allow_inf_nan=False)] | None = None
+    disk: PositiveDataSize | None = None
+    labels: dict[Name, Name] = Field(default_factory=dict)
+    images: list[Name] = Field(default_factory=list)
     discipline: Literal["fifo", "priority", "preemptive", "ps"] = "fifo"
     patience: TimeDistribution | None = None
 
@@ -240,8 +247,9 @@ class PlacementSpec(Strict):
 
 
 class ScenarioSpec(Strict):
-    """A whole scenario file. ``placement`` places replicas before simulating; ``sweep`` is read by ``mecsim sweep``.
-    """
+    """A whole scenario file. ``placement`` places replicas before simulating; ``images``, ``registry``,
+    ``deployments`` and ``events`` run the platform's replicas over time (:mod:`simulator.scenario.platform_schema`);
+    ``sweep`` is read by ``mecsim sweep``."""
 
     name: Name
     description: str = ""
@@ -256,4 +264,8 @@ class ScenarioSpec(Strict):
     policies: Annotated[list[Annotated[PolicyEntry, BeforeValidator(_policy_shorthand)]], Field(min_length=1)]
     outputs: OutputsSpec = OutputsSpec()
     placement: PlacementSpec | None = None
+    images: list[ImageSpec] = Field(default_factory=list)
+    registry: RegistrySpec | None = None
+    deployments: list[DeploymentSpec] = Field(default_factory=list)
+    events: list[ScaleEventSpec] = Field(default_factory=list)
     sweep: dict[str, Any] | None = None
