@@ -24,7 +24,7 @@ from simulator.energy import POWER_TERMS
 from simulator.engine import Engine, EngineOutput, Platform, Samples
 from simulator.metrics import Layout, RecordLabel, RecordSink, record_store
 from simulator.output_analysis import BASE_BINS, mser_truncation
-from simulator.policies import make_policy
+from simulator.plugins import make_policy
 from simulator.records import ColumnStore
 from simulator.result import RECORD_COLUMNS, TIMESERIES_COLUMNS, PlatformLog, PolicySummary, SimulationResult
 from simulator.summary import combine, json_safe, replication_stats
@@ -36,7 +36,8 @@ logger = logging.getLogger(__name__)
 AUTO = "auto"
 
 
-def _layout(world: World) -> Layout:
+def layout_of(world: World) -> Layout:
+    """What the record sink needs to know about the devices: group, service, deadline and powers of each."""
     services = [s.name for s in world.services]
     group_of = np.repeat(np.arange(len(world.device_groups)), [g.count for g in world.device_groups])
     service_of_group = np.array([services.index(g.service) for g in world.device_groups], dtype=np.intp)
@@ -69,7 +70,8 @@ def _categorical(codes: Any, names: list[str]) -> Any:
     return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=pd.Index(names))
 
 
-def _store(world: World, policies: list[str]) -> ColumnStore:
+def store_of(world: World, policies: list[str]) -> ColumnStore:
+    """An empty record store for ``policies`` run on ``world``."""
     return record_store(policies, [f"{g.name}/{i}" for g in world.device_groups for i in range(g.count)],
                         [s.name for s in world.services],
                         [LOCAL, *(s.name for s in world.servers)])  # target code: LOCAL_OPTION (0), server k is k + 1
@@ -104,7 +106,7 @@ def detect_warmup_s(world: World, *, duration_s: float, seed: int, policy: Polic
     """The warm-up MSER detects in a pilot run of replication 0 of ``policy`` (default: the world's first) without
     warm-up (records not kept), on its bins' edges."""
     spec = as_policy_spec(policy if policy is not None else world.policies[0])
-    sink = RecordSink(_layout(world), warmup_s=0.0, duration_s=duration_s, records=None)
+    sink = RecordSink(layout_of(world), warmup_s=0.0, duration_s=duration_s, records=None)
     _replicate(world, spec, np.random.SeedSequence(int(seed)).spawn(1)[0], sink, duration_s, 0.0, platform)
     return mser_truncation(sink.stats.run_sum_s, sink.stats.run_count) * duration_s / BASE_BINS
 
@@ -152,7 +154,7 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1,
         raise ParameterError("policies", names, "duplicate policy name; give each a distinct label")
     for spec in specs:
         make_policy(spec)
-    layout = _layout(world)
+    layout = layout_of(world)
     services = [s.name for s in world.services]
     started = time.perf_counter()
     if auto:
@@ -160,7 +162,7 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1,
         logger.info("MSER warm-up of %s, replication 0: %g s", specs[0].display_name, warmup_s)
     warmup_s = float(warmup_s)
     window_s = duration_s - warmup_s
-    store = None if streaming else _store(world, names)
+    store = None if streaming else store_of(world, names)
     series: list[pd.DataFrame] = []
     logs: list[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = []
     summary_policies: dict[str, PolicySummary] = {}
