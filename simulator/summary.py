@@ -47,7 +47,7 @@ def t_half_width(values: Sequence[float]) -> float | None:
     return student_half_width(sample) if sample.size >= 2 else None
 
 
-def replication_stats(output: EngineOutput, *, window_s: float, services: Sequence[str], warmup_s: float = 0.0
+def replication_stats(output: EngineOutput, *, window_s: float, services: Sequence[str], warmup_s: float
                       ) -> dict[str, Any]:
     """The summary quantities of one replication (plain floats; NaN where undefined)."""
     sink = output.sink

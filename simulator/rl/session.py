@@ -158,7 +158,8 @@ class Session:
         """The episode's summary, as ``mecsim simulate`` reports one replication."""
         if self.output is None:
             raise MecsimError("the episode has not ended")
-        stats = replication_stats(self.output, window_s=self.duration_s - self.warmup_s, services=self.services)
+        stats = replication_stats(self.output, window_s=self.duration_s - self.warmup_s, services=self.services,
+                                  warmup_s=self.warmup_s)
         return combine([stats])[0]
 
     def records(self) -> pd.DataFrame:
