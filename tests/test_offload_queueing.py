@@ -98,3 +98,12 @@ def test_gg1_with_poisson_arrivals_is_pollaczek_khinchine(mu, rho, scv):
     lam = rho * mu
     assert q.gg_c_mean_wait_s(lam, mu, 1, 1.0, scv) == pytest.approx(q.mg1_mean_wait_s(lam, 1 / mu, scv))
     assert q.gg_c_mean_wait_s(lam, mu, 4, 1.0, 1.0) == pytest.approx(q.mmc_mean_wait_s(lam, mu, 4))
+
+
+@given(servers, utilisation)
+def test_the_unchecked_queue_length_is_the_same_on_one_number_and_on_arrays(c, rho):
+    a = rho * c
+    one = q.mmc_queue_length_unchecked(a, c)
+    batch = q.mmc_queue_length_unchecked(np.array([a, a]), np.array([c, c]))
+    assert one == pytest.approx(batch[0], rel=1e-12, abs=1e-300)
+    assert one == pytest.approx(q.mmc_mean_queue_length(a, 1.0, c), rel=1e-12, abs=1e-300)

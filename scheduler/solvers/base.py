@@ -21,7 +21,8 @@ class SolverOutput:
     """A solver's own answer before it is evaluated: replicas (S, N), per-arc shares, and what it can prove.
 
     ``replicas``/``arc_share`` are None when the solver found nothing; ``bound`` is the solver's own certified lower
-    bound (``-inf`` when it has none); ``optimal`` says the solver proved optimality.
+    bound (``-inf`` when it has none); ``optimal`` says the solver proved optimality; ``approximation_error`` bounds
+    how much the solver's own objective may understate the exact one at its answer (0 when it evaluates exactly).
     """
 
     replicas: IntArray | None
@@ -29,6 +30,7 @@ class SolverOutput:
     message: str
     bound: float = -math.inf
     optimal: bool = False
+    approximation_error: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
