@@ -52,6 +52,7 @@ GROUPS: dict[str, str] = {
     "simulator.metrics": "core",
     "simulator.network": "core",
     "simulator.placement_bridge": "core",
+    "simulator.placement_sim": "core",  # placements played forward: model vs simulator (issue 15)
     "simulator.policies": "core",
     "simulator.records": "core",
     "simulator.result": "core",

@@ -43,7 +43,9 @@ class Budget:
     evaluations : int
         Trial moves of local search (each relocation, close, open, shift, swap or kick step tried counts one).
     milp_nodes : int
-        Branch-and-bound nodes of HiGHS; the MILP stops there with its incumbent and dual bound.
+        Branch-and-bound nodes of HiGHS per solve (the MILP solves at most
+        :data:`~scheduler.solvers.milp.ROUNDS` times as it refines its queueing tables); it stops there with its
+        incumbent and dual bound.
     time_limit_s : float or None
         Opt-in wall-clock limit, honoured by the MILP only. A MILP stopped by it depends on the machine's speed and
         load, and its message says so.

@@ -120,8 +120,9 @@ def _simulated(case: PlacementCase, scenario: Scenario | None, results: list[Pla
         if duration <= warmup:
             raise click.BadParameter(f"{duration:g} s: must be longer than the warm-up ({warmup:g} s)",
                                      param_hint="--duration")
-        comparisons.append(compare_with_simulation(case.problem, result, world, duration_s=duration, warmup_s=warmup,
-                                   seed=case.seed if scenario is None else scenario.run.seed))
+        seed = case.seed if scenario is None else scenario.run.seed
+        comparisons.append(compare_with_simulation(case.problem, result, world, duration_s=duration,
+                                                   warmup_s=warmup, seed=seed))
     return comparisons
 
 
