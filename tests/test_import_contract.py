@@ -25,6 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("offload",),
     ("scheduler",),
     ("core",),
+    ("lifecycle",),
     ("scenario",),
     ("sweep",),
     ("plots", "serve"),
@@ -46,6 +47,7 @@ GROUPS: dict[str, str] = {
     "simulator.dnn": "scenario",  # DNN layer-profile files, read with the scenario loaders
     "simulator.dnn.": "scenario",
     "simulator.energy": "core",
+    "simulator.families": "core",
     "simulator.engine": "core",
     "simulator.events": "core",
     "simulator.files": "core",
@@ -54,6 +56,7 @@ GROUPS: dict[str, str] = {
     "simulator.placement_bridge": "core",
     "simulator.placement_sim": "core",  # placements played forward: model vs simulator (issue 15)
     "simulator.policies": "core",
+    "simulator.rate_profiles": "core",
     "simulator.records": "core",
     "simulator.result": "core",
     "simulator.run": "core",
@@ -64,6 +67,8 @@ GROUPS: dict[str, str] = {
     "simulator.workloads": "core",
     "simulator.world": "core",
     "simulator.elements": "core",
+    "simulator.lifecycle": "lifecycle",
+    "simulator.lifecycle.": "lifecycle",
     "simulator.scenario": "scenario",
     "simulator.game_file": "scenario",  # a YAML file format over the scenario package's loaders
     "simulator.scenario.": "scenario",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
 
 from offload.errors import MecsimError, ParameterError
 from offload.profiles import Device
@@ -13,9 +12,11 @@ from offload.units import GIB_BITS
 from scheduler.problem import Weights
 from scheduler.solvers import Budget
 from scheduler.topology import Prices, Resources
-from simulator.distributions import Constant, Distribution, Empirical, Exponential, LogNormal, Uniform
 from simulator.placement_bridge import NodeOffer, PlacementSettings, ReplicaSpec
+from simulator.rate_profiles import Modulated
+from simulator.scenario.distributions import build as size
 from simulator.scenario.errors import ScenarioError, ScenarioIssue
+from simulator.scenario.platform import deployed_hosts
 from simulator.scenario.schema import (
     AccessPointSpec,
     DeviceGroupSpec,
@@ -46,22 +47,6 @@ from simulator.world import (
 _GB_BITS = 8e9
 
 
-def size(value: Any) -> Distribution | float:
-    """A task size from the schema (a number or a ``distribution`` model) as a simulator distribution."""
-    if isinstance(value, int | float):
-        return float(value)
-    kind = value.distribution
-    if kind == "constant":
-        return Constant(value.value)
-    if kind == "exponential":
-        return Exponential(value.mean)
-    if kind == "uniform":
-        return Uniform(value.low, value.high)
-    if kind == "lognormal":
-        return LogNormal(value.mean, value.cv)
-    return Empirical(tuple(value.values), None if value.weights is None else tuple(value.weights))
-
-
 def device_profile(spec: ProfileSpec) -> Device:
     """The offload model's device from a profile section."""
     return Device(speed_ops_per_s=spec.speed, compute_time_s=spec.compute_time, compute_power_w=spec.compute_power,
@@ -71,8 +56,10 @@ def device_profile(spec: ProfileSpec) -> Device:
 
 def workload(spec: DeviceGroupSpec, base_dir: Path) -> Workload:
     """The arrival process of one device of the group (its kind's :meth:`~simulator.scenario.workloads.
-    WorkloadSection.build`); trace files are relative to the scenario's directory."""
-    return spec.workload.build(base_dir)
+    WorkloadSection.build`), modulated by its ``rate_profile`` if any; trace files are relative to the scenario's
+    directory."""
+    base = spec.workload.build(base_dir)
+    return base if spec.rate_profile is None else Modulated(base, spec.rate_profile.build())
 
 
 def _table(points: list[ThroughputPoint] | None) -> ThroughputTable | None:
@@ -152,13 +139,14 @@ def world_from_spec(spec: ScenarioSpec, source: str) -> World:
         A rule only the simulator checks (or a trace file problem), reported against ``source``.
     """
     base_dir = Path(source).parent if Path(source).is_file() else Path.cwd()
+    deployed = deployed_hosts(spec)
     try:
         return World(
             device_groups=tuple(device_group(group, spec, base_dir) for group in spec.devices),
             access_points=tuple(access_point(ap) for ap in spec.access_points),
             servers=tuple(server(node) for node in spec.nodes),
             links=tuple(link(item) for item in spec.links),
-            services=tuple(Service(s.name, tuple(s.hosts)) for s in spec.services),
+            services=tuple(Service(s.name, deployed.get(s.name, tuple(s.hosts))) for s in spec.services),
             policies=tuple(policy(entry) for entry in spec.policies),
             sample_interval_s=spec.run.sample_interval,
         )

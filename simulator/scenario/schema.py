@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, Discriminator, Field, Tag
+from pydantic import BeforeValidator, Discriminator, Field, Tag
 
+from simulator.scenario.distributions import distribution_type
+from simulator.scenario.platform_schema import DeploymentSpec, ImageSpec, RegistrySpec, ScaleEventSpec
 from simulator.scenario.quantities import (
     Bandwidth,
     DataSize,
@@ -28,6 +30,7 @@ from simulator.scenario.quantities import (
     Strict,
     Work,
 )
+from simulator.scenario.rate_profiles import RATE_PROFILES, RateProfileSection
 from simulator.scenario.workloads import WORKLOADS, WorkloadSection
 
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.\-]+$")]
@@ -35,61 +38,12 @@ Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Count = Annotated[int, Field(ge=0)]
 
 
-def _by_key(key: str) -> Any:
-    """Discriminator for "a plain quantity, or a mapping whose ``key`` names its kind"."""
-
-    def tag(value: Any) -> str | None:
-        if isinstance(value, BaseModel):
-            return str(getattr(value, key))
-        if isinstance(value, dict):
-            kind = value.get(key)
-            return kind if isinstance(kind, str) else None
-        return "value"
-
-    tag.__name__ = key  # pydantic names the discriminator after the function in its errors
-    return Discriminator(tag)
-
-
-def _size_type(quantity: Any, positive: Any) -> Any:
-    """A task size: a plain quantity (constant) or ``{distribution: exponential|uniform|lognormal|empirical, ...}``."""
-
-    class Exponential(Strict):
-        distribution: Literal["exponential"]
-        mean: positive
-
-    class Uniform(Strict):
-        distribution: Literal["uniform"]
-        low: quantity
-        high: quantity
-
-    class LogNormal(Strict):
-        distribution: Literal["lognormal"]
-        mean: positive
-        cv: Annotated[float, Field(gt=0.0, le=100.0)]  # beyond, a sample overflows
-
-    class Empirical(Strict):
-        distribution: Literal["empirical"]
-        values: Annotated[list[quantity], Field(min_length=1)]
-        weights: list[Annotated[float, Field(ge=0.0)]] | None = None
-
-    class Constant(Strict):
-        distribution: Literal["constant"]
-        value: quantity
-
-    return Annotated[
-        Annotated[quantity, Tag("value")] | Annotated[Constant, Tag("constant")]
-        | Annotated[Exponential, Tag("exponential")] | Annotated[Uniform, Tag("uniform")]
-        | Annotated[LogNormal, Tag("lognormal")] | Annotated[Empirical, Tag("empirical")],
-        _by_key("distribution"),
-    ]
-
-
 if TYPE_CHECKING:  # the generated unions are opaque to mypy
     WorkSize = Any
     BitsSize = Any
 else:
-    WorkSize = _size_type(Work, PositiveWork)
-    BitsSize = _size_type(DataSize, PositiveDataSize)
+    WorkSize = distribution_type(Work, PositiveWork)
+    BitsSize = distribution_type(DataSize, PositiveDataSize)
 
 
 class RunSpec(Strict):
@@ -131,12 +85,15 @@ class ProfileSpec(Strict):
 
 if TYPE_CHECKING:  # a union built from the registry is opaque to mypy
     WorkloadField = WorkloadSection
+    RateProfileField = RateProfileSection
 else:
     WorkloadField = Annotated[Union[WORKLOADS], Field(discriminator="kind")]  # noqa: UP007 - from a tuple
+    RateProfileField = Annotated[Union[RATE_PROFILES], Field(discriminator="kind")]  # noqa: UP007 - from a tuple
 
 
 class DeviceGroupSpec(Strict):
-    """``count`` identical devices behind one access point, each running ``workload`` against ``service``."""
+    """``count`` identical devices behind one access point, each running ``workload`` against ``service``;
+    ``rate_profile`` multiplies the workload's rate over time (:mod:`simulator.scenario.rate_profiles`)."""
 
     name: Name
     count: Annotated[int, Field(ge=1, le=1_000_000)] = 1
@@ -145,6 +102,7 @@ class DeviceGroupSpec(Strict):
     access_point: Name
     service: Name | None = None
     workload: WorkloadField
+    rate_profile: RateProfileField | None = None
     local_queue_capacity: Annotated[int, Field(ge=0, le=10**9)] | None = None
     drop_expired: bool = False
 
@@ -177,7 +135,9 @@ class BatchingSpec(Strict):
 
 
 class NodeSpec(Strict):
-    """An edge or cloud server: ``workers`` parallel workers behind one FIFO queue (cloud default: 1000)."""
+    """An edge or cloud server: ``workers`` parallel workers behind one FIFO queue (cloud default: 1000); for
+    deployments, ``cpu`` cores (default: ``workers``), a ``disk`` for images (default: unlimited) with ``images``
+    on it at the start, and ``labels`` that deployment domains select."""
 
     name: Name
     tier: Literal["edge", "cloud"] = "edge"
@@ -189,6 +149,10 @@ class NodeSpec(Strict):
     batching: BatchingSpec | None = None
     queue_capacity: Count | None = None
     location: Name | None = None
+    cpu: Annotated[float, Field(gt=0.0, le=1e6, allow_inf_nan=False)] | None = None
+    disk: PositiveDataSize | None = None
+    labels: dict[Name, Name] = Field(default_factory=dict)
+    images: list[Name] = Field(default_factory=list)
 
 
 class LinkSpec(Strict):
@@ -270,8 +234,9 @@ class PlacementSpec(Strict):
 
 
 class ScenarioSpec(Strict):
-    """A whole scenario file. ``placement`` places replicas before simulating; ``sweep`` is read by ``mecsim sweep``.
-    """
+    """A whole scenario file. ``placement`` places replicas before simulating; ``images``, ``registry``,
+    ``deployments`` and ``events`` run the platform's replicas over time (:mod:`simulator.scenario.platform_schema`);
+    ``sweep`` is read by ``mecsim sweep``."""
 
     name: Name
     description: str = ""
@@ -286,4 +251,8 @@ class ScenarioSpec(Strict):
     policies: Annotated[list[Annotated[PolicyEntry, BeforeValidator(_policy_shorthand)]], Field(min_length=1)]
     outputs: OutputsSpec = OutputsSpec()
     placement: PlacementSpec | None = None
+    images: list[ImageSpec] = Field(default_factory=list)
+    registry: RegistrySpec | None = None
+    deployments: list[DeploymentSpec] = Field(default_factory=list)
+    events: list[ScaleEventSpec] = Field(default_factory=list)
     sweep: dict[str, Any] | None = None
