@@ -256,6 +256,16 @@ class Renewal:
         """``E[batch] / E[interarrival]``."""
         return (1.0 if self.batch is None else self.batch.mean) / self.interarrival.mean
 
+    @property
+    def arrival_scv(self) -> float:
+        """``c² b + Var[batch] / b``: with M(t) renewals and batches B, Var N(t) ≈ E[M] Var B + Var M · b² and
+        Var M / E[M] → c², the inter-arrival SCV (Cox, *Renewal Theory*, 1962, §4.5)."""
+        scv = self.interarrival.variance / self.interarrival.mean**2
+        if self.batch is None:
+            return float(scv)
+        mean = self.batch.mean
+        return float(scv * mean + self.batch.variance / mean)
+
     def blocks(self, rng: np.random.Generator, count: int, horizon_s: float) -> Iterator[ArrivalBlock]:
         """Each round draws the next arrivals of every device; those before the earliest device's last one are
         complete, so they are emitted in order and the rest carried into the next round."""
