@@ -5,11 +5,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from scheduler.model import Model, pool_queue_length
+from scheduler.problem import PlacementProblem
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -69,6 +74,54 @@ class PlacementResult:
     gap: float
     runtime_s: float
     approximation_error: float = 0.0
+
+    def to_frame(self, problem: PlacementProblem) -> pd.DataFrame:
+        """The assignment of ``problem``'s demand, one row per (group, service, node) with a positive share:
+        ``group, service, node, share, rate_per_s`` (requests per second sent there), ``delay_s`` (one-way path
+        delay from the group to the node) and ``replicas`` (of that service on that node). Empty without a
+        placement.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from scheduler.instances import random_instance
+        >>> from scheduler.solvers import solve
+        >>> problem = random_instance(np.random.default_rng(1), 6, 2, 10).problem
+        >>> frame = solve(problem, "greedy").to_frame(problem)
+        >>> bool(frame.groupby(["group", "service"]).share.sum().round(9).eq(1.0).all())
+        True
+        """
+        return _assignment_frame(self.placement, problem)
+
+    def replica_frame(self, problem: PlacementProblem) -> pd.DataFrame:
+        """Replicas per (service, node), one row per pair with at least one: ``service, node, replicas``."""
+        import pandas as pd  # only here: solving needs numpy alone
+
+        placement = self.placement
+        if placement is None:
+            return pd.DataFrame({"service": [], "node": [], "replicas": []})
+        services, nodes = np.nonzero(placement.replicas)
+        return pd.DataFrame({"service": [problem.services[s].name for s in services],
+                             "node": [problem.node_names[n] for n in nodes],
+                             "replicas": placement.replicas[services, nodes]})
+
+
+def _assignment_frame(placement: Placement | None, problem: PlacementProblem) -> pd.DataFrame:
+    import pandas as pd
+
+    columns = ("group", "service", "node", "share", "rate_per_s", "delay_s", "replicas")
+    if placement is None:
+        return pd.DataFrame({column: [] for column in columns})
+    g, s, n = placement.group, placement.service, placement.node
+    return pd.DataFrame({
+        "group": [problem.group_names[i] for i in g],
+        "service": [problem.services[i].name for i in s],
+        "node": [problem.node_names[i] for i in n],
+        "share": placement.share,
+        "rate_per_s": problem.rate_per_s[g, s] * placement.share,
+        "delay_s": problem.delay_s[g, n],
+        "replicas": placement.replicas[s, n],
+    }, columns=list(columns))
 
 
 def placement_from_arcs(model: Model, replicas: IntArray, arc_share: FloatArray) -> Placement:
