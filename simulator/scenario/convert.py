@@ -126,7 +126,8 @@ def placement_settings(spec: PlacementSpec) -> PlacementSettings:
     objective = spec.objective
     return PlacementSettings(spec.policy, Budget(spec.evaluations, spec.milp_nodes, spec.time_limit), spec.seed,
                              Weights(objective.latency, objective.compute, objective.traffic),
-                             spec.target_utilisation, spec.traffic_price / _GB_BITS, services, nodes)
+                             spec.target_utilisation, spec.traffic_price / _GB_BITS, services, nodes,
+                             spec.link_utilisation)
 
 
 def policy(entry: PolicyEntry) -> PolicySpec:

@@ -282,6 +282,7 @@ class PlacementSpec(Strict):
     seed: Annotated[int, Field(ge=0)] = 0
     objective: PlacementObjectiveSpec = PlacementObjectiveSpec()
     target_utilisation: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.8
+    link_utilisation: Annotated[float, Field(gt=0.0, le=1.0)] | None = None
     traffic_price: Price = 0.0
     services: dict[Name, PlacedServiceSpec] = Field(default_factory=dict)
     nodes: dict[Name, PlacementNodeSpec] = Field(default_factory=dict)
