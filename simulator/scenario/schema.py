@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from pydantic import BeforeValidator, Discriminator, Field, Tag
 
 from simulator.scenario.distributions import distribution_type
-from simulator.scenario.platform_schema import DeploymentSpec, ImageSpec, RegistrySpec, ScaleEventSpec
+from simulator.scenario.platform_schema import DeploymentSpec, EventSpec, ImageSpec, RegistrySpec
 from simulator.scenario.quantities import (
     Bandwidth,
     DataSize,
@@ -137,7 +137,8 @@ class BatchingSpec(Strict):
 class NodeSpec(Strict):
     """An edge or cloud server: ``workers`` parallel workers behind one FIFO queue (cloud default: 1000); for
     deployments, ``cpu`` cores (default: ``workers``), a ``disk`` for images (default: unlimited) with ``images``
-    on it at the start, and ``labels`` that deployment domains select."""
+    on it at the start, ``labels`` that deployment domains select, and random failures every ``mtbf`` on
+    average, repaired in ``mttr`` on average (both exponential)."""
 
     name: Name
     tier: Literal["edge", "cloud"] = "edge"
@@ -153,6 +154,8 @@ class NodeSpec(Strict):
     disk: PositiveDataSize | None = None
     labels: dict[Name, Name] = Field(default_factory=dict)
     images: list[Name] = Field(default_factory=list)
+    mtbf: Duration | None = None
+    mttr: Duration | None = None
 
 
 class LinkSpec(Strict):
@@ -253,5 +256,5 @@ class ScenarioSpec(Strict):
     images: list[ImageSpec] = Field(default_factory=list)
     registry: RegistrySpec | None = None
     deployments: list[DeploymentSpec] = Field(default_factory=list)
-    events: list[ScaleEventSpec] = Field(default_factory=list)
+    events: list[EventSpec] = Field(default_factory=list)
     sweep: dict[str, Any] | None = None
