@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict, Discriminator,
 
 from simulator.elements import discipline_problem
 from simulator.scenario.distributions import TimeDistribution, distribution_type
-from simulator.scenario.platform_schema import DeploymentSpec, ImageSpec, RegistrySpec, ScaleEventSpec
+from simulator.scenario.platform_schema import DeploymentSpec, EventSpec, ImageSpec, RegistrySpec
 from simulator.scenario.quantities import (
     Bandwidth,
     DataSize,
@@ -151,8 +151,9 @@ class BatchingSpec(Strict):
 class NodeSpec(Strict):
     """An edge or cloud server: ``workers`` parallel workers behind one queue (cloud default: 1000) served by
     ``discipline``; with ``patience`` a waiting request leaves when its patience runs out; for deployments, ``cpu``
-    cores (default: ``workers``), a ``disk`` for images (default: unlimited) with ``images`` on it at the start, and
-    ``labels`` that deployment domains select.
+    cores (default: ``workers``), a ``disk`` for images (default: unlimited) with ``images`` on it at the start,
+    ``labels`` that deployment domains select, and random failures every ``mtbf`` on average, repaired in ``mttr``
+    on average (both exponential).
 
     ``location``: the access point or switch it sits at; by default the only access point when the file has one
     and no links, else a place of its own, reached by links."""
@@ -171,6 +172,8 @@ class NodeSpec(Strict):
     disk: PositiveDataSize | None = None
     labels: dict[Name, Name] = Field(default_factory=dict)
     images: list[Name] = Field(default_factory=list)
+    mtbf: Duration | None = None
+    mttr: Duration | None = None
     discipline: Literal["fifo", "priority", "preemptive", "ps"] = "fifo"
     patience: TimeDistribution | None = None
 
@@ -326,7 +329,7 @@ class ScenarioSpec(Strict):
     images: list[ImageSpec] = Field(default_factory=list)
     registry: RegistrySpec | None = None
     deployments: list[DeploymentSpec] = Field(default_factory=list)
-    events: list[ScaleEventSpec] = Field(default_factory=list)
+    events: list[EventSpec] = Field(default_factory=list)
     sweep: dict[str, Any] | None = None
 
     def node_location(self, node: NodeSpec) -> str:
