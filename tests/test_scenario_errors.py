@@ -224,3 +224,17 @@ def test_a_dictionary_scenario_names_world_problems_by_yaml_path() -> None:
                          "workload": {"kind": "poisson", "rate": 1}}], "policies": ["always_edge"]}
     with pytest.raises(ScenarioError, match=r'<dict>: nodes\[0\]\.name: "ap": is already the name of an access point'):
         scenario_from_dict(data)
+
+
+def test_a_byte_that_is_not_utf8_is_located_by_line_column_and_offset(tmp_path: Path) -> None:
+    text = BASE.replace("description: a test city", "description: a caf\u00e9 city").encode("latin-1")
+    offset = text.index(b"\xe9")
+    line = text[:offset].count(b"\n") + 1
+    column = offset - text.rfind(b"\n", 0, offset)
+    path = tmp_path / "latin.yaml"
+    path.write_bytes(text)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert str(caught.value) == (f"{path}:{line}: <root>: column {column} (byte {offset}): byte 0xe9 is not UTF-8; "
+                                 "save the file as UTF-8")
+    assert (line, column) == (2, 19)  # `description: a caf` is 18 characters

@@ -12,7 +12,7 @@ import click
 
 from offload.errors import UnitError
 from offload.units import Dimension, parse_quantity
-from simulator.cli.output import dumps_json, prepare_out_dir, write_run
+from simulator.cli.output import check_out_dir, dumps_json, run_folder, write_run
 from simulator.scenario import Scenario, ScenarioError, bundled_scenarios, load_scenario
 from simulator.scenario.budget import available_memory_bytes, check_budget
 from simulator.scenario.execute import simulate, summary_dict
@@ -78,7 +78,7 @@ def _check_budget(loaded: Scenario, duration_s: float | None, replications: int 
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help=_SET_HELP)
 @click.option("--out", type=click.Path(path_type=Path), help="Write records, summary, scenario and figures here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
-@click.option("--force", is_flag=True, help="Overwrite the output files of an existing --out directory.")
+@click.option("--force", is_flag=True, help="Replace the files a previous run wrote in --out (other files are kept).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 def simulate_command(ctx: click.Context, scenario: str, seed: int | None, replications: int | None,
@@ -89,7 +89,7 @@ def simulate_command(ctx: click.Context, scenario: str, seed: int | None, replic
         loaded = load_scenario(scenario, overrides)
         _check_budget(loaded, duration, replications)
         if out is not None:
-            out = prepare_out_dir(out, force=force)
+            check_out_dir(out, force=force)
         update, close = _progress(quiet, len(loaded.world.policies))
         try:
             result = simulate(loaded, seed=seed, replications=replications, duration_s=duration, progress=update)
@@ -98,9 +98,10 @@ def simulate_command(ctx: click.Context, scenario: str, seed: int | None, replic
     summary = summary_dict(loaded, result)
     if out is not None:
         outputs = loaded.outputs
-        write_run(out, records=result.records if outputs.records else None,
-                  timeseries=result.timeseries if outputs.timeseries else None, summary=summary,
-                  resolved_scenario=loaded.resolved, figures=outputs.figures)
+        with run_folder(out) as folder:
+            write_run(folder, records=result.records if outputs.records else None,
+                      timeseries=result.timeseries if outputs.timeseries else None, summary=summary,
+                      resolved_scenario=loaded.resolved, figures=outputs.figures)
     if as_json:
         click.echo(dumps_json(summary))
     else:

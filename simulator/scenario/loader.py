@@ -25,7 +25,7 @@ from simulator.scenario.errors import ScenarioError, ScenarioIssue, YamlPath
 from simulator.scenario.overrides import SOURCE as OVERRIDE_SOURCE
 from simulator.scenario.overrides import apply_overrides
 from simulator.scenario.schema import ScenarioSpec
-from simulator.scenario.yamlload import LoadedYaml, load_yaml
+from simulator.scenario.yamlload import LoadedYaml, load_yaml, read_text
 from simulator.world import Problem, World, WorldError
 
 _PLACEMENT_RULE = ("this is a placement problem (topology/users, no devices): run it with `mecsim place`; "
@@ -195,11 +195,7 @@ def load_scenario(path_or_name: str | Path, overrides: Sequence[str] = ()) -> Sc
     """
     path = resolve_scenario_path(path_or_name)
     source = _display_path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ScenarioError([ScenarioIssue(source, None, (), f"cannot read: {error}")]) from None
-    loaded = load_yaml(text, source)
+    loaded = load_yaml(read_text(path, source), source)
     if loaded.data is None:
         raise ScenarioError([ScenarioIssue(source, 1, (), "the file is empty; " + _MAPPING_RULE)])
     data, touched = apply_overrides(loaded.data, overrides)

@@ -24,7 +24,7 @@ from simulator.scenario import (
     scenario_from_dict,
     set_path,
 )
-from simulator.scenario.yamlload import load_yaml
+from simulator.scenario.yamlload import load_yaml, read_text
 from simulator.sweep.plan import ResolvedPoint, RunTask, canonical_json, plan_runs
 from simulator.sweep.schema import parse_sweep
 from simulator.sweep.spec import SweepSpec
@@ -112,7 +112,7 @@ def load_sweep(path_or_name: str | Path, *, overrides: Sequence[str] = (),
     """
     scenario = load_scenario(path_or_name, overrides)
     path = resolve_scenario_path(path_or_name)
-    loaded = load_yaml(path.read_text(encoding="utf-8"), scenario.source)
+    loaded = load_yaml(read_text(path, scenario.source), scenario.source)
     spec = parse_sweep(scenario.resolved.get("sweep"), source=scenario.source, line_of=loaded.line_of)
     return ScenarioSweep(scenario, spec.with_axes(grid=grid, zip_axes=zip_axes, replications=replications))
 
