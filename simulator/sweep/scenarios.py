@@ -9,6 +9,7 @@ replications: everything already computed is reused.
 from __future__ import annotations
 
 import copy
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,9 +92,21 @@ class ScenarioSweep:
         return plan_runs(self.spec, self.resolve, replications=replications)
 
     def manifest(self) -> dict[str, Any]:
-        """Fields describing the sweep for ``sweep.json``."""
+        """Fields describing the sweep for ``sweep.json``; ``base_sha256`` identifies the scenario swept over."""
         return {"scenario": self.scenario.source, "name": self.scenario.name,
-                "scenario_sha256": self.scenario.sha256, "sweep": self.spec.describe()}
+                "scenario_sha256": self.scenario.sha256, "base_sha256": self.base_sha256(),
+                "sweep": self.spec.describe()}
+
+    def base_sha256(self) -> str:
+        """SHA-256 of what every run of the sweep shares: the scenario without its ``sweep`` section, its
+        replication count and the swept values. Sweeps with the same base may share a directory (one extends or
+        resumes the other); a different base is another scenario's sweep."""
+        data = copy.deepcopy(self.scenario.resolved)
+        data.pop("sweep", None)
+        data["run"].pop("replications", None)
+        for path in self.spec.paths:
+            set_path(data, parse_path(path), "<swept>")
+        return hashlib.sha256(canonical_json(data).encode()).hexdigest()
 
 
 def load_sweep(path_or_name: str | Path, *, overrides: Sequence[str] = (),
