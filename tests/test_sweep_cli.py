@@ -127,8 +127,8 @@ def test_a_sweep_refuses_a_simulate_output_folder(tmp_path):
     code, _, stderr = sweep("mm1", "--grid", "devices[0].workload.rate=4/s", *TINY, "--out", str(out))
     assert code == 2
     lines = stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"mecsim: error: --out='{out}': holds the outputs of `mecsim "
-                                                   "simulate` (records.")
+    assert len(lines) == 1
+    assert lines[0].startswith(f"mecsim: error: --out='{out}': holds the outputs of `mecsim simulate` (records.")
     assert lines[0].endswith("); give the sweep a folder of its own")
     assert _files(out) == before
 
@@ -146,7 +146,8 @@ def test_a_sweep_of_another_scenario_is_not_mixed_into_a_sweep_folder(tmp_path, 
     code, _, stderr = sweep(*other, *TINY, "--out", str(out))
     assert code == 2
     lines = stderr.strip().splitlines()
-    assert len(lines) == 1 and said in lines[0]
+    assert len(lines) == 1
+    assert said in lines[0]
     assert lines[0].endswith(f"write this sweep to another --out folder, or remove {out} to start over")
     assert _files(out) == before  # neither sweep.json nor runs.jsonl touched
 

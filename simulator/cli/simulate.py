@@ -13,9 +13,8 @@ import click
 from offload.errors import UnitError
 from offload.units import Dimension, parse_quantity
 from simulator.cli.output import check_out_dir, dumps_json, run_folder, write_run
-from simulator.scenario import Scenario, ScenarioError, bundled_scenarios, load_scenario
-from simulator.scenario.budget import available_memory_bytes, check_budget
-from simulator.scenario.execute import simulate, summary_dict
+from simulator.scenario import ScenarioError, bundled_scenarios, load_scenario
+from simulator.scenario.execute import check_run_budget, simulate, summary_dict
 from simulator.scenario.report import format_summary
 
 EXIT_USAGE = 2
@@ -64,12 +63,6 @@ def _progress(quiet: bool, total: int) -> tuple[Callable[[int, int, str], None],
     return update, bar.close
 
 
-def _check_budget(loaded: Scenario, duration_s: float | None, replications: int | None) -> None:
-    """Refuse, before it starts, a run over its event or memory budget (:mod:`simulator.scenario.budget`)."""
-    check_budget(loaded.budget, loaded.run.duration_s if duration_s is None else duration_s,
-                 loaded.run.replications if replications is None else replications, available_memory_bytes())
-
-
 @click.command("simulate")
 @click.argument("scenario")
 @click.option("--seed", type=click.IntRange(min=0), help="Base seed (default: the scenario's run.seed).")
@@ -87,7 +80,6 @@ def simulate_command(ctx: click.Context, scenario: str, seed: int | None, replic
     """Simulate SCENARIO (a YAML file or a bundled name, see `mecsim scenarios`) under each of its policies."""
     with _scenario_errors(ctx):
         loaded = load_scenario(scenario, overrides)
-        _check_budget(loaded, duration, replications)
         if out is not None:
             check_out_dir(out, force=force)
         update, close = _progress(quiet, len(loaded.world.policies))
@@ -118,7 +110,7 @@ def validate_command(ctx: click.Context, scenario: str, overrides: tuple[str, ..
     """Check SCENARIO without running it: every problem is printed as file:line: path: value: rule."""
     with _scenario_errors(ctx):
         loaded = load_scenario(scenario, overrides)
-        _check_budget(loaded, None, None)
+        check_run_budget(loaded)
         world = loaded.world
         sweep_runs = _sweep_runs(scenario, overrides) if loaded.resolved.get("sweep") else None
     sweep = "" if sweep_runs is None else f", sweep of {sweep_runs} run(s)"
