@@ -93,7 +93,7 @@ def placed_world(scenario: Scenario) -> PlacedWorld | None:
     try:
         return place_world(scenario.world, scenario.placement)
     except MecsimError as error:
-        raise ScenarioError([ScenarioIssue(scenario.source, None, ("placement",), str(error))]) from error
+        raise ScenarioError([ScenarioIssue(*scenario.placement_at, ("placement",), str(error))]) from error
 
 
 def placement_summary(placed: PlacedWorld) -> dict[str, Any]:
