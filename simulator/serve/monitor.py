@@ -2,22 +2,28 @@
 
 :class:`MonitorMiddleware` is a plain ASGI middleware (no per-request objects beyond a closure): it times every HTTP
 request from its first byte to the end of its response and counts it once the response is complete. The event loop
-runs one callback at a time, so the counters are exact under any number of concurrent requests.
+runs one callback at a time, so the counters are exact under any number of concurrent requests. A request costs a
+few integer updates: the Prometheus families are built from the same tallies when ``/metrics`` is scraped (a
+custom collector), not updated per request.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry
+from prometheus_client.metrics_core import CounterMetricFamily, HistogramMetricFamily, Metric
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 #: the endpoints whose calls make up "the service as a whole" (monitoring and documentation are counted apart)
 API_ENDPOINTS = ("/decide", "/decide/batch", "/observe", "/state")
 OTHER = "other"
+#: upper bounds of the request-duration histogram's buckets (seconds; the last bucket, +Inf, is implied)
+BUCKETS_S = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0)
 
 
 @dataclass(slots=True)
@@ -41,6 +47,28 @@ def platform_format(tally: Tally, minutes: float) -> dict[str, Any]:
 
 
 @dataclass(slots=True)
+class Histogram:
+    """Request durations of one endpoint: a count per bucket of :data:`BUCKETS_S` (+Inf last) and their sum."""
+
+    counts: list[int] = field(default_factory=lambda: [0] * (len(BUCKETS_S) + 1))
+    sum_s: float = 0.0
+
+    def observe(self, seconds: float) -> None:
+        """Count one duration in the first bucket whose upper bound is at least ``seconds``."""
+        self.counts[bisect_left(BUCKETS_S, seconds)] += 1
+        self.sum_s += seconds
+
+    def cumulative(self) -> list[tuple[str, float]]:
+        """Prometheus's cumulative buckets: ``(upper bound, requests at most that long)``."""
+        bounds = [*(repr(bound) for bound in BUCKETS_S), "+Inf"]
+        total, out = 0, []
+        for bound, count in zip(bounds, self.counts, strict=True):
+            total += count
+            out.append((bound, float(total)))
+        return out
+
+
+@dataclass(slots=True, eq=False)  # registered by identity in its registry
 class Monitor:
     """Counters of one service instance (one process), with their own Prometheus registry."""
 
@@ -49,32 +77,38 @@ class Monitor:
     started_s: float = field(init=False)
     service: Tally = field(default_factory=Tally)
     tallies: dict[str, Tally] = field(init=False)
+    #: requests per (endpoint, status) and durations per endpoint, for Prometheus
+    statuses: dict[tuple[str, int], int] = field(default_factory=dict)
+    durations: dict[str, Histogram] = field(init=False)
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
-    requests: Counter = field(init=False)
-    seconds: Histogram = field(init=False)
-    #: the labelled Prometheus children, looked up once per (endpoint, status) rather than per request
-    children: dict[tuple[str, int], tuple[Any, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.started_s = self.clock()
         self.tallies = {name: Tally() for name in (*self.endpoints, OTHER)}
-        self.requests = Counter("mecsim_requests", "HTTP requests served", ("endpoint", "status"),
-                                registry=self.registry)
-        self.seconds = Histogram("mecsim_request_duration_seconds", "Time to serve a request", ("endpoint",),
-                                 registry=self.registry,
-                                 buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0))
+        self.durations = {name: Histogram() for name in self.tallies}
+        self.registry.register(self)
 
     def record(self, endpoint: str, status: int, seconds: float) -> None:
         """Count one finished request."""
         self.tallies[endpoint].add(seconds)
         if endpoint in API_ENDPOINTS:
             self.service.add(seconds)
-        children = self.children.get((endpoint, status))
-        if children is None:
-            children = self.children[endpoint, status] = (self.requests.labels(endpoint, str(status)),
-                                                          self.seconds.labels(endpoint))
-        children[0].inc()
-        children[1].observe(seconds)
+        key = (endpoint, status)
+        self.statuses[key] = self.statuses.get(key, 0) + 1
+        self.durations[endpoint].observe(seconds)
+
+    def collect(self) -> Iterator[Metric]:
+        """The Prometheus families (the registry calls this when ``/metrics`` is scraped)."""
+        requests = CounterMetricFamily("mecsim_requests", "HTTP requests served", labels=("endpoint", "status"))
+        for (endpoint, status), count in sorted(self.statuses.items()):
+            requests.add_metric((endpoint, str(status)), float(count))
+        seconds = HistogramMetricFamily("mecsim_request_duration_seconds", "Time to serve a request",
+                                        labels=("endpoint",))
+        for endpoint, histogram in self.durations.items():
+            if self.tallies[endpoint].counter:
+                seconds.add_metric((endpoint,), histogram.cumulative(), histogram.sum_s)
+        yield requests
+        yield seconds
 
     def report(self) -> dict[str, Any]:
         """The whole service in the platform's format, plus the same per endpoint."""
