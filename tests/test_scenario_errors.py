@@ -277,3 +277,12 @@ def test_trace_file_problems_are_located_at_its_key(tmp_path: Path, content: byt
     with pytest.raises(ScenarioError, match=rf'^{re.escape(str(path))}:{line}: devices\[0\]\.workload\.file: '
                                             rf'"trace\.csv": {rule}'):
         load_scenario(path)
+
+
+def test_a_policy_needing_a_tier_no_group_reaches_is_refused_at_load(tmp_path: Path) -> None:
+    text = _replace("policies: [always_local, always_edge]", "policies: [always_local, always_cloud]")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(_write(tmp_path, text))
+    assert str(caught.value).endswith(f"city.yaml:{_line_of(text, 'always_cloud')}: policies[1]: \"always_cloud\": "
+                                      "sends work to a cloud server, but device group 'cams' reaches none hosting "
+                                      "service 'plates'")

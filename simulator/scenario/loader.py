@@ -20,7 +20,7 @@ from offload.errors import MecsimError
 from simulator.placement_bridge import PlacementSettings, check_placeable
 from simulator.scenario.budget import Budget
 from simulator.scenario.bundled import resolve_scenario_path
-from simulator.scenario.checks import check_references
+from simulator.scenario.checks import check_references, tier_problems
 from simulator.scenario.convert import placement_settings, world_from_spec
 from simulator.scenario.errors import ScenarioError, ScenarioIssue, YamlPath
 from simulator.scenario.overrides import SOURCE as OVERRIDE_SOURCE
@@ -143,6 +143,9 @@ def _validate(data: Any, source: str, loaded: LoadedYaml | None, touched: Sequen
         found = {problem.path for problem in problems}  # a reference already reported breaks the World there too
         problems += [Problem(_yaml_path(p.path), p.value, p.rule) for p in error.problems
                      if _yaml_path(p.path) not in found]
+    else:
+        if not problems:  # the policies were instantiated without error
+            problems += tier_problems(world)
     if problems:
         raise ScenarioError([ScenarioIssue(*locate(p.path), p.path, p.rule, *(() if p.value is None else (p.value,)))
                              for p in problems])
