@@ -54,6 +54,7 @@ GROUPS: dict[str, str] = {
     "simulator.network": "core",
     "simulator.placement_bridge": "core",
     "simulator.policies": "core",
+    "simulator.rate_profiles": "core",
     "simulator.records": "core",
     "simulator.result": "core",
     "simulator.run": "core",

@@ -17,6 +17,7 @@ from scheduler.problem import Weights
 from scheduler.solvers import Budget
 from scheduler.topology import Prices, Resources
 from simulator.placement_bridge import NodeOffer, PlacementSettings, ReplicaSpec
+from simulator.rate_profiles import Modulated
 from simulator.scenario.distributions import build as size
 from simulator.scenario.errors import YamlPath
 from simulator.scenario.schema import (
@@ -56,6 +57,14 @@ def device_profile(spec: ProfileSpec) -> Device:
     return Device(speed_ops_per_s=spec.speed, compute_time_s=spec.compute_time, compute_power_w=spec.compute_power,
                   idle_power_w=spec.idle_power, tx_power_w=spec.tx_power, rx_power_w=spec.rx_power,
                   tail_energy_j=spec.tail_energy)
+
+
+def workload(spec: DeviceGroupSpec, base_dir: Path) -> Workload:
+    """The arrival process of one device of the group (its kind's :meth:`~simulator.scenario.workloads.
+    WorkloadSection.build`), modulated by its ``rate_profile`` if any; trace files are relative to the scenario's
+    directory."""
+    base = spec.workload.build(base_dir)
+    return base if spec.rate_profile is None else Modulated(base, spec.rate_profile.build())
 
 
 def _table(points: list[ThroughputPoint] | None) -> ThroughputTable | None:
@@ -184,7 +193,7 @@ def world_from_spec(spec: ScenarioSpec, source: str) -> World:
     defined = {service.name for service in spec.services}
     groups = []
     for index, group in enumerate(spec.devices):
-        arrivals = build(("devices", index, "workload"), group.workload, group.workload.build, base_dir)
+        arrivals = build(("devices", index, "workload"), group.workload, workload, group, base_dir)
         name = group.service or spec.services[0].name
         if arrivals is not None and (name in tasks or name not in defined):  # an undefined one: the World says so
             groups.append(build(("devices", index), group, device_group, group, spec, tasks.get(name),

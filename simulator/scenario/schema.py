@@ -29,6 +29,7 @@ from simulator.scenario.quantities import (
     Strict,
     Work,
 )
+from simulator.scenario.rate_profiles import RATE_PROFILES, RateProfileSection
 from simulator.scenario.workloads import WORKLOADS, WorkloadSection
 
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.\-]+$")]
@@ -83,12 +84,15 @@ class ProfileSpec(Strict):
 
 if TYPE_CHECKING:  # a union built from the registry is opaque to mypy
     WorkloadField = WorkloadSection
+    RateProfileField = RateProfileSection
 else:
     WorkloadField = Annotated[Union[WORKLOADS], Field(discriminator="kind")]  # noqa: UP007 - from a tuple
+    RateProfileField = Annotated[Union[RATE_PROFILES], Field(discriminator="kind")]  # noqa: UP007 - from a tuple
 
 
 class DeviceGroupSpec(Strict):
-    """``count`` identical devices behind one access point, each running ``workload`` against ``service``."""
+    """``count`` identical devices behind one access point, each running ``workload`` against ``service``;
+    ``rate_profile`` multiplies the workload's rate over time (:mod:`simulator.scenario.rate_profiles`)."""
 
     name: Name
     count: Annotated[int, Field(ge=1, le=1_000_000)] = 1
@@ -97,6 +101,7 @@ class DeviceGroupSpec(Strict):
     access_point: Name
     service: Name | None = None
     workload: WorkloadField
+    rate_profile: RateProfileField | None = None
     local_queue_capacity: Annotated[int, Field(ge=0, le=10**9)] | None = None
     drop_expired: bool = False
 

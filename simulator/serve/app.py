@@ -31,6 +31,7 @@ from simulator.decide_api import answer, parse_request
 from simulator.serve.config import ServiceConfig, load_config
 from simulator.serve.estimates import Estimates
 from simulator.serve.monitor import API_ENDPOINTS, Monitor, MonitorMiddleware
+from simulator.serve.shared import SHARED_VARIABLE, ObservationLog
 from simulator.serve.state import ServiceState
 
 TOKEN_VARIABLE = "MECSIM_TOKEN"
@@ -95,11 +96,15 @@ def _body_schema(model: type[Any], *, batch_of: bool) -> dict[str, Any]:
 
 
 def create_app(config: ServiceConfig | None = None, *, token: str | None = None,
-               clock: Callable[[], float] = time.monotonic) -> ASGIApp:
-    """The service: a FastAPI application wrapped in its monitor (and, with ``token``, a bearer-token check)."""
+               clock: Callable[[], float] = time.monotonic, shared_folder: Path | None = None) -> ASGIApp:
+    """The service: a FastAPI application wrapped in its monitor (and, with ``token``, a bearer-token check).
+
+    ``shared_folder`` (prepared by :func:`simulator.serve.shared.create`) makes this process one of several workers
+    of one service: counters and estimates are then shared with the others (:mod:`simulator.serve.shared`)."""
     config = config or ServiceConfig()
-    state = ServiceState(config, Estimates(config.half_life, clock))
-    monitor = Monitor(ENDPOINTS, clock)
+    log = None if shared_folder is None else ObservationLog(shared_folder)
+    state = ServiceState(config, Estimates(config.half_life, clock, log=log))
+    monitor = Monitor(ENDPOINTS, clock, shared_folder)
     api = FastAPI(title="mecsim decision service", version="1",
                   description="Run a task on the device or offload it? The answers of `mecsim decide`, over HTTP, "
                               "with live link and edge estimates.")
@@ -232,4 +237,6 @@ def app_from_environment() -> ASGIApp:
     """The application uvicorn's workers build: configuration file and token from the environment."""
     path = os.environ.get(CONFIG_VARIABLE)
     config = load_config(Path(path)) if path else ServiceConfig()
-    return create_app(config, token=os.environ.get(TOKEN_VARIABLE) or None)
+    folder = os.environ.get(SHARED_VARIABLE)
+    return create_app(config, token=os.environ.get(TOKEN_VARIABLE) or None,
+                      shared_folder=Path(folder) if folder else None)
