@@ -25,6 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("offload",),
     ("scheduler",),
     ("core",),
+    ("lifecycle",),
     ("scenario",),
     ("sweep",),
     ("plots", "serve"),
@@ -65,6 +66,8 @@ GROUPS: dict[str, str] = {
     "simulator.workloads": "core",
     "simulator.world": "core",
     "simulator.elements": "core",
+    "simulator.lifecycle": "lifecycle",
+    "simulator.lifecycle.": "lifecycle",
     "simulator.scenario": "scenario",
     "simulator.game_file": "scenario",  # a YAML file format over the scenario package's loaders
     "simulator.scenario.": "scenario",

@@ -93,7 +93,7 @@ def simulate_command(ctx: click.Context, scenario: str, seed: int | None, replic
         with run_folder(out) as folder:
             write_run(folder, records=result.records if outputs.records else None,
                       timeseries=result.timeseries if outputs.timeseries else None, summary=summary,
-                      resolved_scenario=loaded.resolved, figures=outputs.figures)
+                      resolved_scenario=loaded.resolved, figures=outputs.figures, platform=result.platform)
     if as_json:
         click.echo(dumps_json(summary))
     else:

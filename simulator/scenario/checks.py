@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from simulator.scenario.platform import platform_problems
 from simulator.scenario.schema import ScenarioSpec
 from simulator.scenario.workloads import TraceWorkload
 from simulator.world import Problem, World, duplicates, undefined
@@ -32,6 +33,7 @@ def check_references(spec: ScenarioSpec) -> list[Problem]:
     problems.extend(_check_topology(spec))
     problems.extend(_check_policies(spec))
     problems.extend(_check_placement(spec))
+    problems.extend(platform_problems(spec))
     return problems
 
 

@@ -20,6 +20,7 @@ from simulator.placement_bridge import NodeOffer, PlacementSettings, ReplicaSpec
 from simulator.rate_profiles import Modulated
 from simulator.scenario.distributions import build as size
 from simulator.scenario.errors import YamlPath
+from simulator.scenario.platform import deployed_hosts
 from simulator.scenario.schema import (
     AccessPointSpec,
     DeviceGroupSpec,
@@ -183,6 +184,7 @@ def world_from_spec(spec: ScenarioSpec, source: str) -> World:
         the cross-references (:func:`simulator.world.world_problems`), at YAML paths.
     """
     base_dir = Path(source).parent if Path(source).is_file() else Path.cwd()
+    deployed = deployed_hosts(spec)
     build = _Builder()
     tasks: dict[str, TaskSizes] = {}
     for index, service in enumerate(spec.services):
@@ -209,7 +211,7 @@ def world_from_spec(spec: ScenarioSpec, source: str) -> World:
         access_points=tuple(ap for ap in access_points if ap is not None),
         servers=tuple(node for node in servers if node is not None),
         links=tuple(item for item in links if item is not None),
-        services=tuple(Service(s.name, tuple(s.hosts)) for s in spec.services),
+        services=tuple(Service(s.name, deployed.get(s.name, tuple(s.hosts))) for s in spec.services),
         policies=tuple(policy(entry) for entry in spec.policies),
         sample_interval_s=spec.run.sample_interval,
     )

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from offload.errors import MecsimError
+from simulator.lifecycle import Platform
 from simulator.placement_bridge import PlacementSettings, check_placeable
 from simulator.scenario.budget import Budget
 from simulator.scenario.bundled import resolve_scenario_path
@@ -25,6 +26,7 @@ from simulator.scenario.convert import placement_settings, world_from_spec
 from simulator.scenario.errors import ScenarioError, ScenarioIssue, YamlPath
 from simulator.scenario.overrides import SOURCE as OVERRIDE_SOURCE
 from simulator.scenario.overrides import apply_overrides
+from simulator.scenario.platform import platform_from_spec
 from simulator.scenario.schema import ScenarioSpec
 from simulator.scenario.yamlload import LoadedYaml, load_yaml, read_text
 from simulator.world import Problem, World, WorldError
@@ -82,6 +84,8 @@ class Scenario:
         What its runs will cost, for :func:`simulator.scenario.budget.check_budget`.
     placement_at : (str, int or None)
         Source and line of the ``placement`` section, for the problems of solving it.
+    platform : Platform or None
+        The deployments and their controllers (``deployments`` section), passed to every run.
     """
 
     name: str
@@ -95,6 +99,7 @@ class Scenario:
     source: str
     budget: Budget
     placement_at: tuple[str, int | None] = ("<dict>", None)
+    platform: Platform | None = None
 
     @property
     def policy_names(self) -> tuple[str, ...]:
@@ -166,7 +171,7 @@ def _validate(data: Any, source: str, loaded: LoadedYaml | None, touched: Sequen
         world=world,
         placement=placement, placement_at=locate(("placement",)),
         outputs=Outputs(spec.outputs.records, spec.outputs.timeseries, spec.outputs.figures), source=source,
-        budget=budget,
+        budget=budget, platform=platform_from_spec(spec),
     )
 
 

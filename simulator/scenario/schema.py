@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from pydantic import BeforeValidator, Discriminator, Field, Tag
 
 from simulator.scenario.distributions import distribution_type
+from simulator.scenario.platform_schema import DeploymentSpec, ImageSpec, RegistrySpec, ScaleEventSpec
 from simulator.scenario.quantities import (
     Bandwidth,
     DataSize,
@@ -134,7 +135,9 @@ class BatchingSpec(Strict):
 
 
 class NodeSpec(Strict):
-    """An edge or cloud server: ``workers`` parallel workers behind one FIFO queue (cloud default: 1000)."""
+    """An edge or cloud server: ``workers`` parallel workers behind one FIFO queue (cloud default: 1000); for
+    deployments, ``cpu`` cores (default: ``workers``), a ``disk`` for images (default: unlimited) with ``images``
+    on it at the start, and ``labels`` that deployment domains select."""
 
     name: Name
     tier: Literal["edge", "cloud"] = "edge"
@@ -146,6 +149,10 @@ class NodeSpec(Strict):
     batching: BatchingSpec | None = None
     queue_capacity: Count | None = None
     location: Name | None = None
+    cpu: Annotated[float, Field(gt=0.0, le=1e6, allow_inf_nan=False)] | None = None
+    disk: PositiveDataSize | None = None
+    labels: dict[Name, Name] = Field(default_factory=dict)
+    images: list[Name] = Field(default_factory=list)
 
 
 class LinkSpec(Strict):
@@ -226,8 +233,9 @@ class PlacementSpec(Strict):
 
 
 class ScenarioSpec(Strict):
-    """A whole scenario file. ``placement`` places replicas before simulating; ``sweep`` is read by ``mecsim sweep``.
-    """
+    """A whole scenario file. ``placement`` places replicas before simulating; ``images``, ``registry``,
+    ``deployments`` and ``events`` run the platform's replicas over time (:mod:`simulator.scenario.platform_schema`);
+    ``sweep`` is read by ``mecsim sweep``."""
 
     name: Name
     description: str = ""
@@ -242,4 +250,8 @@ class ScenarioSpec(Strict):
     policies: Annotated[list[Annotated[PolicyEntry, BeforeValidator(_policy_shorthand)]], Field(min_length=1)]
     outputs: OutputsSpec = OutputsSpec()
     placement: PlacementSpec | None = None
+    images: list[ImageSpec] = Field(default_factory=list)
+    registry: RegistrySpec | None = None
+    deployments: list[DeploymentSpec] = Field(default_factory=list)
+    events: list[ScaleEventSpec] = Field(default_factory=list)
     sweep: dict[str, Any] | None = None
