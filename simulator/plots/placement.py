@@ -40,6 +40,8 @@ def placement_map(graph: nx.Graph, problem: PlacementProblem, placement: Placeme
     services : sequence of str, optional
         Services to draw (default all); one colour each.
 
+    Notes
+    -----
     The view is framed on the non-cloud nodes so that a distant cloud does not shrink the map to a dot; lines to a
     node outside the frame leave the map towards it, and such nodes are listed in the title.
     """

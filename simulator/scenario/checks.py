@@ -41,7 +41,7 @@ def tier_problems(world: World) -> Iterable[Problem]:
     """A policy that sends work to one tier (``always_edge``, ``always_cloud``, ``random``: its ``required_tier``)
     needs every device group to reach a server of that tier hosting the group's service; the run would stop there.
     """
-    from simulator.policies import make_policy
+    from simulator.plugins import make_policy
 
     delays = world.delays_s()
     for index, spec in enumerate(world.policies):
@@ -83,20 +83,23 @@ def _check_placement(spec: ScenarioSpec) -> Iterable[Problem]:
 
 
 def _check_policies(spec: ScenarioSpec) -> Iterable[Problem]:
-    """Registry names and parameters, checked by instantiating each policy once."""
+    """Policy references (built-in, installed or imported, and the Policy protocol) and parameters, checked by
+    instantiating each policy once."""
     from offload.errors import MecsimError
-    from simulator.policies import POLICIES, make_policy
+    from simulator.plugins import PolicyPluginError, UnknownPolicyError, make_policy
     from simulator.scenario.convert import policy as policy_spec
 
     for index, policy in enumerate(spec.policies):
-        if policy.name not in POLICIES:
-            yield undefined(("policies", index, "name"), policy.name, "policy", sorted(POLICIES))
-            continue
+        key = "name" if policy.class_ is None else "class"
         try:
             make_policy(policy_spec(policy))
+        except UnknownPolicyError as error:
+            yield undefined(("policies", index, key), policy.reference, "policy", error.valid)
+        except PolicyPluginError as error:
+            yield Problem(("policies", index, key), policy.reference, error.rule)
         except MecsimError as error:
             rule = getattr(error, "rule", str(error))
-            yield Problem(("policies", index, "params"), None, f"invalid for policy {policy.name!r}: {rule}")
+            yield Problem(("policies", index, "params"), None, f"invalid for policy {policy.reference!r}: {rule}")
 
 
 def _check_profiles(spec: ScenarioSpec) -> Iterable[Problem]:
@@ -116,12 +119,16 @@ def _check_profiles(spec: ScenarioSpec) -> Iterable[Problem]:
 
 def _check_devices(spec: ScenarioSpec) -> Iterable[Problem]:
     services = [service.name for service in spec.services]
+    access_points = [ap.name for ap in spec.access_points]
     profiles = [profile.name for profile in spec.profiles if profile.name is not None]
     for index, group in enumerate(spec.devices):
         if isinstance(group.profile, str) and group.profile not in profiles:
             yield undefined(("devices", index, "profile"), group.profile, "profile", profiles)
         if group.service is None and len(services) > 1:
             yield Problem(("devices", index), None, f"needs a service: several are defined ({', '.join(services)})")
+        if group.access_point is None and len(access_points) > 1:
+            yield Problem(("devices", index), None,
+                          f"needs an access_point: several are defined ({', '.join(access_points)})")
         if group.rate_profile is not None:
             yield from group.rate_profile.problems(("devices", index, "rate_profile"))
             if isinstance(group.workload, TraceWorkload):

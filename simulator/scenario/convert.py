@@ -81,14 +81,16 @@ def access_point(spec: AccessPointSpec) -> AccessPoint:
                        downlink_table=_table(spec.downlink_table))
 
 
-def server(spec: NodeSpec) -> EdgeServer:
-    """An edge or cloud server."""
+def server(spec: NodeSpec, location: str) -> EdgeServer:
+    """An edge or cloud server at ``location`` (:meth:`ScenarioSpec.node_location`; its own name is the World's
+    default, kept as ``None``)."""
     workers = spec.workers if spec.workers is not None else (CLOUD_WORKERS if spec.tier == "cloud" else 1)
     batching = None if spec.batching is None else Batching(spec.batching.max_batch, spec.batching.t0,
                                                             spec.batching.per_item)
     return EdgeServer(spec.name, speed_ops_per_s=spec.speed, compute_time_s=spec.compute_time, workers=workers,
                       compute_power_w=spec.power, idle_power_w=spec.idle_power, batching=batching,
-                      queue_capacity=spec.queue_capacity, location=spec.location, tier=spec.tier)
+                      queue_capacity=spec.queue_capacity, location=None if location == spec.name else location,
+                      tier=spec.tier)
 
 
 def link(spec: LinkSpec) -> BackhaulLink:
@@ -106,11 +108,12 @@ def device_group(spec: DeviceGroupSpec, scenario: ScenarioSpec, task: TaskSizes 
     if profile is None:
         raise ParameterError("profile", spec.profile, "undefined profile")
     name = spec.service or scenario.services[0].name
+    access = spec.access_point or scenario.access_points[0].name  # several: refused by checks._check_devices
     service = next((s for s in scenario.services if s.name == name), None)
     if service is None or task is None:
-        return DeviceGroup(spec.name, spec.count, device_profile(profile), workload, spec.access_point, service=name)
+        return DeviceGroup(spec.name, spec.count, device_profile(profile), workload, access, service=name)
     deadline_s = math.inf if service.deadline is None else service.deadline
-    return DeviceGroup(spec.name, spec.count, device_profile(profile), workload, spec.access_point, task,
+    return DeviceGroup(spec.name, spec.count, device_profile(profile), workload, access, task,
                        service=name, deadline_s=deadline_s, local_queue_capacity=spec.local_queue_capacity,
                        drop_expired=spec.drop_expired)
 
@@ -125,12 +128,13 @@ def placement_settings(spec: PlacementSpec) -> PlacementSettings:
     objective = spec.objective
     return PlacementSettings(spec.policy, Budget(spec.evaluations, spec.milp_nodes, spec.time_limit), spec.seed,
                              Weights(objective.latency, objective.compute, objective.traffic),
-                             spec.target_utilisation, spec.traffic_price / _GB_BITS, services, nodes)
+                             spec.target_utilisation, spec.traffic_price / _GB_BITS, services, nodes,
+                             spec.link_utilisation)
 
 
 def policy(entry: PolicyEntry) -> PolicySpec:
     """A policy list entry."""
-    return PolicySpec(entry.name, dict(entry.params), entry.label)
+    return PolicySpec(entry.reference, dict(entry.params), entry.label)
 
 
 #: Unit suffixes of the simulator's SI names; without it, a name is the key a scenario file writes.
@@ -202,7 +206,7 @@ def world_from_spec(spec: ScenarioSpec, source: str) -> World:
                                 arrivals))
     access_points = [build(("access_points", i), ap, access_point, ap)
                      for i, ap in enumerate(spec.access_points)]
-    servers = [build(("nodes", i), node, server, node) for i, node in enumerate(spec.nodes)]
+    servers = [build(("nodes", i), node, server, node, spec.node_location(node)) for i, node in enumerate(spec.nodes)]
     links = [build(("links", i), item, link, item) for i, item in enumerate(spec.links)]
     if build.problems:
         raise WorldError(build.problems)
