@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from scheduler.model import Model
+from scheduler.model import Model, pool_queue_length
 from scheduler.problem import PlacementProblem
 
 if TYPE_CHECKING:
@@ -58,7 +58,10 @@ class PlacementResult:
     """One solver run, after :class:`scipy.optimize.OptimizeResult`.
 
     ``success`` is True when ``placement`` is feasible; ``lower_bound`` is a certified bound on the optimal
-    total (the LP relaxation or better) and ``gap = (total − lower_bound) / total``.
+    total (the LP relaxation or better) and ``gap = (total − lower_bound) / total``. ``objective`` is always the
+    exact objective (queueing by the exact convex formula); ``approximation_error`` is how much the solver's own
+    objective could understate it at this placement (a certified bound: the MILP's piecewise-linear queueing
+    tables; 0 for solvers that evaluate exactly).
     """
 
     solver: str
@@ -70,6 +73,7 @@ class PlacementResult:
     lower_bound: float
     gap: float
     runtime_s: float
+    approximation_error: float = 0.0
 
     def to_frame(self, problem: PlacementProblem) -> pd.DataFrame:
         """The assignment of ``problem``'s demand, one row per (group, service, node) with a positive share:
@@ -129,13 +133,18 @@ def placement_from_arcs(model: Model, replicas: IntArray, arc_share: FloatArray)
 
 
 def evaluate_arcs(model: Model, replicas: IntArray, arc_share: FloatArray) -> ObjectiveTerms:
-    """The objective of a solver's own solution, from the compiled arcs (the checker recomputes it apart)."""
+    """The exact objective of a solver's solution, from the compiled arcs (the checker recomputes it apart): arc
+    terms plus every pool's queueing term at its load and replica count."""
     rate = model.demand_rate[model.arc_demand] * arc_share
     total_rate = float(model.demand_rate.sum()) or 1.0
-    latency = float(rate @ model.arc_latency_s) / total_rate
+    load = model.pool_loads(arc_share)
+    s, n = np.nonzero(load > 0)
+    waiting = float(pool_queue_length(model.service_rate_per_s[s, n], model.queue_factor[s], load[s, n],
+                                      replicas[s, n]).sum())
+    latency = (float(rate @ model.arc_latency_s) + waiting) / total_rate
     traffic = float(model.arc_traffic_per_s @ arc_share)
     compute = float((replicas * model.problem.replica_price_per_s).sum())
-    total = float(model.arc_cost @ arc_share + (replicas * model.replica_cost).sum())
+    total = float(model.arc_cost @ arc_share + (replicas * model.replica_cost).sum()) + model.queue_weight * waiting
     return ObjectiveTerms(latency, compute, traffic, total)
 
 

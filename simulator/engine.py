@@ -24,6 +24,7 @@ from offload.runtime import executor_time_s
 from simulator.arrivals import DECIDE_AT_ARRIVAL, Block, Merger, Window
 from simulator.battery import BatteryState
 from simulator.devices import DeviceState, LinkChannels, Route, build_devices, forward_route, link_channels
+from simulator.disciplines import make_pool
 from simulator.events import Wake
 from simulator.metrics import RecordSink
 from simulator.policies import DROP_OPTION, DecisionBatch, Observation, Planner, Policy
@@ -63,9 +64,10 @@ class Platform(Protocol):
 
     def attach(self, world: World, env: simpy.Environment, channels: LinkChannels, *,
                on_served: Callable[[Any], None], on_dropped: Callable[[Any, DropReason], None],
-               forward: Callable[[Any, int], None]) -> PlatformRun:
+               forward: Callable[[Any, int], None], rng: np.random.Generator) -> PlatformRun:
         """Build the controllers of one replication over the engine's links and callbacks; ``forward(job, k)``
-        passes a request on from where it is to server ``k``, whose reply goes home from there."""
+        passes a request on from where it is to server ``k``, whose reply goes home from there; ``rng`` is the
+        platform's own stream (the same for every policy)."""
 
 
 class Job:
@@ -114,7 +116,9 @@ class Pending(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class PoolSnapshot:
-    """Time integrals of one server over the measured window (after warm-up)."""
+    """Time integrals of one server over the measured window (after warm-up); ``queue_time[n]`` is the time spent
+    with ``n >= 1`` tasks waiting; ``bounded``: a finite room or reneging keeps its queue from growing without
+    end."""
 
     name: str
     workers: int
@@ -123,18 +127,21 @@ class PoolSnapshot:
     arrivals: int
     served: int
     sojourn_sum_s: float
+    queue_time: tuple[float, ...]
+    bounded: bool
 
 
 @dataclass(frozen=True, slots=True)
 class Samples:
-    """Per-server time series: at each sample time, utilisation averaged since the previous sample and the queue
-    length at that instant; arrays shaped ``(samples, servers)``; and the battery level (J) of each device that has
-    one, shaped ``(samples, devices)``."""
+    """Per-server time series: at each sample time, utilisation averaged since the previous sample, the queue
+    length at that instant and the queue-length area since the start; arrays shaped ``(samples, servers)``; and the
+    battery level (J) of each device that has one, shaped ``(samples, devices)``."""
 
     times_s: npt.NDArray[np.float64]
     servers: tuple[str, ...]
     utilisation: npt.NDArray[np.float64]
     queue_length: npt.NDArray[np.int64]
+    queue_area: npt.NDArray[np.float64]
     devices: tuple[str, ...] = ()
     battery_j: npt.NDArray[np.float64] = field(default_factory=lambda: np.empty((0, 0)))
 
@@ -157,7 +164,8 @@ class Engine:
 
     def __init__(self, world: World, policy: Policy, streams: list[np.random.SeedSequence],
                  policy_seed: np.random.SeedSequence, sink: RecordSink, *, duration_s: float,
-                 warmup_s: float, platform: Platform | None = None) -> None:
+                 warmup_s: float, server_seed: np.random.SeedSequence, platform: Platform | None = None) -> None:
+        """``server_seed``: the stream of the servers' patience times (reneging)."""
         self.env = env = simpy.Environment()
         self.world = world
         self.policy = policy
@@ -167,13 +175,15 @@ class Engine:
         self.warmup_s = warmup_s
         self.generated = 0
         self.live: dict[int, Job] = {}
-        self.pools = [WorkerPool(env, s.name, s.workers, on_served=self._served_remote, on_dropped=self._drop,
-                                 capacity=s.queue_capacity, batching=s.batching) for s in world.servers]
+        server_rng = np.random.default_rng(server_seed)
+        self.pools = [make_pool(env, s, server_rng, on_served=self._served_remote, on_dropped=self._drop)
+                      for s in world.servers]
         self.drops = [0] * len(DropReason)
         self.channels = channels = link_channels(world, env)
         self._forwards: dict[tuple[str, int, str], Route] = {}
         self.platform = None if platform is None else platform.attach(
-            world, env, channels, on_served=self._served_remote, on_dropped=self._drop, forward=self._forward)
+            world, env, channels, on_served=self._served_remote, on_dropped=self._drop, forward=self._forward,
+            rng=np.random.default_rng(policy_seed.spawn(1)[0]))
         self.planner = policy if isinstance(policy, Planner) else None
         self.groups = build_devices(world, env, self.pools, streams, duration_s, channels=channels,
                                     on_served=self._finish, on_dropped=self._drop,
@@ -186,6 +196,7 @@ class Engine:
         self._sample_times: list[float] = []
         self._sample_busy: list[list[float]] = []
         self._sample_queue: list[list[int]] = []
+        self._sample_queue_area: list[list[float]] = []
         self._arrive_cb = self._arrive
 
     # -- arrivals and decisions -------------------------------------------------------------------------------
@@ -224,6 +235,7 @@ class Engine:
         self._sample_times.append(now)
         self._sample_busy.append([pool.busy_total_at(now) for pool in pools])
         self._sample_queue.append([len(pool.queue) for pool in pools])
+        self._sample_queue_area.append([pool.queue_total_at(now) for pool in pools])
         self._sample_battery.append([battery.level_at(now) for _, battery in self.batteries])
         if now + interval <= self.duration_s:
             Wake(self.env, interval, interval, self._sample)
@@ -442,7 +454,9 @@ class Engine:
             raise ConservationError(f"generated {self.generated} != completed {stats.completed} + dropped "
                                     f"{stats.dropped} ({by_reason or 'none'}) + in flight {len(in_flight)}")
         pools = tuple(PoolSnapshot(p.name, p.workers, p.busy_area, p.queue_area, p.arrivals, p.served,
-                                   p.sojourn_sum_s) for p in self.pools)
+                                   p.sojourn_sum_s, tuple(p.queue_time),
+                                   s.queue_capacity is not None or s.patience is not None)
+                      for p, s in zip(self.pools, self.world.servers, strict=True))
         drops = {reason: n for reason, n in zip(DropReason, self.drops, strict=True) if n}
         return EngineOutput(self.sink, self.generated, len(in_flight), pools, self._samples(), drops,
                             None if self.platform is None else self.platform.tables())
@@ -455,7 +469,8 @@ class Engine:
         workers = np.array([p.workers for p in self.pools], dtype=np.float64)[None, :]
         utilisation = np.diff(busy, axis=0, prepend=0.0) / (workers * spans)
         queue = np.asarray(self._sample_queue, dtype=np.int64).reshape(times.size, k)
+        area = np.asarray(self._sample_queue_area, dtype=np.float64).reshape(times.size, k)
         battery = np.asarray(self._sample_battery, dtype=np.float64).reshape(times.size, len(self.batteries))
-        return Samples(times, tuple(p.name for p in self.pools), utilisation, queue,
+        return Samples(times, tuple(p.name for p in self.pools), utilisation, queue, area,
                        tuple(name for name, _ in self.batteries), battery)
 

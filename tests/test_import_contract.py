@@ -44,6 +44,7 @@ GROUPS: dict[str, str] = {
     "simulator.decide_api": "core",  # the answer of `mecsim decide` (offload only), shared by cli and serve
     "simulator.battery": "core",
     "simulator.devices": "core",
+    "simulator.disciplines": "core",
     "simulator.distributions": "core",
     "simulator.dnn": "scenario",  # DNN layer-profile files, read with the scenario loaders
     "simulator.dnn.": "scenario",
@@ -55,6 +56,7 @@ GROUPS: dict[str, str] = {
     "simulator.metrics": "core",
     "simulator.network": "core",
     "simulator.placement_bridge": "core",
+    "simulator.placement_sim": "core",  # placements played forward: model vs simulator (issue 15)
     "simulator.plugins": "core",  # policies by import path or entry point, and making policies from specs
     "simulator.policies": "core",
     "simulator.rate_profiles": "core",
@@ -62,6 +64,8 @@ GROUPS: dict[str, str] = {
     "simulator.result": "core",
     "simulator.run": "core",
     "simulator.servers": "core",
+    "simulator.stations": "core",
+    "simulator.output_analysis": "core",
     "simulator.summary": "core",
     "simulator.topology": "core",
     "simulator.version": "core",

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from offload.errors import ParameterError
+from simulator.cli.output import OUTPUT_FILES
 from simulator.sweep import (
     SweepInterruptedError,
     grid_from_options,
@@ -63,6 +64,10 @@ def command(scenario: str, grid: tuple[str, ...], zip_axes: tuple[str, ...], ove
         raise ParameterError("--workers", workers, f"sizes the local pool; with --scheduler {scheduler} the Dask "
                                                    "cluster's workers run the sweep (unset DASK_SCHEDULER_ADDRESS "
                                                    "to run locally)")
+    simulated = [name for name in OUTPUT_FILES if (out_dir / name).exists()]
+    if simulated:
+        raise ParameterError("--out", str(out_dir), f"holds the outputs of `mecsim simulate` ({simulated[0]}); give "
+                                                    "the sweep a folder of its own")
     backend = make_backend(workers=workers, address=scheduler)
     try:
         report = run_sweep(tasks, run_scenario, out_dir, backend=backend, retry_failed=retry_failed,

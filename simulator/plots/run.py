@@ -20,6 +20,7 @@ FIGURES_DIR = "figures"
 LATENCY_CDF_PNG = "latency_cdf.png"
 ENERGY_PNG = "energy_per_task.png"
 UTILISATION_PNG = "utilisation.png"
+RUN_FIGURES = (LATENCY_CDF_PNG, ENERGY_PNG, UTILISATION_PNG)
 
 
 def read_table(directory: Path, stem: str) -> pd.DataFrame | None:

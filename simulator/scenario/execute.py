@@ -12,7 +12,8 @@ from offload.errors import MecsimError, ParameterError
 from scheduler.problem_io import result_to_dict
 from simulator.placement_bridge import PlacedWorld, place_world
 from simulator.result import PlatformLog, SimulationResult
-from simulator.run import run
+from simulator.run import AUTO, detect_warmup_s, run
+from simulator.scenario.budget import available_memory_bytes, check_budget
 from simulator.scenario.errors import ScenarioError, ScenarioIssue
 from simulator.scenario.loader import Scenario
 from simulator.world import PolicySpec
@@ -36,30 +37,50 @@ def simulate(scenario: Scenario, *, seed: int | None = None, replications: int |
     ------
     ParameterError
         ``duration_s`` not longer than the scenario's warm-up, or bad seed/replications.
+    ScenarioError
+        The run is over its budget (:func:`check_run_budget`), or its placement fails.
     """
     settings = scenario.run
     duration = settings.duration_s if duration_s is None else float(duration_s)
-    if duration <= settings.warmup_s:
+    if not isinstance(settings.warmup_s, str) and duration <= settings.warmup_s:
         raise ParameterError("duration", duration, f"must be longer than run.warmup ({settings.warmup_s:g} s); "
                                                    "change it with --set run.warmup=...")
+    check_run_budget(scenario, duration_s=duration, replications=replications)
     placed = placed_world(scenario)
     world = scenario.world if placed is None else placed.world
     seed = settings.seed if seed is None else seed
     replications = settings.replications if replications is None else replications
+    warmup_s = (detect_warmup_s(world, duration_s=duration, seed=seed, platform=scenario.platform)
+                if settings.warmup_s == AUTO else settings.warmup_s)
     parts = []
     total = len(world.policies)
     for done, policy in enumerate(world.policies):
         if progress is not None:
             progress(done, total, policy.display_name)
         parts.append(run(world, duration_s=duration, seed=seed, replications=replications,
-                         warmup_s=settings.warmup_s, policies=[policy], streaming=streaming,
+                         warmup_s=warmup_s, policies=[policy], streaming=streaming,
                          platform=scenario.platform))
     if progress is not None:
         progress(total, total, "")
     result = _merge(parts, list(world.policies))
+    result.metadata["warmup_auto"] = settings.warmup_s == AUTO
     if placed is None:
         return result
     return replace(result, placement=placement_summary(placed))
+
+
+def check_run_budget(scenario: Scenario, *, duration_s: float | None = None, replications: int | None = None) -> None:
+    """Refuse, before it starts, a run of ``scenario`` over its event or memory budget
+    (:func:`simulator.scenario.budget.check_budget`; arguments left ``None`` come from its ``run`` section).
+
+    Raises
+    ------
+    ScenarioError
+        The estimate, the limit and how to raise it, at the line of the ``run`` key to change.
+    """
+    settings = scenario.run
+    check_budget(scenario.budget, settings.duration_s if duration_s is None else duration_s,
+                 settings.replications if replications is None else replications, available_memory_bytes())
 
 
 def placed_world(scenario: Scenario) -> PlacedWorld | None:
@@ -76,7 +97,7 @@ def placed_world(scenario: Scenario) -> PlacedWorld | None:
     try:
         return place_world(scenario.world, scenario.placement)
     except MecsimError as error:
-        raise ScenarioError([ScenarioIssue(scenario.source, None, ("placement",), str(error))]) from error
+        raise ScenarioError([ScenarioIssue(*scenario.placement_at, ("placement",), str(error))]) from error
 
 
 def placement_summary(placed: PlacedWorld) -> dict[str, Any]:
@@ -105,6 +126,7 @@ def _merge(parts: list[SimulationResult], policies: list[PolicySpec]) -> Simulat
     battery = pd.concat(batteries, ignore_index=True) if batteries else None
     if battery is not None:
         battery["policy"] = pd.Categorical(battery["policy"].astype(str), categories=names)
+    metadata["warnings"] = [warning for part in parts for warning in part.metadata["warnings"]]
     logs = [part.platform for part in parts if part.platform is not None]
     platform = PlatformLog(*(pd.concat(frames, ignore_index=True) for frames in zip(
         *((log.events, log.replicas, log.drops) for log in logs), strict=True))) if logs else None

@@ -13,13 +13,15 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
 
-from simulator.scenario.distributions import distribution_type
-from simulator.scenario.platform_schema import DeploymentSpec, ImageSpec, RegistrySpec, ScaleEventSpec
+from simulator.elements import discipline_problem
+from simulator.scenario.distributions import TimeDistribution, distribution_type
+from simulator.scenario.platform_schema import DeploymentSpec, EventSpec, ImageSpec, RegistrySpec
 from simulator.scenario.quantities import (
     Bandwidth,
     DataSize,
     Distance,
     Duration,
+    DurationOrAuto,
     DurationOrZero,
     Energy,
     NonNegative,
@@ -55,7 +57,7 @@ class RunSpec(Strict):
     ``max_events`` and ``max_memory`` bound the run (:mod:`simulator.scenario.budget`)."""
 
     duration: Duration = 60.0
-    warmup: DurationOrZero = 0.0
+    warmup: DurationOrAuto = 0.0
     seed: Annotated[int, Field(ge=0)] = 0
     replications: Annotated[int, Field(ge=1, le=10_000)] = 1
     sample_interval: Duration | None = None
@@ -72,6 +74,7 @@ class ServiceSpec(Strict):
     output: BitsSize = 0.0
     deadline: Duration | None = None
     hosts: list[Name] = Field(default_factory=list)
+    priority: int | None = None
 
 
 class UniformHarvest(Strict):
@@ -151,6 +154,7 @@ class DeviceGroupSpec(Strict):
     rate_profile: RateProfileField | None = None
     local_queue_capacity: Annotated[int, Field(ge=0, le=10**9)] | None = None
     drop_expired: bool = False
+    priority: int | None = None
 
 
 class ThroughputPoint(Strict):
@@ -181,9 +185,11 @@ class BatchingSpec(Strict):
 
 
 class NodeSpec(Strict):
-    """An edge or cloud server: ``workers`` parallel workers behind one FIFO queue (cloud default: 1000); for
-    deployments, ``cpu`` cores (default: ``workers``), a ``disk`` for images (default: unlimited) with ``images``
-    on it at the start, and ``labels`` that deployment domains select.
+    """An edge or cloud server: ``workers`` parallel workers behind one queue (cloud default: 1000) served by
+    ``discipline``; with ``patience`` a waiting request leaves when its patience runs out; for deployments, ``cpu``
+    cores (default: ``workers``), a ``disk`` for images (default: unlimited) with ``images`` on it at the start,
+    ``labels`` that deployment domains select, and random failures every ``mtbf`` on average, repaired in ``mttr``
+    on average (both exponential).
 
     ``location``: the access point or switch it sits at; by default the only access point when the file has one
     and no links, else a place of its own, reached by links."""
@@ -202,6 +208,17 @@ class NodeSpec(Strict):
     disk: PositiveDataSize | None = None
     labels: dict[Name, Name] = Field(default_factory=dict)
     images: list[Name] = Field(default_factory=list)
+    mtbf: Duration | None = None
+    mttr: Duration | None = None
+    discipline: Literal["fifo", "priority", "preemptive", "ps"] = "fifo"
+    patience: TimeDistribution | None = None
+
+    @model_validator(mode="after")
+    def _combinable(self) -> NodeSpec:
+        problem = discipline_problem(self.discipline, self.batching, self.patience)
+        if problem is not None:
+            raise ValueError(f"discipline {self.discipline!r}: {problem}")
+        return self
 
 
 class LinkSpec(Strict):
@@ -304,6 +321,7 @@ class PlacementSpec(Strict):
     seed: Annotated[int, Field(ge=0)] = 0
     objective: PlacementObjectiveSpec = PlacementObjectiveSpec()
     target_utilisation: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.8
+    link_utilisation: Annotated[float, Field(gt=0.0, le=1.0)] | None = None
     traffic_price: Price = 0.0
     services: dict[Name, PlacedServiceSpec] = Field(default_factory=dict)
     nodes: dict[Name, PlacementNodeSpec] = Field(default_factory=dict)
@@ -347,7 +365,7 @@ class ScenarioSpec(Strict):
     images: list[ImageSpec] = Field(default_factory=list)
     registry: RegistrySpec | None = None
     deployments: list[DeploymentSpec] = Field(default_factory=list)
-    events: list[ScaleEventSpec] = Field(default_factory=list)
+    events: list[EventSpec] = Field(default_factory=list)
     sweep: dict[str, Any] | None = None
 
     def node_location(self, node: NodeSpec) -> str:
