@@ -97,3 +97,39 @@ def test_render_sweep_figures_from_a_sweep_dir(tmp_path: Path) -> None:
         "sweep_energy_j_per_task_vs_cameras.png", "sweep_latency_s_mean_vs_cameras.png",
         "sweep_latency_s_p95_vs_cameras.png", "sweep_utilisation_edge_vs_cameras.png"]
     assert all(p.read_bytes()[:4] == b"\x89PNG" for p in written)
+
+
+@pytest.mark.parametrize(("path", "unit", "label"), [
+    ("devices[0].workload.rate", "1/s", "rate [1/s] · devices[0].workload"),
+    ("access_points[0].uplink", "bit/s", "uplink [bit/s] · access_points[0]"),
+    ("services[0].deadline", "s", "deadline [s] · services[0]"),
+    ("services[0].work", "ops", "work [ops] · services[0]"),
+    ("nodes[0].speed", "ops/s", "speed [ops/s] · nodes[0]"),
+    ("devices[0].count", None, "count · devices[0]"),
+])
+def test_sweep_parameter_unit_comes_from_the_schema(path: str, unit: str | None, label: str) -> None:
+    from simulator.plots.labels import path_label, path_unit
+
+    assert path_unit(path) == unit
+    assert path_label(path, unit) == label
+
+
+def test_sweep_metric_plot_scales_the_parameter_axis() -> None:
+    from simulator.plots.labels import scale
+
+    summary = summarise_sweep(_results().assign(cameras=lambda f: f.cameras * 1e6), "cameras", "latency_s.mean")
+    factor, unit = scale(2e7, "bit/s")
+    assert (factor, unit) == (1e6, "Mbit/s")
+    ax = sweep_metric_plot(summary, "cameras", metric_label="mean latency [s]", parameter_label=f"uplink [{unit}]",
+                           x_scale=factor, log_y=True).axes[0]
+    np.testing.assert_allclose(np.asarray(ax.get_lines()[0].get_xdata(), dtype=float), [10.0, 20.0])
+    assert ax.get_xlabel() == "uplink [Mbit/s]"
+    assert ax.get_yscale() == "log"
+
+
+def test_metrics_with_one_value_throughout_are_not_drawn() -> None:
+    from simulator.plots.sweep import varying_metrics
+
+    frame = _results().assign(offload_fraction=1.0, deadline_miss_rate=[0.0] * 6 + [0.5])
+    frame.attrs["metrics"] = ["latency_s.mean", "offload_fraction", "deadline_miss_rate"]
+    assert list(varying_metrics(frame)) == ["latency_s.mean", "deadline_miss_rate"]
