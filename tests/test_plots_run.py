@@ -246,3 +246,17 @@ def test_render_run_figures_formats_and_scenario_overlays(tmp_path: Path) -> Non
     assert "deadline 500 ms" in text
     pdf = render_run_figures(tmp_path, FigureOptions(format="pdf"))
     assert all(p.read_bytes()[:4] == b"%PDF" for p in pdf)
+
+
+def test_queue_theory_recognises_the_bundled_textbook_scenarios() -> None:
+    from simulator.plots.theory import queue_theory
+    from simulator.scenario import load_scenario
+
+    mm1, mmc, md1 = (queue_theory(load_scenario(name).resolved) for name in ("mm1", "mmc", "md1"))
+    assert mm1 is not None
+    assert (mm1.label, mm1.mean_sojourn_s()) == ("M/M/1", pytest.approx(0.5))
+    assert mmc is not None
+    assert (mmc.label, mmc.mean_sojourn_s()) == ("M/M/4", pytest.approx(0.174554, rel=1e-5))
+    assert md1 is not None
+    assert (md1.label, md1.mean_sojourn_s()) == ("M/D/1", pytest.approx(0.3))
+    assert queue_theory(load_scenario("license-plate").resolved) is None  # a network, a cloud: no textbook queue
