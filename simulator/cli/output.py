@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ import yaml
 
 from offload.errors import ParameterError
 from simulator.files import make_folder, os_errors, replacing, write_text
+from simulator.scenario.report import DEFAULT_WIDTH
 from simulator.summary import json_safe
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,11 @@ OUTPUT_NAMES = ("records.parquet", "records.csv", "timeseries.parquet", "timeser
 
 _RESOLVED_HEADER = ("# The scenario as run: --set overrides applied, defaults filled in, plain numbers in SI units\n"
                     "# (s, bits, bps, ops, ops/s, W, J, m). `mecsim simulate scenario.yaml` runs it again.\n")
+
+
+def terminal_width() -> int:
+    """Columns of the terminal (``COLUMNS`` when set), at least 60; 100 when output is not a terminal."""
+    return max(60, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
 
 
 def parquet_available() -> bool:
@@ -53,8 +59,8 @@ def dumps_json(value: Any, *, indent: int | None = 2) -> str:
     return json.dumps(json_safe(value), indent=indent, allow_nan=False)
 
 
-def prepare_out_dir(out_dir: Path, *, force: bool) -> Path:
-    """Create ``out_dir``, or clear the files a previous run wrote there when ``force`` is set.
+def prepare_out_dir(out_dir: Path, *, force: bool, names: Sequence[str] = OUTPUT_NAMES) -> Path:
+    """Create ``out_dir``, or clear the files a previous run wrote there (``names``) when ``force`` is set.
 
     Raises
     ------
@@ -67,7 +73,7 @@ def prepare_out_dir(out_dir: Path, *, force: bool) -> Path:
     if out_dir.is_dir() and any(out_dir.iterdir()):
         if not force:
             raise ParameterError("--out", str(out_dir), "already exists; use --force to overwrite")
-        for name in OUTPUT_NAMES:
+        for name in names:
             target = out_dir / name
             with os_errors(target):
                 if target.is_dir():

@@ -12,7 +12,7 @@ import click
 
 from offload.errors import UnitError
 from offload.units import Dimension, parse_quantity
-from simulator.cli.output import dumps_json, prepare_out_dir, write_run
+from simulator.cli.output import dumps_json, prepare_out_dir, terminal_width, write_run
 from simulator.scenario import Scenario, ScenarioError, bundled_scenarios, load_scenario
 from simulator.scenario.budget import available_memory_bytes, check_budget
 from simulator.scenario.execute import simulate, summary_dict
@@ -104,7 +104,7 @@ def simulate_command(ctx: click.Context, scenario: str, seed: int | None, replic
     if as_json:
         click.echo(dumps_json(summary))
     else:
-        click.echo(format_summary(loaded, result))
+        click.echo(format_summary(loaded, result, width=terminal_width()))
         if out is not None:
             click.echo(f"\nwrote {out}/")
 
