@@ -30,24 +30,49 @@ import httpx
 import numpy as np
 import orjson
 import uvloop
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 ROOT = Path(__file__).resolve().parents[1]
 PLATE = {"device-time": "13s", "edge-time": "9ms", "data": "300kB", "uplink": "5Mbps", "rtt": "20ms"}
 CONSTANT = orjson.dumps({"decision": "offload"})
 BATCH = 10_000
+#: the service and the constant endpoints it is compared with, each served by its own uvicorn process
+SERVERS = {"decide": "simulator.serve.app:app_from_environment", "route": "bench_serve:route_app",
+           "fastapi": "bench_serve:fastapi_app", "asgi": "bench_serve:asgi_factory"}
 
 
-def baseline_app() -> FastAPI:
-    """The framework's ceiling: one POST route returning a constant."""
+async def _constant(_: Request) -> Response:
+    return Response(CONSTANT, media_type="application/json")
+
+
+def route_app() -> FastAPI:
+    """The framework's ceiling as the service uses it: a FastAPI application whose POST route (a plain route, as
+    the service's routes are) returns a constant."""
     app = FastAPI()
-
-    @app.post("/decide")
-    async def constant() -> Response:
-        return Response(CONSTANT, media_type="application/json")
-
+    app.router.add_route("/decide", _constant, methods=["POST"])
     return app
+
+
+def fastapi_app() -> FastAPI:
+    """A FastAPI path operation (``@app.post``, with its dependency machinery) returning a constant."""
+    app = FastAPI()
+    app.post("/decide")(_constant)
+    return app
+
+
+async def asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """A bare ASGI callable returning a constant: what uvicorn alone costs."""
+    while (await receive()).get("more_body"):
+        pass
+    await send({"type": "http.response.start", "status": 200, "headers": [
+        (b"content-type", b"application/json"), (b"content-length", str(len(CONSTANT)).encode())]})
+    await send({"type": "http.response.body", "body": CONSTANT})
+
+
+def asgi_factory() -> Any:
+    """:func:`asgi_app` for uvicorn's ``factory=True``."""
+    return asgi_app
 
 
 def _free_port() -> int:
@@ -144,30 +169,31 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=20, help="10,000-task batches to time")
     args = parser.parse_args()
 
-    baseline, baseline_port = start("bench_serve:baseline_app")
-    service, service_port = start("simulator.serve.app:app_from_environment")
+    servers = {name: start(factory) for name, factory in SERVERS.items()}
+    service, service_port = servers["decide"]
     try:
         single = request_bytes("/decide", orjson.dumps(PLATE))
         _, _, bodies = load(service_port, single, 1, 1)
         answer = orjson.loads(bodies[0])
         assert answer["decision"] == "offload"
         assert abs(answer["offload"]["latency_s"] - 0.509) < 1e-12
-        for port in (baseline_port, service_port):
+        for _, port in servers.values():
             load(port, single, 16, 1024)  # warm-up
-        print(f"single decisions, {args.requests} requests per measurement, best of {args.rounds} rounds")
+        print(f"single decisions, {args.requests} requests per measurement, best of {args.rounds} rounds; "
+              f"ratios: the constant's CPU per request / decide's, and decide's req/s / the constant's")
         print(f"{'clients':>8} {'server':>9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU us/req':>11}"
-              f" {'req/s ratio':>12} {'CPU ratio':>10}")
+              f" {'CPU ratio':>10} {'req/s ratio':>12}")
         for clients in (1, 16, 64):
             best: dict[str, dict[str, float]] = {}
             for _ in range(args.rounds):
-                for name, process, port in (("constant", baseline, baseline_port), ("decide", service, service_port)):
+                for name, (process, port) in servers.items():
                     result = measure(process, port, single, clients, args.requests)
                     if name not in best or result["rps"] > best[name]["rps"]:
                         best[name] = result
-            ratio = best["decide"]["rps"] / best["constant"]["rps"]
-            cpu_ratio = best["constant"]["cpu_us"] / best["decide"]["cpu_us"]
+            decide = best["decide"]
             for name, result in best.items():
-                tail = f" {ratio:>12.2f} {cpu_ratio:>10.2f}" if name == "decide" else ""
+                tail = "" if name == "decide" else (f" {result['cpu_us'] / decide['cpu_us']:>10.2f}"
+                                                    f" {decide['rps'] / result['rps']:>12.2f}")
                 print(f"{clients:>8} {name:>9} {result['rps']:>9.0f} {result['p50_ms']:>8.2f} "
                       f"{result['p99_ms']:>8.2f} {result['cpu_us']:>11.0f}{tail}")
 
@@ -187,7 +213,7 @@ def main() -> None:
                   f"({cpu_s / count * 1e3:.1f} ms CPU, {wall_s / count * 1e3:.1f} ms wall per batch; "
                   f"{len(body) / 1e6:.2f} MB request)")
     finally:
-        for process in (baseline, service):
+        for process, _ in servers.values():
             process.terminate()
             process.wait(timeout=30)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 
-from offload.errors import ParameterError
 from offload.profiles import Device
 from simulator.distributions import Constant, Distribution, Exponential
+from simulator.families import Scaled
 from simulator.workloads import Poisson
 from simulator.world import (
     AccessPoint,
@@ -94,4 +94,4 @@ def _scaled(dist: Distribution, factor: float) -> Distribution:
         return Constant(dist.value * factor)
     if isinstance(dist, Exponential):
         return Exponential(dist.mean_value * factor)
-    raise ParameterError("service_s", dist, "queue_world supports Constant or Exponential service times")
+    return Scaled(dist, factor)

@@ -1,4 +1,5 @@
-"""Arrival processes per device: Poisson, periodic camera stream, bursty on/off (MMPP-2) and trace replay.
+"""Arrival processes per device: Poisson, periodic camera stream, bursty on/off (MMPP-2), renewal processes with
+batches and trace replay.
 
 A workload is a frozen value object describing one device; :meth:`blocks` draws the arrivals of a whole group of
 ``count`` such devices at once, as :class:`ArrivalBlock` arrays of arrival times (non-decreasing across blocks)
@@ -21,6 +22,7 @@ import numpy.typing as npt
 
 from offload.errors import ParameterError
 from offload.validate import check_fraction, check_non_negative, check_positive
+from simulator.distributions import Distribution
 
 FloatArray = npt.NDArray[np.float64]
 BLOCK = 512
@@ -202,6 +204,53 @@ class OnOff:
                 order = np.argsort(flat, kind="stable")
                 yield ArrivalBlock(flat[order], np.concatenate(devices)[order])
             start = stop
+
+
+@dataclass(frozen=True, slots=True)
+class Renewal:
+    """A renewal process per device: i.i.d. inter-arrival times from ``interarrival`` (s), each arrival bringing a
+    batch of ``batch`` tasks (whole numbers >= 1; ``None``: one task).
+
+    The first arrival comes one inter-arrival time after 0 (an ordinary renewal process, as in Ciw); exponential
+    inter-arrival times without batches are the Poisson process.
+    """
+
+    interarrival: Distribution
+    batch: Distribution | None = None
+
+    def __post_init__(self) -> None:
+        if not self.interarrival.mean > 0:
+            raise ParameterError("interarrival", self.interarrival, "needs a mean > 0")
+        if self.batch is not None and not self.batch.mean >= 1:
+            raise ParameterError("batch", self.batch, "needs whole batch sizes >= 1")
+
+    @property
+    def mean_rate_per_s(self) -> float:
+        """``E[batch] / E[interarrival]``."""
+        return (1.0 if self.batch is None else self.batch.mean) / self.interarrival.mean
+
+    def blocks(self, rng: np.random.Generator, count: int, horizon_s: float) -> Iterator[ArrivalBlock]:
+        """Each round draws the next arrivals of every device; those before the earliest device's last one are
+        complete, so they are emitted in order and the rest carried into the next round."""
+        per = max(1, _block(count * horizon_s / self.interarrival.mean) // count)
+        last = np.zeros(count)
+        carry_t, carry_d = np.zeros(0), np.zeros(0, dtype=np.int64)
+        while True:
+            times = last[:, None] + np.cumsum(self.interarrival.sample(rng, count * per).reshape(count, per), axis=1)
+            last = times[:, -1]
+            boundary = min(float(last.min()), horizon_s)
+            times = np.concatenate([carry_t, times.ravel()])
+            device = np.concatenate([carry_d, np.repeat(np.arange(count, dtype=np.int64), per)])
+            ready = times < boundary
+            order = np.flatnonzero(ready)[np.argsort(times[ready], kind="stable")]
+            if order.size:
+                sizes = (None if self.batch is None
+                         else np.maximum(np.rint(self.batch.sample(rng, order.size)), 1).astype(np.int64))
+                yield ArrivalBlock(times[order] if sizes is None else np.repeat(times[order], sizes),
+                                   device[order] if sizes is None else np.repeat(device[order], sizes))
+            if boundary >= horizon_s:
+                return
+            carry_t, carry_d = times[~ready], device[~ready]
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,7 @@ GROUPS: dict[str, str] = {
     "simulator.dnn": "scenario",  # DNN layer-profile files, read with the scenario loaders
     "simulator.dnn.": "scenario",
     "simulator.energy": "core",
+    "simulator.families": "core",
     "simulator.engine": "core",
     "simulator.events": "core",
     "simulator.files": "core",

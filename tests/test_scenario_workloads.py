@@ -23,7 +23,7 @@ def _scenario(workload: dict[str, object]) -> dict[str, object]:
 
 def test_an_unknown_kind_lists_every_registered_kind() -> None:
     kinds = [typing.get_args(cls.model_fields["kind"].annotation)[0] for cls in WORKLOADS]
-    assert len(set(kinds)) == len(kinds) == 4
+    assert len(set(kinds)) == len(kinds) == 5
     with pytest.raises(ScenarioError) as caught:
         scenario_from_dict(_scenario({"kind": "bursty", "rate": "1/s"}))
     message = str(caught.value)

@@ -184,12 +184,38 @@ def test_monitor_counts_api_calls_in_the_platform_format(client, clock):
     assert "mecsim_request_duration_seconds_bucket" in metrics
 
 
+def test_prometheus_histogram_counts_each_duration_in_its_bucket():
+    from prometheus_client import generate_latest
+
+    from simulator.serve.monitor import BUCKETS_S, Monitor
+
+    monitor = Monitor(("/decide",))
+    durations_s = [0.0002, 0.0005, 0.0007, 0.003, 0.003, 0.2, 7.0]  # 0.0005 sits on a bound: it counts there
+    for seconds in durations_s:
+        monitor.record(monitor.endpoint("/decide"), 200, seconds)
+    monitor.record(monitor.endpoint("/decide"), 413, 0.001)
+    durations_s.append(0.001)
+    text = generate_latest(monitor.registry).decode()
+    for bound in BUCKETS_S:
+        expected = sum(1 for seconds in durations_s if seconds <= bound)
+        assert f'mecsim_request_duration_seconds_bucket{{endpoint="/decide",le="{bound!r}"}} {float(expected)}' in text
+    assert f'le="+Inf"}} {float(len(durations_s))}' in text
+    total_s = float(text.split('mecsim_request_duration_seconds_sum{endpoint="/decide"} ')[1].split()[0])
+    assert total_s == pytest.approx(sum(durations_s), abs=1e-9)  # counted in whole nanoseconds
+    assert 'mecsim_requests_total{endpoint="/decide",status="413"} 1.0' in text
+    assert 'mecsim_requests_total{endpoint="/decide",status="200"} 7.0' in text
+
+
 def test_health_and_docs(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/docs").status_code == 200
     schema = client.get("/openapi.json").json()
     assert {"/decide", "/decide/batch", "/observe", "/state", "/monitor", "/metrics", "/healthz"} <= set(
         schema["paths"])
+    # the routes are served plainly, but described as declared: request body, answers and refusals
+    decide = schema["paths"]["/decide"]["post"]
+    assert {"200", "413", "422"} <= set(decide["responses"])
+    assert "anyOf" in decide["requestBody"]["content"]["application/json"]["schema"]
 
 
 def test_bearer_token(clock):

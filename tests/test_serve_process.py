@@ -11,7 +11,10 @@ import time
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
+
+from simulator.serve.monitor import STATUSES
 
 ROOT = Path(__file__).resolve().parents[1]
 PLATE = {"device-time": "13s", "edge-time": "9ms", "data": "300kB", "uplink": "5Mbps", "rtt": "20ms"}
@@ -65,3 +68,60 @@ def test_real_server_counts_concurrent_requests_and_stops_cleanly(tmp_path):
         if process.poll() is None:
             process.kill()
             process.communicate()
+
+
+CONFIG = """
+devices:
+  pi4: {device-time: 13s}
+targets:
+  edge: {edge-time: 9ms, uplink: 5Mbps, rtt: 20ms}
+"""
+
+
+def test_workers_share_counters_and_estimates(tmp_path):
+    """With --workers 2, /monitor counts every worker's requests and a measurement reported to one worker is used
+    by both: requests on fresh connections land on either worker, and every answer agrees."""
+    config = tmp_path / "fleet.yaml"
+    config.write_text(CONFIG)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = os.environ | {"PYTHONPATH": str(ROOT), "MECSIM_TOKEN": "", "TMPDIR": str(tmp_path)}
+    process = subprocess.Popen([sys.executable, "-c", MECSIM, "serve", "--port", str(port), "--workers", "2",
+                                "--config", str(config)], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_until_up(process, url)
+        [folder] = tmp_path.glob("mecsim-serve-*")
+        while len(list(folder.glob("counters-*.bin"))) < 2:  # the second worker is still starting
+            assert process.poll() is None
+            time.sleep(0.1)
+        # one report (on some worker) moves the estimate that every worker then uses
+        httpx.post(f"{url}/observe", json={"target": "edge", "uplink": "1Mbps"}, timeout=30).raise_for_status()
+        sent, served_by = 0, set()
+        while len(served_by) < 2 and sent < 2000:  # until both workers have answered /decide
+            answer = httpx.post(f"{url}/decide", json={"device": "pi4", "target": "edge", "data": "300kB"},
+                                timeout=30).json()
+            sent += 1
+            assert answer["offload"]["breakdown"]["upload_s"] == 2.4  # 2.4 Mbit at the observed 1 Mbit/s
+            served_by = {path.name for path in folder.glob("counters-*.bin") if _decides(path) > 0}
+        assert len(served_by) == 2
+        report = httpx.get(f"{url}/monitor", timeout=30).json()
+        assert report["endpoints"]["/decide"]["Counter"] == sent
+        assert report["endpoints"]["/observe"]["Counter"] == 1
+        assert report["Counter"] == sent + 1
+        for _ in range(10):  # whichever worker answers, the same estimate
+            assert httpx.get(f"{url}/state", timeout=30).json()["estimates"]["edge"]["uplink"]["value"] == 1e6
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    assert not list(tmp_path.glob("mecsim-serve-*"))  # the shared folder goes with the service
+
+
+def _decides(path: Path) -> int:
+    """Requests to /decide counted in one worker's counter file (the first endpoint's status counts)."""
+    return int(np.load(path, mmap_mode="r")[:STATUSES].sum())

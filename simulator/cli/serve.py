@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import tempfile
 from pathlib import Path
 
 import click
@@ -28,7 +29,7 @@ def _is_loopback(host: str) -> bool:
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="YAML file of named devices and targets, half-life and limits.")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Processes; each keeps its own estimates and counters.")
+              help="Processes; they share counters and estimates.")
 @click.option("--token", default=None, envvar="MECSIM_TOKEN", show_envvar=True,
               help="Require 'Authorization: Bearer TOKEN' (all but /healthz).")
 @click.option("--graceful-timeout", type=click.IntRange(0), default=10, show_default=True, metavar="SECONDS",
@@ -46,6 +47,7 @@ def command(host: str, port: int, config_path: Path | None, workers: int, token:
     """
     import uvicorn  # imported here: only this command needs the server stack
 
+    from simulator.serve import shared
     from simulator.serve.app import CONFIG_VARIABLE, TOKEN_VARIABLE
     from simulator.serve.config import load_config
 
@@ -56,5 +58,9 @@ def command(host: str, port: int, config_path: Path | None, workers: int, token:
         os.environ[CONFIG_VARIABLE] = str(config_path.resolve())
     if token:
         os.environ[TOKEN_VARIABLE] = token
-    uvicorn.run("simulator.serve.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
-                timeout_graceful_shutdown=graceful_timeout, access_log=False, log_level="info")
+    with tempfile.TemporaryDirectory(prefix="mecsim-serve-") as folder:
+        if workers > 1:  # the workers share counters and estimates through this folder
+            shared.create(Path(folder))
+            os.environ[shared.SHARED_VARIABLE] = folder
+        uvicorn.run("simulator.serve.app:app_from_environment", factory=True, host=host, port=port,
+                    workers=workers, timeout_graceful_shutdown=graceful_timeout, access_log=False, log_level="info")

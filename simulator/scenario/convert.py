@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
 
 from offload.errors import MecsimError, ParameterError
 from offload.profiles import Device
@@ -13,8 +12,8 @@ from offload.units import GIB_BITS
 from scheduler.problem import Weights
 from scheduler.solvers import Budget
 from scheduler.topology import Prices, Resources
-from simulator.distributions import Constant, Distribution, Empirical, Exponential, LogNormal, Uniform
 from simulator.placement_bridge import NodeOffer, PlacementSettings, ReplicaSpec
+from simulator.scenario.distributions import build as size
 from simulator.scenario.errors import ScenarioError, ScenarioIssue
 from simulator.scenario.schema import (
     AccessPointSpec,
@@ -44,22 +43,6 @@ from simulator.world import (
 )
 
 _GB_BITS = 8e9
-
-
-def size(value: Any) -> Distribution | float:
-    """A task size from the schema (a number or a ``distribution`` model) as a simulator distribution."""
-    if isinstance(value, int | float):
-        return float(value)
-    kind = value.distribution
-    if kind == "constant":
-        return Constant(value.value)
-    if kind == "exponential":
-        return Exponential(value.mean)
-    if kind == "uniform":
-        return Uniform(value.low, value.high)
-    if kind == "lognormal":
-        return LogNormal(value.mean, value.cv)
-    return Empirical(tuple(value.values), None if value.weights is None else tuple(value.weights))
 
 
 def device_profile(spec: ProfileSpec) -> Device:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, Discriminator, Field, Tag
+from pydantic import BeforeValidator, Discriminator, Field, Tag
 
+from simulator.scenario.distributions import distribution_type
 from simulator.scenario.quantities import (
     Bandwidth,
     DataSize,
@@ -35,61 +36,12 @@ Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Count = Annotated[int, Field(ge=0)]
 
 
-def _by_key(key: str) -> Any:
-    """Discriminator for "a plain quantity, or a mapping whose ``key`` names its kind"."""
-
-    def tag(value: Any) -> str | None:
-        if isinstance(value, BaseModel):
-            return str(getattr(value, key))
-        if isinstance(value, dict):
-            kind = value.get(key)
-            return kind if isinstance(kind, str) else None
-        return "value"
-
-    tag.__name__ = key  # pydantic names the discriminator after the function in its errors
-    return Discriminator(tag)
-
-
-def _size_type(quantity: Any, positive: Any) -> Any:
-    """A task size: a plain quantity (constant) or ``{distribution: exponential|uniform|lognormal|empirical, ...}``."""
-
-    class Exponential(Strict):
-        distribution: Literal["exponential"]
-        mean: positive
-
-    class Uniform(Strict):
-        distribution: Literal["uniform"]
-        low: quantity
-        high: quantity
-
-    class LogNormal(Strict):
-        distribution: Literal["lognormal"]
-        mean: positive
-        cv: Annotated[float, Field(gt=0.0, le=100.0)]  # beyond, a sample overflows
-
-    class Empirical(Strict):
-        distribution: Literal["empirical"]
-        values: Annotated[list[quantity], Field(min_length=1)]
-        weights: list[Annotated[float, Field(ge=0.0)]] | None = None
-
-    class Constant(Strict):
-        distribution: Literal["constant"]
-        value: quantity
-
-    return Annotated[
-        Annotated[quantity, Tag("value")] | Annotated[Constant, Tag("constant")]
-        | Annotated[Exponential, Tag("exponential")] | Annotated[Uniform, Tag("uniform")]
-        | Annotated[LogNormal, Tag("lognormal")] | Annotated[Empirical, Tag("empirical")],
-        _by_key("distribution"),
-    ]
-
-
 if TYPE_CHECKING:  # the generated unions are opaque to mypy
     WorkSize = Any
     BitsSize = Any
 else:
-    WorkSize = _size_type(Work, PositiveWork)
-    BitsSize = _size_type(DataSize, PositiveDataSize)
+    WorkSize = distribution_type(Work, PositiveWork)
+    BitsSize = distribution_type(DataSize, PositiveDataSize)
 
 
 class RunSpec(Strict):

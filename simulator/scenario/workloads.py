@@ -11,12 +11,20 @@ from __future__ import annotations
 
 import abc
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
+from offload.errors import ParameterError
+from simulator.distributions import Constant
+from simulator.scenario.distributions import BatchSize, build, distribution_type
 from simulator.scenario.quantities import Duration, DurationOrZero, Rate, RateOrZero, Strict
-from simulator.workloads import OnOff, PeriodicStream, Poisson, Workload, load_trace_csv
+from simulator.workloads import OnOff, PeriodicStream, Poisson, Renewal, Workload, load_trace_csv
+
+if TYPE_CHECKING:  # a union built at run time is opaque to mypy
+    Interarrival = Any
+else:
+    Interarrival = distribution_type(DurationOrZero, Duration)
 
 
 class WorkloadSection(Strict, abc.ABC):
@@ -65,6 +73,29 @@ class OnOffWorkload(WorkloadSection):
         return OnOff(self.rate_on, self.mean_on, self.mean_off, rate_off_per_s=self.rate_off)
 
 
+class RenewalWorkload(WorkloadSection):
+    """A renewal process per device: i.i.d. ``interarrival`` times (a duration or a distribution of durations),
+    each arrival bringing ``batch`` tasks (a whole number or a distribution of whole numbers; default 1)."""
+
+    kind: Literal["renewal"]
+    interarrival: Interarrival
+    batch: BatchSize | None = None
+
+    def build(self, base_dir: Path) -> Workload:
+        """:class:`simulator.workloads.Renewal`."""
+        gap, batch = build(self.interarrival), None if self.batch is None else build(self.batch)
+        return Renewal(Constant(gap) if isinstance(gap, float) else gap,
+                       Constant(batch) if isinstance(batch, float) else batch)
+
+    @model_validator(mode="after")
+    def _buildable(self) -> RenewalWorkload:
+        try:
+            self.build(Path())
+        except ParameterError as error:
+            raise ValueError(f"{error.name}: {error.rule}") from None
+        return self
+
+
 class TraceWorkload(WorkloadSection):
     """Replay of a CSV trace (``timestamp_s,device,work_ops,input_bits,output_bits``), relative to the file."""
 
@@ -78,4 +109,5 @@ class TraceWorkload(WorkloadSection):
 
 
 #: Every workload kind a scenario file may name, in the order error messages list them.
-WORKLOADS: tuple[type[WorkloadSection], ...] = (PoissonWorkload, PeriodicWorkload, OnOffWorkload, TraceWorkload)
+WORKLOADS: tuple[type[WorkloadSection], ...] = (PoissonWorkload, PeriodicWorkload, OnOffWorkload, RenewalWorkload,
+                                                TraceWorkload)

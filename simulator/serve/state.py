@@ -60,6 +60,7 @@ class ServiceState:
         inline = {key: value for key, value in item.items() if key not in NAMES}
         if device is None and target is None:
             return inline, None, None
+        self.estimates.refresh()
         fields: dict[str, Any] = {}
         if device is not None:
             fields |= self.config.devices[device]
@@ -144,13 +145,14 @@ class ServiceState:
         parsed = {key: _queue_length(value) if key == "queue-length" else parse_value(key, value)
                   for key, value in measured.items()}  # all checked before any is folded in
         link = target if device is None else f"{device}/{target}"
-        for key, value in parsed.items():
-            self.estimates.observe(link if key in LINK_QUANTITIES else target, key, value)
+        self.estimates.observe([(link if key in LINK_QUANTITIES else target, key, value)
+                                for key, value in parsed.items()])
         snapshot = self.estimates.snapshot()
         return {key: snapshot[key] for key in (link, target) if key in snapshot}
 
     def report(self) -> dict[str, Any]:
         """Configuration names and every estimate."""
+        self.estimates.refresh()
         return {"half_life": self.config.half_life, "devices": sorted(self.config.devices),
                 "targets": sorted(self.config.targets), "estimates": self.estimates.snapshot()}
 
