@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,8 @@ from simulator.summary import json_safe
 logger = logging.getLogger(__name__)
 
 #: File and directory names this module writes; ``--force`` replaces exactly these.
+#: Line width of tables written to a file or a pipe.
+PIPE_WIDTH = 200
 OUTPUT_NAMES = ("records.parquet", "records.csv", "timeseries.parquet", "timeseries.csv", "summary.json",
                 "scenario.yaml", "figures")
 
@@ -38,8 +42,11 @@ _RESOLVED_HEADER = ("# The scenario as run: --set overrides applied, defaults fi
 
 
 def terminal_width() -> int:
-    """Columns of the terminal (``COLUMNS`` when set), at least 60; 100 when output is not a terminal."""
-    return max(60, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
+    """Columns of the terminal (``COLUMNS`` when set), at least 60; :data:`PIPE_WIDTH` when the output goes to a
+    file or a pipe, where one line per table row is easier to read back (long cells are summarised anyway)."""
+    if "COLUMNS" in os.environ or sys.stdout.isatty():
+        return max(60, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
+    return PIPE_WIDTH
 
 
 def parquet_available() -> bool:
