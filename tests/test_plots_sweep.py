@@ -57,6 +57,10 @@ def test_sweep_metric_plot_lines_and_bands() -> None:
     np.testing.assert_allclose(np.asarray(ax.get_lines()[0].get_ydata(), dtype=float), [2.0, 5.0])
     assert len(ax.collections) == 2
     assert ax.get_ylabel() == "mean latency [s]"
+    # edge at 10 cameras: 2 - t(0.975, 2) / sqrt(3) < 0, and a latency is never negative: the band stops at 0
+    band = ax.collections[0].get_paths()[0].vertices
+    assert band[:, 1].min() == pytest.approx(0.0)
+    assert band[:, 1].max() == pytest.approx(5.0)
 
 
 def test_summarise_sweep_needs_the_metric() -> None:
@@ -133,3 +137,25 @@ def test_metrics_with_one_value_throughout_are_not_drawn() -> None:
     frame = _results().assign(offload_fraction=1.0, deadline_miss_rate=[0.0] * 6 + [0.5])
     frame.attrs["metrics"] = ["latency_s.mean", "offload_fraction", "deadline_miss_rate"]
     assert list(varying_metrics(frame)) == ["latency_s.mean", "deadline_miss_rate"]
+
+
+def test_sweep_theory_rebuilds_each_point_of_a_textbook_queue() -> None:
+    from simulator.plots.sweep import sweep_theory
+    from simulator.scenario import load_scenario
+
+    rate = "devices[0].workload.rate"
+    results = pd.DataFrame({rate: [4.0, 4.0, 8.0, 12.0], "policy": "edge"})
+    results.attrs["parameters"] = [rate]
+    theory = sweep_theory(load_scenario("mm1").resolved, results, rate)
+    assert theory is not None
+    label, means = theory
+    assert label == "M/M/1 theory (mean)"
+    # M/M/1 mean time in system 1 / (mu - lambda) with mu = 10/s; unstable at 12/s
+    np.testing.assert_allclose(means.loc[[4.0, 8.0]].to_numpy(), [1 / 6, 1 / 2])
+    assert np.isnan(means.loc[12.0])
+    assert sweep_theory(load_scenario("license-plate").resolved, results, rate) is None
+    assert sweep_theory(None, results, rate) is None
+    ax = sweep_metric_plot(summarise_sweep(results.assign(**{"latency_s.mean": 0.2}), rate, "latency_s.mean"), rate,
+                           metric_label="mean latency [s]", theory=theory).axes[0]
+    (line,) = [line for line in ax.get_lines() if line.get_label() == label]
+    np.testing.assert_allclose(np.asarray(line.get_ydata(), dtype=float)[:2], [1 / 6, 1 / 2])

@@ -69,8 +69,12 @@ def figure_style(style: FigureStyle) -> Iterator[None]:
 
 def new_figure(nrows: int = 1, ncols: int = 1, *, width_in: float = 6.4, height_in: float = 4.0,
                sharex: bool = False) -> tuple[Figure, list[Axes]]:
-    """A constrained-layout figure on the Agg canvas and its axes as a flat list."""
-    figure = Figure(figsize=(width_in, height_in), layout="constrained")
+    """A constrained-layout figure on the Agg canvas and its axes as a flat list.
+
+    The size grows with the style's text (``slides`` text is 1.4 times ``paper``'s), so a figure keeps its layout
+    in either style."""
+    scale = max(1.0, float(mpl.rcParams["font.size"]) / 10.0)
+    figure = Figure(figsize=(width_in * scale, height_in * scale), layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.subplots(nrows, ncols, sharex=sharex, squeeze=False)
     return figure, list(axes.ravel())

@@ -9,17 +9,16 @@ only when every section having the field agrees on it.
 from __future__ import annotations
 
 import inspect
-import re
 import types
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
 from offload.units import Dimension
+from simulator.scenario import ScenarioError, parse_path
 from simulator.scenario.quantities import PLAUSIBLE
 from simulator.scenario.schema import ScenarioSpec
 
-_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 #: Prefixes for scaling an axis into readable numbers (powers of 1000).
 _PREFIXES = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"), (1e-6, "µ"))
 #: Units that take a prefix (``/s`` is written ``1/s`` and scaled too).
@@ -27,7 +26,12 @@ _SCALED = {"s", "bit", "bit/s", "ops", "ops/s", "W", "J", "m", "1/s"}
 
 
 def _split(path: str) -> list[str | int]:
-    return [int(index) if index else name for name, index in _TOKEN.findall(path)]
+    """The path's parts (``parse_path``); a list item named in brackets (``devices[cams]``) counts as an index."""
+    try:
+        parts = parse_path(path)
+    except ScenarioError:
+        return [path]
+    return [0 if isinstance(part, str) and part.startswith("[") else part for part in parts]
 
 
 def _members(annotation: Any) -> list[Any]:

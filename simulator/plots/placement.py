@@ -15,7 +15,7 @@ from offload.errors import ParameterError
 from scheduler.problem import PlacementProblem
 from scheduler.result import Placement, relative_gap
 from scheduler.topology import NodeKind, node_spec
-from simulator.plots._style import colours, legend_outside, new_figure, note, require_columns, require_rows
+from simulator.plots._style import PALETTE, colours, legend_outside, new_figure, note, require_columns, require_rows
 
 _KIND_STYLE: dict[NodeKind, tuple[str, str, float]] = {  # marker, colour, size
     NodeKind.DEVICE: (".", "lightgray", 6.0),
@@ -169,7 +169,7 @@ def solver_comparison(table: pd.DataFrame, *, solver_column: str = "solver", tot
     labels = table[solver_column].astype(str).tolist()
     best_bound = float(table[bound_column].max())
     totals = table[total_column].to_numpy(dtype=np.float64)
-    left.bar(positions, totals, color="tab:blue", width=0.6, label="objective")
+    left.bar(positions, totals, color=PALETTE[0], width=0.6, label="objective")
     left.axhline(best_bound, color="black", linestyle="--", linewidth=1, label="best lower bound")
     for x, total in zip(positions, totals, strict=True):
         gap = relative_gap(float(total), best_bound)
@@ -178,7 +178,7 @@ def solver_comparison(table: pd.DataFrame, *, solver_column: str = "solver", tot
     left.set_ylabel("objective (weighted total)")
     left.legend(fontsize=8)
     left.set_title("Objective against the lower bound")
-    right.bar(positions, table[runtime_column].to_numpy(dtype=np.float64), color="tab:gray", width=0.6)
+    right.bar(positions, table[runtime_column].to_numpy(dtype=np.float64), color=PALETTE[8], width=0.6)
     right.set_yscale("log")
     right.set_xticks(positions, labels, rotation=20)
     right.set_ylabel("runtime [s]")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +25,8 @@ from simulator.plots._style import (
 )
 from simulator.plots.labels import path_label, path_unit, scale
 from simulator.plots.run import FIGURES_DIR
+from simulator.plots.theory import queue_theory
+from simulator.scenario import parse_path, set_path
 from simulator.summary import t_half_width
 
 logger = logging.getLogger(__name__)
@@ -35,6 +39,7 @@ SWEEP_METRICS: dict[str, str] = {
     "offload_fraction": "offload fraction [share of tasks]",
     "deadline_miss_rate": "deadline-miss rate [share of tasks]",
 }
+MEAN_LATENCY = "latency_s.mean"
 #: Per-server utilisation columns (``utilisation.edge``) are drawn too, one figure per server.
 _UTILISATION_PREFIX = "utilisation."
 CONFIDENCE = 0.95  # the level of :func:`simulator.summary.t_half_width`
@@ -78,21 +83,29 @@ def summarise_sweep(results: pd.DataFrame, parameter: str, metric: str, *,
 
 def sweep_metric_plot(summary: pd.DataFrame, parameter: str, *, metric_label: str,
                       parameter_label: str | None = None, log_x: bool = False, log_y: bool = False,
-                      x_scale: float = 1.0) -> Figure:
+                      x_scale: float = 1.0, theory: tuple[str, pd.Series] | None = None) -> Figure:
     """One line per series of ``summary`` (from :func:`summarise_sweep`) with its confidence band.
 
-    ``x_scale`` divides the parameter values (an axis in Mbit/s from values in bit/s; the label says which).
+    ``x_scale`` divides the parameter values (an axis in Mbit/s from values in bit/s; the label says which). When
+    every mean is non-negative, the bands stop at zero. ``theory`` is a label and the analytic value at each
+    parameter value (a series indexed by them, NaN where there is none), drawn as a black dashed line.
     """
     require_columns(summary, ["series", parameter, "mean", "ci_low", "ci_high"], "sweep summary")
     require_rows(summary, "sweep summary")
     figure, (ax,) = new_figure()
     palette = colours(summary["series"])
+    floor = 0.0 if (summary["mean"] >= 0).all() else -np.inf  # a latency or a share is never negative
     for series, group in summary.groupby("series", sort=False):
         group = group.sort_values(parameter)
         colour = palette[str(series)]
         x = group[parameter].to_numpy(dtype=np.float64) / x_scale
         ax.plot(x, group["mean"], marker="o", color=colour, label=str(series))
-        ax.fill_between(x, group["ci_low"], group["ci_high"], color=colour, alpha=0.2, linewidth=0)
+        ax.fill_between(x, np.maximum(group["ci_low"], floor), group["ci_high"], color=colour, alpha=0.2,
+                        linewidth=0)
+    if theory is not None:
+        label, values = theory
+        ax.plot(values.index.to_numpy(dtype=np.float64) / x_scale, values.to_numpy(dtype=np.float64), color="black",
+                linestyle="--", linewidth=1.0, label=label, zorder=4)
     if log_x:
         ax.set_xscale("log")
     if log_y:
@@ -131,6 +144,7 @@ def render_sweep_figures(sweep_dir: Path, options: FigureOptions | None = None) 
         The files written, named ``sweep_<metric>_vs_<parameter>.<format>``.
     """
     from simulator.sweep import load_results
+    from simulator.sweep.store import read_manifest
 
     sweep_dir = Path(sweep_dir)
     options = options or FigureOptions()
@@ -140,21 +154,52 @@ def render_sweep_figures(sweep_dir: Path, options: FigureOptions | None = None) 
     if not parameters:
         raise ParameterError("RESULTS_DIR", str(sweep_dir), "sweep has no numeric swept parameter to plot against")
     metrics = varying_metrics(results)
+    manifest = read_manifest(sweep_dir) or {}
     written = []
     with figure_style(options.style):
         for parameter in parameters:
             unit = path_unit(parameter)
             factor, shown = scale(float(results[parameter].abs().max()), unit)
             for metric, label in metrics.items():
+                theory = sweep_theory(manifest.get("resolved"), results, parameter) if metric == MEAN_LATENCY else None
                 figure = sweep_metric_plot(summarise_sweep(results, parameter, metric), parameter,
                                            metric_label=label, parameter_label=path_label(parameter, shown),
                                            log_x=_spans_decades(results[parameter]),
-                                           log_y=_spans_decades(results[metric]), x_scale=factor)
+                                           log_y=_spans_decades(results[metric]), x_scale=factor, theory=theory)
                 name = f"sweep_{_slug(metric)}_vs_{_slug(parameter)}"
                 written.append(save_figure(figure, sweep_dir / FIGURES_DIR, name, options))
     if not written:
         logger.info("no varying numeric metric in %s", sweep_dir)
     return written
+
+
+def sweep_theory(base: object, results: pd.DataFrame, parameter: str) -> tuple[str, pd.Series] | None:
+    """The analytic mean time in system at each value of ``parameter``, when every point of the sweep is a
+    textbook queue (:func:`simulator.plots.theory.queue_theory`) and the other swept paths hold one value.
+
+    ``base`` is the resolved base scenario of the sweep's manifest; each point is rebuilt from it by setting the
+    swept paths to the point's (SI) values. NaN where the queue is unstable; ``None`` when there is no theory.
+    """
+    if not isinstance(base, Mapping):
+        return None
+    others = {p: results[p].dropna().unique() for p in results.attrs.get("parameters", []) if p != parameter}
+    if any(len(values) != 1 for values in others.values()):
+        return None
+    means: dict[float, float] = {}
+    kinds: set[str] = set()
+    labels: set[str] = set()
+    for value in sorted(results[parameter].dropna().unique()):
+        data = copy.deepcopy(dict(base))
+        for path, point_value in [*((p, v[0]) for p, v in others.items()), (parameter, value)]:
+            set_path(data, parse_path(path), point_value.item() if hasattr(point_value, "item") else point_value)
+        theory = queue_theory(data)
+        means[float(value)] = np.nan if theory is None else theory.mean_sojourn_s()
+        if theory is not None:
+            kinds.add(theory.kind)
+            labels.add(theory.label)
+    if len(kinds) != 1:
+        return None
+    return f"{labels.pop() if len(labels) == 1 else kinds.pop()} theory (mean)", pd.Series(means)
 
 
 def varying_metrics(results: pd.DataFrame) -> dict[str, str]:

@@ -91,9 +91,12 @@ class ScenarioSweep:
         return plan_runs(self.spec, self.resolve, replications=replications)
 
     def manifest(self) -> dict[str, Any]:
-        """Fields describing the sweep for ``sweep.json``."""
+        """Fields describing the sweep for ``sweep.json``, with the base scenario as resolved (after ``--set``, in
+        SI numbers) so that a point's scenario can be rebuilt from the directory alone (``mecsim plot`` draws the
+        queueing theory of textbook scenarios from it)."""
         return {"scenario": self.scenario.source, "name": self.scenario.name,
-                "scenario_sha256": self.scenario.sha256, "sweep": self.spec.describe()}
+                "scenario_sha256": self.scenario.sha256, "sweep": self.spec.describe(),
+                "resolved": self.scenario.resolved}
 
 
 def load_sweep(path_or_name: str | Path, *, overrides: Sequence[str] = (),
