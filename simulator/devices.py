@@ -11,7 +11,7 @@ whatever the policy, so routing is common to all policies.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,10 +24,13 @@ from simulator.network import Channel, SharedChannel, make_channel
 from simulator.policies import Candidate
 from simulator.result import DropReason
 from simulator.servers import WorkerPool
+from simulator.topology import shortest_paths
 from simulator.workloads import ArrivalBlock
 from simulator.world import AccessPoint, DeviceGroup, EdgeServer, World
 
 Step = tuple[float, Channel | None]
+#: The two directions (forward a→b, backward b→a) of every backhaul link, ``None`` for an unlimited link.
+LinkChannels = list[tuple[SharedChannel | None, SharedChannel | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +118,8 @@ class DeviceState:
         self.candidates = state.candidates
 
 
-def _steps(first_s: float, hops: Sequence[tuple[float, Channel | None]], last_s: float) -> tuple[Step, ...]:
-    """Merge consecutive delays; keep channels in order."""
+def path_steps(first_s: float, hops: Sequence[tuple[float, Channel | None]], last_s: float) -> tuple[Step, ...]:
+    """The steps of a path: consecutive delays merged, channels kept in order."""
     steps: list[Step] = []
     delay = first_s
     for hop_delay, channel in hops:
@@ -141,14 +144,35 @@ def _nominal_rate_bps(capacity_bps: float, ap: AccessPoint, downlink: bool) -> f
     return table.per_client_bps[0] if table is not None else capacity_bps
 
 
+def forward_route(world: World, channels: LinkChannels, pools: Sequence[WorkerPool], source: str, server: int,
+                  access_point: str) -> Route:
+    """The route on from topology node ``source`` to server ``server`` (a request passed on by a router), and
+    back from there to ``access_point`` as any reply, over the fastest paths."""
+    links = world.links
+    target = world.servers[server]
+    onward = shortest_paths([source], [(k.a, k.b, k.one_way_s) for k in links])[1][source][target.node]
+    home = world.paths()[access_point][target.node]
+    up = path_steps(0.0, [(links[i].one_way_s, channels[i][0 if fwd else 1]) for i, fwd in onward], 0.0)
+    down = path_steps(0.0, [(links[i].one_way_s, channels[i][1 if fwd else 0]) for i, fwd in reversed(home)],
+                      next(a.latency_s for a in world.access_points if a.name == access_point))
+    return Route(target, pools[server], server + 1, up, down, _fixed(up), _fixed(down))
+
+
+def link_channels(world: World, env: simpy.Environment) -> LinkChannels:
+    """A shared channel per direction of every backhaul link of limited bandwidth."""
+    return [(SharedChannel(env, k.bandwidth_bps), SharedChannel(env, k.bandwidth_bps))
+            if k.bandwidth_bps != math.inf else (None, None) for k in world.links]
+
+
 def build_devices(world: World, env: simpy.Environment, pools: list[WorkerPool],
-                  streams: list[np.random.SeedSequence], horizon_s: float, *,
-                  on_served: Callable[[Any], None], on_dropped: Callable[[Any, DropReason], None]) -> list[GroupState]:
-    """Groups in world order, each with its own stream ``streams[k]`` and devices named ``group/i``."""
+                  streams: list[np.random.SeedSequence], horizon_s: float, *, channels: LinkChannels,
+                  on_served: Callable[[Any], None], on_dropped: Callable[[Any, DropReason], None],
+                  service_pools: Mapping[str, WorkerPool] | None = None) -> list[GroupState]:
+    """Groups in world order, each with its own stream ``streams[k]`` and devices named ``group/i``; routes of a
+    service in ``service_pools`` lead to that pool (a deployment's endpoint) instead of the server's own."""
     links = world.links
     paths = world.paths()
-    link_channels = [(SharedChannel(env, k.bandwidth_bps), SharedChannel(env, k.bandwidth_bps))
-                     if k.bandwidth_bps != math.inf else (None, None) for k in links]
+    endpoints = service_pools or {}
     aps = {a.name: a for a in world.access_points}
     radios: dict[str, tuple[Channel, Channel]] = {
         a.name: (make_channel(env, a.uplink_bps, shared=a.shared, table=a.uplink_table),
@@ -159,16 +183,16 @@ def build_devices(world: World, env: simpy.Environment, pools: list[WorkerPool],
     profiles = {s.name: s.profile for s in world.servers}
     tables: dict[tuple[str, str], tuple[Routes, tuple[Candidate, ...]]] = {}
 
-    def route_builder(ap: AccessPoint, hosts: list[EdgeServer]) -> Callable[[int], Route]:
+    def route_builder(ap: AccessPoint, hosts: list[EdgeServer], service: str) -> Callable[[int], Route]:
         def build(index: int) -> Route:
             server = hosts[index]
             path = paths[ap.name][server.node]
-            up_hops = [(links[i].one_way_s, link_channels[i][0 if fwd else 1]) for i, fwd in path]
-            down_hops = [(links[i].one_way_s, link_channels[i][1 if fwd else 0]) for i, fwd in reversed(path)]
-            up = _steps(ap.latency_s, up_hops, 0.0)
-            down = _steps(0.0, down_hops, ap.latency_s)
+            up_hops = [(links[i].one_way_s, channels[i][0 if fwd else 1]) for i, fwd in path]
+            down_hops = [(links[i].one_way_s, channels[i][1 if fwd else 0]) for i, fwd in reversed(path)]
+            up = path_steps(ap.latency_s, up_hops, 0.0)
+            down = path_steps(0.0, down_hops, ap.latency_s)
             k = server_index[server.name]
-            return Route(server, pools[k], k + 1, up, down, _fixed(up), _fixed(down))
+            return Route(server, endpoints.get(service, pools[k]), k + 1, up, down, _fixed(up), _fixed(down))
         return build
 
     def table(group: DeviceGroup) -> tuple[Routes, tuple[Candidate, ...]]:
@@ -182,7 +206,8 @@ def build_devices(world: World, env: simpy.Environment, pools: list[WorkerPool],
                           float(round_trip_s(ap.latency_s + delays[ap.name][s.node])), s.compute_power_w, s.workers,
                           profiles[s.name])
                 for s in hosts)
-            routes = Routes(hosts, [pools[server_index[s.name]] for s in hosts], route_builder(ap, hosts))
+            routes = Routes(hosts, [endpoints.get(group.service, pools[server_index[s.name]]) for s in hosts],
+                            route_builder(ap, hosts, group.service))
             tables[key] = (routes, candidates)
         return tables[key]
 

@@ -9,17 +9,20 @@ Event-driven without per-task processes: arrivals, transfers and services are Si
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import simpy
 
 from offload.cost import LOCAL_OPTION
 from offload.errors import MecsimError
 from offload.runtime import executor_time_s
 from simulator.arrivals import DECIDE_AT_ARRIVAL, Block, Merger, Window
-from simulator.devices import DeviceState, Route, build_devices
+from simulator.devices import DeviceState, LinkChannels, Route, build_devices, forward_route, link_channels
 from simulator.events import Wake
 from simulator.metrics import RecordSink
 from simulator.policies import Observation, Policy
@@ -37,6 +40,31 @@ DEFAULT_SAMPLES = 200
 
 class ConservationError(MecsimError):
     """Tasks were lost: generated != completed + dropped + in flight."""
+
+
+class PlatformRun(Protocol):
+    """A platform's controllers in one replication (:mod:`simulator.lifecycle`): ``pools`` maps each deployed
+    service to the pool its routes lead to."""
+
+    @property
+    def pools(self) -> Mapping[str, WorkerPool]:
+        """Each deployed service's endpoint pool."""
+
+    def start(self) -> None:
+        """Schedule the controllers' first actions (at time 0)."""
+
+    def tables(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The event table and the replica time series."""
+
+
+class Platform(Protocol):
+    """What changes which replicas serve which service during a run."""
+
+    def attach(self, world: World, env: simpy.Environment, channels: LinkChannels, *,
+               on_served: Callable[[Any], None], on_dropped: Callable[[Any, DropReason], None],
+               forward: Callable[[Any, int], None]) -> PlatformRun:
+        """Build the controllers of one replication over the engine's links and callbacks; ``forward(job, k)``
+        passes a request on from where it is to server ``k``, whose reply goes home from there."""
 
 
 class Job:
@@ -103,6 +131,8 @@ class EngineOutput:
     in_flight: int
     pools: tuple[PoolSnapshot, ...]
     samples: Samples
+    dropped_by_reason: dict[DropReason, int]
+    platform: tuple[pd.DataFrame, pd.DataFrame] | None = None
 
 
 class Engine:
@@ -110,7 +140,7 @@ class Engine:
 
     def __init__(self, world: World, policy: Policy, streams: list[np.random.SeedSequence],
                  policy_seed: np.random.SeedSequence, sink: RecordSink, *, duration_s: float,
-                 warmup_s: float) -> None:
+                 warmup_s: float, platform: Platform | None = None) -> None:
         self.env = env = simpy.Environment()
         self.world = world
         self.policy = policy
@@ -122,8 +152,14 @@ class Engine:
         self.live: dict[int, Job] = {}
         self.pools = [WorkerPool(env, s.name, s.workers, on_served=self._served_remote, on_dropped=self._drop,
                                  capacity=s.queue_capacity, batching=s.batching) for s in world.servers]
-        self.groups = build_devices(world, env, self.pools, streams, duration_s,
-                                    on_served=self._finish, on_dropped=self._drop)
+        self.drops = [0] * len(DropReason)
+        self.channels = channels = link_channels(world, env)
+        self._forwards: dict[tuple[str, int, str], Route] = {}
+        self.platform = None if platform is None else platform.attach(
+            world, env, channels, on_served=self._served_remote, on_dropped=self._drop, forward=self._forward)
+        self.groups = build_devices(world, env, self.pools, streams, duration_s, channels=channels,
+                                    on_served=self._finish, on_dropped=self._drop,
+                                    service_pools=None if self.platform is None else self.platform.pools)
         self._sample_times: list[float] = []
         self._sample_busy: list[list[float]] = []
         self._sample_queue: list[list[int]] = []
@@ -138,6 +174,8 @@ class Engine:
         self._window: Window | None = None
         self._k = 0
         self._schedule_arrival(0.0)
+        if self.platform is not None:
+            self.platform.start()
         if self.warmup_s > 0:
             Wake(env, self.warmup_s, None, self._end_warmup)
         interval = self.world.sample_interval_s or self.duration_s / DEFAULT_SAMPLES
@@ -224,6 +262,19 @@ class Engine:
         else:
             Wake(self.env, upload, job, self._walk_event)
 
+    def _forward(self, job: Job, server: int) -> None:
+        """Pass ``job`` on from its route's server to server ``server``; it is timed there and replies from there."""
+        route = job.route
+        key = (route.server.node, server, job.device.group.access_point)
+        if key not in self._forwards:
+            self._forwards[key] = forward_route(self.world, self.channels, self.pools, *key)
+        job.route = route = self._forwards[key]
+        job.target_code = route.target_code
+        job.service_s = float(executor_time_s(route.server.profile, job.work_ops))
+        job.download_s = None
+        job.hop = 0
+        self._walk(job)
+
     def _uploaded(self, job: Job) -> None:
         job.upload_end_s = self.env.now
         self._walk(job)
@@ -272,7 +323,8 @@ class Engine:
         self._record(job)
 
     def _drop(self, job: Job, reason: DropReason) -> None:
-        job.drop_code = DROP_CODES[reason]
+        job.drop_code = code = DROP_CODES[reason]
+        self.drops[code] += 1
         self._record(job)
 
     def _record(self, job: Job) -> None:
@@ -297,12 +349,16 @@ class Engine:
         self.sink.flush(in_flight=True)
         self.sink.close()
         stats = self.sink.stats
-        if self.generated != stats.completed + stats.dropped + len(in_flight):
+        dropped = sum(self.drops)
+        if self.generated != stats.completed + dropped + len(in_flight) or dropped != stats.dropped:
+            by_reason = ", ".join(f"{reason.value} {n}" for reason, n in zip(DropReason, self.drops, strict=True) if n)
             raise ConservationError(f"generated {self.generated} != completed {stats.completed} + dropped "
-                                    f"{stats.dropped} + in flight {len(in_flight)}")
+                                    f"{stats.dropped} ({by_reason or 'none'}) + in flight {len(in_flight)}")
         pools = tuple(PoolSnapshot(p.name, p.workers, p.busy_area, p.queue_area, p.arrivals, p.served,
                                    p.sojourn_sum_s) for p in self.pools)
-        return EngineOutput(self.sink, self.generated, len(in_flight), pools, self._samples())
+        drops = {reason: n for reason, n in zip(DropReason, self.drops, strict=True) if n}
+        return EngineOutput(self.sink, self.generated, len(in_flight), pools, self._samples(), drops,
+                            None if self.platform is None else self.platform.tables())
 
     def _samples(self) -> Samples:
         times = np.asarray(self._sample_times, dtype=np.float64)

@@ -17,6 +17,7 @@ class DropReason(StrEnum):
     SERVER_QUEUE_FULL = "server_queue_full"
     LOCAL_QUEUE_FULL = "local_queue_full"
     DEADLINE_EXPIRED = "deadline_expired"
+    NO_READY_REPLICA = "no_ready_replica"
 
 
 #: Record columns naming who ran the task where (categorical but ``replication`` and ``task_id``).
@@ -126,6 +127,27 @@ class PolicySummary:
 
 
 @dataclass(frozen=True, slots=True)
+class PlatformLog:
+    """What the platform's controllers did (:mod:`simulator.lifecycle`), with ``policy`` and ``replication``
+    columns: ``events`` (``time_s``, ``kind``, ``service``, ...), ``replicas`` (replicas per state after every
+    change) and ``drops`` (tasks dropped per ``reason``)."""
+
+    events: pd.DataFrame
+    replicas: pd.DataFrame
+    drops: pd.DataFrame
+
+    def for_policy(self, name: str) -> dict[str, Any]:
+        """The ``events``, ``replicas`` and ``dropped_by_reason`` of one policy as JSON-able data."""
+        def rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+            mine = frame[frame["policy"] == name].drop(columns="policy")
+            return [{str(key): value for key, value in row.items()} for row in mine.to_dict(orient="records")]
+
+        drops = self.drops[self.drops["policy"] == name].groupby("reason")["count"].sum()
+        return {"events": rows(self.events), "replicas": rows(self.replicas),
+                "dropped_by_reason": {str(reason): int(count) for reason, count in drops.items()}}
+
+
+@dataclass(frozen=True, slots=True)
 class SimulationResult:
     """Everything a run produced.
 
@@ -143,6 +165,8 @@ class SimulationResult:
         Seed, version, parameters, world hash, Little's-law check per server, wall-clock time.
     placement : dict or None
         The placement solved before simulating (:func:`simulator.scenario.execute.placement_summary`), if any.
+    platform : PlatformLog or None
+        Events, replica time series and drops by reason of a run with a platform (deployments), else ``None``.
     """
 
     records: pd.DataFrame
@@ -150,14 +174,19 @@ class SimulationResult:
     policies: dict[str, PolicySummary]
     metadata: dict[str, Any]
     placement: Mapping[str, Any] | None = None
+    platform: PlatformLog | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         """The JSON-serialisable summary: ``{"policies": {NAME: PolicySummary.to_dict()}, "seed", "version",
-        "replications", "duration_s", "warmup_s"}`` and ``"placement"`` when the run placed services first."""
+        "replications", "duration_s", "warmup_s"}``, ``"placement"`` when the run placed services first, and per
+        policy ``events``, ``replicas`` and ``dropped_by_reason`` when it ran a platform (:class:`PlatformLog`)."""
         summary: dict[str, Any] = {"policies": {name: p.to_dict() for name, p in self.policies.items()},
                                    **{key: self.metadata[key] for key in _RUN_KEYS}}
         if self.placement is not None:
             summary["placement"] = dict(self.placement)
+        if self.platform is not None:
+            for name, policy in summary["policies"].items():
+                policy.update(self.platform.for_policy(name))
         return summary
 
     @property

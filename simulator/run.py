@@ -20,11 +20,11 @@ from offload.cost import LOCAL
 from offload.errors import ParameterError
 from offload.validate import check_non_negative, check_positive
 from simulator.energy import POWER_TERMS
-from simulator.engine import Engine, Samples
+from simulator.engine import Engine, EngineOutput, Platform, Samples
 from simulator.metrics import Layout, RecordLabel, RecordSink, record_store
 from simulator.policies import make_policy
 from simulator.records import ColumnStore
-from simulator.result import RECORD_COLUMNS, TIMESERIES_COLUMNS, PolicySummary, SimulationResult
+from simulator.result import RECORD_COLUMNS, TIMESERIES_COLUMNS, PlatformLog, PolicySummary, SimulationResult
 from simulator.summary import combine, json_safe, replication_stats
 from simulator.version import mecsim_version
 from simulator.world import PolicySpec, World, as_policy_spec
@@ -84,7 +84,8 @@ def _series(samples: Samples, policy: str, replication: int) -> pd.DataFrame:
 
 
 def run(world: World, *, duration_s: float, seed: int, replications: int = 1, warmup_s: float = 0.0,
-        policies: Sequence[PolicySpec | str] | None = None, streaming: bool = False) -> SimulationResult:
+        policies: Sequence[PolicySpec | str] | None = None, streaming: bool = False,
+        platform: Platform | None = None) -> SimulationResult:
     """Simulate ``world`` for ``duration_s`` seconds (the first ``warmup_s`` not measured).
 
     Parameters
@@ -93,6 +94,9 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1, wa
         Policies to compare (registry names or specs); default ``world.policies``.
     streaming : bool
         Keep summaries only, not the per-task records: memory does not grow with the horizon.
+    platform : Platform, optional
+        Deployments and their controllers (:class:`simulator.lifecycle.Platform`); the result then carries their
+        events, replica time series and drops by reason (:class:`~simulator.result.PlatformLog`).
 
     Raises
     ------
@@ -123,6 +127,7 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1, wa
     window_s = duration_s - warmup_s
     store = None if streaming else _store(world, names)
     series: list[pd.DataFrame] = []
+    logs: list[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = []
     summary_policies: dict[str, PolicySummary] = {}
     little: dict[str, Any] = {}
     started = time.perf_counter()
@@ -135,8 +140,10 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1, wa
             label = None if store is None else RecordLabel(store, code, r, len(store))
             sink = RecordSink(layout, warmup_s=warmup_s, duration_s=duration_s, records=label)
             engine = Engine(world, make_policy(spec), streams, policy_seed, sink, duration_s=duration_s,
-                            warmup_s=warmup_s)
+                            warmup_s=warmup_s, platform=platform)
             output = engine.run()
+            if output.platform is not None:
+                logs.append(_platform_tables(output, spec.display_name, r))
             reps.append(replication_stats(output, window_s=window_s, services=services))
             series.append(_series(output.samples, spec.display_name, r))
             logger.debug("policy %s replication %d: %d tasks", spec.display_name, r, output.generated)
@@ -151,7 +158,24 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1, wa
         "world_sha256": hashlib.sha256(repr(world).encode()).hexdigest(), "n_devices": world.n_devices,
         "littles_law": little, "wall_s": time.perf_counter() - started,
     })
-    return SimulationResult(records, timeseries, summary_policies, metadata)
+    log = None if platform is None else PlatformLog(*(pd.concat(parts, ignore_index=True) for parts in zip(*logs,
+                                                                                                      strict=True)))
+    return SimulationResult(records, timeseries, summary_policies, metadata, platform=log)
+
+
+def _platform_tables(output: EngineOutput, policy: str, replication: int
+                     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The platform's events, replica series and drops by reason of one replication, labelled."""
+    assert output.platform is not None
+    drops = pd.DataFrame({"reason": [reason.value for reason in output.dropped_by_reason],
+                          "count": list(output.dropped_by_reason.values())})
+    tables = []
+    for frame in (*output.platform, drops):
+        labelled = frame.copy()
+        labelled.insert(0, "replication", replication)
+        labelled.insert(0, "policy", policy)
+        tables.append(labelled)
+    return tables[0], tables[1], tables[2]
 
 
 __all__ = ["run"]

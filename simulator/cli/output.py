@@ -4,6 +4,8 @@ Layout::
 
     DIR/records.parquet      one row per task (records.csv when Parquet is unavailable)
     DIR/timeseries.parquet   utilisation and queue length over time (or .csv), when the run recorded them
+    DIR/events.parquet       the platform's events (deploy, pull, ready, scale, ...), with deployments (or .csv)
+    DIR/replicas.parquet     replicas per state of every deployment after each change (or .csv)
     DIR/summary.json         the object ``mecsim simulate --json`` prints
     DIR/scenario.yaml        the resolved scenario (after --set overrides), loadable again
     DIR/figures/*.png        the standard figures
@@ -25,16 +27,17 @@ import yaml
 
 from offload.errors import ParameterError
 from simulator.files import make_folder, os_errors, replacing, write_text
+from simulator.result import PlatformLog
 from simulator.scenario.report import DEFAULT_WIDTH
 from simulator.summary import json_safe
 
 logger = logging.getLogger(__name__)
 
 #: File and directory names this module writes; ``--force`` replaces exactly these.
+OUTPUT_NAMES = ("records.parquet", "records.csv", "timeseries.parquet", "timeseries.csv", "events.parquet",
+                "events.csv", "replicas.parquet", "replicas.csv", "summary.json", "scenario.yaml", "figures")
 #: Line width of tables written to a file or a pipe.
 PIPE_WIDTH = 200
-OUTPUT_NAMES = ("records.parquet", "records.csv", "timeseries.parquet", "timeseries.csv", "summary.json",
-                "scenario.yaml", "figures")
 
 
 _RESOLVED_HEADER = ("# The scenario as run: --set overrides applied, defaults filled in, plain numbers in SI units\n"
@@ -103,7 +106,8 @@ def write_table(frame: pd.DataFrame, out_dir: Path, stem: str) -> Path:
 
 
 def write_run(out_dir: Path, *, records: pd.DataFrame | None, timeseries: pd.DataFrame | None,
-              summary: Mapping[str, Any], resolved_scenario: Mapping[str, Any], figures: bool = True) -> list[Path]:
+              summary: Mapping[str, Any], resolved_scenario: Mapping[str, Any], figures: bool = True,
+              platform: PlatformLog | None = None) -> list[Path]:
     """Write one run's files into an already prepared ``out_dir``; returns every path written.
 
     Figures are drawn by :func:`simulator.plots.render_run_figures` from the files just written, so ``mecsim plot``
@@ -114,6 +118,9 @@ def write_run(out_dir: Path, *, records: pd.DataFrame | None, timeseries: pd.Dat
         written.append(write_table(records, out_dir, "records"))
     if timeseries is not None and not timeseries.empty:
         written.append(write_table(timeseries, out_dir, "timeseries"))
+    if platform is not None:
+        written += [write_table(platform.events, out_dir, "events"), write_table(platform.replicas, out_dir,
+                                                                                  "replicas")]
     summary_path = write_text(out_dir / "summary.json", dumps_json(summary) + "\n")
     scenario_path = write_text(out_dir / "scenario.yaml", _RESOLVED_HEADER + yaml.safe_dump(
         dict(resolved_scenario), sort_keys=False, allow_unicode=True))

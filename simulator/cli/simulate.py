@@ -100,7 +100,7 @@ def simulate_command(ctx: click.Context, scenario: str, seed: int | None, replic
         outputs = loaded.outputs
         write_run(out, records=result.records if outputs.records else None,
                   timeseries=result.timeseries if outputs.timeseries else None, summary=summary,
-                  resolved_scenario=loaded.resolved, figures=outputs.figures)
+                  resolved_scenario=loaded.resolved, figures=outputs.figures, platform=result.platform)
     if as_json:
         click.echo(dumps_json(summary))
     else:

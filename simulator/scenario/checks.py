@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from simulator.scenario.platform import platform_problems
 from simulator.scenario.schema import ScenarioSpec
+from simulator.scenario.workloads import TraceWorkload
 from simulator.world import Problem, duplicates, undefined
 
 
@@ -31,6 +33,7 @@ def check_references(spec: ScenarioSpec) -> list[Problem]:
     problems.extend(_check_topology(spec))
     problems.extend(_check_policies(spec))
     problems.extend(_check_placement(spec))
+    problems.extend(platform_problems(spec))
     return problems
 
 
@@ -102,6 +105,11 @@ def _check_devices(spec: ScenarioSpec) -> Iterable[Problem]:
             yield undefined(("devices", index, "profile"), group.profile, "profile", profiles)
         if group.service is None and len(services) > 1:
             yield Problem(("devices", index), None, f"needs a service: several are defined ({', '.join(services)})")
+        if group.rate_profile is not None:
+            yield from group.rate_profile.problems(("devices", index, "rate_profile"))
+            if isinstance(group.workload, TraceWorkload):
+                yield Problem(("devices", index, "rate_profile"), None,
+                              "a trace replays its recorded times: drop the rate_profile or the trace")
 
 
 def _check_tables(spec: ScenarioSpec) -> Iterable[Problem]:

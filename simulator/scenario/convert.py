@@ -13,8 +13,10 @@ from scheduler.problem import Weights
 from scheduler.solvers import Budget
 from scheduler.topology import Prices, Resources
 from simulator.placement_bridge import NodeOffer, PlacementSettings, ReplicaSpec
+from simulator.rate_profiles import Modulated
 from simulator.scenario.distributions import build as size
 from simulator.scenario.errors import ScenarioError, ScenarioIssue
+from simulator.scenario.platform import deployed_hosts
 from simulator.scenario.schema import (
     AccessPointSpec,
     DeviceGroupSpec,
@@ -54,8 +56,10 @@ def device_profile(spec: ProfileSpec) -> Device:
 
 def workload(spec: DeviceGroupSpec, base_dir: Path) -> Workload:
     """The arrival process of one device of the group (its kind's :meth:`~simulator.scenario.workloads.
-    WorkloadSection.build`); trace files are relative to the scenario's directory."""
-    return spec.workload.build(base_dir)
+    WorkloadSection.build`), modulated by its ``rate_profile`` if any; trace files are relative to the scenario's
+    directory."""
+    base = spec.workload.build(base_dir)
+    return base if spec.rate_profile is None else Modulated(base, spec.rate_profile.build())
 
 
 def _table(points: list[ThroughputPoint] | None) -> ThroughputTable | None:
@@ -134,13 +138,14 @@ def world_from_spec(spec: ScenarioSpec, source: str) -> World:
         A rule only the simulator checks (or a trace file problem), reported against ``source``.
     """
     base_dir = Path(source).parent if Path(source).is_file() else Path.cwd()
+    deployed = deployed_hosts(spec)
     try:
         return World(
             device_groups=tuple(device_group(group, spec, base_dir) for group in spec.devices),
             access_points=tuple(access_point(ap) for ap in spec.access_points),
             servers=tuple(server(node) for node in spec.nodes),
             links=tuple(link(item) for item in spec.links),
-            services=tuple(Service(s.name, tuple(s.hosts)) for s in spec.services),
+            services=tuple(Service(s.name, deployed.get(s.name, tuple(s.hosts))) for s in spec.services),
             policies=tuple(policy(entry) for entry in spec.policies),
             sample_interval_s=spec.run.sample_interval,
         )

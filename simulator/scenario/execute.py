@@ -11,7 +11,7 @@ import pandas as pd
 from offload.errors import MecsimError, ParameterError
 from scheduler.problem_io import result_to_dict
 from simulator.placement_bridge import PlacedWorld, place_world
-from simulator.result import SimulationResult
+from simulator.result import PlatformLog, SimulationResult
 from simulator.run import run
 from simulator.scenario.errors import ScenarioError, ScenarioIssue
 from simulator.scenario.loader import Scenario
@@ -52,7 +52,8 @@ def simulate(scenario: Scenario, *, seed: int | None = None, replications: int |
         if progress is not None:
             progress(done, total, policy.display_name)
         parts.append(run(world, duration_s=duration, seed=seed, replications=replications,
-                         warmup_s=settings.warmup_s, policies=[policy], streaming=streaming))
+                         warmup_s=settings.warmup_s, policies=[policy], streaming=streaming,
+                         platform=scenario.platform))
     if progress is not None:
         progress(total, total, "")
     result = _merge(parts, list(world.policies))
@@ -100,7 +101,10 @@ def _merge(parts: list[SimulationResult], policies: list[PolicySpec]) -> Simulat
     metadata["policies"] = [entry for part in parts for entry in part.metadata["policies"]]
     metadata["littles_law"] = {key: value for part in parts for key, value in part.metadata["littles_law"].items()}
     metadata["wall_s"] = sum(part.metadata["wall_s"] for part in parts)
-    return SimulationResult(records, timeseries, summaries, metadata)
+    logs = [part.platform for part in parts if part.platform is not None]
+    platform = PlatformLog(*(pd.concat(frames, ignore_index=True) for frames in zip(
+        *((log.events, log.replicas, log.drops) for log in logs), strict=True))) if logs else None
+    return SimulationResult(records, timeseries, summaries, metadata, platform=platform)
 
 
 def summary_dict(scenario: Scenario, result: SimulationResult) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from simulator.lifecycle import Platform
 from simulator.placement_bridge import PlacementSettings
 from simulator.scenario.budget import Budget
 from simulator.scenario.bundled import resolve_scenario_path
@@ -24,6 +25,7 @@ from simulator.scenario.convert import placement_settings, world_from_spec
 from simulator.scenario.errors import ScenarioError, ScenarioIssue, YamlPath
 from simulator.scenario.overrides import SOURCE as OVERRIDE_SOURCE
 from simulator.scenario.overrides import apply_overrides
+from simulator.scenario.platform import platform_from_spec
 from simulator.scenario.schema import ScenarioSpec
 from simulator.scenario.yamlload import LoadedYaml, load_yaml
 from simulator.world import Problem, World, WorldError
@@ -78,6 +80,8 @@ class Scenario:
         Where it came from (a path, ``<dict>``).
     budget : Budget
         What its runs will cost, for :func:`simulator.scenario.budget.check_budget`.
+    platform : Platform or None
+        The deployments and their controllers (``deployments`` section), passed to every run.
     """
 
     name: str
@@ -90,6 +94,7 @@ class Scenario:
     outputs: Outputs
     source: str
     budget: Budget
+    platform: Platform | None = None
 
     @property
     def policy_names(self) -> tuple[str, ...]:
@@ -153,7 +158,7 @@ def _validate(data: Any, source: str, loaded: LoadedYaml | None, touched: Sequen
         world=world,
         placement=None if spec.placement is None else placement_settings(spec.placement),
         outputs=Outputs(spec.outputs.records, spec.outputs.timeseries, spec.outputs.figures), source=source,
-        budget=budget,
+        budget=budget, platform=platform_from_spec(spec),
     )
 
 

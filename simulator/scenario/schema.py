@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from pydantic import BeforeValidator, Discriminator, Field, Tag
 
 from simulator.scenario.distributions import distribution_type
+from simulator.scenario.platform_schema import DeploymentSpec, ImageSpec, RegistrySpec, ScaleEventSpec
 from simulator.scenario.quantities import (
     Bandwidth,
     DataSize,
@@ -29,6 +30,7 @@ from simulator.scenario.quantities import (
     Strict,
     Work,
 )
+from simulator.scenario.rate_profiles import RATE_PROFILES, RateProfileSection
 from simulator.scenario.workloads import WORKLOADS, WorkloadSection
 
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.\-]+$")]
@@ -83,12 +85,15 @@ class ProfileSpec(Strict):
 
 if TYPE_CHECKING:  # a union built from the registry is opaque to mypy
     WorkloadField = WorkloadSection
+    RateProfileField = RateProfileSection
 else:
     WorkloadField = Annotated[Union[WORKLOADS], Field(discriminator="kind")]  # noqa: UP007 - from a tuple
+    RateProfileField = Annotated[Union[RATE_PROFILES], Field(discriminator="kind")]  # noqa: UP007 - from a tuple
 
 
 class DeviceGroupSpec(Strict):
-    """``count`` identical devices behind one access point, each running ``workload`` against ``service``."""
+    """``count`` identical devices behind one access point, each running ``workload`` against ``service``;
+    ``rate_profile`` multiplies the workload's rate over time (:mod:`simulator.scenario.rate_profiles`)."""
 
     name: Name
     count: Annotated[int, Field(ge=1, le=1_000_000)] = 1
@@ -97,6 +102,7 @@ class DeviceGroupSpec(Strict):
     access_point: Name
     service: Name | None = None
     workload: WorkloadField
+    rate_profile: RateProfileField | None = None
     local_queue_capacity: Annotated[int, Field(ge=0, le=10**9)] | None = None
     drop_expired: bool = False
 
@@ -129,7 +135,9 @@ class BatchingSpec(Strict):
 
 
 class NodeSpec(Strict):
-    """An edge or cloud server: ``workers`` parallel workers behind one FIFO queue (cloud default: 1000)."""
+    """An edge or cloud server: ``workers`` parallel workers behind one FIFO queue (cloud default: 1000); for
+    deployments, ``cpu`` cores (default: ``workers``), a ``disk`` for images (default: unlimited) with ``images``
+    on it at the start, and ``labels`` that deployment domains select."""
 
     name: Name
     tier: Literal["edge", "cloud"] = "edge"
@@ -141,6 +149,10 @@ class NodeSpec(Strict):
     batching: BatchingSpec | None = None
     queue_capacity: Count | None = None
     location: Name | None = None
+    cpu: Annotated[float, Field(gt=0.0, le=1e6, allow_inf_nan=False)] | None = None
+    disk: PositiveDataSize | None = None
+    labels: dict[Name, Name] = Field(default_factory=dict)
+    images: list[Name] = Field(default_factory=list)
 
 
 class LinkSpec(Strict):
@@ -221,8 +233,9 @@ class PlacementSpec(Strict):
 
 
 class ScenarioSpec(Strict):
-    """A whole scenario file. ``placement`` places replicas before simulating; ``sweep`` is read by ``mecsim sweep``.
-    """
+    """A whole scenario file. ``placement`` places replicas before simulating; ``images``, ``registry``,
+    ``deployments`` and ``events`` run the platform's replicas over time (:mod:`simulator.scenario.platform_schema`);
+    ``sweep`` is read by ``mecsim sweep``."""
 
     name: Name
     description: str = ""
@@ -237,4 +250,8 @@ class ScenarioSpec(Strict):
     policies: Annotated[list[Annotated[PolicyEntry, BeforeValidator(_policy_shorthand)]], Field(min_length=1)]
     outputs: OutputsSpec = OutputsSpec()
     placement: PlacementSpec | None = None
+    images: list[ImageSpec] = Field(default_factory=list)
+    registry: RegistrySpec | None = None
+    deployments: list[DeploymentSpec] = Field(default_factory=list)
+    events: list[ScaleEventSpec] = Field(default_factory=list)
     sweep: dict[str, Any] | None = None

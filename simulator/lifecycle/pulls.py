@@ -1,0 +1,87 @@
+"""Image pulls over the run's own links: a pull is one more transfer on the same shared channels as the tasks.
+
+The source of a pull is the nearest registry (by one-way delay over the links) that holds the image: a domain
+mirror that was given it ahead of time, else the central registry, which holds every image. The image travels
+store-and-forward along the fastest path, hop by hop, exactly like a task's payload (a shared link is a
+processor-sharing :class:`~simulator.network.SharedChannel`, so concurrent pulls and tasks on a link share it fairly;
+a link of unlimited bandwidth only delays).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import simpy
+
+from simulator.devices import LinkChannels, Step, path_steps
+from simulator.events import Wake
+from simulator.lifecycle.images import Image
+from simulator.topology import shortest_paths
+from simulator.world import BackhaulLink
+
+
+@dataclass(frozen=True, slots=True)
+class Registry:
+    """A registry at a topology node holding ``images`` (``None``: every image, the central registry)."""
+
+    node: str
+    images: tuple[str, ...] | None = None
+
+    def holds(self, image: str) -> bool:
+        """Whether a pull of ``image`` can come from here."""
+        return self.images is None or image in self.images
+
+
+class _Walk:
+    """One transfer of ``bits`` along ``steps``; ``done()`` when the last step ends."""
+
+    __slots__ = ("bits", "done", "env", "hop", "steps")
+
+    def __init__(self, env: simpy.Environment, steps: tuple[Step, ...], bits: float, done: Callable[[], None]) -> None:
+        self.env = env
+        self.steps = steps
+        self.bits = bits
+        self.done = done
+        self.hop = 0
+
+    def next(self, _: object = None) -> None:
+        if self.hop == len(self.steps):
+            self.done()
+            return
+        delay_s, channel = self.steps[self.hop]
+        self.hop += 1
+        if channel is None:
+            Wake(self.env, delay_s, None, self.next)
+        else:
+            channel.start(self.bits, None, self.next)
+
+
+class Puller:
+    """Pulls images to nodes from the nearest registry holding them."""
+
+    def __init__(self, env: simpy.Environment, links: Sequence[BackhaulLink], channels: LinkChannels,
+                 registries: Sequence[Registry]) -> None:
+        self.env = env
+        self.links = links
+        self.channels = channels
+        self.registries = tuple(registries)
+        sources = list(dict.fromkeys(r.node for r in self.registries))
+        self.delays, self.paths = shortest_paths(sources, [(k.a, k.b, k.one_way_s) for k in links])
+
+    def source(self, image: str, node: str) -> Registry:
+        """The nearest registry holding ``image`` that reaches ``node`` (the first listed on a tie)."""
+        held = [r for r in self.registries if r.holds(image) and node in self.delays[r.node]]
+        return min(held, key=lambda r: self.delays[r.node][node])
+
+    def steps(self, source: str, node: str) -> tuple[Step, ...]:
+        """The transfer steps from ``source`` to ``node`` over the links' shared channels."""
+        hops = [(self.links[i].one_way_s, self.channels[i][0 if forward else 1]) for i, forward in
+                self.paths[source][node]]
+        return path_steps(0.0, hops, 0.0)
+
+    def pull(self, image: Image, node: str, done: Callable[[], None]) -> None:
+        """Transfer ``image`` to ``node`` and call ``done()`` when its last bit arrives (never synchronously, even
+        from a registry on the node itself)."""
+        walk = _Walk(self.env, self.steps(self.source(image.name, node).node, node), image.size_bits, done)
+        Wake(self.env, 0.0, None, walk.next)

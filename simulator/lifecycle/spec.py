@@ -1,0 +1,83 @@
+"""What the platform runs besides images and registries: node capacities, deployments and scripted scale events,
+as frozen value objects in SI (gathered with the registries in :class:`simulator.lifecycle.controller.Platform`).
+
+A :class:`Deployment` keeps ``replicas`` replicas of one service version inside its domain (a named pool of nodes,
+resolved from node labels by the scenario loader); every replica reserves ``cpu`` cores of its node and serves with
+``workers`` parallel workers at the node's speed. A replica goes pending (no node fits) → pulling (its image is not
+on the node) → starting (``boot_s``: container start and model load) → ready, and terminating (draining) when the
+deployment scales down.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from offload.errors import ParameterError
+from offload.validate import check_non_negative, check_positive
+from simulator.lifecycle.autoscaler import Autoscaling
+from simulator.lifecycle.images import Image
+from simulator.lifecycle.router import Unready
+
+
+@dataclass(frozen=True, slots=True)
+class NodeCapacity:
+    """What a node offers replicas: ``cpu`` cores, a ``disk_bits`` image cache and the images on it at the start
+    (pre-distributed, least recently used first)."""
+
+    node: str
+    cpu: float
+    disk_bits: float = math.inf
+    images: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "images", tuple(self.images))
+        check_positive("cpu", self.cpu)
+        check_positive("disk_bits", self.disk_bits, allow_inf=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """``replicas`` replicas of ``service`` version ``version`` from ``image``, on the ``nodes`` of its domain;
+    with ``autoscaling`` an HPA changes the count from there (:mod:`simulator.lifecycle.autoscaler`)."""
+
+    name: str
+    service: str
+    version: str
+    image: Image
+    replicas: int
+    nodes: tuple[str, ...]
+    cpu: float = 1.0
+    workers: int = 1
+    boot_s: float = 0.0
+    unready: Unready = field(default_factory=Unready)
+    autoscaling: Autoscaling | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "nodes", tuple(self.nodes))
+        if not isinstance(self.replicas, int) or self.replicas < 0:
+            raise ParameterError("replicas", self.replicas, "must be a whole number >= 0")
+        if not self.nodes:
+            raise ParameterError("nodes", self.nodes, "the domain needs at least one node")
+        check_positive("cpu", self.cpu)
+        if not isinstance(self.workers, int) or self.workers < 1:
+            raise ParameterError("workers", self.workers, "must be a whole number >= 1")
+        check_non_negative("boot_s", self.boot_s)
+        scaling = self.autoscaling
+        if scaling is not None and not scaling.min_replicas <= self.replicas <= scaling.max_replicas:
+            raise ParameterError("replicas", self.replicas, f"must be within the autoscaler's bounds "
+                                 f"[{scaling.min_replicas}, {scaling.max_replicas}]")
+
+
+@dataclass(frozen=True, slots=True)
+class ScaleEvent:
+    """At ``at_s``, set the replica count of deployment ``deployment`` to ``replicas``."""
+
+    at_s: float
+    deployment: str
+    replicas: int
+
+    def __post_init__(self) -> None:
+        check_non_negative("at_s", self.at_s)
+        if not isinstance(self.replicas, int) or self.replicas < 0:
+            raise ParameterError("replicas", self.replicas, "must be a whole number >= 0")

@@ -1,0 +1,160 @@
+"""The platform sections of a scenario (:mod:`simulator.scenario.platform_schema`): their cross-part rules, each a
+:class:`~simulator.world.Problem` at the YAML path of the offending value, and their one conversion to a
+:class:`simulator.lifecycle.Platform` (and to the host lists of the deployed services)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator
+
+from simulator.elements import CLOUD_WORKERS
+from simulator.lifecycle import Autoscaling, Deployment, Image, NodeCapacity, Platform, Registry, ScaleEvent, Unready
+from simulator.scenario.platform_schema import DeploymentSpec
+from simulator.scenario.schema import NodeSpec, ScenarioSpec
+from simulator.topology import shortest_paths
+from simulator.world import Problem, duplicates, undefined
+
+
+def domain_nodes(spec: ScenarioSpec, deployment: DeploymentSpec) -> list[NodeSpec]:
+    """The nodes whose labels include every ``key: value`` of the deployment's domain, in file order."""
+    return [node for node in spec.nodes if all(node.labels.get(k) == v for k, v in deployment.domain.items())]
+
+
+def _cpu(node: NodeSpec) -> float:
+    if node.cpu is not None:
+        return node.cpu
+    return float(node.workers if node.workers is not None else (CLOUD_WORKERS if node.tier == "cloud" else 1))
+
+
+def platform_problems(spec: ScenarioSpec) -> Iterator[Problem]:
+    """Every rule between the platform sections and the rest of the file."""
+    images = {image.name: image for image in spec.images}
+    image_names = list(images)
+    yield from duplicates("images", [image.name for image in spec.images])
+    for index, node in enumerate(spec.nodes):
+        for k, name in enumerate(node.images):
+            if name not in images:
+                yield undefined(("nodes", index, "images", k), name, "image", image_names)
+    yield from _registry_problems(spec, image_names)
+    if not spec.deployments:
+        return
+    if spec.registry is None:
+        yield Problem(("deployments",), None, "needs a registry section to pull images from")
+    if spec.placement is not None:
+        yield Problem(("placement",), None, "deployments place their own replicas: drop the placement section")
+    yield from duplicates("deployments", [d.label for d in spec.deployments])
+    services = {service.name: service for service in spec.services}
+    deployed: dict[str, int] = {}
+    for index, deployment in enumerate(spec.deployments):
+        path = ("deployments", index)
+        service = services.get(deployment.service)
+        if service is None:
+            yield undefined((*path, "service"), deployment.service, "service", list(services))
+        elif service.hosts:
+            yield Problem((*path, "service"), deployment.service, "its service lists hosts: a deployment chooses "
+                          "its own nodes (drop the service's hosts)")
+        if deployment.service in deployed:
+            yield Problem((*path, "service"), deployment.service,
+                          f"already deployed by deployments[{deployed[deployment.service]}] (one per service)")
+        deployed.setdefault(deployment.service, index)
+        if deployment.image not in images:
+            yield undefined((*path, "image"), deployment.image, "image", image_names)
+        yield from _domain_problems(spec, deployment, path, images.get(deployment.image))
+        yield from _autoscale_problems(deployment, path)
+    names = [d.label for d in spec.deployments]
+    for index, event in enumerate(spec.events):
+        if event.deployment not in names:
+            yield undefined(("events", index, "deployment"), event.deployment, "deployment", names)
+        if event.at >= spec.run.duration:
+            yield Problem(("events", index, "at"), event.at, f"must be before the end of the run "
+                          f"({spec.run.duration:g} s)")
+
+
+def _autoscale_problems(deployment: DeploymentSpec, path: tuple[str | int, ...]) -> Iterable[Problem]:
+    scaling = deployment.autoscale
+    if scaling is None:
+        return
+    if scaling.min > scaling.max:
+        yield Problem((*path, "autoscale", "min"), scaling.min, f"must be <= max ({scaling.max})")
+    elif not scaling.min <= deployment.replicas <= scaling.max:
+        yield Problem((*path, "replicas"), deployment.replicas, f"must be within the autoscaler's bounds "
+                      f"[{scaling.min}, {scaling.max}]")
+    if scaling.metric == "busy" and scaling.target > 1.0:
+        yield Problem((*path, "autoscale", "target"), scaling.target, "a busy fraction must be <= 1")
+
+
+def _registry_problems(spec: ScenarioSpec, image_names: list[str]) -> Iterable[Problem]:
+    registry = spec.registry
+    if registry is None:
+        return
+    places = [ap.name for ap in spec.access_points] + list(spec.switches) + [node.name for node in spec.nodes]
+    if registry.node not in places:
+        yield undefined(("registry", "node"), registry.node, "access point, node or switch", places)
+    for index, mirror in enumerate(registry.mirrors):
+        if mirror.node not in places:
+            yield undefined(("registry", "mirrors", index, "node"), mirror.node, "access point, node or switch",
+                            places)
+        for k, name in enumerate(mirror.images):
+            if name not in image_names:
+                yield undefined(("registry", "mirrors", index, "images", k), name, "image", image_names)
+
+
+def _domain_problems(spec: ScenarioSpec, deployment: DeploymentSpec, path: tuple[str | int, ...],
+                     image: object) -> Iterable[Problem]:
+    nodes = domain_nodes(spec, deployment)
+    if not nodes:
+        labels = ", ".join(f"{k}={v}" for k, v in deployment.domain.items())
+        yield Problem((*path, "domain"), None, f"unknown domain: no node has the labels {labels}")
+        return
+    size = getattr(image, "size", None)
+    if size is not None and all(node.disk is not None and node.disk < size for node in nodes):
+        yield Problem((*path, "image"), deployment.image, f"is larger ({size:g} bit) than every domain node's disk")
+    if all(_cpu(node) < deployment.cpu for node in nodes):
+        yield Problem((*path, "cpu"), deployment.cpu, "is more than any domain node's cpu")
+    speeds = {(node.speed, node.compute_time, node.batching) for node in nodes}
+    if len(speeds) > 1:
+        yield Problem((*path, "domain"), None, "the domain's nodes must share one speed (or compute_time): a "
+                      "request is timed before the router picks its replica")
+    edges = [(link.between[0], link.between[1], 0.0) for link in spec.links]
+    if deployment.unready.action == "cloud":
+        first = nodes[0].location or nodes[0].name
+        reach = shortest_paths([first], edges)[0][first]
+        if not any(node.tier == "cloud" and (node.location or node.name) in reach for node in spec.nodes):
+            yield Problem((*path, "unready", "action"), "cloud", "needs a cloud node reachable from the domain")
+    if spec.registry is not None:
+        reach = shortest_paths([spec.registry.node], edges)[0][spec.registry.node]
+        for node in nodes:
+            if (node.location or node.name) not in reach:
+                yield Problem((*path, "domain"), node.name, f"cannot be reached from the registry at "
+                              f"{spec.registry.node!r}; add a link")
+
+
+def deployed_hosts(spec: ScenarioSpec) -> dict[str, tuple[str, ...]]:
+    """The host list of each deployed service: its domain's nodes."""
+    return {d.service: tuple(node.name for node in domain_nodes(spec, d)) for d in spec.deployments}
+
+
+def _autoscaling(deployment: DeploymentSpec) -> Autoscaling | None:
+    scaling = deployment.autoscale
+    if scaling is None:
+        return None
+    return Autoscaling(scaling.min, scaling.max, scaling.metric, scaling.target, sync_s=scaling.sync,
+                       tolerance=scaling.tolerance, down_window_s=scaling.stabilization)
+
+
+def platform_from_spec(spec: ScenarioSpec) -> Platform | None:
+    """The platform of a checked scenario, or ``None`` without deployments."""
+    if not spec.deployments or spec.registry is None:
+        return None
+    images = {image.name: Image(image.name, image.size, image.build) for image in spec.images}
+    registries = (Registry(spec.registry.node),
+                  *(Registry(m.node, tuple(m.images)) for m in spec.registry.mirrors))
+    nodes = tuple(NodeCapacity(node.name, _cpu(node), math.inf if node.disk is None else node.disk,
+                               tuple(node.images)) for node in spec.nodes)
+    deployments = tuple(
+        Deployment(d.label, d.service, d.version, images[d.image], d.replicas,
+                   tuple(node.name for node in domain_nodes(spec, d)), cpu=d.cpu, workers=d.workers, boot_s=d.boot,
+                   unready=Unready(d.unready.action, d.unready.timeout), autoscaling=_autoscaling(d))
+        for d in spec.deployments)
+    events = tuple(ScaleEvent(e.at, e.deployment, e.replicas) for e in spec.events)
+    return Platform(tuple(images.values()), registries, nodes, deployments, events)

@@ -1,0 +1,100 @@
+"""Scenario sections of the platform (:mod:`simulator.lifecycle`): images, the registry and its mirrors,
+deployments into node domains, and scripted platform events; in SI after unit conversion. Rules between sections
+are in :mod:`simulator.scenario.platform`.
+
+::
+
+    images: [{name: plates-v1, size: 450 MB, build: 1 min}]
+    registry: {node: cloud, mirrors: [{node: baoshan, images: [plates-v1]}]}
+    nodes: [{name: edge-1, ..., cpu: 8, disk: 20 GB, labels: {pool: baoshan}, images: [plates-v1]}]
+    deployments:
+      - {service: plates, version: v1, image: plates-v1, replicas: 2, domain: {pool: baoshan}, cpu: 1,
+         workers: 1, boot: 20 s, unready: {action: wait, timeout: 10 s},
+         autoscale: {min: 1, max: 8, metric: busy, target: 0.6}}
+    events: [{at: 10 min, kind: scale, deployment: plates-v1, replicas: 4}]
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from simulator.scenario.quantities import Duration, DurationOrZero, PositiveDataSize, Strict
+
+Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.\-]+$")]
+Cores = Annotated[float, Field(gt=0.0, le=1e6, allow_inf_nan=False)]
+
+
+class ImageSpec(Strict):
+    """A container image: its size (what a pull transfers) and build time (informative)."""
+
+    name: Name
+    size: PositiveDataSize
+    build: DurationOrZero = 0.0
+
+
+class MirrorSpec(Strict):
+    """A registry mirror at a topology node, holding the listed images (pre-distributed before the run)."""
+
+    node: Name
+    images: list[Name] = Field(default_factory=list)
+
+
+class RegistrySpec(Strict):
+    """The central registry (at ``node``, holding every image) and optional mirrors nearer the domains."""
+
+    node: Name
+    mirrors: list[MirrorSpec] = Field(default_factory=list)
+
+
+class UnreadySpec(Strict):
+    """What a request does when no replica is ready: ``wait`` up to ``timeout``, ``drop``, or go on to the nearest
+    ``cloud`` node."""
+
+    action: Literal["wait", "drop", "cloud"] = "wait"
+    timeout: Duration = 10.0
+
+
+class AutoscaleSpec(Strict):
+    """A Kubernetes HPA over the deployment: ``metric`` (``busy``: fraction of the replicas' workers busy; ``rps``:
+    requests per second per replica; ``queue``: requests waiting per replica) kept near ``target``."""
+
+    min: Annotated[int, Field(ge=1, le=100_000)] = 1
+    max: Annotated[int, Field(ge=1, le=100_000)]
+    metric: Literal["busy", "rps", "queue"]
+    target: Annotated[float, Field(gt=0.0, le=1e9, allow_inf_nan=False)]
+    sync: Duration = 15.0
+    tolerance: Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False)] = 0.1
+    stabilization: DurationOrZero = 300.0
+
+
+class DeploymentSpec(Strict):
+    """``replicas`` replicas of a service version on the nodes whose labels match ``domain``; ``name`` defaults to
+    ``SERVICE-VERSION``."""
+
+    name: Name | None = None
+    service: Name
+    version: Name = "v1"
+    image: Name
+    replicas: Annotated[int, Field(ge=0, le=100_000)] = 1
+    domain: Annotated[dict[Name, Name], Field(min_length=1)]
+    cpu: Cores = 1.0
+    workers: Annotated[int, Field(ge=1, le=100_000)] = 1
+    boot: DurationOrZero = 0.0
+    unready: UnreadySpec = UnreadySpec()
+    autoscale: AutoscaleSpec | None = None
+
+    @property
+    def label(self) -> str:
+        """The deployment's name."""
+        return self.name or f"{self.service}-{self.version}"
+
+
+class ScaleEventSpec(Strict):
+    """At ``at``, set deployment ``deployment`` to ``replicas`` replicas."""
+
+    at: DurationOrZero
+    kind: Literal["scale"]
+    deployment: Name
+    replicas: Annotated[int, Field(ge=0, le=100_000)]
