@@ -223,14 +223,17 @@ def test_table_shows_unfinished_share_totals_and_honest_footnote() -> None:
             assert "mean of 2 replications" in out
 
 
-def test_tables_fit_the_terminal_width_with_many_servers(tmp_path: Path) -> None:
+def test_tables_fit_the_terminal_width_with_many_servers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Six edge servers: the utilisation column summarises (mean, busiest) and a block lists the servers."""
     scenario = yaml.safe_load((Path(__file__).parent.parent / "scenarios" / "mm1.yaml").read_text())
     scenario["nodes"] = [{"name": f"server{i}", "speed": "10G", "workers": 1, "location": "ap"} for i in range(6)]
     scenario["run"] = {"duration": "20 s", "seed": 1}
     path = tmp_path / "six.yaml"
     path.write_text(yaml.safe_dump(scenario))
-    result = CliRunner(env={"COLUMNS": "72"}).invoke(main, ["simulate", str(path), "--quiet"])
+    import simulator.cli.simulate
+
+    monkeypatch.setattr(simulator.cli.simulate, "terminal_width", lambda: 72)  # a 72-column terminal
+    result = CliRunner().invoke(main, ["simulate", str(path), "--quiet"])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert max(len(line) for line in lines) <= 72

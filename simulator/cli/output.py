@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import sys
 from collections.abc import Mapping, Sequence
@@ -45,9 +44,9 @@ _RESOLVED_HEADER = ("# The scenario as run: --set overrides applied, defaults fi
 
 
 def terminal_width() -> int:
-    """Columns of the terminal (``COLUMNS`` when set), at least 60; :data:`PIPE_WIDTH` when the output goes to a
-    file or a pipe, where one line per table row is easier to read back (long cells are summarised anyway)."""
-    if "COLUMNS" in os.environ or sys.stdout.isatty():
+    """Columns of the terminal (at least 60); :data:`PIPE_WIDTH` when the output goes to a file or a pipe, where
+    one line per table row is easier to read back (long cells are summarised anyway)."""
+    if sys.stdout.isatty():
         return max(60, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
     return PIPE_WIDTH
 
