@@ -39,7 +39,7 @@ class Block:
     offloaded when the group has routes (else ``None``).
     """
 
-    __slots__ = ("batch", "pick", *COLUMNS)
+    __slots__ = ("_remote_s", "batch", "pick", *COLUMNS)
 
     def __init__(self, state: GroupState, arrivals: ArrivalBlock, work: np.ndarray, inp: np.ndarray,
                  out: np.ndarray, policy: Policy, policy_rng: np.random.Generator) -> None:
@@ -62,6 +62,7 @@ class Block:
         self.route = np.full(n, None, dtype=object)
         self.row = np.arange(n)
         self.pick = state.draw_routes(n)
+        self._remote_s: np.ndarray | None = None
         if policy.stateful:
             self.choice = np.full(n, DECIDE_AT_ARRIVAL, dtype=np.intp)
             self.service_s = np.full(n, np.nan)
@@ -75,6 +76,14 @@ class Block:
                 chosen = choice == c
                 service[chosen] = executor_time_s(state.candidates[c - 1].server, work[chosen])
                 self.route[chosen] = state.routes[c - 1]
+
+
+    def remote_s(self) -> np.ndarray:
+        """Compute time of every task on every candidate, ``(tasks, candidates)``: computed once per block, for
+        the decisions taken task by task at arrival."""
+        if self._remote_s is None:
+            self._remote_s = self.batch.remote_s()
+        return self._remote_s
 
 
 def _timed_by_channel(n: int) -> np.ndarray:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -25,7 +25,7 @@ from simulator.arrivals import DECIDE_AT_ARRIVAL, Block, Merger, Window
 from simulator.devices import DeviceState, LinkChannels, Route, build_devices, forward_route, link_channels
 from simulator.events import Wake
 from simulator.metrics import RecordSink
-from simulator.policies import Observation, Policy
+from simulator.policies import DecisionBatch, Observation, Policy
 from simulator.result import DropReason
 from simulator.servers import WorkerPool
 from simulator.world import World
@@ -96,6 +96,17 @@ class Job:
         self.upload_start_s = self.upload_end_s = self.queue_entry_s = NAN
         self.service_start_s = self.service_end_s = self.download_start_s = NAN
         self.download_end_s = self.completed_s = NAN
+
+
+class Pending(NamedTuple):
+    """A task waiting for its decision at its arrival: the job, its block and row there, and its radio transfer
+    times on a dedicated link (``None``: timed by a shared channel)."""
+
+    job: Job
+    block: Block
+    row: int
+    up_s: float | None
+    down_s: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,18 +215,35 @@ class Engine:
         if now + interval <= self.duration_s:
             Wake(self.env, interval, interval, self._sample)
 
-    def _decide_now(self, dev: DeviceState, block: Block, i: int) -> tuple[int, float]:
-        """A stateful policy's choice for task ``i`` given what the device observes now, and its compute time."""
-        one = block.batch.row(i)
+    def observe(self, pending: Pending) -> tuple[DecisionBatch, Observation]:
+        """What a stateful policy is given for the task ``pending``: its one-task batch and what its device
+        observes now (per candidate: the rates a new transfer would get on its access point, the tasks in system
+        at the server)."""
+        dev = pending.job.device
         k = len(dev.routes)
         observed = Observation(np.full(k, dev.up.rate_if_joined_bps()), np.full(k, dev.down.rate_if_joined_bps()),
                                np.array([pool.in_system for pool in dev.routes.pools], dtype=np.float64))
-        choice = int(self.policy.choose(one, observed, self.policy_rng)[0])
+        return pending.block.batch.row(pending.row), observed
+
+    def _ask(self, pending: Pending) -> None:
+        """A task waits for a stateful policy's decision: here the policy answers at once (the RL environment's
+        engine keeps the question for its agent instead)."""
+        batch, observed = self.observe(pending)
+        self.decide(pending, int(self.policy.choose(batch, observed, self.policy_rng)[0]))
+
+    def decide(self, pending: Pending, choice: int) -> None:
+        """Carry out the decision ``choice`` for the task ``pending`` and schedule the next arrival."""
+        job, block, i = pending.job, pending.block, pending.row
+        dev = job.device
         if choice != LOCAL_OPTION and block.pick is not None:
             choice = int(block.pick[i]) + 1
         if choice == LOCAL_OPTION:
-            return choice, float(one.local_s[0])
-        return choice, float(executor_time_s(dev.candidates[choice - 1].server, one.work_ops)[0])
+            job.service_s = float(block.batch.local_s[i])
+            dev.cpu.arrive(job)
+        else:
+            job.service_s = float(block.remote_s()[i, choice - 1])
+            self._offload(job, dev, dev.routes[choice - 1], pending.up_s, pending.down_s)
+        self._schedule_arrival(self.env.now)
 
     def _arrive(self, event: simpy.Event) -> None:
         w = self._window
@@ -234,9 +262,9 @@ class Engine:
         else:
             choice = w.choice[k]
             if choice == DECIDE_AT_ARRIVAL:
-                choice, job.service_s = self._decide_now(dev, w.block[k], w.row[k])
-            else:
-                job.service_s = w.service_s[k]
+                self._ask(Pending(job, w.block[k], w.row[k], w.up_s[k], w.down_s[k]))
+                return
+            job.service_s = w.service_s[k]
             if choice == LOCAL_OPTION:
                 dev.cpu.arrive(job)
             else:
@@ -335,6 +363,10 @@ class Engine:
         """Run to the horizon, flush the records and check conservation."""
         self.start()
         self.env.run(until=self.duration_s)
+        return self.finish()
+
+    def finish(self) -> EngineOutput:
+        """At the horizon: close the servers' statistics, record the tasks in flight and check conservation."""
         for pool in self.pools:
             pool.stop()
         self.sink.flush()

@@ -18,12 +18,11 @@ import numpy.typing as npt
 
 from offload.cost import LOCAL_OPTION, CostArrays, evaluate_costs
 from offload.decision import EnergyView, Objective, Preference, decide
-from offload.errors import InfeasibleError, MecsimError, ParameterError
+from offload.errors import InfeasibleError, ParameterError
 from offload.profiles import Device, Server
 from offload.queueing import mmc_mean_wait_s
 from offload.runtime import backlog_wait_s, executors_time_s, load_from_in_system
 from offload.validate import check_fraction
-from simulator.world import PolicySpec
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -239,7 +238,8 @@ class RandomOffload:
         return np.where(rng.random(n) < self.p, edge, LOCAL_OPTION).astype(np.intp)
 
 
-#: Policy name → class. A new policy is one class and one line here.
+#: Policy name → class. A new policy is one class and one line here; policies outside the package are named by
+#: import path or entry point (:mod:`simulator.plugins`, which also makes policies from specs).
 POLICIES: Mapping[str, Callable[..., Policy]] = {
     "always_local": AlwaysLocal,
     "always_edge": AlwaysEdge,
@@ -249,16 +249,4 @@ POLICIES: Mapping[str, Callable[..., Policy]] = {
     "queue_aware": QueueAware,
     "random": RandomOffload,
 }
-
-
-def make_policy(spec: PolicySpec) -> Policy:
-    """Instantiate a registered policy; unknown names and parameters raise errors naming the valid ones."""
-    try:
-        factory = POLICIES[spec.name]
-    except KeyError:
-        raise MecsimError(f"unknown policy {spec.name!r}; valid policies: {', '.join(sorted(POLICIES))}") from None
-    try:
-        return factory(**spec.params)
-    except TypeError as error:
-        raise ParameterError(f"policy {spec.name!r} params", dict(spec.params), str(error)) from None
 

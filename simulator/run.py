@@ -22,7 +22,7 @@ from offload.validate import check_non_negative, check_positive
 from simulator.energy import POWER_TERMS
 from simulator.engine import Engine, EngineOutput, Platform, Samples
 from simulator.metrics import Layout, RecordLabel, RecordSink, record_store
-from simulator.policies import make_policy
+from simulator.plugins import make_policy
 from simulator.records import ColumnStore
 from simulator.result import RECORD_COLUMNS, TIMESERIES_COLUMNS, PlatformLog, PolicySummary, SimulationResult
 from simulator.summary import combine, json_safe, replication_stats
@@ -32,7 +32,8 @@ from simulator.world import PolicySpec, World, as_policy_spec
 logger = logging.getLogger(__name__)
 
 
-def _layout(world: World) -> Layout:
+def layout_of(world: World) -> Layout:
+    """What the record sink needs to know about the devices: group, service, deadline and powers of each."""
     services = [s.name for s in world.services]
     group_of = np.repeat(np.arange(len(world.device_groups)), [g.count for g in world.device_groups])
     service_of_group = np.array([services.index(g.service) for g in world.device_groups], dtype=np.intp)
@@ -64,7 +65,8 @@ def _categorical(codes: Any, names: list[str]) -> Any:
     return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=pd.Index(names))
 
 
-def _store(world: World, policies: list[str]) -> ColumnStore:
+def store_of(world: World, policies: list[str]) -> ColumnStore:
+    """An empty record store for ``policies`` run on ``world``."""
     return record_store(policies, [f"{g.name}/{i}" for g in world.device_groups for i in range(g.count)],
                         [s.name for s in world.services],
                         [LOCAL, *(s.name for s in world.servers)])  # target code: LOCAL_OPTION (0), server k is k + 1
@@ -122,10 +124,10 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1, wa
         raise ParameterError("policies", names, "duplicate policy name; give each a distinct label")
     for spec in specs:
         make_policy(spec)
-    layout = _layout(world)
+    layout = layout_of(world)
     services = [s.name for s in world.services]
     window_s = duration_s - warmup_s
-    store = None if streaming else _store(world, names)
+    store = None if streaming else store_of(world, names)
     series: list[pd.DataFrame] = []
     logs: list[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = []
     summary_policies: dict[str, PolicySummary] = {}

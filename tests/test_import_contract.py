@@ -1,5 +1,5 @@
 """The import contract: dependencies flow one way, ``offload`` ← ``scheduler`` ← simulator core ← ``scenario`` ←
-``sweep`` ← ``plots``, ``serve`` ← ``cli`` (the plots draw sweep results, so ``sweep`` sits below them).
+``sweep``, ``rl`` ← ``plots``, ``serve`` ← ``cli`` (the plots draw sweep results, so ``sweep`` sits below them).
 
 Every module of the three packages is read with :mod:`ast` (imports inside functions and ``TYPE_CHECKING`` blocks
 count too: a deferred import is still a dependency) and each import must point to the same layer or a lower one;
@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("core",),
     ("lifecycle",),
     ("scenario",),
-    ("sweep",),
+    ("sweep", "rl"),
     ("plots", "serve"),
     ("cli",),
 )
@@ -54,6 +54,7 @@ GROUPS: dict[str, str] = {
     "simulator.metrics": "core",
     "simulator.network": "core",
     "simulator.placement_bridge": "core",
+    "simulator.plugins": "core",  # policies by import path or entry point, and making policies from specs
     "simulator.policies": "core",
     "simulator.rate_profiles": "core",
     "simulator.records": "core",
@@ -71,6 +72,8 @@ GROUPS: dict[str, str] = {
     "simulator.scenario": "scenario",
     "simulator.game_file": "scenario",  # a YAML file format over the scenario package's loaders
     "simulator.scenario.": "scenario",
+    "simulator.rl": "rl",  # Gymnasium / PettingZoo views of a run (issue 17)
+    "simulator.rl.": "rl",
     "simulator.sweep": "sweep",
     "simulator.sweep.": "sweep",
     "simulator.plots": "plots",

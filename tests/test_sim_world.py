@@ -12,7 +12,8 @@ from offload.profiles import Device
 from offload.runtime import backlog_wait_s, fair_share_bps, load_from_in_system, table_rate_bps
 from simulator.builders import REFERENCE_DEVICE, mm1_world, s100_world
 from simulator.distributions import Constant, Empirical, Exponential, LogNormal, Uniform
-from simulator.policies import POLICIES, make_policy
+from simulator.plugins import make_policy
+from simulator.policies import POLICIES
 from simulator.topology import shortest_paths
 from simulator.workloads import OnOff, PeriodicStream, Poisson, Trace, load_trace_csv
 from simulator.world import (

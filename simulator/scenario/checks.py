@@ -66,20 +66,23 @@ def _check_placement(spec: ScenarioSpec) -> Iterable[Problem]:
 
 
 def _check_policies(spec: ScenarioSpec) -> Iterable[Problem]:
-    """Registry names and parameters, checked by instantiating each policy once."""
+    """Policy references (built-in, installed or imported, and the Policy protocol) and parameters, checked by
+    instantiating each policy once."""
     from offload.errors import MecsimError
-    from simulator.policies import POLICIES, make_policy
+    from simulator.plugins import PolicyPluginError, UnknownPolicyError, make_policy
     from simulator.scenario.convert import policy as policy_spec
 
     for index, policy in enumerate(spec.policies):
-        if policy.name not in POLICIES:
-            yield undefined(("policies", index, "name"), policy.name, "policy", sorted(POLICIES))
-            continue
+        key = "name" if policy.class_ is None else "class"
         try:
             make_policy(policy_spec(policy))
+        except UnknownPolicyError as error:
+            yield undefined(("policies", index, key), policy.reference, "policy", error.valid)
+        except PolicyPluginError as error:
+            yield Problem(("policies", index, key), policy.reference, error.rule)
         except MecsimError as error:
             rule = getattr(error, "rule", str(error))
-            yield Problem(("policies", index, "params"), None, f"invalid for policy {policy.name!r}: {rule}")
+            yield Problem(("policies", index, "params"), None, f"invalid for policy {policy.reference!r}: {rule}")
 
 
 def _check_profiles(spec: ScenarioSpec) -> Iterable[Problem]:

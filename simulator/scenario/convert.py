@@ -124,7 +124,7 @@ def placement_settings(spec: PlacementSpec) -> PlacementSettings:
 
 def policy(entry: PolicyEntry) -> PolicySpec:
     """A policy list entry."""
-    return PolicySpec(entry.name, dict(entry.params), entry.label)
+    return PolicySpec(entry.reference, dict(entry.params), entry.label)
 
 
 def world_from_spec(spec: ScenarioSpec, source: str) -> World:

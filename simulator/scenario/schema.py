@@ -8,9 +8,10 @@ single-field rules live here; rules that relate several parts of the file are in
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import BeforeValidator, Discriminator, Field, Tag
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from simulator.scenario.distributions import distribution_type
 from simulator.scenario.platform_schema import DeploymentSpec, ImageSpec, RegistrySpec, ScaleEventSpec
@@ -164,12 +165,40 @@ class LinkSpec(Strict):
     distance: Distance = 0.0
 
 
-class PolicyEntry(Strict):
-    """A runtime offload policy by registry ``name``, its parameters and an optional ``label`` for results."""
+_IMPORT_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 
-    name: Name
+
+def _import_path(value: str) -> str:
+    if not _IMPORT_PATH.fullmatch(value):
+        raise ValueError("must be an import path 'package.module:Class'")
+    return value
+
+
+#: ``package.module:Class``: dotted Python names on both sides of the colon.
+ImportPath = Annotated[str, AfterValidator(_import_path)]
+
+
+class PolicyEntry(Strict):
+    """A runtime offload policy: a built-in or installed ``name``, or a ``class`` by import path
+    (``package.module:Class``), its parameters and an optional ``label`` for results."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, serialize_by_alias=True)
+
+    name: Name | None = None
+    class_: ImportPath | None = Field(default=None, alias="class")
     params: dict[str, float | int | str | bool] = Field(default_factory=dict)
     label: Name | None = None
+
+    @model_validator(mode="after")
+    def _one_reference(self) -> PolicyEntry:
+        if (self.name is None) == (self.class_ is None):
+            raise ValueError("give either name (a built-in or installed policy) or class ('package.module:Class')")
+        return self
+
+    @property
+    def reference(self) -> str:
+        """What names the policy: its import path, else its name."""
+        return self.class_ or self.name or ""
 
 
 def _policy_shorthand(value: Any) -> Any:
