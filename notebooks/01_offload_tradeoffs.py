@@ -46,8 +46,9 @@ from offload import (
     seed_latency_rule,
     task_costs,
 )
+from matplotlib.figure import Figure
+
 from simulator.plots import break_even_curve, decision_grid, decision_region_map, pareto_front, pareto_plot
-from simulator.plots._style import new_figure
 
 FAST = os.environ.get("MECSIM_FAST") == "1"
 GRID = 14 if FAST else 80  # points per axis of the decision maps
@@ -144,7 +145,8 @@ edge_speed = Target("edge", Server(speed_ops_per_s=1.5e9 * 1444, compute_power_w
                     Link(uplink_bps=5e6, downlink_bps=20e6, rtt_s=0.02))
 edge_speeds = np.geomspace(1e8, 1e13, GRID)
 works = np.geomspace(1e7, 1e12, GRID)
-figure, axes = new_figure(1, 2, width_in=12.0, height_in=4.8)
+figure = Figure(figsize=(12.0, 4.8), layout="constrained")
+axes = figure.subplots(1, 2)
 energy_grids = {}
 for ax, label in zip(axes, ("device energy", "system energy"), strict=True):
     energy_grids[label] = decision_grid(plate_ops, pi_speed, [edge_speed], x_parameter=Parameter.EDGE_SPEED,

@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -15,6 +16,9 @@ from offload.cost import LOCAL_OPTION, CostArrays, task_costs
 from offload.errors import ParameterError
 from offload.profiles import Device, Target, Task
 from offload.validate import check_non_negative
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FloatArray = npt.NDArray[np.float64]
 Values = FloatArray | float
@@ -218,6 +222,34 @@ class OffloadDecision:
     def chosen(self, values: FloatArray) -> FloatArray:
         """Pick each task's chosen column from a ``(tasks, options)`` array."""
         return np.take_along_axis(values, self.choice[:, None], axis=1)[:, 0]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per task × option (tidy): ``task, option, chosen``, the latency breakdown (s), both energies (J),
+        ``score`` and ``meets_deadline``. The chosen rows are the decisions: ``frame[frame.chosen]``.
+
+        Examples
+        --------
+        >>> from offload import Device, Link, Server, Target, Task
+        >>> edge = Target("edge", Server(compute_time_s=0.009), Link(uplink_bps=5e6, rtt_s=0.02))
+        >>> frame = decide_task(Task(input_bits=2.4e6), Device(compute_time_s=13.0), [edge]).to_frame()
+        >>> frame.loc[frame.chosen, ["option", "latency_s"]].to_dict("records")
+        [{'option': 'edge', 'latency_s': 0.509}]
+        """
+        import pandas as pd  # only here: deciding needs numpy alone
+
+        costs = self.costs
+        n, width = costs.latency_s.shape
+        columns: dict[str, object] = {
+            "task": np.repeat(np.arange(n), width),
+            "option": np.tile(np.asarray(costs.options, dtype=object), n),
+            "chosen": (self.choice[:, None] == np.arange(width)[None, :]).ravel(),
+        }
+        for name in ("upload_s", "round_trip_s", "wait_s", "compute_s", "download_s", "latency_s",
+                     "device_energy_j", "system_energy_j"):
+            columns[name] = np.asarray(getattr(costs, name), dtype=np.float64).ravel()
+        columns["score"] = self.score.ravel()
+        columns["meets_deadline"] = self.meets_deadline.ravel()
+        return pd.DataFrame(columns)
 
 
 def decide(

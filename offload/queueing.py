@@ -6,10 +6,14 @@ load can cross the knee.
 
 Sources: L. Kleinrock, *Queueing Systems* Vol. 1 (1975) — M/M/1 (§3.2), M/M/c and Erlang's B and C (§3.5–3.6),
 M/G/1 Pollaczek–Khinchine mean value (§5.6); M/G/1 processor sharing (Kleinrock Vol. 2, §4.4): the mean sojourn
-time of PS is E[S]/(1-ρ) whatever the size distribution.
+time of PS is E[S]/(1-ρ) whatever the size distribution; the GI/G/c mean wait by the Allen–Cunneen approximation
+(A. O. Allen, *Probability, Statistics, and Queueing Theory*, 2nd ed. 1990, §6.4), exact for M/M/c and, with one
+server and Poisson arrivals, equal to Pollaczek–Khinchine.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import numpy.typing as npt
@@ -101,6 +105,89 @@ def mmc_mean_wait_s(arrival_rate_per_s: ArrayLike, service_rate_per_s: ArrayLike
     with np.errstate(divide="ignore", invalid="ignore"):
         wait = np.where(spare > 0, prob / spare, np.inf)
     return _result(np.asarray(wait, dtype=np.float64))
+
+
+def mmc_mean_queue_length(arrival_rate_per_s: ArrayLike, service_rate_per_s: ArrayLike, servers: ArrayLike
+                           ) -> FloatArray:
+    """M/M/c mean number waiting, Lq = λ Wq = C(c, A) A / (c − A) with A = λ/μ; ``inf`` when A >= c.
+
+    Lq is convex and increasing in λ (W. K. Grassmann, "The convexity of the mean queue size of the M/M/c queue
+    with respect to the traffic intensity", J. Appl. Prob. 20(4), 1983), which makes it a convex cost of load.
+    """
+    lam = check_array_non_negative("arrival_rate_per_s", arrival_rate_per_s, allow_inf=False)
+    mu = check_array_positive("service_rate_per_s", service_rate_per_s, allow_inf=False)
+    c = check_array_positive("servers", servers).astype(np.int64)
+    return _result(mmc_queue_length_unchecked(lam / mu, c))
+
+
+def mmc_queue_length_unchecked(offered_load: FloatArray | float, servers: npt.NDArray[np.int64] | int) -> FloatArray:
+    """:func:`mmc_mean_queue_length` of ``A = λ/μ`` erlangs without input checks, for solvers' inner loops that
+    call it with arrays they built themselves (Erlang B by its recursion, then C = B / (1 − ρ (1 − B))). Plain
+    numbers take a float loop instead of numpy, twenty times faster for one pool (tests check both agree)."""
+    if isinstance(offered_load, float | int) and isinstance(servers, int | np.integer):
+        return np.float64(_mmc_queue_length_one(float(offered_load), int(servers)))  # type: ignore[return-value]
+    a = np.asarray(offered_load, dtype=np.float64)
+    c = np.asarray(servers)
+    a, c = np.broadcast_arrays(a, c)
+    blocking = np.ones(a.shape)
+    for k in range(1, int(c.max(initial=1)) + 1):
+        step = a * blocking / (k + a * blocking)
+        blocking = np.where(k <= c, step, blocking) if k > int(c.min(initial=1)) else step
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rho = a / c
+        waiting = blocking / (1.0 - rho * (1.0 - blocking))
+        return np.asarray(np.where(a < c, waiting * a / (c - a), np.inf), dtype=np.float64)
+
+
+def mmc_queue_length_slope_s(arrival_rate_per_s: ArrayLike, service_rate_per_s: ArrayLike, servers: ArrayLike
+                             ) -> FloatArray:
+    """dLq/dλ of the M/M/c queue (seconds), in closed form; ``inf`` when A >= c.
+
+    With B = B(c, A) (Erlang B), dB/dA = B (c/A − 1 + B) (Kleinrock Vol. 1, §3.6), where c B / A is computed as
+    c B(c−1, A) / (c + A B(c−1, A)) so that A = 0 needs no limit; C = c B / D with D = c − A + A B, and
+    Lq = C A / (c − A), so dLq/dA = C' A / (c − A) + C c / (c − A)² and dLq/dλ = (dLq/dA) / μ.
+    """
+    lam = check_array_non_negative("arrival_rate_per_s", arrival_rate_per_s, allow_inf=False)
+    mu = check_array_positive("service_rate_per_s", service_rate_per_s, allow_inf=False)
+    c = np.asarray(servers, dtype=np.float64)
+    a = lam / mu
+    c, a, mu = np.broadcast_arrays(c, a, mu)
+    b = erlang_b(c.astype(np.int64), a)
+    before = np.where(c > 1, erlang_b(np.maximum(c - 1, 1).astype(np.int64), a), 1.0)
+    c_b_over_a = c * before / (c + a * before)
+    db = c_b_over_a - b + b * b
+    d = c - a + a * b
+    dd = -1.0 + b + a * db
+    with np.errstate(divide="ignore", invalid="ignore"):
+        erl_c = c * b / d
+        dc = (c * db * d - c * b * dd) / d**2
+        slope = np.where(a < c, (dc * a / (c - a) + erl_c * c / (c - a) ** 2) / mu, np.inf)
+    return _result(np.asarray(slope, dtype=np.float64))
+
+
+def _mmc_queue_length_one(a: float, c: int) -> float:
+    if a >= c:
+        return math.inf
+    blocking = 1.0
+    for k in range(1, c + 1):
+        blocking = a * blocking / (k + a * blocking)
+    return blocking / (1.0 - a / c * (1.0 - blocking)) * a / (c - a)
+
+
+def gg_c_mean_wait_s(arrival_rate_per_s: ArrayLike, service_rate_per_s: ArrayLike, servers: ArrayLike,
+                     arrival_scv: ArrayLike = 1.0, service_scv: ArrayLike = 1.0) -> FloatArray:
+    """GI/G/c mean time in queue by Allen–Cunneen: Wq ≈ Wq(M/M/c) (c_a² + c_s²) / 2.
+
+    Parameters
+    ----------
+    arrival_scv, service_scv : array_like
+        Squared coefficients of variation of the inter-arrival and service times (1: Poisson / exponential,
+        0: deterministic). Exact for M/M/c; for c = 1 and Poisson arrivals it is Pollaczek–Khinchine.
+    """
+    ca2 = check_array_non_negative("arrival_scv", arrival_scv, allow_inf=False)
+    cs2 = check_array_non_negative("service_scv", service_scv, allow_inf=False)
+    wait = mmc_mean_wait_s(arrival_rate_per_s, service_rate_per_s, servers)
+    return _result(np.asarray(wait * (ca2 + cs2) / 2.0, dtype=np.float64))
 
 
 def mmc_mean_sojourn_s(arrival_rate_per_s: ArrayLike, service_rate_per_s: ArrayLike, servers: ArrayLike) -> FloatArray:

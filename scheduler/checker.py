@@ -2,13 +2,16 @@
 
 It deliberately shares no code with the solvers' cost path (:mod:`scheduler.model`, :mod:`scheduler.paths`):
 paths come from :func:`networkx.single_source_dijkstra`, resources, speeds and prices from the nodes'
-:class:`~scheduler.topology.TopologyNode`, and the M/M/1 wait at the target utilisation ρ is written out as
-``ρ / (μ (1 − ρ))`` (Kleinrock Vol. 1, §3.2). Plain loops, so it is slow but easy to audit; it is a test oracle.
+:class:`~scheduler.topology.TopologyNode`, and the wait of each pool (the ``k`` replicas of a service on a node,
+one queue) is Erlang C written out from its definition, ``C = (A^k/k! · k/(k−A)) / (Σ_{i<k} A^i/i! + A^k/k! ·
+k/(k−A))`` (Kleinrock Vol. 1, §3.5, in log space), ``Wq = C / (kμ − λ)`` scaled by Allen–Cunneen's
+``(c_a² + c_s²) / 2``. Plain loops, so it is slow but easy to audit; it is a test oracle.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -32,6 +35,7 @@ class _Path:
     delay_s: float
     bottleneck_bps: float
     cost_per_bit: float
+    hops: tuple[tuple[str, str], ...]
 
 
 def _paths_from(graph: nx.Graph, source: str) -> dict[str, _Path]:
@@ -41,8 +45,21 @@ def _paths_from(graph: nx.Graph, source: str) -> dict[str, _Path]:
         hops = [graph.edges[a, b] for a, b in itertools.pairwise(nodes)]
         out[target] = _Path(sum(h["delay_s"] for h in hops), min((h["bandwidth_bps"] for h in hops),
                                                                   default=float("inf")),
-                            sum(h["cost_per_bit"] for h in hops))
+                            sum(h["cost_per_bit"] for h in hops), tuple(itertools.pairwise(nodes)))
     return out
+
+
+def _pool_wait_s(load: float, mu: float, replicas: int, factor: float) -> float:
+    if load <= 1e-9 * mu:
+        return 0.0
+    if replicas <= 0 or load >= replicas * mu:
+        return math.inf
+    a = load / mu
+    logs = [i * math.log(a) - math.lgamma(i + 1) for i in range(replicas)]
+    last = replicas * math.log(a) - math.lgamma(replicas + 1) + math.log(replicas / (replicas - a))
+    top = max([*logs, last])
+    waiting = math.exp(last - top) / (sum(math.exp(x - top) for x in logs) + math.exp(last - top))
+    return factor * waiting / (replicas * mu - load)
 
 
 def check_placement(
@@ -58,14 +75,17 @@ def check_placement(
     shares: dict[tuple[int, int], float] = defaultdict(float)
     load: dict[tuple[int, int], float] = defaultdict(float)
     weighted_latency = traffic = 0.0
-    for g, s, n, share in zip(placement.group, placement.service, placement.node, placement.share, strict=True):
-        g, s, n, share = int(g), int(s), int(n), float(share)
+    link_bits: dict[frozenset[str], float] = defaultdict(float)
+    entries = [(int(g), int(s), int(n), float(share)) for g, s, n, share in zip(
+        placement.group, placement.service, placement.node, placement.share, strict=True)]
+    for g, s, n, share in entries:
+        load[s, n] += float(problem.rate_per_s[g, s]) * share
+    for g, s, n, share in entries:
         svc, node = services[s], spec[nodes[n]]
         rate = float(problem.rate_per_s[g, s])
         if share < -rel_tol:
             bad.append(f"negative share {share} for group {problem.group_names[g]} service {svc.name}")
         shares[g, s] += share
-        load[s, n] += rate * share
         if svc.regions is not None and node.region not in svc.regions:
             bad.append(f"service {svc.name} placed in region {node.region} outside {sorted(svc.regions)}")
         attach = problem.group_nodes[g]
@@ -76,14 +96,25 @@ def check_placement(
         if speed <= 0:
             bad.append(f"service {svc.name} on {nodes[n]} has no compute speed")
             continue
-        mu = speed / svc.work_ops
-        latency = (2 * path.delay_s + (svc.input_bits + svc.output_bits) / path.bottleneck_bps
-                   + rho / (mu * (1 - rho)) + svc.work_ops / speed)
+        wait = _pool_wait_s(load[s, n], speed / svc.work_ops, int(placement.replicas[s, n]),
+                            (svc.arrival_scv + svc.work_scv) / 2)
+        latency = (2 * path.delay_s + (svc.input_bits + svc.output_bits) / path.bottleneck_bps + wait
+                   + svc.work_ops / speed)
         if share > rel_tol and latency > svc.slo_s * (1 + rel_tol):
             bad.append(f"group {problem.group_names[g]} served by {nodes[n]} for {svc.name} in "
                        f"{latency * 1e3:.3f} ms > SLO {svc.slo_s * 1e3:.3f} ms")
-        weighted_latency += rate * share * latency
+        if share > 0:
+            weighted_latency += rate * share * latency
         traffic += rate * share * (svc.input_bits + svc.output_bits) * path.cost_per_bit
+        for a, b in path.hops:
+            link_bits[frozenset((a, b))] += rate * share * (svc.input_bits + svc.output_bits)
+    if problem.link_utilisation is not None:
+        for a, b, data in graph.edges(data=True):
+            allowed_bits = problem.link_utilisation * data["bandwidth_bps"]
+            carried = link_bits[frozenset((a, b))]
+            if carried > allowed_bits * (1 + rel_tol) + 1e-9:
+                bad.append(f"link {a}–{b} carries {carried / 1e6:.6g} Mbit/s > {problem.link_utilisation:g} × "
+                           f"{data['bandwidth_bps'] / 1e6:.6g} Mbit/s")
     for g in range(len(problem.group_names)):
         for s, svc in enumerate(services):
             if problem.rate_per_s[g, s] > 0 and abs(shares[g, s] - 1.0) > rel_tol:

@@ -1,4 +1,5 @@
-"""Minimum-delay paths between attachment nodes and candidate nodes: delay, narrowest link and traffic price."""
+"""Minimum-delay paths between attachment nodes and candidate nodes: delay, narrowest link, traffic price and the
+links on the way."""
 
 from __future__ import annotations
 
@@ -21,6 +22,20 @@ def path_tables(
     All three follow the same minimum-``delay_s`` path (Dijkstra over the link delays). A source equal to its target
     has zero delay, zero cost and infinite bandwidth.
     """
+    delay, width, cost, _ = _paths(graph, sources, targets)
+    return delay, width, cost
+
+
+def path_links(graph: nx.Graph, sources: Sequence[str], targets: Sequence[str]) -> csr_array:
+    """(sources × targets, links) 0/1 incidence of the same minimum-delay paths as :func:`path_tables`: row
+    ``i · len(targets) + j`` marks the links between ``sources[i]`` and ``targets[j]``; links in
+    ``graph.edges`` order."""
+    return _paths(graph, sources, targets)[3]
+
+
+def _paths(
+    graph: nx.Graph, sources: Sequence[str], targets: Sequence[str]
+) -> tuple[FloatArray, FloatArray, FloatArray, csr_array]:
     order = list(graph.nodes)
     index = {name: i for i, name in enumerate(order)}
     edges = list(graph.edges(data=True))
@@ -40,20 +55,29 @@ def path_tables(
     _, predecessors = dijkstra(matrix, directed=True, indices=rows, return_predecessors=True)
     cols = np.array([index[name] for name in targets], dtype=np.int64)
     per_source: dict[str, tuple[FloatArray, FloatArray, FloatArray]] = {}
+    hops: dict[str, list[list[int]]] = {}
     for k, name in enumerate(unique):
-        delay, width, cost = _accumulate(predecessors[k], rows[k], link_id, attrs)
+        delay, width, cost, via = _accumulate(predecessors[k], rows[k], link_id, attrs)
         per_source[name] = (delay[cols], width[cols], cost[cols])
+        hops[name] = [via[int(c)] for c in cols]
     stack = [np.array([per_source[name][i] for name in sources]).reshape(len(sources), len(targets))
              for i in range(3)]
-    return stack[0], stack[1], stack[2]
+    entries = [(i * len(targets) + j, link) for i, name in enumerate(sources) for j, links in enumerate(hops[name])
+               for link in links]
+    row = np.array([r for r, _ in entries], dtype=np.int64)
+    col = np.array([c for _, c in entries], dtype=np.int64)
+    incidence = csr_array((np.ones(len(entries)), (row, col)), shape=(len(sources) * len(targets), len(edges)))
+    return stack[0], stack[1], stack[2], incidence
 
 
 def _accumulate(
     predecessor: npt.NDArray[np.int32], root: int, link_id: dict[tuple[int, int], int], attrs: dict[str, FloatArray]
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Walk the shortest-path tree from ``root`` outward, summing delay and cost and taking the narrowest link."""
+) -> tuple[FloatArray, FloatArray, FloatArray, list[list[int]]]:
+    """Walk the shortest-path tree from ``root`` outward, summing delay and cost, taking the narrowest link and
+    listing the links of each path."""
     n = len(predecessor)
     delay, cost, width = np.zeros(n), np.zeros(n), np.full(n, np.inf)
+    via: list[list[int]] = [[] for _ in range(n)]
     done = np.zeros(n, dtype=bool)
     done[root] = True
     for start in range(n):
@@ -74,5 +98,6 @@ def _accumulate(
             delay[child] = delay[parent] + attrs["delay_s"][k]
             cost[child] = cost[parent] + attrs["cost_per_bit"][k]
             width[child] = min(width[parent], attrs["bandwidth_bps"][k])
+            via[child] = [*via[parent], k]
             done[child] = True
-    return delay, width, cost
+    return delay, width, cost, via

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 import numpy.typing as npt
+from scipy.sparse import csr_array
 
 from offload.errors import ParameterError
 from offload.validate import check_fraction, check_non_negative, check_positive
-from scheduler.paths import path_tables
+from scheduler.paths import path_links, path_tables
 from scheduler.topology import Resources, hosting_nodes, node_spec, require_connected
 
 FloatArray = npt.NDArray[np.float64]
@@ -43,6 +44,9 @@ class ServiceDemand:
         Latency objective: a user may only be served by a replica whose estimated latency is at most this.
     regions : frozenset of str or None
         Regions (scheduling domains) where replicas may run; None means anywhere.
+    arrival_scv, work_scv : float
+        Variability of the requests reaching a replica pool (c_a², 1 for Poisson) and of the work per request (c_s²,
+        1 for exponential, 0 for constant): the queueing wait scales with ``(c_a² + c_s²) / 2`` (Allen–Cunneen).
     """
 
     name: str
@@ -54,9 +58,13 @@ class ServiceDemand:
     max_replicas: int = 1_000_000
     slo_s: float = math.inf
     regions: frozenset[str] | None = None
+    arrival_scv: float = 1.0
+    work_scv: float = 1.0
 
     def __post_init__(self) -> None:
         check_positive(f"{self.name}.work_ops", self.work_ops)
+        check_non_negative(f"{self.name}.arrival_scv", self.arrival_scv)
+        check_non_negative(f"{self.name}.work_scv", self.work_scv)
         check_non_negative(f"{self.name}.input_bits", self.input_bits)
         check_non_negative(f"{self.name}.output_bits", self.output_bits)
         check_positive(f"{self.name}.slo_s", self.slo_s, allow_inf=True)
@@ -102,7 +110,16 @@ class PlacementProblem:
         attachment node to the candidate node.
     weights : Weights
     target_utilisation : float
-        Upper bound on each replica's utilisation; queueing is estimated at this load.
+        Upper bound on each replica's utilisation (queueing itself is charged at the load a placement assigns).
+    link_names : tuple of str
+        Links ``a–b`` whose traffic is capped (empty: none is).
+    link_bandwidth_bps : (L,) array
+        Their bandwidths.
+    path_links : (G · N, L) sparse 0/1 array or None
+        Row ``g · N + n``: the links on the path from group ``g``'s attachment node to candidate node ``n``.
+    link_utilisation : float or None
+        Cap on every link: the request and response bits per second crossing it (both directions together) stay
+        within ``link_utilisation × bandwidth``. None: links only set transfer times.
     """
 
     services: tuple[ServiceDemand, ...]
@@ -119,6 +136,10 @@ class PlacementProblem:
     path_cost_per_bit: FloatArray
     weights: Weights = field(default_factory=Weights)
     target_utilisation: float = 0.8
+    link_names: tuple[str, ...] = ()
+    link_bandwidth_bps: FloatArray = field(default_factory=lambda: np.zeros(0))
+    path_links: csr_array | None = None
+    link_utilisation: float | None = None
 
     def __post_init__(self) -> None:
         s, n, g = len(self.services), len(self.node_names), len(self.group_names)
@@ -138,6 +159,14 @@ class PlacementProblem:
                 raise ParameterError(name, "negative or NaN entry", "must be >= 0")
         if not (np.asarray(self.bottleneck_bps) > 0).all():
             raise ParameterError("bottleneck_bps", "entry <= 0", "must be > 0")
+        if self.link_utilisation is not None:
+            check_fraction("link_utilisation", self.link_utilisation)
+            if self.link_utilisation <= 0:
+                raise ParameterError("link_utilisation", self.link_utilisation, "must be > 0 and <= 1")
+            rows = (g * n, len(self.link_names))
+            if self.path_links is None or self.path_links.shape != rows or len(self.link_bandwidth_bps) != rows[1]:
+                raise ParameterError("path_links", None if self.path_links is None else self.path_links.shape,
+                                     f"must have shape {rows}, with one bandwidth per link")
         check_fraction("target_utilisation", self.target_utilisation)
         if self.target_utilisation <= 0 or self.target_utilisation >= 1:
             raise ParameterError("target_utilisation", self.target_utilisation, "must be > 0 and < 1")
@@ -178,8 +207,10 @@ def build_problem(
     *,
     weights: Weights | None = None,
     target_utilisation: float = 0.8,
+    link_utilisation: float | None = None,
 ) -> PlacementProblem:
-    """Derive the problem arrays from a topology (candidate nodes are those with capacity)."""
+    """Derive the problem arrays from a topology (candidate nodes are those with capacity); with
+    ``link_utilisation`` every link of finite bandwidth is capped at that share of it."""
     require_connected(graph)
     for node in groups.nodes:
         node_spec(graph, node)
@@ -194,6 +225,14 @@ def build_problem(
     allowed = np.array([[s.regions is None or spec.region in s.regions for spec in specs] for s in services],
                        dtype=bool).reshape(len(services), len(nodes))
     delay, bottleneck, cost = path_tables(graph, list(groups.nodes), nodes)
+    links: dict[str, object] = {}
+    if link_utilisation is not None:
+        edges = list(graph.edges(data=True))
+        capped = np.flatnonzero([np.isfinite(d["bandwidth_bps"]) for _, _, d in edges])
+        links = {"link_names": tuple(f"{edges[k][0]}–{edges[k][1]}" for k in capped),
+                 "link_bandwidth_bps": np.array([edges[k][2]["bandwidth_bps"] for k in capped], dtype=np.float64),
+                 "path_links": csr_array(path_links(graph, list(groups.nodes), nodes)[:, capped]),
+                 "link_utilisation": link_utilisation}
     return PlacementProblem(
         services=tuple(services),
         node_names=tuple(nodes),
@@ -209,4 +248,5 @@ def build_problem(
         path_cost_per_bit=cost,
         weights=weights or Weights(),
         target_utilisation=target_utilisation,
+        **links,  # type: ignore[arg-type]
     )

@@ -77,6 +77,7 @@ def result_to_dict(problem: PlacementProblem, result: PlacementResult,
         "runtime_s": result.runtime_s,
         "lower_bound": _finite(result.lower_bound),
         "gap": _finite(result.gap),
+        "approximation_error": result.approximation_error,
         "objective": None if terms is None else {
             "total": terms.total, "mean_latency_s": terms.mean_latency_s,
             "compute_cost_per_s": terms.compute_cost_per_s, "traffic_cost_per_s": terms.traffic_cost_per_s,

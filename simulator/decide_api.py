@@ -26,7 +26,7 @@ from offload.errors import ParameterError
 from offload.formulas import propagation_delay_s, round_trip_s
 from offload.inputs import CostInputs
 from offload.partial import partial_from_inputs
-from offload.units import Dimension, parse_quantity
+from offload.units import Dimension, describe, parse_quantity
 
 FloatArray = npt.NDArray[np.float64]
 Value = float | FloatArray
@@ -122,7 +122,7 @@ def parse_value(name: str, given: object, flag: str = "") -> float:
     elif isinstance(given, int | float) and not isinstance(given, bool):
         value = float(given)
     else:
-        raise ParameterError(label, given, f"expected a number or a quantity in {quantity.dimension.value}")
+        raise ParameterError(label, given, f"expected a number or a quantity ({describe(quantity.dimension)})")
     if value != value:  # NaN
         raise ParameterError(label, given, "must be a number, not NaN")
     if not ((value > 0 if quantity.positive else value >= 0) and value != math.inf):

@@ -11,7 +11,9 @@ the world rebuilt around the placement:
 - users: one user group per device group, at ``count × workload.mean_rate_per_s`` requests per second (every
   request is assumed offloaded, the worst case for the servers);
 - services: rate-weighted mean work, input and output of the groups calling them (in scenario files every group
-  of a service has the service's sizes; groups built in Python with different sizes are planned at that mean);
+  of a service has the service's sizes; groups built in Python with different sizes are planned at that mean); the
+  variability the queueing estimate needs: the SCV of the work (of the rate-weighted mixture of the groups' work
+  distributions) and of the arrivals (the rate-weighted mean of the workloads' ``arrival_scv``);
   SLO the tightest deadline; ``hosts`` restrict placement to those servers (each server is its own region);
 - the answer: a server with replicas of service ``s`` becomes the server ``{server}/{s}`` at the same place, with
   one worker per replica at the replica's speed (``cpu × speed + gpu × gpu_speed``; a per-service pool is the
@@ -69,7 +71,8 @@ class NodeOffer:
 @dataclass(frozen=True, slots=True)
 class PlacementSettings:
     """How to place: solver ``policy`` (a :data:`scheduler.solvers.SOLVERS` name), its budget and seed, objective
-    weights, the utilisation cap, the traffic price per bit and link, and per-service / per-server overrides."""
+    weights, the utilisation cap, the traffic price per bit and link, per-service / per-server overrides and the cap
+    on every link's traffic as a share of its bandwidth (None: links only set transfer times)."""
 
     policy: str = "greedy"
     budget: Budget = field(default_factory=Budget)
@@ -79,6 +82,7 @@ class PlacementSettings:
     traffic_price_per_bit: float = 0.0
     services: Mapping[str, ReplicaSpec] = field(default_factory=dict)
     nodes: Mapping[str, NodeOffer] = field(default_factory=dict)
+    link_utilisation: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,14 +163,18 @@ def placement_problem(world: World, graph: nx.Graph, settings: PlacementSettings
         replicas = settings.services.get(sim_service.name, ReplicaSpec())
         if mean("work_ops") <= 0:
             raise ParameterError(f"services[{sim_service.name}].work", 0.0, "placement needs a mean work > 0")
+        second = float(sum(w * (group.task.work_ops.variance + group.task.work_ops.mean ** 2)  # type: ignore[union-attr]
+                           for w, (_, group) in zip(weight, groups, strict=True)))
+        arrival_scv = float(sum(w * group.workload.arrival_scv for w, (_, group) in zip(weight, groups, strict=True)))
         services.append(ServiceDemand(sim_service.name, mean("work_ops"), mean("input_bits"), mean("output_bits"),
                                 replicas.replica, replicas.min_replicas, replicas.max_replicas,
                                 min(group.deadline_s for _, group in groups),
-                                frozenset(sim_service.hosts) if sim_service.hosts else None))
+                                frozenset(sim_service.hosts) if sim_service.hosts else None,
+                                arrival_scv, max(second / mean("work_ops") ** 2 - 1.0, 0.0)))
     users = UserGroups(tuple(g.name for g in world.device_groups),
                        tuple(g.access_point + RADIO_SUFFIX for g in world.device_groups), rate)
     return build_problem(graph, services, users, weights=settings.weights,
-                         target_utilisation=settings.target_utilisation)
+                         target_utilisation=settings.target_utilisation, link_utilisation=settings.link_utilisation)
 
 
 def placed_server_name(server: str, service: str) -> str:

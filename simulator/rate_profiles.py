@@ -227,6 +227,11 @@ class Modulated:
         """The base rate times the profile's long-run mean factor."""
         return self.base.mean_rate_per_s * self.profile.mean_factor
 
+    @property
+    def arrival_scv(self) -> float:
+        """The base's: the profile changes the rate deterministically, which long windows average out."""
+        return self.base.arrival_scv
+
     def blocks(self, rng: np.random.Generator, count: int, horizon_s: float) -> Iterator[ArrivalBlock]:
         """The base workload's blocks over ``[0, Λ(horizon))`` with their times mapped through ``Λ⁻¹``."""
         end = float(self.profile.cumulative(np.array([horizon_s]))[0])

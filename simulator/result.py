@@ -193,3 +193,53 @@ class SimulationResult:
     def summary(self) -> dict[str, Any]:
         """:meth:`to_json_dict`, for code that reads the summary as JSON."""
         return self.to_json_dict()
+
+    def summary_frame(self) -> pd.DataFrame:
+        """One row per policy × metric: ``policy, metric, value, ci95, unit`` (tidy, for plots and papers).
+
+        ``ci95`` is the 95 % confidence half-width where the summary has one (the latency statistics), else NaN;
+        ``value`` is NaN where the statistic is undefined (no completed task, no device power).
+
+        Examples
+        --------
+        >>> from simulator.builders import mm1_world
+        >>> from simulator.run import run
+        >>> frame = run(mm1_world(8.0, 10.0), duration_s=200, seed=1).summary_frame()
+        >>> list(frame.columns)
+        ['policy', 'metric', 'value', 'ci95', 'unit']
+        """
+        rows = []
+        for policy, summary in self.policies.items():
+            value, ci95 = summary.latency_s.to_dict(), summary.latency_ci95_s.to_dict()
+            rows += [(policy, f"latency_{key}", value[key], ci95[key], "s") for key in LATENCY_KEYS]
+            rows += [(policy, "energy_per_task", summary.energy_j_per_task, None, "J"),
+                     (policy, "offload_fraction", summary.offload_fraction, None, "1"),
+                     (policy, "deadline_miss_rate", summary.deadline_miss_rate, None, "1")]
+            rows += [(policy, f"tasks_{key}", count, None, "tasks") for key, count in summary.tasks.to_dict().items()]
+        return _frame(rows, ("policy", "metric", "value", "ci95", "unit"))
+
+    def station_frame(self) -> pd.DataFrame:
+        """One row per policy × server: ``utilisation`` (busy share of its workers) and Little's law measured two
+        ways, ``mean_in_system`` (L, time-average requests queued or in service) and ``arrival_rate_x_sojourn``
+        (λW); both are means over replications, NaN where undefined."""
+        little = self.metadata.get("littles_law", {})
+        rows = [(policy, server, utilisation, little.get(policy, {}).get(server, {}).get("L"),
+                 little.get(policy, {}).get(server, {}).get("lambda_W"))
+                for policy, summary in self.policies.items() for server, utilisation in summary.utilisation.items()]
+        return _frame(rows, ("policy", "server", "utilisation", "mean_in_system", "arrival_rate_x_sojourn"))
+
+    def service_frame(self) -> pd.DataFrame:
+        """One row per policy × service: the platform's monitor, ``avg_qpm`` (requests per minute),
+        ``avg_req_time_s`` (means over replications) and ``calls`` (requests served after the warm-up, total)."""
+        rows = [(policy, service, m.avg_qpm, m.avg_req_time_s, m.counter)
+                for policy, summary in self.policies.items() for service, m in summary.monitor.items()]
+        return _frame(rows, ("policy", "service", "avg_qpm", "avg_req_time_s", "calls"))
+
+
+def _frame(rows: list[tuple[Any, ...]], columns: tuple[str, ...]) -> pd.DataFrame:
+    """A frame of ``rows``, ``None`` read as NaN in numeric columns."""
+    frame = pd.DataFrame(rows, columns=list(columns))
+    for column in columns:
+        if column not in ("policy", "metric", "unit", "server", "service"):
+            frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    return frame

@@ -54,6 +54,13 @@ class Workload(Protocol):
         """Long-run arrival rate of tasks per device."""
         ...
 
+    @property
+    def arrival_scv(self) -> float:
+        """Variability of one device's arrivals: the asymptotic index of dispersion of counts,
+        lim Var N(t) / E N(t), which for a renewal process is the squared coefficient of variation of the
+        inter-arrival time (1 for Poisson, 0 for a strict period). Queueing estimates use it as c_a²."""
+        ...
+
     def blocks(self, rng: np.random.Generator, count: int, horizon_s: float) -> Iterator[ArrivalBlock]:
         """Yield arrival blocks of ``count`` devices with times in ``[0, horizon_s)``."""
         ...
@@ -72,6 +79,11 @@ class Poisson:
     def mean_rate_per_s(self) -> float:
         """``rate_per_s``."""
         return float(self.rate_per_s)
+
+    @property
+    def arrival_scv(self) -> float:
+        """1: exponential inter-arrival times."""
+        return 1.0
 
     def blocks(self, rng: np.random.Generator, count: int, horizon_s: float) -> Iterator[ArrivalBlock]:
         """The superposition: Poisson at ``count · rate_per_s``, each arrival from a uniformly chosen device."""
@@ -118,6 +130,12 @@ class PeriodicStream:
     def mean_rate_per_s(self) -> float:
         """``fps · work_fraction``."""
         return self.fps * self.work_fraction
+
+    @property
+    def arrival_scv(self) -> float:
+        """``1 − work_fraction``: a long window holds Binomial(frames, work_fraction) tasks; jitter moves frames by
+        less than a period, so it does not change long-run counts."""
+        return 1.0 - self.work_fraction
 
     def blocks(self, rng: np.random.Generator, count: int, horizon_s: float) -> Iterator[ArrivalBlock]:
         """Frames ``phase_d + k/fps + jitter`` of every device ``d``, kept with probability ``work_fraction``.
@@ -174,6 +192,15 @@ class OnOff:
         total = self.mean_on_s + self.mean_off_s
         return (self.rate_on_per_s * self.mean_on_s + self.rate_off_per_s * self.mean_off_s) / total
 
+    @property
+    def arrival_scv(self) -> float:
+        """The MMPP-2 asymptotic index of dispersion, 1 + 2 r₁ r₂ (λ₁ − λ₂)² / ((r₁ + r₂)² (λ₁ r₂ + λ₂ r₁)) with
+        r₁ = 1/mean_on, r₂ = 1/mean_off (H. Heffes and D. M. Lucantoni, IEEE JSAC 4(6), 1986)."""
+        r_on, r_off = 1.0 / self.mean_on_s, 1.0 / self.mean_off_s
+        spread = (self.rate_on_per_s - self.rate_off_per_s) ** 2
+        return 1.0 + 2.0 * r_on * r_off * spread / ((r_on + r_off) ** 2 * (self.rate_on_per_s * r_off
+                                                                            + self.rate_off_per_s * r_on))
+
     def blocks(self, rng: np.random.Generator, count: int, horizon_s: float) -> Iterator[ArrivalBlock]:
         """Window by window: each device's on/off periods overlapping the window get a Poisson count for the
         overlap (a Poisson process restricted to disjoint intervals is independent Poisson) at uniform times."""
@@ -229,6 +256,16 @@ class Renewal:
         """``E[batch] / E[interarrival]``."""
         return (1.0 if self.batch is None else self.batch.mean) / self.interarrival.mean
 
+    @property
+    def arrival_scv(self) -> float:
+        """``c² b + Var[batch] / b``: with M(t) renewals and batches B, Var N(t) ≈ E[M] Var B + Var M · b² and
+        Var M / E[M] → c², the inter-arrival SCV (Cox, *Renewal Theory*, 1962, §4.5)."""
+        scv = self.interarrival.variance / self.interarrival.mean**2
+        if self.batch is None:
+            return float(scv)
+        mean = self.batch.mean
+        return float(scv * mean + self.batch.variance / mean)
+
     def blocks(self, rng: np.random.Generator, count: int, horizon_s: float) -> Iterator[ArrivalBlock]:
         """Each round draws the next arrivals of every device; those before the earliest device's last one are
         complete, so they are emitted in order and the rest carried into the next round."""
@@ -282,6 +319,17 @@ class Trace:
             return 0.0
         span = max(self.timestamp_s) or 1.0
         return len(self.timestamp_s) / (len(set(self.device)) * span)
+
+    @property
+    def arrival_scv(self) -> float:
+        """Sample SCV of each device's inter-arrival times, pooled (1, as for Poisson, with fewer than two)."""
+        times = np.asarray(self.timestamp_s, dtype=np.float64)
+        device = np.asarray(self.device, dtype=np.int64)
+        order = np.lexsort((times, device))
+        gaps = np.diff(times[order])[np.diff(device[order]) == 0]
+        if gaps.size < 2 or gaps.mean() <= 0:
+            return 1.0
+        return float(gaps.var() / gaps.mean() ** 2)
 
     def blocks(self, rng: np.random.Generator, count: int, horizon_s: float) -> Iterator[ArrivalBlock]:
         """The rows of devices ``0 … count−1`` in time order, ``BLOCK`` at a time (``rng`` is not used)."""

@@ -254,7 +254,8 @@ def test_installed_mecsim_script(tmp_path):
     bad = subprocess.run([script, "decide", "--uplink", "fast"], capture_output=True, text=True, cwd=tmp_path,
                          timeout=120, check=False)
     assert bad.returncode == 2
-    expected = "mecsim: error: --uplink='fast': expected a number with an optional unit (e.g. 20Mbps, 1Gbps, 5MB/s)"
+    expected = ("mecsim: error: --uplink='fast': expected a number with an optional unit: "
+                "a bandwidth such as 20Mbps, 1Gbps or 5MB/s")
     assert bad.stderr.strip().splitlines() == [expected]
 
 

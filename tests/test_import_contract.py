@@ -54,6 +54,7 @@ GROUPS: dict[str, str] = {
     "simulator.metrics": "core",
     "simulator.network": "core",
     "simulator.placement_bridge": "core",
+    "simulator.placement_sim": "core",  # placements played forward: model vs simulator (issue 15)
     "simulator.plugins": "core",  # policies by import path or entry point, and making policies from specs
     "simulator.policies": "core",
     "simulator.rate_profiles": "core",

@@ -71,3 +71,39 @@ def test_vectorised_over_arrays():
     lam = np.array([1.0, 5.0, 9.0, 10.0])
     np.testing.assert_allclose(q.mm1_mean_sojourn_s(lam, 10.0), [1 / 9, 1 / 5, 1.0, math.inf])
     assert q.utilisation(lam, 10.0, 2).tolist() == [0.05, 0.25, 0.45, 0.5]
+
+
+@given(servers, rate, utilisation)
+def test_mmc_queue_length_is_lambda_times_wait_and_its_slope_matches_a_difference(c, mu, rho):
+    lam = rho * c * mu
+    assert q.mmc_mean_queue_length(lam, mu, c) == pytest.approx(lam * q.mmc_mean_wait_s(lam, mu, c), rel=1e-9,
+                                                                abs=1e-300)
+    h = 1e-6 * c * mu
+    lo, hi = max(lam - h, 0.0), lam + h
+    difference = (q.mmc_mean_queue_length(hi, mu, c) - q.mmc_mean_queue_length(lo, mu, c)) / (hi - lo)
+    assert q.mmc_queue_length_slope_s(lam, mu, c) == pytest.approx(difference, rel=1e-4, abs=1e-5 / mu)
+
+
+def test_mm1_queue_length_slope_in_closed_form():
+    # Lq = ρ²/(1 − ρ) with ρ = λ/μ, so dLq/dλ = ρ (2 − ρ) / ((1 − ρ)² μ)
+    lam, mu = 3.0, 5.0
+    rho = lam / mu
+    assert q.mmc_queue_length_slope_s(lam, mu, 1) == pytest.approx(rho * (2 - rho) / ((1 - rho) ** 2 * mu))
+    assert q.mmc_queue_length_slope_s(0.0, mu, 3) == 0.0
+    assert math.isinf(q.mmc_queue_length_slope_s(5.0, mu, 1))
+
+
+@given(rate, utilisation, st.floats(0.0, 4.0))
+def test_gg1_with_poisson_arrivals_is_pollaczek_khinchine(mu, rho, scv):
+    lam = rho * mu
+    assert q.gg_c_mean_wait_s(lam, mu, 1, 1.0, scv) == pytest.approx(q.mg1_mean_wait_s(lam, 1 / mu, scv))
+    assert q.gg_c_mean_wait_s(lam, mu, 4, 1.0, 1.0) == pytest.approx(q.mmc_mean_wait_s(lam, mu, 4))
+
+
+@given(servers, utilisation)
+def test_the_unchecked_queue_length_is_the_same_on_one_number_and_on_arrays(c, rho):
+    a = rho * c
+    one = q.mmc_queue_length_unchecked(a, c)
+    batch = q.mmc_queue_length_unchecked(np.array([a, a]), np.array([c, c]))
+    assert one == pytest.approx(batch[0], rel=1e-12, abs=1e-300)
+    assert one == pytest.approx(q.mmc_mean_queue_length(a, 1.0, c), rel=1e-12, abs=1e-300)

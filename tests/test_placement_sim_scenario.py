@@ -108,8 +108,9 @@ def test_placed_latency_is_within_the_model_and_below_the_nearest_server_baselin
     kwargs = {"duration_s": 300.0, "seed": 7, "warmup_s": 30.0, "policies": ["always_edge"]}
     placed_latency = run(placed.world, **kwargs).records["latency_s"].mean()
     baseline_latency = run(baseline_world, **kwargs).records["latency_s"].mean()
-    # utilisation is capped at 0.5, so the checker's M/M/1-at-the-cap estimate bounds the simulated mean
-    assert placed_latency <= placed.check.terms.mean_latency_s
+    # issue 15: the model charges each pool its wait at the load placed (no longer one replica's at the cap, an
+    # upper bound), so it is an estimate that must land within 10 % of the simulated mean
+    assert placed_latency == pytest.approx(placed.check.terms.mean_latency_s, rel=0.10)
     assert placed_latency < 0.5 * baseline_latency
 
 

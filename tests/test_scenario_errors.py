@@ -91,10 +91,10 @@ CASES = [
     ("  duration: 60 s", "  duration: .nan", r":4: run\.duration: nan: must be a number, not NaN"),
     # bad units
     ("    uplink: 20 Mbps", "    uplink: 20 MB",
-     r":18: access_points\[0\]\.uplink: \"20 MB\": 'MB' is bits, expected bps"),
+     r":18: access_points\[0\]\.uplink: \"20 MB\": 'MB' is a data size, expected a bandwidth such as 20Mbps"),
     ("  warmup: 5 s", "  warmup: 5 parsecs", r":5: run\.warmup: \"5 parsecs\": unknown unit 'parsecs'"),
     ("    work: 16.8G", "    work: 16.8 GHz",
-     r":9: services\[0\]\.work: \"16\.8 GHz\": 'GHz' is ops_per_s, expected ops"),
+     r":9: services\[0\]\.work: \"16\.8 GHz\": 'GHz' is a speed, expected an amount of work such as 16\.8G"),
     ("    compute_time: 13 s", "    compute_time: fast",
      r":14: profiles\[0\]\.compute_time: \"fast\": expected a number"),
     # unknown keys with the closest valid key
@@ -109,8 +109,8 @@ CASES = [
     ("    work: 16.8G", "    work: {distribution: expo, mean: 1G}",
      r":9: services\[0\]\.work\.distribution: \"expo\": unknown kind 'expo'; did you mean 'exponential'\?"),
     # missing sections and keys
-    ("policies: [always_local, always_edge]", "", r"city\.yaml:1: policies: required key is missing"),
-    ("run:\n  duration: 60 s\n", "run:\n", r":3: run\.duration: required key is missing"),
+    # (policies and run.duration have defaults since issue 18; profile and an access point's uplink do not)
+    ("    profile: pi4\n", "", r":28: devices\[0\]\.profile: required key is missing"),
     ("    uplink: 20 Mbps\n", "", r":17: access_points\[0\]\.uplink: required key is missing"),
     ("policies: [always_local, always_edge]", "policies: []", r":33: policies: a list: must have at least 1 item"),
     ("{kind: poisson, rate: 0.1/s}", "{rate: 0.1/s}", r":32: devices\[0\]\.workload: needs a kind key"),
@@ -133,8 +133,9 @@ CASES = [
     ("    count: 10", "    count: 10\n    service: faces", r":30: devices\[0\]\.service: \"faces\": undefined service"),
     ("    compute_time: 9 ms", "    compute_time: 9 ms\n    location: tower",
      r":24: nodes\[0\]\.location: \"tower\": undefined"),
-    ("links:\n  - between: [cpe, edge]\n    bandwidth: 1 Gbps\n", "",
-     r":28: devices\[0\]\.access_point: \"cpe\": cannot reach any node hosting service 'plates'"),
+    # (without any link, a node without a location sits at the only access point: issue 18)
+    ("  - between: [cpe, edge]\n", "  - between: [far, edge]\n",
+     r":31: devices\[0\]\.access_point: \"cpe\": cannot reach any node hosting service 'plates'"),
     ("  - between: [cpe, edge]", "  - between: [cpe, cpe]",
      r":25: links\[0\]\.between: \"cpe\": a link needs two different ends"),
     ("    latency: 5 ms", "    latency: 5 ms\n    uplink_table: [{clients: 2, rate: 9 Mbps}, {clients: 1, rate: 5e6}]",
@@ -178,9 +179,9 @@ def test_unknown_scenario_name_suggests_the_closest() -> None:
 
 
 def test_dict_errors_have_no_line_but_a_path() -> None:
-    with pytest.raises(ScenarioError, match=r"^<dict>: run: required key is missing"):
+    with pytest.raises(ScenarioError, match=r"^<dict>: devices\[0\]\.profile: required key is missing"):
         scenario_from_dict({"name": "x", "services": [{"name": "s"}], "access_points": [{"name": "a", "uplink": 1}],
-                            "devices": [{"name": "d", "profile": {"speed": 1}, "access_point": "a",
+                            "devices": [{"name": "d", "access_point": "a",
                                          "workload": {"kind": "poisson", "rate": 1}}], "policies": ["always_local"]})
 
 

@@ -1,4 +1,8 @@
-"""The independent checker against hand-computed numbers, and that it catches each kind of violation."""
+"""The independent checker against hand-computed numbers, and that it catches each kind of violation.
+
+Issue 15 changed the queueing term: a pool waits as M/M/k at the load it carries (Allen–Cunneen for non-Poisson
+inputs), no longer as one replica at the utilisation cap; the hand computation and the SLO example follow that.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ def test_hand_computed_terms() -> None:
     report = check_placement(graph, problem, _placement([[1, 0, 0], [0, 0, 0]], [(0, 0, 0, 1.0), (1, 0, 0, 1.0)]))
     assert report.feasible, report.violations
     mu = 1e9 / 1e8  # requests/s of one 1-core replica at 1 Gops/s per core
-    wait = 0.5 / (mu * (1 - 0.5))  # M/M/1 wait at the target utilisation 0.5
+    wait = 3.0 / (mu * (mu - 3.0))  # M/M/1 wait of the pool at the 3 req/s it carries, λ / (μ (μ − λ))
     local = wait + 1.0 / mu
     # bs0-bs1: 0.0114 degrees of longitude at -37.8136 degrees (equirectangular is exact enough at 1 km)
     distance = math.radians(0.0114) * 6_371_008.8 * math.cos(math.radians(-37.8136))
@@ -51,7 +55,19 @@ def test_catches_overload_capacity_shares_and_bounds() -> None:
 
 
 def test_catches_slo_violation() -> None:
-    graph, problem = tiny_problem(np.array([[1.0, 0.0], [0.0, 0.0]]), slo_s=0.1)
-    far = _placement([[0, 0, 1], [0, 0, 0]], [(0, 0, 2, 1.0)])  # 0.1 s of queue and compute plus ~4.5 ms round trip
+    graph, problem = tiny_problem(np.array([[1.0, 0.0], [0.0, 0.0]]), slo_s=0.05)
+    far = _placement([[0, 0, 1], [0, 0, 0]], [(0, 0, 2, 1.0)])  # 50 ms of compute plus queue and ~4.5 ms round trip
     report = check_placement(graph, problem, far)
     assert any("SLO" in v for v in report.violations)
+
+
+def test_pool_wait_follows_erlang_c_and_the_allen_cunneen_factor() -> None:
+    graph, problem = tiny_problem(np.array([[6.0, 0.0], [2.0, 0.0]]))
+    # two "detect" replicas on bs0 (μ = 10 each) carry 8 req/s: M/M/2 with ρ = 0.4, Wq = ρ² / (μ (1 − ρ²)) ... by
+    # Erlang C: C(2, 0.8) = 2ρ² / (1 + ρ), Wq = C / (2μ − λ)
+    rho, mu, lam = 0.4, 10.0, 8.0
+    wait = (2 * rho**2 / (1 + rho)) / (2 * mu - lam)
+    report = check_placement(graph, problem, _placement([[2, 0, 0], [0, 0, 0]], [(0, 0, 0, 1.0), (1, 0, 0, 1.0)]))
+    assert report.feasible, report.violations
+    base = check_placement(graph, problem, _placement([[60, 0, 0], [0, 0, 0]], [(0, 0, 0, 1.0), (1, 0, 0, 1.0)]))
+    assert report.terms.mean_latency_s - base.terms.mean_latency_s == pytest.approx(wait, rel=1e-6)

@@ -20,6 +20,15 @@ CASES = [
     ("2J", Dimension.JOULES, 2.0), ("5mWh", Dimension.JOULES, 18.0),
     ("12km", Dimension.METRES, 12e3), ("300m", Dimension.METRES, 300.0),
     ("30/s", Dimension.RATE_PER_S, 30.0), ("10fps", Dimension.RATE_PER_S, 10.0), ("120/min", Dimension.RATE_PER_S, 2.0),
+    # the units people type (issue 18): TOPS speeds, hours and days, requests per second, Hz as an arrival rate
+    ("26 TOPS", Dimension.OPS_PER_S, 26e12), ("8 GOPS", Dimension.OPS_PER_S, 8e9),
+    ("1 hour", Dimension.SECONDS, 3600.0), ("2 hours", Dimension.SECONDS, 7200.0),
+    ("1 day", Dimension.SECONDS, 86400.0),
+    ("3 minutes", Dimension.SECONDS, 180.0), ("1d", Dimension.SECONDS, 86400.0),
+    ("10 req/s", Dimension.RATE_PER_S, 10.0), ("2 Hz", Dimension.RATE_PER_S, 2.0),
+    ("1.5kHz", Dimension.RATE_PER_S, 1500.0),
+    ("120 tasks/min", Dimension.RATE_PER_S, 2.0), ("36 per hour", Dimension.RATE_PER_S, 0.01),
+    ("24/day", Dimension.RATE_PER_S, 24 / 86400), ("7 requests per second", Dimension.RATE_PER_S, 7.0),
     ("0.25", Dimension.DIMENSIONLESS, 0.25), ("1e3", Dimension.SECONDS, 1000.0), (7, Dimension.WATTS, 7.0),
     (2.5, Dimension.BPS, 2.5),
 ]
@@ -39,19 +48,31 @@ def test_sub_units_are_exact():
 
 
 @pytest.mark.parametrize(("text", "dimension", "message"), [
-    ("5 parsecs", Dimension.METRES, r"--x='5 parsecs': unknown unit 'parsecs'; expected m \(e.g. 12km, 300m\)"),
-    ("20Mbps", Dimension.BITS, r"'Mbps' is bps, expected bits"),
-    ("fast", Dimension.BPS, r"expected a number with an optional unit \(e.g. 20Mbps"),
+    ("5 parsecs", Dimension.METRES,
+     r"--x='5 parsecs': unknown unit 'parsecs'; expected a distance such as 12km or 300m$"),
+    ("20Mbps", Dimension.BITS, r"'Mbps' is a bandwidth, expected a data size such as 300kB"),
+    ("fast", Dimension.BPS, r"expected a number with an optional unit: a bandwidth such as 20Mbps"),
     ("nan", Dimension.SECONDS, "must be a number, not NaN"),
     (math.nan, Dimension.SECONDS, "must be a number, not NaN"),
-    (True, Dimension.SECONDS, "expected a number or a quantity in s"),
-    ("1.5GHz", Dimension.OPS, "'GHz' is ops_per_s, expected ops"),
+    (True, Dimension.SECONDS, r"expected a number or a quantity \(a duration such as 9ms"),
+    ("1.5GHz", Dimension.OPS, "'GHz' is a speed, expected an amount of work such as 16.8G"),
+    ("10/s", Dimension.BPS, "'/s' is a rate, expected a bandwidth such as 20Mbps"),
+    ("2 Hz", Dimension.SECONDS, "'Hz' is a speed, expected a duration such as"),
 ])
 def test_errors_name_the_parameter_the_value_and_the_rule(text, dimension, message):
     with pytest.raises(UnitError, match=message) as info:
         parse_quantity(text, dimension, "--x")
     assert isinstance(info.value, ParameterError)
     assert info.value.name == "--x"
+
+
+def test_no_message_names_an_internal_unit_class():
+    for dimension in Dimension:
+        for text in ("7 parsecs", "fast", True):
+            with pytest.raises(UnitError) as info:
+                parse_quantity(text, dimension)
+            assert "Dimension" not in str(info.value)
+            assert f" in {dimension.value}" not in str(info.value)
 
 
 def test_a_bare_prefix_is_only_a_multiplier_for_counts_and_rates():

@@ -81,7 +81,8 @@ def solve(
         return PlacementResult(solver.name, None, False, Status.FAILED, out.message, None, bound, math.inf, runtime)
     status = Status.OPTIMAL if out.optimal else Status.FEASIBLE
     return PlacementResult(solver.name, placement_from_arcs(model, out.replicas, out.arc_share), True, status,
-                           out.message, terms, bound, relative_gap(terms.total, bound), runtime)
+                           out.message, terms, bound, relative_gap(terms.total, bound), runtime,
+                           out.approximation_error)
 
 
 def certified_bound(model: Model, upper_bound: float = math.inf, *, lagrangian_iterations: int = 300) -> float:

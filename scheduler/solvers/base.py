@@ -21,7 +21,8 @@ class SolverOutput:
     """A solver's own answer before it is evaluated: replicas (S, N), per-arc shares, and what it can prove.
 
     ``replicas``/``arc_share`` are None when the solver found nothing; ``bound`` is the solver's own certified lower
-    bound (``-inf`` when it has none); ``optimal`` says the solver proved optimality.
+    bound (``-inf`` when it has none); ``optimal`` says the solver proved optimality; ``approximation_error`` bounds
+    how much the solver's own objective may understate the exact one at its answer (0 when it evaluates exactly).
     """
 
     replicas: IntArray | None
@@ -29,6 +30,7 @@ class SolverOutput:
     message: str
     bound: float = -math.inf
     optimal: bool = False
+    approximation_error: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +43,9 @@ class Budget:
     evaluations : int
         Trial moves of local search (each relocation, close, open, shift, swap or kick step tried counts one).
     milp_nodes : int
-        Branch-and-bound nodes of HiGHS; the MILP stops there with its incumbent and dual bound.
+        Branch-and-bound nodes of HiGHS per solve (the MILP solves at most
+        :data:`~scheduler.solvers.milp.ROUNDS` times as it refines its queueing tables); it stops there with its
+        incumbent and dual bound.
     time_limit_s : float or None
         Opt-in wall-clock limit, honoured by the MILP only. A MILP stopped by it depends on the machine's speed and
         load, and its message says so.

@@ -24,4 +24,4 @@ class Milp:
         outcome = run_milp(model, node_limit=budget.milp_nodes, time_limit_s=budget.time_limit_s,
                            mip_rel_gap=self.mip_rel_gap)
         return SolverOutput(outcome.replicas, outcome.arc_share, f"HiGHS: {outcome.message}", outcome.dual_bound,
-                            outcome.optimal)
+                            outcome.optimal, outcome.error_bound)

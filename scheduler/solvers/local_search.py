@@ -38,7 +38,7 @@ class _Search:
     def feasible(self, s: int, nodes: IntArray) -> bool:
         st = self.state
         return bool((st.usage[nodes] <= st.capacity[nodes] + 1e-9).all() and st.total[s] <= st.max_total[s]
-                    and (st.replicas[s, nodes] <= st.model.max_per_node[s, nodes]).all())
+                    and (st.replicas[s, nodes] <= st.model.max_per_node[s, nodes]).all() and st.links_ok())
 
     def pair_arcs(self, s: int, n: int) -> IntArray:
         k = s * self.state.model.replica_capacity.shape[1] + n
@@ -91,11 +91,14 @@ class _Search:
         self.spent += 1
         a0 = lo + int(held[0])
         s, n0, rate = int(model.demand_service[d]), int(model.arc_node[a0]), float(model.demand_rate[d])
-        left = max(np.ceil((st.load[s, n0] - rate) / model.replica_capacity[s, n0] - 1e-9), 0.0)
-        saving = model.arc_cost[a0] + (st.replicas[s, n0] - left) * model.replica_cost[s, n0]
+        rest = max(st.load[s, n0] - rate, 0.0)
+        left, queue = st.size(s, np.array([n0]), np.array([rest]))
+        saving = (model.arc_cost[a0] + (st.replicas[s, n0] - left[0]) * model.replica_cost[s, n0]
+                  + st.queue[s, n0] - queue[0])
         arcs = np.arange(lo, hi)
         cost = st.marginal(s, arcs, rate)
-        cost[(st.room(s, model.arc_node[arcs]) < rate * (1 - 1e-12)) | (arcs == a0)] = np.inf
+        room = np.minimum(st.room(s, model.arc_node[arcs]), st.link_room(arcs))
+        cost[(room < rate * (1 - 1e-12)) | (arcs == a0)] = np.inf
         best = int(np.argmin(cost))
         if not cost[best] < saving - _TOL * max(1.0, abs(st.cost)):
             return False

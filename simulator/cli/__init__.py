@@ -15,6 +15,8 @@ import click
 
 from offload.errors import MecsimError
 
+__all__ = ["COMMANDS", "EXIT_USAGE", "main"]
+
 EXIT_USAGE = 2
 
 
@@ -27,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "scenarios": ("simulator.cli.simulate", "scenarios_command", "List the bundled scenarios."),
     "sweep": ("simulator.cli.sweep", "command", "Sweep scenario parameters (process pool or Dask), resumable."),
     "place": ("simulator.cli.place", "command", "Place services on an edge topology and report the gap."),
+    "init": ("simulator.cli.init", "command", "Write a commented scenario to start from (--template ...)."),
     "game": ("simulator.cli.game", "command", "Multi-user offloading game: Nash equilibrium, optimum, anarchy."),
     "plot": ("simulator.cli.plot", "command", "Render the standard figures of a simulate or sweep directory."),
     "serve": ("simulator.cli.serve", "command", "Serve offload decisions over HTTP (FastAPI + uvicorn)."),

@@ -6,7 +6,8 @@ section (e.g. ``melbourne``): then the problem is the one ``mecsim simulate`` pl
 (:mod:`simulator.placement_bridge`) and the section's solver, budget and seed are the defaults. Budgets count work
 (local-search evaluations, MILP nodes), so the same input and seed give the same placement on any machine;
 ``--time-limit`` opts the MILP into a wall-clock limit, and a MILP stopped by it says so. Every placement printed has
-been re-verified by the independent checker (:mod:`scheduler.checker`).
+been re-verified by the independent checker (:mod:`scheduler.checker`). ``--simulate`` plays each placement forward
+(:mod:`simulator.placement_sim`) and prints the model's mean latency next to the simulated one with its interval.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ from scheduler.result import PlacementResult
 from scheduler.solvers import SOLVERS, Budget, certified_bound, get_solver, solve
 from simulator.cli.output import prepare_out_dir, terminal_width
 from simulator.cli.place_output import PLACE_OUTPUT_NAMES, write_placement
-from simulator.placement_bridge import placement_graph, placement_problem
+from simulator.placement_bridge import apply_placement, placement_graph, placement_problem
+from simulator.placement_sim import Comparison, problem_world
+from simulator.placement_sim import compare as compare_with_simulation
 from simulator.scenario import ScenarioError, ScenarioIssue, load_scenario, resolve_scenario_path
 from simulator.scenario.loader import Scenario
 from simulator.scenario.placement_file import PlacementCase, load_placement_file
@@ -38,6 +41,8 @@ from simulator.scenario.yamlload import load_yaml
 
 #: Solver of placement files (they name none) when ``--policy`` is not given.
 DEFAULT_POLICY = "local-search"
+#: Simulated time of ``--simulate`` for a placement file (it has no run section), seconds.
+PLACEMENT_FILE_DURATION_S = 600.0
 
 
 class CheckFailedError(MecsimError):
@@ -89,13 +94,50 @@ def scenario_case(scenario: Scenario) -> tuple[PlacementCase, str]:
                           settings.budget, settings.seed), settings.policy)
 
 
-def load_case(path_or_name: str) -> tuple[PlacementCase, str]:
-    """A placement file or a simulation scenario with a ``placement`` section (told apart by content), and the
-    default solver name."""
+def load_case(path_or_name: str) -> tuple[PlacementCase, str, Scenario | None]:
+    """A placement file or a simulation scenario with a ``placement`` section (told apart by content), the default
+    solver name, and the scenario (None for a placement file)."""
     path = resolve_scenario_path(path_or_name)
     if _is_scenario(path):
-        return scenario_case(load_scenario(path))
-    return load_placement_file(path), DEFAULT_POLICY
+        scenario = load_scenario(path)
+        return (*scenario_case(scenario), scenario)
+    return load_placement_file(path), DEFAULT_POLICY, None
+
+
+def _simulated(case: PlacementCase, scenario: Scenario | None, results: list[PlacementResult],
+               duration_s: float | None) -> list[Comparison]:
+    """Each placement played forward (:mod:`simulator.placement_sim`): in the scenario's world over its run
+    settings, or in the world a placement file describes over ``duration_s`` (default
+    :data:`PLACEMENT_FILE_DURATION_S`, a tenth of it warm-up), with the case's seed."""
+    comparisons = []
+    for result in results:
+        if result.placement is None:
+            continue
+        if scenario is not None:
+            world = apply_placement(scenario.world, case.problem, result)
+            duration, warmup = duration_s or scenario.run.duration_s, scenario.run.warmup_s
+        else:
+            world = problem_world(case.graph, case.problem, result.placement)
+            duration = duration_s or PLACEMENT_FILE_DURATION_S
+            warmup = duration / 10.0
+        if duration <= warmup:
+            raise click.BadParameter(f"{duration:g} s: must be longer than the warm-up ({warmup:g} s)",
+                                     param_hint="--duration")
+        seed = case.seed if scenario is None else scenario.run.seed
+        comparisons.append(compare_with_simulation(case.problem, result, world, duration_s=duration,
+                                                   warmup_s=warmup, seed=seed))
+    return comparisons
+
+
+def _simulation_table(comparisons: list[Comparison]) -> list[str]:
+    header = (f"{'solver':<14} {'predicted ms':>12} {'simulated ms':>13} {'± 95 % ms':>10} {'error':>8} "
+              f"{'total (model)':>14} {'total (sim)':>12}")
+    lines = [header]
+    for c in comparisons:
+        ci = "-" if c.ci95_s is None else f"{c.ci95_s * 1e3:.3g}"
+        lines.append(f"{c.solver:<14} {c.predicted_latency_s * 1e3:12.4g} {c.simulated_latency_s * 1e3:13.4g} "
+                     f"{ci:>10} {c.relative_error * 100:7.2f}% {c.predicted_total:14.6g} {c.simulated_total:12.6g}")
+    return lines
 
 
 def _compare_table(results: list[PlacementResult]) -> list[list[str]]:
@@ -129,19 +171,25 @@ def _compare_table(results: list[PlacementResult]) -> list[list[str]]:
                    "(default: solver.time_limit, or placement.time_limit; none).")
 @click.option("--seed", type=click.IntRange(min=0), default=None,
               help="Seed of randomised solvers (default: solver.seed, or placement.seed).")
+@click.option("--simulate", is_flag=True,
+              help="Also simulate each placement (always_edge) and print the predicted mean latency next to the "
+                   "simulated one with its 95 % interval.")
+@click.option("--duration", default=None,
+              help="With --simulate: simulated time, e.g. 600s (default: the scenario's run.duration, or "
+                   f"{PLACEMENT_FILE_DURATION_S:g} s for a placement file).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path),
               help="Write the assignment and replicas (Parquet, else CSV), summary.json and the figures here.")
 @click.option("--force", is_flag=True, help="Overwrite the output files of an existing --out directory.")
 def command(problem_file: str, policy: str | None, compare: bool, as_json: bool, assignment: bool,
             evaluations: int | None, milp_nodes: int | None, time_limit: str | None, seed: int | None,
-            out_dir: Path | None, force: bool) -> None:
+            simulate: bool, duration: str | None, out_dir: Path | None, force: bool) -> None:
     """Place services for the problem in FILE (or bundled NAME) and print replicas, objective terms, bound and gap.
 
     FILE is a placement file or a simulation scenario with a placement section. With --out DIR the placement is
     also written to DIR (assignment and replicas tables, summary.json, placement map per solver, and the solver
     comparison with --compare).
     """
-    case, default_policy = load_case(problem_file)
+    case, default_policy, scenario = load_case(problem_file)
     if out_dir is not None:
         out_dir = prepare_out_dir(out_dir, force=force, names=PLACE_OUTPUT_NAMES)
     limit = case.budget.time_limit_s
@@ -156,10 +204,12 @@ def command(problem_file: str, policy: str | None, compare: bool, as_json: bool,
     results = [_checked(case, solve(model, name, budget=budget, lower_bound=bound,
                                     rng=np.random.default_rng(case.seed if seed is None else seed)))
                for name in names]
-    written = [] if out_dir is None else write_placement(out_dir, case, results, _summary(case, bound, results, True),
-                                                         compare=compare)
+    duration_s = None if duration is None else parse_quantity(duration, Dimension.SECONDS, "--duration")
+    comparisons = _simulated(case, scenario, results, duration_s) if simulate else None
+    written = [] if out_dir is None else write_placement(
+        out_dir, case, results, _summary(case, bound, results, True, comparisons), compare=compare)
     if as_json:
-        click.echo(json.dumps(_summary(case, bound, results, assignment), indent=2))
+        click.echo(json.dumps(_summary(case, bound, results, assignment, comparisons), indent=2))
         return
     width = terminal_width()
     click.echo(describe(case.problem, [case.name]))
@@ -172,11 +222,20 @@ def command(problem_file: str, policy: str | None, compare: bool, as_json: bool,
         click.echo("\n".join(_human(case, best, width)))
     else:
         click.echo("\n".join(_human(case, results[0], width)))
+    if simulate:
+        click.echo("")
+        click.echo("\n".join(_simulation_table(comparisons or [])))
     if out_dir is not None:
         click.echo(f"\nwrote {out_dir}/ ({len(written)} files)")
 
 
-def _summary(case: PlacementCase, bound: float, results: list[PlacementResult], assignment: bool) -> dict[str, Any]:
-    """The object ``--json`` prints (and ``--out DIR/summary.json`` holds, with every assignment)."""
-    return {"name": case.name, "source": case.source, "weights": asdict(case.problem.weights), "lower_bound": bound,
-            "results": [result_to_dict(case.problem, r, assignment) for r in results]}
+def _summary(case: PlacementCase, bound: float, results: list[PlacementResult], assignment: bool,
+             comparisons: list[Comparison] | None) -> dict[str, Any]:
+    """The object ``--json`` prints (and ``--out DIR/summary.json`` holds, with every assignment); with
+    ``--simulate`` it adds the simulated comparison."""
+    document: dict[str, Any] = {
+        "name": case.name, "source": case.source, "weights": asdict(case.problem.weights), "lower_bound": bound,
+        "results": [result_to_dict(case.problem, r, assignment) for r in results]}
+    if comparisons is not None:
+        document["simulated"] = [{**asdict(c), "relative_error": c.relative_error} for c in comparisons]
+    return document

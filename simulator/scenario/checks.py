@@ -102,12 +102,16 @@ def _check_profiles(spec: ScenarioSpec) -> Iterable[Problem]:
 
 def _check_devices(spec: ScenarioSpec) -> Iterable[Problem]:
     services = [service.name for service in spec.services]
+    access_points = [ap.name for ap in spec.access_points]
     profiles = [profile.name for profile in spec.profiles if profile.name is not None]
     for index, group in enumerate(spec.devices):
         if isinstance(group.profile, str) and group.profile not in profiles:
             yield undefined(("devices", index, "profile"), group.profile, "profile", profiles)
         if group.service is None and len(services) > 1:
             yield Problem(("devices", index), None, f"needs a service: several are defined ({', '.join(services)})")
+        if group.access_point is None and len(access_points) > 1:
+            yield Problem(("devices", index), None,
+                          f"needs an access_point: several are defined ({', '.join(access_points)})")
         if group.rate_profile is not None:
             yield from group.rate_profile.problems(("devices", index, "rate_profile"))
             if isinstance(group.workload, TraceWorkload):

@@ -75,14 +75,16 @@ def access_point(spec: AccessPointSpec) -> AccessPoint:
                        downlink_table=_table(spec.downlink_table))
 
 
-def server(spec: NodeSpec) -> EdgeServer:
-    """An edge or cloud server."""
+def server(spec: NodeSpec, location: str) -> EdgeServer:
+    """An edge or cloud server at ``location`` (:meth:`ScenarioSpec.node_location`; its own name is the World's
+    default, kept as ``None``)."""
     workers = spec.workers if spec.workers is not None else (CLOUD_WORKERS if spec.tier == "cloud" else 1)
     batching = None if spec.batching is None else Batching(spec.batching.max_batch, spec.batching.t0,
                                                             spec.batching.per_item)
     return EdgeServer(spec.name, speed_ops_per_s=spec.speed, compute_time_s=spec.compute_time, workers=workers,
                       compute_power_w=spec.power, idle_power_w=spec.idle_power, batching=batching,
-                      queue_capacity=spec.queue_capacity, location=spec.location, tier=spec.tier)
+                      queue_capacity=spec.queue_capacity, location=None if location == spec.name else location,
+                      tier=spec.tier)
 
 
 def link(spec: LinkSpec) -> BackhaulLink:
@@ -98,13 +100,14 @@ def device_group(spec: DeviceGroupSpec, scenario: ScenarioSpec, base_dir: Path) 
     if profile is None:
         raise ParameterError("profile", spec.profile, "undefined profile")
     name = spec.service or scenario.services[0].name
+    access = spec.access_point or scenario.access_points[0].name  # several: refused by checks._check_devices
     service = next((s for s in scenario.services if s.name == name), None)
     if service is None:  # an undefined service: the World refuses the reference (world_problems)
         return DeviceGroup(spec.name, spec.count, device_profile(profile), workload(spec, base_dir),
-                           spec.access_point, service=name)
+                           access, service=name)
     task = TaskSizes(work_ops=size(service.work), input_bits=size(service.input), output_bits=size(service.output))
     deadline_s = math.inf if service.deadline is None else service.deadline
-    return DeviceGroup(spec.name, spec.count, device_profile(profile), workload(spec, base_dir), spec.access_point,
+    return DeviceGroup(spec.name, spec.count, device_profile(profile), workload(spec, base_dir), access,
                        task, service=name, deadline_s=deadline_s,
                        local_queue_capacity=spec.local_queue_capacity, drop_expired=spec.drop_expired)
 
@@ -119,7 +122,8 @@ def placement_settings(spec: PlacementSpec) -> PlacementSettings:
     objective = spec.objective
     return PlacementSettings(spec.policy, Budget(spec.evaluations, spec.milp_nodes, spec.time_limit), spec.seed,
                              Weights(objective.latency, objective.compute, objective.traffic),
-                             spec.target_utilisation, spec.traffic_price / _GB_BITS, services, nodes)
+                             spec.target_utilisation, spec.traffic_price / _GB_BITS, services, nodes,
+                             spec.link_utilisation)
 
 
 def policy(entry: PolicyEntry) -> PolicySpec:
@@ -143,7 +147,7 @@ def world_from_spec(spec: ScenarioSpec, source: str) -> World:
         return World(
             device_groups=tuple(device_group(group, spec, base_dir) for group in spec.devices),
             access_points=tuple(access_point(ap) for ap in spec.access_points),
-            servers=tuple(server(node) for node in spec.nodes),
+            servers=tuple(server(node, spec.node_location(node)) for node in spec.nodes),
             links=tuple(link(item) for item in spec.links),
             services=tuple(Service(s.name, deployed.get(s.name, tuple(s.hosts))) for s in spec.services),
             policies=tuple(policy(entry) for entry in spec.policies),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,13 +27,13 @@ from simulator.scenario.errors import ScenarioError, ScenarioIssue, YamlPath
 from simulator.scenario.overrides import SOURCE as OVERRIDE_SOURCE
 from simulator.scenario.overrides import apply_overrides
 from simulator.scenario.platform import platform_from_spec
-from simulator.scenario.schema import ScenarioSpec
+from simulator.scenario.schema import NAME_PATTERN, ScenarioSpec
 from simulator.scenario.yamlload import LoadedYaml, load_yaml
 from simulator.world import Problem, World, WorldError
 
 _PLACEMENT_RULE = ("this is a placement problem (topology/users, no devices): run it with `mecsim place`; "
-                   "a simulation scenario needs run, services, access_points, devices and policies")
-_MAPPING_RULE = "a scenario must be a mapping with keys name, run, services, access_points, devices, policies"
+                   "a simulation scenario needs services and devices (`mecsim init` writes one)")
+_MAPPING_RULE = "a scenario must be a mapping with at least services and devices (`mecsim init` writes one)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,5 +208,8 @@ def load_scenario(path_or_name: str | Path, overrides: Sequence[str] = ()) -> Sc
     loaded = load_yaml(text, source)
     if loaded.data is None:
         raise ScenarioError([ScenarioIssue(source, 1, (), "the file is empty; " + _MAPPING_RULE)])
-    data, touched = apply_overrides(loaded.data, overrides)
+    data = loaded.data
+    if isinstance(data, dict) and "name" not in data and re.match(NAME_PATTERN, path.stem):
+        data = {"name": path.stem, **data}  # a file without a name is called after itself
+    data, touched = apply_overrides(data, overrides)
     return _validate(data, source, loaded, touched)

@@ -19,6 +19,7 @@ Format (every quantity accepts units, plain numbers are SI)::
       # eua: {count: 300, seed: 3, rate: {plates: 0.5/s}}   users attach to their nearest base station
     objective: {latency: 1, compute: 1, traffic: 1}
     target_utilisation: 0.7
+    link_utilisation: 0.8          # optional: request + response bits/s on a link <= 0.8 x its bandwidth
     solver: {evaluations: 50000, milp_nodes: 10000, seed: 0}   # work budgets; time_limit: 60s opts the MILP
                                                                # into a wall-clock limit (machine-dependent)
 
@@ -179,6 +180,7 @@ class PlacementFileSpec(FileSection):
     users: UsersSpec
     objective: PlacementObjectiveSpec = PlacementObjectiveSpec()
     target_utilisation: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.8
+    link_utilisation: Annotated[float, Field(gt=0.0, le=1.0)] | None = None
     solver: SolverSpec = SolverSpec()
 
 
@@ -323,7 +325,8 @@ def case_from_data(data: Any, source: str = "<dict>", loaded: LoadedYaml | None 
     issues.raise_any()
     assert groups is not None
     weights = Weights(spec.objective.latency, spec.objective.compute, spec.objective.traffic)
-    problem = build_problem(graph, services, groups, weights=weights, target_utilisation=spec.target_utilisation)
+    problem = build_problem(graph, services, groups, weights=weights, target_utilisation=spec.target_utilisation,
+                            link_utilisation=spec.link_utilisation)
     solver = spec.solver
     return PlacementCase(spec.name, spec.description, source, graph, problem,
                          Budget(solver.evaluations, solver.milp_nodes, solver.time_limit), solver.seed)

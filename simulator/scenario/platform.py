@@ -117,14 +117,14 @@ def _domain_problems(spec: ScenarioSpec, deployment: DeploymentSpec, path: tuple
                       "request is timed before the router picks its replica")
     edges = [(link.between[0], link.between[1], 0.0) for link in spec.links]
     if deployment.unready.action == "cloud":
-        first = nodes[0].location or nodes[0].name
+        first = spec.node_location(nodes[0])
         reach = shortest_paths([first], edges)[0][first]
-        if not any(node.tier == "cloud" and (node.location or node.name) in reach for node in spec.nodes):
+        if not any(node.tier == "cloud" and spec.node_location(node) in reach for node in spec.nodes):
             yield Problem((*path, "unready", "action"), "cloud", "needs a cloud node reachable from the domain")
     if spec.registry is not None:
         reach = shortest_paths([spec.registry.node], edges)[0][spec.registry.node]
         for node in nodes:
-            if (node.location or node.name) not in reach:
+            if spec.node_location(node) not in reach:
                 yield Problem((*path, "domain"), node.name, f"cannot be reached from the registry at "
                               f"{spec.registry.node!r}; add a link")
 

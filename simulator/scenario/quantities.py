@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from offload.errors import UnitError
-from offload.units import Dimension, parse_quantity
+from offload.units import Dimension, describe, parse_quantity
 
 #: Smallest non-zero and largest magnitude accepted per dimension (SI units), and the unit shown in errors.
 PLAUSIBLE: dict[Dimension, tuple[float, float, str]] = {
@@ -31,6 +32,22 @@ PLAUSIBLE: dict[Dimension, tuple[float, float, str]] = {
     Dimension.METRES: (1e-3, 1e8, "m"),  # a millimetre to a quarter of the way to the Moon
     Dimension.RATE_PER_S: (1e-9, 1e9, "/s"),  # once in 30 years to a billion per second
 }
+
+
+@dataclass(frozen=True, slots=True)
+class QuantityInfo:
+    """Marks a quantity field type with its dimension and sign rule (``"> 0"`` or ``">= 0"``), for tools that read
+    the schema (the generated scenario reference); validation does not use it."""
+
+    dimension: Dimension
+    rule: str
+    #: How the reference describes the field when its dimension's words do not fit (a price is a rate of cost).
+    label: str | None = None
+
+    @property
+    def unit(self) -> str:
+        """The SI unit a plain number is read in."""
+        return PLAUSIBLE[self.dimension][2]
 
 
 class FileSection(BaseModel):
@@ -50,7 +67,7 @@ def _converter(dimension: Dimension, *, positive: bool) -> Callable[[Any], float
 
     def convert(value: Any) -> float:
         if not isinstance(value, str | int | float) or isinstance(value, bool):
-            raise ValueError(f"expected a number or a quantity string in {dimension.value}")
+            raise ValueError(f"expected a number or a quantity ({describe(dimension)})")
         try:
             number = parse_quantity(value, dimension)
         except UnitError as error:
@@ -71,33 +88,47 @@ def _converter(dimension: Dimension, *, positive: bool) -> Callable[[Any], float
     return convert
 
 
-#: Time in seconds, > 0 (``"13 s"``, ``"9 ms"``, ``"2 min"``).
-Duration = Annotated[float, BeforeValidator(_converter(Dimension.SECONDS, positive=True))]
+#: Time in seconds, > 0 (``"13 s"``, ``"9 ms"``, ``"2 min"``, ``"1 hour"``, ``"1 day"``).
+Duration = Annotated[float, BeforeValidator(_converter(Dimension.SECONDS, positive=True)),
+                     QuantityInfo(Dimension.SECONDS, "> 0")]
 #: Time in seconds, >= 0.
-DurationOrZero = Annotated[float, BeforeValidator(_converter(Dimension.SECONDS, positive=False))]
+DurationOrZero = Annotated[float, BeforeValidator(_converter(Dimension.SECONDS, positive=False)),
+                           QuantityInfo(Dimension.SECONDS, ">= 0")]
 #: Data size in bits, >= 0 (``"300 kB"``).
-DataSize = Annotated[float, BeforeValidator(_converter(Dimension.BITS, positive=False))]
+DataSize = Annotated[float, BeforeValidator(_converter(Dimension.BITS, positive=False)),
+                     QuantityInfo(Dimension.BITS, ">= 0")]
 #: Data size in bits, > 0 (a mean size).
-PositiveDataSize = Annotated[float, BeforeValidator(_converter(Dimension.BITS, positive=True))]
+PositiveDataSize = Annotated[float, BeforeValidator(_converter(Dimension.BITS, positive=True)),
+                             QuantityInfo(Dimension.BITS, "> 0")]
 #: Throughput in bits per second, > 0 (``"20 Mbps"``).
-Bandwidth = Annotated[float, BeforeValidator(_converter(Dimension.BPS, positive=True))]
+Bandwidth = Annotated[float, BeforeValidator(_converter(Dimension.BPS, positive=True)),
+                      QuantityInfo(Dimension.BPS, "> 0")]
 #: Work in operations, >= 0 (``"16.8G"``, ``"500 Mops"``).
-Work = Annotated[float, BeforeValidator(_converter(Dimension.OPS, positive=False))]
+Work = Annotated[float, BeforeValidator(_converter(Dimension.OPS, positive=False)),
+                 QuantityInfo(Dimension.OPS, ">= 0")]
 #: Work in operations, > 0 (a mean work).
-PositiveWork = Annotated[float, BeforeValidator(_converter(Dimension.OPS, positive=True))]
-#: Processing speed in operations per second, > 0 (``"1.5 GHz"``).
-Speed = Annotated[float, BeforeValidator(_converter(Dimension.OPS_PER_S, positive=True))]
+PositiveWork = Annotated[float, BeforeValidator(_converter(Dimension.OPS, positive=True)),
+                         QuantityInfo(Dimension.OPS, "> 0")]
+#: Processing speed in operations per second, > 0 (``"1.5 GHz"``, ``"2 TFLOPS"``, ``"26 TOPS"``).
+Speed = Annotated[float, BeforeValidator(_converter(Dimension.OPS_PER_S, positive=True)),
+                  QuantityInfo(Dimension.OPS_PER_S, "> 0")]
 #: Power in watts, >= 0 (``"6.4 W"``).
-Power = Annotated[float, BeforeValidator(_converter(Dimension.WATTS, positive=False))]
+Power = Annotated[float, BeforeValidator(_converter(Dimension.WATTS, positive=False)),
+                  QuantityInfo(Dimension.WATTS, ">= 0")]
 #: Energy in joules, >= 0.
-Energy = Annotated[float, BeforeValidator(_converter(Dimension.JOULES, positive=False))]
+Energy = Annotated[float, BeforeValidator(_converter(Dimension.JOULES, positive=False)),
+                   QuantityInfo(Dimension.JOULES, ">= 0")]
 #: Distance in metres, >= 0 (``"12 km"``).
-Distance = Annotated[float, BeforeValidator(_converter(Dimension.METRES, positive=False))]
-#: Event rate per second, > 0 (``"10 fps"``, ``"120/min"``).
-Rate = Annotated[float, BeforeValidator(_converter(Dimension.RATE_PER_S, positive=True))]
+Distance = Annotated[float, BeforeValidator(_converter(Dimension.METRES, positive=False)),
+                     QuantityInfo(Dimension.METRES, ">= 0")]
+#: Event rate per second, > 0 (``"10/s"``, ``"10 req/s"``, ``"2 Hz"``, ``"10 fps"``, ``"120/min"``).
+Rate = Annotated[float, BeforeValidator(_converter(Dimension.RATE_PER_S, positive=True)),
+                 QuantityInfo(Dimension.RATE_PER_S, "> 0")]
 #: Event rate per second, >= 0.
-RateOrZero = Annotated[float, BeforeValidator(_converter(Dimension.RATE_PER_S, positive=False))]
+RateOrZero = Annotated[float, BeforeValidator(_converter(Dimension.RATE_PER_S, positive=False)),
+                       QuantityInfo(Dimension.RATE_PER_S, ">= 0")]
 #: Cost per unit of time, >= 0 (``"0.06/h"``): placement prices per core-, GPU- or GiB-hour.
-Price = Annotated[float, BeforeValidator(_converter(Dimension.RATE_PER_S, positive=False))]
+Price = Annotated[float, BeforeValidator(_converter(Dimension.RATE_PER_S, positive=False)),
+                  QuantityInfo(Dimension.RATE_PER_S, ">= 0", "a cost per unit of time such as 0.06/h")]
 #: A plain dimensionless number >= 0 (weights, CPU cores, GPUs).
 NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]

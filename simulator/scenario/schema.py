@@ -34,7 +34,9 @@ from simulator.scenario.quantities import (
 from simulator.scenario.rate_profiles import RATE_PROFILES, RateProfileSection
 from simulator.scenario.workloads import WORKLOADS, WorkloadSection
 
-Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.\-]+$")]
+#: What a name may be: letters, digits, ``_``, ``.`` and ``-``.
+NAME_PATTERN = r"^[A-Za-z0-9_.\-]+$"
+Name = Annotated[str, Field(min_length=1, max_length=100, pattern=NAME_PATTERN)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Count = Annotated[int, Field(ge=0)]
 
@@ -51,7 +53,7 @@ class RunSpec(Strict):
     """How long and how often to simulate; ``sample_interval`` sets the time-series period (default horizon/200);
     ``max_events`` and ``max_memory`` bound the run (:mod:`simulator.scenario.budget`)."""
 
-    duration: Duration
+    duration: Duration = 60.0
     warmup: DurationOrZero = 0.0
     seed: Annotated[int, Field(ge=0)] = 0
     replications: Annotated[int, Field(ge=1, le=10_000)] = 1
@@ -63,7 +65,7 @@ class RunSpec(Strict):
 class ServiceSpec(Strict):
     """An AI service: the work and data of one request, its deadline, and the nodes hosting it (empty: all)."""
 
-    name: Name
+    name: Name = "default"
     work: WorkSize = 0.0
     input: BitsSize = 0.0
     output: BitsSize = 0.0
@@ -92,17 +94,24 @@ else:
     RateProfileField = Annotated[Union[RATE_PROFILES], Field(discriminator="kind")]  # noqa: UP007 - from a tuple
 
 
-class DeviceGroupSpec(Strict):
-    """``count`` identical devices behind one access point, each running ``workload`` against ``service``;
-    ``rate_profile`` multiplies the workload's rate over time (:mod:`simulator.scenario.rate_profiles`)."""
+def _workload_shorthand(value: Any) -> Any:
+    """``workload: 2/s`` (a rate alone) means ``workload: {kind: poisson, rate: 2/s}``."""
+    is_rate = isinstance(value, int | float) or (isinstance(value, str) and re.match(r"\s*[-+.\d]", value))
+    return {"kind": "poisson", "rate": value} if is_rate and not isinstance(value, bool) else value
 
-    name: Name
+
+class DeviceGroupSpec(Strict):
+    """``count`` identical devices behind one access point (default: the only one), each running ``workload``
+    against ``service`` (default: the only one); ``rate_profile`` multiplies the workload's rate over time
+    (:mod:`simulator.scenario.rate_profiles`)."""
+
+    name: Name = "devices"
     count: Annotated[int, Field(ge=1, le=1_000_000)] = 1
     profile: Annotated[Annotated[Name, Tag("name")] | Annotated[ProfileSpec, Tag("inline")],
                        Discriminator(lambda value: "name" if isinstance(value, str) else "inline")]
-    access_point: Name
+    access_point: Name | None = None
     service: Name | None = None
-    workload: WorkloadField
+    workload: Annotated[WorkloadField, BeforeValidator(_workload_shorthand)]
     rate_profile: RateProfileField | None = None
     local_queue_capacity: Annotated[int, Field(ge=0, le=10**9)] | None = None
     drop_expired: bool = False
@@ -138,9 +147,12 @@ class BatchingSpec(Strict):
 class NodeSpec(Strict):
     """An edge or cloud server: ``workers`` parallel workers behind one FIFO queue (cloud default: 1000); for
     deployments, ``cpu`` cores (default: ``workers``), a ``disk`` for images (default: unlimited) with ``images``
-    on it at the start, and ``labels`` that deployment domains select."""
+    on it at the start, and ``labels`` that deployment domains select.
 
-    name: Name
+    ``location``: the access point or switch it sits at; by default the only access point when the file has one
+    and no links, else a place of its own, reached by links."""
+
+    name: Name = "edge"
     tier: Literal["edge", "cloud"] = "edge"
     workers: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
     speed: Speed | None = None
@@ -256,27 +268,45 @@ class PlacementSpec(Strict):
     seed: Annotated[int, Field(ge=0)] = 0
     objective: PlacementObjectiveSpec = PlacementObjectiveSpec()
     target_utilisation: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.8
+    link_utilisation: Annotated[float, Field(gt=0.0, le=1.0)] | None = None
     traffic_price: Price = 0.0
     services: dict[Name, PlacedServiceSpec] = Field(default_factory=dict)
     nodes: dict[Name, PlacementNodeSpec] = Field(default_factory=dict)
 
 
+def _default_policies() -> list[PolicyEntry]:
+    return [PolicyEntry(name="always_local"), PolicyEntry(name="always_edge")]
+
+
+def _default_access_points() -> list[AccessPointSpec]:
+    return [AccessPointSpec(name="ap", uplink=DEFAULT_UPLINK_BPS)]
+
+
+#: Uplink of the access point of a file that defines none (a shared 100 Mbps cell; downlink unlimited).
+DEFAULT_UPLINK_BPS = 100e6
+
+
 class ScenarioSpec(Strict):
     """A whole scenario file. ``placement`` places replicas before simulating; ``images``, ``registry``,
     ``deployments`` and ``events`` run the platform's replicas over time (:mod:`simulator.scenario.platform_schema`);
-    ``sweep`` is read by ``mecsim sweep``."""
+    ``sweep`` is read by ``mecsim sweep``.
 
-    name: Name
+    ``name`` defaults to the file's name without ``.yaml``; ``access_points`` to one shared 100 Mbps access point
+    called ``ap``; ``policies`` to ``always_local`` and ``always_edge``.
+    """
+
+    name: Name = "scenario"
     description: str = ""
-    run: RunSpec
+    run: RunSpec = RunSpec()
     services: Annotated[list[ServiceSpec], Field(min_length=1)]
     profiles: list[ProfileSpec] = Field(default_factory=list)
-    access_points: Annotated[list[AccessPointSpec], Field(min_length=1)]
+    access_points: Annotated[list[AccessPointSpec], Field(min_length=1, default_factory=_default_access_points)]
     nodes: list[NodeSpec] = Field(default_factory=list)
     switches: list[Name] = Field(default_factory=list)
     links: list[LinkSpec] = Field(default_factory=list)
     devices: Annotated[list[DeviceGroupSpec], Field(min_length=1)]
-    policies: Annotated[list[Annotated[PolicyEntry, BeforeValidator(_policy_shorthand)]], Field(min_length=1)]
+    policies: Annotated[list[Annotated[PolicyEntry, BeforeValidator(_policy_shorthand)]],
+                        Field(min_length=1, default_factory=_default_policies)]
     outputs: OutputsSpec = OutputsSpec()
     placement: PlacementSpec | None = None
     images: list[ImageSpec] = Field(default_factory=list)
@@ -284,3 +314,10 @@ class ScenarioSpec(Strict):
     deployments: list[DeploymentSpec] = Field(default_factory=list)
     events: list[ScaleEventSpec] = Field(default_factory=list)
     sweep: dict[str, Any] | None = None
+
+    def node_location(self, node: NodeSpec) -> str:
+        """Where ``node`` sits: its ``location``, else the only access point of a file without links, else a place
+        of its own (its name)."""
+        if node.location is not None:
+            return node.location
+        return self.access_points[0].name if len(self.access_points) == 1 and not self.links else node.name
