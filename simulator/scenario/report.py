@@ -120,8 +120,8 @@ def placement_lines(entry: Mapping[str, Any], weights: Mapping[str, float], *,
     (``latency``, ``compute``, ``traffic``). Callers pass only placements the independent checker accepted. Lines
     wrap at ``width`` columns; a service on more than :data:`NODES_SHOWN` nodes lists its busiest ones.
     """
-    lines = textwrap.wrap(f"solver {entry['solver']}: {entry['status']} — {entry['message']} "
-                          f"({entry['runtime_s']:.2f} s)", width=width, subsequent_indent="  ")
+    # the status line stays one line (read back by scripts); the node lists below wrap
+    lines = [f"solver {entry['solver']}: {entry['status']} — {entry['message']} ({entry['runtime_s']:.2f} s)"]
     for row in entry["services"]:
         nodes = sorted(row["nodes"].items(), key=lambda item: -item[1]["rate_per_s"])
         where = ", ".join(f"{node} x{v['replicas']} ({v['rate_per_s']:.3g} req/s)" for node, v in nodes[:NODES_SHOWN])
