@@ -7,11 +7,15 @@ The command runs in-process through the click entry point; every answer falls in
 
 - ``clean``: exit 2 and one line per problem, each ``mecsim: error: FILE:LINE: ...`` (``unlocated`` when a line
   lacks FILE:LINE);
-- ``accepted``: exit 0 (with ``--simulate``, the scenario is then simulated for 5 simulated seconds, and a failure
-  there counts as ``accepted_then_failed``);
-- ``traceback``: any other exception; ``hang``: no answer within ``--limit`` seconds (SIGALRM, POSIX only).
+- ``accepted``: exit 0 (with ``--simulate``, the scenario is then simulated for 5 simulated seconds without warm-up,
+  and any other answer there counts as ``accepted_then_<bucket>``);
+- ``traceback``: any other exception; ``hang``: no answer within ``--limit`` seconds of CPU time (SIGPROF, POSIX).
 
-    .venv/bin/python benchmarks/fuzz_campaign.py --inputs 3000 --seed 1
+    nice python benchmarks/fuzz_campaign.py --inputs 3000 --seed 1 --simulate
+
+The inputs depend only on ``--seed`` (one ``random.Random``), so a campaign is reproducible, and each command is
+bounded by ``--limit`` seconds of CPU time, not of the clock, so the buckets do not depend on the machine's load.
+Examples name the input's number (``#17``) and its source scenario.
 """
 
 from __future__ import annotations
@@ -87,15 +91,16 @@ LOCATED = re.compile(r"^mecsim: error: (?P<file>[^:]+):(?P<line>\d+): ")
 
 
 def classify(path: Path, command: list[str], limit_s: int) -> tuple[str, str]:
-    """(bucket, first line of output) for one invocation."""
-    signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(limit_s)
+    """(bucket, first line of output) for one invocation; a hang is more than ``limit_s`` seconds of this process's
+    CPU time (SIGPROF), so a loaded machine does not turn slow answers into hangs."""
+    signal.signal(signal.SIGPROF, _alarm)
+    signal.setitimer(signal.ITIMER_PROF, limit_s)
     try:
         result = CliRunner().invoke(main, [*command, str(path)])
     except _HangError:
         return "hang", ""
     finally:
-        signal.alarm(0)
+        signal.setitimer(signal.ITIMER_PROF, 0)
     if isinstance(result.exception, _HangError):
         return "hang", ""
     lines = result.output.strip().splitlines()
@@ -117,30 +122,31 @@ def main_campaign() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--inputs", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--limit", type=int, default=20, help="seconds before an input counts as a hang")
+    parser.add_argument("--limit", type=int, default=20, help="CPU seconds before an input counts as a hang")
     parser.add_argument("--simulate", action="store_true", help="also simulate accepted inputs (5 s horizon)")
     parser.add_argument("--show", type=int, default=5, help="examples printed per bad bucket")
     options = parser.parse_args()
     rng = random.Random(options.seed)
-    sources = [resolve_scenario_path(name).read_text(encoding="utf-8") for name, _ in bundled_scenarios()]
+    sources = [(name, resolve_scenario_path(name).read_text(encoding="utf-8")) for name, _ in bundled_scenarios()]
     counts: Counter[str] = Counter()
     examples: dict[str, list[str]] = {}
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "fuzz.yaml"
-        for _ in range(options.inputs):
-            variant = mutate(rng.choice(sources), rng)
+        for number in range(options.inputs):
+            name, text = rng.choice(sources)
+            variant = mutate(text, rng)
             if isinstance(variant, bytes):
                 path.write_bytes(variant)
             else:
                 path.write_bytes(variant.encode("utf-8", errors="surrogatepass"))
             bucket, line = classify(path, ["validate"], options.limit)
             if bucket == "accepted" and options.simulate:
-                run, line = classify(path, ["simulate", "--duration", "5s", "--replications", "1", "--quiet"],
-                                     options.limit)
+                run, line = classify(path, ["simulate", "--duration", "5s", "--set", "run.warmup=0s",
+                                            "--replications", "1", "--quiet"], options.limit)
                 bucket = "accepted" if run == "accepted" else f"accepted_then_{run}"
             counts[bucket] += 1
             if bucket not in ("clean", "accepted"):
-                examples.setdefault(bucket, []).append(line[:200])
+                examples.setdefault(bucket, []).append(f"#{number} ({name}) {line[:200]}")
     print(f"tried {options.inputs} (seed {options.seed}): " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     for bucket, lines in sorted(examples.items()):
         for line in lines[: options.show]:

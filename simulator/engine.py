@@ -62,9 +62,10 @@ class Platform(Protocol):
 
     def attach(self, world: World, env: simpy.Environment, channels: LinkChannels, *,
                on_served: Callable[[Any], None], on_dropped: Callable[[Any, DropReason], None],
-               forward: Callable[[Any, int], None]) -> PlatformRun:
+               forward: Callable[[Any, int], None], rng: np.random.Generator) -> PlatformRun:
         """Build the controllers of one replication over the engine's links and callbacks; ``forward(job, k)``
-        passes a request on from where it is to server ``k``, whose reply goes home from there."""
+        passes a request on from where it is to server ``k``, whose reply goes home from there; ``rng`` is the
+        platform's own stream (the same for every policy)."""
 
 
 class Job:
@@ -167,7 +168,8 @@ class Engine:
         self.channels = channels = link_channels(world, env)
         self._forwards: dict[tuple[str, int, str], Route] = {}
         self.platform = None if platform is None else platform.attach(
-            world, env, channels, on_served=self._served_remote, on_dropped=self._drop, forward=self._forward)
+            world, env, channels, on_served=self._served_remote, on_dropped=self._drop, forward=self._forward,
+            rng=np.random.default_rng(policy_seed.spawn(1)[0]))
         self.groups = build_devices(world, env, self.pools, streams, duration_s, channels=channels,
                                     on_served=self._finish, on_dropped=self._drop,
                                     service_pools=None if self.platform is None else self.platform.pools)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+import shutil
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -22,6 +23,7 @@ class OutputError(MecsimError):
 
     def __init__(self, path: str | Path, error: OSError) -> None:
         self.path = Path(path)
+        self.error = error
         super().__init__(f"{path}: cannot write: {error.strerror or error}")
 
 
@@ -53,6 +55,46 @@ def replacing(target: str | Path) -> Iterator[Path]:
     finally:
         with suppress(OSError):
             temporary.unlink()
+
+
+@contextmanager
+def replacing_folder(target: str | Path, owned: Collection[str]) -> Iterator[Path]:
+    """Yield a fresh temporary folder beside ``target``; when the block succeeds its files are moved into ``target``.
+
+    Only the files named in ``owned`` (paths relative to ``target``, e.g. ``"figures/latency_cdf.png"``) belong to
+    the writer: on success each one written in the block replaces its namesake (one atomic rename per file) and
+    each one not written is removed, so ``target`` never mixes two runs; every other file of ``target`` is kept.
+    On failure or interrupt the temporary folder is removed and ``target`` is left exactly as it was. An OS error
+    names the path under ``target`` it was meant for, not the temporary one.
+    """
+    target = Path(target)
+    make_folder(target.parent)
+    temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with os_errors(target):
+            temporary.mkdir()
+        try:
+            yield temporary
+            written = sorted(path.relative_to(temporary).as_posix() for path in temporary.rglob("*")
+                             if not path.is_dir())
+            with os_errors(target):
+                target.mkdir(exist_ok=True)
+            for name in written:
+                with os_errors(target / name):
+                    (target / name).parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(temporary / name, target / name)
+            for name in sorted(set(owned) - set(written)):
+                with os_errors(target / name):
+                    (target / name).unlink(missing_ok=True)
+                if (target / name).parent != target:
+                    with suppress(OSError):  # a folder of the writer's, left empty; kept when it holds other files
+                        (target / name).parent.rmdir()
+        except OutputError as error:
+            if not error.path.is_relative_to(temporary):
+                raise
+            raise OutputError(target / error.path.relative_to(temporary), error.error) from None
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
 
 
 def write_text(target: str | Path, text: str) -> Path:

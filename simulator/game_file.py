@@ -41,7 +41,7 @@ from offload.units import Dimension, parse_quantity
 from simulator.scenario.errors import ScenarioError, ScenarioIssue, YamlPath
 from simulator.scenario.quantities import Distance, Energy, FileSection, PositiveDataSize, PositiveWork, Power, Speed
 from simulator.scenario.validation import issues_from_error
-from simulator.scenario.yamlload import LoadedYaml, load_yaml
+from simulator.scenario.yamlload import LoadedYaml, load_yaml, read_text
 
 _REQUIRED = ("power", "data", "work", "speed", "compute_power", "time_weight", "energy_weight")
 
@@ -173,9 +173,5 @@ def game_from_data(data: Any, source: str = "<dict>", loaded: LoadedYaml | None 
 def load_game_file(path: str | Path) -> GameCase:
     """Read and validate a game file."""
     source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ScenarioError([ScenarioIssue(source, None, (), f"cannot read: {error}")]) from None
-    loaded = load_yaml(text, source)
+    loaded = load_yaml(read_text(path, source), source)
     return game_from_data(loaded.data, source, loaded)

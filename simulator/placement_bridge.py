@@ -33,9 +33,11 @@ import numpy as np
 
 from offload.errors import InfeasibleError, MecsimError, ParameterError
 from scheduler.checker import CheckReport, check_placement
+from scheduler.model import compile_model
 from scheduler.problem import PlacementProblem, ServiceDemand, UserGroups, Weights, build_problem
 from scheduler.result import PlacementResult
 from scheduler.solvers import Budget, solve
+from scheduler.solvers.milp import run_milp
 from scheduler.topology import NodeKind, Prices, Resources, TopologyNode, add_link, add_node
 from simulator.world import DeviceGroup, EdgeServer, Service, World
 
@@ -214,6 +216,21 @@ def apply_placement(world: World, problem: PlacementProblem, result: PlacementRe
 def _normalised(routes: list[tuple[str, float]]) -> tuple[tuple[str, float], ...]:
     total = sum(share for _, share in routes)
     return tuple((server, share / total) for server, share in routes)
+
+
+def check_placeable(world: World, settings: PlacementSettings) -> None:
+    """Everything :func:`place_world` needs short of solving: the graph and problem can be built, every user group
+    reaches a server that can host its service within its deadline, and the servers' capacity can carry the load
+    (the LP relaxation of the placement is feasible). Cheap next to solving; ``validate`` runs it.
+
+    Raises
+    ------
+    InfeasibleError
+        A demand no server can serve, or capacity proven too small.
+    ParameterError
+        A node or service that placement cannot use.
+    """
+    run_milp(compile_model(placement_problem(world, placement_graph(world, settings), settings)), relax=True)
 
 
 def place_world(world: World, settings: PlacementSettings) -> PlacedWorld:

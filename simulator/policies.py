@@ -133,6 +133,11 @@ class _AlwaysTier:
     tier: ClassVar[str]
     stateful: ClassVar[bool] = False
 
+    @property
+    def required_tier(self) -> str:
+        """Every device group must reach a server of this tier (checked when a scenario is loaded)."""
+        return self.tier
+
     def choose(self, batch: DecisionBatch, observed: Observation | None, rng: np.random.Generator) -> IntArray:
         """The nearest server of the tier for every task."""
         return np.full(batch.local_s.shape[0], batch.first(self.tier, f"always_{self.tier}"), dtype=np.intp)
@@ -228,6 +233,11 @@ class RandomOffload:
 
     def __init__(self, p: float = 0.5) -> None:
         self.p = check_fraction("p", p)
+
+    @property
+    def required_tier(self) -> str | None:
+        """Offloading at all needs an edge server within reach of every device group."""
+        return "edge" if self.p > 0 else None
 
     def choose(self, batch: DecisionBatch, observed: Observation | None, rng: np.random.Generator) -> IntArray:
         """Independent coin flips."""

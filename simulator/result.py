@@ -18,6 +18,7 @@ class DropReason(StrEnum):
     LOCAL_QUEUE_FULL = "local_queue_full"
     DEADLINE_EXPIRED = "deadline_expired"
     NO_READY_REPLICA = "no_ready_replica"
+    NODE_FAILURE = "node_failure"
 
 
 #: Record columns naming who ran the task where (categorical but ``replication`` and ``task_id``).

@@ -11,6 +11,7 @@ Trace blocks also carry the task sizes.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -348,29 +349,38 @@ TRACE_COLUMNS = ("timestamp_s", "device", "work_ops", "input_bits", "output_bits
 
 
 def load_trace_csv(path: str | Path) -> Trace:
-    """Read a trace CSV with header ``timestamp_s,device,work_ops,input_bits,output_bits`` (SI numbers).
+    """Read a trace CSV (UTF-8) with header ``timestamp_s,device,work_ops,input_bits,output_bits`` (SI numbers).
 
     Raises
     ------
     ParameterError
-        Naming the file and line of a missing column or a value that is not a number.
+        Named ``file``: the file cannot be read (the system's reason; for a byte that is not UTF-8, its line), a
+        column is missing or a value is not a finite number (``path:line`` in the rule).
     """
     path = Path(path)
     columns: dict[str, list[float]] = {name: [] for name in TRACE_COLUMNS}
-    with path.open(newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in TRACE_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ParameterError(f"{path}:1", reader.fieldnames, f"missing trace column(s) {', '.join(missing)}")
-        for line, row in enumerate(reader, start=2):
-            for name in TRACE_COLUMNS:
-                try:
-                    value = float(row[name])
-                except (TypeError, ValueError):
-                    raise ParameterError(f"{path}:{line}: {name}", row[name], "must be a number") from None
-                if not math.isfinite(value):
-                    raise ParameterError(f"{path}:{line}: {name}", row[name], "must be finite")
-                columns[name].append(value)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as error:
+        raise ParameterError("file", str(path), f"cannot read {path}: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        line = error.object[:error.start].count(b"\n") + 1
+        raise ParameterError("file", str(path), f"{path}:{line}: byte 0x{error.object[error.start]:02x} (offset "
+                                                f"{error.start}) is not UTF-8") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    missing = [c for c in TRACE_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ParameterError("file", str(path), f"{path}:1: missing trace column(s) {', '.join(missing)}")
+    for line, row in enumerate(reader, start=2):
+        for name in TRACE_COLUMNS:
+            try:
+                value = float(row[name])
+            except (TypeError, ValueError):
+                raise ParameterError("file", str(path), f"{path}:{line}: {name} {row[name]!r} must be a number"
+                                     ) from None
+            if not math.isfinite(value):
+                raise ParameterError("file", str(path), f"{path}:{line}: {name} {row[name]!r} must be finite")
+            columns[name].append(value)
     return Trace(
         timestamp_s=tuple(columns["timestamp_s"]),
         device=tuple(int(d) for d in columns["device"]),

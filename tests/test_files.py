@@ -155,3 +155,74 @@ def test_plot_on_a_full_disk_keeps_the_old_figures(tmp_path, request):
     _one_line_error(result, figures[0].parent, FULL)
     assert sorted((out / "figures").iterdir()) == figures  # no temporary left behind
     assert [path.read_bytes() for path in figures] == before
+
+
+def _snapshot(folder):
+    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*"))
+            if path.is_file()}
+
+
+@pytest.fixture
+def previous_run(tmp_path):
+    """A simulate output folder holding a user's own files beside (and inside figures/ of) the run's."""
+    out = tmp_path / "run"
+    assert CliRunner().invoke(main, [*SIMULATE, "--out", str(out)]).exit_code == 0
+    (out / "notes.txt").write_text("mine")
+    (out / "figures" / "my-plot.png").write_bytes(b"my figure")
+    return out
+
+
+def test_force_replaces_the_runs_files_and_keeps_the_users(previous_run, tmp_path):
+    before = _snapshot(previous_run)
+    assert "timeseries.parquet" in before or "timeseries.csv" in before
+    result = CliRunner().invoke(main, [*SIMULATE, "--out", str(previous_run), "--force", "--seed", "99",
+                                       "--set", "outputs.timeseries=false"])
+    assert result.exit_code == 0, result.output
+    after = _snapshot(previous_run)
+    assert after["notes.txt"] == b"mine"
+    assert after["figures/my-plot.png"] == b"my figure"
+    assert after["summary.json"] != before["summary.json"]  # the new run's (another seed)
+    stale = {"timeseries.parquet", "timeseries.csv", "figures/utilisation.png"}
+    assert not stale & set(after)  # what this run did not write is not left over from the previous one
+    assert set(after) == set(before) - stale
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["run"]  # no temporary folder left
+
+
+def test_force_refused_without_it_names_what_force_does(previous_run):
+    result = CliRunner().invoke(main, [*SIMULATE, "--out", str(previous_run)])
+    assert result.exit_code == 2
+    assert "use --force to replace the files a previous run wrote there (other files are kept)" in result.output
+
+
+def test_a_full_disk_during_force_keeps_the_previous_run(previous_run, tmp_path, request):
+    before = _snapshot(previous_run)
+    request.getfixturevalue("full_disk")
+    result = CliRunner().invoke(main, [*SIMULATE, "--out", str(previous_run), "--force", "--seed", "99"])
+    assert result.exit_code == 2
+    assert result.output.startswith(f"mecsim: error: {previous_run}/")  # the path meant, not the temporary one
+    assert _snapshot(previous_run) == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["run"]
+
+
+def test_an_interrupt_while_writing_keeps_the_previous_run(previous_run, tmp_path, monkeypatch):
+    before = _snapshot(previous_run)
+    import simulator.cli.simulate as simulate_cli
+
+    def write_then_interrupt(folder, **kwargs):
+        (folder / "summary.json").write_text("half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(simulate_cli, "write_run", write_then_interrupt)
+    result = CliRunner().invoke(main, [*SIMULATE, "--out", str(previous_run), "--force", "--seed", "99"])
+    assert isinstance(result.exception, KeyboardInterrupt) or result.exit_code != 0
+    assert _snapshot(previous_run) == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["run"]
+
+
+def test_a_failing_run_never_touches_the_previous_run(previous_run, tmp_path):
+    before = _snapshot(previous_run)
+    result = CliRunner().invoke(main, [*SIMULATE, "--out", str(previous_run), "--force", "--duration", "1s",
+                                       "--set", "run.warmup=5s"])
+    assert result.exit_code == 2
+    assert _snapshot(previous_run) == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["run"]

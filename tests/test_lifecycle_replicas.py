@@ -216,7 +216,8 @@ def test_placement_spreads_by_free_cores_and_prefers_a_cached_image() -> None:
 
 
 def test_a_domain_node_must_be_a_reachable_server() -> None:
-    platform = _platform(_deployment(nodes=("e1",)), nodes=(NodeCapacity("e1", 1.0), NodeCapacity("nowhere", 1.0)))
+    platform = _platform(_deployment(nodes=("e1", "nowhere")),
+                         nodes=(NodeCapacity("e1", 1.0), NodeCapacity("nowhere", 1.0)))
     with pytest.raises(ParameterError, match="reachable from the central registry"):
         run(_world(), duration_s=10.0, seed=1, platform=platform)
 

@@ -124,6 +124,10 @@ def test_every_platform_problem_is_reported_at_its_line(tmp_path: Path) -> None:
      "deployments[0].replicas: 2: must be within the autoscaler's bounds [3, 5]"),
     ("replicas: 2\n", "replicas: 2\n    autoscale: {max: 5, metric: busy, target: 60}\n",
      "deployments[0].autoscale.target: 60.0: a busy fraction must be <= 1"),
+    ("kind: scale, deployment: plates-v1, replicas: 1}", "kind: fail, node: edge-9}",
+     "events[0].node: \"edge-9\": undefined node"),
+    ("labels: {pool: baoshan}, images:", "labels: {pool: baoshan}, mtbf: 1 h, images:",
+     "nodes[1].mttr: random failures need both mtbf and mttr"),
     ("replicas: 2\n", "replicas: 2\n    autoscale: {max: 5, metric: cpu, target: 0.5}\n",
      "deployments[0].autoscale.metric: \"cpu\""),
 ])
@@ -179,3 +183,21 @@ def test_a_cloud_fallback_needs_a_cloud_node_and_then_serves_the_cold_start(tmp_
     created = result.records["created_s"]
     assert set(targets[created < 10.0]) == {"cloud"}  # the first replica is ready at 10 s (cached image, boot)
     assert set(targets[created > 10.1]) == {"edge-1"}  # the domain's nearest node, where its router sits
+
+
+def test_scripted_failures_in_a_scenario_lose_and_replace_replicas(tmp_path: Path) -> None:
+    text = BASE.replace("  - {at: 1 min, kind: scale, deployment: plates-v1, replicas: 1}\n",
+                        "  - {at: 1 min, kind: fail, node: edge-2}\n  - {at: 90 s, kind: recover, node: edge-2}\n")
+    scenario = load_scenario(_write(tmp_path, text))
+    assert scenario.platform is not None
+    assert [(f.at_s, f.node, f.kind) for f in scenario.platform.failures] == [(60.0, "edge-2", "fail"),
+                                                                              (90.0, "edge-2", "recover")]
+    result = simulate(scenario)
+    assert result.platform is not None
+    events = result.platform.events
+    kinds = events[events["time_s"] == 60.0]["kind"].tolist()
+    assert kinds[:2] == ["fail", "lost"]
+    assert "recover" in events["kind"].tolist()
+    summary = result.to_json_dict()["policies"]["always_edge"]
+    tasks = summary["tasks"]
+    assert tasks["generated"] == tasks["completed"] + sum(summary["dropped_by_reason"].values()) + tasks["in_flight"]

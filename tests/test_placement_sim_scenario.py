@@ -151,9 +151,8 @@ def test_a_node_without_a_speed_cannot_host_replicas(tmp_path: Path) -> None:
 def test_an_unreachable_deadline_is_reported_against_the_placement_section() -> None:
     data = _data()
     data["services"][0]["deadline"] = "50 ms"
-    scenario = scenario_from_dict(data)
     with pytest.raises(ScenarioError, match=r"placement: .*cams0.*cannot reach service 'det' within its SLO 50 ms"):
-        placed_world(scenario)
+        scenario_from_dict(data)  # found when loading, so `validate` refuses it too (issue 11), before any solving
 
 
 def test_without_a_placement_section_nothing_changes() -> None:
@@ -199,3 +198,19 @@ def test_each_placed_server_runs_at_the_utilisation_the_placement_implies() -> N
         expected = load[server.name] / (server.workers * server.speed_ops_per_s)
         assert expected <= placed.problem.target_utilisation + 1e-9
         assert measured[server.name] == pytest.approx(expected, rel=0.06), server.name
+
+
+def test_validate_refuses_a_placement_that_cannot_be_solved_at_its_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from simulator.cli import main
+
+    data = _data()
+    data["services"][0]["deadline"] = "50 ms"
+    path = _write(tmp_path, data)
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), start=1) if text.startswith("placement:"))
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"mecsim: error: {path}:{line}: placement: group 'cams0' cannot reach service 'det'")

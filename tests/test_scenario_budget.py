@@ -131,3 +131,36 @@ def test_simulate_counts_its_duration_and_replications_options(tmp_path: Path) -
     result = CliRunner().invoke(main, ["simulate", str(path), "--quiet", "--replications", "8"])
     assert result.exit_code == 2
     assert f"{RATE_PER_S * 1000 * 8 * POLICIES:.3g} tasks" in result.stderr
+
+
+def test_the_python_api_refuses_over_budget_before_running(tmp_path: Path) -> None:
+    from simulator.scenario import simulate
+
+    scenario = load_scenario(_write(tmp_path, "  max_events: 1000\n"))
+    with pytest.raises(ScenarioError) as caught:
+        simulate(scenario)
+    (issue,) = caught.value.issues
+    assert (issue.line, issue.path) == (5, ("run", "max_events"))
+    expected_events = RATE_PER_S * 1000 * 4 * POLICIES + 200 * 4 * POLICIES
+    assert f"{expected_events:.3g} events" in issue.rule
+    with pytest.raises(ScenarioError, match=f"{RATE_PER_S * 10 * 2 * POLICIES:.3g} tasks"):
+        simulate(scenario, duration_s=10.0, replications=2)  # 510 tasks + 1,200 samples: over 1,000
+
+
+def test_each_sweep_point_is_budgeted_before_the_sweep_starts(tmp_path: Path) -> None:
+    # one run of a sweep is one replication: 8.5/s x 1000 s x 3 policies + 200 x 3 samples = 26,100 events;
+    # a point with group a at 200/s has 3 x 200 + 2.5 = 602.5/s: 1,807,500 + 600 events
+    path = _write(tmp_path, "  max_events: 200000\n")  # the base (4 replications: 104,400 events) fits
+    text = path.read_text(encoding="utf-8") + "sweep:\n  grid:\n    devices[a].workload.rate: [2/s, 200/s]\n"
+    path.write_text(text, encoding="utf-8")
+    sweep_line = len(text.splitlines())
+    out = tmp_path / "sweep"
+    for command in (["validate", str(path)], ["sweep", str(path), "--out", str(out), "--quiet"]):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 2, result.output
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, lines
+        assert lines[0].startswith(f"mecsim: error: {path}:{sweep_line}: run.max_events: the run would process "
+                                   f"about {(3 * 200 + 2.5) * 1000 * POLICIES + 200 * POLICIES:.3g} events")
+        assert lines[0].endswith("(at sweep point devices[a].workload.rate=200/s)")
+    assert not out.exists()  # refused before anything ran

@@ -225,3 +225,65 @@ def test_a_dictionary_scenario_names_world_problems_by_yaml_path() -> None:
                          "workload": {"kind": "poisson", "rate": 1}}], "policies": ["always_edge"]}
     with pytest.raises(ScenarioError, match=r'<dict>: nodes\[0\]\.name: "ap": is already the name of an access point'):
         scenario_from_dict(data)
+
+
+def test_a_byte_that_is_not_utf8_is_located_by_line_column_and_offset(tmp_path: Path) -> None:
+    text = BASE.replace("description: a test city", "description: a caf\u00e9 city").encode("latin-1")
+    offset = text.index(b"\xe9")
+    line = text[:offset].count(b"\n") + 1
+    column = offset - text.rfind(b"\n", 0, offset)
+    path = tmp_path / "latin.yaml"
+    path.write_bytes(text)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert str(caught.value) == (f"{path}:{line}: <root>: column {column} (byte {offset}): byte 0xe9 is not UTF-8; "
+                                 "save the file as UTF-8")
+    assert (line, column) == (2, 19)  # `description: a caf` is 18 characters
+
+
+# Checks the simulator's value objects make after the schema: each at the line and key the file writes.
+ELEMENT_CASES = [
+    ("workload: {kind: poisson, rate: 0.1/s}", "workload: {kind: periodic, fps: 1/s, jitter: 3.5 s}",
+     r"devices\[0\]\.workload\.jitter: 3\.5: must be < the frame period 1/fps = 1 s$"),
+]
+
+
+def _line_of(text: str, fragment: str) -> int:
+    return next(number for number, line in enumerate(text.splitlines(), start=1) if fragment in line)
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), ELEMENT_CASES, ids=["jitter"])
+def test_element_rules_name_the_key_as_written(tmp_path: Path, old: str, new: str, expected: str) -> None:
+    text = _replace(old, new)
+    with pytest.raises(ScenarioError, match=rf"city\.yaml:{_line_of(text, new.strip())}: {expected}"):
+        load_scenario(_write(tmp_path, text))
+
+
+TRACE_HEADER = "timestamp_s,device,work_ops,input_bits,output_bits\n"
+
+
+@pytest.mark.parametrize(("content", "rule"), [
+    (None, r"cannot read .*trace\.csv: No such file or directory"),
+    (TRACE_HEADER.encode() + b"1,0,1e9,0,0\n2,0,1e9\xe9,0,0\n",  # 51 + 12 + 7 bytes before the bad one
+     r".*trace\.csv:3: byte 0xe9 \(offset 70\) is not UTF-8"),
+    (TRACE_HEADER.encode() + b"1,0,1e9,0,0\n2,0,x,0,0\n", r".*trace\.csv:3: work_ops 'x' must be a number"),
+    (b"time,device\n1,0\n", r".*trace\.csv:1: missing trace column\(s\) timestamp_s, work_ops"),
+], ids=["missing", "latin-1", "not a number", "columns"])
+def test_trace_file_problems_are_located_at_its_key(tmp_path: Path, content: bytes | None, rule: str) -> None:
+    if content is not None:
+        (tmp_path / "trace.csv").write_bytes(content)
+    text = _replace("workload: {kind: poisson, rate: 0.1/s}", "workload: {kind: trace, file: trace.csv}")
+    path = _write(tmp_path, text)
+    line = _line_of(text, "kind: trace")
+    with pytest.raises(ScenarioError, match=rf'^{re.escape(str(path))}:{line}: devices\[0\]\.workload\.file: '
+                                            rf'"trace\.csv": {rule}'):
+        load_scenario(path)
+
+
+def test_a_policy_needing_a_tier_no_group_reaches_is_refused_at_load(tmp_path: Path) -> None:
+    text = _replace("policies: [always_local, always_edge]", "policies: [always_local, always_cloud]")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(_write(tmp_path, text))
+    assert str(caught.value).endswith(f"city.yaml:{_line_of(text, 'always_cloud')}: policies[1]: \"always_cloud\": "
+                                      "sends work to a cloud server, but device group 'cams' reaches none hosting "
+                                      "service 'plates'")

@@ -117,3 +117,50 @@ def test_workers_with_a_scheduler_is_an_error_not_ignored():
     code, _, stderr = sweep("mm1", "--workers", "3", "--scheduler", "tcp://127.0.0.1:1")
     assert code == 2
     assert "--workers=3: sizes the local pool; with --scheduler tcp://127.0.0.1:1" in stderr
+
+
+TINY = ["--set", "run.duration=20s", "--set", "run.warmup=0s", "--replications", "1", "--workers", "1", "--quiet"]
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir()) if path.is_file()}
+
+
+def test_a_sweep_refuses_a_simulate_output_folder(tmp_path):
+    out = tmp_path / "run"
+    assert CliRunner().invoke(main, ["simulate", "mm1", *TINY[:4], "--quiet", "--out", str(out)]).exit_code == 0
+    before = _files(out)
+    code, _, stderr = sweep("mm1", "--grid", "devices[0].workload.rate=4/s", *TINY, "--out", str(out))
+    assert code == 2
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"mecsim: error: --out='{out}': holds the outputs of `mecsim simulate` (records.")
+    assert lines[0].endswith("); give the sweep a folder of its own")
+    assert _files(out) == before
+
+
+@pytest.mark.parametrize(("other", "said"), [
+    (["md1", "--grid", "devices[0].workload.rate=4/s"], "holds a sweep of another scenario ('mm1', not 'md1')"),
+    (["mm1", "--grid", "devices[0].workload.rate=4/s", "--set", "nodes[server].workers=2"],
+     "holds a sweep of 'mm1' with other settings"),
+])
+def test_a_sweep_of_another_scenario_is_not_mixed_into_a_sweep_folder(tmp_path, other, said):
+    out = tmp_path / "sweep"
+    code, _, stderr = sweep("mm1", "--grid", "devices[0].workload.rate=4/s", *TINY, "--out", str(out))
+    assert code == 0, stderr
+    before = _files(out)
+    code, _, stderr = sweep(*other, *TINY, "--out", str(out))
+    assert code == 2
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert said in lines[0]
+    assert lines[0].endswith(f"write this sweep to another --out folder, or remove {out} to start over")
+    assert _files(out) == before  # neither sweep.json nor runs.jsonl touched
+
+
+def test_extending_a_sweep_of_the_same_scenario_reuses_the_folder(tmp_path):
+    out = tmp_path / "sweep"
+    assert sweep("mm1", "--grid", "devices[0].workload.rate=4/s", *TINY, "--out", str(out))[0] == 0
+    code, stdout, stderr = sweep("mm1", "--grid", "devices[0].workload.rate=4/s,6/s", *TINY, "--out", str(out))
+    assert code == 0, stderr
+    assert "2 runs (2 points): 1 already done, 1 run" in stdout

@@ -61,11 +61,12 @@ class _Group(click.Group):
         except (MecsimError, OSError) as error:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            click.echo(f"mecsim: error: {_one_line(error)}", err=True)
+            for line in _message(error).splitlines():  # several problems (a ScenarioError) are one line each
+                click.echo(f"mecsim: error: {line}", err=True)
             sys.exit(EXIT_USAGE)
 
 
-def _one_line(error: MecsimError | OSError) -> str:
+def _message(error: MecsimError | OSError) -> str:
     """The message of ``error``; an OS error not caught where it happened still names its path and the reason."""
     if isinstance(error, MecsimError):
         return str(error)

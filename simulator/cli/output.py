@@ -17,7 +17,8 @@ import json
 import logging
 import shutil
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,22 +26,20 @@ import pandas as pd
 import yaml
 
 from offload.errors import ParameterError
-from simulator.files import make_folder, os_errors, replacing, write_text
+from simulator.files import replacing, replacing_folder, write_text
 from simulator.result import PlatformLog
 from simulator.scenario.report import DEFAULT_WIDTH
 from simulator.summary import json_safe
 
 logger = logging.getLogger(__name__)
 
-#: File and directory names this module writes; ``--force`` replaces exactly these.
-OUTPUT_NAMES = ("records.parquet", "records.csv", "timeseries.parquet", "timeseries.csv", "events.parquet",
-                "events.csv", "replicas.parquet", "replicas.csv", "summary.json", "scenario.yaml", "figures")
+#: Files of ``DIR`` this module writes (besides the figures); ``--force`` replaces exactly these and the figures.
+OUTPUT_FILES = ("records.parquet", "records.csv", "timeseries.parquet", "timeseries.csv", "events.parquet",
+                "events.csv", "replicas.parquet", "replicas.csv", "summary.json", "scenario.yaml")
+
+
 #: Line width of tables written to a file or a pipe.
 PIPE_WIDTH = 200
-
-
-_RESOLVED_HEADER = ("# The scenario as run: --set overrides applied, defaults filled in, plain numbers in SI units\n"
-                    "# (s, bits, bps, ops, ops/s, W, J, m). `mecsim simulate scenario.yaml` runs it again.\n")
 
 
 def terminal_width() -> int:
@@ -49,6 +48,10 @@ def terminal_width() -> int:
     if sys.stdout.isatty():
         return max(60, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
     return PIPE_WIDTH
+
+
+_RESOLVED_HEADER = ("# The scenario as run: --set overrides applied, defaults filled in, plain numbers in SI units\n"
+                    "# (s, bits, bps, ops, ops/s, W, J, m). `mecsim simulate scenario.yaml` runs it again.\n")
 
 
 def parquet_available() -> bool:
@@ -68,28 +71,39 @@ def dumps_json(value: Any, *, indent: int | None = 2) -> str:
     return json.dumps(json_safe(value), indent=indent, allow_nan=False)
 
 
-def prepare_out_dir(out_dir: Path, *, force: bool, names: Sequence[str] = OUTPUT_NAMES) -> Path:
-    """Create ``out_dir``, or clear the files a previous run wrote there (``names``) when ``force`` is set.
+def check_out_dir(out_dir: Path, *, force: bool) -> None:
+    """Refuse ``out_dir`` before a run when writing there would replace files without ``force``.
 
     Raises
     ------
     ParameterError
-        ``out_dir`` exists and is not empty, and ``force`` is not set; or it is a file.
+        ``out_dir`` is a file, or exists and is not empty while ``force`` is not set.
     """
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ParameterError("--out", str(out_dir), "is a file, expected a directory")
-    if out_dir.is_dir() and any(out_dir.iterdir()):
-        if not force:
-            raise ParameterError("--out", str(out_dir), "already exists; use --force to overwrite")
-        for name in names:
-            target = out_dir / name
-            with os_errors(target):
-                if target.is_dir():
-                    shutil.rmtree(target)
-                elif target.exists():
-                    target.unlink()
-    return make_folder(out_dir)
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
+        raise ParameterError("--out", str(out_dir), "already exists; use --force to replace the files a previous "
+                                                    "run wrote there (other files are kept)")
+
+
+def owned_files() -> tuple[str, ...]:
+    """Every file of ``DIR`` a run may write, relative to it: what ``--force`` replaces or removes."""
+    from simulator.plots.run import FIGURES_DIR, RUN_FIGURES  # lazily: matplotlib is slow to import
+
+    return OUTPUT_FILES + tuple(f"{FIGURES_DIR}/{name}" for name in RUN_FIGURES)
+
+
+@contextmanager
+def run_folder(out_dir: Path) -> Iterator[Path]:
+    """A temporary folder beside ``out_dir`` to :func:`write_run` into, swapped in only when the block succeeds.
+
+    The files a run writes (:func:`owned_files`) replace those of the previous run, and those it did not write this
+    time are removed; any other file in ``out_dir`` (a user's notes, their own figures) is kept. On failure or
+    interrupt ``out_dir`` is left exactly as it was.
+    """
+    with replacing_folder(out_dir, owned_files()) as folder:
+        yield folder
 
 
 def write_table(frame: pd.DataFrame, out_dir: Path, stem: str) -> Path:

@@ -28,8 +28,8 @@ from scheduler.model import compile_model
 from scheduler.problem_io import describe, result_to_dict
 from scheduler.result import PlacementResult
 from scheduler.solvers import SOLVERS, Budget, certified_bound, get_solver, solve
-from simulator.cli.output import prepare_out_dir, terminal_width
-from simulator.cli.place_output import PLACE_OUTPUT_NAMES, write_placement
+from simulator.cli.output import check_out_dir, terminal_width
+from simulator.cli.place_output import write_placement
 from simulator.placement_bridge import apply_placement, placement_graph, placement_problem
 from simulator.placement_sim import Comparison, problem_world
 from simulator.placement_sim import compare as compare_with_simulation
@@ -191,7 +191,7 @@ def command(problem_file: str, policy: str | None, compare: bool, as_json: bool,
     """
     case, default_policy, scenario = load_case(problem_file)
     if out_dir is not None:
-        out_dir = prepare_out_dir(out_dir, force=force, names=PLACE_OUTPUT_NAMES)
+        check_out_dir(out_dir, force=force)
     limit = case.budget.time_limit_s
     if time_limit is not None:
         limit = parse_quantity(time_limit, Dimension.SECONDS, "--time-limit")

@@ -18,12 +18,8 @@ import pandas as pd
 
 from scheduler.result import PlacementResult
 from simulator.cli.output import dumps_json, write_table
-from simulator.files import write_text
+from simulator.files import make_folder, write_text
 from simulator.scenario.placement_file import PlacementCase
-
-#: File and directory names ``mecsim place --out`` writes; ``--force`` replaces exactly these.
-PLACE_OUTPUT_NAMES = ("assignment.parquet", "assignment.csv", "replicas.parquet", "replicas.csv", "summary.json",
-                      "figures")
 
 
 def assignment_frame(entries: Sequence[Mapping[str, Any]], case: PlacementCase) -> pd.DataFrame:
@@ -48,11 +44,13 @@ def replicas_frame(entries: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
 
 def write_placement(out_dir: Path, case: PlacementCase, results: Sequence[PlacementResult],
                     summary: Mapping[str, Any], *, compare: bool) -> list[Path]:
-    """Write the tables, the summary and the figures of a ``mecsim place`` run into a prepared ``out_dir``."""
+    """Write the tables, the summary and the figures of a ``mecsim place`` run into ``out_dir`` (created if
+    missing; each file replaced atomically, other files kept)."""
     from simulator.plots import FigureOptions, figure_style, placement_map, solver_comparison
     from simulator.plots._style import save_figure
 
     entries = summary["results"]
+    make_folder(out_dir)
     written = [write_table(assignment_frame(entries, case), out_dir, "assignment"),
                write_table(replicas_frame(entries), out_dir, "replicas"),
                write_text(out_dir / "summary.json", dumps_json(summary) + "\n")]

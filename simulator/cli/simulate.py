@@ -12,10 +12,9 @@ import click
 
 from offload.errors import UnitError
 from offload.units import Dimension, parse_quantity
-from simulator.cli.output import dumps_json, prepare_out_dir, terminal_width, write_run
-from simulator.scenario import Scenario, ScenarioError, bundled_scenarios, load_scenario
-from simulator.scenario.budget import available_memory_bytes, check_budget
-from simulator.scenario.execute import simulate, summary_dict
+from simulator.cli.output import check_out_dir, dumps_json, run_folder, terminal_width, write_run
+from simulator.scenario import ScenarioError, bundled_scenarios, load_scenario
+from simulator.scenario.execute import check_run_budget, simulate, summary_dict
 from simulator.scenario.report import format_summary
 
 EXIT_USAGE = 2
@@ -64,12 +63,6 @@ def _progress(quiet: bool, total: int) -> tuple[Callable[[int, int, str], None],
     return update, bar.close
 
 
-def _check_budget(loaded: Scenario, duration_s: float | None, replications: int | None) -> None:
-    """Refuse, before it starts, a run over its event or memory budget (:mod:`simulator.scenario.budget`)."""
-    check_budget(loaded.budget, loaded.run.duration_s if duration_s is None else duration_s,
-                 loaded.run.replications if replications is None else replications, available_memory_bytes())
-
-
 @click.command("simulate")
 @click.argument("scenario")
 @click.option("--seed", type=click.IntRange(min=0), help="Base seed (default: the scenario's run.seed).")
@@ -78,7 +71,7 @@ def _check_budget(loaded: Scenario, duration_s: float | None, replications: int 
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help=_SET_HELP)
 @click.option("--out", type=click.Path(path_type=Path), help="Write records, summary, scenario and figures here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
-@click.option("--force", is_flag=True, help="Overwrite the output files of an existing --out directory.")
+@click.option("--force", is_flag=True, help="Replace the files a previous run wrote in --out (other files are kept).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 def simulate_command(ctx: click.Context, scenario: str, seed: int | None, replications: int | None,
@@ -87,9 +80,8 @@ def simulate_command(ctx: click.Context, scenario: str, seed: int | None, replic
     """Simulate SCENARIO (a YAML file or a bundled name, see `mecsim scenarios`) under each of its policies."""
     with _scenario_errors(ctx):
         loaded = load_scenario(scenario, overrides)
-        _check_budget(loaded, duration, replications)
         if out is not None:
-            out = prepare_out_dir(out, force=force)
+            check_out_dir(out, force=force)
         update, close = _progress(quiet, len(loaded.world.policies))
         try:
             result = simulate(loaded, seed=seed, replications=replications, duration_s=duration, progress=update)
@@ -98,9 +90,10 @@ def simulate_command(ctx: click.Context, scenario: str, seed: int | None, replic
     summary = summary_dict(loaded, result)
     if out is not None:
         outputs = loaded.outputs
-        write_run(out, records=result.records if outputs.records else None,
-                  timeseries=result.timeseries if outputs.timeseries else None, summary=summary,
-                  resolved_scenario=loaded.resolved, figures=outputs.figures, platform=result.platform)
+        with run_folder(out) as folder:
+            write_run(folder, records=result.records if outputs.records else None,
+                      timeseries=result.timeseries if outputs.timeseries else None, summary=summary,
+                      resolved_scenario=loaded.resolved, figures=outputs.figures, platform=result.platform)
     if as_json:
         click.echo(dumps_json(summary))
     else:
@@ -117,7 +110,7 @@ def validate_command(ctx: click.Context, scenario: str, overrides: tuple[str, ..
     """Check SCENARIO without running it: every problem is printed as file:line: path: value: rule."""
     with _scenario_errors(ctx):
         loaded = load_scenario(scenario, overrides)
-        _check_budget(loaded, None, None)
+        check_run_budget(loaded)
         world = loaded.world
         sweep_runs = _sweep_runs(scenario, overrides) if loaded.resolved.get("sweep") else None
     sweep = "" if sweep_runs is None else f", sweep of {sweep_runs} run(s)"

@@ -9,7 +9,7 @@ import click
 import pandas as pd
 
 from offload.errors import ParameterError
-from simulator.cli.output import terminal_width
+from simulator.cli.output import OUTPUT_FILES, terminal_width
 from simulator.scenario.report import fit_table
 from simulator.sweep import (
     SweepInterruptedError,
@@ -67,6 +67,10 @@ def command(scenario: str, grid: tuple[str, ...], zip_axes: tuple[str, ...], ove
         raise ParameterError("--workers", workers, f"sizes the local pool; with --scheduler {scheduler} the Dask "
                                                    "cluster's workers run the sweep (unset DASK_SCHEDULER_ADDRESS "
                                                    "to run locally)")
+    simulated = [name for name in OUTPUT_FILES if (out_dir / name).exists()]
+    if simulated:
+        raise ParameterError("--out", str(out_dir), f"holds the outputs of `mecsim simulate` ({simulated[0]}); give "
+                                                    "the sweep a folder of its own")
     backend = make_backend(workers=workers, address=scheduler)
     try:
         report = run_sweep(tasks, run_scenario, out_dir, backend=backend, retry_failed=retry_failed,

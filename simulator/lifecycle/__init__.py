@@ -8,7 +8,7 @@ from simulator.lifecycle.controller import Platform
 from simulator.lifecycle.images import Image, ImageCache
 from simulator.lifecycle.pulls import Registry
 from simulator.lifecycle.router import Unready
-from simulator.lifecycle.spec import Deployment, NodeCapacity, ScaleEvent
+from simulator.lifecycle.spec import Deployment, NodeCapacity, NodeEvent, ScaleEvent
 
-__all__ = ["Autoscaling", "Deployment", "Image", "ImageCache", "NodeCapacity", "Platform", "Registry", "ScaleEvent",
-           "Unready"]
+__all__ = ["Autoscaling", "Deployment", "Image", "ImageCache", "NodeCapacity", "NodeEvent", "Platform", "Registry",
+           "ScaleEvent", "Unready"]

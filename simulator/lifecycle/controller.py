@@ -5,7 +5,8 @@ score, in order: fewest replicas of the same deployment (spread), the image alre
 most free cores in proportion (least allocated), then domain order). A replica
 that fits nowhere stays pending and is placed as soon as cores free up. Scaling down removes replicas that are not
 ready yet first (pending, then pulling, then starting), then the newest ready ones, which drain
-(:mod:`simulator.lifecycle.router`). Every change is an event and a row of the replica time series.
+(:mod:`simulator.lifecycle.router`). A failed node loses its replicas (scripted or exponential failures and
+repairs). Every change is an event and a row of the replica time series.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from enum import IntEnum
 from functools import partial
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import simpy
 
@@ -26,10 +28,9 @@ from simulator.events import Wake
 from simulator.lifecycle.autoscaler import Autoscaler
 from simulator.lifecycle.images import Image, ImageCache
 from simulator.lifecycle.pulls import Puller, Registry
-from simulator.lifecycle.router import EndpointPool
-from simulator.lifecycle.spec import Deployment, NodeCapacity, ScaleEvent
+from simulator.lifecycle.router import EndpointPool, nearest_cloud, pass_on
+from simulator.lifecycle.spec import Deployment, NodeCapacity, NodeEvent, ScaleEvent
 from simulator.result import DropReason
-from simulator.topology import shortest_paths
 from simulator.world import World
 
 #: Columns of the event table; ``detail`` is the image of a pull or eviction, the target count of a scale.
@@ -52,16 +53,17 @@ class State(IntEnum):
 @dataclass(frozen=True, slots=True)
 class Platform:
     """The platform of a run: ``images``, the registries (the first is the central one and holds every image),
-    node capacities, deployments (at most one per service) and scripted scale events."""
+    node capacities, deployments (at most one per service), scripted scale events and scripted node failures."""
 
     images: tuple[Image, ...]
     registries: tuple[Registry, ...]
     nodes: tuple[NodeCapacity, ...]
     deployments: tuple[Deployment, ...]
     events: tuple[ScaleEvent, ...] = ()
+    failures: tuple[NodeEvent, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("images", "registries", "nodes", "deployments", "events"):
+        for name in ("images", "registries", "nodes", "deployments", "events", "failures"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         if not self.registries or self.registries[0].images is not None:
             raise ParameterError("registries", self.registries, "the first registry must be the central one")
@@ -76,36 +78,30 @@ class Platform:
         for event in self.events:
             if event.deployment not in names:
                 raise ParameterError("events.deployment", event.deployment, "undefined deployment")
+        for failure in self.failures:
+            if failure.node not in nodes:
+                raise ParameterError("failures.node", failure.node, "undefined node")
 
     def attach(self, world: World, env: simpy.Environment, channels: LinkChannels, *,
                on_served: Callable[[Any], None], on_dropped: Callable[[Any, DropReason], None],
-               forward: Callable[[Any, int], None]) -> Controller:
-        """The controller of one replication, whose endpoint pools serve the deployed services."""
-        return Controller(self, world, env, channels, on_served=on_served, on_dropped=on_dropped, forward=forward)
-
-
-def _nearest_cloud(world: World, node: str) -> int | None:
-    """Index of the cloud server nearest the server ``node`` (``None``: no cloud reachable)."""
-    where = next(s.node for s in world.servers if s.name == node)
-    delays = shortest_paths([where], [(k.a, k.b, k.one_way_s) for k in world.links])[0][where]
-    clouds = [(delays[s.node], k) for k, s in enumerate(world.servers) if s.tier == "cloud" and s.node in delays]
-    return min(clouds)[1] if clouds else None
-
-
-def _pass_on(forward: Callable[[Any, int], None], server: int, job: Any) -> None:
-    forward(job, server)
+               forward: Callable[[Any, int], None], rng: np.random.Generator) -> Controller:
+        """The controller of one replication, whose endpoint pools serve the deployed services (``rng`` draws the
+        random node failures)."""
+        return Controller(self, world, env, channels, on_served=on_served, on_dropped=on_dropped, forward=forward,
+                          rng=rng)
 
 
 class Replica:
     """One replica: its number, deployment, node (``None`` while pending) and state."""
 
-    __slots__ = ("deployed", "node", "number", "state")
+    __slots__ = ("boots", "deployed", "node", "number", "state")
 
     def __init__(self, number: int, deployed: Deployed) -> None:
         self.number = number
         self.deployed = deployed
         self.node: str | None = None
         self.state = State.PENDING
+        self.boots = 0
 
 
 class Deployed:
@@ -126,29 +122,32 @@ class Controller:
 
     def __init__(self, platform: Platform, world: World, env: simpy.Environment, channels: LinkChannels, *,
                  on_served: Callable[[Any], None], on_dropped: Callable[[Any, DropReason], None],
-                 forward: Callable[[Any, int], None]) -> None:
+                 forward: Callable[[Any, int], None], rng: np.random.Generator) -> None:
         self.env = env
+        self.rng = rng
         self.platform = platform
         self.puller = Puller(env, world.links, channels, platform.registries)
         self.where = {server.name: server.node for server in world.servers}
         central = self.puller.delays[platform.registries[0].node]
-        for n in platform.nodes:
-            if n.node not in self.where or self.where[n.node] not in central:
-                raise ParameterError("nodes", n.node, "must be a server of the world reachable from the central "
+        for node in {n for d in platform.deployments for n in d.nodes}:
+            if node not in self.where or self.where[node] not in central:
+                raise ParameterError("nodes", node, "must be a server of the world reachable from the central "
                                      f"registry at {platform.registries[0].node!r}")
         self.images = {image.name: image for image in platform.images}
         self.cpu = {n.node: n.cpu for n in platform.nodes}
         self.free_cpu = dict(self.cpu)
+        self.up = {n.node: True for n in platform.nodes}
+        self.reliability = {n.node: (n.mtbf_s, n.mttr_s) for n in platform.nodes}
         self.caches = {n.node: ImageCache(n.disk_bits) for n in platform.nodes}
         for n in platform.nodes:
             for name in n.images:
                 self.caches[n.node].store(self.images[name])
         self.deployed: dict[str, Deployed] = {}
         for spec in platform.deployments:
-            cloud = _nearest_cloud(world, spec.nodes[0]) if spec.unready.action == "cloud" else None
+            cloud = nearest_cloud(world, spec.nodes[0]) if spec.unready.action == "cloud" else None
             pool = EndpointPool(env, spec.name, spec.unready, on_served=on_served, on_dropped=on_dropped,
                                 on_drained=partial(self._drain_named, spec.name),
-                                fallback=None if cloud is None else partial(_pass_on, forward, cloud))
+                                fallback=None if cloud is None else partial(pass_on, forward, cloud))
             self.deployed[spec.name] = Deployed(spec, pool)
         self.pools = {d.spec.service: d.pool for d in self.deployed.values()}
         self.pending: list[Replica] = []
@@ -185,6 +184,11 @@ class Controller:
             self.scale(deployed.spec.name, deployed.spec.replicas)
         for event in self.platform.events:
             Wake(self.env, event.at_s, event, self._scripted)
+        for failure in self.platform.failures:
+            Wake(self.env, failure.at_s, failure, self._scripted_node)
+        for node, (mtbf_s, _) in self.reliability.items():
+            if mtbf_s != math.inf:
+                Wake(self.env, self.rng.exponential(mtbf_s), node, self._random_failure)
         for deployed in self.deployed.values():
             rules = deployed.spec.autoscaling
             if rules is not None:
@@ -206,13 +210,7 @@ class Controller:
         deployed.desired = replicas
         self._event(kind, deployed, detail=str(replicas))
         alive = [r for r in deployed.replicas if r.state != State.TERMINATING]
-        for _ in range(replicas - len(alive)):
-            replica = Replica(self.numbers, deployed)
-            self.numbers += 1
-            deployed.replicas.append(replica)
-            if not self._place(replica):
-                self.pending.append(replica)
-                self._event("pending", deployed, replica)
+        self._fill(deployed)
         surplus = len(alive) - replicas
         if surplus > 0:
             for replica in sorted(alive, key=lambda r: (r.state, -r.number))[:surplus]:
@@ -220,9 +218,21 @@ class Controller:
             self._retry()
         self._count(deployed)
 
+    def _fill(self, deployed: Deployed) -> None:
+        """Create replicas until the deployment has its desired count (not counting those terminating)."""
+        alive = sum(r.state != State.TERMINATING for r in deployed.replicas)
+        for _ in range(deployed.desired - alive):
+            replica = Replica(self.numbers, deployed)
+            self.numbers += 1
+            deployed.replicas.append(replica)
+            if not self._place(replica):
+                self.pending.append(replica)
+                self._event("pending", deployed, replica)
+
     # -- one replica ------------------------------------------------------------------------------------------------
     def _fits(self, spec: Deployment, node: str) -> bool:
-        return self.free_cpu[node] >= spec.cpu - 1e-9 and spec.image.size_bits <= self.caches[node].capacity_bits
+        return (self.up[node] and self.free_cpu[node] >= spec.cpu - 1e-9
+                and spec.image.size_bits <= self.caches[node].capacity_bits)
 
     def _place(self, replica: Replica) -> bool:
         """Filter and score the domain's nodes; start the replica on the best one (``False``: none fits)."""
@@ -236,9 +246,17 @@ class Controller:
                                          self.free_cpu[n] / self.cpu[n], -order[n]))
         replica.node = node
         self.free_cpu[node] -= spec.cpu
+        self._launch(replica)
+        return True
+
+    def _launch(self, replica: Replica) -> None:
+        """Start a replica on its node: boot if the image is there, else pull it first."""
+        spec = replica.deployed.spec
+        node = replica.node
+        assert node is not None
         if self.caches[node].use(spec.image):
             self._boot(replica)
-            return True
+            return
         replica.state = State.PULLING
         key = (node, spec.image.name)
         if key not in self.pulls:
@@ -246,7 +264,6 @@ class Controller:
             self._event("pull_start", replica.deployed, replica, detail=spec.image.name)
             self.puller.pull(spec.image, self.where[node], partial(self._pulled, key))
         self.pulls[key].append(replica)
-        return True
 
     def _pulled(self, key: tuple[str, str]) -> None:
         node, name = key
@@ -262,13 +279,14 @@ class Controller:
 
     def _boot(self, replica: Replica) -> None:
         replica.state = State.STARTING
+        replica.boots += 1
         self._event("starting", replica.deployed, replica)
-        Wake(self.env, replica.deployed.spec.boot_s, replica, self._ready)
+        Wake(self.env, replica.deployed.spec.boot_s, (replica, replica.boots), self._ready)
 
     def _ready(self, event: simpy.Event) -> None:
-        replica: Replica = event.value  # type: ignore[assignment]
-        if replica.state != State.STARTING:
-            return  # removed while starting
+        replica, boot = event.value  # type: ignore[misc]
+        if replica.state != State.STARTING or replica.boots != boot:
+            return  # removed, or its node failed, while starting
         replica.state = State.READY
         deployed = replica.deployed
         deployed.pool.add_workers(deployed.spec.workers)
@@ -285,17 +303,17 @@ class Controller:
             self._event("terminating", deployed, replica)
             self._drain(deployed)
             return
-        if replica.state == State.PENDING:
+        if replica in self.pending:
             self.pending.remove(replica)
         self._release(replica)
 
-    def _release(self, replica: Replica) -> None:
+    def _release(self, replica: Replica, kind: str = "terminated") -> None:
         deployed = replica.deployed
         if replica.node is not None:
             self.free_cpu[replica.node] += deployed.spec.cpu
         replica.state = State.TERMINATING  # no longer pulling or starting: a pull or boot under way ignores it
         deployed.replicas.remove(replica)
-        self._event("terminated", deployed, replica)
+        self._event(kind, deployed, replica)
 
     def _drain_named(self, name: str) -> None:
         self._drain(self.deployed[name])
@@ -319,3 +337,63 @@ class Controller:
             if self._place(replica):
                 self.pending.remove(replica)
                 self._count(replica.deployed)
+
+    # -- node failures ----------------------------------------------------------------------------------------------
+    def _node_event(self, kind: str, node: str) -> None:
+        self.events.append((self.env.now, kind, "", "", "", node, -1, ""))
+
+    def _scripted_node(self, event: simpy.Event) -> None:
+        failure: NodeEvent = event.value  # type: ignore[assignment]
+        if failure.kind == "fail":
+            self.fail(failure.node)
+        else:
+            self.recover(failure.node)
+
+    def _random_failure(self, event: simpy.Event) -> None:
+        node: str = event.value  # type: ignore[assignment]
+        self.fail(node)
+        Wake(self.env, self.rng.exponential(self.reliability[node][1]), node, self._random_repair)
+
+    def _random_repair(self, event: simpy.Event) -> None:
+        node: str = event.value  # type: ignore[assignment]
+        self.recover(node)
+        Wake(self.env, self.rng.exponential(self.reliability[node][0]), node, self._random_failure)
+
+    def fail(self, node: str) -> None:
+        """Node ``node`` fails: its replicas are lost with the requests they serve, and replaced elsewhere
+        (``reschedule``) or kept to restart on the node once it is repaired."""
+        if not self.up[node]:
+            return
+        self.up[node] = False
+        self._node_event("fail", node)
+        for deployed in self.deployed.values():
+            lost = [r for r in deployed.replicas if r.node == node]
+            if not lost:
+                continue
+            workers, pool = deployed.spec.workers, deployed.pool
+            pool.remove_workers(workers * sum(r.state == State.READY for r in lost))
+            deployed.draining = [r for r in deployed.draining if r.node != node]
+            pool.fail_running(pool.busy - pool.workers - workers * len(deployed.draining))
+            for replica in lost:
+                if deployed.spec.reschedule or replica.state == State.TERMINATING:
+                    self._release(replica, "lost")
+                else:
+                    replica.state = State.PENDING
+                    self._event("lost", deployed, replica)
+            if deployed.spec.reschedule:
+                self._fill(deployed)
+            self._count(deployed)
+
+    def recover(self, node: str) -> None:
+        """Node ``node`` is repaired (its disk kept its images): replicas bound to it restart, pending ones may
+        fit again."""
+        if self.up[node]:
+            return
+        self.up[node] = True
+        self._node_event("recover", node)
+        for deployed in self.deployed.values():
+            for replica in deployed.replicas:
+                if replica.node == node and replica.state == State.PENDING:
+                    self._launch(replica)
+                    self._count(deployed)
+        self._retry()

@@ -5,7 +5,9 @@ Service in front of its endpoints); every ready replica adds its workers to the 
 that starts terminating takes its workers away at once, so no new request starts on it, while the requests it is
 serving finish (drain). A request that arrives while no replica is ready waits up to a timeout for one, is dropped
 at once (reason ``no_ready_replica`` either way), or is passed on to the nearest cloud node, which serves it at its
-own speed and replies from there.
+own speed and replies from there. When a node fails, the requests its replicas were serving fail with it
+(reason ``node_failure``): the pool does not know which worker runs which request, so the most recently started
+ones beyond what the surviving replicas can hold are taken.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from offload.validate import check_positive
 from simulator.events import Wake
 from simulator.result import DropReason
 from simulator.servers import WorkerPool
+from simulator.topology import shortest_paths
+from simulator.world import World
 
 UnreadyAction = Literal["wait", "drop", "cloud"]
 
@@ -44,7 +48,7 @@ class EndpointPool(WorkerPool):
     """A worker pool whose workers are the ready replicas' (see the module docstring); ``on_drained()`` runs after
     each served request, so that terminating replicas can be released as :attr:`excess` falls."""
 
-    __slots__ = ("_deliver", "fallback", "on_drained", "received", "unready")
+    __slots__ = ("_deliver", "fallback", "on_drained", "received", "running", "unready")
 
     def __init__(self, env: simpy.Environment, name: str, unready: Unready, *, on_served: Callable[[Any], None],
                  on_dropped: Callable[[Any, DropReason], None], on_drained: Callable[[], None],
@@ -57,6 +61,7 @@ class EndpointPool(WorkerPool):
             raise ParameterError("unready.action", "cloud", "needs a cloud node to pass requests on to")
         self.fallback = fallback
         self.received = 0
+        self.running: dict[Any, None] = {}
 
     @property
     def excess(self) -> int:
@@ -102,6 +107,41 @@ class EndpointPool(WorkerPool):
         self.queue.remove(job)
         self.on_dropped(job, DropReason.NO_READY_REPLICA)
 
+    def _start(self, job: Any, now: float) -> None:
+        super()._start(job, now)
+        self.running[job] = None
+
+    def _finish_one(self, event: simpy.Event) -> None:
+        job: Any = event.value
+        if job not in self.running:
+            return  # failed with its node meanwhile
+        del self.running[job]
+        super()._finish_one(event)
+
+    def fail_running(self, count: int) -> None:
+        """The ``count`` most recently started requests were on a failed node: they end, reason ``node_failure``."""
+        if count <= 0:
+            return
+        self.touch()
+        victims = list(self.running)[-count:]
+        self.busy -= len(victims)
+        for job in victims:
+            del self.running[job]
+            self.on_dropped(job, DropReason.NODE_FAILURE)
+
     def _served(self, job: Any) -> None:
         self._deliver(job)
         self.on_drained()
+
+
+def nearest_cloud(world: World, node: str) -> int | None:
+    """Index of the cloud server nearest the server ``node`` (``None``: no cloud reachable)."""
+    where = next(s.node for s in world.servers if s.name == node)
+    delays = shortest_paths([where], [(k.a, k.b, k.one_way_s) for k in world.links])[0][where]
+    clouds = [(delays[s.node], k) for k, s in enumerate(world.servers) if s.tier == "cloud" and s.node in delays]
+    return min(clouds)[1] if clouds else None
+
+
+def pass_on(forward: Callable[[Any, int], None], server: int, job: Any) -> None:
+    """``forward(job, server)``, in the argument order a bound fallback needs."""
+    forward(job, server)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Literal
 
 from offload.errors import ParameterError
 from offload.validate import check_non_negative, check_positive
@@ -23,23 +24,32 @@ from simulator.lifecycle.router import Unready
 @dataclass(frozen=True, slots=True)
 class NodeCapacity:
     """What a node offers replicas: ``cpu`` cores, a ``disk_bits`` image cache and the images on it at the start
-    (pre-distributed, least recently used first)."""
+    (pre-distributed, least recently used first); with a finite ``mtbf_s`` it fails after exponential times of
+    that mean and is repaired after exponential times of mean ``mttr_s`` (its disk survives)."""
 
     node: str
     cpu: float
     disk_bits: float = math.inf
     images: tuple[str, ...] = ()
+    mtbf_s: float = math.inf
+    mttr_s: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "images", tuple(self.images))
         check_positive("cpu", self.cpu)
         check_positive("disk_bits", self.disk_bits, allow_inf=True)
+        check_positive("mtbf_s", self.mtbf_s, allow_inf=True)
+        check_non_negative("mttr_s", self.mttr_s)
+        if self.mtbf_s != math.inf and not self.mttr_s > 0:
+            raise ParameterError("mttr_s", self.mttr_s, "a node that fails at random needs a repair time > 0")
 
 
 @dataclass(frozen=True, slots=True)
 class Deployment:
     """``replicas`` replicas of ``service`` version ``version`` from ``image``, on the ``nodes`` of its domain;
-    with ``autoscaling`` an HPA changes the count from there (:mod:`simulator.lifecycle.autoscaler`)."""
+    with ``autoscaling`` an HPA changes the count from there (:mod:`simulator.lifecycle.autoscaler`). Replicas lost
+    with a failed node are replaced on other nodes when ``reschedule``, else restart on their node once it is
+    repaired."""
 
     name: str
     service: str
@@ -52,6 +62,7 @@ class Deployment:
     boot_s: float = 0.0
     unready: Unready = field(default_factory=Unready)
     autoscaling: Autoscaling | None = None
+    reschedule: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "nodes", tuple(self.nodes))
@@ -81,3 +92,17 @@ class ScaleEvent:
         check_non_negative("at_s", self.at_s)
         if not isinstance(self.replicas, int) or self.replicas < 0:
             raise ParameterError("replicas", self.replicas, "must be a whole number >= 0")
+
+
+@dataclass(frozen=True, slots=True)
+class NodeEvent:
+    """At ``at_s``, node ``node`` fails (``kind="fail"``) or is repaired (``"recover"``)."""
+
+    at_s: float
+    node: str
+    kind: Literal["fail", "recover"]
+
+    def __post_init__(self) -> None:
+        check_non_negative("at_s", self.at_s)
+        if self.kind not in ("fail", "recover"):
+            raise ParameterError("kind", self.kind, "must be 'fail' or 'recover'")

@@ -12,7 +12,7 @@ import pandas as pd
 import yaml
 
 from offload.errors import ParameterError
-from simulator.plots._style import FigureOptions, figure_style, save_figure
+from simulator.plots._style import FORMATS, FigureOptions, figure_style, save_figure
 from simulator.plots.energy import ENERGY_COMPONENTS, energy_per_task
 from simulator.plots.latency import latency_cdf
 from simulator.plots.theory import queue_theory
@@ -25,6 +25,8 @@ FIGURES_DIR = "figures"
 LATENCY_CDF = "latency_cdf"
 ENERGY = "energy_per_task"
 UTILISATION = "utilisation"
+#: Every figure file :func:`render_run_figures` may write (what ``simulate --out --force`` replaces).
+RUN_FIGURES = tuple(f"{stem}.{suffix}" for stem in (LATENCY_CDF, ENERGY, UTILISATION) for suffix in FORMATS)
 
 
 def read_table(directory: Path, stem: str) -> pd.DataFrame | None:

@@ -1,5 +1,5 @@
 """Rules of a scenario file that its World does not see: profiles, switches, link ends, the run window, policies
-and the ``placement`` section.
+and the ``placement`` section; and the tiers the policies need (:func:`tier_problems`, on the built World).
 
 The cross references the World holds (device groups to access points and services, service hosts, unique names,
 reachability) are checked once, by :func:`simulator.world.world_problems`, when the loader builds the World.
@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from simulator.scenario.platform import platform_problems
 from simulator.scenario.schema import ScenarioSpec
 from simulator.scenario.workloads import TraceWorkload
-from simulator.world import Problem, duplicates, undefined
+from simulator.world import Problem, World, duplicates, undefined
 
 
 def check_references(spec: ScenarioSpec) -> list[Problem]:
@@ -35,6 +35,23 @@ def check_references(spec: ScenarioSpec) -> list[Problem]:
     problems.extend(_check_placement(spec))
     problems.extend(platform_problems(spec))
     return problems
+
+
+def tier_problems(world: World) -> Iterable[Problem]:
+    """A policy that sends work to one tier (``always_edge``, ``always_cloud``, ``random``: its ``required_tier``)
+    needs every device group to reach a server of that tier hosting the group's service; the run would stop there.
+    """
+    from simulator.plugins import make_policy
+
+    delays = world.delays_s()
+    for index, spec in enumerate(world.policies):
+        tier = getattr(make_policy(spec), "required_tier", None)
+        for group in world.device_groups if tier is not None else ():
+            if not any(server.tier == tier for server in world.reachable_hosts(group, delays)):
+                yield Problem(("policies", index), spec.name, f"sends work to a {tier} server, but device group "
+                                                              f"{group.name!r} reaches none hosting service "
+                                                              f"{group.service!r}")
+                break
 
 
 def _check_placement(spec: ScenarioSpec) -> Iterable[Problem]:

@@ -4,7 +4,11 @@ its ``placement`` section to :class:`simulator.placement_bridge.PlacementSetting
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Collection
 from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from offload.errors import MecsimError, ParameterError
 from offload.profiles import Device
@@ -15,7 +19,7 @@ from scheduler.topology import Prices, Resources
 from simulator.placement_bridge import NodeOffer, PlacementSettings, ReplicaSpec
 from simulator.rate_profiles import Modulated
 from simulator.scenario.distributions import build as size
-from simulator.scenario.errors import ScenarioError, ScenarioIssue
+from simulator.scenario.errors import YamlPath
 from simulator.scenario.platform import deployed_hosts
 from simulator.scenario.schema import (
     AccessPointSpec,
@@ -37,6 +41,7 @@ from simulator.world import (
     DeviceGroup,
     EdgeServer,
     PolicySpec,
+    Problem,
     Service,
     TaskSizes,
     ThroughputTable,
@@ -45,6 +50,7 @@ from simulator.world import (
 )
 
 _GB_BITS = 8e9
+_T = TypeVar("_T")
 
 
 def device_profile(spec: ProfileSpec) -> Device:
@@ -93,8 +99,10 @@ def link(spec: LinkSpec) -> BackhaulLink:
                 spec.latency, spec.distance)
 
 
-def device_group(spec: DeviceGroupSpec, scenario: ScenarioSpec, base_dir: Path) -> DeviceGroup:
-    """A device group with its profile resolved and its service's task sizes and deadline."""
+def device_group(spec: DeviceGroupSpec, scenario: ScenarioSpec, task: TaskSizes | None,
+                 workload: Workload) -> DeviceGroup:
+    """A device group with its profile resolved and its service's task sizes (``None``: an undefined service, which
+    the World refuses) and deadline."""
     profile = spec.profile if isinstance(spec.profile, ProfileSpec) else \
         next((p for p in scenario.profiles if p.name == spec.profile), None)
     if profile is None:
@@ -102,14 +110,12 @@ def device_group(spec: DeviceGroupSpec, scenario: ScenarioSpec, base_dir: Path) 
     name = spec.service or scenario.services[0].name
     access = spec.access_point or scenario.access_points[0].name  # several: refused by checks._check_devices
     service = next((s for s in scenario.services if s.name == name), None)
-    if service is None:  # an undefined service: the World refuses the reference (world_problems)
-        return DeviceGroup(spec.name, spec.count, device_profile(profile), workload(spec, base_dir),
-                           access, service=name)
-    task = TaskSizes(work_ops=size(service.work), input_bits=size(service.input), output_bits=size(service.output))
+    if service is None or task is None:
+        return DeviceGroup(spec.name, spec.count, device_profile(profile), workload, access, service=name)
     deadline_s = math.inf if service.deadline is None else service.deadline
-    return DeviceGroup(spec.name, spec.count, device_profile(profile), workload(spec, base_dir), access,
-                       task, service=name, deadline_s=deadline_s,
-                       local_queue_capacity=spec.local_queue_capacity, drop_expired=spec.drop_expired)
+    return DeviceGroup(spec.name, spec.count, device_profile(profile), workload, access, task,
+                       service=name, deadline_s=deadline_s, local_queue_capacity=spec.local_queue_capacity,
+                       drop_expired=spec.drop_expired)
 
 
 def placement_settings(spec: PlacementSpec) -> PlacementSettings:
@@ -131,29 +137,85 @@ def policy(entry: PolicyEntry) -> PolicySpec:
     return PolicySpec(entry.reference, dict(entry.params), entry.label)
 
 
+#: Unit suffixes of the simulator's SI names; without it, a name is the key a scenario file writes.
+_UNIT_SUFFIXES = ("_per_s", "_ops", "_bits", "_bps", "_s", "_w", "_j", "_m")
+
+
+def _problem(path: YamlPath, section: object, error: Exception) -> Problem:
+    """``error`` raised building the element at ``path`` from the schema ``section``, as a problem at the key the
+    file writes: the error's SI name without its unit suffix when that is one of the section's keys (``jitter_s``
+    -> ``jitter``), with the value the section holds there when it is text (a file name as written)."""
+    keys = _keys(section)
+    if not isinstance(error, ParameterError):
+        rule = f"cannot read: {error.strerror or error}" if isinstance(error, OSError) else str(error)
+        return Problem(path, None, rule)
+    first = error.name.partition(".")[0]
+    key = next((first.removesuffix(suffix) for suffix in _UNIT_SUFFIXES
+                if first.removesuffix(suffix) in keys), first)
+    if key in keys:
+        written = getattr(section, key)
+        return Problem((*path, key), written if isinstance(written, str) else error.value, error.rule)
+    return Problem(path, None, f"{error.name}: {error.value!r}: {error.rule}")
+
+
+class _Builder:
+    """Builds the World's elements one by one, collecting every element's problem at its YAML path."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def __call__(self, path: YamlPath, section: object, make: Callable[..., _T], *args: Any) -> _T | None:
+        """``make(*args)``, or None when it fails (the problem is recorded)."""
+        try:
+            return make(*args)
+        except (MecsimError, OSError, ValueError, OverflowError) as error:
+            self.problems.append(_problem(path, section, error))
+            return None
+
+
+def _keys(section: object) -> Collection[str]:
+    """The keys of a schema section (none for a plain number)."""
+    return type(section).model_fields.keys() if isinstance(section, BaseModel) else ()
+
+
 def world_from_spec(spec: ScenarioSpec, source: str) -> World:
     """The simulator world of a checked scenario read from ``source`` (trace files are relative to its directory).
 
     Raises
     ------
     WorldError
-        Every cross-reference problem (:func:`simulator.world.world_problems`), with World paths.
-    ScenarioError
-        A rule only the simulator checks (or a trace file problem), reported against ``source``.
+        Every problem of an element (a value only the simulator checks, a trace file that cannot be read) or of
+        the cross-references (:func:`simulator.world.world_problems`), at YAML paths.
     """
     base_dir = Path(source).parent if Path(source).is_file() else Path.cwd()
     deployed = deployed_hosts(spec)
-    try:
-        return World(
-            device_groups=tuple(device_group(group, spec, base_dir) for group in spec.devices),
-            access_points=tuple(access_point(ap) for ap in spec.access_points),
-            servers=tuple(server(node, spec.node_location(node)) for node in spec.nodes),
-            links=tuple(link(item) for item in spec.links),
-            services=tuple(Service(s.name, deployed.get(s.name, tuple(s.hosts))) for s in spec.services),
-            policies=tuple(policy(entry) for entry in spec.policies),
-            sample_interval_s=spec.run.sample_interval,
-        )
-    except WorldError:
-        raise
-    except (MecsimError, OSError) as error:
-        raise ScenarioError([ScenarioIssue(source, None, (), str(error))]) from error
+    build = _Builder()
+    tasks: dict[str, TaskSizes] = {}
+    for index, service in enumerate(spec.services):
+        work, data_in, data_out = (build(("services", index, key), getattr(service, key), size,
+                                         getattr(service, key)) for key in ("work", "input", "output"))
+        if work is not None and data_in is not None and data_out is not None:
+            tasks[service.name] = TaskSizes(work, data_in, data_out)
+    defined = {service.name for service in spec.services}
+    groups = []
+    for index, group in enumerate(spec.devices):
+        arrivals = build(("devices", index, "workload"), group.workload, workload, group, base_dir)
+        name = group.service or spec.services[0].name
+        if arrivals is not None and (name in tasks or name not in defined):  # an undefined one: the World says so
+            groups.append(build(("devices", index), group, device_group, group, spec, tasks.get(name),
+                                arrivals))
+    access_points = [build(("access_points", i), ap, access_point, ap)
+                     for i, ap in enumerate(spec.access_points)]
+    servers = [build(("nodes", i), node, server, node, spec.node_location(node)) for i, node in enumerate(spec.nodes)]
+    links = [build(("links", i), item, link, item) for i, item in enumerate(spec.links)]
+    if build.problems:
+        raise WorldError(build.problems)
+    return World(
+        device_groups=tuple(group for group in groups if group is not None),
+        access_points=tuple(ap for ap in access_points if ap is not None),
+        servers=tuple(node for node in servers if node is not None),
+        links=tuple(item for item in links if item is not None),
+        services=tuple(Service(s.name, deployed.get(s.name, tuple(s.hosts))) for s in spec.services),
+        policies=tuple(policy(entry) for entry in spec.policies),
+        sample_interval_s=spec.run.sample_interval,
+    )

@@ -13,6 +13,7 @@ from scheduler.problem_io import result_to_dict
 from simulator.placement_bridge import PlacedWorld, place_world
 from simulator.result import PlatformLog, SimulationResult
 from simulator.run import run
+from simulator.scenario.budget import available_memory_bytes, check_budget
 from simulator.scenario.errors import ScenarioError, ScenarioIssue
 from simulator.scenario.loader import Scenario
 from simulator.world import PolicySpec
@@ -36,12 +37,15 @@ def simulate(scenario: Scenario, *, seed: int | None = None, replications: int |
     ------
     ParameterError
         ``duration_s`` not longer than the scenario's warm-up, or bad seed/replications.
+    ScenarioError
+        The run is over its budget (:func:`check_run_budget`), or its placement fails.
     """
     settings = scenario.run
     duration = settings.duration_s if duration_s is None else float(duration_s)
     if duration <= settings.warmup_s:
         raise ParameterError("duration", duration, f"must be longer than run.warmup ({settings.warmup_s:g} s); "
                                                    "change it with --set run.warmup=...")
+    check_run_budget(scenario, duration_s=duration, replications=replications)
     placed = placed_world(scenario)
     world = scenario.world if placed is None else placed.world
     seed = settings.seed if seed is None else seed
@@ -62,6 +66,20 @@ def simulate(scenario: Scenario, *, seed: int | None = None, replications: int |
     return replace(result, placement=placement_summary(placed))
 
 
+def check_run_budget(scenario: Scenario, *, duration_s: float | None = None, replications: int | None = None) -> None:
+    """Refuse, before it starts, a run of ``scenario`` over its event or memory budget
+    (:func:`simulator.scenario.budget.check_budget`; arguments left ``None`` come from its ``run`` section).
+
+    Raises
+    ------
+    ScenarioError
+        The estimate, the limit and how to raise it, at the line of the ``run`` key to change.
+    """
+    settings = scenario.run
+    check_budget(scenario.budget, settings.duration_s if duration_s is None else duration_s,
+                 settings.replications if replications is None else replications, available_memory_bytes())
+
+
 def placed_world(scenario: Scenario) -> PlacedWorld | None:
     """Solve the scenario's ``placement`` section: its world placed, with the problem, the solver's result and the
     independent check (``None`` without a placement section). :func:`simulate` calls it once per run.
@@ -76,7 +94,7 @@ def placed_world(scenario: Scenario) -> PlacedWorld | None:
     try:
         return place_world(scenario.world, scenario.placement)
     except MecsimError as error:
-        raise ScenarioError([ScenarioIssue(scenario.source, None, ("placement",), str(error))]) from error
+        raise ScenarioError([ScenarioIssue(*scenario.placement_at, ("placement",), str(error))]) from error
 
 
 def placement_summary(placed: PlacedWorld) -> dict[str, Any]:

@@ -17,18 +17,19 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from offload.errors import MecsimError
 from simulator.lifecycle import Platform
-from simulator.placement_bridge import PlacementSettings
+from simulator.placement_bridge import PlacementSettings, check_placeable
 from simulator.scenario.budget import Budget
 from simulator.scenario.bundled import resolve_scenario_path
-from simulator.scenario.checks import check_references
+from simulator.scenario.checks import check_references, tier_problems
 from simulator.scenario.convert import placement_settings, world_from_spec
 from simulator.scenario.errors import ScenarioError, ScenarioIssue, YamlPath
 from simulator.scenario.overrides import SOURCE as OVERRIDE_SOURCE
 from simulator.scenario.overrides import apply_overrides
 from simulator.scenario.platform import platform_from_spec
 from simulator.scenario.schema import NAME_PATTERN, ScenarioSpec
-from simulator.scenario.yamlload import LoadedYaml, load_yaml
+from simulator.scenario.yamlload import LoadedYaml, load_yaml, read_text
 from simulator.world import Problem, World, WorldError
 
 _PLACEMENT_RULE = ("this is a placement problem (topology/users, no devices): run it with `mecsim place`; "
@@ -74,13 +75,16 @@ class Scenario:
         What is simulated, with the offload policies to compare in file order (before placement: with a
         ``placement`` section the simulated world is the placed one, :func:`simulator.scenario.placed_world`).
     placement : PlacementSettings or None
-        The ``placement`` section in SI, checked but not solved.
+        The ``placement`` section in SI, checked (:func:`simulator.placement_bridge.check_placeable`) but not
+        solved.
     outputs : Outputs
         What ``--out`` writes.
     source : str
         Where it came from (a path, ``<dict>``).
     budget : Budget
         What its runs will cost, for :func:`simulator.scenario.budget.check_budget`.
+    placement_at : (str, int or None)
+        Source and line of the ``placement`` section, for the problems of solving it.
     platform : Platform or None
         The deployments and their controllers (``deployments`` section), passed to every run.
     """
@@ -95,6 +99,7 @@ class Scenario:
     outputs: Outputs
     source: str
     budget: Budget
+    placement_at: tuple[str, int | None] = ("<dict>", None)
     platform: Platform | None = None
 
     @property
@@ -141,13 +146,21 @@ def _validate(data: Any, source: str, loaded: LoadedYaml | None, touched: Sequen
     try:
         world = world_from_spec(spec, source)
     except WorldError as error:
-        problems += [Problem(_yaml_path(p.path), p.value, p.rule) for p in error.problems]
-    except ScenarioError:
-        if not problems:  # otherwise the World could not be built because of a problem already found
-            raise
+        found = {problem.path for problem in problems}  # a reference already reported breaks the World there too
+        problems += [Problem(_yaml_path(p.path), p.value, p.rule) for p in error.problems
+                     if _yaml_path(p.path) not in found]
+    else:
+        if not problems:  # the policies were instantiated without error
+            problems += tier_problems(world)
     if problems:
         raise ScenarioError([ScenarioIssue(*locate(p.path), p.path, p.rule, *(() if p.value is None else (p.value,)))
                              for p in problems])
+    placement = None if spec.placement is None else placement_settings(spec.placement)
+    if placement is not None:
+        try:
+            check_placeable(world, placement)
+        except MecsimError as error:
+            raise ScenarioError([ScenarioIssue(*locate(("placement",)), ("placement",), str(error))]) from None
     resolved = spec.model_dump(mode="json", exclude_none=True)
     budget = Budget(sum(group.count * group.workload.mean_rate_per_s for group in world.device_groups),
                     len(world.policies), spec.run.sample_interval, spec.run.max_events, spec.run.max_memory,
@@ -157,7 +170,7 @@ def _validate(data: Any, source: str, loaded: LoadedYaml | None, touched: Sequen
         sha256=hashlib.sha256(canonical_json(resolved).encode()).hexdigest(),
         run=RunSettings(spec.run.duration, spec.run.warmup, spec.run.seed, spec.run.replications),
         world=world,
-        placement=None if spec.placement is None else placement_settings(spec.placement),
+        placement=placement, placement_at=locate(("placement",)),
         outputs=Outputs(spec.outputs.records, spec.outputs.timeseries, spec.outputs.figures), source=source,
         budget=budget, platform=platform_from_spec(spec),
     )
@@ -201,11 +214,7 @@ def load_scenario(path_or_name: str | Path, overrides: Sequence[str] = ()) -> Sc
     """
     path = resolve_scenario_path(path_or_name)
     source = _display_path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ScenarioError([ScenarioIssue(source, None, (), f"cannot read: {error}")]) from None
-    loaded = load_yaml(text, source)
+    loaded = load_yaml(read_text(path, source), source)
     if loaded.data is None:
         raise ScenarioError([ScenarioIssue(source, 1, (), "the file is empty; " + _MAPPING_RULE)])
     data = loaded.data

@@ -61,7 +61,7 @@ from simulator.scenario.quantities import (
 )
 from simulator.scenario.schema import PlacementObjectiveSpec
 from simulator.scenario.validation import issues_from_error
-from simulator.scenario.yamlload import LoadedYaml, load_yaml
+from simulator.scenario.yamlload import LoadedYaml, load_yaml, read_text
 
 _GB_BITS = 8e9
 
@@ -336,9 +336,5 @@ def load_placement_file(path_or_name: str | Path) -> PlacementCase:
     """Load a placement file, or a bundled one by name (``place-melbourne`` -> ``scenarios/place-melbourne.yaml``)."""
     path = resolve_scenario_path(path_or_name)
     source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ScenarioError([ScenarioIssue(source, None, (), f"cannot read: {error}")]) from None
-    loaded = load_yaml(text, source)
+    loaded = load_yaml(read_text(path, source), source)
     return case_from_data(loaded.data, source, loaded)

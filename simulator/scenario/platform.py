@@ -8,8 +8,18 @@ import math
 from collections.abc import Iterable, Iterator
 
 from simulator.elements import CLOUD_WORKERS
-from simulator.lifecycle import Autoscaling, Deployment, Image, NodeCapacity, Platform, Registry, ScaleEvent, Unready
-from simulator.scenario.platform_schema import DeploymentSpec
+from simulator.lifecycle import (
+    Autoscaling,
+    Deployment,
+    Image,
+    NodeCapacity,
+    NodeEvent,
+    Platform,
+    Registry,
+    ScaleEvent,
+    Unready,
+)
+from simulator.scenario.platform_schema import DeploymentSpec, NodeEventSpec, ScaleEventSpec
 from simulator.scenario.schema import NodeSpec, ScenarioSpec
 from simulator.topology import shortest_paths
 from simulator.world import Problem, duplicates, undefined
@@ -32,6 +42,9 @@ def platform_problems(spec: ScenarioSpec) -> Iterator[Problem]:
     image_names = list(images)
     yield from duplicates("images", [image.name for image in spec.images])
     for index, node in enumerate(spec.nodes):
+        if (node.mtbf is None) != (node.mttr is None):
+            yield Problem(("nodes", index, "mtbf" if node.mtbf is None else "mttr"), None,
+                          "random failures need both mtbf and mttr")
         for k, name in enumerate(node.images):
             if name not in images:
                 yield undefined(("nodes", index, "images", k), name, "image", image_names)
@@ -62,9 +75,12 @@ def platform_problems(spec: ScenarioSpec) -> Iterator[Problem]:
         yield from _domain_problems(spec, deployment, path, images.get(deployment.image))
         yield from _autoscale_problems(deployment, path)
     names = [d.label for d in spec.deployments]
+    nodes = [node.name for node in spec.nodes]
     for index, event in enumerate(spec.events):
-        if event.deployment not in names:
+        if isinstance(event, ScaleEventSpec) and event.deployment not in names:
             yield undefined(("events", index, "deployment"), event.deployment, "deployment", names)
+        if isinstance(event, NodeEventSpec) and event.node not in nodes:
+            yield undefined(("events", index, "node"), event.node, "node", nodes)
         if event.at >= spec.run.duration:
             yield Problem(("events", index, "at"), event.at, f"must be before the end of the run "
                           f"({spec.run.duration:g} s)")
@@ -150,11 +166,14 @@ def platform_from_spec(spec: ScenarioSpec) -> Platform | None:
     registries = (Registry(spec.registry.node),
                   *(Registry(m.node, tuple(m.images)) for m in spec.registry.mirrors))
     nodes = tuple(NodeCapacity(node.name, _cpu(node), math.inf if node.disk is None else node.disk,
-                               tuple(node.images)) for node in spec.nodes)
+                               tuple(node.images), math.inf if node.mtbf is None else node.mtbf, node.mttr or 0.0)
+                  for node in spec.nodes)
     deployments = tuple(
         Deployment(d.label, d.service, d.version, images[d.image], d.replicas,
                    tuple(node.name for node in domain_nodes(spec, d)), cpu=d.cpu, workers=d.workers, boot_s=d.boot,
-                   unready=Unready(d.unready.action, d.unready.timeout), autoscaling=_autoscaling(d))
+                   unready=Unready(d.unready.action, d.unready.timeout), autoscaling=_autoscaling(d),
+                   reschedule=d.reschedule)
         for d in spec.deployments)
-    events = tuple(ScaleEvent(e.at, e.deployment, e.replicas) for e in spec.events)
-    return Platform(tuple(images.values()), registries, nodes, deployments, events)
+    scales = tuple(ScaleEvent(e.at, e.deployment, e.replicas) for e in spec.events if isinstance(e, ScaleEventSpec))
+    failures = tuple(NodeEvent(e.at, e.node, e.kind) for e in spec.events if isinstance(e, NodeEventSpec))
+    return Platform(tuple(images.values()), registries, nodes, deployments, scales, failures)

@@ -11,7 +11,8 @@ are in :mod:`simulator.scenario.platform`.
       - {service: plates, version: v1, image: plates-v1, replicas: 2, domain: {pool: baoshan}, cpu: 1,
          workers: 1, boot: 20 s, unready: {action: wait, timeout: 10 s},
          autoscale: {min: 1, max: 8, metric: busy, target: 0.6}}
-    events: [{at: 10 min, kind: scale, deployment: plates-v1, replicas: 4}]
+    events: [{at: 10 min, kind: scale, deployment: plates-v1, replicas: 4}, {at: 1 h, kind: fail, node: edge-1},
+             {at: 70 min, kind: recover, node: edge-1}]
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ class DeploymentSpec(Strict):
     boot: DurationOrZero = 0.0
     unready: UnreadySpec = UnreadySpec()
     autoscale: AutoscaleSpec | None = None
+    reschedule: bool = True
 
     @property
     def label(self) -> str:
@@ -98,3 +100,14 @@ class ScaleEventSpec(Strict):
     kind: Literal["scale"]
     deployment: Name
     replicas: Annotated[int, Field(ge=0, le=100_000)]
+
+
+class NodeEventSpec(Strict):
+    """At ``at``, node ``node`` fails or is repaired."""
+
+    at: DurationOrZero
+    kind: Literal["fail", "recover"]
+    node: Name
+
+
+EventSpec = Annotated[ScaleEventSpec | NodeEventSpec, Field(discriminator="kind")]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from simulator.scenario.distributions import distribution_type
-from simulator.scenario.platform_schema import DeploymentSpec, ImageSpec, RegistrySpec, ScaleEventSpec
+from simulator.scenario.platform_schema import DeploymentSpec, EventSpec, ImageSpec, RegistrySpec
 from simulator.scenario.quantities import (
     Bandwidth,
     DataSize,
@@ -147,7 +147,8 @@ class BatchingSpec(Strict):
 class NodeSpec(Strict):
     """An edge or cloud server: ``workers`` parallel workers behind one FIFO queue (cloud default: 1000); for
     deployments, ``cpu`` cores (default: ``workers``), a ``disk`` for images (default: unlimited) with ``images``
-    on it at the start, and ``labels`` that deployment domains select.
+    on it at the start, ``labels`` that deployment domains select, and random failures every ``mtbf`` on
+    average, repaired in ``mttr`` on average (both exponential).
 
     ``location``: the access point or switch it sits at; by default the only access point when the file has one
     and no links, else a place of its own, reached by links."""
@@ -166,6 +167,8 @@ class NodeSpec(Strict):
     disk: PositiveDataSize | None = None
     labels: dict[Name, Name] = Field(default_factory=dict)
     images: list[Name] = Field(default_factory=list)
+    mtbf: Duration | None = None
+    mttr: Duration | None = None
 
 
 class LinkSpec(Strict):
@@ -312,7 +315,7 @@ class ScenarioSpec(Strict):
     images: list[ImageSpec] = Field(default_factory=list)
     registry: RegistrySpec | None = None
     deployments: list[DeploymentSpec] = Field(default_factory=list)
-    events: list[ScaleEventSpec] = Field(default_factory=list)
+    events: list[EventSpec] = Field(default_factory=list)
     sweep: dict[str, Any] | None = None
 
     def node_location(self, node: NodeSpec) -> str:

@@ -8,6 +8,7 @@ any other tag (``!!python/object``, ``!custom``) is an error. Anchors and aliase
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -166,6 +167,29 @@ def _check_depth(text: str, source: str) -> None:
                 raise ScenarioError([ScenarioIssue(source, line, (), f"nested more than {MAX_DEPTH} levels deep")])
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
+
+
+def read_text(path: str | Path, source: str) -> str:
+    """The UTF-8 text of the file ``path`` (named ``source`` in messages).
+
+    Raises
+    ------
+    ScenarioError
+        The file cannot be read (naming the system's reason), or is not UTF-8: then the issue gives the line, the
+        column and the byte offset of the first undecodable byte.
+    """
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise ScenarioError([ScenarioIssue(source, None, (), f"cannot read: {error.strerror or error}")]) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        rule = (f"column {column} (byte {error.start}): byte 0x{data[error.start]:02x} is not UTF-8; save the file "
+                "as UTF-8")
+        raise ScenarioError([ScenarioIssue(source, line, (), rule)]) from None
 
 
 def load_yaml(text: str, source: str = "<string>") -> LoadedYaml:

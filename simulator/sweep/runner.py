@@ -21,7 +21,7 @@ from tqdm import tqdm
 from offload.errors import MecsimError
 from simulator.sweep.backends import Backend, ProcessPoolBackend, RunFunction
 from simulator.sweep.plan import RunTask
-from simulator.sweep.store import ResultStore
+from simulator.sweep.store import MANIFEST_FILE, ResultStore, read_manifest
 from simulator.version import mecsim_version
 
 logger = logging.getLogger(__name__)
@@ -113,6 +113,7 @@ def _run(tasks: Sequence[RunTask], fn: RunFunction, store: ResultStore, backend:
          progress: bool | None, manifest: Mapping[str, Any] | None) -> tuple[int, int, int, int]:
     """The body of :func:`run_sweep` inside the open store: (reused, computed, failed, lost)."""
     parameters = list(dict.fromkeys(path for task in tasks for path in task.point))
+    _check_same_scenario(store.directory, manifest)
     store.write_manifest({**(manifest or {}), "version": mecsim_version(), "parameters": parameters,
                           "runs": [task.key for task in tasks]})
     done = {"ok", "error"} - ({"error"} if retry_failed else set())
@@ -136,6 +137,22 @@ def _run(tasks: Sequence[RunTask], fn: RunFunction, store: ResultStore, backend:
     finally:
         bar.close()
     return reused, computed, failed, lost
+
+
+def _check_same_scenario(directory: Path, manifest: Mapping[str, Any] | None) -> None:
+    """Refuse to mix a sweep of another scenario into ``directory``: the ``base_sha256`` of the manifests differ (the
+    scenario names, where an older manifest has no base)."""
+    previous = read_manifest(directory)
+    if previous is None or manifest is None:
+        return
+    field = "base_sha256" if "base_sha256" in previous and "base_sha256" in manifest else "name"
+    if previous.get(field) == manifest.get(field):
+        return
+    name, before = manifest.get("name"), previous.get("name")
+    what = (f"of another scenario ({before!r}, not {name!r})" if before != name else
+            f"of {name!r} with other settings (the scenario file or its --set values differ from {MANIFEST_FILE}'s)")
+    raise MecsimError(f"{directory}: holds a sweep {what}; write this sweep to another --out folder, or remove "
+                      f"{directory} to start over")
 
 
 @contextmanager

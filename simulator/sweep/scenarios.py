@@ -9,8 +9,9 @@ replications: everything already computed is reused.
 from __future__ import annotations
 
 import copy
+import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +25,10 @@ from simulator.scenario import (
     scenario_from_dict,
     set_path,
 )
-from simulator.scenario.yamlload import load_yaml
+from simulator.scenario.execute import check_run_budget
+from simulator.scenario.yamlload import load_yaml, read_text
 from simulator.sweep.plan import ResolvedPoint, RunTask, canonical_json, plan_runs
-from simulator.sweep.schema import parse_sweep
+from simulator.sweep.schema import LineOf, parse_sweep
 from simulator.sweep.spec import SweepSpec
 
 #: At most this many point errors are listed (a broken axis would otherwise repeat its error at every point).
@@ -43,19 +45,25 @@ class ScenarioSweep:
         The base scenario (after ``--set`` overrides).
     spec : SweepSpec
         The points and replications.
+    line_of : callable, optional
+        YAML path -> line in the scenario file, to locate a point's problems at its values in the ``sweep:``
+        section.
     """
 
     scenario: Scenario
     spec: SweepSpec
+    line_of: LineOf | None = None
     _cache: dict[str, ResolvedPoint] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def resolve(self, point: Mapping[str, Any]) -> ResolvedPoint:
-        """Apply ``point`` to the base scenario and validate it.
+        """Apply ``point`` to the base scenario, validate it and check one run's budget (each run of a sweep is one
+        replication).
 
         Raises
         ------
         ScenarioError
-            The point makes the scenario invalid; the source names the point.
+            The point makes the scenario invalid or its run too big: each problem at the line of the swept value it
+            concerns (the point's first value when it concerns none), the point named after the rule.
         """
         cache_key = canonical_json(point)
         if cache_key in self._cache:
@@ -63,14 +71,46 @@ class ScenarioSweep:
         data = copy.deepcopy(self.scenario.resolved)
         data.pop("sweep", None)
         located = {path: set_path(data, parse_path(path), value) for path, value in point.items()}
-        text = ", ".join(f"{path}={value}" for path, value in point.items())
-        scenario = scenario_from_dict(data, source=f"{self.scenario.source} [sweep point {text}]")
+        try:
+            scenario = scenario_from_dict(data, source=self.scenario.source)
+            check_run_budget(scenario, replications=1)
+        except ScenarioError as error:
+            raise ScenarioError([self._at_point(issue, point, located) for issue in error.issues]) from None
         resolved = copy.deepcopy(scenario.resolved)
         resolved["run"]["replications"] = 1
         params = {path: _value_at(scenario.resolved, where, point[path]) for path, where in located.items()}
         found = ResolvedPoint(resolved, scenario.run.seed, scenario.run.replications, params)
         self._cache[cache_key] = found
         return found
+
+    def _at_point(self, issue: ScenarioIssue, point: Mapping[str, Any],
+                  located: Mapping[str, tuple[str | int, ...]]) -> ScenarioIssue:
+        """``issue`` of the scenario at ``point``, moved to the swept value it concerns (the point's first when it
+        concerns none) and naming the point."""
+        if not point:
+            return issue
+        concerned = [path for path, where in located.items()
+                     if issue.path[:len(where)] == where or where[:len(issue.path)] == issue.path]
+        axis = (concerned or list(point))[0]
+        text = ", ".join(f"{path}={value}" for path, value in point.items())
+        line = self._line(axis, point[axis])
+        if line is None:  # an axis given by --grid/--zip
+            return replace(issue, source=f"{self.scenario.source} [sweep point {text}]", line=None)
+        return replace(issue, line=line, rule=f"{issue.rule} (at sweep point {text})")
+
+    def _line(self, axis: str, value: Any) -> int | None:
+        """Line of ``value`` of the swept ``axis`` in the ``sweep:`` section (None: not there)."""
+        written = self.scenario.resolved.get("sweep") or {}
+        if self.line_of is None:
+            return None
+        for section in ("grid", "zip"):
+            values = (written.get(section) or {}).get(axis)
+            if values is not None:
+                index = (values.index(value),) if isinstance(values, list) and value in values else ()
+                return self.line_of(("sweep", section, axis, *index))
+        if axis in ((written.get("random") or {}).get("params") or {}):
+            return self.line_of(("sweep", "random", "params", axis))
+        return None
 
     def tasks(self, replications: int | None = None) -> list[RunTask]:
         """Every run of the sweep; all invalid points are reported at once.
@@ -91,12 +131,23 @@ class ScenarioSweep:
         return plan_runs(self.spec, self.resolve, replications=replications)
 
     def manifest(self) -> dict[str, Any]:
-        """Fields describing the sweep for ``sweep.json``, with the base scenario as resolved (after ``--set``, in
-        SI numbers) so that a point's scenario can be rebuilt from the directory alone (``mecsim plot`` draws the
-        queueing theory of textbook scenarios from it)."""
+        """Fields describing the sweep for ``sweep.json``; ``base_sha256`` identifies the scenario swept over;
+        ``resolved`` is the base scenario (after ``--set``, SI numbers), from which ``mecsim plot`` rebuilds each
+        point to draw the queueing theory of textbook scenarios."""
         return {"scenario": self.scenario.source, "name": self.scenario.name,
-                "scenario_sha256": self.scenario.sha256, "sweep": self.spec.describe(),
-                "resolved": self.scenario.resolved}
+                "scenario_sha256": self.scenario.sha256, "base_sha256": self.base_sha256(),
+                "sweep": self.spec.describe(), "resolved": self.scenario.resolved}
+
+    def base_sha256(self) -> str:
+        """SHA-256 of what every run of the sweep shares: the scenario without its ``sweep`` section, its
+        replication count and the swept values. Sweeps with the same base may share a directory (one extends or
+        resumes the other); a different base is another scenario's sweep."""
+        data = copy.deepcopy(self.scenario.resolved)
+        data.pop("sweep", None)
+        data["run"].pop("replications", None)
+        for path in self.spec.paths:
+            set_path(data, parse_path(path), "<swept>")
+        return hashlib.sha256(canonical_json(data).encode()).hexdigest()
 
 
 def load_sweep(path_or_name: str | Path, *, overrides: Sequence[str] = (),
@@ -115,9 +166,10 @@ def load_sweep(path_or_name: str | Path, *, overrides: Sequence[str] = (),
     """
     scenario = load_scenario(path_or_name, overrides)
     path = resolve_scenario_path(path_or_name)
-    loaded = load_yaml(path.read_text(encoding="utf-8"), scenario.source)
+    loaded = load_yaml(read_text(path, scenario.source), scenario.source)
     spec = parse_sweep(scenario.resolved.get("sweep"), source=scenario.source, line_of=loaded.line_of)
-    return ScenarioSweep(scenario, spec.with_axes(grid=grid, zip_axes=zip_axes, replications=replications))
+    return ScenarioSweep(scenario, spec.with_axes(grid=grid, zip_axes=zip_axes, replications=replications),
+                         loaded.line_of)
 
 
 def run_scenario(scenario: Mapping[str, Any], seed: int) -> dict[str, Any]:

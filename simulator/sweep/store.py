@@ -184,9 +184,25 @@ def _alive(owner: dict[str, Any]) -> bool:
 
 
 def read_manifest(directory: str | Path) -> dict[str, Any] | None:
-    """The manifest of ``directory``, or None if no sweep wrote one."""
+    """The manifest of ``directory``, or None if no sweep wrote one.
+
+    Raises
+    ------
+    MecsimError
+        The file cannot be read or holds no manifest (it is written atomically, so only an outside edit damages it).
+    """
     path = Path(directory) / MANIFEST_FILE
-    return json.loads(path.read_text()) if path.exists() else None
+    if not path.exists():
+        return None
+    try:
+        manifest = json.loads(path.read_bytes())
+    except OSError as error:
+        raise MecsimError(f"{path}: cannot read: {error.strerror or error}") from None
+    except (ValueError, RecursionError):
+        manifest = None
+    if not isinstance(manifest, dict):
+        raise MecsimError(f"{path}: is not a sweep manifest (damaged); remove it and rerun the sweep to rewrite it")
+    return manifest
 
 
 def _drop_torn_tail(path: Path) -> None:
