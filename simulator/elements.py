@@ -22,6 +22,9 @@ from simulator.distributions import Distribution, as_distribution
 from simulator.workloads import Trace, Workload
 
 Tier = Literal["edge", "cloud"]
+#: How a server picks the next task (:mod:`simulator.disciplines`).
+Discipline = Literal["fifo", "priority", "preemptive", "ps"]
+DISCIPLINES: tuple[Discipline, ...] = ("fifo", "priority", "preemptive", "ps")
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -123,13 +126,27 @@ class Batching:
         check_non_negative("per_item_s", self.per_item_s)
 
 
+def discipline_problem(discipline: str, batching: object, patience: object) -> str | None:
+    """Why a server cannot combine this ``discipline`` with batching or reneging (``None``: it can)."""
+    if discipline not in DISCIPLINES:
+        return f"must be one of {', '.join(DISCIPLINES)}"
+    if batching is not None and discipline in ("preemptive", "ps"):
+        return f"{discipline!r} cannot batch (batching takes whole tasks off a queue)"
+    if patience is not None and discipline == "ps":
+        return "'ps' serves every task at once, so no task waits to renege (drop patience)"
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class EdgeServer:
-    """A server with a pool of ``workers`` behind one FIFO queue.
+    """A server with a pool of ``workers`` behind one queue served by ``discipline``.
 
     Service time of a task is ``work_ops / speed_ops_per_s``, or the measured ``compute_time_s`` when given (as in
     :class:`offload.profiles.Executor`), or the batch time when ``batching`` is set. ``queue_capacity`` bounds the
     waiting room (tasks beyond it are dropped, reason ``server_queue_full``); ``None`` is unbounded.
+    ``discipline``: ``fifo``, non-preemptive ``priority`` classes, ``preemptive`` (resume) priority or processor
+    sharing ``ps`` (the device group's ``priority`` is a task's class, lower first). With ``patience`` (s) a waiting
+    task leaves when its patience, drawn from that distribution, runs out (reason ``reneged``).
     """
 
     name: str
@@ -142,9 +159,16 @@ class EdgeServer:
     queue_capacity: int | None = None
     location: str | None = None
     tier: Tier = "edge"
+    discipline: Discipline = "fifo"
+    patience: Distribution | None = None
 
     def __post_init__(self) -> None:
         _name("server", self.name)
+        problem = discipline_problem(self.discipline, self.batching, self.patience)
+        if problem is not None:
+            raise ParameterError("discipline", self.discipline, problem)
+        if self.patience is not None and not isinstance(self.patience, Distribution):
+            raise ParameterError("patience", self.patience, "must be a distribution of times (s)")
         self.profile  # noqa: B018 - validates speed / measured time like offload.Executor
         if not isinstance(self.workers, int) or self.workers < 1:
             raise ParameterError("workers", self.workers, "must be a whole number >= 1")
@@ -217,6 +241,7 @@ class DeviceGroup:
     starts is dropped (``deadline_expired``). ``routes`` (server name, share) pairs, e.g. from a placement
     (:mod:`simulator.placement_bridge`), send the group's offloaded tasks to those servers with those probabilities:
     the policy then decides local or remote, the routes decide which server. Empty: the policy picks the server.
+    ``priority`` is the class of the group's tasks at servers with a priority discipline (lower is served first).
     """
 
     name: str
@@ -230,9 +255,12 @@ class DeviceGroup:
     local_queue_capacity: int | None = None
     drop_expired: bool = False
     routes: tuple[tuple[str, float], ...] = ()
+    priority: int = 0
 
     def __post_init__(self) -> None:
         _name("device_group", self.name)
+        if isinstance(self.priority, bool) or not isinstance(self.priority, int):
+            raise ParameterError("priority", self.priority, "must be a whole number (lower is served first)")
         object.__setattr__(self, "routes", tuple((str(server), float(share)) for server, share in self.routes))
         if self.routes:
             shares = [share for _, share in self.routes]

@@ -23,6 +23,7 @@ from offload.errors import MecsimError
 from offload.runtime import executor_time_s
 from simulator.arrivals import DECIDE_AT_ARRIVAL, Block, Merger, Window
 from simulator.devices import DeviceState, LinkChannels, Route, build_devices, forward_route, link_channels
+from simulator.disciplines import make_pool
 from simulator.events import Wake
 from simulator.metrics import RecordSink
 from simulator.policies import DecisionBatch, Observation, Policy
@@ -112,7 +113,9 @@ class Pending(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class PoolSnapshot:
-    """Time integrals of one server over the measured window (after warm-up)."""
+    """Time integrals of one server over the measured window (after warm-up); ``queue_time[n]`` is the time spent
+    with ``n >= 1`` tasks waiting; ``bounded``: a finite room or reneging keeps its queue from growing without
+    end."""
 
     name: str
     workers: int
@@ -121,17 +124,20 @@ class PoolSnapshot:
     arrivals: int
     served: int
     sojourn_sum_s: float
+    queue_time: tuple[float, ...]
+    bounded: bool
 
 
 @dataclass(frozen=True, slots=True)
 class Samples:
-    """Per-server time series: at each sample time, utilisation averaged since the previous sample and the queue
-    length at that instant; arrays shaped ``(samples, servers)``."""
+    """Per-server time series: at each sample time, utilisation averaged since the previous sample, the queue
+    length at that instant and the queue-length area since the start; arrays shaped ``(samples, servers)``."""
 
     times_s: npt.NDArray[np.float64]
     servers: tuple[str, ...]
     utilisation: npt.NDArray[np.float64]
     queue_length: npt.NDArray[np.int64]
+    queue_area: npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +158,8 @@ class Engine:
 
     def __init__(self, world: World, policy: Policy, streams: list[np.random.SeedSequence],
                  policy_seed: np.random.SeedSequence, sink: RecordSink, *, duration_s: float,
-                 warmup_s: float, platform: Platform | None = None) -> None:
+                 warmup_s: float, server_seed: np.random.SeedSequence, platform: Platform | None = None) -> None:
+        """``server_seed``: the stream of the servers' patience times (reneging)."""
         self.env = env = simpy.Environment()
         self.world = world
         self.policy = policy
@@ -162,8 +169,9 @@ class Engine:
         self.warmup_s = warmup_s
         self.generated = 0
         self.live: dict[int, Job] = {}
-        self.pools = [WorkerPool(env, s.name, s.workers, on_served=self._served_remote, on_dropped=self._drop,
-                                 capacity=s.queue_capacity, batching=s.batching) for s in world.servers]
+        server_rng = np.random.default_rng(server_seed)
+        self.pools = [make_pool(env, s, server_rng, on_served=self._served_remote, on_dropped=self._drop)
+                      for s in world.servers]
         self.drops = [0] * len(DropReason)
         self.channels = channels = link_channels(world, env)
         self._forwards: dict[tuple[str, int, str], Route] = {}
@@ -176,6 +184,7 @@ class Engine:
         self._sample_times: list[float] = []
         self._sample_busy: list[list[float]] = []
         self._sample_queue: list[list[int]] = []
+        self._sample_queue_area: list[list[float]] = []
         self._arrive_cb = self._arrive
 
     # -- arrivals and decisions -------------------------------------------------------------------------------
@@ -214,6 +223,7 @@ class Engine:
         self._sample_times.append(now)
         self._sample_busy.append([pool.busy_total_at(now) for pool in pools])
         self._sample_queue.append([len(pool.queue) for pool in pools])
+        self._sample_queue_area.append([pool.queue_total_at(now) for pool in pools])
         if now + interval <= self.duration_s:
             Wake(self.env, interval, interval, self._sample)
 
@@ -389,7 +399,9 @@ class Engine:
             raise ConservationError(f"generated {self.generated} != completed {stats.completed} + dropped "
                                     f"{stats.dropped} ({by_reason or 'none'}) + in flight {len(in_flight)}")
         pools = tuple(PoolSnapshot(p.name, p.workers, p.busy_area, p.queue_area, p.arrivals, p.served,
-                                   p.sojourn_sum_s) for p in self.pools)
+                                   p.sojourn_sum_s, tuple(p.queue_time),
+                                   s.queue_capacity is not None or s.patience is not None)
+                      for p, s in zip(self.pools, self.world.servers, strict=True))
         drops = {reason: n for reason, n in zip(DropReason, self.drops, strict=True) if n}
         return EngineOutput(self.sink, self.generated, len(in_flight), pools, self._samples(), drops,
                             None if self.platform is None else self.platform.tables())
@@ -402,5 +414,6 @@ class Engine:
         workers = np.array([p.workers for p in self.pools], dtype=np.float64)[None, :]
         utilisation = np.diff(busy, axis=0, prepend=0.0) / (workers * spans)
         queue = np.asarray(self._sample_queue, dtype=np.int64).reshape(times.size, k)
-        return Samples(times, tuple(p.name for p in self.pools), utilisation, queue)
+        area = np.asarray(self._sample_queue_area, dtype=np.float64).reshape(times.size, k)
+        return Samples(times, tuple(p.name for p in self.pools), utilisation, queue, area)
 

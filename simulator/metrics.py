@@ -6,7 +6,11 @@ the run's :class:`~simulator.records.ColumnStore` (:func:`record_store`), which 
 at the end; streaming, memory stays bounded whatever the horizon: latency quantiles then come from a log-spaced
 histogram (relative resolution 0.12 %) instead of the exact sample.
 
-Only tasks created after the warm-up count in the statistics; every task counts in conservation.
+Only tasks created after the warm-up count in the statistics; every task counts in conservation. The measured
+window is cut into :data:`~simulator.output_analysis.BASE_BINS` bins by creation time, which hold the material of
+the within-run intervals (:func:`simulator.output_analysis.batch_means`): latency, and per server the wait (time
+at the server minus the service it needed) and service of the tasks it served. The whole run is binned too, for
+warm-up detection. Drops are counted per server and reason.
 """
 
 from __future__ import annotations
@@ -23,12 +27,12 @@ import numpy.typing as npt
 from offload.cost import LOCAL_OPTION
 from offload.errors import ParameterError
 from simulator.energy import POWER_TERMS, meter
+from simulator.output_analysis import BASE_BINS, batch_means
 from simulator.records import ColumnStore, categorical, numeric
 from simulator.result import ENERGY_COLUMNS, RECORD_COLUMNS, SIZE_COLUMNS, STAGE_TIME_COLUMNS, DropReason
 
 FloatArray = npt.NDArray[np.float64]
 CHUNK = 8192
-BATCHES = 20
 QUANTILES = (50.0, 95.0, 99.0)
 _HIST_LOW_EXP, _HIST_HIGH_EXP, _HIST_PER_DECADE = -7, 6, 2000
 _HIST_BINS = (_HIST_HIGH_EXP - _HIST_LOW_EXP) * _HIST_PER_DECADE
@@ -36,7 +40,7 @@ _HIST_BINS = (_HIST_HIGH_EXP - _HIST_LOW_EXP) * _HIST_PER_DECADE
 #: Job attributes copied into records, in this order (see :class:`simulator.engine.Job`).
 JOB_FIELDS = ("task_id", "device_index", "target_code", "drop_code", "created_s", "upload_start_s",
               "upload_end_s", "queue_entry_s", "service_start_s", "service_end_s", "download_start_s",
-              "download_end_s", "completed_s", "work_ops", "input_bits", "output_bits")
+              "download_end_s", "completed_s", "work_ops", "input_bits", "output_bits", "service_s")
 _INT_FIELDS = ("task_id", "device_index", "target_code", "drop_code")
 _get_fields = attrgetter(*JOB_FIELDS)
 _FLOAT_COLUMNS = (*STAGE_TIME_COLUMNS, "latency_s", *SIZE_COLUMNS, *ENERGY_COLUMNS)
@@ -74,6 +78,7 @@ class Layout:
     group_deadline_s: FloatArray
     group_powers: dict[str, FloatArray]
     n_services: int
+    n_stations: int = 0
 
 
 @dataclass(slots=True)
@@ -88,8 +93,15 @@ class ReplicationStats:
     energy_sum_j: float = 0.0
     offloaded: int = 0
     missed: int = 0
-    batch_sum_s: FloatArray = field(default_factory=lambda: np.zeros(BATCHES))
-    batch_count: FloatArray = field(default_factory=lambda: np.zeros(BATCHES))
+    batch_sum_s: FloatArray = field(default_factory=lambda: np.zeros(BASE_BINS))
+    batch_count: FloatArray = field(default_factory=lambda: np.zeros(BASE_BINS))
+    run_sum_s: FloatArray = field(default_factory=lambda: np.zeros(BASE_BINS))
+    run_count: FloatArray = field(default_factory=lambda: np.zeros(BASE_BINS))
+    station_wait_s: FloatArray = field(default_factory=lambda: np.zeros((0, BASE_BINS)))
+    station_service_s: FloatArray = field(default_factory=lambda: np.zeros((0, BASE_BINS)))
+    station_count: FloatArray = field(default_factory=lambda: np.zeros((0, BASE_BINS)))
+    station_drops: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, len(DropReason)),
+                                                                                   dtype=np.int64))
     histogram: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(_HIST_BINS, dtype=np.int64))
     monitor_count: FloatArray = field(default_factory=lambda: np.zeros(0))
     monitor_time_s: FloatArray = field(default_factory=lambda: np.zeros(0))
@@ -105,14 +117,18 @@ class RecordSink:
         self.duration_s = duration_s
         if not warmup_s < duration_s:
             raise ParameterError("warmup_s", warmup_s, f"must be < duration_s ({duration_s})")
-        #: Measured window, > 0: batch means split it into BATCHES equal parts.
+        #: Measured window, > 0: split into BASE_BINS equal bins.
         self.window_s = duration_s - warmup_s
         self.records = records
+        stations = (layout.n_stations, BASE_BINS)
         self.stats = ReplicationStats(monitor_count=np.zeros(layout.n_services),
-                                      monitor_time_s=np.zeros(layout.n_services))
+                                      monitor_time_s=np.zeros(layout.n_services),
+                                      station_wait_s=np.zeros(stations), station_service_s=np.zeros(stations),
+                                      station_count=np.zeros(stations),
+                                      station_drops=np.zeros((layout.n_stations, len(DropReason)), dtype=np.int64))
         #: With records kept, the measured latencies and their batches until :meth:`close`.
         self._sample = None if records is None else ColumnStore([numeric("latency_s", np.float64),
-                                                                 numeric("batch", np.int8)])
+                                                                 numeric("batch", np.int16)])
         self._quantiles_s: dict[str, float] = {}
         self._batch_quantiles_s: dict[str, list[float]] = {}
         self._pending: list[Any] = []
@@ -172,14 +188,19 @@ class RecordSink:
         stats.energy_sum_j += float(columns["energy_j"][finished].sum())
         stats.offloaded += int((finished & ~local).sum())
         stats.missed += int((finished & ~met).sum())
+        bins = np.clip(((columns["created_s"] - self.warmup_s) / self.window_s * BASE_BINS).astype(np.int64), 0,
+                       BASE_BINS - 1)
+        run_bins = np.clip((columns["created_s"] / self.duration_s * BASE_BINS).astype(np.int64), 0, BASE_BINS - 1)
+        stats.run_sum_s += np.bincount(run_bins[completed], weights=columns["latency_s"][completed],
+                                       minlength=BASE_BINS)
+        stats.run_count += np.bincount(run_bins[completed], minlength=BASE_BINS)
         done = measured & completed
         latency = columns["latency_s"][done]
         stats.completed_measured += latency.size
         stats.latency_sum_s += float(latency.sum())
-        batch = np.clip(((columns["created_s"][done] - self.warmup_s) / self.window_s * BATCHES).astype(np.int64), 0,
-                        BATCHES - 1)
-        stats.batch_sum_s += np.bincount(batch, weights=latency, minlength=BATCHES)
-        stats.batch_count += np.bincount(batch, minlength=BATCHES)
+        batch = bins[done]
+        stats.batch_sum_s += np.bincount(batch, weights=latency, minlength=BASE_BINS)
+        stats.batch_count += np.bincount(batch, minlength=BASE_BINS)
         if self._sample is not None:
             rows = self._sample.rows
             self._sample.write(np.arange(rows, rows + latency.size), {"latency_s": latency, "batch": batch})
@@ -191,6 +212,24 @@ class RecordSink:
         stats.monitor_count += np.bincount(codes, minlength=n)
         request_s = (columns["service_end_s"] - columns["queue_entry_s"])[served]
         stats.monitor_time_s += np.bincount(codes, weights=request_s, minlength=n)
+        self._accumulate_stations(columns, served, request_s, bins[served], measured & dropped & ~local)
+
+    def _accumulate_stations(self, columns: dict[str, Any], served: Any, request_s: FloatArray, bins: Any,
+                             dropped: Any) -> None:
+        """Per server: wait and service of the tasks it served, by bin; drops by reason."""
+        stats = self.stats
+        k = self.layout.n_stations
+        if k == 0:
+            return
+        cell = (columns["target_code"][served] - 1) * BASE_BINS + bins
+        service_s = columns["service_s"][served]
+        size = k * BASE_BINS
+        stats.station_count += np.bincount(cell, minlength=size).reshape(k, BASE_BINS)
+        stats.station_service_s += np.bincount(cell, weights=service_s, minlength=size).reshape(k, BASE_BINS)
+        stats.station_wait_s += np.bincount(cell, weights=np.maximum(request_s - service_s, 0.0),
+                                            minlength=size).reshape(k, BASE_BINS)
+        if dropped.any():
+            np.add.at(stats.station_drops, (columns["target_code"][dropped] - 1, columns["drop_code"][dropped]), 1)
 
     def close(self) -> None:
         """The replication is over: with records kept, take the exact quantiles from the sample and let it go."""
@@ -202,9 +241,12 @@ class RecordSink:
         if latency.size == 0:
             self._quantiles_s = {f"p{int(q)}": math.nan for q in QUANTILES}
             return
-        for q in QUANTILES:
-            self._batch_quantiles_s[f"p{int(q)}"] = [float(np.percentile(latency[batch == b], q))
-                                                     for b in range(BATCHES) if np.any(batch == b)]
+        batches = batch_means(self.stats.batch_sum_s, self.stats.batch_count).batches
+        if batches:  # quantiles over the batches that made the mean's batches uncorrelated
+            group = batch // (BASE_BINS // batches)
+            for q in QUANTILES:
+                self._batch_quantiles_s[f"p{int(q)}"] = [float(np.percentile(latency[group == b], q))
+                                                         for b in range(batches) if np.any(group == b)]
         values = np.percentile(latency, QUANTILES, overwrite_input=True)
         self._quantiles_s = {f"p{int(q)}": float(v) for q, v in zip(QUANTILES, values, strict=True)}
 
@@ -215,11 +257,9 @@ class RecordSink:
         return {f"p{int(q)}": _hist_quantile(self.stats.histogram, q / 100.0) for q in QUANTILES}
 
     def batch_quantiles_s(self) -> dict[str, list[float]]:
-        """Per-batch (by creation time) mean and, with records kept, quantiles: the within-run CI material."""
-        stats = self.stats
-        with np.errstate(invalid="ignore", divide="ignore"):
-            means = stats.batch_sum_s / stats.batch_count
-        return {"mean": [float(m) for m in means[stats.batch_count > 0]], **self._batch_quantiles_s}
+        """With records kept, latency quantiles per batch of the batching that made the batch means of the latency
+        uncorrelated (empty when the run was too short for that, or streaming)."""
+        return dict(self._batch_quantiles_s)
 
 
 def _hist_bin(values: FloatArray) -> npt.NDArray[np.int64]:

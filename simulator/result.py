@@ -19,6 +19,7 @@ class DropReason(StrEnum):
     DEADLINE_EXPIRED = "deadline_expired"
     NO_READY_REPLICA = "no_ready_replica"
     NODE_FAILURE = "node_failure"
+    RENEGED = "reneged"
 
 
 #: Record columns naming who ran the task where (categorical but ``replication`` and ``task_id``).
@@ -90,6 +91,58 @@ class MonitorSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class Estimate:
+    """A statistic and the half-width of its 95 % interval (``None``: undefined, or the run too short to say)."""
+
+    mean: float | None
+    ci95: float | None
+
+    def to_dict(self) -> dict[str, float | None]:
+        """``{"mean", "ci95"}``."""
+        return {"mean": self.mean, "ci95": self.ci95}
+
+
+@dataclass(frozen=True, slots=True)
+class StationSummary:
+    """One server over the measured window (see :mod:`simulator.summary`).
+
+    Attributes
+    ----------
+    utilisation : Estimate
+        Busy share of its workers.
+    wait_s, service_s : Estimate
+        Mean wait (time at the server minus the service the task needed) and service of the tasks it served.
+    queue_length : Estimate
+        Time-average number of tasks waiting.
+    queue_quantiles : dict
+        ``p50``, ``p95``, ``p99`` of the time-weighted queue length (means over replications).
+    offered_load : float or None
+        ``λ E[S] / workers`` measured: arrivals per second times mean service over the workers (mean over
+        replications); >= 1 means the server cannot keep up without dropping.
+    served : int
+        Tasks served (total over replications).
+    drops : dict
+        Dropped tasks per reason (totals over replications).
+    """
+
+    utilisation: Estimate
+    wait_s: Estimate
+    service_s: Estimate
+    queue_length: Estimate
+    queue_quantiles: Mapping[str, float | None]
+    offered_load: float | None
+    served: int
+    drops: Mapping[str, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: estimates as ``{"mean", "ci95"}``, queue-length quantiles beside the mean."""
+        return {"utilisation": self.utilisation.to_dict(), "wait_s": self.wait_s.to_dict(),
+                "service_s": self.service_s.to_dict(),
+                "queue_length": {**self.queue_length.to_dict(), **self.queue_quantiles},
+                "offered_load": self.offered_load, "served": self.served, "drops": dict(self.drops)}
+
+
+@dataclass(frozen=True, slots=True)
 class PolicySummary:
     """Summary of one policy over its replications (see :mod:`simulator.summary`); ``None`` where undefined.
 
@@ -107,6 +160,8 @@ class PolicySummary:
         :class:`MonitorSummary` per service.
     tasks : TaskCounts
         Task counts over all replications.
+    stations : dict
+        :class:`StationSummary` per server.
     """
 
     latency_s: LatencySummary
@@ -117,6 +172,7 @@ class PolicySummary:
     utilisation: Mapping[str, float | None]
     monitor: Mapping[str, MonitorSummary]
     tasks: TaskCounts
+    stations: Mapping[str, StationSummary]
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-serialisable form, as ``mecsim simulate --json`` writes it under ``policies.NAME``."""
@@ -124,7 +180,8 @@ class PolicySummary:
                 "energy_j_per_task": self.energy_j_per_task, "offload_fraction": self.offload_fraction,
                 "deadline_miss_rate": self.deadline_miss_rate, "utilisation": dict(self.utilisation),
                 "monitor": {service: m.to_dict() for service, m in self.monitor.items()},
-                "tasks": self.tasks.to_dict()}
+                "tasks": self.tasks.to_dict(),
+                "stations": {name: station.to_dict() for name, station in self.stations.items()}}
 
 
 @dataclass(frozen=True, slots=True)

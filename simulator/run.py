@@ -1,8 +1,9 @@
 """Run a world: every policy × every replication on common random numbers, collected into one result.
 
 Replication ``r`` of every policy uses the ``r``-th child of ``np.random.SeedSequence(seed).spawn(replications)``;
-that child spawns one stream per device group (arrivals and task sizes of its devices) and then one for the
-policy, so all policies see the same arrivals and sizes and their differences are paired.
+that child spawns one stream per device group (arrivals and task sizes of its devices), then one for the policy
+and one for the servers (patience times), so all policies see the same arrivals and sizes and their differences
+are paired.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,7 @@ from offload.validate import check_non_negative, check_positive
 from simulator.energy import POWER_TERMS
 from simulator.engine import Engine, EngineOutput, Platform, Samples
 from simulator.metrics import Layout, RecordLabel, RecordSink, record_store
+from simulator.output_analysis import BASE_BINS, mser_truncation
 from simulator.plugins import make_policy
 from simulator.records import ColumnStore
 from simulator.result import RECORD_COLUMNS, TIMESERIES_COLUMNS, PlatformLog, PolicySummary, SimulationResult
@@ -30,6 +32,8 @@ from simulator.version import mecsim_version
 from simulator.world import PolicySpec, World, as_policy_spec
 
 logger = logging.getLogger(__name__)
+#: ``warmup_s`` asking for automatic warm-up detection.
+AUTO = "auto"
 
 
 def layout_of(world: World) -> Layout:
@@ -47,7 +51,8 @@ def layout_of(world: World) -> Layout:
     assert set(powers) == set(POWER_TERMS.values())
     return Layout(group_of.astype(np.intp), service_of_group[group_of],
                   np.array([g.deadline_s for g in world.device_groups], dtype=np.float64),
-                  {k: np.asarray(v, dtype=np.float64) for k, v in powers.items()}, len(services))
+                  {k: np.asarray(v, dtype=np.float64) for k, v in powers.items()}, len(services),
+                  len(world.servers))
 
 
 def _check(duration_s: float, seed: int, replications: int, warmup_s: float) -> None:
@@ -85,15 +90,39 @@ def _series(samples: Samples, policy: str, replication: int) -> pd.DataFrame:
     })[list(TIMESERIES_COLUMNS)]
 
 
-def run(world: World, *, duration_s: float, seed: int, replications: int = 1, warmup_s: float = 0.0,
-        policies: Sequence[PolicySpec | str] | None = None, streaming: bool = False,
-        platform: Platform | None = None) -> SimulationResult:
+def _replicate(world: World, spec: PolicySpec, child: np.random.SeedSequence, sink: RecordSink, duration_s: float,
+               warmup_s: float, platform: Platform | None) -> EngineOutput:
+    """One replication of one policy from the replication's seed ``child``: one stream per device group, then the
+    policy's and the servers'."""
+    streams = child.spawn(len(world.device_groups))
+    policy_seed, server_seed = child.spawn(2)
+    engine = Engine(world, make_policy(spec), streams, policy_seed, sink, duration_s=duration_s, warmup_s=warmup_s,
+                    server_seed=server_seed, platform=platform)
+    return engine.run()
+
+
+def detect_warmup_s(world: World, *, duration_s: float, seed: int, policy: PolicySpec | str | None = None,
+                    platform: Platform | None = None) -> float:
+    """The warm-up MSER detects in a pilot run of replication 0 of ``policy`` (default: the world's first) without
+    warm-up (records not kept), on its bins' edges."""
+    spec = as_policy_spec(policy if policy is not None else world.policies[0])
+    sink = RecordSink(layout_of(world), warmup_s=0.0, duration_s=duration_s, records=None)
+    _replicate(world, spec, np.random.SeedSequence(int(seed)).spawn(1)[0], sink, duration_s, 0.0, platform)
+    return mser_truncation(sink.stats.run_sum_s, sink.stats.run_count) * duration_s / BASE_BINS
+
+
+def run(world: World, *, duration_s: float, seed: int, replications: int = 1,
+        warmup_s: float | Literal["auto"] = 0.0, policies: Sequence[PolicySpec | str] | None = None,
+        streaming: bool = False, platform: Platform | None = None) -> SimulationResult:
     """Simulate ``world`` for ``duration_s`` seconds (the first ``warmup_s`` not measured).
 
     Parameters
     ----------
     policies : sequence of str or PolicySpec, optional
         Policies to compare (registry names or specs); default ``world.policies``.
+    warmup_s : float or "auto"
+        Seconds at the start not measured; ``"auto"``: what MSER detects in a pilot run (replication 0 of the
+        first policy, no warm-up), reported in ``metadata["warmup_s"]``.
     streaming : bool
         Keep summaries only, not the per-task records: memory does not grow with the horizon.
     platform : Platform, optional
@@ -115,7 +144,8 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1, wa
     >>> tasks.generated == tasks.completed + tasks.dropped + tasks.in_flight
     True
     """
-    _check(duration_s, seed, replications, warmup_s)
+    auto = warmup_s == AUTO
+    _check(duration_s, seed, replications, 0.0 if auto else float(warmup_s))
     specs = tuple(as_policy_spec(p) for p in (world.policies if policies is None else policies))
     if not specs:
         raise ParameterError("policies", policies, "needs at least one policy")
@@ -126,30 +156,34 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1, wa
         make_policy(spec)
     layout = layout_of(world)
     services = [s.name for s in world.services]
+    started = time.perf_counter()
+    if auto:
+        warmup_s = detect_warmup_s(world, duration_s=duration_s, seed=seed, policy=specs[0], platform=platform)
+        logger.info("MSER warm-up of %s, replication 0: %g s", specs[0].display_name, warmup_s)
+    warmup_s = float(warmup_s)
     window_s = duration_s - warmup_s
     store = None if streaming else store_of(world, names)
     series: list[pd.DataFrame] = []
     logs: list[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = []
     summary_policies: dict[str, PolicySummary] = {}
     little: dict[str, Any] = {}
-    started = time.perf_counter()
+    warnings: list[str] = []
     for code, spec in enumerate(specs):
         children = np.random.SeedSequence(int(seed)).spawn(int(replications))
         reps = []
         for r, child in enumerate(children):
-            streams = child.spawn(len(world.device_groups))
-            policy_seed = child.spawn(1)[0]
             label = None if store is None else RecordLabel(store, code, r, len(store))
             sink = RecordSink(layout, warmup_s=warmup_s, duration_s=duration_s, records=label)
-            engine = Engine(world, make_policy(spec), streams, policy_seed, sink, duration_s=duration_s,
-                            warmup_s=warmup_s, platform=platform)
-            output = engine.run()
+            output = _replicate(world, spec, child, sink, duration_s, warmup_s, platform)
             if output.platform is not None:
                 logs.append(_platform_tables(output, spec.display_name, r))
-            reps.append(replication_stats(output, window_s=window_s, services=services))
+            reps.append(replication_stats(output, window_s=window_s, services=services, warmup_s=warmup_s))
             series.append(_series(output.samples, spec.display_name, r))
             logger.debug("policy %s replication %d: %d tasks", spec.display_name, r, output.generated)
-        summary_policies[spec.display_name], little[spec.display_name] = combine(reps)
+        summary_policies[spec.display_name], little[spec.display_name], found = combine(reps, spec.display_name)
+        warnings.extend(found)
+    for warning in warnings:
+        logger.warning("%s", warning)
     records = pd.DataFrame({c: [] for c in RECORD_COLUMNS}) if store is None else store.to_frame()
     timeseries = pd.concat(series, ignore_index=True)
     timeseries["policy"] = pd.Categorical(timeseries["policy"].astype(str), categories=names)
@@ -158,7 +192,7 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1, wa
         "replications": int(replications), "streaming": streaming,
         "policies": [{"name": s.name, "label": s.display_name, "params": dict(s.params)} for s in specs],
         "world_sha256": hashlib.sha256(repr(world).encode()).hexdigest(), "n_devices": world.n_devices,
-        "littles_law": little, "wall_s": time.perf_counter() - started,
+        "littles_law": little, "wall_s": time.perf_counter() - started, "warmup_auto": auto, "warnings": warnings,
     })
     log = None if platform is None else PlatformLog(*(pd.concat(parts, ignore_index=True) for parts in zip(*logs,
                                                                                                       strict=True)))
@@ -180,4 +214,4 @@ def _platform_tables(output: EngineOutput, policy: str, replication: int
     return tables[0], tables[1], tables[2]
 
 
-__all__ = ["run"]
+__all__ = ["detect_warmup_s", "run"]

@@ -1,7 +1,8 @@
 """Worker pools: ``workers`` identical workers behind one FIFO queue, optional batching and a bounded waiting room.
 
 Used for edge servers, the cloud and each device's own CPU (one worker). The pool keeps time integrals of busy
-workers, queue length and tasks in system (for time-weighted utilisation and Little's law) and calls
+workers, queue length and tasks in system (for time-weighted utilisation and Little's law), the time spent at each
+queue length (for its percentiles) and calls
 ``on_served(job)`` / ``on_dropped(job, reason)`` as tasks leave. Jobs are engine objects with the attributes
 ``queue_entry_s``, ``service_start_s``, ``service_end_s``, ``service_s``, ``created_s`` and ``expire_after_s``
 (a task not started within that time of its creation is dropped; ``inf`` for never).
@@ -25,8 +26,8 @@ class WorkerPool:
     """A FIFO multi-worker station driven by SimPy timeouts (no per-task processes)."""
 
     __slots__ = ("_last_s", "arrivals", "batching", "busy", "busy_area", "busy_total", "capacity", "env",
-                 "full_reason", "name", "on_dropped", "on_served", "queue", "queue_area", "served",
-                 "sojourn_sum_s", "workers")
+                 "full_reason", "name", "on_dropped", "on_served", "queue", "queue_area", "queue_time",
+                 "queue_total", "served", "sojourn_sum_s", "workers")
 
     def __init__(self, env: simpy.Environment, name: str, workers: int, *, on_served: Callable[[Any], None],
                  on_dropped: Callable[[Any, DropReason], None], capacity: int | None = None,
@@ -42,6 +43,7 @@ class WorkerPool:
         self.queue: deque[Any] = deque()
         self.busy = 0
         self.busy_total = 0.0
+        self.queue_total = 0.0
         self.reset_stats()
 
     def reset_stats(self) -> None:
@@ -49,6 +51,8 @@ class WorkerPool:
         self._last_s = self.env.now
         self.busy_area = 0.0
         self.queue_area = 0.0
+        #: Seconds spent with ``n`` tasks waiting, at index ``n`` (index 0 unused: the rest of the window).
+        self.queue_time = [0.0]
         self.arrivals = 0
         self.served = 0
         self.sojourn_sum_s = 0.0
@@ -63,12 +67,23 @@ class WorkerPool:
             self.busy_area += busy
             self.busy_total += busy
             if self.queue:
-                self.queue_area += len(self.queue) * dt
+                n = len(self.queue)
+                area = n * dt
+                self.queue_area += area
+                self.queue_total += area
+                spent = self.queue_time
+                if n >= len(spent):
+                    spent.extend([0.0] * (n + 1 - len(spent)))
+                spent[n] += dt
             self._last_s = now
 
     def busy_total_at(self, now: float) -> float:
         """Busy worker-seconds since the start of the run, up to ``now`` (not reset by the warm-up)."""
         return self.busy_total + self.busy * (now - self._last_s)
+
+    def queue_total_at(self, now: float) -> float:
+        """Queue-length area (task-seconds) since the start of the run, up to ``now`` (not reset by the warm-up)."""
+        return self.queue_total + len(self.queue) * (now - self._last_s)
 
     @property
     def in_system(self) -> int:

@@ -43,6 +43,7 @@ GROUPS: dict[str, str] = {
     "simulator.builders": "core",
     "simulator.decide_api": "core",  # the answer of `mecsim decide` (offload only), shared by cli and serve
     "simulator.devices": "core",
+    "simulator.disciplines": "core",
     "simulator.distributions": "core",
     "simulator.dnn": "scenario",  # DNN layer-profile files, read with the scenario loaders
     "simulator.dnn.": "scenario",
@@ -62,6 +63,8 @@ GROUPS: dict[str, str] = {
     "simulator.result": "core",
     "simulator.run": "core",
     "simulator.servers": "core",
+    "simulator.stations": "core",
+    "simulator.output_analysis": "core",
     "simulator.summary": "core",
     "simulator.topology": "core",
     "simulator.version": "core",

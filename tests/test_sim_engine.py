@@ -220,7 +220,7 @@ def test_result_shape_and_json_summary() -> None:
     summary = json.loads(json.dumps(result.to_json_dict()))
     policy = summary["policies"]["always_edge"]
     assert set(policy) == {"latency_s", "latency_ci95_s", "energy_j_per_task", "offload_fraction",
-                           "deadline_miss_rate", "utilisation", "monitor", "tasks"}
+                           "deadline_miss_rate", "utilisation", "monitor", "tasks", "stations"}
     assert set(policy["latency_s"]) == {"mean", "p50", "p95", "p99"}
     assert set(policy["monitor"]["default"]) == {"avg_qpm", "avg_req_time_s", "counter"}
     assert {"seed", "version", "replications", "duration_s", "warmup_s"} <= set(summary)

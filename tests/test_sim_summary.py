@@ -75,7 +75,8 @@ def test_to_dict_is_the_json_shape_and_round_trips_through_json(result: Simulati
         entry = summary["policies"][name]
         assert entry == policy.to_dict()
         assert list(entry) == ["latency_s", "latency_ci95_s", "energy_j_per_task", "offload_fraction",
-                               "deadline_miss_rate", "utilisation", "monitor", "tasks"]
+                               "deadline_miss_rate", "utilisation", "monitor", "tasks", "stations"]
+        assert entry["stations"] == {name: s.to_dict() for name, s in policy.stations.items()}
         assert entry["latency_s"] == dict(zip(latency_keys, (policy.latency_s.mean_s, policy.latency_s.p50_s,
                                                              policy.latency_s.p95_s, policy.latency_s.p99_s),
                                               strict=True))

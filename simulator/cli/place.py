@@ -33,6 +33,7 @@ from simulator.cli.place_output import write_placement
 from simulator.placement_bridge import apply_placement, placement_graph, placement_problem
 from simulator.placement_sim import Comparison, problem_world
 from simulator.placement_sim import compare as compare_with_simulation
+from simulator.run import detect_warmup_s
 from simulator.scenario import ScenarioError, ScenarioIssue, load_scenario, resolve_scenario_path
 from simulator.scenario.loader import Scenario
 from simulator.scenario.placement_file import PlacementCase, load_placement_file
@@ -115,7 +116,9 @@ def _simulated(case: PlacementCase, scenario: Scenario | None, results: list[Pla
             continue
         if scenario is not None:
             world = apply_placement(scenario.world, case.problem, result)
-            duration, warmup = duration_s or scenario.run.duration_s, scenario.run.warmup_s
+            duration, setting = duration_s or scenario.run.duration_s, scenario.run.warmup_s
+            warmup = (detect_warmup_s(world, duration_s=duration, seed=scenario.run.seed)
+                      if isinstance(setting, str) else setting)  # run.warmup: auto
         else:
             world = problem_world(case.graph, case.problem, result.placement)
             duration = duration_s or PLACEMENT_FILE_DURATION_S

@@ -45,9 +45,9 @@ class DecisionEngine(Engine):
 
     def __init__(self, world: World, streams: list[np.random.SeedSequence], policy_seed: np.random.SeedSequence,
                  sink: RecordSink, *, duration_s: float, warmup_s: float, platform: Platform | None,
-                 on_finished: Callable[[Job], None]) -> None:
+                 on_finished: Callable[[Job], None], server_seed: np.random.SeedSequence) -> None:
         super().__init__(world, AgentSeat(), streams, policy_seed, sink, duration_s=duration_s, warmup_s=warmup_s,
-                         platform=platform)
+                         platform=platform, server_seed=server_seed)
         self.pending: Pending | None = None
         self.on_finished = on_finished
 
@@ -102,23 +102,25 @@ class Session:
 
     def candidates(self) -> list[tuple[Candidate, ...]]:
         """The candidate servers of each device group, nearest first (the same in every episode)."""
-        seeds = np.random.SeedSequence(0).spawn(len(self.world.device_groups) + 1)
+        seeds = np.random.SeedSequence(0).spawn(len(self.world.device_groups) + 2)
         sink = RecordSink(self.layout, warmup_s=self.warmup_s, duration_s=self.duration_s, records=None)
-        engine = DecisionEngine(self.world, seeds[:-1], seeds[-1], sink, duration_s=self.duration_s,
-                                warmup_s=self.warmup_s, platform=self.platform, on_finished=self.on_finished)
+        engine = DecisionEngine(self.world, seeds[:-2], seeds[-2], sink, duration_s=self.duration_s,
+                                warmup_s=self.warmup_s, platform=self.platform, on_finished=self.on_finished,
+                                server_seed=seeds[-1])
         return [state.candidates for state in engine.groups]
 
     def start(self, seed: int) -> bool:
         """A new episode seeded like replication 0 of ``mecsim simulate --seed seed``; ``True`` if a task waits."""
         child = np.random.SeedSequence(int(seed)).spawn(1)[0]
         streams = child.spawn(len(self.world.device_groups))
-        policy_seed = child.spawn(1)[0]
+        policy_seed, server_seed = child.spawn(2)
         self._store = store_of(self.world, ["agent"]) if self.keep_records else None
         self._records = None
         label = None if self._store is None else RecordLabel(self._store, 0, 0, 0)
         sink = RecordSink(self.layout, warmup_s=self.warmup_s, duration_s=self.duration_s, records=label)
         self.engine = DecisionEngine(self.world, streams, policy_seed, sink, duration_s=self.duration_s,
-                                     warmup_s=self.warmup_s, platform=self.platform, on_finished=self.on_finished)
+                                     warmup_s=self.warmup_s, platform=self.platform, on_finished=self.on_finished,
+                                     server_seed=server_seed)
         self.output = None
         self.engine.start()
         return self.engine.advance()
@@ -156,7 +158,8 @@ class Session:
         """The episode's summary, as ``mecsim simulate`` reports one replication."""
         if self.output is None:
             raise MecsimError("the episode has not ended")
-        stats = replication_stats(self.output, window_s=self.duration_s - self.warmup_s, services=self.services)
+        stats = replication_stats(self.output, window_s=self.duration_s - self.warmup_s, services=self.services,
+                                  warmup_s=self.warmup_s)
         return combine([stats])[0]
 
     def records(self) -> pd.DataFrame:

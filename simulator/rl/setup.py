@@ -60,6 +60,9 @@ def build(scenario: str | Path | Scenario | World, overrides: Sequence[str], *, 
         platform = None
     else:
         loaded, world = load_world(scenario, overrides)
+        if isinstance(loaded.run.warmup_s, str):
+            raise ParameterError("run.warmup", loaded.run.warmup_s, "must be a time for an RL session (auto detects "
+                                 "the warm-up from a whole simulated run)")
         warmup_s = loaded.run.warmup_s
         platform = loaded.platform
         horizon_s = loaded.run.duration_s if duration_s is None else check_positive("duration_s", duration_s)

@@ -25,7 +25,7 @@ def check_references(spec: ScenarioSpec) -> list[Problem]:
             problems.append(Problem(("switches", index), name,
                                     "is already the name of an access point, node or switch"))
         taken.add(name)
-    if spec.run.warmup >= spec.run.duration:
+    if spec.run.warmup != "auto" and spec.run.warmup >= spec.run.duration:
         rule = f"must be shorter than run.duration ({spec.run.duration:g} s)"
         problems.append(Problem(("run", "warmup"), spec.run.warmup, rule))
     problems.extend(_check_profiles(spec))

@@ -16,6 +16,7 @@ from offload.units import GIB_BITS
 from scheduler.problem import Weights
 from scheduler.solvers import Budget
 from scheduler.topology import Prices, Resources
+from simulator.distributions import as_distribution
 from simulator.placement_bridge import NodeOffer, PlacementSettings, ReplicaSpec
 from simulator.rate_profiles import Modulated
 from simulator.scenario.distributions import build as size
@@ -90,7 +91,8 @@ def server(spec: NodeSpec, location: str) -> EdgeServer:
     return EdgeServer(spec.name, speed_ops_per_s=spec.speed, compute_time_s=spec.compute_time, workers=workers,
                       compute_power_w=spec.power, idle_power_w=spec.idle_power, batching=batching,
                       queue_capacity=spec.queue_capacity, location=None if location == spec.name else location,
-                      tier=spec.tier)
+                      tier=spec.tier, discipline=spec.discipline,
+                      patience=None if spec.patience is None else as_distribution("patience", size(spec.patience)))
 
 
 def link(spec: LinkSpec) -> BackhaulLink:
@@ -113,9 +115,10 @@ def device_group(spec: DeviceGroupSpec, scenario: ScenarioSpec, task: TaskSizes 
     if service is None or task is None:
         return DeviceGroup(spec.name, spec.count, device_profile(profile), workload, access, service=name)
     deadline_s = math.inf if service.deadline is None else service.deadline
+    priority = spec.priority if spec.priority is not None else service.priority or 0
     return DeviceGroup(spec.name, spec.count, device_profile(profile), workload, access, task,
                        service=name, deadline_s=deadline_s, local_queue_capacity=spec.local_queue_capacity,
-                       drop_expired=spec.drop_expired)
+                       drop_expired=spec.drop_expired, priority=priority)
 
 
 def placement_settings(spec: PlacementSpec) -> PlacementSettings:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Discriminator, Field, Tag, model_validator
 from offload.errors import ParameterError
 from simulator.distributions import Constant, Distribution, Empirical, Exponential, LogNormal, Uniform
 from simulator.families import BoundedPareto, Gamma, Geometric, Mixture, Weibull, erlang, hyperexponential
-from simulator.scenario.quantities import Strict
+from simulator.scenario.quantities import Duration, DurationOrZero, Strict
 
 Weight = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
 
@@ -200,5 +200,8 @@ class GeometricBatch(DistributionSection):
 
 if TYPE_CHECKING:  # a union built at run time is opaque to mypy
     BatchSize = Any
+    TimeDistribution = Any
 else:
+    #: A time in seconds (>= 0) or a distribution of times (means > 0): inter-arrival times, patience.
+    TimeDistribution = distribution_type(DurationOrZero, Duration)
     BatchSize = _union(Annotated[int, Field(ge=1, le=1_000_000)], (ConstantBatch, EmpiricalBatch, GeometricBatch))

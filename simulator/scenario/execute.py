@@ -12,7 +12,7 @@ from offload.errors import MecsimError, ParameterError
 from scheduler.problem_io import result_to_dict
 from simulator.placement_bridge import PlacedWorld, place_world
 from simulator.result import PlatformLog, SimulationResult
-from simulator.run import run
+from simulator.run import AUTO, detect_warmup_s, run
 from simulator.scenario.budget import available_memory_bytes, check_budget
 from simulator.scenario.errors import ScenarioError, ScenarioIssue
 from simulator.scenario.loader import Scenario
@@ -42,7 +42,7 @@ def simulate(scenario: Scenario, *, seed: int | None = None, replications: int |
     """
     settings = scenario.run
     duration = settings.duration_s if duration_s is None else float(duration_s)
-    if duration <= settings.warmup_s:
+    if not isinstance(settings.warmup_s, str) and duration <= settings.warmup_s:
         raise ParameterError("duration", duration, f"must be longer than run.warmup ({settings.warmup_s:g} s); "
                                                    "change it with --set run.warmup=...")
     check_run_budget(scenario, duration_s=duration, replications=replications)
@@ -50,17 +50,20 @@ def simulate(scenario: Scenario, *, seed: int | None = None, replications: int |
     world = scenario.world if placed is None else placed.world
     seed = settings.seed if seed is None else seed
     replications = settings.replications if replications is None else replications
+    warmup_s = (detect_warmup_s(world, duration_s=duration, seed=seed, platform=scenario.platform)
+                if settings.warmup_s == AUTO else settings.warmup_s)
     parts = []
     total = len(world.policies)
     for done, policy in enumerate(world.policies):
         if progress is not None:
             progress(done, total, policy.display_name)
         parts.append(run(world, duration_s=duration, seed=seed, replications=replications,
-                         warmup_s=settings.warmup_s, policies=[policy], streaming=streaming,
+                         warmup_s=warmup_s, policies=[policy], streaming=streaming,
                          platform=scenario.platform))
     if progress is not None:
         progress(total, total, "")
     result = _merge(parts, list(world.policies))
+    result.metadata["warmup_auto"] = settings.warmup_s == AUTO
     if placed is None:
         return result
     return replace(result, placement=placement_summary(placed))
@@ -119,6 +122,7 @@ def _merge(parts: list[SimulationResult], policies: list[PolicySpec]) -> Simulat
     metadata["policies"] = [entry for part in parts for entry in part.metadata["policies"]]
     metadata["littles_law"] = {key: value for part in parts for key, value in part.metadata["littles_law"].items()}
     metadata["wall_s"] = sum(part.metadata["wall_s"] for part in parts)
+    metadata["warnings"] = [warning for part in parts for warning in part.metadata["warnings"]]
     logs = [part.platform for part in parts if part.platform is not None]
     platform = PlatformLog(*(pd.concat(frames, ignore_index=True) for frames in zip(
         *((log.events, log.replicas, log.drops) for log in logs), strict=True))) if logs else None

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -42,7 +42,7 @@ class RunSettings:
     """The ``run`` section in SI: horizon, discarded warm-up, base seed and number of replications."""
 
     duration_s: float
-    warmup_s: float
+    warmup_s: float | Literal["auto"]
     seed: int
     replications: int
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -94,6 +94,16 @@ Duration = Annotated[float, BeforeValidator(_converter(Dimension.SECONDS, positi
 #: Time in seconds, >= 0.
 DurationOrZero = Annotated[float, BeforeValidator(_converter(Dimension.SECONDS, positive=False)),
                            QuantityInfo(Dimension.SECONDS, ">= 0")]
+_seconds_or_zero = _converter(Dimension.SECONDS, positive=False)
+
+
+def _or_auto(value: Any) -> Any:
+    return "auto" if value == "auto" else _seconds_or_zero(value)
+
+
+#: Time in seconds, >= 0, or ``"auto"`` (left to the run to determine: the warm-up).
+DurationOrAuto = Annotated[float | Literal["auto"], BeforeValidator(_or_auto),
+                           QuantityInfo(Dimension.SECONDS, ">= 0, or auto")]
 #: Data size in bits, >= 0 (``"300 kB"``).
 DataSize = Annotated[float, BeforeValidator(_converter(Dimension.BITS, positive=False)),
                      QuantityInfo(Dimension.BITS, ">= 0")]

@@ -7,7 +7,7 @@ import textwrap
 from collections.abc import Mapping
 from typing import Any
 
-from simulator.result import LATENCY_KEYS, LatencySummary, SimulationResult, TaskCounts
+from simulator.result import LATENCY_KEYS, Estimate, LatencySummary, SimulationResult, TaskCounts
 from simulator.scenario.loader import Scenario
 
 
@@ -19,9 +19,12 @@ def _time(value: float | None, half_width: float | None = None) -> str:
                        (1e-6, "µs"))
     if half_width is None:
         return f"{value / scale:.4g} {unit}"
-    half = half_width / scale
-    half_text = "0" if half < 5e-4 else f"{float(f'{half:.2g}'):g}"
-    return f"{value / scale:.4g}±{half_text} {unit}"
+    return f"{value / scale:.4g}±{_half(half_width / scale)} {unit}"
+
+
+def _half(half_width: float) -> str:
+    """A CI half-width in two significant digits ("0" below 5e-4 of the unit)."""
+    return "0" if half_width < 5e-4 else f"{float(f'{half_width:.2g}'):g}"
 
 
 def _percent(value: float | None) -> str:
@@ -169,6 +172,7 @@ def format_summary(scenario: Scenario, result: SimulationResult, *, width: int =
             qpm = values.avg_qpm
             monitor.append([name, service, "-" if qpm is None else f"{qpm:.2f}", _time(values.avg_req_time_s),
                             str(values.counter)])
+    stations = _station_rows(result)
     replications = meta["replications"]
     spread = (f"mean of {replications} replications ± 95% CI half-width (Student t over the replications)"
               if isinstance(replications, int) and replications >= 2 else
@@ -178,7 +182,37 @@ def format_summary(scenario: Scenario, result: SimulationResult, *, width: int =
             ("energy/task: device energy per completed task (energy spent on dropped tasks included; - when no "
              "device has a power)."),
             ("counts are totals over all replications: dropped and unfinished (still in progress at the end) are "
-             "shares of every generated task; calls are the requests served after the warm-up.")]
+             "shares of every generated task; calls are the requests served after the warm-up."),
+            ("station: per server, utilisation, wait (time at the server beyond the service needed), service, "
+             "time-average queue length (± 95% CI half-width, as for latency), its 95th percentile, offered load "
+             "λE[S]/c and drops by reason.")]
+    warnings = [f"warning: {warning}" for warning in meta.get("warnings", [])]
     notes = [line for text in note for line in textwrap.wrap(text, width=max(width, 40), subsequent_indent="  ")]
     return "\n".join([head, "", *fit_table(rows, width), *_server_block(result, width), "", *fit_table(monitor, width),
-                      "", *notes])
+                      "", *fit_table(stations, width, fixed=2), "", *notes, *(["", *warnings] if warnings else [])])
+
+
+def _number(estimate: Estimate, digits: str = ".3g") -> str:
+    """``2.31±0.4``: a dimensionless estimate and its CI half-width."""
+    if estimate.mean is None:
+        return "-"
+    return f"{estimate.mean:{digits}}" + ("" if estimate.ci95 is None else f"±{_half(estimate.ci95)}")
+
+
+def _station_rows(result: SimulationResult) -> list[list[str]]:
+    """Per policy and server: utilisation, wait, service, queue length (mean and p95), offered load, drops."""
+    rows = [["station", "server", "utilisation", "wait", "service", "queue length", "queue p95", "offered load",
+             "drops"]]
+    for name, stats in result.policies.items():
+        for server, station in stats.stations.items():
+            util = station.utilisation
+            drops = ", ".join(f"{reason} {count}" for reason, count in station.drops.items() if count)
+            p95 = station.queue_quantiles.get("p95")
+            rows.append([name, server, _number(Estimate(None if util.mean is None else 100 * util.mean,
+                                                        None if util.ci95 is None else 100 * util.ci95), ".1f")
+                         + ("%" if util.mean is not None else ""),
+                         _time(station.wait_s.mean, station.wait_s.ci95),
+                         _time(station.service_s.mean, station.service_s.ci95), _number(station.queue_length),
+                         "-" if p95 is None else f"{p95:g}",
+                         "-" if station.offered_load is None else f"{station.offered_load:.3g}", drops or "-"])
+    return rows

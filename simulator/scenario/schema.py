@@ -13,13 +13,15 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
 
-from simulator.scenario.distributions import distribution_type
+from simulator.elements import discipline_problem
+from simulator.scenario.distributions import TimeDistribution, distribution_type
 from simulator.scenario.platform_schema import DeploymentSpec, EventSpec, ImageSpec, RegistrySpec
 from simulator.scenario.quantities import (
     Bandwidth,
     DataSize,
     Distance,
     Duration,
+    DurationOrAuto,
     DurationOrZero,
     Energy,
     NonNegative,
@@ -54,7 +56,7 @@ class RunSpec(Strict):
     ``max_events`` and ``max_memory`` bound the run (:mod:`simulator.scenario.budget`)."""
 
     duration: Duration = 60.0
-    warmup: DurationOrZero = 0.0
+    warmup: DurationOrAuto = 0.0
     seed: Annotated[int, Field(ge=0)] = 0
     replications: Annotated[int, Field(ge=1, le=10_000)] = 1
     sample_interval: Duration | None = None
@@ -71,6 +73,7 @@ class ServiceSpec(Strict):
     output: BitsSize = 0.0
     deadline: Duration | None = None
     hosts: list[Name] = Field(default_factory=list)
+    priority: int | None = None
 
 
 class ProfileSpec(Strict):
@@ -115,6 +118,7 @@ class DeviceGroupSpec(Strict):
     rate_profile: RateProfileField | None = None
     local_queue_capacity: Annotated[int, Field(ge=0, le=10**9)] | None = None
     drop_expired: bool = False
+    priority: int | None = None
 
 
 class ThroughputPoint(Strict):
@@ -145,10 +149,11 @@ class BatchingSpec(Strict):
 
 
 class NodeSpec(Strict):
-    """An edge or cloud server: ``workers`` parallel workers behind one FIFO queue (cloud default: 1000); for
-    deployments, ``cpu`` cores (default: ``workers``), a ``disk`` for images (default: unlimited) with ``images``
-    on it at the start, ``labels`` that deployment domains select, and random failures every ``mtbf`` on
-    average, repaired in ``mttr`` on average (both exponential).
+    """An edge or cloud server: ``workers`` parallel workers behind one queue (cloud default: 1000) served by
+    ``discipline``; with ``patience`` a waiting request leaves when its patience runs out; for deployments, ``cpu``
+    cores (default: ``workers``), a ``disk`` for images (default: unlimited) with ``images`` on it at the start,
+    ``labels`` that deployment domains select, and random failures every ``mtbf`` on average, repaired in ``mttr``
+    on average (both exponential).
 
     ``location``: the access point or switch it sits at; by default the only access point when the file has one
     and no links, else a place of its own, reached by links."""
@@ -169,6 +174,15 @@ class NodeSpec(Strict):
     images: list[Name] = Field(default_factory=list)
     mtbf: Duration | None = None
     mttr: Duration | None = None
+    discipline: Literal["fifo", "priority", "preemptive", "ps"] = "fifo"
+    patience: TimeDistribution | None = None
+
+    @model_validator(mode="after")
+    def _combinable(self) -> NodeSpec:
+        problem = discipline_problem(self.discipline, self.batching, self.patience)
+        if problem is not None:
+            raise ValueError(f"discipline {self.discipline!r}: {problem}")
+        return self
 
 
 class LinkSpec(Strict):

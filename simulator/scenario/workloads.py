@@ -11,20 +11,15 @@ from __future__ import annotations
 
 import abc
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
 from offload.errors import ParameterError
-from simulator.distributions import Constant
-from simulator.scenario.distributions import BatchSize, build, distribution_type
+from simulator.distributions import as_distribution
+from simulator.scenario.distributions import BatchSize, TimeDistribution, build
 from simulator.scenario.quantities import Duration, DurationOrZero, Rate, RateOrZero, Strict
 from simulator.workloads import OnOff, PeriodicStream, Poisson, Renewal, Workload, load_trace_csv
-
-if TYPE_CHECKING:  # a union built at run time is opaque to mypy
-    Interarrival = Any
-else:
-    Interarrival = distribution_type(DurationOrZero, Duration)
 
 
 class WorkloadSection(Strict, abc.ABC):
@@ -78,14 +73,13 @@ class RenewalWorkload(WorkloadSection):
     each arrival bringing ``batch`` tasks (a whole number or a distribution of whole numbers; default 1)."""
 
     kind: Literal["renewal"]
-    interarrival: Interarrival
+    interarrival: TimeDistribution
     batch: BatchSize | None = None
 
     def build(self, base_dir: Path) -> Workload:
         """:class:`simulator.workloads.Renewal`."""
-        gap, batch = build(self.interarrival), None if self.batch is None else build(self.batch)
-        return Renewal(Constant(gap) if isinstance(gap, float) else gap,
-                       Constant(batch) if isinstance(batch, float) else batch)
+        return Renewal(as_distribution("interarrival", build(self.interarrival)),
+                       None if self.batch is None else as_distribution("batch", build(self.batch)))
 
     @model_validator(mode="after")
     def _buildable(self) -> RenewalWorkload:
