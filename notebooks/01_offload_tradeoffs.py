@@ -126,7 +126,8 @@ figure
 # **What it shows.** Offloading wins everywhere to the right of a straight line of slope one: the break-even
 # uplink is proportional to the frame size, `B* = D / (t_local − RTT − t_edge)`. For a 300 kB frame it is about
 # 0.19 Mbit/s — 26 times below the demo's 5 Mbit/s — so real-time plate reading on the Pi alone is hopeless while a
-# modest uplink makes it easy. The two energy break-even lines (almost on top of each other) sit just left of the
+# modest uplink makes it easy. The two energy break-even lines (almost on top of each other: the thin dotted
+# system-energy line runs inside the dashed device-energy one) sit just left of the
 # latency line — offloading saves energy at even lower uplinks — because the Pi burns 6.4 W for 13 s (83 J) per
 # frame, far more than the radio or the edge spend.
 

@@ -221,3 +221,36 @@ def test_table_shows_unfinished_share_totals_and_honest_footnote() -> None:
             assert "the one replication's mean" in out
         else:
             assert "mean of 2 replications" in out
+
+
+def test_tables_fit_the_terminal_width_with_many_servers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Six edge servers: the utilisation column summarises (mean, busiest) and a block lists the servers."""
+    scenario = yaml.safe_load((Path(__file__).parent.parent / "scenarios" / "mm1.yaml").read_text())
+    scenario["nodes"] = [{"name": f"server{i}", "speed": "10G", "workers": 1, "location": "ap"} for i in range(6)]
+    scenario["run"] = {"duration": "20 s", "seed": 1}
+    path = tmp_path / "six.yaml"
+    path.write_text(yaml.safe_dump(scenario))
+    import simulator.cli.simulate
+
+    monkeypatch.setattr(simulator.cli.simulate, "terminal_width", lambda: 72)  # a 72-column terminal
+    result = CliRunner().invoke(main, ["simulate", str(path), "--quiet"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 72
+    summary = json.loads(CliRunner().invoke(main, ["simulate", str(path), "--quiet", "--json"]).stdout)
+    utilisation = summary["policies"]["edge"]["utilisation"]
+    busiest = max(utilisation, key=utilisation.get)
+    row = next(line for line in lines if line.startswith("edge ") and "mean " in line)
+    mean = sum(utilisation.values()) / len(utilisation)
+    assert f"mean {100 * mean:.1f}%, max {100 * utilisation[busiest]:.1f}% {busiest}" in row
+    block = lines[lines.index(next(line for line in lines if line.startswith("utilisation "))):]
+    assert [line.split()[0] for line in block[1:7]] == sorted(utilisation, key=lambda s: (-utilisation[s], s))
+
+
+def test_fit_table_continues_columns_that_do_not_fit_in_a_block_below() -> None:
+    from simulator.scenario.report import fit_table
+
+    rows = [["policy", "aaaa", "bbbb", "cccc"], ["edge", "1", "2", "3"]]
+    assert fit_table(rows, 80) == ["policy  aaaa  bbbb  cccc", "edge       1     2     3"]
+    assert fit_table(rows, 20) == ["policy  aaaa  bbbb", "edge       1     2", "", "policy  cccc",
+                                   "edge       3"]

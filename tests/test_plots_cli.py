@@ -83,3 +83,23 @@ def test_plot_never_replaces_figures_without_force(tmp_path: Path) -> None:
     replaced = CliRunner().invoke(main, ["plot", str(tmp_path), "--force"])
     assert replaced.exit_code == 0, replaced.output
     assert mine.read_bytes().startswith(b"\x89PNG")
+
+
+def test_plot_format_dpi_style_and_force_across_formats(tmp_path: Path) -> None:
+    _write_run(tmp_path)
+    result = CliRunner().invoke(main, ["plot", str(tmp_path), "--format", "pdf", "--style", "slides"])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in (tmp_path / "figures").iterdir()} == {"latency_cdf.pdf", "energy_per_task.pdf",
+                                                                 "utilisation.pdf"}
+    refused = CliRunner().invoke(main, ["plot", str(tmp_path), "--format", "png"])  # PDFs are figures too
+    assert refused.exit_code == 2
+    assert "add --force" in refused.output
+    replaced = CliRunner().invoke(main, ["plot", str(tmp_path), "--format", "png", "--dpi", "50", "--force"])
+    assert replaced.exit_code == 0, replaced.output
+    from PIL import Image
+
+    with Image.open(tmp_path / "figures" / "latency_cdf.png") as image:  # 8 x 4 inch figure at 50 dpi
+        assert image.size == (400, 200)
+    bad = CliRunner().invoke(main, ["plot", str(tmp_path), "--format", "jpg"])
+    assert bad.exit_code == 2
+    assert "png" in bad.output

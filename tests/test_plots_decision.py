@@ -55,6 +55,11 @@ def test_decision_region_map_draws_winners_and_curves() -> None:
     np.testing.assert_array_equal(np.asarray(mesh.get_array()).reshape(grid.winner.shape), grid.winner)
     lines = ax.get_lines()
     assert [line.get_label() for line in lines] == ["break-even: latency", "break-even: device energy"]
+    # coinciding curves stay visible (issue 18: notebook 01's system-energy line hid under another): own colour,
+    # each thinner than the one drawn before, drawn above it
+    assert lines[0].get_color() != lines[1].get_color()
+    assert lines[0].get_linewidth() > lines[1].get_linewidth()
+    assert lines[0].get_zorder() < lines[1].get_zorder()
     np.testing.assert_allclose(np.asarray(lines[0].get_xdata(), dtype=float), curves["latency"] / 1e6)
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend[:2] == ["local wins", "edge wins"]

@@ -157,3 +157,106 @@ def test_energy_per_task_averages_completed_tasks_only() -> None:
     assert ax.get_ylabel() == "device energy per completed task [J]"
     everything = energy_per_task(records, completed_only=False).axes[0]
     assert everything.containers[0].patches[0].get_height() == pytest.approx(8.0 * 100 / 130)
+
+
+def test_energy_per_task_log_axis_side_by_side_with_intervals() -> None:
+    """Totals 80 J against 0.4 J span two decades: log axis, components side by side, whiskers = Student t."""
+    rows = []
+    for replication, (local_j, edge_tx_j) in enumerate(((79.0, 0.3), (80.0, 0.4), (81.0, 0.5))):
+        rows += [{"policy": "local", "replication": replication, "energy_compute_j": local_j, "energy_tx_j": 0.0,
+                  "energy_tail_j": 0.0}] * 4
+        rows += [{"policy": "edge", "replication": replication, "energy_compute_j": 0.0, "energy_tx_j": edge_tx_j,
+                  "energy_tail_j": 0.0}] * 4
+    ax = energy_per_task(pd.DataFrame(rows)).axes[0]
+    assert ax.get_yscale() == "log"
+    assert [c.get_label() for c in ax.containers] == ["compute", "transmit"]  # the tail spent nothing: skipped
+    assert [p.get_height() for p in ax.containers[0].patches] == pytest.approx([80.0, 0.0])
+    assert [p.get_height() for p in ax.containers[1].patches] == pytest.approx([0.0, 0.4])
+    # sd of (79, 80, 81) is 1 and of (0.3, 0.4, 0.5) is 0.1; half-width t(0.975, 2) * sd / sqrt(3)
+    from test_plots_sweep import T_975_DF2
+
+    spans = sorted(float(abs(seg[1][1] - seg[0][1])) for coll in ax.collections for seg in coll.get_segments()
+                   if seg[0][0] == seg[1][0])
+    np.testing.assert_allclose(spans, sorted([2 * T_975_DF2 * 0.1 / np.sqrt(3), 2 * T_975_DF2 / np.sqrt(3)]))
+    assert [t.get_text() for t in ax.texts][:2] == ["80 J", "0.4 J"]
+    assert "radio tail" in ax.texts[-1].get_text()
+    assert "95 % CI" in ax.texts[-1].get_text()
+    assert ax.get_ylabel() == "device energy per completed task [J]"
+
+
+def test_energy_per_task_linear_stack_whisker_on_the_total() -> None:
+    from test_plots_sweep import T_975_DF2
+
+    records = pd.DataFrame({"policy": ["local"] * 3 + ["edge"] * 3, "replication": [0, 1, 2] * 2,
+                            "energy_compute_j": [7.0, 8.0, 9.0, 0.0, 0.0, 0.0], "energy_tx_j": [0.0] * 3 + [2.0] * 3})
+    ax = energy_per_task(records).axes[0]
+    assert ax.get_yscale() == "linear"
+    tops = sum(np.array([p.get_height() for p in c.patches]) for c in ax.containers)
+    np.testing.assert_allclose(tops, [8.0, 2.0])
+    # local: replications 7, 8, 9 J, sd 1, half-width t(0.975, 2) / sqrt(3); edge is constant: no whisker
+    vertical = [seg for coll in ax.collections for seg in coll.get_segments() if seg[0][0] == seg[1][0]]
+    assert len(vertical) == 1
+    np.testing.assert_allclose(sorted(vertical[0][:, 1]), 8.0 + np.array([-1, 1]) * T_975_DF2 / np.sqrt(3))
+
+
+def test_latency_cdf_deadline_theory_and_drop_shares() -> None:
+    from simulator.plots.theory import QueueTheory
+
+    records = pd.DataFrame({"policy": ["local"] * 4 + ["edge"] * 4,
+                            "latency_s": [np.nan, np.nan, np.nan, 2.0, 0.1, 0.2, 0.3, np.nan],
+                            "dropped": [True, True, True, False, False, False, False, False],
+                            "in_flight": [False] * 7 + [True]})
+    theory = QueueTheory("M/M/c", 8.0, 10.0, 1)
+    ax = latency_cdf(records, deadlines_s={"plates": 1.0}, theory=theory).axes[0]
+    labels = [str(line.get_label()) for line in ax.get_lines()]
+    assert labels == ["local (n=1; 75 % dropped)", "edge (n=3; 25 % unfinished)", "M/M/1 theory",
+                      "M/M/1 mean 500 ms", "deadline 1 s"]
+    curve, mean, deadline = ax.get_lines()[2:]
+    t = _data(curve.get_xdata())
+    np.testing.assert_allclose(_data(curve.get_ydata()), 1.0 - np.exp(-(10.0 - 8.0) * t))  # exponential sojourn
+    assert _data(mean.get_xdata())[0] == pytest.approx(1.0 / (10.0 - 8.0))
+    assert _data(deadline.get_xdata())[0] == 1.0
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == labels
+
+
+def test_utilisation_skips_idle_servers_with_a_note_and_shades_warmup() -> None:
+    series = synthetic_timeseries(servers=2)
+    series.loc[series.server == "edge1", ["utilisation", "queue_length"]] = 0.0
+    top, bottom = utilisation_over_time(series, warmup_s=3.0).axes
+    assert [line.get_label() for line in top.get_lines()] == [f"{policy} · edge0" for policy in POLICIES]
+    assert bottom.texts[-1].get_text() == "never busy, not drawn: " + "; ".join(f"{p}: edge1" for p in POLICIES)
+    (span,) = [p for p in top.patches if p.get_label() == "warm-up"]
+    assert span.get_x() == 0.0
+    assert span.get_width() == pytest.approx(3.0)
+    assert top.get_ylabel() == "utilisation [%]"
+    assert bottom.get_ylabel() == "queue length [tasks]"
+
+
+def test_render_run_figures_formats_and_scenario_overlays(tmp_path: Path) -> None:
+    import yaml
+
+    from simulator.plots import FigureOptions
+
+    synthetic_records().to_parquet(tmp_path / "records.parquet")
+    (tmp_path / "scenario.yaml").write_text(yaml.safe_dump({"services": [{"name": "s", "deadline": 0.5}]}))
+    written = render_run_figures(tmp_path, FigureOptions(format="svg", style="slides"))
+    assert [p.name for p in written] == ["latency_cdf.svg", "energy_per_task.svg"]
+    text = written[0].read_text()
+    assert text.startswith("<?xml")
+    assert "deadline 500 ms" in text
+    pdf = render_run_figures(tmp_path, FigureOptions(format="pdf"))
+    assert all(p.read_bytes()[:4] == b"%PDF" for p in pdf)
+
+
+def test_queue_theory_recognises_the_bundled_textbook_scenarios() -> None:
+    from simulator.plots.theory import queue_theory
+    from simulator.scenario import load_scenario
+
+    mm1, mmc, md1 = (queue_theory(load_scenario(name).resolved) for name in ("mm1", "mmc", "md1"))
+    assert mm1 is not None
+    assert (mm1.label, mm1.mean_sojourn_s()) == ("M/M/1", pytest.approx(0.5))
+    assert mmc is not None
+    assert (mmc.label, mmc.mean_sojourn_s()) == ("M/M/4", pytest.approx(0.174554, rel=1e-5))
+    assert md1 is not None
+    assert (md1.label, md1.mean_sojourn_s()) == ("M/D/1", pytest.approx(0.3))
+    assert queue_theory(load_scenario("license-plate").resolved) is None  # a network, a cloud: no textbook queue

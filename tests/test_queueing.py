@@ -56,3 +56,34 @@ def test_bad_rates_are_rejected_with_names():
         q.mm1_mean_sojourn_s(float("nan"), 1)
     with pytest.raises(ParameterError, match="whole number"):
         q.erlang_b(2.5, 1.0)
+
+
+def test_mmc_sojourn_tail_one_server_is_the_mm1_exponential() -> None:
+    from offload.queueing import mm1_sojourn_tail, mmc_sojourn_tail
+
+    t = np.linspace(0.0, 3.0, 31)
+    np.testing.assert_allclose(mmc_sojourn_tail(t, 8.0, 10.0, 1), mm1_sojourn_tail(t, 8.0, 10.0), rtol=1e-12)
+
+
+@pytest.mark.parametrize(("lam", "mu", "c"), [(32.0, 10.0, 4), (10.0, 10.0, 2), (5.0, 1.0, 8)])
+def test_mmc_sojourn_tail_integrates_to_the_erlang_c_mean(lam: float, mu: float, c: int) -> None:
+    """E[T] = integral of P(T > t); (10, 10, 2) hits the a = mu limit (c mu - lam = mu)."""
+    from scipy.integrate import quad
+
+    from offload.queueing import mmc_mean_sojourn_s, mmc_sojourn_tail
+
+    mean, _ = quad(lambda t: float(mmc_sojourn_tail(t, lam, mu, c)), 0.0, np.inf)
+    assert mean == pytest.approx(float(mmc_mean_sojourn_s(lam, mu, c)), rel=1e-7)
+
+
+def test_md1_wait_cdf_atom_and_pollaczek_khinchine_mean() -> None:
+    from offload.queueing import md1_mean_wait_s, md1_wait_cdf
+
+    assert float(md1_wait_cdf(0.0, 8.0, 0.1)) == pytest.approx(1.0 - 0.8)  # P(W = 0) = 1 - rho
+    t = np.linspace(0.0, 5.0, 50_001)
+    cdf = md1_wait_cdf(t, 8.0, 0.1)
+    ok = np.isfinite(cdf)
+    assert np.all(np.diff(cdf[ok]) >= -1e-6)
+    assert 1.0 - cdf[ok][-1] < 1e-3  # only a negligible tail is NaN
+    # E[W] = integral of 1 - F; the dropped tail and the trapezoid rule cost well under 0.1 %
+    assert np.trapezoid(1.0 - cdf[ok], t[ok]) == pytest.approx(float(md1_mean_wait_s(8.0, 0.1)), rel=1e-3)

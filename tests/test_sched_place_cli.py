@@ -177,3 +177,32 @@ def test_budgets_are_work_counts_and_the_clock_is_opt_in() -> None:
     code, _, err = _invoke("place", "place-small", "--time-limit", "0s")
     assert code == 2
     assert "'0s': must be > 0" in err
+
+
+def test_place_out_writes_tables_summary_and_figures(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from simulator.plots import read_table
+
+    out = tmp_path / "placed"
+    code, stdout, err = _invoke("place", "place-small", "--policy", "milp", "--out", str(out))
+    assert code == 0, err
+    assert f"wrote {out}/" in stdout
+    summary = json.loads((out / "summary.json").read_text())
+    (entry,) = summary["results"]
+    assignment, replicas = read_table(out, "assignment"), read_table(out, "replicas")
+    assert assignment is not None
+    assert replicas is not None
+    expected = pd.DataFrame(entry["assignment"])
+    pd.testing.assert_frame_equal(assignment[["group", "service", "node", "share"]], expected)
+    # the rate column is the group's demand times the share; every demand is served in full
+    case = load_placement_file(Path(__file__).parent.parent / "scenarios" / "place-small.yaml")
+    assert assignment["rate_per_s"].sum() == pytest.approx(case.problem.rate_per_s.sum())
+    assert replicas["replicas"].sum() == sum(s["replicas"] for s in entry["services"])
+    assert sorted(p.name for p in (out / "figures").iterdir()) == ["placement_map_milp.png"]
+    again = _invoke("place", "place-small", "--out", str(out))
+    assert again[0] == 2
+    assert "use --force" in again[2]
+    code, _, err = _invoke("place", "place-small", "--compare", "--out", str(out), "--force")
+    assert code == 0, err
+    assert "solver_comparison.png" in {p.name for p in (out / "figures").iterdir()}

@@ -36,6 +36,12 @@ def test_mm1_sweep_matches_queueing_theory_and_resumes(tmp_path):
         # 3 x 280 s of an M/M/1 queue: relative error of the mean well under 25 % even at rho = 0.7
         assert group["latency_s.mean"].mean() == pytest.approx(theory_s, rel=0.25)
         assert group["utilisation.server"].mean() == pytest.approx(rate / 10.0, abs=0.05)
+    table = stdout.split("mean over replications:\n")[1].splitlines()
+    assert table[0].split()[:3] == ["devices[0].workload.rate", "policy", "runs"]
+    for line, (rate, group) in zip(table[1:3], frame.groupby("devices[0].workload.rate", sort=False), strict=True):
+        cells = line.split()  # the point, the policy, the runs, then the means over replications
+        assert (float(cells[0]), cells[1], int(cells[2])) == (rate, "edge", 3)
+        assert float(cells[3]) == pytest.approx(group["latency_s.mean"].mean(), rel=1e-3)
     code, stdout, _ = sweep(*args)
     assert code == 0
     assert "6 already done, 0 run" in stdout

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +29,7 @@ import yaml
 from offload.errors import ParameterError
 from simulator.files import replacing, replacing_folder, write_text
 from simulator.result import PlatformLog
+from simulator.scenario.report import DEFAULT_WIDTH
 from simulator.summary import json_safe
 
 logger = logging.getLogger(__name__)
@@ -35,6 +38,18 @@ logger = logging.getLogger(__name__)
 OUTPUT_FILES = ("records.parquet", "records.csv", "timeseries.parquet", "timeseries.csv", "battery.parquet",
                 "battery.csv", "events.parquet", "events.csv", "replicas.parquet", "replicas.csv", "summary.json",
                 "scenario.yaml")
+
+
+#: Line width of tables written to a file or a pipe.
+PIPE_WIDTH = 200
+
+
+def terminal_width() -> int:
+    """Columns of the terminal (at least 60); :data:`PIPE_WIDTH` when the output goes to a file or a pipe, where
+    one line per table row is easier to read back (long cells are summarised anyway)."""
+    if sys.stdout.isatty():
+        return max(60, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
+    return PIPE_WIDTH
 
 
 _RESOLVED_HEADER = ("# The scenario as run: --set overrides applied, defaults filled in, plain numbers in SI units\n"

@@ -16,6 +16,7 @@ import json
 import math
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import click
 import numpy as np
@@ -27,6 +28,8 @@ from scheduler.model import compile_model
 from scheduler.problem_io import describe, result_to_dict
 from scheduler.result import PlacementResult
 from scheduler.solvers import SOLVERS, Budget, certified_bound, get_solver, solve
+from simulator.cli.output import check_out_dir, terminal_width
+from simulator.cli.place_output import write_placement
 from simulator.placement_bridge import apply_placement, placement_graph, placement_problem
 from simulator.placement_sim import Comparison, problem_world
 from simulator.placement_sim import compare as compare_with_simulation
@@ -34,7 +37,7 @@ from simulator.run import detect_warmup_s
 from simulator.scenario import ScenarioError, ScenarioIssue, load_scenario, resolve_scenario_path
 from simulator.scenario.loader import Scenario
 from simulator.scenario.placement_file import PlacementCase, load_placement_file
-from simulator.scenario.report import format_gap, placement_lines
+from simulator.scenario.report import fit_table, format_gap, placement_lines
 from simulator.scenario.yamlload import load_yaml
 
 #: Solver of placement files (they name none) when ``--policy`` is not given.
@@ -58,8 +61,8 @@ def _checked(case: PlacementCase, result: PlacementResult) -> PlacementResult:
     return result
 
 
-def _human(case: PlacementCase, result: PlacementResult) -> list[str]:
-    return placement_lines(result_to_dict(case.problem, result), asdict(case.problem.weights))
+def _human(case: PlacementCase, result: PlacementResult, width: int) -> list[str]:
+    return placement_lines(result_to_dict(case.problem, result), asdict(case.problem.weights), width=width)
 
 
 def _is_scenario(path: Path) -> bool:
@@ -140,19 +143,17 @@ def _simulation_table(comparisons: list[Comparison]) -> list[str]:
     return lines
 
 
-def _compare_table(results: list[PlacementResult]) -> list[str]:
-    header = (f"{'solver':<14} {'status':<9} {'total':>11} {'latency ms':>11} {'compute/h':>10} {'traffic/h':>10} "
-              f"{'gap':>8} {'time s':>8}")
-    lines = [header]
+def _compare_table(results: list[PlacementResult]) -> list[list[str]]:
+    rows = [["solver", "status", "total", "latency ms", "compute/h", "traffic/h", "gap", "time s"]]
     for r in results:
         t = r.objective
         if t is None:
-            lines.append(f"{r.solver:<14} {r.status.value:<9} {'-':>11}  {r.message}")
+            rows.append([r.solver, r.status.value, "-", "-", "-", "-", "-", f"{r.runtime_s:.2f}"])
             continue
-        lines.append(f"{r.solver:<14} {r.status.value:<9} {t.total:11.6g} {t.mean_latency_s * 1e3:11.4g} "
-                     f"{t.compute_cost_per_s * 3600:10.4g} {t.traffic_cost_per_s * 3600:10.4g} "
-                     f"{format_gap(r.gap):>8} {r.runtime_s:8.2f}")
-    return lines
+        rows.append([r.solver, r.status.value, f"{t.total:.6g}", f"{t.mean_latency_s * 1e3:.4g}",
+                     f"{t.compute_cost_per_s * 3600:.4g}", f"{t.traffic_cost_per_s * 3600:.4g}", format_gap(r.gap),
+                     f"{r.runtime_s:.2f}"])
+    return rows
 
 
 @click.command("place")
@@ -179,14 +180,21 @@ def _compare_table(results: list[PlacementResult]) -> list[str]:
 @click.option("--duration", default=None,
               help="With --simulate: simulated time, e.g. 600s (default: the scenario's run.duration, or "
                    f"{PLACEMENT_FILE_DURATION_S:g} s for a placement file).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path),
+              help="Write the assignment and replicas (Parquet, else CSV), summary.json and the figures here.")
+@click.option("--force", is_flag=True, help="Overwrite the output files of an existing --out directory.")
 def command(problem_file: str, policy: str | None, compare: bool, as_json: bool, assignment: bool,
             evaluations: int | None, milp_nodes: int | None, time_limit: str | None, seed: int | None,
-            simulate: bool, duration: str | None) -> None:
+            simulate: bool, duration: str | None, out_dir: Path | None, force: bool) -> None:
     """Place services for the problem in FILE (or bundled NAME) and print replicas, objective terms, bound and gap.
 
-    FILE is a placement file or a simulation scenario with a placement section.
+    FILE is a placement file or a simulation scenario with a placement section. With --out DIR the placement is
+    also written to DIR (assignment and replicas tables, summary.json, placement map per solver, and the solver
+    comparison with --compare).
     """
     case, default_policy, scenario = load_case(problem_file)
+    if out_dir is not None:
+        check_out_dir(out_dir, force=force)
     limit = case.budget.time_limit_s
     if time_limit is not None:
         limit = parse_quantity(time_limit, Dimension.SECONDS, "--time-limit")
@@ -200,22 +208,37 @@ def command(problem_file: str, policy: str | None, compare: bool, as_json: bool,
                                     rng=np.random.default_rng(case.seed if seed is None else seed)))
                for name in names]
     duration_s = None if duration is None else parse_quantity(duration, Dimension.SECONDS, "--duration")
-    comparisons = _simulated(case, scenario, results, duration_s) if simulate else []
+    comparisons = _simulated(case, scenario, results, duration_s) if simulate else None
+    written = [] if out_dir is None else write_placement(
+        out_dir, case, results, _summary(case, bound, results, True, comparisons), compare=compare)
     if as_json:
-        document = {"name": case.name, "source": case.source, "weights": asdict(case.problem.weights),
-                    "lower_bound": bound, "results": [result_to_dict(case.problem, r, assignment) for r in results]}
-        if simulate:
-            document["simulated"] = [{**asdict(c), "relative_error": c.relative_error} for c in comparisons]
-        click.echo(json.dumps(document, indent=2))
+        click.echo(json.dumps(_summary(case, bound, results, assignment, comparisons), indent=2))
         return
+    width = terminal_width()
     click.echo(describe(case.problem, [case.name]))
     if compare:
-        click.echo("\n".join(_compare_table(results)))
+        click.echo("\n".join(fit_table(_compare_table(results), width)))
+        for failed in (r for r in results if r.objective is None):
+            click.echo(f"{failed.solver}: {failed.message}")
         best = min((r for r in results if r.objective), key=lambda r: r.objective.total if r.objective else 0.0)
         click.echo("")
-        click.echo("\n".join(_human(case, best)))
+        click.echo("\n".join(_human(case, best, width)))
     else:
-        click.echo("\n".join(_human(case, results[0])))
+        click.echo("\n".join(_human(case, results[0], width)))
     if simulate:
         click.echo("")
-        click.echo("\n".join(_simulation_table(comparisons)))
+        click.echo("\n".join(_simulation_table(comparisons or [])))
+    if out_dir is not None:
+        click.echo(f"\nwrote {out_dir}/ ({len(written)} files)")
+
+
+def _summary(case: PlacementCase, bound: float, results: list[PlacementResult], assignment: bool,
+             comparisons: list[Comparison] | None) -> dict[str, Any]:
+    """The object ``--json`` prints (and ``--out DIR/summary.json`` holds, with every assignment); with
+    ``--simulate`` it adds the simulated comparison."""
+    document: dict[str, Any] = {
+        "name": case.name, "source": case.source, "weights": asdict(case.problem.weights), "lower_bound": bound,
+        "results": [result_to_dict(case.problem, r, assignment) for r in results]}
+    if comparisons is not None:
+        document["simulated"] = [{**asdict(c), "relative_error": c.relative_error} for c in comparisons]
+    return document

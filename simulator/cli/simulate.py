@@ -12,7 +12,7 @@ import click
 
 from offload.errors import UnitError
 from offload.units import Dimension, parse_quantity
-from simulator.cli.output import check_out_dir, dumps_json, run_folder, write_run
+from simulator.cli.output import check_out_dir, dumps_json, run_folder, terminal_width, write_run
 from simulator.scenario import ScenarioError, bundled_scenarios, load_scenario
 from simulator.scenario.execute import check_run_budget, simulate, summary_dict
 from simulator.scenario.report import format_summary
@@ -98,7 +98,7 @@ def simulate_command(ctx: click.Context, scenario: str, seed: int | None, replic
     if as_json:
         click.echo(dumps_json(summary))
     else:
-        click.echo(format_summary(loaded, result))
+        click.echo(format_summary(loaded, result, width=terminal_width()))
         if out is not None:
             click.echo(f"\nwrote {out}/")
 

@@ -6,12 +6,15 @@ import sys
 from pathlib import Path
 
 import click
+import pandas as pd
 
 from offload.errors import ParameterError
-from simulator.cli.output import OUTPUT_FILES
+from simulator.cli.output import OUTPUT_FILES, terminal_width
+from simulator.scenario.report import fit_table
 from simulator.sweep import (
     SweepInterruptedError,
     grid_from_options,
+    load_results,
     make_backend,
     run_sweep,
 )
@@ -88,3 +91,45 @@ def command(scenario: str, grid: tuple[str, ...], zip_axes: tuple[str, ...], ove
         click.echo(f"mecsim: {report.lost} runs lost to dead workers; run the same command again to finish",
                    err=True)
         sys.exit(EXIT_LOST)
+    table = result_table(load_results(report.directory, include_failed=False), terminal_width())
+    if table:
+        click.echo("")
+        click.echo("\n".join(table))
+
+
+#: Metrics of the closing table (column name -> header), when the runs report them.
+TABLE_METRICS: dict[str, str] = {
+    "latency_s.mean": "mean latency [s]", "latency_s.p95": "p95 latency [s]", "energy_j_per_task": "energy/task [J]",
+    "offload_fraction": "offload", "deadline_miss_rate": "deadline miss",
+}
+#: Rows of the closing table; a larger sweep says how many more there are.
+TABLE_ROWS = 30
+
+
+def result_table(results: pd.DataFrame, width: int) -> list[str]:
+    """The sweep's results as a compact table: one row per point and policy, the mean over replications of each
+    standard metric (or, for a run function without them, of its first numeric metrics)."""
+    if results.empty:
+        return []
+    metrics = {m: header for m, header in TABLE_METRICS.items() if m in results.columns and results[m].notna().any()}
+    if not metrics:
+        metrics = {m: m for m in results.attrs.get("metrics", [])
+                   if pd.api.types.is_numeric_dtype(results[m])}
+        metrics = dict(list(metrics.items())[:len(TABLE_METRICS)])
+    if not metrics:
+        return []
+    parameters = [p for p in results.attrs.get("parameters", []) if p in results.columns]
+    keys = [*parameters, "policy"] if "policy" in results.columns else parameters
+    if not keys:
+        return []
+    grouped = results.assign(**{k: results[k].astype(str) for k in keys}).groupby(keys, sort=False, dropna=False)
+    means = grouped[list(metrics)].mean()
+    counts = grouped.size().to_numpy()
+    rows = [[*keys, "runs", *metrics.values()]]
+    for (index, row), count in zip(means.head(TABLE_ROWS).iterrows(), counts, strict=False):
+        labels = [str(v) for v in index] if isinstance(index, tuple) else [str(index)]
+        rows.append([*labels, str(count), *(f"{row[m]:.4g}" for m in metrics)])
+    lines = ["mean over replications:", *fit_table(rows, width, fixed=len(keys))]
+    if len(means) > TABLE_ROWS:
+        lines.append(f"... and {len(means) - TABLE_ROWS} more rows: simulator.sweep.load_results(DIR) has them all")
+    return lines

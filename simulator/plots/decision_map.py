@@ -25,6 +25,8 @@ AXIS_UNITS: dict[Parameter, tuple[float, str]] = {
     Parameter.EDGE_SPEED: (1e9, "edge speed [G ops/s]"),
 }
 _CURVE_STYLES = ("-", "--", ":", "-.")
+_CURVE_COLOURS = ("#000000", "#D55E00", "#0072B2", "#CC79A7")  # Okabe-Ito, unlike the region fills' pastel
+_CURVE_WIDTH_PT = 2.4
 
 
 def decision_region_map(grid: DecisionGrid, break_even: Mapping[str, npt.ArrayLike] | None = None, *,
@@ -54,13 +56,17 @@ def decision_region_map(grid: DecisionGrid, break_even: Mapping[str, npt.ArrayLi
     ax.pcolormesh(grid.x_values / x_scale, grid.y_values / y_scale, grid.winner, cmap=cmap, norm=norm,
                   shading="nearest", alpha=0.55)
     handles: list[Patch] = [Patch(color=palette[o], alpha=0.55, label=f"{o} wins") for o in grid.options]
-    for (label, values), style in zip((break_even or {}).items(), cycle(_CURVE_STYLES), strict=False):
+    curves = list((break_even or {}).items())
+    for k, ((label, values), style, colour) in enumerate(zip(curves, cycle(_CURVE_STYLES), cycle(_CURVE_COLOURS),
+                                                             strict=False)):
         x_star = np.asarray(values, dtype=np.float64)
         if x_star.shape != grid.y_values.shape:
             raise ParameterError(f"break_even[{label!r}]", x_star.shape,
                                  f"needs one value per y ({grid.y_values.size})")
-        ax.plot(x_star / x_scale, grid.y_values / y_scale, color="black", linestyle=style, linewidth=1.6,
-                label=f"break-even: {label}")
+        # each curve thinner than the one before and in its own colour: curves that (nearly) coincide stay visible
+        ax.plot(x_star / x_scale, grid.y_values / y_scale, color=colour, linestyle=style,
+                linewidth=_CURVE_WIDTH_PT * (len(curves) - k) / len(curves) + 0.8, label=f"break-even: {label}",
+                zorder=3 + k)
     if log_x:
         ax.set_xscale("log")
     if log_y:
@@ -70,6 +76,6 @@ def decision_region_map(grid: DecisionGrid, break_even: Mapping[str, npt.ArrayLi
     ax.set_xlabel(x_label)
     ax.set_ylabel(y_label)
     curve_handles, _ = ax.get_legend_handles_labels()
-    ax.legend(handles=[*handles, *curve_handles], loc="best", fontsize=8)
+    ax.legend(handles=[*handles, *curve_handles], loc="best", fontsize="small")
     ax.set_title(title)
     return figure

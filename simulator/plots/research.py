@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from simulator.plots._style import colours, new_figure, require_columns, require_rows
+from simulator.plots._style import PALETTE, colours, new_figure, require_columns, require_rows
 
 
 def beneficial_users_plot(table: pd.DataFrame, *, users_column: str = "users",
@@ -47,7 +47,7 @@ def wardrop_plot(table: pd.DataFrame, *, load_column: str = "load", selfish_colu
     delay.grid(True, alpha=0.3)
     delay.legend()
     delay.set_title("Local queues vs a shared edge queue")
-    ratio.plot(rows[load_column], rows[poa_column], marker="o", color="tab:red")
+    ratio.plot(rows[load_column], rows[poa_column], marker="o", color=PALETTE[3])
     ratio.axhline(1.0, color="grey", linestyle=":")
     ratio.set_xlabel(load_column.replace("_", " "))
     ratio.set_ylabel("price of anarchy")
@@ -63,14 +63,14 @@ def lyapunov_tradeoff_plot(table: pd.DataFrame, *, v_column: str = "V", cost_col
     require_rows(table, "table")
     figure, (ax,) = new_figure()
     rows = table.sort_values(v_column)
-    ax.plot(rows[v_column], rows[cost_column], marker="o", color="tab:blue")
+    ax.plot(rows[v_column], rows[cost_column], marker="o", color=PALETTE[0])
     ax.set_xscale("log")
     ax.set_xlabel("V")
-    ax.set_ylabel("average cost per slot", color="tab:blue")
+    ax.set_ylabel("average cost per slot", color=PALETTE[0])
     ax.grid(True, which="both", alpha=0.3)
     twin = ax.twinx()
-    twin.plot(rows[v_column], rows[battery_column], marker="s", color="tab:orange")
-    twin.set_ylabel("average battery energy [J]", color="tab:orange")
+    twin.plot(rows[v_column], rows[battery_column], marker="s", color=PALETTE[1])
+    twin.set_ylabel("average battery energy [J]", color=PALETTE[1])
     ax.set_title("LODCO: cost O(1/V) vs battery O(V)")
     if np.isfinite(rows[cost_column]).all():
         ax.set_ylim(bottom=0)

@@ -1,26 +1,32 @@
-"""Render the standard figures of a ``mecsim simulate --out DIR`` directory to ``DIR/figures/*.png``."""
+"""Render the standard figures of a ``mecsim simulate --out DIR`` directory to ``DIR/figures/``."""
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+import yaml
 
 from offload.errors import ParameterError
-from simulator.plots._style import save_png
+from simulator.plots._style import FORMATS, FigureOptions, figure_style, save_figure
 from simulator.plots.energy import ENERGY_COMPONENTS, energy_per_task
 from simulator.plots.latency import latency_cdf
+from simulator.plots.theory import queue_theory
 from simulator.plots.timeseries import utilisation_over_time
 
 logger = logging.getLogger(__name__)
 
 FIGURES_DIR = "figures"
-#: File names written by :func:`render_run_figures`.
-LATENCY_CDF_PNG = "latency_cdf.png"
-ENERGY_PNG = "energy_per_task.png"
-UTILISATION_PNG = "utilisation.png"
-RUN_FIGURES = (LATENCY_CDF_PNG, ENERGY_PNG, UTILISATION_PNG)
+#: File stems written by :func:`render_run_figures` (the suffix is the chosen format).
+LATENCY_CDF = "latency_cdf"
+ENERGY = "energy_per_task"
+UTILISATION = "utilisation"
+#: Every figure file :func:`render_run_figures` may write (what ``simulate --out --force`` replaces).
+RUN_FIGURES = tuple(f"{stem}.{suffix}" for stem in (LATENCY_CDF, ENERGY, UTILISATION) for suffix in FORMATS)
 
 
 def read_table(directory: Path, stem: str) -> pd.DataFrame | None:
@@ -38,33 +44,61 @@ def is_run_dir(directory: Path) -> bool:
     return any((directory / f"records.{suffix}").is_file() for suffix in ("parquet", "csv"))
 
 
-def render_run_figures(out_dir: Path) -> list[Path]:
+def _read_mapping(path: Path) -> Mapping[str, Any]:
+    """The JSON or YAML object in ``path``; empty when the file is absent or holds no object."""
+    if not path.is_file():
+        return {}
+    text = path.read_text(encoding="utf-8")
+    data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    return data if isinstance(data, Mapping) else {}
+
+
+def deadlines_s(scenario: Mapping[str, Any]) -> dict[str, float]:
+    """Service name -> deadline in seconds, from a resolved scenario (services without a deadline left out)."""
+    return {str(s["name"]): float(s["deadline"]) for s in scenario.get("services", [])
+            if isinstance(s, Mapping) and isinstance(s.get("deadline"), int | float)}
+
+
+def render_run_figures(out_dir: Path, options: FigureOptions | None = None) -> list[Path]:
     """Draw the latency CDF, energy per task and (when a time series was written) utilisation over time.
+
+    The resolved ``scenario.yaml`` beside the records adds the services' deadlines and, for a textbook queue
+    (:func:`simulator.plots.theory.queue_theory`), the analytic latency distribution; ``summary.json`` adds the
+    warm-up period to the time series.
 
     Parameters
     ----------
     out_dir : Path
         A simulate output directory holding ``records.parquet`` or ``records.csv`` and optionally
-        ``timeseries.parquet``/``.csv``.
+        ``timeseries.parquet``/``.csv``, ``scenario.yaml`` and ``summary.json``.
+    options : FigureOptions, optional
+        Format, resolution and style (default PNG, paper style).
 
     Returns
     -------
     list of Path
-        The PNG files written under ``out_dir / "figures"``.
+        The files written under ``out_dir / "figures"``.
     """
     out_dir = Path(out_dir)
+    options = options or FigureOptions()
     records = read_table(out_dir, "records")
     if records is None:
         raise ParameterError("RESULTS_DIR", str(out_dir), "must contain records.parquet or records.csv")
+    scenario = _read_mapping(out_dir / "scenario.yaml")
+    warmup_s = _read_mapping(out_dir / "summary.json").get("warmup_s")
     figures = out_dir / FIGURES_DIR
-    written = [save_png(latency_cdf(records), figures / LATENCY_CDF_PNG)]
-    if any(column in records.columns for column in ENERGY_COMPONENTS):
-        written.append(save_png(energy_per_task(records), figures / ENERGY_PNG))
-    else:
-        logger.info("no energy columns in %s: skipping %s", out_dir, ENERGY_PNG)
-    timeseries = read_table(out_dir, "timeseries")
-    if timeseries is not None and not timeseries.empty:
-        written.append(save_png(utilisation_over_time(timeseries), figures / UTILISATION_PNG))
-    else:
-        logger.info("no time series in %s: skipping %s", out_dir, UTILISATION_PNG)
+    with figure_style(options.style):
+        cdf = latency_cdf(records, deadlines_s=deadlines_s(scenario), theory=queue_theory(scenario))
+        written = [save_figure(cdf, figures, LATENCY_CDF, options)]
+        if any(column in records.columns for column in ENERGY_COMPONENTS):
+            written.append(save_figure(energy_per_task(records), figures, ENERGY, options))
+        else:
+            logger.info("no energy columns in %s: skipping %s", out_dir, ENERGY)
+        timeseries = read_table(out_dir, "timeseries")
+        if timeseries is not None and not timeseries.empty:
+            utilisation = utilisation_over_time(
+                timeseries, warmup_s=float(warmup_s) if isinstance(warmup_s, int | float) else None)
+            written.append(save_figure(utilisation, figures, UTILISATION, options))
+        else:
+            logger.info("no time series in %s: skipping %s", out_dir, UTILISATION)
     return written

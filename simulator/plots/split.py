@@ -38,7 +38,7 @@ def split_latency_plot(after: Sequence[str], latency_s: npt.ArrayLike, uplink_bp
         ax.plot([best], [table[best, column]], marker="*", markersize=12, color=line.get_color())
     ax.set_xticks(x, list(after), rotation=70, fontsize=7)
     ax.set_xlabel("split after (input = full offload, last layer = all local)")
-    ax.set_ylabel("latency (s)")
+    ax.set_ylabel("latency [s]")
     if log_y and (table > 0).all():
         ax.set_yscale("log")
     ax.legend(title="uplink (★ best split)", fontsize=8)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping
 from typing import Any
 
@@ -45,10 +46,66 @@ def _energy(value: float | None) -> str:
     return "-" if value is None else f"{value:.4g} J"
 
 
-def _table(rows: list[list[str]]) -> list[str]:
+#: Servers listed inline in the summary table; with more, the table shows mean and busiest, and a block follows.
+INLINE_SERVERS = 3
+#: Rows of the per-server utilisation block (the busiest servers); the JSON summary has every server.
+SERVER_ROWS = 10
+#: Nodes listed per service in a placement (the busiest); the JSON summary has every node.
+NODES_SHOWN = 6
+#: Width used when the caller does not know the terminal's.
+DEFAULT_WIDTH = 100
+
+
+def fit_table(rows: list[list[str]], width: int, *, fixed: int = 1) -> list[str]:
+    """``rows`` as aligned text no wider than ``width`` where possible: the first ``fixed`` columns (left-aligned
+    labels) start every line, and the columns that do not fit after them continue in a further block below."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return ["  ".join(cell.ljust(width) if i == 0 else cell.rjust(width)
-                      for i, (cell, width) in enumerate(zip(row, widths, strict=True))).rstrip() for row in rows]
+    label_width = sum(widths[:fixed]) + 2 * (fixed - 1)
+    blocks: list[list[int]] = [[]]
+    used = label_width
+    for i in range(fixed, len(widths)):
+        if blocks[-1] and used + 2 + widths[i] > width:
+            blocks.append([])
+            used = label_width
+        blocks[-1].append(i)
+        used += 2 + widths[i]
+    lines: list[str] = []
+    for number, block in enumerate(blocks):
+        if number:
+            lines.append("")
+        for row in rows:
+            cells = [*(row[i].ljust(widths[i]) for i in range(fixed)), *(row[i].rjust(widths[i]) for i in block)]
+            lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+def _utilisation_cell(utilisation: Mapping[str, float | None]) -> str:
+    if len(utilisation) <= INLINE_SERVERS:
+        return ", ".join(f"{server} {_percent(value)}" for server, value in utilisation.items()) or "-"
+    known = {server: value for server, value in utilisation.items() if value is not None}
+    if not known:
+        return "-"
+    busiest = max(known, key=lambda server: known[server])
+    return f"mean {_percent(sum(known.values()) / len(known))}, max {_percent(known[busiest])} {busiest}"
+
+
+def _server_block(result: SimulationResult, width: int) -> list[str]:
+    """The busiest servers' utilisation per policy, when there are too many servers to list inline."""
+    servers: dict[str, float] = {}
+    for stats in result.policies.values():
+        for server, value in stats.utilisation.items():
+            servers[server] = max(servers.get(server, 0.0), value or 0.0)
+    if len(servers) <= INLINE_SERVERS:
+        return []
+    shown = sorted(servers, key=lambda server: (-servers[server], server))[:SERVER_ROWS]
+    rows = [["utilisation", *result.policies]]
+    rows += [[server, *(_percent(stats.utilisation.get(server)) for stats in result.policies.values())]
+             for server in shown]
+    rest = len(servers) - len(shown)
+    more = (f"... and {rest} more servers, each at most {_percent(servers[shown[-1]])} busy (every server: --json "
+            "or --out DIR/summary.json)")
+    tail = [more] if rest else []
+    return ["", *fit_table(rows, width), *tail]
 
 
 def format_gap(gap: float | None) -> str:
@@ -58,46 +115,57 @@ def format_gap(gap: float | None) -> str:
     return "0%" if gap < 1e-9 else f"{100 * gap:.3g}%"
 
 
-def placement_lines(entry: Mapping[str, Any], weights: Mapping[str, float]) -> list[str]:
+def placement_lines(entry: Mapping[str, Any], weights: Mapping[str, float], *,
+                    width: int = DEFAULT_WIDTH) -> list[str]:
     """One solver's placement: status, replicas per service and node, objective terms, lower bound and gap.
 
     ``entry`` is a :func:`scheduler.problem_io.result_to_dict` object and ``weights`` the objective weights
-    (``latency``, ``compute``, ``traffic``). Callers pass only placements the independent checker accepted.
+    (``latency``, ``compute``, ``traffic``). Callers pass only placements the independent checker accepted. Lines
+    wrap at ``width`` columns; a service on more than :data:`NODES_SHOWN` nodes lists its busiest ones.
     """
+    # the status line stays one line (read back by scripts); the node lists below wrap
     lines = [f"solver {entry['solver']}: {entry['status']} — {entry['message']} ({entry['runtime_s']:.2f} s)"]
     for row in entry["services"]:
-        where = ", ".join(f"{node} x{v['replicas']} ({v['rate_per_s']:.3g} req/s)" for node, v in row["nodes"].items())
-        lines.append(f"  {row['service']:<22} {row['replicas']:>3} replicas  {where or '-'}")
+        nodes = sorted(row["nodes"].items(), key=lambda item: -item[1]["rate_per_s"])
+        where = ", ".join(f"{node} x{v['replicas']} ({v['rate_per_s']:.3g} req/s)" for node, v in nodes[:NODES_SHOWN])
+        if len(nodes) > NODES_SHOWN:
+            rest = nodes[NODES_SHOWN:]
+            where += (f", and {len(rest)} more nodes ({sum(v['rate_per_s'] for _, v in rest):.4g} req/s; every node: "
+                      "--json)")
+        head = f"  {row['service']:<22} {row['replicas']:>3} replicas  "
+        lines += textwrap.wrap(where or "-", width=max(width, len(head) + 20), initial_indent=head,
+                               subsequent_indent=" " * len(head), break_on_hyphens=False)
     terms = entry["objective"]
     if terms is not None:
-        lines.append(f"objective {terms['total']:.6g} = {weights['latency']:g} x mean latency "
-                     f"{terms['mean_latency_s'] * 1e3:.4g} ms + {weights['compute']:g} x compute "
-                     f"{terms['compute_cost_per_s'] * 3600:.4g}/h + {weights['traffic']:g} x traffic "
-                     f"{terms['traffic_cost_per_s'] * 3600:.4g}/h")
+        lines += textwrap.wrap(f"objective {terms['total']:.6g} = {weights['latency']:g} x mean latency "
+                               f"{terms['mean_latency_s'] * 1e3:.4g} ms + {weights['compute']:g} x compute "
+                               f"{terms['compute_cost_per_s'] * 3600:.4g}/h + {weights['traffic']:g} x traffic "
+                               f"{terms['traffic_cost_per_s'] * 3600:.4g}/h", width=width, subsequent_indent="  ")
     bound = entry["lower_bound"]
     lines.append(f"lower bound {'unknown' if bound is None else f'{bound:.6g}'}, gap {format_gap(entry['gap'])}"
                  + ("; checked: feasible" if terms is not None else ""))
     return lines
 
 
-def format_summary(scenario: Scenario, result: SimulationResult) -> str:
+def format_summary(scenario: Scenario, result: SimulationResult, *, width: int = DEFAULT_WIDTH) -> str:
     """The placement (when the scenario has one), the summary table per policy and the per-service monitor, as
-    printed by ``mecsim simulate``."""
+    printed by ``mecsim simulate``, fitted to ``width`` columns: a table too wide continues in a block below, and
+    with more than :data:`INLINE_SERVERS` servers the utilisation column gives the mean and the busiest server,
+    followed by the busiest servers' utilisation per policy."""
     meta = result.metadata
     head = (f"{scenario.name} (sha256 {scenario.sha256[:12]})  seed {meta['seed']}, "
             f"{meta['replications']} replication(s) of {meta['duration_s']:g} s, warm-up {meta['warmup_s']:g} s")
     placement = result.placement
     if placement is not None:
         head = "\n".join([head, "", "placement (replicas placed before simulating):",
-                           *placement_lines(placement, placement["weights"])])
+                           *placement_lines(placement, placement["weights"], width=width)])
     rows = [["policy", *(f"{key} latency" for key in LATENCY_KEYS), "energy/task", "offload", "dropped",
              "unfinished", "deadline miss", "utilisation"]]
     for name, stats in result.policies.items():
-        utilisation = ", ".join(f"{server} {_percent(value)}" for server, value in stats.utilisation.items())
         rows.append([name, *_latencies(stats.latency_s, stats.latency_ci95_s), _energy(stats.energy_j_per_task),
                      _percent(stats.offload_fraction), _share(stats.tasks, stats.tasks.dropped),
                      _share(stats.tasks, stats.tasks.in_flight), _percent(stats.deadline_miss_rate),
-                     utilisation or "-"])
+                     _utilisation_cell(stats.utilisation)])
     monitor = [["monitor", "service", "avg QPM", "avg request time", "calls"]]
     for name, stats in result.policies.items():
         for service, values in stats.monitor.items():
@@ -119,8 +187,9 @@ def format_summary(scenario: Scenario, result: SimulationResult) -> str:
              "time-average queue length (± 95% CI half-width, as for latency), its 95th percentile, offered load "
              "λE[S]/c and drops by reason.")]
     warnings = [f"warning: {warning}" for warning in meta.get("warnings", [])]
-    return "\n".join([head, "", *_table(rows), "", *_table(monitor), "", *_table(stations), "", *note,
-                      *(["", *warnings] if warnings else [])])
+    notes = [line for text in note for line in textwrap.wrap(text, width=max(width, 40), subsequent_indent="  ")]
+    return "\n".join([head, "", *fit_table(rows, width), *_server_block(result, width), "", *fit_table(monitor, width),
+                      "", *fit_table(stations, width, fixed=2), "", *notes, *(["", *warnings] if warnings else [])])
 
 
 def _number(estimate: Estimate, digits: str = ".3g") -> str:

@@ -131,10 +131,12 @@ class ScenarioSweep:
         return plan_runs(self.spec, self.resolve, replications=replications)
 
     def manifest(self) -> dict[str, Any]:
-        """Fields describing the sweep for ``sweep.json``; ``base_sha256`` identifies the scenario swept over."""
+        """Fields describing the sweep for ``sweep.json``; ``base_sha256`` identifies the scenario swept over;
+        ``resolved`` is the base scenario (after ``--set``, SI numbers), from which ``mecsim plot`` rebuilds each
+        point to draw the queueing theory of textbook scenarios."""
         return {"scenario": self.scenario.source, "name": self.scenario.name,
                 "scenario_sha256": self.scenario.sha256, "base_sha256": self.base_sha256(),
-                "sweep": self.spec.describe()}
+                "sweep": self.spec.describe(), "resolved": self.scenario.resolved}
 
     def base_sha256(self) -> str:
         """SHA-256 of what every run of the sweep shares: the scenario without its ``sweep`` section, its
