@@ -99,7 +99,7 @@ class Job:
         self.returning = False
         self.upload_start_s = self.upload_end_s = self.queue_entry_s = NAN
         self.service_start_s = self.service_end_s = self.download_start_s = NAN
-        self.download_end_s = self.completed_s = NAN
+        self.download_end_s = self.completed_s = self.service_s = NAN  # service_s: set when it is decided
         self.compute_power_w = self.tx_power_w = NAN  # NaN: the device's; a planner sets its DVFS or radio power
 
 
