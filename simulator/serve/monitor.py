@@ -24,7 +24,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.metrics_core import CounterMetricFamily, HistogramMetricFamily, Metric
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from simulator.serve import shared
+from simulator.serve.shared import all_counters, counter_array, started_s
 
 #: the endpoints whose calls make up "the service as a whole" (monitoring and documentation are counted apart)
 API_ENDPOINTS = ("/decide", "/decide/batch", "/observe", "/state")
@@ -79,8 +79,8 @@ class Monitor:
             self.started_s = clock()
             self.array = np.zeros(self.counts.size, dtype=np.int64)
         else:
-            self.started_s = shared.started_s(folder)
-            self.array = shared.counter_array(folder, self.counts.size)
+            self.started_s = started_s(folder)
+            self.array = counter_array(folder, self.counts.size)
         self.registry = CollectorRegistry()
         self.registry.register(self)
 
@@ -93,7 +93,7 @@ class Monitor:
         self.counts.record(self.array, index, status, seconds)
 
     def _totals(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        array = self.array if self.folder is None else shared.all_counters(self.folder, self.counts.size)
+        array = self.array if self.folder is None else all_counters(self.folder, self.counts.size)
         return self.counts.split(array)
 
     def collect(self) -> Iterator[Metric]:
