@@ -92,8 +92,10 @@ def test_workers_share_counters_and_estimates(tmp_path):
     try:
         _wait_until_up(process, url)
         [folder] = tmp_path.glob("mecsim-serve-*")
+        deadline = time.monotonic() + 120  # a bound for a loaded machine, not a timing assumption
         while len(list(folder.glob("counters-*.bin"))) < 2:  # the second worker is still starting
             assert process.poll() is None
+            assert time.monotonic() < deadline, "the second worker did not start"
             time.sleep(0.1)
         # one report (on some worker) moves the estimate that every worker then uses
         httpx.post(f"{url}/observe", json={"target": "edge", "uplink": "1Mbps"}, timeout=30).raise_for_status()
