@@ -134,8 +134,11 @@ class PoolSnapshot:
 @dataclass(frozen=True, slots=True)
 class Samples:
     """Per-server time series: at each sample time, utilisation averaged since the previous sample, the queue
-    length at that instant and the queue-length area since the start; arrays shaped ``(samples, servers)``; and the
-    battery level (J) of each device that has one, shaped ``(samples, devices)``."""
+    length at that instant and the queue-length area since the start; arrays shaped ``(samples, servers)``; the
+    battery level (J) of each device that has one, shaped ``(samples, devices)``; and per server, at each sample,
+    its :attr:`~simulator.servers.WorkerPool.queue_time` so far (since the warm-up once it is over), whose
+    differences are the time-at-length histograms of any span of sample intervals (queue-length percentiles per
+    batch)."""
 
     times_s: npt.NDArray[np.float64]
     servers: tuple[str, ...]
@@ -144,6 +147,7 @@ class Samples:
     queue_area: npt.NDArray[np.float64]
     devices: tuple[str, ...] = ()
     battery_j: npt.NDArray[np.float64] = field(default_factory=lambda: np.empty((0, 0)))
+    queue_time: tuple[tuple[list[float], ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +201,7 @@ class Engine:
         self._sample_busy: list[list[float]] = []
         self._sample_queue: list[list[int]] = []
         self._sample_queue_area: list[list[float]] = []
+        self._sample_queue_time: tuple[list[list[float]], ...] = tuple([] for _ in self.pools)
         self._arrive_cb = self._arrive
 
     # -- arrivals and decisions -------------------------------------------------------------------------------
@@ -233,9 +238,12 @@ class Engine:
         now = self.env.now
         pools = self.pools
         self._sample_times.append(now)
-        self._sample_busy.append([pool.busy_total_at(now) for pool in pools])
+        for pool, snapshots in zip(pools, self._sample_queue_time, strict=True):
+            pool.touch(now)  # integrals up to now, then read as they stand (one call per server)
+            snapshots.append(pool.queue_time.copy())
+        self._sample_busy.append([pool.busy_total for pool in pools])
         self._sample_queue.append([len(pool.queue) for pool in pools])
-        self._sample_queue_area.append([pool.queue_total_at(now) for pool in pools])
+        self._sample_queue_area.append([pool.queue_total for pool in pools])
         self._sample_battery.append([battery.level_at(now) for _, battery in self.batteries])
         if now + interval <= self.duration_s:
             Wake(self.env, interval, interval, self._sample)
@@ -472,5 +480,6 @@ class Engine:
         area = np.asarray(self._sample_queue_area, dtype=np.float64).reshape(times.size, k)
         battery = np.asarray(self._sample_battery, dtype=np.float64).reshape(times.size, len(self.batteries))
         return Samples(times, tuple(p.name for p in self.pools), utilisation, queue, area,
-                       tuple(name for name, _ in self.batteries), battery)
+                       tuple(name for name, _ in self.batteries), battery,
+                       tuple(tuple(snapshots) for snapshots in self._sample_queue_time))
 

@@ -219,18 +219,24 @@ class RecordSink:
 
     def _accumulate_stations(self, columns: dict[str, Any], served: Any, request_s: FloatArray, bins: Any,
                              dropped: Any) -> None:
-        """Per server: wait and service of the tasks it served, by bin; drops by reason."""
+        """Per server: wait and service of the tasks it served, by bin; drops by reason. A chunk's tasks were
+        created close together, so only the bins it touches are counted (a chunk costs its own size, not the
+        servers × bins table: that is what kept runs with many servers slow)."""
         stats = self.stats
         k = self.layout.n_stations
         if k == 0:
             return
-        cell = (columns["target_code"][served] - 1) * BASE_BINS + bins
-        service_s = columns["service_s"][served]
-        size = k * BASE_BINS
-        stats.station_count += np.bincount(cell, minlength=size).reshape(k, BASE_BINS)
-        stats.station_service_s += np.bincount(cell, weights=service_s, minlength=size).reshape(k, BASE_BINS)
-        stats.station_wait_s += np.bincount(cell, weights=np.maximum(request_s - service_s, 0.0),
-                                            minlength=size).reshape(k, BASE_BINS)
+        if bins.size:
+            first, last = int(bins.min()), int(bins.max()) + 1
+            span = last - first
+            cell = (columns["target_code"][served] - 1) * span + (bins - first)
+            service_s = columns["service_s"][served]
+            size = k * span
+            stats.station_count[:, first:last] += np.bincount(cell, minlength=size).reshape(k, span)
+            stats.station_service_s[:, first:last] += np.bincount(cell, weights=service_s,
+                                                                  minlength=size).reshape(k, span)
+            stats.station_wait_s[:, first:last] += np.bincount(cell, weights=np.maximum(request_s - service_s, 0.0),
+                                                               minlength=size).reshape(k, span)
         if dropped.any():
             np.add.at(stats.station_drops, (columns["target_code"][dropped] - 1, columns["drop_code"][dropped]), 1)
 

@@ -17,6 +17,7 @@ import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -44,11 +45,14 @@ class BatchMeans:
     lag1: float
 
 
-def lag1_autocorrelation(values: FloatArray) -> float:
-    """Sample lag-1 autocorrelation ``Σ (x_i − x̄)(x_{i+1} − x̄) / Σ (x_i − x̄)²`` (0 for a constant series)."""
-    centred = values - values.mean()
-    denominator = float(np.dot(centred, centred))
-    return float(np.dot(centred[:-1], centred[1:]) / denominator) if denominator > 0 else 0.0
+def lag1_autocorrelation(values: FloatArray) -> FloatArray:
+    """Sample lag-1 autocorrelation ``Σ (x_i − x̄)(x_{i+1} − x̄) / Σ (x_i − x̄)²`` along the last axis (0 for a
+    constant series): a float for one series, an array for rows of series."""
+    centred = values - values.mean(axis=-1, keepdims=True)
+    denominator = np.einsum("...i,...i->...", centred, centred)
+    numerator = np.einsum("...i,...i->...", centred[..., :-1], centred[..., 1:])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denominator > 0, numerator / denominator, 0.0)[()]
 
 
 def finite_mean(values: Sequence[float]) -> float | None:
@@ -76,40 +80,67 @@ def batch_means(sums: FloatArray, weights: FloatArray, *, min_batches: int = MIN
     a busy queue's mean), with the ratio estimator's variance ``Σ (S_i − R W_i)² / ((k − 1) k W̄²)`` (batches of
     unequal weight, e.g. task counts). Otherwise there is no interval (too short to say).
     """
-    total = float(weights.sum())
-    mean = float(sums.sum()) / total if total > 0 else math.nan
-    size = batch_size(sums, weights, min_batches=min_batches)
-    if size == 0:
-        batch_sums, batch_weights = _batched(sums, weights, max(sums.size // min_batches, 1))
-        lag1 = (lag1_autocorrelation(batch_sums / batch_weights) if np.all(batch_weights > 0) and batch_sums.size > 1
-                else math.nan)
-        return BatchMeans(mean, None, 0, lag1)
-    batch_sums, batch_weights = _batched(sums, weights, max(size, sums.size // INTERVAL_BATCHES))
-    k = batch_sums.size
-    deviation = batch_sums - mean * batch_weights
-    spread = math.sqrt(float(np.dot(deviation, deviation)) / (k - 1)) / (float(batch_weights.mean()) * math.sqrt(k))
-    half_width = t975(k - 1) * spread
-    return BatchMeans(mean, half_width, k, lag1_autocorrelation(batch_sums / batch_weights))
+    return batch_means_rows(sums[None, :], weights[None, :], min_batches=min_batches)[0]
+
+
+def batch_means_rows(sums: FloatArray, weights: FloatArray, *, min_batches: int = MIN_BATCHES) -> list[BatchMeans]:
+    """:func:`batch_means` of every row of ``(sums, weights)`` (rows × bins) at once: many stations' statistics
+    cost a few array operations, not a Python loop per station."""
+    total = weights.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(total > 0, sums.sum(axis=1) / total, math.nan)
+    size = batch_sizes(sums, weights, min_batches=min_batches)
+    n = sums.shape[1]
+    out: list[BatchMeans | None] = [None] * sums.shape[0]
+    short = np.flatnonzero(size == 0)
+    if short.size:
+        batch_sums, batch_weights = _batched(sums[short], weights[short], max(n // min_batches, 1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lag1 = lag1_autocorrelation(batch_sums / batch_weights)
+        usable = np.all(batch_weights > 0, axis=1) & (batch_sums.shape[1] > 1)
+        for row, value, ok in zip(short, np.atleast_1d(lag1), usable, strict=True):
+            out[row] = BatchMeans(float(mean[row]), None, 0, float(value) if ok else math.nan)
+    for used in np.unique(np.maximum(size[size > 0], n // INTERVAL_BATCHES)):
+        rows = np.flatnonzero((size > 0) & (np.maximum(size, n // INTERVAL_BATCHES) == used))
+        batch_sums, batch_weights = _batched(sums[rows], weights[rows], int(used))
+        k = batch_sums.shape[1]
+        deviation = batch_sums - mean[rows, None] * batch_weights
+        spread = np.sqrt(np.einsum("ij,ij->i", deviation, deviation) / (k - 1)) / (batch_weights.mean(axis=1)
+                                                                                 * math.sqrt(k))
+        lag1 = np.atleast_1d(lag1_autocorrelation(batch_sums / batch_weights))
+        for i, row in enumerate(rows):
+            out[row] = BatchMeans(float(mean[row]), t975(k - 1) * float(spread[i]), k, float(lag1[i]))
+    return [result for result in out if result is not None]
 
 
 def _batched(sums: FloatArray, weights: FloatArray, size: int) -> tuple[FloatArray, FloatArray]:
-    """Sums and weights of batches of ``size`` neighbouring bins, the earliest ``n mod size`` bins left out."""
-    k = sums.size // size
-    start = sums.size - k * size
-    return sums[start:].reshape(k, size).sum(axis=1), weights[start:].reshape(k, size).sum(axis=1)
+    """Sums and weights of batches of ``size`` neighbouring bins along the last axis, the earliest ``n mod size``
+    bins left out."""
+    n = sums.shape[-1]
+    k = n // size
+    start = n - k * size
+    shape = (*sums.shape[:-1], k, size)
+    return sums[..., start:].reshape(shape).sum(axis=-1), weights[..., start:].reshape(shape).sum(axis=-1)
 
 
 def batch_size(sums: FloatArray, weights: FloatArray, *, min_batches: int = MIN_BATCHES) -> int:
     """Bins per batch: the first of ``1, 2, 4, …`` whose batch means pass the lag-1 test (0: none does while
     ``min_batches`` batches remain)."""
+    return int(batch_sizes(sums[None, :], weights[None, :], min_batches=min_batches)[0])
+
+
+def batch_sizes(sums: FloatArray, weights: FloatArray, *, min_batches: int = MIN_BATCHES) -> npt.NDArray[np.int64]:
+    """:func:`batch_size` of every row of ``(sums, weights)`` (rows × bins)."""
+    found = np.zeros(sums.shape[0], dtype=np.int64)
     size = 1
-    while sums.size // size >= min_batches:
+    while sums.shape[1] // size >= min_batches and not found.all():
         batch_sums, batch_weights = _batched(sums, weights, size)
-        if np.all(batch_weights > 0) and lag1_autocorrelation(batch_sums / batch_weights) < LAG1_Z / math.sqrt(
-                batch_sums.size):
-            return size
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lag1 = lag1_autocorrelation(batch_sums / batch_weights)
+        passed = np.all(batch_weights > 0, axis=1) & (lag1 < LAG1_Z / math.sqrt(batch_sums.shape[1]))
+        found = np.where((found == 0) & passed, size, found)
         size *= 2
-    return 0
+    return found
 
 
 def mser_truncation(sums: FloatArray, weights: FloatArray) -> int:
@@ -143,11 +174,17 @@ def transient_matters(sums: FloatArray, weights: FloatArray, measured_from: int,
     return kept.half_width is not None and abs(measured.mean - kept.mean) > kept.half_width
 
 
-def queue_growth(times_s: FloatArray, queue: FloatArray) -> tuple[float, float]:
-    """A least-squares line through ``queue`` against ``times_s``: how much it grew over the series (slope times
-    span) and the standard deviation of the series around it (``(0, 0)`` for fewer than three points)."""
+def queue_growth(times_s: FloatArray, queue: FloatArray) -> tuple[Any, Any]:
+    """A least-squares line through ``queue`` against ``times_s`` (one series, or one per column of
+    ``queue``): how much it grew over the series (slope times span) and the standard deviation of the series around
+    it (``(0, 0)`` for fewer than three points); floats for one series, arrays for columns."""
+    columns = queue.reshape(queue.shape[0], -1)
     if times_s.size < 3 or times_s[-1] <= times_s[0]:
-        return 0.0, 0.0
-    slope, intercept = np.polyfit(times_s, queue, 1)
-    residual = queue - (slope * times_s + intercept)
-    return float(slope) * float(times_s[-1] - times_s[0]), float(residual.std())
+        zero = np.zeros(columns.shape[1])
+        return (0.0, 0.0) if queue.ndim == 1 else (zero, zero)
+    t = times_s - times_s.mean()
+    centred = columns - columns.mean(axis=0)
+    slope = t @ centred / float(t @ t)
+    residual = centred - np.outer(t, slope)
+    growth, spread = slope * float(times_s[-1] - times_s[0]), residual.std(axis=0)
+    return (float(growth[0]), float(spread[0])) if queue.ndim == 1 else (growth, spread)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -120,6 +120,9 @@ class StationSummary:
         Time-average number of tasks waiting.
     queue_quantiles : dict
         ``p50``, ``p95``, ``p99`` of the time-weighted queue length (means over replications).
+    queue_quantiles_ci95 : dict
+        Their 95 % half-widths: Student-t over replications, or over one replication over the same percentile of
+        its batches (see :mod:`simulator.stations`); ``None`` when too short to say.
     offered_load : float or None
         ``λ E[S] / workers`` measured: arrivals per second times mean service over the workers (mean over
         replications); >= 1 means the server cannot keep up without dropping.
@@ -137,12 +140,15 @@ class StationSummary:
     offered_load: float | None
     served: int
     drops: Mapping[str, int]
+    queue_quantiles_ci95: Mapping[str, float | None] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form: estimates as ``{"mean", "ci95"}``, queue-length quantiles beside the mean."""
+        """The JSON form: estimates as ``{"mean", "ci95"}``, queue-length quantiles beside the mean (``p95``) with
+        their half-widths (``p95_ci95``)."""
         return {"utilisation": self.utilisation.to_dict(), "wait_s": self.wait_s.to_dict(),
                 "service_s": self.service_s.to_dict(),
-                "queue_length": {**self.queue_length.to_dict(), **self.queue_quantiles},
+                "queue_length": {**self.queue_length.to_dict(), **self.queue_quantiles,
+                                 **{f"{key}_ci95": value for key, value in self.queue_quantiles_ci95.items()}},
                 "offered_load": self.offered_load, "served": self.served, "drops": dict(self.drops)}
 
 

@@ -81,10 +81,6 @@ class WorkerPool:
         """Busy worker-seconds since the start of the run, up to ``now`` (not reset by the warm-up)."""
         return self.busy_total + self.busy * (now - self._last_s)
 
-    def queue_total_at(self, now: float) -> float:
-        """Queue-length area (task-seconds) since the start of the run, up to ``now`` (not reset by the warm-up)."""
-        return self.queue_total + len(self.queue) * (now - self._last_s)
-
     @property
     def in_system(self) -> int:
         """Tasks waiting or in service."""

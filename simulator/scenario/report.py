@@ -213,6 +213,7 @@ def _station_rows(result: SimulationResult) -> list[list[str]]:
                          + ("%" if util.mean is not None else ""),
                          _time(station.wait_s.mean, station.wait_s.ci95),
                          _time(station.service_s.mean, station.service_s.ci95), _number(station.queue_length),
-                         "-" if p95 is None else f"{p95:g}",
+                         "-" if p95 is None else _number(Estimate(p95, station.queue_quantiles_ci95.get("p95")),
+                                                         "g"),
                          "-" if station.offered_load is None else f"{station.offered_load:.3g}", drops or "-"])
     return rows
