@@ -55,9 +55,10 @@ def test_a_failed_node_loses_its_replica_and_requests_and_the_replica_is_replace
     records = result.records
     started = records["service_start_s"].to_numpy()
     running = records[(started < 21.0) & ~(records["service_end_s"].to_numpy() <= 21.0)]
-    # at most one request runs at a time, so the surviving replica (e2) holds it: nothing fails
+    # at most one request runs at a time, on the oldest replica with a free worker (e1's): it fails with e1
     lost = records["drop_reason"].astype(str) == "node_failure"
-    assert lost.sum() == max(0, len(running) - 1)
+    assert lost.sum() == len(running)
+    assert set(records["target"].astype(str)[records["created_s"] < 21.0]) == {"e1"}
     tasks = result.policies["always_edge"].tasks
     assert tasks.generated == tasks.completed + tasks.dropped + tasks.in_flight
 

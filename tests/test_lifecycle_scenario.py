@@ -113,7 +113,12 @@ def test_every_platform_problem_is_reported_at_its_line(tmp_path: Path) -> None:
     ("registry: {node: cloud}\n", "", "deployments: needs a registry section"),
     ("services:\n  - {name: plates,", "services:\n  - {hosts: [cloud], name: plates,", "its service lists hosts"),
     ("speed: 1T, location: site, cpu: 4, disk: 2 GB, labels: {pool: baoshan}}",
-     "speed: 2T, location: site, cpu: 4, disk: 2 GB, labels: {pool: baoshan}}", "must share one speed"),
+     ("speed: 1T, location: site, cpu: 4, disk: 2 GB, labels: {pool: baoshan}, "
+      "batching: {max_batch: 2, per_item: 1 ms}}"), "deployments[0].domain: \"edge-1\": batches requests"),
+    ("replicas: 2\n", "replicas: 2\n    gpu: 1\n",
+     "deployments[0].gpu: 1: is more than any domain node's gpu (at most 0)"),
+    ("replicas: 2\n", "replicas: 2\n    memory: 1 GB\n    gpu: -1\n", "deployments[0].gpu: -1: must be >= 0"),
+    ("replicas: 2\n", "replicas: 2\n    speed_share: 1.5\n", "deployments[0].speed_share: 1.5: must be <= 1"),
     ("  - {between: [site, cloud], bandwidth: 100 Mbps, latency: 20 ms}\n", "",
      "cannot be reached from the registry"),
     ("timeout: 5 s", "timeout: -5 s", "unready.timeout: \"-5 s\": must be > 0"),
@@ -136,6 +141,25 @@ def test_bad_platform_values_are_named(tmp_path: Path, old: str, new: str, expec
     with pytest.raises(ScenarioError, match=None) as caught:
         load_scenario(_write(tmp_path, BASE.replace(old, new)))
     assert expected in str(caught.value)
+
+
+def test_requests_beyond_the_domain_are_reported_all_at_once(tmp_path: Path) -> None:
+    text = (BASE.replace("cpu: 4, disk: 2 GB, labels: {pool: baoshan}}", "cpu: 4, gpu: 1, memory: 1 GB, disk: 2 GB, "
+                         "labels: {pool: baoshan}}")
+            .replace("replicas: 2\n", "replicas: 2\n    gpu: 1\n    memory: 2 GB\n"))
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(_write(tmp_path, text))
+    # edge-1 has the gpu but 1 GB, edge-2 unlimited memory but no gpu: each request fits a node, not both at once
+    assert ("deployments[0].domain: no domain node offers cpu 1, gpu 1 and memory 1.6e+10 bit at once"
+            in str(caught.value))
+    text = text.replace("memory: 2 GB", "memory: 2 GB\n    cpu: 5").replace("gpu: 1\n", "gpu: 2\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(_write(tmp_path, text))
+    lines = str(caught.value).splitlines()
+    assert any("platform.yaml:23: deployments[0].cpu: 5.0: is more than any domain node's cpu (at most 4)" in line
+               for line in lines), lines
+    assert any("platform.yaml:21: deployments[0].gpu: 2: is more than any domain node's gpu (at most 1)" in line
+               for line in lines), lines
 
 
 def test_the_cli_json_carries_events_per_policy(tmp_path: Path) -> None:
@@ -182,7 +206,9 @@ def test_a_cloud_fallback_needs_a_cloud_node_and_then_serves_the_cold_start(tmp_
     targets = result.records["target"].astype(str)
     created = result.records["created_s"]
     assert set(targets[created < 10.0]) == {"cloud"}  # the first replica is ready at 10 s (cached image, boot)
-    assert set(targets[created > 10.1]) == {"edge-1"}  # the domain's nearest node, where its router sits
+    # served by the replica's own node: edge-2 had the image; edge-1's replica pulls 500 MB first (ready at 50.02 s)
+    assert set(targets[(created > 10.1) & (created < 50.0)]) == {"edge-2"}
+    assert set(targets[created > 50.1]) == {"edge-1", "edge-2"}
 
 
 def test_scripted_failures_in_a_scenario_lose_and_replace_replicas(tmp_path: Path) -> None:

@@ -1,12 +1,13 @@
 """The deployment controller: keeps each deployment at its desired replica count while the run goes on.
 
-Replicas are placed by a small filter-and-score step (filter: the node has the cores and the disk for the image;
-score, in order: fewest replicas of the same deployment (spread), the image already on the node (locality), the
-most free cores in proportion (least allocated), then domain order). A replica
-that fits nowhere stays pending and is placed as soon as cores free up. Scaling down removes replicas that are not
-ready yet first (pending, then pulling, then starting), then the newest ready ones, which drain
-(:mod:`simulator.lifecycle.router`). A failed node loses its replicas (scripted or exponential failures and
-repairs). Every change is an event and a row of the replica time series.
+Replicas are placed by a small filter-and-score step (filter: the node is up and has the cores, GPUs and memory the spec
+requests and a disk large enough for the image; score, in order: fewest replicas of the same deployment (spread), the
+image already on the node (locality), the most free cores in proportion (least allocated), then domain order). A replica
+that fits nowhere stays pending (its event says how many domain nodes each filter ruled out) and is placed as soon as
+resources free up. Scaling down removes replicas that are not ready yet first (pending, then pulling, then starting),
+then the newest ready ones, which drain (:mod:`simulator.lifecycle.router`) and go when their own last request ends. A
+failed node loses its replicas (scripted or exponential failures and repairs). Every change is an event and a row of the
+replica time series.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from simulator.events import Wake
 from simulator.lifecycle.autoscaler import Autoscaler
 from simulator.lifecycle.images import Image, ImageCache
 from simulator.lifecycle.pulls import Puller, Registry
-from simulator.lifecycle.router import EndpointPool, nearest_cloud, pass_on
+from simulator.lifecycle.router import Endpoint, EndpointPool, nearest_cloud, pass_on
 from simulator.lifecycle.spec import Deployment, NodeCapacity, NodeEvent, ScaleEvent
 from simulator.result import DropReason
 from simulator.world import World
@@ -92,9 +93,10 @@ class Platform:
 
 
 class Replica:
-    """One replica: its number, deployment, node (``None`` while pending) and state."""
+    """One replica: its number, deployment, node (``None`` while pending), state and, once ready, its endpoint at
+    the router."""
 
-    __slots__ = ("boots", "deployed", "node", "number", "state")
+    __slots__ = ("boots", "deployed", "endpoint", "node", "number", "state")
 
     def __init__(self, number: int, deployed: Deployed) -> None:
         self.number = number
@@ -102,19 +104,19 @@ class Replica:
         self.node: str | None = None
         self.state = State.PENDING
         self.boots = 0
+        self.endpoint: Endpoint | None = None
 
 
 class Deployed:
-    """A deployment at run time: its endpoint pool, desired count, live replicas and those draining."""
+    """A deployment at run time: its endpoint pool, desired count and live replicas (draining ones included)."""
 
-    __slots__ = ("desired", "draining", "pool", "replicas", "spec")
+    __slots__ = ("desired", "pool", "replicas", "spec")
 
     def __init__(self, spec: Deployment, pool: EndpointPool) -> None:
         self.spec = spec
         self.pool = pool
         self.desired = 0
         self.replicas: list[Replica] = []
-        self.draining: list[Replica] = []
 
 
 class Controller:
@@ -134,8 +136,11 @@ class Controller:
                 raise ParameterError("nodes", node, "must be a server of the world reachable from the central "
                                      f"registry at {platform.registries[0].node!r}")
         self.images = {image.name: image for image in platform.images}
+        self.servers = {server.name: (k + 1, server.profile.time_terms()) for k, server in enumerate(world.servers)}
         self.cpu = {n.node: n.cpu for n in platform.nodes}
         self.free_cpu = dict(self.cpu)
+        self.free_gpu = {n.node: n.gpu for n in platform.nodes}
+        self.free_memory_bits = {n.node: n.memory_bits for n in platform.nodes}
         self.up = {n.node: True for n in platform.nodes}
         self.reliability = {n.node: (n.mtbf_s, n.mttr_s) for n in platform.nodes}
         self.caches = {n.node: ImageCache(n.disk_bits) for n in platform.nodes}
@@ -146,7 +151,6 @@ class Controller:
         for spec in platform.deployments:
             cloud = nearest_cloud(world, spec.nodes[0]) if spec.unready.action == "cloud" else None
             pool = EndpointPool(env, spec.name, spec.unready, on_served=on_served, on_dropped=on_dropped,
-                                on_drained=partial(self._drain_named, spec.name),
                                 fallback=None if cloud is None else partial(pass_on, forward, cloud))
             self.deployed[spec.name] = Deployed(spec, pool)
         self.pools = {d.spec.service: d.pool for d in self.deployed.values()}
@@ -227,17 +231,28 @@ class Controller:
             deployed.replicas.append(replica)
             if not self._place(replica):
                 self.pending.append(replica)
-                self._event("pending", deployed, replica)
+                self._event("pending", deployed, replica, detail=self._unfit(deployed.spec))
 
     # -- one replica ------------------------------------------------------------------------------------------------
-    def _fits(self, spec: Deployment, node: str) -> bool:
-        return (self.up[node] and self.free_cpu[node] >= spec.cpu - 1e-9
-                and spec.image.size_bits <= self.caches[node].capacity_bits)
+    def _misfit(self, spec: Deployment, node: str) -> str:
+        """The first filter that rules ``node`` out for a replica of ``spec`` (``""``: it fits)."""
+        checks = (("node down", self.up[node]),
+                  ("disk too small", spec.image.size_bits <= self.caches[node].capacity_bits),
+                  ("insufficient cpu", self.free_cpu[node] >= spec.cpu - 1e-9),
+                  ("insufficient gpu", self.free_gpu[node] >= spec.gpu),
+                  ("insufficient memory", self.free_memory_bits[node] >= spec.memory_bits))
+        return next((reason for reason, ok in checks if not ok), "")
+
+    def _unfit(self, spec: Deployment) -> str:
+        """Why no domain node fits, as the Kubernetes scheduler says it: ``0/3 nodes fit: 2 insufficient cpu, ...``."""
+        reasons = [self._misfit(spec, node) for node in spec.nodes]
+        counts = ", ".join(f"{reasons.count(r)} {r}" for r in dict.fromkeys(reasons))
+        return f"0/{len(spec.nodes)} nodes fit: {counts}"
 
     def _place(self, replica: Replica) -> bool:
         """Filter and score the domain's nodes; start the replica on the best one (``False``: none fits)."""
         spec = replica.deployed.spec
-        nodes = [n for n in spec.nodes if self._fits(spec, n)]
+        nodes = [n for n in spec.nodes if not self._misfit(spec, n)]
         if not nodes:
             return False
         order = {n: k for k, n in enumerate(spec.nodes)}
@@ -245,9 +260,15 @@ class Controller:
         node = max(nodes, key=lambda n: (-peers.count(n), self.caches[n].has(spec.image),
                                          self.free_cpu[n] / self.cpu[n], -order[n]))
         replica.node = node
-        self.free_cpu[node] -= spec.cpu
+        self._reserve(spec, node, 1)
         self._launch(replica)
         return True
+
+    def _reserve(self, spec: Deployment, node: str, sign: int) -> None:
+        """Take (``sign`` 1) or give back (-1) a replica's resources on ``node``."""
+        self.free_cpu[node] -= sign * spec.cpu
+        self.free_gpu[node] -= sign * spec.gpu
+        self.free_memory_bits[node] -= sign * spec.memory_bits
 
     def _launch(self, replica: Replica) -> None:
         """Start a replica on its node: boot if the image is there, else pull it first."""
@@ -289,7 +310,11 @@ class Controller:
             return  # removed, or its node failed, while starting
         replica.state = State.READY
         deployed = replica.deployed
-        deployed.pool.add_workers(deployed.spec.workers)
+        spec = deployed.spec
+        assert replica.node is not None
+        code, terms = self.servers[replica.node]
+        replica.endpoint = Endpoint(spec.workers, code, terms, spec.speed_share, partial(self._drained, replica))
+        deployed.pool.add(replica.endpoint)
         self._event("ready", deployed, replica)
         self._count(deployed)
 
@@ -297,11 +322,10 @@ class Controller:
         """Remove a replica: a ready one drains first, any other goes at once."""
         deployed = replica.deployed
         if replica.state == State.READY:
+            assert replica.endpoint is not None
             replica.state = State.TERMINATING
-            deployed.pool.remove_workers(deployed.spec.workers)
-            deployed.draining.append(replica)
             self._event("terminating", deployed, replica)
-            self._drain(deployed)
+            deployed.pool.remove(replica.endpoint)
             return
         if replica in self.pending:
             self.pending.remove(replica)
@@ -310,26 +334,18 @@ class Controller:
     def _release(self, replica: Replica, kind: str = "terminated") -> None:
         deployed = replica.deployed
         if replica.node is not None:
-            self.free_cpu[replica.node] += deployed.spec.cpu
+            self._reserve(deployed.spec, replica.node, -1)
         replica.state = State.TERMINATING  # no longer pulling or starting: a pull or boot under way ignores it
         deployed.replicas.remove(replica)
         self._event(kind, deployed, replica)
 
-    def _drain_named(self, name: str) -> None:
-        self._drain(self.deployed[name])
-
-    def _drain(self, deployed: Deployed) -> None:
-        """Release draining replicas, oldest first, as the requests beyond the ready workers finish."""
-        if not deployed.draining:
-            return
-        workers = deployed.spec.workers
-        released = False
-        while deployed.draining and math.ceil(deployed.pool.excess / workers) < len(deployed.draining):
-            self._release(deployed.draining.pop(0))
-            released = True
-        if released:
-            self._count(deployed)
-            self._retry()
+    def _drained(self, replica: Replica) -> None:
+        """A terminating replica's last request ended: it goes, and its resources may place a pending one."""
+        if replica.state != State.TERMINATING or replica not in replica.deployed.replicas:
+            return  # lost with its node meanwhile
+        self._release(replica)
+        self._count(replica.deployed)
+        self._retry()
 
     def _retry(self) -> None:
         """Place pending replicas, oldest first, where cores have freed up."""
@@ -370,15 +386,14 @@ class Controller:
             lost = [r for r in deployed.replicas if r.node == node]
             if not lost:
                 continue
-            workers, pool = deployed.spec.workers, deployed.pool
-            pool.remove_workers(workers * sum(r.state == State.READY for r in lost))
-            deployed.draining = [r for r in deployed.draining if r.node != node]
-            pool.fail_running(pool.busy - pool.workers - workers * len(deployed.draining))
             for replica in lost:
+                if replica.endpoint is not None and replica.state >= State.READY:
+                    deployed.pool.fail(replica.endpoint)
                 if deployed.spec.reschedule or replica.state == State.TERMINATING:
                     self._release(replica, "lost")
                 else:
                     replica.state = State.PENDING
+                    replica.endpoint = None
                     self._event("lost", deployed, replica)
             if deployed.spec.reschedule:
                 self._fill(deployed)

@@ -1,13 +1,13 @@
 """The service endpoint of a deployment: one queue in front of all its ready replicas.
 
-A deployment's requests reach its domain over the network and join one FIFO queue (the router, as a Kubernetes
-Service in front of its endpoints); every ready replica adds its workers to the pool serving that queue. A replica
-that starts terminating takes its workers away at once, so no new request starts on it, while the requests it is
-serving finish (drain). A request that arrives while no replica is ready waits up to a timeout for one, is dropped
-at once (reason ``no_ready_replica`` either way), or is passed on to the nearest cloud node, which serves it at its
-own speed and replies from there. When a node fails, the requests its replicas were serving fail with it
-(reason ``node_failure``): the pool does not know which worker runs which request, so the most recently started
-ones beyond what the surviving replicas can hold are taken.
+A deployment's requests reach its domain over the network and join one FIFO queue (the router, as a Kubernetes Service
+in front of its endpoints); every ready replica adds its workers to the pool serving that queue, and a request starts on
+the ready replica with the most free workers, timed at that replica's node speed and share and recorded with that node
+as its target. A replica that starts terminating takes its workers away at once, so no new request starts on it, while
+the requests it is serving finish (drain). A request that arrives while no replica is ready waits up to a timeout for
+one, is dropped at once (reason ``no_ready_replica`` either way), or is passed on to the nearest cloud node, which
+serves it at its own speed and replies from there. When a node fails, the requests its replicas were serving fail with
+it (reason ``node_failure``).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any, Literal
 import simpy
 
 from offload.errors import ParameterError
+from offload.formulas import compute_time_s
 from offload.validate import check_positive
 from simulator.events import Wake
 from simulator.result import DropReason
@@ -44,43 +45,80 @@ class Unready:
         check_positive("timeout_s", self.timeout_s, allow_inf=True)
 
 
-class EndpointPool(WorkerPool):
-    """A worker pool whose workers are the ready replicas' (see the module docstring); ``on_drained()`` runs after
-    each served request, so that terminating replicas can be released as :attr:`excess` falls."""
+class Endpoint:
+    """One ready replica as the router sees it: ``workers`` parallel workers on the server with record code
+    ``target_code``, each taking its node's time (speed ``speed_ops_per_s`` or fixed time ``fixed_s``) divided by
+    ``share``; ``busy`` requests run on it; ``drained()`` runs when a removed endpoint's last request ends."""
 
-    __slots__ = ("_deliver", "fallback", "on_drained", "received", "running", "unready")
+    __slots__ = ("active", "busy", "drained", "fixed_s", "share", "speed_ops_per_s", "target_code", "workers")
+
+    def __init__(self, workers: int, target_code: int, time_terms: tuple[float, float], share: float,
+                 drained: Callable[[], None]) -> None:
+        self.workers = workers
+        self.target_code = target_code
+        self.speed_ops_per_s, self.fixed_s = time_terms
+        self.share = share
+        self.drained = drained
+        self.busy = 0
+        self.active = False
+
+    def time_s(self, work_ops: float) -> float:
+        """How long a request of ``work_ops`` takes on this replica."""
+        return float(compute_time_s(work_ops, self.speed_ops_per_s, self.fixed_s)) / self.share
+
+
+class EndpointPool(WorkerPool):
+    """A worker pool whose workers are the ready replicas' endpoints (see the module docstring): ``workers`` and
+    ``busy`` count the active endpoints' only, so a terminating replica's requests finish outside them."""
+
+    __slots__ = ("endpoints", "fallback", "received", "running", "unready")
 
     def __init__(self, env: simpy.Environment, name: str, unready: Unready, *, on_served: Callable[[Any], None],
-                 on_dropped: Callable[[Any, DropReason], None], on_drained: Callable[[], None],
+                 on_dropped: Callable[[Any, DropReason], None],
                  fallback: Callable[[Any], None] | None = None) -> None:
-        super().__init__(env, name, 0, on_served=self._served, on_dropped=on_dropped)
-        self._deliver = on_served
+        super().__init__(env, name, 0, on_served=on_served, on_dropped=on_dropped)
         self.unready = unready
-        self.on_drained = on_drained
         if unready.action == "cloud" and fallback is None:
             raise ParameterError("unready.action", "cloud", "needs a cloud node to pass requests on to")
         self.fallback = fallback
         self.received = 0
-        self.running: dict[Any, None] = {}
+        self.endpoints: list[Endpoint] = []
+        self.running: dict[Any, Endpoint] = {}
 
-    @property
-    def excess(self) -> int:
-        """Requests still running beyond the ready workers (those of terminating replicas)."""
-        return max(self.busy - self.workers, 0)
-
-    def add_workers(self, count: int) -> None:
+    def add(self, endpoint: Endpoint) -> None:
         """A replica became ready: its workers take queued requests at once."""
         self.touch()
-        self.workers += count
+        endpoint.active = True
+        self.endpoints.append(endpoint)
+        self.workers += endpoint.workers
         while self.queue and self.busy < self.workers:
             job = self.queue.popleft()
             if not self._expired(job):
                 self._start(job, self.env.now)
 
-    def remove_workers(self, count: int) -> None:
-        """A replica stops taking requests; those it runs finish."""
+    def remove(self, endpoint: Endpoint) -> None:
+        """A replica stops taking requests; those it runs finish (then ``endpoint.drained()``, at once when it
+        runs none)."""
+        self._deactivate(endpoint)
+        if not endpoint.busy:
+            endpoint.drained()
+
+    def fail(self, endpoint: Endpoint) -> None:
+        """A replica's node failed: the requests it runs end, reason ``node_failure``."""
+        self._deactivate(endpoint)
+        lost = [job for job, where in self.running.items() if where is endpoint]
+        endpoint.busy = 0
+        for job in lost:
+            del self.running[job]
+            self.on_dropped(job, DropReason.NODE_FAILURE)
+
+    def _deactivate(self, endpoint: Endpoint) -> None:
         self.touch()
-        self.workers -= count
+        if endpoint.active:
+            endpoint.active = False
+            self.endpoints.remove(endpoint)
+            self.workers -= endpoint.workers
+            self.busy -= endpoint.busy
 
     def arrive(self, job: Any) -> None:
         """Queue as usual when a replica is ready; else drop, pass on to the cloud, or queue with a deadline of
@@ -108,30 +146,29 @@ class EndpointPool(WorkerPool):
         self.on_dropped(job, DropReason.NO_READY_REPLICA)
 
     def _start(self, job: Any, now: float) -> None:
+        """Start ``job`` on the active endpoint with the most free workers (the oldest on a tie), timed there."""
+        endpoint = self.endpoints[0]
+        for other in self.endpoints:
+            if other.workers - other.busy > endpoint.workers - endpoint.busy:
+                endpoint = other
+        endpoint.busy += 1
+        self.running[job] = endpoint
+        job.service_s = endpoint.time_s(job.work_ops)
+        job.target_code = endpoint.target_code
         super()._start(job, now)
-        self.running[job] = None
 
     def _finish_one(self, event: simpy.Event) -> None:
         job: Any = event.value
-        if job not in self.running:
+        endpoint = self.running.pop(job, None)
+        if endpoint is None:
             return  # failed with its node meanwhile
-        del self.running[job]
-        super()._finish_one(event)
-
-    def fail_running(self, count: int) -> None:
-        """The ``count`` most recently started requests were on a failed node: they end, reason ``node_failure``."""
-        if count <= 0:
+        endpoint.busy -= 1
+        if endpoint.active:
+            super()._finish_one(event)
             return
-        self.touch()
-        victims = list(self.running)[-count:]
-        self.busy -= len(victims)
-        for job in victims:
-            del self.running[job]
-            self.on_dropped(job, DropReason.NODE_FAILURE)
-
-    def _served(self, job: Any) -> None:
-        self._deliver(job)
-        self.on_drained()
+        self._done(job, self.env.now)  # drained from a terminating replica, outside the pool's workers
+        if not endpoint.busy:
+            endpoint.drained()
 
 
 def nearest_cloud(world: World, node: str) -> int | None:

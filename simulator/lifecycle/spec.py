@@ -2,10 +2,11 @@
 as frozen value objects in SI (gathered with the registries in :class:`simulator.lifecycle.controller.Platform`).
 
 A :class:`Deployment` keeps ``replicas`` replicas of one service version inside its domain (a named pool of nodes,
-resolved from node labels by the scenario loader); every replica reserves ``cpu`` cores of its node and serves with
-``workers`` parallel workers at the node's speed. A replica goes pending (no node fits) → pulling (its image is not
-on the node) → starting (``boot_s``: container start and model load) → ready, and terminating (draining) when the
-deployment scales down.
+resolved from node labels by the scenario loader); every replica reserves ``cpu`` cores, ``gpu`` GPUs and
+``memory_bits`` of memory on its node and serves with ``workers`` parallel workers, each at ``speed_share`` of its
+node's speed (a request takes its node's time divided by the share). A replica goes pending (no node fits) → pulling
+(its image is not on the node) → starting (``boot_s``: container start and model load) → ready, and terminating
+(draining) when the deployment scales down.
 """
 
 from __future__ import annotations
@@ -21,11 +22,17 @@ from simulator.lifecycle.images import Image
 from simulator.lifecycle.router import Unready
 
 
+def _check_count(name: str, value: int) -> None:
+    if not isinstance(value, int) or value < 0:
+        raise ParameterError(name, value, "must be a whole number >= 0")
+
+
 @dataclass(frozen=True, slots=True)
 class NodeCapacity:
-    """What a node offers replicas: ``cpu`` cores, a ``disk_bits`` image cache and the images on it at the start
-    (pre-distributed, least recently used first); with a finite ``mtbf_s`` it fails after exponential times of
-    that mean and is repaired after exponential times of mean ``mttr_s`` (its disk survives)."""
+    """What a node offers replicas: ``cpu`` cores, ``gpu`` GPUs, ``memory_bits`` of memory, a ``disk_bits`` image
+    cache and the images on it at the start (pre-distributed, least recently used first); with a finite ``mtbf_s``
+    it fails after exponential times of that mean and is repaired after exponential times of mean ``mttr_s`` (its
+    disk survives)."""
 
     node: str
     cpu: float
@@ -33,10 +40,14 @@ class NodeCapacity:
     images: tuple[str, ...] = ()
     mtbf_s: float = math.inf
     mttr_s: float = 0.0
+    gpu: int = 0
+    memory_bits: float = math.inf
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "images", tuple(self.images))
         check_positive("cpu", self.cpu)
+        _check_count("gpu", self.gpu)
+        check_positive("memory_bits", self.memory_bits, allow_inf=True)
         check_positive("disk_bits", self.disk_bits, allow_inf=True)
         check_positive("mtbf_s", self.mtbf_s, allow_inf=True)
         check_non_negative("mttr_s", self.mttr_s)
@@ -63,17 +74,23 @@ class Deployment:
     unready: Unready = field(default_factory=Unready)
     autoscaling: Autoscaling | None = None
     reschedule: bool = True
+    gpu: int = 0
+    memory_bits: float = 0.0
+    speed_share: float = 1.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "nodes", tuple(self.nodes))
-        if not isinstance(self.replicas, int) or self.replicas < 0:
-            raise ParameterError("replicas", self.replicas, "must be a whole number >= 0")
+        _check_count("replicas", self.replicas)
         if not self.nodes:
             raise ParameterError("nodes", self.nodes, "the domain needs at least one node")
         check_positive("cpu", self.cpu)
         if not isinstance(self.workers, int) or self.workers < 1:
             raise ParameterError("workers", self.workers, "must be a whole number >= 1")
         check_non_negative("boot_s", self.boot_s)
+        _check_count("gpu", self.gpu)
+        check_non_negative("memory_bits", self.memory_bits)
+        if not 0.0 < self.speed_share <= 1.0:
+            raise ParameterError("speed_share", self.speed_share, "must be within (0, 1]")
         scaling = self.autoscaling
         if scaling is not None and not scaling.min_replicas <= self.replicas <= scaling.max_replicas:
             raise ParameterError("replicas", self.replicas, f"must be within the autoscaler's bounds "
@@ -90,8 +107,7 @@ class ScaleEvent:
 
     def __post_init__(self) -> None:
         check_non_negative("at_s", self.at_s)
-        if not isinstance(self.replicas, int) or self.replicas < 0:
-            raise ParameterError("replicas", self.replicas, "must be a whole number >= 0")
+        _check_count("replicas", self.replicas)
 
 
 @dataclass(frozen=True, slots=True)

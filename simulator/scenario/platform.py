@@ -125,12 +125,11 @@ def _domain_problems(spec: ScenarioSpec, deployment: DeploymentSpec, path: tuple
     size = getattr(image, "size", None)
     if size is not None and all(node.disk is not None and node.disk < size for node in nodes):
         yield Problem((*path, "image"), deployment.image, f"is larger ({size:g} bit) than every domain node's disk")
-    if all(_cpu(node) < deployment.cpu for node in nodes):
-        yield Problem((*path, "cpu"), deployment.cpu, "is more than any domain node's cpu")
-    speeds = {(node.speed, node.compute_time, node.batching) for node in nodes}
-    if len(speeds) > 1:
-        yield Problem((*path, "domain"), None, "the domain's nodes must share one speed (or compute_time): a "
-                      "request is timed before the router picks its replica")
+    yield from _request_problems(deployment, nodes, path)
+    for node in nodes:
+        if node.batching is not None:
+            yield Problem((*path, "domain"), node.name, "batches requests: a replica serves one request per "
+                          "worker, so a domain node cannot batch")
     edges = [(link.between[0], link.between[1], 0.0) for link in spec.links]
     if deployment.unready.action == "cloud":
         first = spec.node_location(nodes[0])
@@ -143,6 +142,23 @@ def _domain_problems(spec: ScenarioSpec, deployment: DeploymentSpec, path: tuple
             if spec.node_location(node) not in reach:
                 yield Problem((*path, "domain"), node.name, f"cannot be reached from the registry at "
                               f"{spec.registry.node!r}; add a link")
+
+
+def _request_problems(deployment: DeploymentSpec, nodes: list[NodeSpec],
+                      path: tuple[str | int, ...]) -> Iterable[Problem]:
+    """A replica's cpu, gpu and memory requests against the domain's nodes: each must fit some node, and all of
+    them one node."""
+    offers = [(_cpu(node), node.gpu, math.inf if node.memory is None else node.memory) for node in nodes]
+    wants = (deployment.cpu, deployment.gpu, deployment.memory)
+    alone = True
+    for k, key in enumerate(("cpu", "gpu", "memory")):
+        most = max(offer[k] for offer in offers)
+        if wants[k] > most:
+            alone = False
+            yield Problem((*path, key), wants[k], f"is more than any domain node's {key} (at most {most:g})")
+    if alone and not any(all(w <= o for w, o in zip(wants, offer, strict=True)) for offer in offers):
+        yield Problem((*path, "domain"), None, f"no domain node offers cpu {wants[0]:g}, gpu {wants[1]} and memory "
+                      f"{wants[2]:g} bit at once")
 
 
 def deployed_hosts(spec: ScenarioSpec) -> dict[str, tuple[str, ...]]:
@@ -166,13 +182,14 @@ def platform_from_spec(spec: ScenarioSpec) -> Platform | None:
     registries = (Registry(spec.registry.node),
                   *(Registry(m.node, tuple(m.images)) for m in spec.registry.mirrors))
     nodes = tuple(NodeCapacity(node.name, _cpu(node), math.inf if node.disk is None else node.disk,
-                               tuple(node.images), math.inf if node.mtbf is None else node.mtbf, node.mttr or 0.0)
+                               tuple(node.images), math.inf if node.mtbf is None else node.mtbf, node.mttr or 0.0,
+                               node.gpu, math.inf if node.memory is None else node.memory)
                   for node in spec.nodes)
     deployments = tuple(
         Deployment(d.label, d.service, d.version, images[d.image], d.replicas,
                    tuple(node.name for node in domain_nodes(spec, d)), cpu=d.cpu, workers=d.workers, boot_s=d.boot,
                    unready=Unready(d.unready.action, d.unready.timeout), autoscaling=_autoscaling(d),
-                   reschedule=d.reschedule)
+                   reschedule=d.reschedule, gpu=d.gpu, memory_bits=d.memory, speed_share=d.speed_share)
         for d in spec.deployments)
     scales = tuple(ScaleEvent(e.at, e.deployment, e.replicas) for e in spec.events if isinstance(e, ScaleEventSpec))
     failures = tuple(NodeEvent(e.at, e.node, e.kind) for e in spec.events if isinstance(e, NodeEventSpec))

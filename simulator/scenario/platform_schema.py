@@ -6,9 +6,11 @@ are in :mod:`simulator.scenario.platform`.
 
     images: [{name: plates-v1, size: 450 MB, build: 1 min}]
     registry: {node: cloud, mirrors: [{node: baoshan, images: [plates-v1]}]}
-    nodes: [{name: edge-1, ..., cpu: 8, disk: 20 GB, labels: {pool: baoshan}, images: [plates-v1]}]
+    nodes: [{name: edge-1, ..., cpu: 8, gpu: 1, memory: 32 GB, disk: 20 GB, labels: {pool: baoshan},
+             images: [plates-v1]}]
     deployments:
-      - {service: plates, version: v1, image: plates-v1, replicas: 2, domain: {pool: baoshan}, cpu: 1,
+      - {service: plates, version: v1, image: plates-v1, replicas: 2, domain: {pool: baoshan}, cpu: 1, gpu: 0,
+         memory: 2 GB, speed_share: 1,
          workers: 1, boot: 20 s, unready: {action: wait, timeout: 10 s},
          autoscale: {min: 1, max: 8, metric: busy, target: 0.6}}
     events: [{at: 10 min, kind: scale, deployment: plates-v1, replicas: 4}, {at: 1 h, kind: fail, node: edge-1},
@@ -21,7 +23,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from simulator.scenario.quantities import Duration, DurationOrZero, PositiveDataSize, Strict
+from simulator.scenario.quantities import DataSize, Duration, DurationOrZero, PositiveDataSize, Strict
 
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.\-]+$")]
 Cores = Annotated[float, Field(gt=0.0, le=1e6, allow_inf_nan=False)]
@@ -72,7 +74,8 @@ class AutoscaleSpec(Strict):
 
 class DeploymentSpec(Strict):
     """``replicas`` replicas of a service version on the nodes whose labels match ``domain``; ``name`` defaults to
-    ``SERVICE-VERSION``."""
+    ``SERVICE-VERSION``. Each replica requests ``cpu`` cores, ``gpu`` GPUs and ``memory`` on its node and serves
+    ``workers`` requests at once, each at ``speed_share`` of its node's speed."""
 
     name: Name | None = None
     service: Name
@@ -81,6 +84,9 @@ class DeploymentSpec(Strict):
     replicas: Annotated[int, Field(ge=0, le=100_000)] = 1
     domain: Annotated[dict[Name, Name], Field(min_length=1)]
     cpu: Cores = 1.0
+    gpu: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    memory: DataSize = 0.0
+    speed_share: Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)] = 1.0
     workers: Annotated[int, Field(ge=1, le=100_000)] = 1
     boot: DurationOrZero = 0.0
     unready: UnreadySpec = UnreadySpec()

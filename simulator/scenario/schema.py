@@ -187,7 +187,8 @@ class BatchingSpec(Strict):
 class NodeSpec(Strict):
     """An edge or cloud server: ``workers`` parallel workers behind one queue (cloud default: 1000) served by
     ``discipline``; with ``patience`` a waiting request leaves when its patience runs out; for deployments, ``cpu``
-    cores (default: ``workers``), a ``disk`` for images (default: unlimited) with ``images`` on it at the start,
+    cores (default: ``workers``), ``gpu`` GPUs (default 0), ``memory`` (default: unlimited), a ``disk`` for images
+    (default: unlimited) with ``images`` on it at the start,
     ``labels`` that deployment domains select, and random failures every ``mtbf`` on average, repaired in ``mttr``
     on average (both exponential).
 
@@ -205,6 +206,8 @@ class NodeSpec(Strict):
     queue_capacity: Count | None = None
     location: Name | None = None
     cpu: Annotated[float, Field(gt=0.0, le=1e6, allow_inf_nan=False)] | None = None
+    gpu: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    memory: PositiveDataSize | None = None
     disk: PositiveDataSize | None = None
     labels: dict[Name, Name] = Field(default_factory=dict)
     images: list[Name] = Field(default_factory=list)
