@@ -22,6 +22,7 @@ class DropReason(StrEnum):
     RENEGED = "reneged"
     BATTERY_EMPTY = "battery_empty"
     POLICY_DROP = "policy_drop"
+    VERSION_ERROR = "version_error"
 
 
 #: Record columns naming who ran the task where (categorical but ``replication`` and ``task_id``).
