@@ -21,6 +21,7 @@ from simulator.lifecycle import (
 )
 from simulator.scenario.platform_schema import DeploymentSpec, NodeEventSpec, ScaleEventSpec
 from simulator.scenario.schema import NodeSpec, ScenarioSpec
+from simulator.scenario.versions import deployment_image, deployment_version, rollouts_from_spec, version_problems
 from simulator.topology import shortest_paths
 from simulator.world import Problem, duplicates, undefined
 
@@ -49,6 +50,7 @@ def platform_problems(spec: ScenarioSpec) -> Iterator[Problem]:
             if name not in images:
                 yield undefined(("nodes", index, "images", k), name, "image", image_names)
     yield from _registry_problems(spec, image_names)
+    yield from version_problems(spec)
     if not spec.deployments:
         return
     if spec.registry is None:
@@ -70,9 +72,10 @@ def platform_problems(spec: ScenarioSpec) -> Iterator[Problem]:
             yield Problem((*path, "service"), deployment.service,
                           f"already deployed by deployments[{deployed[deployment.service]}] (one per service)")
         deployed.setdefault(deployment.service, index)
-        if deployment.image not in images:
-            yield undefined((*path, "image"), deployment.image, "image", image_names)
-        yield from _domain_problems(spec, deployment, path, images.get(deployment.image))
+        image = deployment_image(spec, deployment)
+        if image is not None and image not in images:
+            yield undefined((*path, "image"), image, "image", image_names)
+        yield from _domain_problems(spec, deployment, path, images.get(image or ""))
         yield from _autoscale_problems(deployment, path)
     names = [d.label for d in spec.deployments]
     nodes = [node.name for node in spec.nodes]
@@ -124,7 +127,8 @@ def _domain_problems(spec: ScenarioSpec, deployment: DeploymentSpec, path: tuple
         return
     size = getattr(image, "size", None)
     if size is not None and all(node.disk is not None and node.disk < size for node in nodes):
-        yield Problem((*path, "image"), deployment.image, f"is larger ({size:g} bit) than every domain node's disk")
+        yield Problem((*path, "image"), deployment_image(spec, deployment),
+                      f"is larger ({size:g} bit) than every domain node's disk")
     yield from _request_problems(deployment, nodes, path)
     for node in nodes:
         if node.batching is not None:
@@ -186,11 +190,13 @@ def platform_from_spec(spec: ScenarioSpec) -> Platform | None:
                                node.gpu, math.inf if node.memory is None else node.memory)
                   for node in spec.nodes)
     deployments = tuple(
-        Deployment(d.label, d.service, d.version, images[d.image], d.replicas,
+        Deployment(d.label, d.service, d.version, images[deployment_image(spec, d) or ""], d.replicas,
                    tuple(node.name for node in domain_nodes(spec, d)), cpu=d.cpu, workers=d.workers, boot_s=d.boot,
                    unready=Unready(d.unready.action, d.unready.timeout), autoscaling=_autoscaling(d),
-                   reschedule=d.reschedule, gpu=d.gpu, memory_bits=d.memory, speed_share=d.speed_share)
+                   reschedule=d.reschedule, gpu=d.gpu, memory_bits=d.memory, speed_share=d.speed_share,
+                   speedup=deployment_version(spec, d)[0], error_probability=deployment_version(spec, d)[1])
         for d in spec.deployments)
     scales = tuple(ScaleEvent(e.at, e.deployment, e.replicas) for e in spec.events if isinstance(e, ScaleEventSpec))
     failures = tuple(NodeEvent(e.at, e.node, e.kind) for e in spec.events if isinstance(e, NodeEventSpec))
-    return Platform(tuple(images.values()), registries, nodes, deployments, scales, failures)
+    return Platform(tuple(images.values()), registries, nodes, deployments, scales, failures,
+                    rollouts_from_spec(spec, images))

@@ -15,6 +15,14 @@ are in :mod:`simulator.scenario.platform`.
          autoscale: {min: 1, max: 8, metric: busy, target: 0.6}}
     events: [{at: 10 min, kind: scale, deployment: plates-v1, replicas: 4}, {at: 1 h, kind: fail, node: edge-1},
              {at: 70 min, kind: recover, node: edge-1}]
+    versions: [{service: plates, name: v2, image: plates-v2, speedup: 1.3, error_rate: 0}]
+
+A deployment may roll out another version of its service (:mod:`simulator.lifecycle.versions`)::
+
+    rollout: {to: v2, at: 2 h, strategy: rolling, max_surge: 25%, max_unavailable: 0}
+    rollout: {to: v2, at: 2 h, strategy: canary,
+              steps: [{weight: 10}, {pause: 10 min}, {weight: 50}, {pause: 10 min}],
+              analysis: {window: 5 min, interval: 30 s, p95: 250 ms, error_rate: 0.01, min_requests: 20}}
 """
 
 from __future__ import annotations
@@ -72,15 +80,64 @@ class AutoscaleSpec(Strict):
     stabilization: DurationOrZero = 300.0
 
 
+Fraction = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+#: A number of replicas, or a percentage of the replica count (``"25%"``).
+CountOrPercent = Annotated[int, Field(ge=0, le=100_000)] | Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)?%$")]
+
+
+class VersionSpec(Strict):
+    """A version of a service: its image, how much faster than the deployment's spec it serves (``speedup``) and
+    the share of the requests it serves that fail (``error_rate``)."""
+
+    service: Name
+    name: Name
+    image: Name
+    speedup: Annotated[float, Field(gt=0.0, le=1e6, allow_inf_nan=False)] = 1.0
+    error_rate: Fraction = 0.0
+
+
+class StepSpec(Strict):
+    """A canary step: set the new version's traffic ``weight`` (percent), or ``pause``."""
+
+    weight: Annotated[int, Field(ge=0, le=100)] | None = None
+    pause: Duration | None = None
+
+
+class AnalysisSpec(Strict):
+    """The SLO a canary is held to over a sliding ``window``, judged every ``interval`` once ``min_requests``
+    requests ended in the window: the 95th percentile request time at most ``p95``, the failed share at most
+    ``error_rate``."""
+
+    window: Duration
+    interval: Duration = 30.0
+    p95: Duration | None = None
+    error_rate: Fraction | None = None
+    min_requests: Annotated[int, Field(ge=1, le=10**9)] = 20
+
+
+class RolloutSpec(Strict):
+    """At ``at``, move the deployment to version ``to``: a ``rolling`` upgrade within ``max_surge`` extra and
+    ``max_unavailable`` missing replicas, or a ``canary`` through its ``steps`` under an optional ``analysis``."""
+
+    to: Name
+    at: DurationOrZero = 0.0
+    strategy: Literal["rolling", "canary"]
+    max_surge: CountOrPercent = "25%"
+    max_unavailable: CountOrPercent = "25%"
+    steps: list[StepSpec] = Field(default_factory=list)
+    analysis: AnalysisSpec | None = None
+
+
 class DeploymentSpec(Strict):
     """``replicas`` replicas of a service version on the nodes whose labels match ``domain``; ``name`` defaults to
     ``SERVICE-VERSION``. Each replica requests ``cpu`` cores, ``gpu`` GPUs and ``memory`` on its node and serves
-    ``workers`` requests at once, each at ``speed_share`` of its node's speed."""
+    ``workers`` requests at once, each at ``speed_share`` of its node's speed. ``image`` defaults to the version's
+    (``versions:``); ``rollout`` moves the deployment to another version during the run."""
 
     name: Name | None = None
     service: Name
     version: Name = "v1"
-    image: Name
+    image: Name | None = None
     replicas: Annotated[int, Field(ge=0, le=100_000)] = 1
     domain: Annotated[dict[Name, Name], Field(min_length=1)]
     cpu: Cores = 1.0
@@ -92,6 +149,7 @@ class DeploymentSpec(Strict):
     unready: UnreadySpec = UnreadySpec()
     autoscale: AutoscaleSpec | None = None
     reschedule: bool = True
+    rollout: RolloutSpec | None = None
 
     @property
     def label(self) -> str:

@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict, Discriminator,
 
 from simulator.elements import discipline_problem
 from simulator.scenario.distributions import TimeDistribution, distribution_type
-from simulator.scenario.platform_schema import DeploymentSpec, EventSpec, ImageSpec, RegistrySpec
+from simulator.scenario.platform_schema import DeploymentSpec, EventSpec, ImageSpec, RegistrySpec, VersionSpec
 from simulator.scenario.quantities import (
     Bandwidth,
     DataSize,
@@ -344,7 +344,8 @@ DEFAULT_UPLINK_BPS = 100e6
 
 class ScenarioSpec(Strict):
     """A whole scenario file. ``placement`` places replicas before simulating; ``images``, ``registry``,
-    ``deployments`` and ``events`` run the platform's replicas over time (:mod:`simulator.scenario.platform_schema`);
+    ``deployments``, ``events`` and ``versions`` run the platform's replicas over time
+    (:mod:`simulator.scenario.platform_schema`);
     ``sweep`` is read by ``mecsim sweep``.
 
     ``name`` defaults to the file's name without ``.yaml``; ``access_points`` to one shared 100 Mbps access point
@@ -369,6 +370,7 @@ class ScenarioSpec(Strict):
     registry: RegistrySpec | None = None
     deployments: list[DeploymentSpec] = Field(default_factory=list)
     events: list[EventSpec] = Field(default_factory=list)
+    versions: list[VersionSpec] = Field(default_factory=list)
     sweep: dict[str, Any] | None = None
 
     def node_location(self, node: NodeSpec) -> str:

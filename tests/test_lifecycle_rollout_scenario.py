@@ -1,0 +1,145 @@
+"""Versions and rollouts in a scenario file: a canary and a rolling upgrade run from YAML, every broken rule is
+reported at its line, all at once, ``validate`` refuses them like ``simulate`` (exit 2), and the bundled rollout
+scenarios run (on a short horizon)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from simulator.cli import main
+from simulator.scenario import ScenarioError, load_scenario, simulate
+
+BASE = """\
+name: rollout
+run: {duration: 10 min, seed: 3}
+services:
+  - {name: plates, work: 10G, input: 1 kB, output: 1 kB}
+access_points:
+  - {name: cpe, uplink: 100 Mbps, downlink: 100 Mbps, latency: 2 ms}
+nodes:
+  - {name: edge-1, speed: 1T, location: site, cpu: 8, labels: {pool: p}, images: [plates-v1, plates-v2]}
+  - {name: edge-2, speed: 1T, location: site, cpu: 8, labels: {pool: p}, images: [plates-v1, plates-v2]}
+  - {name: cloud, tier: cloud, speed: 1T}
+links:
+  - {between: [cpe, site], bandwidth: 1 Gbps, latency: 1 ms}
+  - {between: [site, cloud], bandwidth: 1 Gbps, latency: 10 ms}
+images:
+  - {name: plates-v1, size: 500 MB}
+  - {name: plates-v2, size: 400 MB}
+registry: {node: cloud}
+versions:
+  - {service: plates, name: v1, image: plates-v1}
+  - {service: plates, name: v2, image: plates-v2, speedup: 2, error_rate: 0}
+deployments:
+  - service: plates
+    replicas: 2
+    domain: {pool: p}
+    boot: 10 s
+    rollout:
+      to: v2
+      at: 1 min
+      strategy: canary
+      steps: [{weight: 25}, {pause: 2 min}, {weight: 50}, {pause: 2 min}]
+      analysis: {window: 1 min, interval: 15 s, p95: 100 ms, error_rate: 0.01}
+devices:
+  - {name: cams, count: 4, profile: {compute_time: 13 s}, access_point: cpe, service: plates,
+     workload: {kind: poisson, rate: 5/s}}
+policies: [always_edge]
+switches: [site]
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "rollout.yaml"
+    path.write_text(text)
+    return path
+
+
+def _kinds(text: str, tmp_path: Path) -> list[tuple[float, str, str]]:
+    result = simulate(load_scenario(_write(tmp_path, text)))
+    assert result.platform is not None
+    events = result.platform.events
+    mine = events[events["kind"].isin(["weight", "rollback", "rollout_complete", "rollout_start"])]
+    return [(float(t), str(k), str(d)) for t, k, d in zip(mine["time_s"], mine["kind"], mine["detail"], strict=True)]
+
+
+def test_a_canary_from_yaml_goes_through_its_steps(tmp_path: Path) -> None:
+    kinds = _kinds(BASE, tmp_path)
+    # boot 10 s, images cached: 25 % of 2 needs one new replica (ready at 70 s), 50 % the same one (at once after
+    # the pause, 190 s); the promotion after the second pause needs a second one, ready at 320 s
+    assert kinds == [(60.0, "rollout_start", "v1 -> v2"), (70.0, "weight", "25"), (190.0, "weight", "50"),
+                     (320.0, "weight", "100"), (320.0, "rollout_complete", "")]
+
+
+def test_a_bad_version_from_yaml_is_rolled_back(tmp_path: Path) -> None:
+    kinds = _kinds(BASE.replace("error_rate: 0}", "error_rate: 0.2}"), tmp_path)
+    assert [k for _, k, _ in kinds] == ["rollout_start", "weight", "rollback"]
+
+
+def test_a_rolling_upgrade_from_yaml_completes(tmp_path: Path) -> None:
+    text = BASE.split("      strategy: canary")[0] + ("      strategy: rolling\n      max_surge: 1\n"
+                                                      "      max_unavailable: 0%\n") + "devices:" + BASE.split(
+        "\ndevices:")[1]
+    # one new replica at a time: ready 10 s after it starts, then an old one goes and the next starts
+    assert _kinds(text, tmp_path) == [(60.0, "rollout_start", "v1 -> v2"), (80.0, "rollout_complete", "")]
+
+
+def test_every_rollout_problem_is_reported_at_its_line_all_at_once(tmp_path: Path) -> None:
+    text = (BASE.replace("{service: plates, name: v1, image: plates-v1}", "{service: plate, name: v1, image: p-v1}")
+            .replace("to: v2", "to: v3").replace("at: 1 min", "at: 1 h")
+            .replace("[{weight: 25}, {pause: 2 min}", "[{weight: 25, pause: 2 min}, {}")
+            .replace("p95: 100 ms, error_rate: 0.01", "min_requests: 5"))
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(_write(tmp_path, text))
+    lines = str(caught.value).splitlines()
+    expected = [
+        "rollout.yaml:19: versions[0].service: \"plate\": undefined service",
+        "rollout.yaml:19: versions[0].image: \"p-v1\": undefined image",
+        "rollout.yaml:22: deployments[0].image: needs an image, or a version 'v1' of 'plates' in versions: with one",
+        "rollout.yaml:27: deployments[0].rollout.to: \"v3\": undefined version of 'plates'",
+        "rollout.yaml:28: deployments[0].rollout.at: 3600.0: must be before the end of the run (600 s)",
+        "rollout.yaml:30: deployments[0].rollout.steps[0]: needs either a weight or a pause",
+        "rollout.yaml:30: deployments[0].rollout.steps[1]: needs either a weight or a pause",
+        "rollout.yaml:31: deployments[0].rollout.analysis: needs a p95 or an error_rate to judge by",
+    ]
+    for want in expected:
+        assert any(want in line for line in lines), (want, lines)
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("{weight: 25}", "{weight: 120}", "deployments[0].rollout.steps[0].weight: 120: must be <= 100"),
+    ("{pause: 2 min}, {weight: 50}", "{pause: -2 min}, {weight: 50}", "rollout.steps[1].pause: \"-2 min\": must be > 0"),
+    ("steps: [{weight: 25}, {pause: 2 min}, {weight: 50}, {pause: 2 min}]", "steps: []",
+     "deployments[0].rollout.steps: a canary needs at least one step"),
+    ("window: 1 min", "window: 0 s", "rollout.analysis.window: \"0 s\": must be > 0"),
+    ("speedup: 2", "speedup: 0", "versions[1].speedup: 0: must be > 0"),
+    ("error_rate: 0}", "error_rate: 1.5}", "versions[1].error_rate: 1.5: must be <= 1"),
+    ("to: v2", "to: v1", "deployments[0].rollout.to: \"v1\": is the version the deployment runs already"),
+    ("strategy: canary", "strategy: rolling", "rollout.steps: only a canary has steps"),
+    ("strategy: canary", "strategy: blue-green", "rollout.strategy: \"blue-green\""),
+    ("strategy: canary\n      steps: [{weight: 25}, {pause: 2 min}, {weight: 50}, {pause: 2 min}]\n      analysis: "
+     "{window: 1 min, interval: 15 s, p95: 100 ms, error_rate: 0.01}",
+     "strategy: rolling\n      max_surge: 0\n      max_unavailable: 0%",
+     "rollout.max_unavailable: \"0%\": may not be 0 when max_surge is 0"),
+    ("strategy: canary\n      steps: [{weight: 25}, {pause: 2 min}, {weight: 50}, {pause: 2 min}]\n      analysis: "
+     "{window: 1 min, interval: 15 s, p95: 100 ms, error_rate: 0.01}", "strategy: rolling\n      max_surge: 150%",
+     "rollout.max_surge: \"150%\": must be at most 100%"),
+    ("  - {service: plates, name: v1, image: plates-v1}\n",
+     "  - {service: plates, name: v1, image: plates-v1}\n  - {service: plates, name: v1, image: plates-v2}\n",
+     "versions[1].name: \"v1\": duplicate version of 'plates'"),
+    ("    replicas: 2\n", "    replicas: 2\n    image: plates-v2\n",
+     "deployments[0].image: \"plates-v2\": differs from the image of version 'v1' ('plates-v1')"),
+])
+def test_bad_rollout_values_are_named_and_validate_refuses_them(tmp_path: Path, old: str, new: str,
+                                                                 expected: str) -> None:
+    assert old in BASE
+    path = _write(tmp_path, BASE.replace(old, new))
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert expected in str(caught.value)
+    done = CliRunner().invoke(main, ["validate", str(path)])
+    assert done.exit_code == 2
+    assert expected in done.stderr
