@@ -55,8 +55,9 @@ class PlatformRun(Protocol):
     def start(self) -> None:
         """Schedule the controllers' first actions (at time 0)."""
 
-    def tables(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """The event table and the replica time series."""
+    def tables(self, warmup_s: float) -> tuple[pd.DataFrame, ...]:
+        """The event table, the replica time series and any further tables of the platform (their statistics
+        over the run after ``warmup_s``)."""
 
 
 class Platform(Protocol):
@@ -160,7 +161,7 @@ class EngineOutput:
     pools: tuple[PoolSnapshot, ...]
     samples: Samples
     dropped_by_reason: dict[DropReason, int]
-    platform: tuple[pd.DataFrame, pd.DataFrame] | None = None
+    platform: tuple[pd.DataFrame, ...] | None = None
 
 
 class Engine:
@@ -467,7 +468,7 @@ class Engine:
                       for p, s in zip(self.pools, self.world.servers, strict=True))
         drops = {reason: n for reason, n in zip(DropReason, self.drops, strict=True) if n}
         return EngineOutput(self.sink, self.generated, len(in_flight), pools, self._samples(), drops,
-                            None if self.platform is None else self.platform.tables())
+                            None if self.platform is None else self.platform.tables(self.warmup_s))
 
     def _samples(self) -> Samples:
         times = np.asarray(self._sample_times, dtype=np.float64)

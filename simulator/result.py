@@ -204,20 +204,31 @@ class PolicySummary:
 class PlatformLog:
     """What the platform's controllers did (:mod:`simulator.lifecycle`), with ``policy`` and ``replication``
     columns: ``events`` (``time_s``, ``kind``, ``service``, ...), ``replicas`` (replicas per state after every
-    change) and ``drops`` (tasks dropped per ``reason``)."""
+    change), ``drops`` (tasks dropped per ``reason``), ``traffic`` (per service version, sampled: replicas, traffic
+    weight, load, p95 request time and error rate over a window) and ``versions`` (the per-version monitor: average
+    queries per minute, average request time, calls and errors after the warm-up)."""
 
     events: pd.DataFrame
     replicas: pd.DataFrame
     drops: pd.DataFrame
+    traffic: pd.DataFrame
+    versions: pd.DataFrame
 
     def for_policy(self, name: str) -> dict[str, Any]:
-        """The ``events``, ``replicas`` and ``dropped_by_reason`` of one policy as JSON-able data."""
-        def rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-            mine = frame[frame["policy"] == name].drop(columns="policy")
-            return [{str(key): value for key, value in row.items()} for row in mine.to_dict(orient="records")]
+        """The ``events``, ``replicas``, ``traffic``, ``dropped_by_reason`` and ``version_monitor`` (means over
+        replications; calls and errors: totals) of one policy as JSON-able data."""
+        def mine(frame: pd.DataFrame) -> pd.DataFrame:
+            return frame[frame["policy"] == name].drop(columns="policy")
 
-        drops = self.drops[self.drops["policy"] == name].groupby("reason")["count"].sum()
-        return {"events": rows(self.events), "replicas": rows(self.replicas),
+        def rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+            return [{str(key): value for key, value in row.items()} for row in frame.to_dict(orient="records")]
+
+        drops = mine(self.drops).groupby("reason")["count"].sum()
+        monitor = mine(self.versions).groupby(["service", "version", "deployment"], sort=False).agg(
+            avg_qpm=("avg_qpm", "mean"), avg_req_time_s=("avg_req_time_s", "mean"), calls=("calls", "sum"),
+            errors=("errors", "sum")).reset_index()
+        return {"events": rows(mine(self.events)), "replicas": rows(mine(self.replicas)),
+                "traffic": rows(mine(self.traffic)), "version_monitor": rows(monitor),
                 "dropped_by_reason": {str(reason): int(count) for reason, count in drops.items()}}
 
 
@@ -257,7 +268,8 @@ class SimulationResult:
     def to_json_dict(self) -> dict[str, Any]:
         """The JSON-serialisable summary: ``{"policies": {NAME: PolicySummary.to_dict()}, "seed", "version",
         "replications", "duration_s", "warmup_s"}``, ``"placement"`` when the run placed services first, and per
-        policy ``events``, ``replicas`` and ``dropped_by_reason`` when it ran a platform (:class:`PlatformLog`)."""
+        policy ``events``, ``replicas``, ``traffic``, ``version_monitor`` and ``dropped_by_reason`` when it ran a
+        platform (:class:`PlatformLog`)."""
         summary: dict[str, Any] = {"policies": {name: p.to_dict() for name, p in self.policies.items()},
                                    **{key: self.metadata[key] for key in _RUN_KEYS}}
         if self.placement is not None:

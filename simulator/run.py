@@ -186,7 +186,7 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1,
     store = None if streaming else store_of(world, names)
     series: list[pd.DataFrame] = []
     batteries: list[pd.DataFrame] = []
-    logs: list[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = []
+    logs: list[tuple[pd.DataFrame, ...]] = []
     summary_policies: dict[str, PolicySummary] = {}
     little: dict[str, Any] = {}
     warnings: list[str] = []
@@ -226,19 +226,20 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1,
     return SimulationResult(records, timeseries, summary_policies, metadata, platform=log, battery=battery)
 
 
-def _platform_tables(output: EngineOutput, policy: str, replication: int
-                     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The platform's events, replica series and drops by reason of one replication, labelled."""
+def _platform_tables(output: EngineOutput, policy: str, replication: int) -> tuple[pd.DataFrame, ...]:
+    """The platform's tables of one replication, labelled, in :class:`PlatformLog`'s order: events, replica
+    series, drops by reason, traffic series, version monitor."""
     assert output.platform is not None
+    events, replicas, traffic, versions = output.platform
     drops = pd.DataFrame({"reason": [reason.value for reason in output.dropped_by_reason],
                           "count": list(output.dropped_by_reason.values())})
     tables = []
-    for frame in (*output.platform, drops):
+    for frame in (events, replicas, drops, traffic, versions):
         labelled = frame.copy()
         labelled.insert(0, "replication", replication)
         labelled.insert(0, "policy", policy)
         tables.append(labelled)
-    return tables[0], tables[1], tables[2]
+    return tuple(tables)
 
 
 __all__ = ["detect_warmup_s", "run"]

@@ -115,3 +115,27 @@ def test_over_replications_a_bad_version_is_always_rolled_back_and_a_good_one_ne
     assert max(bad) <= SLO.window_s  # every bad release is caught within one analysis window of its first traffic
     false_rollbacks = sum(math.isfinite(t) for t in good) / replications
     assert false_rollbacks == 0.0
+
+
+def test_the_version_monitor_and_traffic_series_agree_with_the_records() -> None:
+    result = simulate(world(20.0, poisson=True), platform(Canary(STEPS, SLO), FAST), 200.0)
+    assert result.platform is not None
+    records = result.records
+    served = records[~records["dropped"] & records["completed_s"].notna()]
+    on_v2 = np.isclose(served["service_end_s"] - served["service_start_s"], 0.005, rtol=1e-9)
+    at_router_s = (served["service_end_s"] - served["queue_entry_s"]).to_numpy()
+    monitor = {row["version"]: row for row in result.to_json_dict()["policies"]["always_edge"]["version_monitor"]}
+    for version, mine in (("v1", ~on_v2), ("v2", on_v2)):
+        assert monitor[version]["calls"] == mine.sum()
+        assert monitor[version]["avg_qpm"] == pytest.approx(mine.sum() / (200.0 / 60.0), rel=1e-12)
+        assert monitor[version]["avg_req_time_s"] == pytest.approx(at_router_s[mine].mean(), rel=1e-9)
+    traffic = result.platform.traffic
+    v2 = traffic[traffic["version"] == "v2"].set_index("time_s")
+    # sampled every analysis interval (10 s) from the rollout's start: the weights of the hand timeline
+    assert [v2.loc[t, "weight"] for t in (20.0, 90.0, 150.0)] == [20, 50, 100]
+    assert v2.loc[150.0, "ready"] == 4
+    v1 = traffic[traffic["version"] == "v1"].set_index("time_s")
+    assert [v1.loc[t, "weight"] for t in (20.0, 150.0)] == [80, 0]
+    # load: requests started per second over the interval; v1 alone before the canary gets traffic (20/s)
+    assert v1.loc[10.0, "load_rps"] == pytest.approx(20.0, rel=0.3)
+    assert v2.loc[150.0, "load_rps"] > 0.0

@@ -4,8 +4,10 @@ scenarios run (on a short horizon)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -50,6 +52,7 @@ devices:
 policies: [always_edge]
 switches: [site]
 """
+CANARY = BASE[BASE.index("strategy: canary"):BASE.index("\ndevices:")]
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -111,7 +114,8 @@ def test_every_rollout_problem_is_reported_at_its_line_all_at_once(tmp_path: Pat
 
 @pytest.mark.parametrize(("old", "new", "expected"), [
     ("{weight: 25}", "{weight: 120}", "deployments[0].rollout.steps[0].weight: 120: must be <= 100"),
-    ("{pause: 2 min}, {weight: 50}", "{pause: -2 min}, {weight: 50}", "rollout.steps[1].pause: \"-2 min\": must be > 0"),
+    ("{pause: 2 min}, {weight: 50}", "{pause: -2 min}, {weight: 50}",
+     "rollout.steps[1].pause: \"-2 min\": must be > 0"),
     ("steps: [{weight: 25}, {pause: 2 min}, {weight: 50}, {pause: 2 min}]", "steps: []",
      "deployments[0].rollout.steps: a canary needs at least one step"),
     ("window: 1 min", "window: 0 s", "rollout.analysis.window: \"0 s\": must be > 0"),
@@ -120,12 +124,10 @@ def test_every_rollout_problem_is_reported_at_its_line_all_at_once(tmp_path: Pat
     ("to: v2", "to: v1", "deployments[0].rollout.to: \"v1\": is the version the deployment runs already"),
     ("strategy: canary", "strategy: rolling", "rollout.steps: only a canary has steps"),
     ("strategy: canary", "strategy: blue-green", "rollout.strategy: \"blue-green\""),
-    ("strategy: canary\n      steps: [{weight: 25}, {pause: 2 min}, {weight: 50}, {pause: 2 min}]\n      analysis: "
-     "{window: 1 min, interval: 15 s, p95: 100 ms, error_rate: 0.01}",
+    (CANARY,
      "strategy: rolling\n      max_surge: 0\n      max_unavailable: 0%",
      "rollout.max_unavailable: \"0%\": may not be 0 when max_surge is 0"),
-    ("strategy: canary\n      steps: [{weight: 25}, {pause: 2 min}, {weight: 50}, {pause: 2 min}]\n      analysis: "
-     "{window: 1 min, interval: 15 s, p95: 100 ms, error_rate: 0.01}", "strategy: rolling\n      max_surge: 150%",
+    (CANARY, "strategy: rolling\n      max_surge: 150%",
      "rollout.max_surge: \"150%\": must be at most 100%"),
     ("  - {service: plates, name: v1, image: plates-v1}\n",
      "  - {service: plates, name: v1, image: plates-v1}\n  - {service: plates, name: v1, image: plates-v2}\n",
@@ -143,3 +145,21 @@ def test_bad_rollout_values_are_named_and_validate_refuses_them(tmp_path: Path, 
     done = CliRunner().invoke(main, ["validate", str(path)])
     assert done.exit_code == 2
     assert expected in done.stderr
+
+
+def test_json_and_out_carry_the_traffic_series_version_monitor_and_figures(tmp_path: Path) -> None:
+    path = _write(tmp_path, BASE)
+    done = CliRunner().invoke(main, ["simulate", str(path), "--json", "--set", "run.duration=4 min"])
+    assert done.exit_code == 0, done.output
+    policy = json.loads(done.stdout)["policies"]["always_edge"]
+    assert {"time_s", "service", "version", "weight", "load_rps", "p95_s", "error_rate"} <= policy["traffic"][0].keys()
+    assert {row["version"] for row in policy["version_monitor"]} == {"v1", "v2"}
+    assert {"avg_qpm", "avg_req_time_s", "calls"} <= policy["version_monitor"][0].keys()
+    assert {"step", "weight"} <= {event["kind"] for event in policy["events"]}
+    out = tmp_path / "run"
+    done = CliRunner().invoke(main, ["simulate", str(path), "--out", str(out), "--set", "run.duration=4 min"])
+    assert done.exit_code == 0, done.output
+    traffic = pd.read_parquet(out / "traffic.parquet")
+    assert set(traffic["version"]) == {"v1", "v2"}
+    assert (out / "figures" / "replicas.png").is_file()
+    assert (out / "figures" / "rollout.png").is_file()

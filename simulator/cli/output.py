@@ -36,7 +36,8 @@ logger = logging.getLogger(__name__)
 
 #: Files of ``DIR`` this module writes (besides the figures); ``--force`` replaces exactly these and the figures.
 OUTPUT_FILES = ("records.parquet", "records.csv", "timeseries.parquet", "timeseries.csv", "battery.parquet",
-                "battery.csv", "events.parquet", "events.csv", "replicas.parquet", "replicas.csv", "summary.json",
+                "battery.csv", "events.parquet", "events.csv", "replicas.parquet", "replicas.csv", "traffic.parquet",
+                "traffic.csv", "summary.json",
                 "scenario.yaml")
 
 
@@ -136,8 +137,7 @@ def write_run(out_dir: Path, *, records: pd.DataFrame | None, timeseries: pd.Dat
     if battery is not None and not battery.empty:
         written.append(write_table(battery, out_dir, "battery"))
     if platform is not None:
-        written += [write_table(platform.events, out_dir, "events"), write_table(platform.replicas, out_dir,
-                                                                                  "replicas")]
+        written += [write_table(getattr(platform, stem), out_dir, stem) for stem in ("events", "replicas", "traffic")]
     summary_path = write_text(out_dir / "summary.json", dumps_json(summary) + "\n")
     scenario_path = write_text(out_dir / "scenario.yaml", _RESOLVED_HEADER + yaml.safe_dump(
         dict(resolved_scenario), sort_keys=False, allow_unicode=True))

@@ -28,11 +28,12 @@ from simulator.devices import LinkChannels
 from simulator.events import Wake
 from simulator.lifecycle.autoscaler import Autoscaler
 from simulator.lifecycle.images import Image, ImageCache
+from simulator.lifecycle.monitor import TRAFFIC_COLUMNS, VERSION_COLUMNS, TrafficSampler, version_monitor
 from simulator.lifecycle.pulls import Puller, Registry
 from simulator.lifecycle.router import Endpoint, EndpointPool, VersionStats, nearest_cloud, pass_on
 from simulator.lifecycle.spec import Deployment, NodeCapacity, NodeEvent, ScaleEvent
 from simulator.lifecycle.traffic import Bernoulli, Uniforms
-from simulator.lifecycle.versions import Rollout, check_rollouts
+from simulator.lifecycle.versions import SAMPLE_S, Rollout, check_rollouts
 from simulator.result import DropReason
 from simulator.servers import WorkerPool
 from simulator.world import World
@@ -165,6 +166,8 @@ class Controller:
         self.pools: dict[str, WorkerPool] = {d.spec.service: d.pool for d in self.deployed.values()}
         self.watchers: dict[str, Callable[[], None]] = {}
         self.rollouts = {r.deployment: r.strategy.attach(self, r) for r in platform.rollouts}
+        self.sampler = TrafficSampler(self, {d.service: self.rollouts[d.name].sampling if d.name in self.rollouts
+                                             else (SAMPLE_S, SAMPLE_S) for d in platform.deployments})
         self.pending: list[Replica] = []
         self.pulls: dict[tuple[str, str], list[Replica]] = {}
         self.events: list[tuple[Any, ...]] = []
@@ -203,10 +206,13 @@ class Controller:
         if watcher is not None:
             watcher()
 
-    def tables(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """The event table and the replica time series of this replication."""
+    def tables(self, warmup_s: float) -> tuple[pd.DataFrame, ...]:
+        """The event table, the replica time series, the versions' traffic series and their monitor after
+        ``warmup_s`` (:mod:`simulator.lifecycle.monitor`) of this replication."""
         return (pd.DataFrame(self.events, columns=list(EVENT_COLUMNS)),
-                pd.DataFrame(self.series, columns=list(REPLICA_COLUMNS)))
+                pd.DataFrame(self.series, columns=list(REPLICA_COLUMNS)),
+                pd.DataFrame(self.sampler.rows, columns=list(TRAFFIC_COLUMNS)),
+                pd.DataFrame(version_monitor(self, warmup_s), columns=list(VERSION_COLUMNS)))
 
     # -- scaling ----------------------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -232,6 +238,7 @@ class Controller:
                            partial(self._counts, deployed)).start()
         for run in self.rollouts.values():
             run.start()
+        self.sampler.start()
 
     @staticmethod
     def _counts(deployed: Deployed) -> tuple[int, int]:

@@ -130,6 +130,11 @@ class CanaryRun(RolloutRun):
         return self.split
 
     @property
+    def sampling(self) -> tuple[float, float]:
+        analysis = self.rules.analysis
+        return super().sampling if analysis is None else (analysis.interval_s, analysis.window_s)
+
+    @property
     def has_traffic(self) -> bool:
         """Whether the new version has had traffic to judge."""
         return not math.isnan(self.traffic_s)

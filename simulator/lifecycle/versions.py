@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from simulator.lifecycle.controller import Controller, Deployed
 
 Phase = Literal["waiting", "running", "complete", "rolled_back"]
+#: Interval and window (s) of a version's traffic series unless an analysis sets them (:mod:`~.lifecycle.monitor`).
+SAMPLE_S = 60.0
 
 
 class Strategy(Protocol):
@@ -111,6 +113,11 @@ class RolloutRun:
         self.reconcile()
 
     # -- the autoscaler's view -----------------------------------------------------------------------------------
+    @property
+    def sampling(self) -> tuple[float, float]:
+        """Interval and window (s) of the versions' traffic series."""
+        return SAMPLE_S, SAMPLE_S
+
     @property
     def current(self) -> Deployed:
         """The version that takes the service's replica count outside a rollout."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from offload.errors import ParameterError
 from simulator.plots._style import FORMATS, FigureOptions, figure_style, save_figure
 from simulator.plots.energy import ENERGY_COMPONENTS, energy_per_task
 from simulator.plots.latency import latency_cdf
+from simulator.plots.platform import canary_against_slo, replicas_over_time
 from simulator.plots.theory import queue_theory
 from simulator.plots.timeseries import utilisation_over_time
 
@@ -25,8 +27,11 @@ FIGURES_DIR = "figures"
 LATENCY_CDF = "latency_cdf"
 ENERGY = "energy_per_task"
 UTILISATION = "utilisation"
+REPLICAS = "replicas"
+ROLLOUT = "rollout"
 #: Every figure file :func:`render_run_figures` may write (what ``simulate --out --force`` replaces).
-RUN_FIGURES = tuple(f"{stem}.{suffix}" for stem in (LATENCY_CDF, ENERGY, UTILISATION) for suffix in FORMATS)
+RUN_FIGURES = tuple(f"{stem}.{suffix}" for stem in (LATENCY_CDF, ENERGY, UTILISATION, REPLICAS, ROLLOUT)
+                    for suffix in FORMATS)
 
 
 def read_table(directory: Path, stem: str) -> pd.DataFrame | None:
@@ -101,4 +106,29 @@ def render_run_figures(out_dir: Path, options: FigureOptions | None = None) -> l
             written.append(save_figure(utilisation, figures, UTILISATION, options))
         else:
             logger.info("no time series in %s: skipping %s", out_dir, UTILISATION)
+        written += _platform_figures(out_dir, scenario, options)
     return written
+
+
+def _platform_figures(out_dir: Path, scenario: Mapping[str, Any], options: FigureOptions) -> list[Path]:
+    """Replicas and load per version (a run with deployments) and the canary against its SLO (a run with a
+    rollout)."""
+    traffic, events = read_table(out_dir, "traffic"), read_table(out_dir, "events")
+    if traffic is None or traffic.empty or events is None:
+        return []
+    figures = out_dir / FIGURES_DIR
+    written = [save_figure(replicas_over_time(traffic), figures, REPLICAS, options)]
+    if events["kind"].isin(["rollout_start"]).any():
+        slo = canary_against_slo(traffic, events, p95_slo_s=min(p95_slos_s(scenario), default=math.inf))
+        written.append(save_figure(slo, figures, ROLLOUT, options))
+    return written
+
+
+def p95_slos_s(scenario: Mapping[str, Any]) -> list[float]:
+    """The p95 bounds (s) of the canary analyses of a resolved scenario."""
+    bounds = []
+    for deployment in scenario.get("deployments", []):
+        analysis = ((deployment.get("rollout") or {}).get("analysis") or {}) if isinstance(deployment, Mapping) else {}
+        if isinstance(analysis.get("p95"), int | float):
+            bounds.append(float(analysis["p95"]))
+    return bounds

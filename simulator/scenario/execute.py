@@ -128,8 +128,8 @@ def _merge(parts: list[SimulationResult], policies: list[PolicySpec]) -> Simulat
         battery["policy"] = pd.Categorical(battery["policy"].astype(str), categories=names)
     metadata["warnings"] = [warning for part in parts for warning in part.metadata["warnings"]]
     logs = [part.platform for part in parts if part.platform is not None]
-    platform = PlatformLog(*(pd.concat(frames, ignore_index=True) for frames in zip(
-        *((log.events, log.replicas, log.drops) for log in logs), strict=True))) if logs else None
+    platform = PlatformLog(*(pd.concat([getattr(log, name) for log in logs], ignore_index=True)
+                             for name in PlatformLog.__dataclass_fields__)) if logs else None
     return SimulationResult(records, timeseries, summaries, metadata, platform=platform, battery=battery)
 
 
