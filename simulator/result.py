@@ -22,6 +22,7 @@ class DropReason(StrEnum):
     RENEGED = "reneged"
     BATTERY_EMPTY = "battery_empty"
     POLICY_DROP = "policy_drop"
+    TIMED_OUT = "timed_out"
     VERSION_ERROR = "version_error"
 
 
@@ -200,36 +201,48 @@ class PolicySummary:
                 "stations": {name: station.to_dict() for name, station in self.stations.items()}}
 
 
+#: The platform's counters (:attr:`PlatformLog.counts`): requests retried by their devices, by the reason their
+#: attempt failed (:mod:`simulator.lifecycle.retry`).
+PLATFORM_COUNTERS = ("retried",)
+
+
 @dataclass(frozen=True, slots=True)
 class PlatformLog:
     """What the platform's controllers did (:mod:`simulator.lifecycle`), with ``policy`` and ``replication``
     columns: ``events`` (``time_s``, ``kind``, ``service``, ...), ``replicas`` (replicas per state after every
-    change), ``drops`` (tasks dropped per ``reason``), ``traffic`` (per service version, sampled: replicas, traffic
-    weight, load, p95 request time and error rate over a window) and ``versions`` (the per-version monitor: average
-    queries per minute, average request time, calls and errors after the warm-up)."""
+    change), ``drops`` (tasks dropped per ``reason``), ``counts`` (``counter`` of :data:`PLATFORM_COUNTERS`,
+    ``reason``, ``count``), ``traffic`` (per service version, sampled: replicas, traffic weight, load, p95 request
+    time and error rate over a window) and ``versions`` (the per-version monitor: average queries per minute, average
+    request time, calls and errors after the warm-up)."""
 
     events: pd.DataFrame
     replicas: pd.DataFrame
     drops: pd.DataFrame
+    counts: pd.DataFrame
     traffic: pd.DataFrame
     versions: pd.DataFrame
 
     def for_policy(self, name: str) -> dict[str, Any]:
-        """The ``events``, ``replicas``, ``traffic``, ``dropped_by_reason`` and ``version_monitor`` (means over
-        replications; calls and errors: totals) of one policy as JSON-able data."""
+        """The ``events``, ``replicas``, ``traffic``, ``dropped_by_reason``, ``COUNTER_by_reason`` and
+        ``version_monitor`` (means over replications; calls and errors: totals) of one policy as JSON-able data."""
         def mine(frame: pd.DataFrame) -> pd.DataFrame:
             return frame[frame["policy"] == name].drop(columns="policy")
 
         def rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
             return [{str(key): value for key, value in row.items()} for row in frame.to_dict(orient="records")]
 
-        drops = mine(self.drops).groupby("reason")["count"].sum()
+        def by_reason(frame: pd.DataFrame) -> dict[str, int]:
+            counts = mine(frame).groupby("reason")["count"].sum()
+            return {str(reason): int(count) for reason, count in counts.items()}
+
+        counters = {f"{counter}_by_reason": by_reason(self.counts[self.counts["counter"] == counter])
+                    for counter in PLATFORM_COUNTERS}
         monitor = mine(self.versions).groupby(["service", "version", "deployment"], sort=False).agg(
             avg_qpm=("avg_qpm", "mean"), avg_req_time_s=("avg_req_time_s", "mean"), calls=("calls", "sum"),
             errors=("errors", "sum")).reset_index()
         return {"events": rows(mine(self.events)), "replicas": rows(mine(self.replicas)),
                 "traffic": rows(mine(self.traffic)), "version_monitor": rows(monitor),
-                "dropped_by_reason": {str(reason): int(count) for reason, count in drops.items()}}
+                "dropped_by_reason": by_reason(self.drops), **counters}
 
 
 @dataclass(frozen=True, slots=True)

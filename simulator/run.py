@@ -228,13 +228,13 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1,
 
 def _platform_tables(output: EngineOutput, policy: str, replication: int) -> tuple[pd.DataFrame, ...]:
     """The platform's tables of one replication, labelled, in :class:`PlatformLog`'s order: events, replica
-    series, drops by reason, traffic series, version monitor."""
+    series, drops by reason, counters, traffic series, version monitor."""
     assert output.platform is not None
-    events, replicas, traffic, versions = output.platform
+    events, replicas, counts, traffic, versions = output.platform
     drops = pd.DataFrame({"reason": [reason.value for reason in output.dropped_by_reason],
                           "count": list(output.dropped_by_reason.values())})
     tables = []
-    for frame in (events, replicas, drops, traffic, versions):
+    for frame in (events, replicas, drops, counts, traffic, versions):
         labelled = frame.copy()
         labelled.insert(0, "replication", replication)
         labelled.insert(0, "policy", policy)
