@@ -163,3 +163,22 @@ def test_json_and_out_carry_the_traffic_series_version_monitor_and_figures(tmp_p
     assert set(traffic["version"]) == {"v1", "v2"}
     assert (out / "figures" / "replicas.png").is_file()
     assert (out / "figures" / "rollout.png").is_file()
+
+
+#: A short window of the bundled rollout scenarios: two minutes from midnight, v2's image already where its replicas
+#: go, a 1 s boot, the release at 10 s with a one-minute pause (and samples every 10 s).
+SHORT = ("run.duration=2min", "run.warmup=0s", "run.sample_interval=10s", "deployments[0].boot=1s",
+         "nodes[edge-1].images=[plates-v1, plates-v2]", "nodes[edge-3].images=[plates-v2]",
+         "deployments[0].rollout.at=10s", "deployments[0].rollout.steps=[{weight: 50}, {pause: 1min}]")
+
+
+@pytest.mark.parametrize(("name", "ends"), [("license-plate-day", "rollout_complete"),
+                                            ("license-plate-bad-canary", "rollback")])
+def test_the_bundled_rollout_scenarios_run(name: str, ends: str) -> None:
+    result = simulate(load_scenario(name, SHORT))
+    assert result.platform is not None
+    kinds = result.platform.events["kind"].tolist()
+    assert "weight" in kinds
+    assert ends in kinds
+    drops = result.to_json_dict()["policies"]["edge"]["dropped_by_reason"]
+    assert ("version_error" in drops) == (ends == "rollback")

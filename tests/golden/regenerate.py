@@ -22,9 +22,14 @@ from simulator.scenario import ScenarioError, bundled_scenarios, load_scenario, 
 GOLDEN_DIR = Path(__file__).resolve().parent
 #: Short horizon and fixed seed, two replications (seeded children): each scenario runs in about a second.
 OVERRIDES = ("run.duration=10s", "run.warmup=2s", "run.seed=7", "run.replications=2")
+#: The rollout scenarios in two minutes: v2's image where its replicas go, a 1 s boot, the release at 10 s.
+_RELEASE = ("run.duration=2min", "run.warmup=10s", "run.seed=7", "run.replications=1", "run.sample_interval=10s",
+            "deployments[0].boot=1s", "nodes[edge-1].images=[plates-v1, plates-v2]", "nodes[edge-3].images=[plates-v2]",
+            "deployments[0].rollout.at=10s", "deployments[0].rollout.steps=[{weight: 50}, {pause: 1min}]")
 #: Scenarios that need another horizon: the local policies need time to finish a frame (13 s, 8.4 s).
 SPECIAL_OVERRIDES = {"license-plate": ("run.duration=20s", "run.warmup=2s", "run.seed=7", "run.replications=1"),
-                     "melbourne": ("run.duration=12s", "run.warmup=1s", "run.seed=7", "run.replications=1")}
+                     "melbourne": ("run.duration=12s", "run.warmup=1s", "run.seed=7", "run.replications=1"),
+                     **dict.fromkeys(("license-plate-day", "license-plate-bad-canary"), _RELEASE)}
 #: Scenarios that are placement problems (``mecsim place``), not simulations: nothing to simulate.
 PLACEMENT_ONLY_RULE = "mecsim place"
 
