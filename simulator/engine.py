@@ -8,6 +8,7 @@ Event-driven without per-task processes: arrivals, transfers and services are Si
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -52,11 +53,15 @@ class PlatformRun(Protocol):
     def pools(self) -> Mapping[str, WorkerPool]:
         """Each deployed service's endpoint pool."""
 
+    @property
+    def sent(self) -> Callable[[Job], None] | None:
+        """Called with every request the devices send (``None``: nothing to call)."""
+
     def start(self) -> None:
         """Schedule the controllers' first actions (at time 0)."""
 
-    def tables(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """The event table and the replica time series."""
+    def tables(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """The event table, the replica time series and the counters (``counter``, ``reason``, ``count``)."""
 
 
 class Platform(Protocol):
@@ -64,24 +69,28 @@ class Platform(Protocol):
 
     def attach(self, world: World, env: simpy.Environment, channels: LinkChannels, *,
                on_served: Callable[[Any], None], on_dropped: Callable[[Any, DropReason], None],
-               forward: Callable[[Any, int], None], rng: np.random.Generator) -> PlatformRun:
+               forward: Callable[[Any, int], None], resend: Callable[[Any, float], bool],
+               give_up: Callable[[Any, DropReason], bool], rng: np.random.Generator) -> PlatformRun:
         """Build the controllers of one replication over the engine's links and callbacks; ``forward(job, k)``
-        passes a request on from where it is to server ``k``, whose reply goes home from there; ``rng`` is the
-        platform's own stream (the same for every policy)."""
+        passes a request on from where it is to server ``k``, whose reply goes home from there;
+        ``resend``/``give_up`` are :meth:`Engine.resend` and :meth:`Engine.give_up`; ``rng`` is the platform's own
+        stream (the same for every policy)."""
 
 
 class Job:
-    """One task in flight; attributes are record columns (NaN until the stage happens)."""
+    """One task in flight; attributes are record columns (NaN until the stage happens), but ``attempt`` (the
+    number of the task's attempt this is, from 0; -1 once abandoned for a retry: then it is not recorded) and
+    ``sent`` (how the attempt was sent, kept for a retry)."""
 
-    __slots__ = ("completed_s", "compute_power_w", "created_s", "device", "device_index", "download_end_s",
-                 "download_s",
-                 "download_start_s", "drop_code", "expire_after_s", "hop", "input_bits", "output_bits",
-                 "queue_entry_s", "returning", "route", "service_end_s", "service_s", "service_start_s", "target_code",
-                 "task_id", "tx_power_w", "upload_end_s", "upload_start_s", "work_ops")
+    __slots__ = ("attempt", "completed_s", "compute_power_w", "created_s", "device", "device_index", "download_end_s",
+                 "download_s", "download_start_s", "drop_code", "expire_after_s", "hop", "input_bits", "output_bits",
+                 "queue_entry_s", "returning", "route", "sent", "service_end_s", "service_s", "service_start_s",
+                 "target_code", "task_id", "tx_power_w", "upload_end_s", "upload_start_s", "work_ops")
 
     route: Route
     service_s: float
     download_s: float | None
+    sent: tuple[Route, float | None, float | None, float]
 
     def __init__(self, task_id: int, device: DeviceState, device_index: int, expire_after_s: float,
                  created_s: float, work_ops: float, input_bits: float, output_bits: float) -> None:
@@ -94,6 +103,7 @@ class Job:
         self.input_bits = input_bits
         self.output_bits = output_bits
         self.drop_code = 0
+        self.attempt = 0
         self.target_code = LOCAL_OPTION
         self.hop = 0
         self.returning = False
@@ -160,7 +170,7 @@ class EngineOutput:
     pools: tuple[PoolSnapshot, ...]
     samples: Samples
     dropped_by_reason: dict[DropReason, int]
-    platform: tuple[pd.DataFrame, pd.DataFrame] | None = None
+    platform: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None = None
 
 
 class Engine:
@@ -187,7 +197,8 @@ class Engine:
         self._forwards: dict[tuple[str, int, str], Route] = {}
         self.platform = None if platform is None else platform.attach(
             world, env, channels, on_served=self._served_remote, on_dropped=self._drop, forward=self._forward,
-            rng=np.random.default_rng(policy_seed.spawn(1)[0]))
+            resend=self.resend, give_up=self.give_up, rng=np.random.default_rng(policy_seed.spawn(1)[0]))
+        self._sent = None if self.platform is None else self.platform.sent
         self.planner = policy if isinstance(policy, Planner) else None
         self.groups = build_devices(world, env, self.pools, streams, duration_s, channels=channels,
                                     on_served=self._finish, on_dropped=self._drop,
@@ -354,6 +365,10 @@ class Engine:
         job.route = route
         job.target_code = route.target_code
         job.download_s = download
+        sent = self._sent
+        if sent is not None:
+            job.sent = (route, upload, download, job.service_s)
+            sent(job)
         now = self.env.now
         job.upload_start_s = now
         if upload is None:
@@ -425,12 +440,47 @@ class Engine:
         job.completed_s = job.service_end_s
         self._record(job)
 
+    def resend(self, job: Job, delay_s: float) -> bool:
+        """Abandon ``job``, its task's live attempt, and send the task again as a new attempt ``delay_s`` from now,
+        along the same route (``False``, nothing done: ``job`` is not live, it ended or was abandoned)."""
+        if self.live.get(job.task_id) is not job:
+            return False
+        again = Job(job.task_id, job.device, job.device_index, job.expire_after_s, job.created_s, job.work_ops,
+                    job.input_bits, job.output_bits)
+        again.compute_power_w, again.tx_power_w = job.compute_power_w, job.tx_power_w
+        again.attempt = job.attempt + 1
+        again.sent = job.sent
+        job.attempt = -1
+        self.live[job.task_id] = again
+        Wake(self.env, delay_s, again, self._send_again)
+        return True
+
+    def _send_again(self, event: simpy.Event) -> None:
+        job: Job = event.value  # type: ignore[assignment]
+        route, upload, download, job.service_s = job.sent
+        self._offload(job, job.device, route, upload, download)
+
+    def give_up(self, job: Job, reason: DropReason) -> bool:
+        """Drop the task of ``job``, its live attempt, for ``reason`` while the attempt runs on unrecorded
+        (``False``, nothing done: ``job`` is not live)."""
+        if self.live.get(job.task_id) is not job:
+            return False
+        record = copy.copy(job)
+        job.attempt = -1
+        self.live[job.task_id] = record
+        self._drop(record, reason)
+        return True
+
     def _drop(self, job: Job, reason: DropReason) -> None:
+        if job.attempt < 0:
+            return  # an abandoned attempt: its task lives on in another
         job.drop_code = code = DROP_CODES[reason]
         self.drops[code] += 1
         self._record(job)
 
     def _record(self, job: Job) -> None:
+        if job.attempt < 0:
+            return
         del self.live[job.task_id]
         self.sink.add(job)
 

@@ -22,6 +22,7 @@ class DropReason(StrEnum):
     RENEGED = "reneged"
     BATTERY_EMPTY = "battery_empty"
     POLICY_DROP = "policy_drop"
+    TIMED_OUT = "timed_out"
 
 
 #: Record columns naming who ran the task where (categorical but ``replication`` and ``task_id``).
@@ -199,25 +200,38 @@ class PolicySummary:
                 "stations": {name: station.to_dict() for name, station in self.stations.items()}}
 
 
+#: The platform's counters (:attr:`PlatformLog.counts`): requests retried by their devices, by the reason their
+#: attempt failed (:mod:`simulator.lifecycle.retry`).
+PLATFORM_COUNTERS = ("retried",)
+
+
 @dataclass(frozen=True, slots=True)
 class PlatformLog:
     """What the platform's controllers did (:mod:`simulator.lifecycle`), with ``policy`` and ``replication``
     columns: ``events`` (``time_s``, ``kind``, ``service``, ...), ``replicas`` (replicas per state after every
-    change) and ``drops`` (tasks dropped per ``reason``)."""
+    change), ``drops`` (tasks dropped per ``reason``) and ``counts`` (``counter`` of
+    :data:`PLATFORM_COUNTERS`, ``reason``, ``count``)."""
 
     events: pd.DataFrame
     replicas: pd.DataFrame
     drops: pd.DataFrame
+    counts: pd.DataFrame
 
     def for_policy(self, name: str) -> dict[str, Any]:
-        """The ``events``, ``replicas`` and ``dropped_by_reason`` of one policy as JSON-able data."""
+        """The ``events``, ``replicas``, ``dropped_by_reason`` and ``COUNTER_by_reason`` of one policy as JSON-able
+        data."""
         def rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
             mine = frame[frame["policy"] == name].drop(columns="policy")
             return [{str(key): value for key, value in row.items()} for row in mine.to_dict(orient="records")]
 
-        drops = self.drops[self.drops["policy"] == name].groupby("reason")["count"].sum()
+        def by_reason(frame: pd.DataFrame) -> dict[str, int]:
+            counts = frame[frame["policy"] == name].groupby("reason")["count"].sum()
+            return {str(reason): int(count) for reason, count in counts.items()}
+
+        counters = {f"{counter}_by_reason": by_reason(self.counts[self.counts["counter"] == counter])
+                    for counter in PLATFORM_COUNTERS}
         return {"events": rows(self.events), "replicas": rows(self.replicas),
-                "dropped_by_reason": {str(reason): int(count) for reason, count in drops.items()}}
+                "dropped_by_reason": by_reason(self.drops), **counters}
 
 
 @dataclass(frozen=True, slots=True)

@@ -186,7 +186,7 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1,
     store = None if streaming else store_of(world, names)
     series: list[pd.DataFrame] = []
     batteries: list[pd.DataFrame] = []
-    logs: list[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = []
+    logs: list[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]] = []
     summary_policies: dict[str, PolicySummary] = {}
     little: dict[str, Any] = {}
     warnings: list[str] = []
@@ -227,18 +227,19 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1,
 
 
 def _platform_tables(output: EngineOutput, policy: str, replication: int
-                     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The platform's events, replica series and drops by reason of one replication, labelled."""
+                     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The platform's events, replica series, drops by reason and counters of one replication, labelled."""
     assert output.platform is not None
+    events, replicas, counts = output.platform
     drops = pd.DataFrame({"reason": [reason.value for reason in output.dropped_by_reason],
                           "count": list(output.dropped_by_reason.values())})
     tables = []
-    for frame in (*output.platform, drops):
+    for frame in (events, replicas, drops, counts):
         labelled = frame.copy()
         labelled.insert(0, "replication", replication)
         labelled.insert(0, "policy", policy)
         tables.append(labelled)
-    return tables[0], tables[1], tables[2]
+    return tables[0], tables[1], tables[2], tables[3]
 
 
 __all__ = ["detect_warmup_s", "run"]

@@ -61,13 +61,14 @@ class LoadState:
         return np.asarray(np.maximum(np.ceil(ratio - _EPS), 0), dtype=np.int64)
 
     def _free(self, s: int, nodes: IntArray) -> FloatArray:
-        """Replicas of ``s`` each node could still add (resources, per-node and total replica bounds)."""
+        """Replicas of ``s`` each node could still add (resources, per-node and total replica bounds); negative
+        where a trial move has put the node over a bound, so that sizing a pool never keeps replicas beyond it."""
         dem = self.demand[s]
         free = self.capacity[nodes] - self.usage[nodes]
         with np.errstate(divide="ignore", invalid="ignore"):
             fit = np.where(dem > 0, np.floor(free / np.where(dem > 0, dem, 1.0) + _EPS), np.inf).min(axis=1)
         limit = np.minimum(fit, self.model.max_per_node[s, nodes] - self.replicas[s, nodes])
-        return np.asarray(np.maximum(np.minimum(limit, self.max_total[s] - self.total[s]), 0), dtype=np.float64)
+        return np.asarray(np.minimum(limit, self.max_total[s] - self.total[s]), dtype=np.float64)
 
     def _free_one(self, s: int, n: int) -> int:
         """:meth:`_free` of one node on plain numbers."""
@@ -77,7 +78,7 @@ class LoadState:
                                    strict=True):
             if need > 0:
                 limit = min(limit, math.floor((cap - used) / need + _EPS))
-        return max(limit, 0)
+        return limit
 
     def room(self, s: int, nodes: IntArray) -> FloatArray:
         """Extra rate of service ``s`` each node could take, opening as many replicas as still fit there."""

@@ -1,14 +1,15 @@
 """The platform over time (above the simulator core, below the scenario): images pulled from registries into node
-caches, deployments whose replicas go pending → pulling → starting → ready → terminating, and the controllers that
-change them during a run (scripted scale events, the HPA autoscaler). Pass a :class:`Platform` to
+caches, deployments whose replicas go pending → pulling → starting → ready → terminating, the controllers that change
+them during a run (scripted scale events, the HPA autoscaler) and the devices' retries. Pass a :class:`Platform` to
 :func:`simulator.run.run`."""
 
 from simulator.lifecycle.autoscaler import Autoscaling
 from simulator.lifecycle.controller import Platform
 from simulator.lifecycle.images import Image, ImageCache
 from simulator.lifecycle.pulls import Registry
+from simulator.lifecycle.retry import Retry
 from simulator.lifecycle.router import Unready
 from simulator.lifecycle.spec import Deployment, NodeCapacity, NodeEvent, ScaleEvent
 
 __all__ = ["Autoscaling", "Deployment", "Image", "ImageCache", "NodeCapacity", "NodeEvent", "Platform", "Registry",
-           "ScaleEvent", "Unready"]
+           "Retry", "ScaleEvent", "Unready"]

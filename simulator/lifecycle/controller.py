@@ -29,6 +29,7 @@ from simulator.events import Wake
 from simulator.lifecycle.autoscaler import Autoscaler
 from simulator.lifecycle.images import Image, ImageCache
 from simulator.lifecycle.pulls import Puller, Registry
+from simulator.lifecycle.retry import GiveUp, Resend, Retrier, Retry
 from simulator.lifecycle.router import Endpoint, EndpointPool, nearest_cloud, pass_on
 from simulator.lifecycle.spec import Deployment, NodeCapacity, NodeEvent, ScaleEvent
 from simulator.result import DropReason
@@ -39,6 +40,8 @@ EVENT_COLUMNS = ("time_s", "kind", "service", "version", "deployment", "node", "
 #: Columns of the replica time series: after every change, the deployment's replicas in each state.
 REPLICA_COLUMNS = ("time_s", "service", "version", "deployment", "desired", "pending", "pulling", "starting",
                    "ready", "terminating")
+#: Columns of the counters: requests ``retried`` by the reason their attempt failed.
+COUNT_COLUMNS = ("counter", "reason", "count")
 
 
 class State(IntEnum):
@@ -54,7 +57,8 @@ class State(IntEnum):
 @dataclass(frozen=True, slots=True)
 class Platform:
     """The platform of a run: ``images``, the registries (the first is the central one and holds every image),
-    node capacities, deployments (at most one per service), scripted scale events and scripted node failures."""
+    node capacities, deployments (at most one per service), scripted scale events, scripted node failures and the
+    device groups' retry rules."""
 
     images: tuple[Image, ...]
     registries: tuple[Registry, ...]
@@ -62,9 +66,10 @@ class Platform:
     deployments: tuple[Deployment, ...]
     events: tuple[ScaleEvent, ...] = ()
     failures: tuple[NodeEvent, ...] = ()
+    retries: tuple[Retry, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("images", "registries", "nodes", "deployments", "events", "failures"):
+        for name in ("images", "registries", "nodes", "deployments", "events", "failures", "retries"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         if not self.registries or self.registries[0].images is not None:
             raise ParameterError("registries", self.registries, "the first registry must be the central one")
@@ -82,14 +87,25 @@ class Platform:
         for failure in self.failures:
             if failure.node not in nodes:
                 raise ParameterError("failures.node", failure.node, "undefined node")
+        groups = [r.group for r in self.retries]
+        if len(set(groups)) < len(groups):
+            raise ParameterError("retries", groups, "at most one retry rule per device group")
 
     def attach(self, world: World, env: simpy.Environment, channels: LinkChannels, *,
                on_served: Callable[[Any], None], on_dropped: Callable[[Any, DropReason], None],
-               forward: Callable[[Any, int], None], rng: np.random.Generator) -> Controller:
+               forward: Callable[[Any, int], None], resend: Resend, give_up: GiveUp,
+               rng: np.random.Generator) -> Controller:
         """The controller of one replication, whose endpoint pools serve the deployed services (``rng`` draws the
-        random node failures)."""
-        return Controller(self, world, env, channels, on_served=on_served, on_dropped=on_dropped, forward=forward,
-                          rng=rng)
+        random node failures; ``resend`` and ``give_up`` carry out retries, :mod:`simulator.lifecycle.retry`)."""
+        groups = {g.name for g in world.device_groups}
+        for rule in self.retries:
+            if rule.group not in groups:
+                raise ParameterError("retries.group", rule.group, "undefined device group")
+        retrier = Retrier(env, self.retries, resend=resend, give_up=give_up, on_dropped=on_dropped) \
+            if self.retries else None
+        return Controller(self, world, env, channels, on_served=on_served,
+                          on_dropped=on_dropped if retrier is None else retrier.dropped, forward=forward,
+                          rng=rng, retrier=retrier)
 
 
 class Replica:
@@ -124,9 +140,12 @@ class Controller:
 
     def __init__(self, platform: Platform, world: World, env: simpy.Environment, channels: LinkChannels, *,
                  on_served: Callable[[Any], None], on_dropped: Callable[[Any, DropReason], None],
-                 forward: Callable[[Any, int], None], rng: np.random.Generator) -> None:
+                 forward: Callable[[Any, int], None], rng: np.random.Generator,
+                 retrier: Retrier | None = None) -> None:
         self.env = env
         self.rng = rng
+        self.retrier = retrier
+        self.sent = None if retrier is None else retrier.sent
         self.platform = platform
         self.puller = Puller(env, world.links, channels, platform.registries)
         self.where = {server.name: server.node for server in world.servers}
@@ -175,10 +194,13 @@ class Controller:
         spec = deployed.spec
         self.series.append((self.env.now, spec.service, spec.version, spec.name, deployed.desired, *counts))
 
-    def tables(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """The event table and the replica time series of this replication."""
+    def tables(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """The event table, the replica time series and the counters of this replication."""
+        retried = {} if self.retrier is None else self.retrier.retried
+        counts = [("retried", reason, n) for reason, n in sorted(retried.items())]
         return (pd.DataFrame(self.events, columns=list(EVENT_COLUMNS)),
-                pd.DataFrame(self.series, columns=list(REPLICA_COLUMNS)))
+                pd.DataFrame(self.series, columns=list(REPLICA_COLUMNS)),
+                pd.DataFrame(counts, columns=list(COUNT_COLUMNS)))
 
     # -- scaling ----------------------------------------------------------------------------------------------------
     def start(self) -> None:

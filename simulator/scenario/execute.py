@@ -129,7 +129,7 @@ def _merge(parts: list[SimulationResult], policies: list[PolicySpec]) -> Simulat
     metadata["warnings"] = [warning for part in parts for warning in part.metadata["warnings"]]
     logs = [part.platform for part in parts if part.platform is not None]
     platform = PlatformLog(*(pd.concat(frames, ignore_index=True) for frames in zip(
-        *((log.events, log.replicas, log.drops) for log in logs), strict=True))) if logs else None
+        *((log.events, log.replicas, log.drops, log.counts) for log in logs), strict=True))) if logs else None
     return SimulationResult(records, timeseries, summaries, metadata, platform=platform, battery=battery)
 
 

@@ -16,6 +16,7 @@ from simulator.lifecycle import (
     NodeEvent,
     Platform,
     Registry,
+    Retry,
     ScaleEvent,
     Unready,
 )
@@ -49,6 +50,7 @@ def platform_problems(spec: ScenarioSpec) -> Iterator[Problem]:
             if name not in images:
                 yield undefined(("nodes", index, "images", k), name, "image", image_names)
     yield from _registry_problems(spec, image_names)
+    yield from _retry_problems(spec)
     if not spec.deployments:
         return
     if spec.registry is None:
@@ -84,6 +86,15 @@ def platform_problems(spec: ScenarioSpec) -> Iterator[Problem]:
         if event.at >= spec.run.duration:
             yield Problem(("events", index, "at"), event.at, f"must be before the end of the run "
                           f"({spec.run.duration:g} s)")
+
+
+def _retry_problems(spec: ScenarioSpec) -> Iterable[Problem]:
+    deployed = [d.service for d in spec.deployments]
+    for index, group in enumerate(spec.devices):
+        service = group.service or (spec.services[0].name if spec.services else None)
+        if group.retry is not None and service not in deployed:
+            yield Problem(("devices", index, "retry"), None, f"retries resend requests that fail at a deployed "
+                          f"service: deploy {service!r} (deployments section)")
 
 
 def _autoscale_problems(deployment: DeploymentSpec, path: tuple[str | int, ...]) -> Iterable[Problem]:
@@ -193,4 +204,7 @@ def platform_from_spec(spec: ScenarioSpec) -> Platform | None:
         for d in spec.deployments)
     scales = tuple(ScaleEvent(e.at, e.deployment, e.replicas) for e in spec.events if isinstance(e, ScaleEventSpec))
     failures = tuple(NodeEvent(e.at, e.node, e.kind) for e in spec.events if isinstance(e, NodeEventSpec))
-    return Platform(tuple(images.values()), registries, nodes, deployments, scales, failures)
+    retries = tuple(Retry(g.name, g.retry.attempts, g.retry.backoff, g.retry.multiplier,
+                          math.inf if g.retry.timeout is None else g.retry.timeout)
+                    for g in spec.devices if g.retry is not None)
+    return Platform(tuple(images.values()), registries, nodes, deployments, scales, failures, retries)

@@ -13,6 +13,7 @@ are in :mod:`simulator.scenario.platform`.
          memory: 2 GB, speed_share: 1,
          workers: 1, boot: 20 s, unready: {action: wait, timeout: 10 s},
          autoscale: {min: 1, max: 8, metric: busy, target: 0.6}}
+    devices: [{name: cams, ..., service: plates, retry: {attempts: 3, backoff: 200 ms, multiplier: 2, timeout: 5 s}}]
     events: [{at: 10 min, kind: scale, deployment: plates-v1, replicas: 4}, {at: 1 h, kind: fail, node: edge-1},
              {at: 70 min, kind: recover, node: edge-1}]
 """
@@ -57,6 +58,17 @@ class UnreadySpec(Strict):
 
     action: Literal["wait", "drop", "cloud"] = "wait"
     timeout: Duration = 10.0
+
+
+class RetrySpec(Strict):
+    """How a device group retries a failed request to a deployed service (:mod:`simulator.lifecycle.retry`): at
+    most ``attempts`` tries (the first included), the ``k``-th retry ``backoff × multiplier^k`` after the failure,
+    an attempt given up ``timeout`` after it was sent (none: only the router's failures are retried)."""
+
+    attempts: Annotated[int, Field(ge=1, le=1000)]
+    backoff: DurationOrZero = 0.0
+    multiplier: Annotated[float, Field(gt=0.0, le=1000.0, allow_inf_nan=False)] = 2.0
+    timeout: Duration | None = None
 
 
 class AutoscaleSpec(Strict):

@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict, Discriminator,
 
 from simulator.elements import discipline_problem
 from simulator.scenario.distributions import TimeDistribution, distribution_type
-from simulator.scenario.platform_schema import DeploymentSpec, EventSpec, ImageSpec, RegistrySpec
+from simulator.scenario.platform_schema import DeploymentSpec, EventSpec, ImageSpec, RegistrySpec, RetrySpec
 from simulator.scenario.quantities import (
     Bandwidth,
     DataSize,
@@ -142,7 +142,7 @@ def _workload_shorthand(value: Any) -> Any:
 class DeviceGroupSpec(Strict):
     """``count`` identical devices behind one access point (default: the only one), each running ``workload``
     against ``service`` (default: the only one); ``rate_profile`` multiplies the workload's rate over time
-    (:mod:`simulator.scenario.rate_profiles`)."""
+    (:mod:`simulator.scenario.rate_profiles`); ``retry`` resends requests that fail at a deployed service."""
 
     name: Name = "devices"
     count: Annotated[int, Field(ge=1, le=1_000_000)] = 1
@@ -155,6 +155,7 @@ class DeviceGroupSpec(Strict):
     local_queue_capacity: Annotated[int, Field(ge=0, le=10**9)] | None = None
     drop_expired: bool = False
     priority: int | None = None
+    retry: RetrySpec | None = None
 
 
 class ThroughputPoint(Strict):
@@ -275,11 +276,22 @@ def _policy_shorthand(value: Any) -> Any:
 
 
 class OutputsSpec(Strict):
-    """What ``--out`` writes besides ``summary.json`` and ``scenario.yaml`` (figures are drawn from the records)."""
+    """What ``--out`` writes besides ``summary.json`` and ``scenario.yaml``.
+
+    Figures are drawn from the records, so ``figures`` follows ``records`` unless it is given (asking for figures
+    without records is refused by the checks).
+    """
 
     records: bool = True
     timeseries: bool = True
     figures: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _figures_follow_records(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "figures" not in data and data.get("records") is False:
+            return {**data, "figures": False}
+        return data
 
 
 
