@@ -1,13 +1,14 @@
 """The deployment controller: keeps each deployment at its desired replica count while the run goes on.
 
-Replicas are placed by a small filter-and-score step (filter: the node is up and has the cores, GPUs and memory the spec
-requests and a disk large enough for the image; score, in order: fewest replicas of the same deployment (spread), the
-image already on the node (locality), the most free cores in proportion (least allocated), then domain order). A replica
-that fits nowhere stays pending (its event says how many domain nodes each filter ruled out) and is placed as soon as
-resources free up. Scaling down removes replicas that are not ready yet first (pending, then pulling, then starting),
-then the newest ready ones, which drain (:mod:`simulator.lifecycle.router`) and go when their own last request ends. A
-failed node loses its replicas (scripted or exponential failures and repairs). Every change is an event and a row of the
-replica time series.
+Replicas are placed by a filter-and-score step (filter: the node is up and has the cores, GPUs and memory the spec
+requests and a disk large enough for the image). A deployment with ``scheduling`` scores the nodes that pass with
+Kubernetes' plugins (:mod:`scheduler.scoring`); one without ranks them in order: fewest replicas of the same
+deployment (spread), the image already on the node (locality), the most free cores in proportion, then domain order.
+A replica that fits nowhere stays pending (its event says how many domain nodes each filter ruled out) and is placed
+as soon as resources free up. Scaling down removes replicas that are not ready yet first (pending, then pulling,
+then starting), then the newest ready ones, which drain (:mod:`simulator.lifecycle.router`) and go when their own
+last request ends. A failed node loses its replicas (scripted or exponential failures and repairs). Every change is
+an event and a row of the replica time series.
 """
 
 from __future__ import annotations
@@ -24,15 +25,19 @@ import pandas as pd
 import simpy
 
 from offload.errors import ParameterError
+from scheduler.scoring import Scoring, schedule
 from simulator.devices import LinkChannels
 from simulator.events import Wake
 from simulator.lifecycle.autoscaler import Autoscaler
 from simulator.lifecycle.images import Image, ImageCache
 from simulator.lifecycle.pulls import Puller, Registry
 from simulator.lifecycle.retry import GiveUp, Resend, Retrier, Retry
-from simulator.lifecycle.router import Endpoint, EndpointPool, nearest_cloud, pass_on
+from simulator.lifecycle.router import Endpoint, EndpointPool, VersionStats, nearest_cloud, pass_on
 from simulator.lifecycle.spec import Deployment, NodeCapacity, NodeEvent, ScaleEvent
+from simulator.lifecycle.traffic import Bernoulli, Uniforms
+from simulator.lifecycle.versions import Rollout, check_rollouts
 from simulator.result import DropReason
+from simulator.servers import WorkerPool
 from simulator.world import World
 
 #: Columns of the event table; ``detail`` is the image of a pull or eviction, the target count of a scale.
@@ -57,8 +62,9 @@ class State(IntEnum):
 @dataclass(frozen=True, slots=True)
 class Platform:
     """The platform of a run: ``images``, the registries (the first is the central one and holds every image),
-    node capacities, deployments (at most one per service), scripted scale events, scripted node failures and the
-    device groups' retry rules."""
+    node capacities, deployments (at most one per service), scripted scale events, scripted node failures, the
+    device groups' retry rules and rollouts of new versions (at most one per deployment,
+    :mod:`simulator.lifecycle.versions`)."""
 
     images: tuple[Image, ...]
     registries: tuple[Registry, ...]
@@ -67,9 +73,10 @@ class Platform:
     events: tuple[ScaleEvent, ...] = ()
     failures: tuple[NodeEvent, ...] = ()
     retries: tuple[Retry, ...] = ()
+    rollouts: tuple[Rollout, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("images", "registries", "nodes", "deployments", "events", "failures", "retries"):
+        for name in ("images", "registries", "nodes", "deployments", "events", "failures", "retries", "rollouts"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         if not self.registries or self.registries[0].images is not None:
             raise ParameterError("registries", self.registries, "the first registry must be the central one")
@@ -90,6 +97,7 @@ class Platform:
         groups = [r.group for r in self.retries]
         if len(set(groups)) < len(groups):
             raise ParameterError("retries", groups, "at most one retry rule per device group")
+        check_rollouts(self.deployments, self.rollouts)
 
     def attach(self, world: World, env: simpy.Environment, channels: LinkChannels, *,
                on_served: Callable[[Any], None], on_dropped: Callable[[Any, DropReason], None],
@@ -124,15 +132,18 @@ class Replica:
 
 
 class Deployed:
-    """A deployment at run time: its endpoint pool, desired count and live replicas (draining ones included)."""
+    """A deployment at run time: its endpoint pool, desired count, live replicas (draining ones included), the
+    record of its version's requests and the draw of its failing ones (``None``: it fails none)."""
 
-    __slots__ = ("desired", "pool", "replicas", "spec")
+    __slots__ = ("desired", "fails", "pool", "replicas", "spec", "stats")
 
-    def __init__(self, spec: Deployment, pool: EndpointPool) -> None:
+    def __init__(self, spec: Deployment, pool: EndpointPool, fails: Callable[[], bool] | None) -> None:
         self.spec = spec
         self.pool = pool
         self.desired = 0
         self.replicas: list[Replica] = []
+        self.stats = VersionStats()
+        self.fails = fails
 
 
 class Controller:
@@ -157,6 +168,7 @@ class Controller:
         self.images = {image.name: image for image in platform.images}
         self.servers = {server.name: (k + 1, server.profile.time_terms()) for k, server in enumerate(world.servers)}
         self.cpu = {n.node: n.cpu for n in platform.nodes}
+        self.allocatable = {n.node: (n.cpu, float(n.gpu), n.memory_bits) for n in platform.nodes}
         self.free_cpu = dict(self.cpu)
         self.free_gpu = {n.node: n.gpu for n in platform.nodes}
         self.free_memory_bits = {n.node: n.memory_bits for n in platform.nodes}
@@ -166,20 +178,36 @@ class Controller:
         for n in platform.nodes:
             for name in n.images:
                 self.caches[n.node].store(self.images[name])
+        self.world, self.on_served, self.on_dropped, self.forward = world, on_served, on_dropped, forward
+        # the versions' own streams: spawned children leave the failure draws of ``rng`` as they were
+        self.split_uniform, self.error_uniform = (Uniforms(child) for child in rng.spawn(2))
         self.deployed: dict[str, Deployed] = {}
         for spec in platform.deployments:
-            cloud = nearest_cloud(world, spec.nodes[0]) if spec.unready.action == "cloud" else None
-            pool = EndpointPool(env, spec.name, spec.unready, on_served=on_served, on_dropped=on_dropped,
-                                fallback=None if cloud is None else partial(pass_on, forward, cloud))
-            self.deployed[spec.name] = Deployed(spec, pool)
-        self.pools = {d.spec.service: d.pool for d in self.deployed.values()}
+            self.add_deployed(spec)
+        self.pools: dict[str, WorkerPool] = {d.spec.service: d.pool for d in self.deployed.values()}
+        self.watchers: dict[str, Callable[[], None]] = {}
+        self.rollouts = {r.deployment: r.strategy.attach(self, r) for r in platform.rollouts}
         self.pending: list[Replica] = []
         self.pulls: dict[tuple[str, str], list[Replica]] = {}
         self.events: list[tuple[Any, ...]] = []
         self.series: list[tuple[Any, ...]] = []
         self.numbers = 0
 
+    def add_deployed(self, spec: Deployment, pool: EndpointPool | None = None) -> Deployed:
+        """Run deployment ``spec`` (with no replica yet) behind ``pool``, or behind a pool of its own."""
+        if pool is None:
+            cloud = nearest_cloud(self.world, spec.nodes[0]) if spec.unready.action == "cloud" else None
+            pool = EndpointPool(self.env, spec.name, spec.unready, on_served=self.on_served,
+                                on_dropped=self.on_dropped,
+                                fallback=None if cloud is None else partial(pass_on, self.forward, cloud))
+        fails = Bernoulli(spec.error_probability, self.error_uniform) if spec.error_probability > 0 else None
+        self.deployed[spec.name] = deployed = Deployed(spec, pool, fails)
+        return deployed
+
     # -- records --------------------------------------------------------------------------------------------------
+    def record(self, deployed: Deployed, kind: str, detail: str = "") -> None:
+        """An event of a deployment as a whole."""
+        self._event(kind, deployed, detail=detail)
     def _event(self, kind: str, deployed: Deployed, replica: Replica | None = None, node: str | None = None,
                detail: str = "") -> None:
         spec = deployed.spec
@@ -193,6 +221,9 @@ class Controller:
             counts[replica.state] += 1
         spec = deployed.spec
         self.series.append((self.env.now, spec.service, spec.version, spec.name, deployed.desired, *counts))
+        watcher = self.watchers.get(spec.name)
+        if watcher is not None:
+            watcher()
 
     def tables(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """The event table, the replica time series and the counters of this replication."""
@@ -215,12 +246,17 @@ class Controller:
         for node, (mtbf_s, _) in self.reliability.items():
             if mtbf_s != math.inf:
                 Wake(self.env, self.rng.exponential(mtbf_s), node, self._random_failure)
-        for deployed in self.deployed.values():
+        for deployed in list(self.deployed.values()):
             rules = deployed.spec.autoscaling
-            if rules is not None:
+            rollout = self.rollouts.get(deployed.spec.name)
+            if rules is not None and rollout is not None:
+                Autoscaler(self.env, rules, rollout.load, deployed.spec.workers, rollout.scale, rollout.counts).start()
+            elif rules is not None:
                 Autoscaler(self.env, rules, deployed.pool, deployed.spec.workers,
                            partial(self.scale, deployed.spec.name, kind="autoscale"),
                            partial(self._counts, deployed)).start()
+        for run in self.rollouts.values():
+            run.start()
 
     @staticmethod
     def _counts(deployed: Deployed) -> tuple[int, int]:
@@ -277,14 +313,31 @@ class Controller:
         nodes = [n for n in spec.nodes if not self._misfit(spec, n)]
         if not nodes:
             return False
-        order = {n: k for k, n in enumerate(spec.nodes)}
-        peers = [r.node for r in replica.deployed.replicas if r.node is not None]
-        node = max(nodes, key=lambda n: (-peers.count(n), self.caches[n].has(spec.image),
-                                         self.free_cpu[n] / self.cpu[n], -order[n]))
+        if spec.scheduling is not None:
+            node = self._scored(replica.deployed, spec.scheduling, nodes)
+        else:
+            order = {n: k for k, n in enumerate(spec.nodes)}
+            peers = [r.node for r in replica.deployed.replicas if r.node is not None]
+            node = max(nodes, key=lambda n: (-peers.count(n), self.caches[n].has(spec.image),
+                                             self.free_cpu[n] / self.cpu[n], -order[n]))
         replica.node = node
         self._reserve(spec, node, 1)
         self._launch(replica)
         return True
+
+    def _scored(self, deployed: Deployed, scoring: Scoring, fitting: list[str]) -> str:
+        """The domain node Kubernetes' filter and score picks among ``fitting``; the spread counts the deployment's
+        replicas that are not terminating, image locality the domain nodes whose disk holds the image."""
+        spec = deployed.spec
+        domain = spec.nodes
+        peers = [r.node for r in deployed.replicas if r.node is not None and r.state != State.TERMINATING]
+        k = schedule(scoring, [self.allocatable[n] for n in domain],
+                     [(self.free_cpu[n], self.free_gpu[n], self.free_memory_bits[n]) for n in domain],
+                     (spec.cpu, spec.gpu, spec.memory_bits), [peers.count(n) for n in domain],
+                     eligible=[n in fitting for n in domain], image_bits=spec.image.size_bits,
+                     has_image=[self.caches[n].has(spec.image) for n in domain])
+        assert k is not None  # the fitting nodes pass the same resource filter
+        return domain[k]
 
     def _reserve(self, spec: Deployment, node: str, sign: int) -> None:
         """Take (``sign`` 1) or give back (-1) a replica's resources on ``node``."""
@@ -335,7 +388,8 @@ class Controller:
         spec = deployed.spec
         assert replica.node is not None
         code, terms = self.servers[replica.node]
-        replica.endpoint = Endpoint(spec.workers, code, terms, spec.speed_share, partial(self._drained, replica))
+        replica.endpoint = Endpoint(spec.workers, code, terms, spec.speed_share * spec.speedup,
+                                    partial(self._drained, replica), deployed.stats, deployed.fails)
         deployed.pool.add(replica.endpoint)
         self._event("ready", deployed, replica)
         self._count(deployed)
