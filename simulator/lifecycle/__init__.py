@@ -5,11 +5,12 @@ them during a run (scripted scale events, the HPA autoscaler) and the devices' r
 
 from simulator.lifecycle.autoscaler import Autoscaling
 from simulator.lifecycle.controller import Platform
+from simulator.lifecycle.distribution import Push
 from simulator.lifecycle.images import Image, ImageCache
 from simulator.lifecycle.pulls import Registry
 from simulator.lifecycle.retry import Retry
 from simulator.lifecycle.router import Unready
 from simulator.lifecycle.spec import Deployment, NodeCapacity, NodeEvent, ScaleEvent
 
-__all__ = ["Autoscaling", "Deployment", "Image", "ImageCache", "NodeCapacity", "NodeEvent", "Platform", "Registry",
-           "Retry", "ScaleEvent", "Unready"]
+__all__ = ["Autoscaling", "Deployment", "Image", "ImageCache", "NodeCapacity", "NodeEvent", "Platform", "Push",
+           "Registry", "Retry", "ScaleEvent", "Unready"]

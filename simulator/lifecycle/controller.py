@@ -13,6 +13,7 @@ replica time series.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
@@ -27,11 +28,13 @@ from offload.errors import ParameterError
 from simulator.devices import LinkChannels
 from simulator.events import Wake
 from simulator.lifecycle.autoscaler import Autoscaler
+from simulator.lifecycle.distribution import Distributor, Push
 from simulator.lifecycle.images import Image, ImageCache
 from simulator.lifecycle.pulls import Puller, Registry
 from simulator.lifecycle.retry import GiveUp, Resend, Retrier, Retry
-from simulator.lifecycle.router import Endpoint, EndpointPool, nearest_cloud, pass_on
+from simulator.lifecycle.router import Endpoint, EndpointPool
 from simulator.lifecycle.spec import Deployment, NodeCapacity, NodeEvent, ScaleEvent
+from simulator.lifecycle.spill import Spill, spill_servers
 from simulator.result import DropReason
 from simulator.world import World
 
@@ -40,7 +43,8 @@ EVENT_COLUMNS = ("time_s", "kind", "service", "version", "deployment", "node", "
 #: Columns of the replica time series: after every change, the deployment's replicas in each state.
 REPLICA_COLUMNS = ("time_s", "service", "version", "deployment", "desired", "pending", "pulling", "starting",
                    "ready", "terminating")
-#: Columns of the counters: requests ``retried`` by the reason their attempt failed.
+#: Columns of the counters: requests ``retried`` by the reason their attempt failed, ``spilled`` out of their domain
+#: by the reason they left.
 COUNT_COLUMNS = ("counter", "reason", "count")
 
 
@@ -58,7 +62,8 @@ class State(IntEnum):
 class Platform:
     """The platform of a run: ``images``, the registries (the first is the central one and holds every image),
     node capacities, deployments (at most one per service), scripted scale events, scripted node failures and the
-    device groups' retry rules."""
+    device groups' retry rules, the peer groups (nodes that pull images from each other,
+    :mod:`simulator.lifecycle.distribution`) and the pushes that pre-distribute images."""
 
     images: tuple[Image, ...]
     registries: tuple[Registry, ...]
@@ -67,9 +72,12 @@ class Platform:
     events: tuple[ScaleEvent, ...] = ()
     failures: tuple[NodeEvent, ...] = ()
     retries: tuple[Retry, ...] = ()
+    peers: tuple[tuple[str, ...], ...] = ()
+    pushes: tuple[Push, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("images", "registries", "nodes", "deployments", "events", "failures", "retries"):
+        object.__setattr__(self, "peers", tuple(tuple(group) for group in self.peers))
+        for name in ("images", "registries", "nodes", "deployments", "events", "failures", "retries", "pushes"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         if not self.registries or self.registries[0].images is not None:
             raise ParameterError("registries", self.registries, "the first registry must be the central one")
@@ -80,6 +88,8 @@ class Platform:
         for deployment in self.deployments:
             if not nodes.issuperset(deployment.nodes):
                 raise ParameterError("nodes", deployment.nodes, "every domain node needs a capacity")
+            if set(deployment.unready.region) & set(deployment.nodes):
+                raise ParameterError("unready.region", deployment.unready.region, "must lie outside the domain")
         names = {d.name for d in self.deployments}
         for event in self.events:
             if event.deployment not in names:
@@ -87,6 +97,13 @@ class Platform:
         for failure in self.failures:
             if failure.node not in nodes:
                 raise ParameterError("failures.node", failure.node, "undefined node")
+        for group in self.peers:
+            if not nodes.issuperset(group):
+                raise ParameterError("peers", group, "every peer needs a capacity")
+        images = {image.name for image in self.images}
+        for push in self.pushes:
+            if push.image not in images or not nodes.issuperset(push.nodes):
+                raise ParameterError("pushes", push, "needs a defined image and nodes with a capacity")
         groups = [r.group for r in self.retries]
         if len(set(groups)) < len(groups):
             raise ParameterError("retries", groups, "at most one retry rule per device group")
@@ -147,8 +164,9 @@ class Controller:
         self.retrier = retrier
         self.sent = None if retrier is None else retrier.sent
         self.platform = platform
-        self.puller = Puller(env, world.links, channels, platform.registries)
         self.where = {server.name: server.node for server in world.servers}
+        self.puller = Puller(env, world.links, channels, platform.registries,
+                             [self.where[n] for group in platform.peers for n in group if n in self.where])
         central = self.puller.delays[platform.registries[0].node]
         for node in {n for d in platform.deployments for n in d.nodes}:
             if node not in self.where or self.where[node] not in central:
@@ -167,14 +185,24 @@ class Controller:
             for name in n.images:
                 self.caches[n.node].store(self.images[name])
         self.deployed: dict[str, Deployed] = {}
+        self.spills: list[Spill] = []
         for spec in platform.deployments:
-            cloud = nearest_cloud(world, spec.nodes[0]) if spec.unready.action == "cloud" else None
+            unknown = [name for name in spec.unready.region if name not in self.where]
+            if unknown:
+                raise ParameterError("unready.region", unknown, "must be servers of the world")
+            servers = spill_servers(world, spec.unready.action, spec.nodes, spec.unready.region)
+            spill = Spill(forward, servers) if servers else None
+            if spill is not None:
+                self.spills.append(spill)
             pool = EndpointPool(env, spec.name, spec.unready, on_served=on_served, on_dropped=on_dropped,
-                                fallback=None if cloud is None else partial(pass_on, forward, cloud))
-            self.deployed[spec.name] = Deployed(spec, pool)
+                                fallback=spill)
+            deployed = self.deployed[spec.name] = Deployed(spec, pool)
+            if spec.autoscaling is not None and spec.autoscaling.min_replicas == 0:
+                pool.activate = partial(self.activate, deployed)
         self.pools = {d.spec.service: d.pool for d in self.deployed.values()}
         self.pending: list[Replica] = []
-        self.pulls: dict[tuple[str, str], list[Replica]] = {}
+        self.distributor = Distributor(self.puller, self.caches, self.images, self.where, self.up, platform.peers,
+                                       self._pull_event)
         self.events: list[tuple[Any, ...]] = []
         self.series: list[tuple[Any, ...]] = []
         self.numbers = 0
@@ -197,7 +225,9 @@ class Controller:
     def tables(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """The event table, the replica time series and the counters of this replication."""
         retried = {} if self.retrier is None else self.retrier.retried
-        counts = [("retried", reason, n) for reason, n in sorted(retried.items())]
+        spilled = sum((spill.spilled for spill in self.spills), Counter[str]())
+        counts = [(counter, reason, n) for counter, counted in (("retried", retried), ("spilled", spilled))
+                  for reason, n in sorted(counted.items())]
         return (pd.DataFrame(self.events, columns=list(EVENT_COLUMNS)),
                 pd.DataFrame(self.series, columns=list(REPLICA_COLUMNS)),
                 pd.DataFrame(counts, columns=list(COUNT_COLUMNS)))
@@ -212,6 +242,8 @@ class Controller:
             Wake(self.env, event.at_s, event, self._scripted)
         for failure in self.platform.failures:
             Wake(self.env, failure.at_s, failure, self._scripted_node)
+        for push in self.platform.pushes:
+            Wake(self.env, push.at_s, push, self._push)
         for node, (mtbf_s, _) in self.reliability.items():
             if mtbf_s != math.inf:
                 Wake(self.env, self.rng.exponential(mtbf_s), node, self._random_failure)
@@ -221,6 +253,14 @@ class Controller:
                 Autoscaler(self.env, rules, deployed.pool, deployed.spec.workers,
                            partial(self.scale, deployed.spec.name, kind="autoscale"),
                            partial(self._counts, deployed)).start()
+
+    def activate(self, deployed: Deployed) -> None:
+        """A request reached a deployment scaled to zero: it gets one replica (event ``activate``)."""
+        if deployed.desired == 0:
+            self.scale(deployed.spec.name, 1, kind="activate")
+
+    def _push(self, event: simpy.Event) -> None:
+        self.distributor.push(event.value)  # type: ignore[arg-type]
 
     @staticmethod
     def _counts(deployed: Deployed) -> tuple[int, int]:
@@ -301,24 +341,18 @@ class Controller:
             self._boot(replica)
             return
         replica.state = State.PULLING
-        key = (node, spec.image.name)
-        if key not in self.pulls:
-            self.pulls[key] = []
-            self._event("pull_start", replica.deployed, replica, detail=spec.image.name)
-            self.puller.pull(spec.image, self.where[node], partial(self._pulled, key))
-        self.pulls[key].append(replica)
+        self.distributor.fetch(node, spec.image, replica, partial(self._pulled, replica))
 
-    def _pulled(self, key: tuple[str, str]) -> None:
-        node, name = key
-        waiting = self.pulls.pop(key)
-        image = self.images[name]
-        for evicted in self.caches[node].store(image):
-            self._event("evict", waiting[0].deployed, node=node, detail=evicted)
-        self._event("pull_end", waiting[0].deployed, waiting[0], detail=name)
-        for replica in waiting:
-            if replica.state == State.PULLING:
-                self._boot(replica)
-                self._count(replica.deployed)
+    def _pull_event(self, kind: str, node: str, detail: str, owner: Replica | None) -> None:
+        if owner is None:
+            self.events.append((self.env.now, kind, "", "", "", node, -1, detail))
+        else:
+            self._event(kind, owner.deployed, owner, node=node, detail=detail)
+
+    def _pulled(self, replica: Replica) -> None:
+        if replica.state == State.PULLING:
+            self._boot(replica)
+            self._count(replica.deployed)
 
     def _boot(self, replica: Replica) -> None:
         replica.state = State.STARTING
