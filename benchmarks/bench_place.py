@@ -26,7 +26,7 @@ from scheduler.model import Model, compile_model
 from scheduler.result import PlacementResult
 from scheduler.solvers import Budget, lagrangian_bound, lp_lower_bound, solve
 
-HEURISTICS = ("nearest", "least-loaded", "greedy", "local-search")
+HEURISTICS = ("nearest", "least-loaded", "filter-score", "greedy", "local-search")
 
 
 def _timed(function, *args, **kwargs):  # type: ignore[no-untyped-def]

@@ -4,9 +4,11 @@
   :mod:`scheduler.builders` — hierarchical generator, ``topohub`` backbones, EUA Melbourne sites.
 - :mod:`scheduler.problem` — :class:`~scheduler.problem.PlacementProblem` as arrays, built from a graph by
   :func:`~scheduler.problem.build_problem`; :mod:`scheduler.model` compiles it into demands and arcs.
-- :mod:`scheduler.solvers` — ``SOLVERS`` registry (nearest, greedy, least-loaded, local-search, milp),
+- :mod:`scheduler.solvers` — ``SOLVERS`` registry (nearest, greedy, least-loaded, local-search, milp, filter-score),
   :func:`~scheduler.solvers.solve` returning a :class:`~scheduler.result.PlacementResult` with objective terms,
   certified lower bound and gap.
+- :mod:`scheduler.scoring` — Kubernetes-style filter and score of one replica over nodes (resource fit, least or
+  most allocated, image locality, spread), used by the ``filter-score`` solver.
 - :mod:`scheduler.checker` — independent re-computation of feasibility and every objective term from the graph.
 - :mod:`scheduler.instances` — the documented random instance generator used by ``benchmarks/bench_place.py``.
 """

@@ -23,6 +23,7 @@ class DropReason(StrEnum):
     BATTERY_EMPTY = "battery_empty"
     POLICY_DROP = "policy_drop"
     TIMED_OUT = "timed_out"
+    VERSION_ERROR = "version_error"
 
 
 #: Record columns naming who ran the task where (categorical but ``replication`` and ``task_id``).

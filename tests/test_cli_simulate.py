@@ -158,6 +158,18 @@ def test_csv_fallback_and_outputs_section(tmp_path: Path, monkeypatch: pytest.Mo
     assert sorted(p.name for p in bare.iterdir()) == ["scenario.yaml", "summary.json"]
 
 
+def test_figures_without_records_are_refused_not_skipped(tmp_path: Path) -> None:
+    """Figures are drawn from the records: asking for both figures and no records is an error at validate time,
+    not an empty figures folder after the run."""
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("services: [{work: 2G}]\ndevices: [{profile: {speed: 1 GHz}, workload: 1/s}]\n"
+                        "nodes: [{speed: 40 GHz}]\noutputs:\n  records: false\n  figures: true\n")
+    for command in ("validate", "simulate"):
+        code, _, err = _invoke(command, str(scenario), *(["--quiet"] if command == "simulate" else []))
+        assert code == 2
+        assert re.search(r"s\.yaml:6: outputs\.figures: true: figures are drawn from the records", err), err
+
+
 
 def test_melbourne_prints_its_placement_and_without_it_none() -> None:
     args = ["simulate", "melbourne", "--duration", "30s", "--replications", "1", "--quiet",

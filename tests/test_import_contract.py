@@ -1,5 +1,6 @@
-"""The import contract: dependencies flow one way, ``offload`` ← ``scheduler`` ← simulator core ← ``scenario`` ←
-``sweep``, ``rl`` ← ``plots``, ``serve`` ← ``cli`` (the plots draw sweep results, so ``sweep`` sits below them).
+"""The import contract: dependencies flow one way, ``offload`` ← ``scheduler`` ← simulator core ← ``lifecycle``,
+``mobility`` ← ``scenario`` ← ``sweep``, ``rl`` ← ``plots``, ``serve`` ← ``cli`` (the plots draw sweep results, so
+``sweep`` sits below them).
 
 Every module of the three packages is read with :mod:`ast` (imports inside functions and ``TYPE_CHECKING`` blocks
 count too: a deferred import is still a dependency) and each import must point to the same layer or a lower one;
@@ -25,7 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("offload",),
     ("scheduler",),
     ("core",),
-    ("lifecycle",),
+    ("lifecycle", "mobility"),
     ("scenario",),
     ("sweep", "rl"),
     ("plots", "serve"),
@@ -74,6 +75,8 @@ GROUPS: dict[str, str] = {
     "simulator.elements": "core",
     "simulator.lifecycle": "lifecycle",
     "simulator.lifecycle.": "lifecycle",
+    "simulator.mobility": "mobility",  # devices that move: models, radio and attachment, handover (issue 13)
+    "simulator.mobility.": "mobility",
     "simulator.scenario": "scenario",
     "simulator.game_file": "scenario",  # a YAML file format over the scenario package's loaders
     "simulator.scenario.": "scenario",

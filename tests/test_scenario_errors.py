@@ -69,7 +69,7 @@ CASES = [
     # wrong types
     ("    count: 10", "    count: ten", r"city\.yaml:29: devices\[0\].count: \"ten\": must be an integer"),
     ("    count: 10", "    count: 2.5", r":29: devices\[0\].count: 2\.5: must be an integer"),
-    ("    count: 10", "    count: true", r":29: devices\[0\].count: True: must be an integer"),
+    ("    count: 10", "    count: true", r":29: devices\[0\].count: true: must be an integer"),
     ("  seed: 3", "  seed: [3]", r":6: run\.seed: a list: must be an integer"),
     ("name: city", "name: 42", r":1: name: 42: must be a string"),
     ("policies: [always_local, always_edge]", "policies: always_edge",

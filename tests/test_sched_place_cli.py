@@ -69,7 +69,7 @@ def test_place_compare_runs_every_solver() -> None:
     code, out, _ = _invoke("place", "place-small", "--compare", "--json")
     assert code == 0
     results = {r["solver"]: r for r in json.loads(out)["results"]}
-    assert set(results) == {"nearest", "greedy", "least-loaded", "local-search", "milp"}
+    assert set(results) == {"nearest", "greedy", "least-loaded", "local-search", "milp", "filter-score"}
     best = results["milp"]["objective"]["total"]
     assert all(r["objective"]["total"] >= best * (1 - 1e-9) for r in results.values())
 
@@ -85,7 +85,7 @@ def test_placement_file_defaults_to_local_search() -> None:
 def test_unknown_policy_is_one_line_exit_2() -> None:
     code, _, err = _invoke("place", "place-small", "--policy", "fastest")
     assert code == 2
-    assert "unknown placement solver; valid: nearest, greedy, least-loaded, local-search, milp" in err
+    assert "unknown placement solver; valid: nearest, greedy, least-loaded, local-search, milp, filter-score" in err
     assert "Traceback" not in err
 
 

@@ -14,6 +14,7 @@ from scheduler.result import PlacementResult, Status, evaluate_arcs, placement_f
 from scheduler.solvers.base import Budget, Solver, SolverOutput
 from scheduler.solvers.constructive import Greedy, LeastLoaded, NearestSite
 from scheduler.solvers.exact import Milp
+from scheduler.solvers.filter_score import FilterScore
 from scheduler.solvers.lagrangian import lagrangian_bound
 from scheduler.solvers.local_search import LocalSearch
 from scheduler.solvers.milp import lp_lower_bound
@@ -25,6 +26,7 @@ SOLVERS: dict[str, type[Solver]] = {
     "least-loaded": LeastLoaded,
     "local-search": LocalSearch,
     "milp": Milp,
+    "filter-score": FilterScore,
 }
 
 

@@ -24,6 +24,22 @@ _EPS = 1e-9
 SPARE = 2
 
 
+def link_room(model: Model, link_load: FloatArray, arcs: IntArray) -> FloatArray:
+    """Extra request rate each of ``arcs`` could carry, at the links' current ``link_load`` (bit/s), before a capped
+    link on its path is full (inf where no capped link is on the path)."""
+    out = np.full(len(arcs), np.inf)
+    if not link_load.size:
+        return out
+    links = model.arc_link_bits
+    for i, a in enumerate(arcs.tolist()):
+        lo, hi = int(links.indptr[a]), int(links.indptr[a + 1])
+        if hi > lo:
+            on_path = links.indices[lo:hi]
+            per_request = links.data[lo] / model.demand_rate[model.arc_demand[a]]
+            out[i] = max(float((model.link_capacity_bps[on_path] - link_load[on_path]).min()) / per_request, 0.0)
+    return out
+
+
 class LoadState:
     """Mutable assignment of demand shares to arcs with the replica and resource bookkeeping it implies."""
 
@@ -61,13 +77,14 @@ class LoadState:
         return np.asarray(np.maximum(np.ceil(ratio - _EPS), 0), dtype=np.int64)
 
     def _free(self, s: int, nodes: IntArray) -> FloatArray:
-        """Replicas of ``s`` each node could still add (resources, per-node and total replica bounds)."""
+        """Replicas of ``s`` each node could still add (resources, per-node and total replica bounds); negative
+        where a trial move has put the node over a bound, so that sizing a pool never keeps replicas beyond it."""
         dem = self.demand[s]
         free = self.capacity[nodes] - self.usage[nodes]
         with np.errstate(divide="ignore", invalid="ignore"):
             fit = np.where(dem > 0, np.floor(free / np.where(dem > 0, dem, 1.0) + _EPS), np.inf).min(axis=1)
         limit = np.minimum(fit, self.model.max_per_node[s, nodes] - self.replicas[s, nodes])
-        return np.asarray(np.maximum(np.minimum(limit, self.max_total[s] - self.total[s]), 0), dtype=np.float64)
+        return np.asarray(np.minimum(limit, self.max_total[s] - self.total[s]), dtype=np.float64)
 
     def _free_one(self, s: int, n: int) -> int:
         """:meth:`_free` of one node on plain numbers."""
@@ -77,7 +94,7 @@ class LoadState:
                                    strict=True):
             if need > 0:
                 limit = min(limit, math.floor((cap - used) / need + _EPS))
-        return max(limit, 0)
+        return limit
 
     def room(self, s: int, nodes: IntArray) -> FloatArray:
         """Extra rate of service ``s`` each node could take, opening as many replicas as still fit there."""
@@ -86,17 +103,7 @@ class LoadState:
 
     def link_room(self, arcs: IntArray) -> FloatArray:
         """Extra request rate each arc could carry before a capped link on its path is full (inf: none capped)."""
-        out = np.full(len(arcs), np.inf)
-        if not self.link_load.size:
-            return out
-        cap = self.model.link_capacity_bps
-        for i, a in enumerate(arcs.tolist()):
-            lo, hi = int(self._link_ptr[a]), int(self._link_ptr[a + 1])
-            if hi > lo:
-                links = self._link_idx[lo:hi]
-                per_request = self._link_bits[lo] / self.model.demand_rate[self.model.arc_demand[a]]
-                out[i] = max(float((cap[links] - self.link_load[links]).min()) / per_request, 0.0)
-        return out
+        return link_room(self.model, self.link_load, arcs)
 
     def links_ok(self) -> bool:
         """Whether every capped link carries at most its cap."""

@@ -30,16 +30,32 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 import simpy
 
 from offload.errors import ParameterError
 from offload.validate import check_non_negative, check_positive
 from simulator.events import Wake
-from simulator.lifecycle.router import EndpointPool
 
 Metric = Literal["busy", "rps", "queue"]
+
+
+class Load(Protocol):
+    """What the autoscaler reads of a service: requests ``received`` so far, requests ``waiting`` now, and busy
+    worker-seconds so far (an endpoint pool, or the traffic split over a service's versions)."""
+
+    @property
+    def received(self) -> int:
+        """Requests that reached the service since the start of the run."""
+
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for a worker."""
+
+    def busy_total_at(self, now: float) -> float:
+        """Busy worker-seconds since the start of the run, up to ``now``."""
+
 METRICS: tuple[Metric, ...] = ("busy", "rps", "queue")
 
 
@@ -112,7 +128,7 @@ class Autoscaler:
     """The HPA of one deployment in one replication: ``counts()`` gives the deployment's desired and ready
     replicas, ``scale(count)`` applies a new desired count."""
 
-    def __init__(self, env: simpy.Environment, rules: Autoscaling, pool: EndpointPool, workers: int,
+    def __init__(self, env: simpy.Environment, rules: Autoscaling, pool: Load, workers: int,
                  scale: Callable[[int], None], counts: Callable[[], tuple[int, int]]) -> None:
         self.env = env
         self.rules = rules
@@ -143,7 +159,7 @@ class Autoscaler:
             return busy_s / (self.rules.sync_s * self.workers)
         if self.rules.metric == "rps":
             return requests / self.rules.sync_s
-        return float(len(self.pool.queue))
+        return float(self.pool.waiting)
 
     def _sync(self, event: simpy.Event) -> None:
         Wake(self.env, self.rules.sync_s, None, self._sync)

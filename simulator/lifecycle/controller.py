@@ -32,10 +32,13 @@ from simulator.lifecycle.distribution import Distributor, Push
 from simulator.lifecycle.images import Image, ImageCache
 from simulator.lifecycle.pulls import Puller, Registry
 from simulator.lifecycle.retry import GiveUp, Resend, Retrier, Retry
-from simulator.lifecycle.router import Endpoint, EndpointPool
+from simulator.lifecycle.router import Endpoint, EndpointPool, VersionStats
 from simulator.lifecycle.spec import Deployment, NodeCapacity, NodeEvent, ScaleEvent
 from simulator.lifecycle.spill import Spill, spill_servers
+from simulator.lifecycle.traffic import Bernoulli, Uniforms
+from simulator.lifecycle.versions import Rollout, check_rollouts
 from simulator.result import DropReason
+from simulator.servers import WorkerPool
 from simulator.world import World
 
 #: Columns of the event table; ``detail`` is the image of a pull or eviction, the target count of a scale.
@@ -61,8 +64,9 @@ class State(IntEnum):
 @dataclass(frozen=True, slots=True)
 class Platform:
     """The platform of a run: ``images``, the registries (the first is the central one and holds every image),
-    node capacities, deployments (at most one per service), scripted scale events, scripted node failures and the
-    device groups' retry rules, the peer groups (nodes that pull images from each other,
+    node capacities, deployments (at most one per service), scripted scale events, scripted node failures, the
+    device groups' retry rules, rollouts of new versions (at most one per deployment,
+    :mod:`simulator.lifecycle.versions`), the peer groups (nodes that pull images from each other,
     :mod:`simulator.lifecycle.distribution`) and the pushes that pre-distribute images."""
 
     images: tuple[Image, ...]
@@ -72,12 +76,14 @@ class Platform:
     events: tuple[ScaleEvent, ...] = ()
     failures: tuple[NodeEvent, ...] = ()
     retries: tuple[Retry, ...] = ()
+    rollouts: tuple[Rollout, ...] = ()
     peers: tuple[tuple[str, ...], ...] = ()
     pushes: tuple[Push, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "peers", tuple(tuple(group) for group in self.peers))
-        for name in ("images", "registries", "nodes", "deployments", "events", "failures", "retries", "pushes"):
+        for name in ("images", "registries", "nodes", "deployments", "events", "failures", "retries", "rollouts",
+                     "pushes"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         if not self.registries or self.registries[0].images is not None:
             raise ParameterError("registries", self.registries, "the first registry must be the central one")
@@ -107,6 +113,7 @@ class Platform:
         groups = [r.group for r in self.retries]
         if len(set(groups)) < len(groups):
             raise ParameterError("retries", groups, "at most one retry rule per device group")
+        check_rollouts(self.deployments, self.rollouts)
 
     def attach(self, world: World, env: simpy.Environment, channels: LinkChannels, *,
                on_served: Callable[[Any], None], on_dropped: Callable[[Any, DropReason], None],
@@ -141,15 +148,18 @@ class Replica:
 
 
 class Deployed:
-    """A deployment at run time: its endpoint pool, desired count and live replicas (draining ones included)."""
+    """A deployment at run time: its endpoint pool, desired count, live replicas (draining ones included), the
+    record of its version's requests and the draw of its failing ones (``None``: it fails none)."""
 
-    __slots__ = ("desired", "pool", "replicas", "spec")
+    __slots__ = ("desired", "fails", "pool", "replicas", "spec", "stats")
 
-    def __init__(self, spec: Deployment, pool: EndpointPool) -> None:
+    def __init__(self, spec: Deployment, pool: EndpointPool, fails: Callable[[], bool] | None) -> None:
         self.spec = spec
         self.pool = pool
         self.desired = 0
         self.replicas: list[Replica] = []
+        self.stats = VersionStats()
+        self.fails = fails
 
 
 class Controller:
@@ -184,30 +194,45 @@ class Controller:
         for n in platform.nodes:
             for name in n.images:
                 self.caches[n.node].store(self.images[name])
+        self.world, self.on_served, self.on_dropped, self.forward = world, on_served, on_dropped, forward
+        # the versions' own streams: spawned children leave the failure draws of ``rng`` as they were
+        self.split_uniform, self.error_uniform = (Uniforms(child) for child in rng.spawn(2))
+        self.distributor = Distributor(self.puller, self.caches, self.images, self.where, self.up, platform.peers,
+                                       self._pull_event)
         self.deployed: dict[str, Deployed] = {}
         self.spills: list[Spill] = []
         for spec in platform.deployments:
-            unknown = [name for name in spec.unready.region if name not in self.where]
-            if unknown:
-                raise ParameterError("unready.region", unknown, "must be servers of the world")
-            servers = spill_servers(world, spec.unready.action, spec.nodes, spec.unready.region)
-            spill = Spill(forward, servers) if servers else None
-            if spill is not None:
-                self.spills.append(spill)
-            pool = EndpointPool(env, spec.name, spec.unready, on_served=on_served, on_dropped=on_dropped,
-                                fallback=spill)
-            deployed = self.deployed[spec.name] = Deployed(spec, pool)
-            if spec.autoscaling is not None and spec.autoscaling.min_replicas == 0:
-                pool.activate = partial(self.activate, deployed)
-        self.pools = {d.spec.service: d.pool for d in self.deployed.values()}
+            self.add_deployed(spec)
+        self.pools: dict[str, WorkerPool] = {d.spec.service: d.pool for d in self.deployed.values()}
+        self.watchers: dict[str, Callable[[], None]] = {}
+        self.rollouts = {r.deployment: r.strategy.attach(self, r) for r in platform.rollouts}
         self.pending: list[Replica] = []
-        self.distributor = Distributor(self.puller, self.caches, self.images, self.where, self.up, platform.peers,
-                                       self._pull_event)
         self.events: list[tuple[Any, ...]] = []
         self.series: list[tuple[Any, ...]] = []
         self.numbers = 0
 
+    def add_deployed(self, spec: Deployment, pool: EndpointPool | None = None) -> Deployed:
+        """Run deployment ``spec`` (with no replica yet) behind ``pool``, or behind a pool of its own."""
+        if pool is None:
+            unknown = [name for name in spec.unready.region if name not in self.where]
+            if unknown:
+                raise ParameterError("unready.region", unknown, "must be servers of the world")
+            servers = spill_servers(self.world, spec.unready.action, spec.nodes, spec.unready.region)
+            spill = Spill(self.forward, servers) if servers else None
+            if spill is not None:
+                self.spills.append(spill)
+            pool = EndpointPool(self.env, spec.name, spec.unready, on_served=self.on_served,
+                                on_dropped=self.on_dropped, fallback=spill)
+        fails = Bernoulli(spec.error_probability, self.error_uniform) if spec.error_probability > 0 else None
+        self.deployed[spec.name] = deployed = Deployed(spec, pool, fails)
+        if spec.autoscaling is not None and spec.autoscaling.min_replicas == 0:
+            pool.activate = partial(self.activate, deployed)
+        return deployed
+
     # -- records --------------------------------------------------------------------------------------------------
+    def record(self, deployed: Deployed, kind: str, detail: str = "") -> None:
+        """An event of a deployment as a whole."""
+        self._event(kind, deployed, detail=detail)
     def _event(self, kind: str, deployed: Deployed, replica: Replica | None = None, node: str | None = None,
                detail: str = "") -> None:
         spec = deployed.spec
@@ -221,6 +246,9 @@ class Controller:
             counts[replica.state] += 1
         spec = deployed.spec
         self.series.append((self.env.now, spec.service, spec.version, spec.name, deployed.desired, *counts))
+        watcher = self.watchers.get(spec.name)
+        if watcher is not None:
+            watcher()
 
     def tables(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """The event table, the replica time series and the counters of this replication."""
@@ -247,12 +275,17 @@ class Controller:
         for node, (mtbf_s, _) in self.reliability.items():
             if mtbf_s != math.inf:
                 Wake(self.env, self.rng.exponential(mtbf_s), node, self._random_failure)
-        for deployed in self.deployed.values():
+        for deployed in list(self.deployed.values()):
             rules = deployed.spec.autoscaling
-            if rules is not None:
+            rollout = self.rollouts.get(deployed.spec.name)
+            if rules is not None and rollout is not None:
+                Autoscaler(self.env, rules, rollout.load, deployed.spec.workers, rollout.scale, rollout.counts).start()
+            elif rules is not None:
                 Autoscaler(self.env, rules, deployed.pool, deployed.spec.workers,
                            partial(self.scale, deployed.spec.name, kind="autoscale"),
                            partial(self._counts, deployed)).start()
+        for run in self.rollouts.values():
+            run.start()
 
     def activate(self, deployed: Deployed) -> None:
         """A request reached a deployment scaled to zero: it gets one replica (event ``activate``)."""
@@ -369,7 +402,8 @@ class Controller:
         spec = deployed.spec
         assert replica.node is not None
         code, terms = self.servers[replica.node]
-        replica.endpoint = Endpoint(spec.workers, code, terms, spec.speed_share, partial(self._drained, replica))
+        replica.endpoint = Endpoint(spec.workers, code, terms, spec.speed_share * spec.speedup,
+                                    partial(self._drained, replica), deployed.stats, deployed.fails)
         deployed.pool.add(replica.endpoint)
         self._event("ready", deployed, replica)
         self._count(deployed)

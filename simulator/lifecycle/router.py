@@ -7,7 +7,9 @@ as its target. A replica that starts terminating takes its workers away at once,
 the requests it is serving finish (drain). A request that arrives while no replica is ready waits up to a timeout for
 one, is dropped at once (reason ``no_ready_replica`` either way), or spills out of the domain to the nearest cloud
 node or the parent region's nodes (:mod:`simulator.lifecycle.spill`). When a node fails, the requests its replicas
-were serving fail with it (reason ``node_failure``).
+were serving fail with it (reason ``node_failure``). A replica of a bad version fails a share of the requests it serves
+(drawn when the request starts, reported when it ends: reason ``version_error``). Every replica of a version records
+the requests it ends in its version's :class:`VersionStats`.
 """
 
 from __future__ import annotations
@@ -48,20 +50,37 @@ class Unready:
                                  "'region'")
 
 
+class VersionStats:
+    """What the replicas of one service version did: requests started, and for each request ended (in time order)
+    its end time, its time at the router (queue and service, s) and whether it failed (``version_error``)."""
+
+    __slots__ = ("end_s", "failed", "request_s", "started")
+
+    def __init__(self) -> None:
+        self.started = 0
+        self.end_s: list[float] = []
+        self.request_s: list[float] = []
+        self.failed: list[bool] = []
+
+
 class Endpoint:
     """One ready replica as the router sees it: ``workers`` parallel workers on the server with record code
     ``target_code``, each taking its node's time (speed ``speed_ops_per_s`` or fixed time ``fixed_s``) divided by
-    ``share``; ``busy`` requests run on it; ``drained()`` runs when a removed endpoint's last request ends."""
+    ``share``; ``busy`` requests run on it; ``drained()`` runs when a removed endpoint's last request ends;
+    ``fails()`` (when given) draws whether a request it starts fails; ``stats`` records its version's requests."""
 
-    __slots__ = ("active", "busy", "drained", "fixed_s", "share", "speed_ops_per_s", "target_code", "workers")
+    __slots__ = ("active", "busy", "drained", "fails", "fixed_s", "share", "speed_ops_per_s", "stats", "target_code",
+                 "workers")
 
     def __init__(self, workers: int, target_code: int, time_terms: tuple[float, float], share: float,
-                 drained: Callable[[], None]) -> None:
+                 drained: Callable[[], None], stats: VersionStats, fails: Callable[[], bool] | None = None) -> None:
         self.workers = workers
         self.target_code = target_code
         self.speed_ops_per_s, self.fixed_s = time_terms
         self.share = share
         self.drained = drained
+        self.stats = stats
+        self.fails = fails
         self.busy = 0
         self.active = False
 
@@ -74,7 +93,7 @@ class EndpointPool(WorkerPool):
     """A worker pool whose workers are the ready replicas' endpoints (see the module docstring): ``workers`` and
     ``busy`` count the active endpoints' only, so a terminating replica's requests finish outside them."""
 
-    __slots__ = ("activate", "endpoints", "fallback", "received", "running", "unready")
+    __slots__ = ("activate", "endpoints", "failing", "fallback", "received", "running", "unready")
 
     def __init__(self, env: simpy.Environment, name: str, unready: Unready, *, on_served: Callable[[Any], None],
                  on_dropped: Callable[[Any, DropReason], None],
@@ -89,6 +108,12 @@ class EndpointPool(WorkerPool):
         self.received = 0
         self.endpoints: list[Endpoint] = []
         self.running: dict[Any, Endpoint] = {}
+        self.failing: set[Any] = set()
+
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for a worker."""
+        return len(self.queue)
 
     def add(self, endpoint: Endpoint) -> None:
         """A replica became ready: its workers take queued requests at once."""
@@ -115,6 +140,7 @@ class EndpointPool(WorkerPool):
         endpoint.busy = 0
         for job in lost:
             del self.running[job]
+            self.failing.discard(job)
             self.on_dropped(job, DropReason.NODE_FAILURE)
 
     def _deactivate(self, endpoint: Endpoint) -> None:
@@ -147,11 +173,23 @@ class EndpointPool(WorkerPool):
 
     def _give_up(self, event: simpy.Event) -> None:
         job: Any = event.value
-        if job.drop_code or not math.isnan(job.service_start_s):
-            return  # started, or dropped for another reason, meanwhile
+        if job.drop_code or not math.isnan(job.service_start_s) or job not in self.queue:
+            return  # started, dropped for another reason or handed over to another version meanwhile
         self.touch()
         self.queue.remove(job)
         self.on_dropped(job, DropReason.NO_READY_REPLICA)
+
+    def hand_over(self, other: EndpointPool) -> None:
+        """Move the requests waiting here to ``other`` (a version whose last replica went): they keep their place
+        in time (their arrival at the router) and count as received once, here."""
+        self.touch()
+        other.touch()
+        while self.queue:
+            job = self.queue.popleft()
+            if other.busy < other.workers and not other.queue:
+                other._start(job, self.env.now)
+            else:
+                other.queue.append(job)
 
     def _start(self, job: Any, now: float) -> None:
         """Start ``job`` on the active endpoint with the most free workers (the oldest on a tie), timed there."""
@@ -161,6 +199,9 @@ class EndpointPool(WorkerPool):
                 endpoint = other
         endpoint.busy += 1
         self.running[job] = endpoint
+        endpoint.stats.started += 1
+        if endpoint.fails is not None and endpoint.fails():
+            self.failing.add(job)
         job.service_s = endpoint.time_s(job.work_ops)
         job.target_code = endpoint.target_code
         super()._start(job, now)
@@ -171,10 +212,22 @@ class EndpointPool(WorkerPool):
         if endpoint is None:
             return  # failed with its node meanwhile
         endpoint.busy -= 1
+        now = self.env.now
+        stats = endpoint.stats
+        stats.end_s.append(now)
+        stats.request_s.append(now - job.queue_entry_s)
+        stats.failed.append(bool(self.failing) and job in self.failing)
         if endpoint.active:
             super()._finish_one(event)
             return
-        self._done(job, self.env.now)  # drained from a terminating replica, outside the pool's workers
+        self._done(job, now)  # drained from a terminating replica, outside the pool's workers
         if not endpoint.busy:
             endpoint.drained()
 
+    def _done(self, job: Any, now: float) -> None:
+        if self.failing and job in self.failing:
+            self.failing.remove(job)
+            job.service_end_s = now
+            self.on_dropped(job, DropReason.VERSION_ERROR)
+            return
+        super()._done(job, now)

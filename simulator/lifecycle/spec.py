@@ -4,7 +4,9 @@ as frozen value objects in SI (gathered with the registries in :class:`simulator
 A :class:`Deployment` keeps ``replicas`` replicas of one service version inside its domain (a named pool of nodes,
 resolved from node labels by the scenario loader); every replica reserves ``cpu`` cores, ``gpu`` GPUs and
 ``memory_bits`` of memory on its node and serves with ``workers`` parallel workers, each at ``speed_share`` of its
-node's speed (a request takes its node's time divided by the share). A replica goes pending (no node fits) → pulling
+node's speed, times its version's ``speedup`` (a request takes its node's time divided by ``speed_share × speedup``,
+one formula: :meth:`simulator.lifecycle.router.Endpoint.time_s`), and fails a share ``error_probability`` of the
+requests it serves (a bad version: reason ``version_error``). A replica goes pending (no node fits) → pulling
 (its image is not on the node) → starting (``boot_s``: container start and model load) → ready, and terminating
 (draining) when the deployment scales down.
 """
@@ -20,6 +22,11 @@ from offload.validate import check_non_negative, check_positive
 from simulator.lifecycle.autoscaler import Autoscaling
 from simulator.lifecycle.images import Image
 from simulator.lifecycle.router import Unready
+
+
+def _check_probability(name: str, value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise ParameterError(name, value, "must be within [0, 1]")
 
 
 def _check_count(name: str, value: int) -> None:
@@ -77,6 +84,8 @@ class Deployment:
     gpu: int = 0
     memory_bits: float = 0.0
     speed_share: float = 1.0
+    speedup: float = 1.0
+    error_probability: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "nodes", tuple(self.nodes))
@@ -91,10 +100,29 @@ class Deployment:
         check_non_negative("memory_bits", self.memory_bits)
         if not 0.0 < self.speed_share <= 1.0:
             raise ParameterError("speed_share", self.speed_share, "must be within (0, 1]")
+        check_positive("speedup", self.speedup)
+        _check_probability("error_probability", self.error_probability)
         scaling = self.autoscaling
         if scaling is not None and not scaling.min_replicas <= self.replicas <= scaling.max_replicas:
             raise ParameterError("replicas", self.replicas, f"must be within the autoscaler's bounds "
                                  f"[{scaling.min_replicas}, {scaling.max_replicas}]")
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """A version of a service: its ``image``, a ``speedup`` of its requests over the spec's speed (a faster model:
+    > 1) and the probability ``error_probability`` that it fails a request it serves."""
+
+    name: str
+    image: Image
+    speedup: float = 1.0
+    error_probability: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ParameterError("version.name", self.name, "must be a non-empty string")
+        check_positive("speedup", self.speedup)
+        _check_probability("error_probability", self.error_probability)
 
 
 @dataclass(frozen=True, slots=True)

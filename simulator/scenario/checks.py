@@ -28,6 +28,9 @@ def check_references(spec: ScenarioSpec) -> list[Problem]:
     if spec.run.warmup != "auto" and spec.run.warmup >= spec.run.duration:
         rule = f"must be shorter than run.duration ({spec.run.duration:g} s)"
         problems.append(Problem(("run", "warmup"), spec.run.warmup, rule))
+    if "figures" in spec.outputs.model_fields_set and spec.outputs.figures and not spec.outputs.records:
+        problems.append(Problem(("outputs", "figures"), True,
+                                "figures are drawn from the records: set outputs.records to true, or drop figures"))
     problems.extend(_check_profiles(spec))
     problems.extend(_check_devices(spec))
     problems.extend(_check_topology(spec))

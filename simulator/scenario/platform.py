@@ -266,5 +266,5 @@ def platform_from_spec(spec: ScenarioSpec) -> Platform | None:
     retries = tuple(Retry(g.name, g.retry.attempts, g.retry.backoff, g.retry.multiplier,
                           math.inf if g.retry.timeout is None else g.retry.timeout)
                     for g in spec.devices if g.retry is not None)
-    return Platform(tuple(images.values()), registries, nodes, deployments, scales, failures, retries, peers,
-                    pushes)
+    return Platform(tuple(images.values()), registries, nodes, deployments, scales, failures, retries=retries,
+                    peers=peers, pushes=pushes)

@@ -283,11 +283,22 @@ def _policy_shorthand(value: Any) -> Any:
 
 
 class OutputsSpec(Strict):
-    """What ``--out`` writes besides ``summary.json`` and ``scenario.yaml`` (figures are drawn from the records)."""
+    """What ``--out`` writes besides ``summary.json`` and ``scenario.yaml``.
+
+    Figures are drawn from the records, so ``figures`` follows ``records`` unless it is given (asking for figures
+    without records is refused by the checks).
+    """
 
     records: bool = True
     timeseries: bool = True
     figures: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _figures_follow_records(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "figures" not in data and data.get("records") is False:
+            return {**data, "figures": False}
+        return data
 
 
 

@@ -1,0 +1,180 @@
+"""A service's versions at run time: a :class:`Rollout` replaces the version a deployment runs by another, following
+its strategy (:mod:`simulator.lifecycle.upgrade` for a rolling upgrade, :mod:`simulator.lifecycle.rollout` for a
+canary), through the replicas' ordinary life cycle (pull, boot, ready, drain).
+
+At ``at_s`` the rollout adds the new version as a second deployment of the service (``SERVICE-VERSION``, the same spec
+but the version's image, speedup and error probability, no replicas yet) and the strategy moves replicas and traffic
+from the stable version to it. It ends *complete* (the new version is the service's stable one) or *rolled back*
+(the new version has no replica and no traffic left). Throughout, an autoscaler of the deployment scales the service as
+a whole: its desired count is the strategy's replica count, its reading the service's whole load.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, Protocol
+
+import simpy
+
+from offload.errors import ParameterError
+from offload.validate import check_non_negative
+from simulator.events import Wake
+from simulator.lifecycle.autoscaler import Load
+from simulator.lifecycle.spec import Deployment, Version
+
+if TYPE_CHECKING:
+    from simulator.lifecycle.controller import Controller, Deployed
+
+Phase = Literal["waiting", "running", "complete", "rolled_back"]
+
+
+class Strategy(Protocol):
+    """How a rollout moves a service to its new version (one class per strategy)."""
+
+    def attach(self, controller: Controller, rollout: Rollout) -> RolloutRun:
+        """The rollout's run in one replication of ``controller``'s platform."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rollout:
+    """At ``at_s``, move deployment ``deployment`` to version ``version`` by ``strategy``."""
+
+    deployment: str
+    version: Version
+    at_s: float
+    strategy: Strategy
+
+    def __post_init__(self) -> None:
+        check_non_negative("at_s", self.at_s)
+        if not hasattr(self.strategy, "attach"):
+            raise ParameterError("strategy", self.strategy, "must be a rolling update or a canary")
+
+
+def check_rollouts(deployments: Sequence[Deployment], rollouts: Sequence[Rollout]) -> None:
+    """Each rollout names a deployment, at most once, and a version that makes a new deployment name."""
+    specs = {d.name: d for d in deployments}
+    taken = set(specs)
+    for rollout in rollouts:
+        spec = specs.get(rollout.deployment)
+        if spec is None:
+            raise ParameterError("rollouts.deployment", rollout.deployment, "undefined deployment")
+        new = f"{spec.service}-{rollout.version.name}"
+        if rollout.version.name == spec.version or new in taken:
+            raise ParameterError("rollouts.version", rollout.version.name, f"{new!r} is already a deployment")
+        taken.add(new)
+    if len({r.deployment for r in rollouts}) < len(rollouts):
+        raise ParameterError("rollouts", [r.deployment for r in rollouts], "at most one rollout per deployment")
+
+
+def ready(deployed: Deployed) -> int:
+    """The deployment's ready replicas."""
+    return sum(replica.endpoint is not None and replica.endpoint.active for replica in deployed.replicas)
+
+
+class RolloutRun:
+    """A rollout in one replication: the stable and (from ``at_s``) the new version, the service's replica count,
+    and the autoscaler's view of them (:meth:`scale`, :meth:`counts`, :attr:`load`). Strategies override
+    :meth:`begin`, :meth:`resize` and :meth:`changed`."""
+
+    #: Whether the new version's replicas join the stable version's endpoint pool (one queue for both).
+    shared_pool = True
+
+    def __init__(self, controller: Controller, rollout: Rollout) -> None:
+        self.controller = controller
+        self.env = controller.env
+        self.rollout = rollout
+        self.stable = controller.deployed[rollout.deployment]
+        self.new: Deployed | None = None
+        self.phase: Phase = "waiting"
+        self.replicas = self.stable.spec.replicas
+        self._busy = False
+        self._again = False
+
+    def start(self) -> None:
+        """Begin at ``at_s``."""
+        Wake(self.env, self.rollout.at_s, None, self._begin)
+
+    def _begin(self, _: simpy.Event) -> None:
+        version = self.rollout.version
+        spec = dataclasses.replace(self.stable.spec, name=f"{self.stable.spec.service}-{version.name}",
+                                   version=version.name, image=version.image, speedup=version.speedup,
+                                   error_probability=version.error_probability, replicas=0, autoscaling=None)
+        self.new = self.controller.add_deployed(spec, self.stable.pool if self.shared_pool else None)
+        self.replicas = self.stable.desired
+        self.phase = "running"
+        self.controller.watchers[spec.name] = self.controller.watchers[self.stable.spec.name] = self.reconcile
+        self.controller.record(self.new, "rollout_start", f"{self.stable.spec.version} -> {version.name}")
+        self.begin()
+        self.reconcile()
+
+    # -- the autoscaler's view -----------------------------------------------------------------------------------
+    @property
+    def current(self) -> Deployed:
+        """The version that takes the service's replica count outside a rollout."""
+        return self.new if self.phase == "complete" and self.new is not None else self.stable
+
+    @property
+    def load(self) -> Load:
+        """What the autoscaler reads: the service's one endpoint pool (a strategy with a traffic split: the split)."""
+        return self.stable.pool
+
+    def counts(self) -> tuple[int, int]:
+        """The service's desired count and its ready replicas over both versions."""
+        desired = self.replicas if self.phase == "running" else self.current.desired
+        return desired, ready(self.stable) + (0 if self.new is None else ready(self.new))
+
+    def scale(self, replicas: int) -> None:
+        """The autoscaler's new desired count for the service."""
+        if self.phase != "running":
+            self.controller.scale(self.current.spec.name, replicas, kind="autoscale")
+            return
+        self.replicas = replicas
+        self.controller.record(self.stable, "autoscale", str(replicas))
+        self.resize()
+        self.reconcile()
+
+    # -- the strategy ---------------------------------------------------------------------------------------------
+    def set_count(self, deployed: Deployed, replicas: int, kind: str = "scale") -> None:
+        """Set a version's desired count (nothing when it has it already)."""
+        if deployed.desired != replicas:
+            self.controller.scale(deployed.spec.name, replicas, kind=kind)
+
+    def reconcile(self) -> None:
+        """React to a change of either version's replicas (re-entrant calls are folded into one more pass)."""
+        if self.phase != "running":
+            return
+        if self._busy:
+            self._again = True
+            return
+        self._busy = True
+        try:
+            self._again = True
+            while self._again and self.phase == "running":
+                self._again = False
+                self.changed()
+        finally:
+            self._busy = False
+
+    def finish(self, phase: Phase, detail: str = "") -> None:
+        """The rollout ends ``complete`` or ``rolled_back``."""
+        assert self.new is not None
+        self.phase = phase
+        self.controller.record(self.new, "rollout_complete" if phase == "complete" else "rollback", detail)
+
+    def begin(self) -> None:
+        """The strategy's first actions at ``at_s`` (after the new version exists)."""
+
+    def resize(self) -> None:
+        """The service's replica count changed during the rollout."""
+
+    def changed(self) -> None:
+        """One pass of the strategy over the versions' current replicas."""
+
+
+def percent_of(replicas: int, percent: float, *, round_up: bool) -> int:
+    """``percent`` % of ``replicas``, rounded up or down (Kubernetes' ``GetScaledValueFromIntOrPercent``)."""
+    value = replicas * percent / 100.0
+    return math.ceil(value) if round_up else math.floor(value)
