@@ -1,13 +1,14 @@
 """The deployment controller: keeps each deployment at its desired replica count while the run goes on.
 
-Replicas are placed by a small filter-and-score step (filter: the node is up and has the cores, GPUs and memory the spec
-requests and a disk large enough for the image; score, in order: fewest replicas of the same deployment (spread), the
-image already on the node (locality), the most free cores in proportion (least allocated), then domain order). A replica
-that fits nowhere stays pending (its event says how many domain nodes each filter ruled out) and is placed as soon as
-resources free up. Scaling down removes replicas that are not ready yet first (pending, then pulling, then starting),
-then the newest ready ones, which drain (:mod:`simulator.lifecycle.router`) and go when their own last request ends. A
-failed node loses its replicas (scripted or exponential failures and repairs). Every change is an event and a row of the
-replica time series.
+Replicas are placed by a filter-and-score step (filter: the node is up and has the cores, GPUs and memory the spec
+requests and a disk large enough for the image). A deployment with ``scheduling`` scores the nodes that pass with
+Kubernetes' plugins (:mod:`scheduler.scoring`); one without ranks them in order: fewest replicas of the same
+deployment (spread), the image already on the node (locality), the most free cores in proportion, then domain order.
+A replica that fits nowhere stays pending (its event says how many domain nodes each filter ruled out) and is placed
+as soon as resources free up. Scaling down removes replicas that are not ready yet first (pending, then pulling,
+then starting), then the newest ready ones, which drain (:mod:`simulator.lifecycle.router`) and go when their own
+last request ends. A failed node loses its replicas (scripted or exponential failures and repairs). Every change is
+an event and a row of the replica time series.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import pandas as pd
 import simpy
 
 from offload.errors import ParameterError
+from scheduler.scoring import Scoring, schedule
 from simulator.devices import LinkChannels
 from simulator.events import Wake
 from simulator.lifecycle.autoscaler import Autoscaler
@@ -185,6 +187,7 @@ class Controller:
         self.images = {image.name: image for image in platform.images}
         self.servers = {server.name: (k + 1, server.profile.time_terms()) for k, server in enumerate(world.servers)}
         self.cpu = {n.node: n.cpu for n in platform.nodes}
+        self.allocatable = {n.node: (n.cpu, float(n.gpu), n.memory_bits) for n in platform.nodes}
         self.free_cpu = dict(self.cpu)
         self.free_gpu = {n.node: n.gpu for n in platform.nodes}
         self.free_memory_bits = {n.node: n.memory_bits for n in platform.nodes}
@@ -350,14 +353,31 @@ class Controller:
         nodes = [n for n in spec.nodes if not self._misfit(spec, n)]
         if not nodes:
             return False
-        order = {n: k for k, n in enumerate(spec.nodes)}
-        peers = [r.node for r in replica.deployed.replicas if r.node is not None]
-        node = max(nodes, key=lambda n: (-peers.count(n), self.caches[n].has(spec.image),
-                                         self.free_cpu[n] / self.cpu[n], -order[n]))
+        if spec.scheduling is not None:
+            node = self._scored(replica.deployed, spec.scheduling, nodes)
+        else:
+            order = {n: k for k, n in enumerate(spec.nodes)}
+            peers = [r.node for r in replica.deployed.replicas if r.node is not None]
+            node = max(nodes, key=lambda n: (-peers.count(n), self.caches[n].has(spec.image),
+                                             self.free_cpu[n] / self.cpu[n], -order[n]))
         replica.node = node
         self._reserve(spec, node, 1)
         self._launch(replica)
         return True
+
+    def _scored(self, deployed: Deployed, scoring: Scoring, fitting: list[str]) -> str:
+        """The domain node Kubernetes' filter and score picks among ``fitting``; the spread counts the deployment's
+        replicas that are not terminating, image locality the domain nodes whose disk holds the image."""
+        spec = deployed.spec
+        domain = spec.nodes
+        peers = [r.node for r in deployed.replicas if r.node is not None and r.state != State.TERMINATING]
+        k = schedule(scoring, [self.allocatable[n] for n in domain],
+                     [(self.free_cpu[n], self.free_gpu[n], self.free_memory_bits[n]) for n in domain],
+                     (spec.cpu, spec.gpu, spec.memory_bits), [peers.count(n) for n in domain],
+                     eligible=[n in fitting for n in domain], image_bits=spec.image.size_bits,
+                     has_image=[self.caches[n].has(spec.image) for n in domain])
+        assert k is not None  # the fitting nodes pass the same resource filter
+        return domain[k]
 
     def _reserve(self, spec: Deployment, node: str, sign: int) -> None:
         """Take (``sign`` 1) or give back (-1) a replica's resources on ``node``."""

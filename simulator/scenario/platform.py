@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator
 
+from scheduler.scoring import Scoring
 from simulator.elements import CLOUD_WORKERS
 from simulator.lifecycle import (
     Autoscaling,
@@ -89,6 +90,8 @@ def platform_problems(spec: ScenarioSpec) -> Iterator[Problem]:
             yield undefined((*path, "image"), deployment.image, "image", image_names)
         yield from _domain_problems(spec, deployment, path, images.get(deployment.image))
         yield from _autoscale_problems(deployment, path)
+        if deployment.scheduling is not None and not any(dict(deployment.scheduling.weights).values()):
+            yield Problem((*path, "scheduling", "weights"), None, "at least one resource weight must be > 0")
     names = [d.label for d in spec.deployments]
     nodes = [node.name for node in spec.nodes]
     for index, event in enumerate(spec.events):
@@ -239,6 +242,15 @@ def _autoscaling(deployment: DeploymentSpec) -> Autoscaling | None:
                        tolerance=scaling.tolerance, down_window_s=scaling.stabilization)
 
 
+def _scoring(deployment: DeploymentSpec) -> Scoring | None:
+    rules = deployment.scheduling
+    if rules is None:
+        return None
+    weights = rules.weights
+    return Scoring(rules.strategy, rules.fit, rules.image_locality, rules.spread,
+                   (weights.cpu, weights.gpu, weights.memory))
+
+
 def platform_from_spec(spec: ScenarioSpec) -> Platform | None:
     """The platform of a checked scenario, or ``None`` without deployments."""
     if not spec.deployments or spec.registry is None:
@@ -255,7 +267,8 @@ def platform_from_spec(spec: ScenarioSpec) -> Platform | None:
                    tuple(node.name for node in domain_nodes(spec, d)), cpu=d.cpu, workers=d.workers, boot_s=d.boot,
                    unready=Unready(d.unready.action, d.unready.timeout,
                                    tuple(node.name for node in region_nodes(spec, d))), autoscaling=_autoscaling(d),
-                   reschedule=d.reschedule, gpu=d.gpu, memory_bits=d.memory, speed_share=d.speed_share)
+                   reschedule=d.reschedule, gpu=d.gpu, memory_bits=d.memory, speed_share=d.speed_share,
+                   scheduling=_scoring(d))
         for d in spec.deployments)
     scales = tuple(ScaleEvent(e.at, e.deployment, e.replicas) for e in spec.events if isinstance(e, ScaleEventSpec))
     failures = tuple(NodeEvent(e.at, e.node, e.kind) for e in spec.events if isinstance(e, NodeEventSpec))

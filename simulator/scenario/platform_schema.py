@@ -13,7 +13,8 @@ are in :mod:`simulator.scenario.platform`.
          cpu: 1, gpu: 0,
          memory: 2 GB, speed_share: 1,
          workers: 1, boot: 20 s, unready: {action: wait, timeout: 10 s},
-         autoscale: {min: 1, max: 8, metric: busy, target: 0.6}}
+         autoscale: {min: 1, max: 8, metric: busy, target: 0.6},
+         scheduling: {strategy: most-allocated, image_locality: 1, spread: 2, weights: {cpu: 1, memory: 1}}}
     devices: [{name: cams, ..., service: plates, retry: {attempts: 3, backoff: 200 ms, multiplier: 2, timeout: 5 s}}]
     predistribute: [{at: 5 min, image: plates-v2, domain: {pool: baoshan}}]
     events: [{at: 10 min, kind: scale, deployment: plates-v1, replicas: 4}, {at: 1 h, kind: fail, node: edge-1},
@@ -89,6 +90,29 @@ class AutoscaleSpec(Strict):
     stabilization: DurationOrZero = 300.0
 
 
+Weight = Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False)]
+
+
+class ResourceWeightsSpec(Strict):
+    """Weight of each resource in the resource-fit score (Kubernetes' default resources: cpu 1, memory 1)."""
+
+    cpu: Weight = 1.0
+    gpu: Weight = 0.0
+    memory: Weight = 1.0
+
+
+class SchedulingSpec(Strict):
+    """Place replicas by Kubernetes' filter and score (``scheduler/scoring.py``): ``least-allocated`` spreads over
+    the domain's nodes, ``most-allocated`` packs them; each score plugin's weight (defaults: kube's default profile,
+    fit 1, image locality 1, spread 2) and the resources' weights inside the fit score."""
+
+    strategy: Literal["least-allocated", "most-allocated"] = "least-allocated"
+    fit: Weight = 1.0
+    image_locality: Weight = 1.0
+    spread: Weight = 2.0
+    weights: ResourceWeightsSpec = ResourceWeightsSpec()
+
+
 class DeploymentSpec(Strict):
     """``replicas`` replicas of a service version on the nodes whose labels match ``domain``; ``name`` defaults to
     ``SERVICE-VERSION``. Each replica requests ``cpu`` cores, ``gpu`` GPUs and ``memory`` on its node and serves
@@ -111,6 +135,7 @@ class DeploymentSpec(Strict):
     autoscale: AutoscaleSpec | None = None
     reschedule: bool = True
     peer_distribution: bool = False
+    scheduling: SchedulingSpec | None = None
 
     @property
     def label(self) -> str:
