@@ -1,13 +1,15 @@
 """Lifecycle benchmark: the cost of the platform machinery (:mod:`simulator.lifecycle`) on the S100 scenario.
 
-Three cases on the same arrivals, measured round-robin in one run (best of ``--repeat``), as tasks per CPU-second of
+Four cases on the same arrivals, measured round-robin in one run (best of ``--repeat``), as tasks per CPU-second of
 this process (the machine is shared, so wall time says more about the neighbours than about the code):
 
 - ``s100``: S100 as it is (no platform);
 - ``idle``: S100 with a platform present but idle (a deployment of a service no device calls; target >= 0.95x);
 - ``deployed``: S100's service deployed as 10 replicas over the 10 edges behind one endpoint (images pre-distributed,
   so every request goes through the controller's router; target >= 0.7x, the controllers must not be per-task
-  overhead).
+  overhead);
+- ``retrying``: ``deployed`` with every device group retrying (3 attempts, a 10 s timeout that never fires) and the
+  edges forming one peer group: the retry bookkeeping on every request, no failure to retry.
 
 Usage: ``python benchmarks/bench_lifecycle.py [--quick] [--repeat N]``.
 """
@@ -20,26 +22,29 @@ import gc
 import time
 
 from simulator.builders import s100_world
-from simulator.lifecycle import Deployment, Image, NodeCapacity, Platform, Registry
+from simulator.lifecycle import Deployment, Image, NodeCapacity, Platform, Registry, Retry
 from simulator.run import run
 from simulator.world import Service, World
 
 IMAGE = Image("model:v1", 4e9)
 
 
-def _platform(world: World, service: str, nodes: tuple[str, ...]) -> Platform:
+def _platform(world: World, service: str, nodes: tuple[str, ...], *, retrying: bool = False) -> Platform:
     capacities = tuple(NodeCapacity(s.name, 4.0, images=(IMAGE.name,)) for s in world.servers)
     deployment = Deployment(f"{service}-v1", service, "v1", IMAGE, len(nodes), nodes)
-    return Platform((IMAGE,), (Registry("core"),), capacities, (deployment,))
+    retries = tuple(Retry(g.name, 3, 0.1, timeout_s=10.0) for g in world.device_groups) if retrying else ()
+    return Platform((IMAGE,), (Registry("core"),), capacities, (deployment,), retries=retries,
+                    peers=(nodes,) if retrying else ())
 
 
 def cases() -> dict[str, tuple[World, Platform | None]]:
-    """The three worlds and their platforms."""
+    """The worlds and their platforms."""
     base = s100_world()
     edges = tuple(s.name for s in base.servers)
     idle_world = dataclasses.replace(base, services=(*base.services, Service("idle", ("edge0",))))
     return {"s100": (base, None), "idle": (idle_world, _platform(idle_world, "idle", ("edge0",))),
-            "deployed": (base, _platform(base, "default", edges))}
+            "deployed": (base, _platform(base, "default", edges)),
+            "retrying": (base, _platform(base, "default", edges, retrying=True))}
 
 
 def main() -> None:

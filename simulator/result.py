@@ -202,8 +202,9 @@ class PolicySummary:
 
 
 #: The platform's counters (:attr:`PlatformLog.counts`): requests retried by their devices, by the reason their
-#: attempt failed (:mod:`simulator.lifecycle.retry`).
-PLATFORM_COUNTERS = ("retried",)
+#: attempt failed (:mod:`simulator.lifecycle.retry`), and requests spilled out of their deployment's domain, by the
+#: reason they left (:mod:`simulator.lifecycle.spill`).
+PLATFORM_COUNTERS = ("retried", "spilled")
 
 
 @dataclass(frozen=True, slots=True)

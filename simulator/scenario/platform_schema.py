@@ -9,12 +9,14 @@ are in :mod:`simulator.scenario.platform`.
     nodes: [{name: edge-1, ..., cpu: 8, gpu: 1, memory: 32 GB, disk: 20 GB, labels: {pool: baoshan},
              images: [plates-v1]}]
     deployments:
-      - {service: plates, version: v1, image: plates-v1, replicas: 2, domain: {pool: baoshan}, cpu: 1, gpu: 0,
+      - {service: plates, version: v1, image: plates-v1, replicas: 2, domain: {pool: baoshan}, peer_distribution: true,
+         cpu: 1, gpu: 0,
          memory: 2 GB, speed_share: 1,
          workers: 1, boot: 20 s, unready: {action: wait, timeout: 10 s},
          autoscale: {min: 1, max: 8, metric: busy, target: 0.6},
          scheduling: {strategy: most-allocated, image_locality: 1, spread: 2, weights: {cpu: 1, memory: 1}}}
     devices: [{name: cams, ..., service: plates, retry: {attempts: 3, backoff: 200 ms, multiplier: 2, timeout: 5 s}}]
+    predistribute: [{at: 5 min, image: plates-v2, domain: {pool: baoshan}}]
     events: [{at: 10 min, kind: scale, deployment: plates-v1, replicas: 4}, {at: 1 h, kind: fail, node: edge-1},
              {at: 70 min, kind: recover, node: edge-1}]
 """
@@ -54,11 +56,13 @@ class RegistrySpec(Strict):
 
 
 class UnreadySpec(Strict):
-    """What a request does when no replica is ready: ``wait`` up to ``timeout``, ``drop``, or go on to the nearest
-    ``cloud`` node."""
+    """What a request does when no replica is ready: ``wait`` up to ``timeout``, ``drop``, go on to the nearest
+    ``cloud`` node, or spill to the parent ``region`` (the nodes whose labels include every ``key: value`` of
+    ``region``, outside the domain; taken in turn)."""
 
-    action: Literal["wait", "drop", "cloud"] = "wait"
+    action: Literal["wait", "drop", "cloud", "region"] = "wait"
     timeout: Duration = 10.0
+    region: Annotated[dict[Name, Name], Field(min_length=1)] | None = None
 
 
 class RetrySpec(Strict):
@@ -74,9 +78,10 @@ class RetrySpec(Strict):
 
 class AutoscaleSpec(Strict):
     """A Kubernetes HPA over the deployment: ``metric`` (``busy``: fraction of the replicas' workers busy; ``rps``:
-    requests per second per replica; ``queue``: requests waiting per replica) kept near ``target``."""
+    requests per second per replica; ``queue``: requests waiting per replica) kept near ``target``; with ``min: 0``
+    an idle deployment scales to zero and its next request starts a replica (buffered at the router meanwhile)."""
 
-    min: Annotated[int, Field(ge=1, le=100_000)] = 1
+    min: Annotated[int, Field(ge=0, le=100_000)] = 1
     max: Annotated[int, Field(ge=1, le=100_000)]
     metric: Literal["busy", "rps", "queue"]
     target: Annotated[float, Field(gt=0.0, le=1e9, allow_inf_nan=False)]
@@ -111,7 +116,8 @@ class SchedulingSpec(Strict):
 class DeploymentSpec(Strict):
     """``replicas`` replicas of a service version on the nodes whose labels match ``domain``; ``name`` defaults to
     ``SERVICE-VERSION``. Each replica requests ``cpu`` cores, ``gpu`` GPUs and ``memory`` on its node and serves
-    ``workers`` requests at once, each at ``speed_share`` of its node's speed."""
+    ``workers`` requests at once, each at ``speed_share`` of its node's speed; with ``peer_distribution`` the
+    domain's nodes pull images from each other (:mod:`simulator.lifecycle.distribution`)."""
 
     name: Name | None = None
     service: Name
@@ -128,12 +134,21 @@ class DeploymentSpec(Strict):
     unready: UnreadySpec = UnreadySpec()
     autoscale: AutoscaleSpec | None = None
     reschedule: bool = True
+    peer_distribution: bool = False
     scheduling: SchedulingSpec | None = None
 
     @property
     def label(self) -> str:
         """The deployment's name."""
         return self.name or f"{self.service}-{self.version}"
+
+
+class PushSpec(Strict):
+    """At ``at``, pre-distribute ``image`` to every node whose labels match ``domain`` (ahead of a rollout)."""
+
+    at: DurationOrZero
+    image: Name
+    domain: Annotated[dict[Name, Name], Field(min_length=1)]
 
 
 class ScaleEventSpec(Strict):

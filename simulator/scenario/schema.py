@@ -16,7 +16,14 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict, Discriminator,
 from simulator.elements import discipline_problem
 from simulator.scenario.distributions import TimeDistribution, distribution_type
 from simulator.scenario.mobility_schema import AreaSpec, HandoverSpec, MobilitySpec, Position, RadioSpec
-from simulator.scenario.platform_schema import DeploymentSpec, EventSpec, ImageSpec, RegistrySpec, RetrySpec
+from simulator.scenario.platform_schema import (
+    DeploymentSpec,
+    EventSpec,
+    ImageSpec,
+    PushSpec,
+    RegistrySpec,
+    RetrySpec,
+)
 from simulator.scenario.quantities import (
     Bandwidth,
     DataSize,
@@ -361,9 +368,10 @@ DEFAULT_UPLINK_BPS = 100e6
 
 class ScenarioSpec(Strict):
     """A whole scenario file. ``placement`` places replicas before simulating; ``images``, ``registry``,
-    ``deployments`` and ``events`` run the platform's replicas over time (:mod:`simulator.scenario.platform_schema`);
-    ``sweep`` is read by ``mecsim sweep``; ``area`` and ``handover`` (with devices' ``mobility`` and access points'
-    ``position``, ``range`` and ``radio``) make devices move (:mod:`simulator.scenario.mobility_schema`).
+    ``deployments``, ``predistribute`` and ``events`` run the platform's replicas over time
+    (:mod:`simulator.scenario.platform_schema`); ``sweep`` is read by ``mecsim sweep``; ``area`` and ``handover``
+    (with devices' ``mobility`` and access points' ``position``, ``range`` and ``radio``) make devices move
+    (:mod:`simulator.scenario.mobility_schema`).
 
     ``name`` defaults to the file's name without ``.yaml``; ``access_points`` to one shared 100 Mbps access point
     called ``ap``; ``policies`` to ``always_local`` and ``always_edge``.
@@ -386,6 +394,7 @@ class ScenarioSpec(Strict):
     images: list[ImageSpec] = Field(default_factory=list)
     registry: RegistrySpec | None = None
     deployments: list[DeploymentSpec] = Field(default_factory=list)
+    predistribute: list[PushSpec] = Field(default_factory=list)
     events: list[EventSpec] = Field(default_factory=list)
     sweep: dict[str, Any] | None = None
     area: AreaSpec | None = None

@@ -22,9 +22,13 @@ from simulator.scenario import ScenarioError, bundled_scenarios, load_scenario, 
 GOLDEN_DIR = Path(__file__).resolve().parent
 #: Short horizon and fixed seed, two replications (seeded children): each scenario runs in about a second.
 OVERRIDES = ("run.duration=10s", "run.warmup=2s", "run.seed=7", "run.replications=2")
-#: Scenarios that need another horizon: the local policies need time to finish a frame (13 s, 8.4 s).
+#: Scenarios that need another horizon: the local policies need time to finish a frame (13 s, 8.4 s), a platform
+#: time to boot and fail.
 SPECIAL_OVERRIDES = {"license-plate": ("run.duration=20s", "run.warmup=2s", "run.seed=7", "run.replications=1"),
-                     "melbourne": ("run.duration=12s", "run.warmup=1s", "run.seed=7", "run.replications=1")}
+                     "melbourne": ("run.duration=12s", "run.warmup=1s", "run.seed=7", "run.replications=1"),
+                     # the cameras start at 30 s; the node fails and recovers within the horizon
+                     "edge-failure": ("run.duration=90s", "run.warmup=30s", "run.seed=7", "run.replications=1",
+                                      "events[0].at=60s", "events[1].at=80s")}
 #: Scenarios that are placement problems (``mecsim place``), not simulations: nothing to simulate.
 PLACEMENT_ONLY_RULE = "mecsim place"
 
