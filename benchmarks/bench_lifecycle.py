@@ -1,6 +1,6 @@
 """Lifecycle benchmark: the cost of the platform machinery (:mod:`simulator.lifecycle`) on the S100 scenario.
 
-Three cases on the same arrivals, measured round-robin in one run (best of ``--repeat``), as tasks per CPU-second of
+Four cases on the same arrivals, measured round-robin in one run (best of ``--repeat``), as tasks per CPU-second of
 this process (the machine is shared, so wall time says more about the neighbours than about the code):
 
 - ``s100``: S100 as it is (no platform);
@@ -11,6 +11,8 @@ this process (the machine is shared, so wall time says more about the neighbours
 - ``license-plate-day``: the bundled scenario on a window of its day (``LICENSE_PLATE_DAY``: the first hour, the
   canary moved to 10 min so that the traffic split, both versions' pools, the analysis and the promotion all run in
   it; HPA, diurnal rate profile), against S100 in the same run (target >= 0.7x).
+- ``retrying``: ``deployed`` with every device group retrying (3 attempts, a 10 s timeout that never fires) and the
+  edges forming one peer group: the retry bookkeeping on every request, no failure to retry.
 
 Usage: ``python benchmarks/bench_lifecycle.py [--quick] [--repeat N]``.
 """
@@ -23,7 +25,7 @@ import gc
 import time
 
 from simulator.builders import s100_world
-from simulator.lifecycle import Deployment, Image, NodeCapacity, Platform, Registry
+from simulator.lifecycle import Deployment, Image, NodeCapacity, Platform, Registry, Retry
 from simulator.run import run
 from simulator.scenario import load_scenario
 from simulator.world import Service, World
@@ -33,14 +35,16 @@ IMAGE = Image("model:v1", 4e9)
 LICENSE_PLATE_DAY_S = 3600.0
 
 
-def _platform(world: World, service: str, nodes: tuple[str, ...]) -> Platform:
+def _platform(world: World, service: str, nodes: tuple[str, ...], *, retrying: bool = False) -> Platform:
     capacities = tuple(NodeCapacity(s.name, 4.0, images=(IMAGE.name,)) for s in world.servers)
     deployment = Deployment(f"{service}-v1", service, "v1", IMAGE, len(nodes), nodes)
-    return Platform((IMAGE,), (Registry("core"),), capacities, (deployment,))
+    retries = tuple(Retry(g.name, 3, 0.1, timeout_s=10.0) for g in world.device_groups) if retrying else ()
+    return Platform((IMAGE,), (Registry("core"),), capacities, (deployment,), retries=retries,
+                    peers=(nodes,) if retrying else ())
 
 
 def cases(duration_s: float, day_s: float) -> dict[str, tuple[World, Platform | None, float]]:
-    """The four worlds, their platforms and horizons (s): ``duration_s`` for S100, ``day_s`` for the day."""
+    """The worlds, their platforms and horizons (s): ``duration_s`` for S100's, ``day_s`` for the day's window."""
     base = s100_world()
     edges = tuple(s.name for s in base.servers)
     idle_world = dataclasses.replace(base, services=(*base.services, Service("idle", ("edge0",))))
@@ -49,6 +53,7 @@ def cases(duration_s: float, day_s: float) -> dict[str, tuple[World, Platform | 
     return {"s100": (base, None, duration_s),
             "idle": (idle_world, _platform(idle_world, "idle", ("edge0",)), duration_s),
             "deployed": (base, _platform(base, "default", edges), duration_s),
+            "retrying": (base, _platform(base, "default", edges, retrying=True), duration_s),
             "license-plate-day": (day.world, day.platform, day_s)}
 
 

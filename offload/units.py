@@ -35,6 +35,7 @@ class Dimension(Enum):
     JOULES = "j"
     METRES = "m"
     RATE_PER_S = "per_s"
+    VELOCITY = "mps"
     DIMENSIONLESS = "1"
 
 
@@ -56,6 +57,8 @@ _UNITS: dict[str, tuple[Dimension, float]] = {
     "W": (Dimension.WATTS, 1.0),
     "J": (Dimension.JOULES, 1.0), "Wh": (Dimension.JOULES, 3600.0),
     "m": (Dimension.METRES, 1.0),
+    # prefixes apply to the metre: "km/h"
+    "m/s": (Dimension.VELOCITY, 1.0), "m/h": (Dimension.VELOCITY, 1.0 / 3600.0),
     "per_s": (Dimension.RATE_PER_S, 1.0), "fps": (Dimension.RATE_PER_S, 1.0),
 }
 
@@ -175,6 +178,7 @@ _QUANTITIES: dict[Dimension, tuple[str, str]] = {
     Dimension.JOULES: ("an energy", "2J or 5mWh"),
     Dimension.METRES: ("a distance", "12km or 300m"),
     Dimension.RATE_PER_S: ("a rate", "10/s, 2Hz, 30fps, 10req/s or 120/min"),
+    Dimension.VELOCITY: ("a velocity", "1.4m/s or 50km/h"),
     Dimension.DIMENSIONLESS: ("a plain number", "0.25 or 3"),
 }
 
@@ -194,7 +198,7 @@ def format_quantity(value: float, dimension: Dimension) -> str:
     """Render an SI value with a readable prefix: ``format_quantity(2.4e6, Dimension.BPS) == '2.4 Mbps'``."""
     unit = {Dimension.BITS: "bit", Dimension.BPS: "bps", Dimension.SECONDS: "s", Dimension.OPS: "ops",
             Dimension.OPS_PER_S: "ops/s", Dimension.WATTS: "W", Dimension.JOULES: "J", Dimension.METRES: "m",
-            Dimension.RATE_PER_S: "/s", Dimension.DIMENSIONLESS: ""}[dimension]
+            Dimension.RATE_PER_S: "/s", Dimension.VELOCITY: "m/s", Dimension.DIMENSIONLESS: ""}[dimension]
     if not math.isfinite(value) or value == 0:
         return f"{value:g} {unit}".strip()
     for prefix, factor in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3), ("", 1.0), ("m", 1e-3),

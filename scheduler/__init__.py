@@ -8,7 +8,7 @@
   :func:`~scheduler.solvers.solve` returning a :class:`~scheduler.result.PlacementResult` with objective terms,
   certified lower bound and gap.
 - :mod:`scheduler.scoring` — Kubernetes-style filter and score of one replica over nodes (resource fit, least or
-  most allocated, image locality, spread), used by the ``filter-score`` solver.
+  most allocated, image locality, spread), used by the ``filter-score`` solver and by simulated deployments.
 - :mod:`scheduler.checker` — independent re-computation of feasibility and every objective term from the graph.
 - :mod:`scheduler.instances` — the documented random instance generator used by ``benchmarks/bench_place.py``.
 """

@@ -71,6 +71,16 @@ class Model:
         """Service of every arc."""
         return self.demand_service[self.arc_demand]
 
+    def cheapest_per_demand(self) -> FloatArray:
+        """Each demand's cost at its cheapest arc with a replica's cost charged pro rata (rate / one replica's
+        capacity); queueing charged nothing. Their sum is a lower bound on every placement's total."""
+        pair = self.arc_service * self.replica_cost.shape[1] + self.arc_node
+        unit = self.arc_cost + self.demand_rate[self.arc_demand] * (self.replica_cost.ravel()[pair]
+                                                                    / self.replica_capacity.ravel()[pair])
+        cheapest = np.full(len(self.demand_rate), np.inf)
+        np.minimum.at(cheapest, self.arc_demand, unit)
+        return cheapest
+
     def pool_loads(self, arc_share: FloatArray) -> FloatArray:
         """(S, N) request rate each pool receives under the per-arc shares."""
         load = np.zeros(self.replica_capacity.shape)

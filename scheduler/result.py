@@ -60,8 +60,8 @@ class PlacementResult:
     ``success`` is True when ``placement`` is feasible; ``lower_bound`` is a certified bound on the optimal
     total (the LP relaxation or better) and ``gap = (total − lower_bound) / total``. ``objective`` is always the
     exact objective (queueing by the exact convex formula); ``approximation_error`` is how much the solver's own
-    objective could understate it at this placement (a certified bound: the MILP's piecewise-linear queueing
-    tables; 0 for solvers that evaluate exactly).
+    objective understates it at this placement (the MILP's piecewise-linear queueing tables, measured at the
+    placement's loads; 0 for solvers that evaluate exactly).
     """
 
     solver: str

@@ -56,14 +56,16 @@ class Block:
         self.inp = inp
         self.out = out
         up, down = state.up, state.down
-        self.up_s = transfer_time_s(inp, up.rate_bps) if isinstance(up, DedicatedChannel) else _timed_by_channel(n)
-        self.down_s = (transfer_time_s(out, down.rate_bps) if isinstance(down, DedicatedChannel)
+        moving = state.mobile  # each device's own link times its transfers
+        self.up_s = (transfer_time_s(inp, up.rate_bps) if isinstance(up, DedicatedChannel) and not moving
+                     else _timed_by_channel(n))
+        self.down_s = (transfer_time_s(out, down.rate_bps) if isinstance(down, DedicatedChannel) and not moving
                        else _timed_by_channel(n))
         self.route = np.full(n, None, dtype=object)
         self.row = np.arange(n)
         self.pick = state.draw_routes(n)
         self._remote_s: np.ndarray | None = None
-        if policy.stateful:
+        if policy.stateful or moving:
             self.choice = np.full(n, DECIDE_AT_ARRIVAL, dtype=np.intp)
             self.service_s = np.full(n, np.nan)
             return

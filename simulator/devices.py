@@ -21,6 +21,7 @@ import simpy
 
 from offload.formulas import round_trip_s
 from simulator.battery import BatteryState
+from simulator.links import DeviceLink
 from simulator.network import Channel, SharedChannel, make_channel
 from simulator.policies import Candidate
 from simulator.result import DropReason
@@ -76,7 +77,7 @@ class Routes:
 class GroupState:
     """A device group at run time: its random stream of task blocks, access channels, routes and devices."""
 
-    __slots__ = ("blocks", "candidates", "devices", "down", "expire_after_s", "first_index", "group", "rng",
+    __slots__ = ("blocks", "candidates", "devices", "down", "expire_after_s", "first_index", "group", "mobile", "rng",
                  "route_cdf", "route_index", "route_rng", "routes", "up")
 
     def __init__(self, group: DeviceGroup, first_index: int, rng: np.random.Generator, horizon_s: float,
@@ -94,6 +95,8 @@ class GroupState:
         self.route_cdf: npt.NDArray[np.float64] | None = None
         self.route_index: npt.NDArray[np.intp] | None = None
         self.route_rng: np.random.Generator | None = None
+        #: its devices move (:mod:`simulator.mobility`): each device decides at arrival on its own link
+        self.mobile = False
 
     def draw_routes(self, n: int) -> npt.NDArray[np.intp] | None:
         """Candidate index of each of ``n`` tasks by the group's route shares (``None`` without routes)."""
@@ -105,9 +108,13 @@ class GroupState:
 
 class DeviceState:
     """One device: its CPU (a one-worker pool), its battery if its group has one and, shared with its group,
-    channels and routes."""
+    channels and routes (a moving device has links of its own and the routes of the cell it is attached to, see
+    :meth:`Access.rebind`)."""
 
-    __slots__ = ("battery", "candidates", "cpu", "down", "group", "index", "name", "routes", "up")
+    __slots__ = ("access_point", "battery", "candidates", "cpu", "down", "group", "index", "name", "routes", "up")
+
+    up: Channel | DeviceLink
+    down: Channel | DeviceLink
 
     def __init__(self, index: int, name: str, state: GroupState, cpu: WorkerPool,
                  battery: BatteryState | None = None) -> None:
@@ -120,6 +127,7 @@ class DeviceState:
         self.down = state.down
         self.routes = state.routes
         self.candidates = state.candidates
+        self.access_point = state.group.access_point
 
 
 def path_steps(first_s: float, hops: Sequence[tuple[float, Channel | None]], last_s: float) -> tuple[Step, ...]:
@@ -168,29 +176,28 @@ def link_channels(world: World, env: simpy.Environment) -> LinkChannels:
             if k.bandwidth_bps != math.inf else (None, None) for k in world.links]
 
 
-def build_devices(world: World, env: simpy.Environment, pools: list[WorkerPool],
-                  streams: list[np.random.SeedSequence], horizon_s: float, *, channels: LinkChannels,
-                  on_served: Callable[[Any], None], on_dropped: Callable[[Any, DropReason], None],
-                  service_pools: Mapping[str, WorkerPool] | None = None,
-                  harvest_threshold_j: Callable[[DeviceGroup], float] | None = None) -> list[GroupState]:
-    """Groups in world order, each with its own stream ``streams[k]`` and devices named ``group/i``; routes of a
-    service in ``service_pools`` lead to that pool (a deployment's endpoint) instead of the server's own. Device
-    ``i`` of a group with a battery harvests from child ``(1, i)`` of the group's stream, below
-    ``harvest_threshold_j(group)`` (default: always)."""
-    links = world.links
-    paths = world.paths()
-    endpoints = service_pools or {}
-    aps = {a.name: a for a in world.access_points}
-    radios: dict[str, tuple[Channel, Channel]] = {
-        a.name: (make_channel(env, a.uplink_bps, shared=a.shared, table=a.uplink_table),
-                 make_channel(env, a.downlink_bps, shared=a.shared, table=a.downlink_table))
-        for a in world.access_points}
-    server_index = {s.name: i for i, s in enumerate(world.servers)}
-    delays = world.delays_s()
-    profiles = {s.name: s.profile for s in world.servers}
-    tables: dict[tuple[str, str], tuple[Routes, tuple[Candidate, ...]]] = {}
+class Access:
+    """What each access point offers a device group: its radio channels, and per (access point, service) the
+    routes to the reachable hosts and the policies' candidates, nearest first (built on first use)."""
 
-    def route_builder(ap: AccessPoint, hosts: list[EdgeServer], service: str) -> Callable[[int], Route]:
+    def __init__(self, world: World, env: simpy.Environment, pools: list[WorkerPool], channels: LinkChannels,
+                 service_pools: Mapping[str, WorkerPool]) -> None:
+        self.world = world
+        self.pools = pools
+        self.channels = channels
+        self.endpoints = service_pools
+        self.aps = {a.name: a for a in world.access_points}
+        self.radios: dict[str, tuple[Channel, Channel]] = {
+            a.name: (make_channel(env, a.uplink_bps, shared=a.shared, table=a.uplink_table),
+                     make_channel(env, a.downlink_bps, shared=a.shared, table=a.downlink_table))
+            for a in world.access_points}
+        self.server_index = {s.name: i for i, s in enumerate(world.servers)}
+        self.delays = world.delays_s()
+        self._tables: dict[tuple[str, str], tuple[Routes, tuple[Candidate, ...]]] = {}
+
+    def _route_builder(self, ap: AccessPoint, hosts: list[EdgeServer], service: str) -> Callable[[int], Route]:
+        links, channels, paths = self.world.links, self.channels, self.world.paths()
+
         def build(index: int) -> Route:
             server = hosts[index]
             path = paths[ap.name][server.node]
@@ -198,31 +205,54 @@ def build_devices(world: World, env: simpy.Environment, pools: list[WorkerPool],
             down_hops = [(links[i].one_way_s, channels[i][1 if fwd else 0]) for i, fwd in reversed(path)]
             up = path_steps(ap.latency_s, up_hops, 0.0)
             down = path_steps(0.0, down_hops, ap.latency_s)
-            k = server_index[server.name]
-            return Route(server, endpoints.get(service, pools[k]), k + 1, up, down, _fixed(up), _fixed(down))
+            k = self.server_index[server.name]
+            return Route(server, self.endpoints.get(service, self.pools[k]), k + 1, up, down, _fixed(up),
+                         _fixed(down))
         return build
 
-    def table(group: DeviceGroup) -> tuple[Routes, tuple[Candidate, ...]]:
-        key = (group.access_point, group.service)
-        if key not in tables:
-            ap = aps[group.access_point]
-            hosts = world.reachable_hosts(group, delays)
+    def table(self, access_point: str, service: str) -> tuple[Routes, tuple[Candidate, ...]]:
+        """The routes and candidates of ``service`` from ``access_point``."""
+        key = (access_point, service)
+        if key not in self._tables:
+            ap = self.aps[access_point]
+            delays = self.delays
+            hosts = self.world.hosts_reachable_from(access_point, service, delays)
             candidates = tuple(
                 Candidate(s.name, s.tier, _nominal_rate_bps(ap.uplink_bps, ap, False),
                           _nominal_rate_bps(ap.downlink_bps, ap, True),
                           float(round_trip_s(ap.latency_s + delays[ap.name][s.node])), s.compute_power_w, s.workers,
-                          profiles[s.name])
+                          s.profile)
                 for s in hosts)
-            routes = Routes(hosts, [endpoints.get(group.service, pools[server_index[s.name]]) for s in hosts],
-                            route_builder(ap, hosts, group.service))
-            tables[key] = (routes, candidates)
-        return tables[key]
+            routes = Routes(hosts, [self.endpoints.get(service, self.pools[self.server_index[s.name]])
+                                    for s in hosts], self._route_builder(ap, hosts, service))
+            self._tables[key] = (routes, candidates)
+        return self._tables[key]
 
+    def rebind(self, device: DeviceState, access_point: str) -> None:
+        """Attach a moving device (its links are :class:`~simulator.links.DeviceLink`) to ``access_point``."""
+        device.routes, device.candidates = self.table(access_point, device.group.service)
+        device.access_point = access_point
+        up, down = self.radios[access_point]
+        if isinstance(device.up, DeviceLink) and isinstance(device.down, DeviceLink):
+            device.up.channel, device.down.channel = up, down
+
+
+def build_devices(world: World, env: simpy.Environment, pools: list[WorkerPool],
+                  streams: list[np.random.SeedSequence], horizon_s: float, *, channels: LinkChannels,
+                  on_served: Callable[[Any], None], on_dropped: Callable[[Any, DropReason], None],
+                  service_pools: Mapping[str, WorkerPool] | None = None,
+                  harvest_threshold_j: Callable[[DeviceGroup], float] | None = None
+                  ) -> tuple[list[GroupState], Access]:
+    """Groups in world order, each with its own stream ``streams[k]`` and devices named ``group/i``, and the
+    :class:`Access` they were built from; routes of a service in ``service_pools`` lead to that pool (a
+    deployment's endpoint) instead of the server's own. Device ``i`` of a group with a battery harvests from child
+    ``(1, i)`` of the group's stream, below ``harvest_threshold_j(group)`` (default: always)."""
+    access = Access(world, env, pools, channels, service_pools or {})
     groups: list[GroupState] = []
     first = 0
     for group, stream in zip(world.device_groups, streams, strict=True):
-        routes, candidates = table(group)
-        up_channel, down_channel = radios[group.access_point]
+        routes, candidates = access.table(group.access_point, group.service)
+        up_channel, down_channel = access.radios[group.access_point]
         state = GroupState(group, first, np.random.default_rng(stream), horizon_s, up_channel, down_channel, routes,
                            candidates)
         if group.routes:
@@ -243,4 +273,4 @@ def build_devices(world: World, env: simpy.Environment, pools: list[WorkerPool],
             state.devices[i] = DeviceState(first + i, name, state, cpu, battery)
         groups.append(state)
         first += group.count
-    return groups
+    return groups, access

@@ -21,12 +21,23 @@ import simpy
 
 from offload.cost import LOCAL_OPTION
 from offload.errors import MecsimError
+from offload.formulas import compute_time_s
 from offload.runtime import executor_time_s
 from simulator.arrivals import DECIDE_AT_ARRIVAL, Block, Merger, Window
 from simulator.battery import BatteryState
-from simulator.devices import DeviceState, LinkChannels, Route, build_devices, forward_route, link_channels
+from simulator.devices import (
+    Access,
+    DeviceState,
+    GroupState,
+    LinkChannels,
+    Route,
+    build_devices,
+    forward_route,
+    link_channels,
+)
 from simulator.disciplines import make_pool
 from simulator.events import Wake
+from simulator.links import DeviceLink
 from simulator.metrics import RecordSink
 from simulator.policies import DROP_OPTION, DecisionBatch, Observation, Planner, Policy
 from simulator.result import DropReason
@@ -76,6 +87,25 @@ class Platform(Protocol):
         passes a request on from where it is to server ``k``, whose reply goes home from there;
         ``resend``/``give_up`` are :meth:`Engine.resend` and :meth:`Engine.give_up`; ``rng`` is the platform's own
         stream (the same for every policy)."""
+
+
+class MobilityRun(Protocol):
+    """Moving devices in one replication (:mod:`simulator.mobility`)."""
+
+    def start(self) -> None:
+        """Start moving (at time 0)."""
+
+    def table(self, duration_s: float) -> pd.DataFrame:
+        """What the devices' motion did, one row per moving group."""
+
+
+class Mobility(Protocol):
+    """Devices that move, attach to cells and hand over."""
+
+    def attach(self, env: simpy.Environment, groups: list[GroupState], access: Access,
+               handover: Callable[[DeviceState, str, float, bool], int], rng: np.random.Generator) -> MobilityRun:
+        """Build the controller of one replication; it calls ``handover(device, access point, interruption_s,
+        restart)`` (:meth:`Engine.handover`); ``rng`` is its own stream (the same for every policy)."""
 
 
 class Job:
@@ -172,6 +202,7 @@ class EngineOutput:
     samples: Samples
     dropped_by_reason: dict[DropReason, int]
     platform: tuple[pd.DataFrame, ...] | None = None
+    mobility: pd.DataFrame | None = None
 
 
 class Engine:
@@ -179,7 +210,8 @@ class Engine:
 
     def __init__(self, world: World, policy: Policy, streams: list[np.random.SeedSequence],
                  policy_seed: np.random.SeedSequence, sink: RecordSink, *, duration_s: float,
-                 warmup_s: float, server_seed: np.random.SeedSequence, platform: Platform | None = None) -> None:
+                 warmup_s: float, server_seed: np.random.SeedSequence, platform: Platform | None = None,
+                 mobility: Mobility | None = None) -> None:
         """``server_seed``: the stream of the servers' patience times (reneging)."""
         self.env = env = simpy.Environment()
         self.world = world
@@ -201,7 +233,7 @@ class Engine:
             resend=self.resend, give_up=self.give_up, rng=np.random.default_rng(policy_seed.spawn(1)[0]))
         self._sent = None if self.platform is None else self.platform.sent
         self.planner = policy if isinstance(policy, Planner) else None
-        self.groups = build_devices(world, env, self.pools, streams, duration_s, channels=channels,
+        self.groups, self.access = build_devices(world, env, self.pools, streams, duration_s, channels=channels,
                                     on_served=self._finish, on_dropped=self._drop,
                                     service_pools=None if self.platform is None else self.platform.pools,
                                     harvest_threshold_j=None if self.planner is None else
@@ -215,6 +247,8 @@ class Engine:
         self._sample_queue_area: list[list[float]] = []
         self._sample_queue_time: tuple[list[list[float]], ...] = tuple([] for _ in self.pools)
         self._arrive_cb = self._arrive
+        self.mobility = None if mobility is None else mobility.attach(
+            env, self.groups, self.access, self.handover, np.random.default_rng(policy_seed.spawn(1)[0]))
 
     # -- arrivals and decisions -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -227,6 +261,8 @@ class Engine:
         self._schedule_arrival(0.0)
         if self.platform is not None:
             self.platform.start()
+        if self.mobility is not None:
+            self.mobility.start()
         if self.warmup_s > 0:
             Wake(env, self.warmup_s, None, self._end_warmup)
         interval = self.world.sample_interval_s or self.duration_s / DEFAULT_SAMPLES
@@ -265,14 +301,19 @@ class Engine:
         observes now (per candidate: the rates a new transfer would get on its access point, the tasks in system
         at the server)."""
         dev = pending.job.device
-        k = len(dev.routes)
-        observed = Observation(np.full(k, dev.up.rate_if_joined_bps()), np.full(k, dev.down.rate_if_joined_bps()),
-                               np.array([pool.in_system for pool in dev.routes.pools], dtype=np.float64))
+        observed = observation(dev)
+        if isinstance(dev.up, DeviceLink):
+            return moving_batch(pending.job), observed
         return pending.block.batch.row(pending.row), observed
 
     def _ask(self, pending: Pending) -> None:
         """A task waits for a stateful policy's decision: here the policy answers at once (the RL environment's
         engine keeps the question for its agent instead)."""
+        job = pending.job
+        if isinstance(job.device.up, DeviceLink) and not self.policy.stateful:  # a stateless policy observes nothing
+            self._carry_out(job, int(self.policy.choose(moving_batch(job), None, self.policy_rng)[0]))
+            self._schedule_arrival(self.env.now)
+            return
         batch, observed = self.observe(pending)
         self.decide(pending, int(self.policy.choose(batch, observed, self.policy_rng)[0]))
 
@@ -280,6 +321,10 @@ class Engine:
         """Carry out the decision ``choice`` for the task ``pending`` and schedule the next arrival."""
         job, block, i = pending.job, pending.block, pending.row
         dev = job.device
+        if isinstance(dev.up, DeviceLink):
+            self._carry_out(job, choice)
+            self._schedule_arrival(self.env.now)
+            return
         if choice != LOCAL_OPTION and block.pick is not None:
             choice = int(block.pick[i]) + 1
         if choice == LOCAL_OPTION:
@@ -357,6 +402,46 @@ class Engine:
             dev.cpu.arrive(job)
         else:
             self._offload(job, dev, dev.routes[choice - 1], upload, w.down_s[k])
+
+    # -- moving devices -----------------------------------------------------------------------------------------
+    def _carry_out(self, job: Job, choice: int) -> None:
+        """Run a moving device's task where ``choice`` says, on the cell it is attached to now."""
+        dev = job.device
+        if choice == LOCAL_OPTION:
+            job.service_s = float(compute_time_s(job.work_ops, *dev.group.device.time_terms()))
+            job.target_code = LOCAL_OPTION
+            dev.cpu.arrive(job)
+        else:
+            job.service_s = float(compute_time_s(job.work_ops, *dev.candidates[choice - 1].server.time_terms()))
+            self._offload(job, dev, dev.routes[choice - 1], None, None)
+
+    def handover(self, dev: DeviceState, access_point: str, interruption_s: float, restart: bool) -> int:
+        """Move ``dev`` to ``access_point`` now: its radio is down for ``interruption_s``; each upload in flight then
+        resumes with the bits it had left towards the same server (when the new cell reaches it), or restarts and
+        is decided again by the policy on the new link; downloads resume or restart on the new cell. Returns the
+        number of transfers interrupted."""
+        up, down = dev.up, dev.down
+        assert isinstance(up, DeviceLink)
+        assert isinstance(down, DeviceLink)
+        uploads, downloads = up.interrupt(), down.interrupt()
+        self.access.rebind(dev, access_point)
+        up.blocked_until_s = down.blocked_until_s = self.env.now + interruption_s
+        for job, left, callback in uploads:
+            hosts = [server.name for server in dev.routes.hosts]
+            if not restart and job.route.server.name in hosts:
+                job.route = dev.routes[hosts.index(job.route.server.name)]
+                up.start(left, job, callback)
+            else:
+                Wake(self.env, interruption_s, job, self._decide_again)
+        for job, left, callback in downloads:
+            down.start(job.output_bits if restart else left, job, callback)
+        return len(uploads) + len(downloads)
+
+    def _decide_again(self, event: simpy.Event) -> None:
+        """A task whose upload a handover interrupted, decided again on the device's new link."""
+        job: Job = event.value  # type: ignore[assignment]
+        job.upload_start_s = NAN
+        self._carry_out(job, int(self.policy.choose(moving_batch(job), observation(job.device), self.policy_rng)[0]))
 
     # -- the remote path ------------------------------------------------------------------------------------
     def _offload(self, job: Job, dev: DeviceState, route: Route, upload: float | None,
@@ -518,7 +603,8 @@ class Engine:
                       for p, s in zip(self.pools, self.world.servers, strict=True))
         drops = {reason: n for reason, n in zip(DropReason, self.drops, strict=True) if n}
         return EngineOutput(self.sink, self.generated, len(in_flight), pools, self._samples(), drops,
-                            None if self.platform is None else self.platform.tables(self.warmup_s))
+                            None if self.platform is None else self.platform.tables(self.warmup_s),
+                            None if self.mobility is None else self.mobility.table(self.duration_s))
 
     def _samples(self) -> Samples:
         times = np.asarray(self._sample_times, dtype=np.float64)
@@ -534,3 +620,27 @@ class Engine:
                        tuple(name for name, _ in self.batteries), battery,
                        tuple(tuple(snapshots) for snapshots in self._sample_queue_time))
 
+
+
+def moving_batch(job: Job) -> DecisionBatch:
+    """The one-task batch of a moving device's task: the candidates of the cell it is attached to now, at its own
+    radio rate."""
+    dev = job.device
+    group = dev.group
+    up = dev.up
+    assert isinstance(up, DeviceLink)
+    candidates = dev.candidates
+    if up.rates_bps is not None:  # a radio: the device's own rate, not the cell's nominal one
+        rate = up.nominal_bps()
+        candidates = tuple(c._replace(uplink_bps=rate) for c in candidates)
+    local_s = compute_time_s(job.work_ops, *group.device.time_terms())
+    return DecisionBatch(group.name, group.device, candidates, np.array([job.work_ops]), np.array([local_s]),
+                         np.array([job.input_bits]), np.array([job.output_bits]), group.deadline_s)
+
+
+def observation(dev: DeviceState) -> Observation:
+    """What ``dev`` observes now, per candidate: the rates a new transfer would get on its access point and the
+    tasks in system at the server."""
+    k = len(dev.routes)
+    return Observation(np.full(k, dev.up.rate_if_joined_bps()), np.full(k, dev.down.rate_if_joined_bps()),
+                       np.array([pool.in_system for pool in dev.routes.pools], dtype=np.float64))

@@ -102,6 +102,20 @@ class SharedChannel:
         self.active += 1
         self._schedule()
 
+    def cancel(self, job: Any) -> float:
+        """Withdraw ``job``'s transfer (its callback never runs); returns the bits it had left (0: not here)."""
+        self._advance()
+        for index, (finish, _, other, _) in enumerate(self._heap):
+            if other is job:
+                last = self._heap.pop()
+                if index < len(self._heap):
+                    self._heap[index] = last
+                    heapq.heapify(self._heap)
+                self.active -= 1
+                self._schedule()
+                return max(finish - self._virtual, 0.0)
+        return 0.0
+
     def _schedule(self) -> None:
         if not self._heap:
             self._pending = None

@@ -202,8 +202,9 @@ class PolicySummary:
 
 
 #: The platform's counters (:attr:`PlatformLog.counts`): requests retried by their devices, by the reason their
-#: attempt failed (:mod:`simulator.lifecycle.retry`).
-PLATFORM_COUNTERS = ("retried",)
+#: attempt failed (:mod:`simulator.lifecycle.retry`), and requests spilled out of their deployment's domain, by the
+#: reason they left (:mod:`simulator.lifecycle.spill`).
+PLATFORM_COUNTERS = ("retried", "spilled")
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +269,10 @@ class SimulationResult:
         ``None`` when no device has one.
     platform : PlatformLog or None
         Events, replica time series and drops by reason of a run with a platform (deployments), else ``None``.
+    mobility : pandas.DataFrame or None
+        Per policy, replication and moving device group: handovers (and per device-hour), interruption time,
+        transfers a handover interrupted, mean distance to the serving access point and mean radio uplink rate
+        (:data:`simulator.mobility.controller.MOBILITY_COLUMNS`); ``None`` when nothing moves.
     """
 
     records: pd.DataFrame
@@ -277,12 +282,14 @@ class SimulationResult:
     placement: Mapping[str, Any] | None = None
     battery: pd.DataFrame | None = None
     platform: PlatformLog | None = None
+    mobility: pd.DataFrame | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         """The JSON-serialisable summary: ``{"policies": {NAME: PolicySummary.to_dict()}, "seed", "version",
-        "replications", "duration_s", "warmup_s"}``, ``"placement"`` when the run placed services first, and per
+        "replications", "duration_s", "warmup_s"}``, ``"placement"`` when the run placed services first, per
         policy ``events``, ``replicas``, ``traffic``, ``version_monitor`` and ``dropped_by_reason`` when it ran a
-        platform (:class:`PlatformLog`)."""
+        platform (:class:`PlatformLog`), and per policy ``mobility`` (one row per moving group, means over
+        replications) when devices moved."""
         summary: dict[str, Any] = {"policies": {name: p.to_dict() for name, p in self.policies.items()},
                                    **{key: self.metadata[key] for key in _RUN_KEYS}}
         if self.placement is not None:
@@ -290,6 +297,11 @@ class SimulationResult:
         if self.platform is not None:
             for name, policy in summary["policies"].items():
                 policy.update(self.platform.for_policy(name))
+        if self.mobility is not None:
+            means = self.mobility.drop(columns="replication").groupby(["policy", "group"], sort=False).mean()
+            for name, policy in summary["policies"].items():
+                mine = means.loc[name].reset_index() if name in means.index.get_level_values(0) else means.iloc[:0]
+                policy["mobility"] = [{str(k): v for k, v in row.items()} for row in mine.to_dict(orient="records")]
         return summary
 
     @property

@@ -22,7 +22,7 @@ from offload.cost import LOCAL
 from offload.errors import ParameterError
 from offload.validate import check_non_negative, check_positive
 from simulator.energy import POWER_TERMS
-from simulator.engine import Engine, EngineOutput, Platform, Samples
+from simulator.engine import Engine, EngineOutput, Mobility, Platform, Samples
 from simulator.metrics import Layout, RecordLabel, RecordSink, record_store
 from simulator.output_analysis import BASE_BINS, mser_truncation
 from simulator.plugins import make_policy
@@ -112,29 +112,30 @@ def _battery_series(samples: Samples, policy: str, replication: int) -> pd.DataF
 
 
 def _replicate(world: World, spec: PolicySpec, child: np.random.SeedSequence, sink: RecordSink, duration_s: float,
-               warmup_s: float, platform: Platform | None) -> EngineOutput:
+               warmup_s: float, platform: Platform | None, mobility: Mobility | None = None) -> EngineOutput:
     """One replication of one policy from the replication's seed ``child``: one stream per device group, then the
     policy's and the servers'."""
     streams = child.spawn(len(world.device_groups))
     policy_seed, server_seed = child.spawn(2)
     engine = Engine(world, make_policy(spec), streams, policy_seed, sink, duration_s=duration_s, warmup_s=warmup_s,
-                    server_seed=server_seed, platform=platform)
+                    server_seed=server_seed, platform=platform, mobility=mobility)
     return engine.run()
 
 
 def detect_warmup_s(world: World, *, duration_s: float, seed: int, policy: PolicySpec | str | None = None,
-                    platform: Platform | None = None) -> float:
+                    platform: Platform | None = None, mobility: Mobility | None = None) -> float:
     """The warm-up MSER detects in a pilot run of replication 0 of ``policy`` (default: the world's first) without
     warm-up (records not kept), on its bins' edges."""
     spec = as_policy_spec(policy if policy is not None else world.policies[0])
     sink = RecordSink(layout_of(world), warmup_s=0.0, duration_s=duration_s, records=None)
-    _replicate(world, spec, np.random.SeedSequence(int(seed)).spawn(1)[0], sink, duration_s, 0.0, platform)
+    _replicate(world, spec, np.random.SeedSequence(int(seed)).spawn(1)[0], sink, duration_s, 0.0, platform, mobility)
     return mser_truncation(sink.stats.run_sum_s, sink.stats.run_count) * duration_s / BASE_BINS
 
 
 def run(world: World, *, duration_s: float, seed: int, replications: int = 1,
         warmup_s: float | Literal["auto"] = 0.0, policies: Sequence[PolicySpec | str] | None = None,
-        streaming: bool = False, platform: Platform | None = None) -> SimulationResult:
+        streaming: bool = False, platform: Platform | None = None, mobility: Mobility | None = None
+        ) -> SimulationResult:
     """Simulate ``world`` for ``duration_s`` seconds (the first ``warmup_s`` not measured).
 
     Parameters
@@ -149,6 +150,9 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1,
     platform : Platform, optional
         Deployments and their controllers (:class:`simulator.lifecycle.Platform`); the result then carries their
         events, replica time series and drops by reason (:class:`~simulator.result.PlatformLog`).
+    mobility : Mobility, optional
+        Devices that move, attach to cells and hand over (:class:`simulator.mobility.Mobility`); the result then
+        carries a per-group mobility table (:attr:`~simulator.result.SimulationResult.mobility`).
 
     Raises
     ------
@@ -179,7 +183,8 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1,
     services = [s.name for s in world.services]
     started = time.perf_counter()
     if auto:
-        warmup_s = detect_warmup_s(world, duration_s=duration_s, seed=seed, policy=specs[0], platform=platform)
+        warmup_s = detect_warmup_s(world, duration_s=duration_s, seed=seed, policy=specs[0], platform=platform,
+                                   mobility=mobility)
         logger.info("MSER warm-up of %s, replication 0: %g s", specs[0].display_name, warmup_s)
     warmup_s = float(warmup_s)
     window_s = duration_s - warmup_s
@@ -187,6 +192,7 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1,
     series: list[pd.DataFrame] = []
     batteries: list[pd.DataFrame] = []
     logs: list[tuple[pd.DataFrame, ...]] = []
+    motions: list[pd.DataFrame] = []
     summary_policies: dict[str, PolicySummary] = {}
     little: dict[str, Any] = {}
     warnings: list[str] = []
@@ -196,9 +202,11 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1,
         for r, child in enumerate(children):
             label = None if store is None else RecordLabel(store, code, r, len(store))
             sink = RecordSink(layout, warmup_s=warmup_s, duration_s=duration_s, records=label)
-            output = _replicate(world, spec, child, sink, duration_s, warmup_s, platform)
+            output = _replicate(world, spec, child, sink, duration_s, warmup_s, platform, mobility)
             if output.platform is not None:
                 logs.append(_platform_tables(output, spec.display_name, r))
+            if output.mobility is not None:
+                motions.append(_labelled(output.mobility, spec.display_name, r))
             reps.append(replication_stats(output, window_s=window_s, services=services, warmup_s=warmup_s))
             series.append(_series(output.samples, spec.display_name, r))
             batteries.append(_battery_series(output.samples, spec.display_name, r))
@@ -223,7 +231,8 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1,
         battery["policy"] = pd.Categorical(battery["policy"].astype(str), categories=names)
     log = None if platform is None else PlatformLog(*(pd.concat(parts, ignore_index=True) for parts in zip(*logs,
                                                                                                       strict=True)))
-    return SimulationResult(records, timeseries, summary_policies, metadata, platform=log, battery=battery)
+    return SimulationResult(records, timeseries, summary_policies, metadata, platform=log, battery=battery,
+                            mobility=pd.concat(motions, ignore_index=True) if motions else None)
 
 
 def _platform_tables(output: EngineOutput, policy: str, replication: int) -> tuple[pd.DataFrame, ...]:
@@ -233,13 +242,16 @@ def _platform_tables(output: EngineOutput, policy: str, replication: int) -> tup
     events, replicas, counts, traffic, versions = output.platform
     drops = pd.DataFrame({"reason": [reason.value for reason in output.dropped_by_reason],
                           "count": list(output.dropped_by_reason.values())})
-    tables = []
-    for frame in (events, replicas, drops, counts, traffic, versions):
-        labelled = frame.copy()
-        labelled.insert(0, "replication", replication)
-        labelled.insert(0, "policy", policy)
-        tables.append(labelled)
-    return tuple(tables)
+    return tuple(_labelled(frame, policy, replication)
+                 for frame in (events, replicas, drops, counts, traffic, versions))
+
+
+def _labelled(frame: pd.DataFrame, policy: str, replication: int) -> pd.DataFrame:
+    """``frame`` with ``policy`` and ``replication`` columns in front."""
+    labelled = frame.copy()
+    labelled.insert(0, "replication", replication)
+    labelled.insert(0, "policy", policy)
+    return labelled
 
 
 __all__ = ["detect_warmup_s", "run"]

@@ -215,8 +215,13 @@ class World:
 
     def reachable_hosts(self, group: DeviceGroup, delays: Mapping[str, Mapping[str, float]]) -> list[EdgeServer]:
         """Hosts of the group's service reachable from its access point, nearest first (stable by name order)."""
-        reach = delays[group.access_point]
-        hosts = [s for s in self.hosts(group.service) if s.node in reach]
+        return self.hosts_reachable_from(group.access_point, group.service, delays)
+
+    def hosts_reachable_from(self, access_point: str, service: str, delays: Mapping[str, Mapping[str, float]]
+                             ) -> list[EdgeServer]:
+        """Hosts of ``service`` reachable from ``access_point``, nearest first (stable by name order)."""
+        reach = delays[access_point]
+        hosts = [s for s in self.hosts(service) if s.node in reach]
         return sorted(hosts, key=lambda s: reach[s.node])
 
     @property

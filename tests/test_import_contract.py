@@ -54,6 +54,7 @@ GROUPS: dict[str, str] = {
     "simulator.engine": "core",
     "simulator.events": "core",
     "simulator.files": "core",
+    "simulator.links": "core",  # a moving device's own view of its cell's channel (issue 13)
     "simulator.metrics": "core",
     "simulator.network": "core",
     "simulator.placement_bridge": "core",

@@ -35,7 +35,7 @@ def test_the_default_policies_double_or_add_four_and_may_remove_all() -> None:
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [
-    ({"min_replicas": 0}, "min_replicas"), ({"max_replicas": 0}, "max_replicas"), ({"metric": "cpu"}, "metric"),
+    ({"min_replicas": -1}, "min_replicas"), ({"max_replicas": 0}, "max_replicas"), ({"metric": "cpu"}, "metric"),
     ({"target": 0.0}, "target"), ({"sync_s": -1.0}, "sync_s"), ({"down_percent": 150.0}, "down_percent"),
 ])
 def test_bad_autoscaling_is_refused_by_name(kwargs: dict[str, object], match: str) -> None:

@@ -100,6 +100,18 @@ def test_timed_out_attempts_run_on_unrecorded_and_the_last_one_drops_the_request
     assert summary["tasks"] == {"generated": 1, "completed": 0, "dropped": 1, "in_flight": 0}
 
 
+def test_only_the_attempts_unanswered_at_their_deadline_time_out() -> None:
+    # requests at 0 and 0.5 s, 10 s each, one worker, a 12 s timeout and no retry: the first is answered at 10 s
+    # (before its deadline at 12 s), the second starts at 10 s and is still running at its deadline, 12.5 s
+    deployment = Deployment("svc-v1", "svc", "v1", IMAGE, 1, ("e1",))
+    trace = Trace((0.0, 0.5), (0, 0), (1e10, 1e10), (0.0, 0.0), (0.0, 0.0))
+    result = _run(_world(trace), deployment, Retry("cams", attempts=1, timeout_s=12.0), 40.0)
+    records = result.records.sort_values("created_s")
+    assert records["drop_reason"].astype(str).tolist() == ["", "timed_out"]
+    np.testing.assert_allclose(records["service_start_s"].to_numpy(), [0.0, 10.0])
+    assert _policy(result)["retried_by_reason"] == {}
+
+
 def test_an_attempt_answered_before_its_timeout_completes_the_request() -> None:
     deployment = Deployment("svc-v1", "svc", "v1", IMAGE, 1, ("e1",))
     retry = Retry("cams", attempts=3, backoff_s=1.0, timeout_s=10.5)

@@ -83,3 +83,26 @@ def test_local_plane_matches_great_circle_distances_over_a_city():
     xy = local_xy_m(lat, lon, *origin)
     plane = np.hypot(xy[:, 0], xy[:, 1])
     np.testing.assert_allclose(plane, great_circle_m(origin[0], origin[1], lat, lon), rtol=1e-3)
+
+
+def test_a_transfer_in_the_engine_takes_the_bits_over_the_shannon_rate():
+    from offload.profiles import Device
+    from simulator.mobility import Area, Trace
+    from simulator.mobility.controller import Cell, GroupMotion, Mobility
+    from simulator.run import run
+    from simulator.workloads import Trace as TaskTrace
+    from simulator.world import AccessPoint, DeviceGroup, EdgeServer, World
+
+    radio = RadioModel(bandwidth_hz=5e6, tx_power_w=0.2, path_loss_exponent=3.5, reference_loss_db=40.0)
+    at = Trace(np.array([0.0]), np.array([0]), np.array([[300.0, 50.0]]))  # 250 m from the cell
+    spec = Mobility(Area(400.0, 100.0), (Cell("a", (50.0, 50.0), radio=radio),), (GroupMotion("d", at),))
+    group = DeviceGroup("d", 1, Device(speed_ops_per_s=1e9), TaskTrace((3.0,), (0,), (0.0,), (8e6,), (0.0,)), "a")
+    world = World(device_groups=(group,), access_points=(AccessPoint("a", 100e6),),
+                  servers=(EdgeServer("e", speed_ops_per_s=1e9, location="a"),))
+    result = run(world, duration_s=20.0, seed=1, mobility=spec)
+    record = result.records.iloc[0]
+    signal = 0.2 * 10 ** (-loss_db(250.0) / 10)
+    rate = 5e6 * math.log2(1 + signal / (1.380649e-23 * 290.0 * 5e6 * 10 ** 0.5))
+    assert record["upload_end_s"] - record["upload_start_s"] == pytest.approx(8e6 / rate, rel=1e-9)
+    assert result.mobility is not None
+    assert result.mobility.iloc[0]["mean_uplink_bps"] == pytest.approx(rate, rel=1e-12)

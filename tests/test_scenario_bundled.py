@@ -11,7 +11,7 @@ import pytest
 from offload import queueing
 from simulator.scenario import ScenarioError, bundled_scenarios, load_scenario, scenario_from_dict, simulate
 
-BUNDLED = ["harvesting-sensor", "license-plate", "license-plate-single", "md1", "mm1", "mmc", "s100"]
+BUNDLED = ["edge-failure", "harvesting-sensor", "license-plate", "license-plate-single", "md1", "mm1", "mmc", "s100"]
 
 
 def test_the_bundled_scenarios_are_listed_with_descriptions() -> None:
@@ -99,6 +99,30 @@ def test_license_plate_short_run_against_its_own_numbers() -> None:
     # a device transmits at 3.4 W for at least the bare upload time of each frame
     assert edge["energy_j_per_task"] >= 3.4 * 300e3 * 8 / 60e6
     assert not math.isnan(summary["queue-aware"]["latency_s"]["mean"])
+
+
+def test_edge_failure_short_run_reschedules_the_lost_replica_after_its_cold_start() -> None:
+    # the three replicas boot for 20 s (their nodes hold the image); edge-1 fails at 60 s and is back at 80 s; its
+    # replica goes to edge-4, the only node without one, which pulls the 500 MB image from the cloud registry (4 Gbit
+    # over the 1 Gbps link plus 30 ms) and boots for 20 s
+    scenario = load_scenario("edge-failure", ["run.duration=90s", "events[0].at=60s", "events[1].at=80s"])
+    result = simulate(scenario)
+    assert result.platform is not None
+    events = result.platform.events
+    timeline = [(float(t), str(k), str(n)) for t, k, n in events[events["kind"].isin(
+        ["fail", "lost", "pull_end", "ready", "recover"])][["time_s", "kind", "node"]].to_numpy()]
+    pulled_s = 60.0 + 500e6 * 8 / 1e9 + 0.030
+    assert timeline == [(20.0, "ready", "edge-1"), (20.0, "ready", "edge-2"), (20.0, "ready", "edge-3"),
+                        (60.0, "fail", "edge-1"), (60.0, "lost", "edge-1"),
+                        (pytest.approx(pulled_s), "pull_end", "edge-4"), (80.0, "recover", "edge-1"),
+                        (pytest.approx(pulled_s + 20.0), "ready", "edge-4")]
+    summary = result.summary["policies"]["edge"]
+    tasks = summary["tasks"]
+    assert tasks["generated"] == tasks["completed"] + sum(summary["dropped_by_reason"].values()) + tasks["in_flight"]
+    # the requests lost with edge-1 are retried on the surviving replicas (up to three attempts), none is dropped
+    assert summary["dropped_by_reason"] == {}
+    # 37.5 images/s from 30 s on: about 2,250 in the last 60 s of the run
+    assert 2000 < tasks["generated"] < 2500
 
 
 @pytest.mark.slow

@@ -22,6 +22,7 @@ import numpy.typing as npt
 from scheduler.model import Model
 from scheduler.scoring import Scoring, schedule
 from scheduler.solvers.base import Budget, SolverOutput
+from scheduler.solvers.state import link_room
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -61,26 +62,12 @@ class _Cluster:
         self.free[node] -= self.demand[s]
         return True
 
-    def link_room(self, arcs: IntArray) -> FloatArray:
-        """Requests per second each arc could still carry before a capped link on its path is full."""
-        out = np.full(len(arcs), np.inf)
-        if not self.link_load.size:
-            return out
-        links = self.model.arc_link_bits
-        for i, a in enumerate(arcs.tolist()):
-            lo, hi = int(links.indptr[a]), int(links.indptr[a + 1])
-            if hi > lo:
-                on_path = links.indices[lo:hi]
-                per_request = links.data[lo] / self.model.demand_rate[self.model.arc_demand[a]]
-                room = float((self.model.link_capacity_bps[on_path] - self.link_load[on_path]).min())
-                out[i] = max(room, 0.0) / per_request
-        return out
-
     def room(self, s: int, arcs: IntArray) -> FloatArray:
         """Request rate each arc of service ``s`` could still take: pool room and link room."""
         nodes = self.model.arc_node[arcs]
         pool = self.replicas[s, nodes] * self.model.replica_capacity[s, nodes] - self.load[s, nodes]
-        return np.asarray(np.minimum(np.maximum(pool, 0.0), self.link_room(arcs)), dtype=np.float64)
+        links = link_room(self.model, self.link_load, arcs)
+        return np.asarray(np.minimum(np.maximum(pool, 0.0), links), dtype=np.float64)
 
     def send(self, arc: int, rate_per_s: float) -> None:
         """Route ``rate_per_s`` of the arc's demand over it."""
@@ -116,7 +103,7 @@ class _Cluster:
                 if remaining <= _EPS * rate:
                     return True
             reachable = np.zeros(len(self.free), dtype=np.bool_)
-            reachable[nodes[self.link_room(arcs) > _EPS * rate]] = True
+            reachable[nodes[link_room(self.model, self.link_load, arcs) > _EPS * rate]] = True
             if not self.add_replica(s, reachable):
                 return False
 

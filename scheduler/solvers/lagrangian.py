@@ -83,13 +83,8 @@ def lagrangian_bound(model: Model, upper_bound: float, *, iterations: int = 300)
     iterations : int
         Subgradient steps at most.
     """
-    n_nodes = model.replica_capacity.shape[1]
-    arc_pair = model.arc_service * n_nodes + model.arc_node
-    # start from each demand's cheapest cost per unit including its fractional replica cost
-    unit = model.arc_cost + model.demand_rate[model.arc_demand] * (
-        model.replica_cost.ravel()[arc_pair] / model.replica_capacity.ravel()[arc_pair])
-    u = np.full(len(model.demand_rate), np.inf)
-    np.minimum.at(u, model.arc_demand, unit)
+    arc_pair = model.arc_service * model.replica_capacity.shape[1] + model.arc_node
+    u = model.cheapest_per_demand()  # start from each demand's cheapest cost with its fractional replica cost
     best, _ = _dual_value(model, u, arc_pair)
     step, stall = 2.0, 0
     for _ in range(iterations):

@@ -12,14 +12,17 @@ tightens the LP relaxation the way the strong formulation of facility location d
 arc cost + ``queue_weight Σ t``. Because the tangents never overstate the queueing, HiGHS's dual bound is a
 certified bound on the exact problem; each incumbent's routing is then polished against the exact queueing, and
 while its exact total is not within ``mip_rel_gap`` of the dual bound, tangents at its loads are added and the MILP
-solved again (Kelley's cutting planes, a few rounds).
+solved again (Kelley's cutting planes, a few rounds). HiGHS gets the costs divided by a lower bound on the total (so
+that its absolute tolerances are relative ones) and runs without its primal heuristics (:data:`_NO_HEURISTICS`).
 """
 
 from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -29,12 +32,18 @@ from scipy.sparse import coo_array, csr_array, vstack
 from offload.errors import InfeasibleError
 from scheduler.model import Model
 from scheduler.result import evaluate_arcs
-from scheduler.solvers.delay_tables import DelayTables, build_tables
+from scheduler.solvers.delay_tables import DelayTables, build_tables, understatement
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 _HIGHS_NO_NODE_LIMIT = 2**31 - 1  # HiGHS's default mip_max_nodes (kHighsIInf)
+#: HiGHS's primal heuristics, off. They only look for incumbents (the dual bound, hence optimality, is untouched),
+#: and on the queueing tables, whose replica counts nearly tie, their sub-MIPs (RINS, RENS, root reduced cost: each a
+#: nested branch and bound, re-run at every root restart) took most of the time (benchmarks/bench_milp.py). Diving
+#: and the rounding heuristics still find incumbents.
+_NO_HEURISTICS = {"mip_heuristic_effort": 0.0, "mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False,
+                  "mip_heuristic_run_root_reduced_cost": False, "mip_heuristic_run_feasibility_jump": False}
 #: MILP solves at most (the first, then rounds with tangents added at the incumbent's loads).
 ROUNDS = 3
 #: Routing LPs at most when polishing one incumbent's routing.
@@ -53,6 +62,7 @@ class Formulation:
     pool_node: IntArray
     tables: DelayTables
     has_links: bool = False
+    objective_scale: float = 1.0
 
 
 def pools(model: Model) -> tuple[IntArray, IntArray]:
@@ -61,11 +71,13 @@ def pools(model: Model) -> tuple[IntArray, IntArray]:
     return service.astype(np.int64), node.astype(np.int64)
 
 
-def formulate(model: Model, *, strong: bool = True, extra_points: FloatArray | None = None) -> Formulation:
-    """Build the sparse constraint matrix for ``model`` (rows in the order listed in the module docstring)."""
+def formulate(model: Model, *, strong: bool = True, extra: tuple[IntArray, FloatArray] | None = None
+              ) -> Formulation:
+    """Build the sparse constraint matrix for ``model`` (rows in the order listed in the module docstring), with
+    tangents at ``extra`` (rows, loads) besides the tables' initial ones."""
     problem = model.problem
     pool_service, pool_node = pools(model)
-    tables = build_tables(model, pool_service, pool_node, extra_points)
+    tables = build_tables(model, pool_service, pool_node, extra)
     n_pools, n_rows, n_arcs, n_demands = len(pool_service), len(tables.pool), len(model.arc_node), len(
         model.demand_rate)
     pool_id = np.full(model.max_per_node.shape, -1, dtype=np.int64)
@@ -105,12 +117,11 @@ def formulate(model: Model, *, strong: bool = True, extra_points: FloatArray | N
         traffic = coo_array(model.arc_link_bits)
         add(traffic.col.astype(np.int64), arcs[traffic.row], traffic.data, model.link_capacity_bps.size, -np.inf,
             model.link_capacity_bps)
-    n_cuts = tables.slope.shape[1]
-    cut = np.arange(n_rows * n_cuts)
-    add(np.concatenate([cut, cut, cut]), np.concatenate([np.repeat(lam, n_cuts), np.repeat(z, n_cuts),
-                                                         np.repeat(t, n_cuts)]),
-        np.concatenate([tables.slope.ravel(), tables.intercept.ravel(), -np.ones(n_rows * n_cuts)]),
-        n_rows * n_cuts, -np.inf, 0.0)
+    n_cuts = len(tables.cut_row)
+    cut = np.arange(n_cuts)
+    add(np.concatenate([cut, cut, cut]), np.concatenate([lam[tables.cut_row], z[tables.cut_row],
+                                                         t[tables.cut_row]]),
+        np.concatenate([tables.slope, tables.intercept, -np.ones(n_cuts)]), n_cuts, -np.inf, 0.0)
     if strong:
         add(np.concatenate([np.arange(n_arcs)] * 2), np.concatenate([arcs, opened[arc_pool]]),
             np.concatenate([np.ones(n_arcs), -np.ones(n_arcs)]), n_arcs, -np.inf, 0.0)
@@ -128,13 +139,23 @@ def formulate(model: Model, *, strong: bool = True, extra_points: FloatArray | N
         pool_node=pool_node,
         tables=tables,
         has_links=bool(model.link_capacity_bps.size),
+        objective_scale=_objective_scale(model),
     )
+
+
+def _objective_scale(model: Model) -> float:
+    """A lower bound on every placement's total (:meth:`~scheduler.model.Model.cheapest_per_demand`), by which HiGHS
+    gets the costs divided: its absolute tolerances (a node is pruned within about 1e-6 of the incumbent) would
+    otherwise be loose against totals of order 0.01 and stop it short of ``mip_rel_gap``."""
+    total = float(model.cheapest_per_demand().sum())
+    return total if math.isfinite(total) and total > 0 else 1.0
 
 
 @dataclass(frozen=True, slots=True)
 class MilpOutcome:
     """HiGHS's answer: replicas and arc shares (None without an incumbent), its dual bound and status, and how much
-    the queueing tables may understate the incumbent's exact objective (``error_bound``, certified)."""
+    the queueing tables understate the exact queueing at the incumbent's loads (``error_bound``, objective units:
+    the MILP's own value of the placement is its exact total minus this)."""
 
     replicas: IntArray | None
     arc_share: FloatArray | None
@@ -156,44 +177,53 @@ def _highs(form: Formulation, *, relax: bool, node_limit: int | None = None, tim
         lower, upper = np.array(bounds.lb, dtype=np.float64), np.array(bounds.ub, dtype=np.float64)
         lower[:len(z)], upper[:len(z)] = z, z
         bounds = Bounds(lower, upper)
-    result = milp(form.cost, integrality=integrality, bounds=bounds, constraints=form.constraints,
-                  options={"mip_rel_gap": mip_rel_gap, "presolve": True,  # HiGHS's own defaults mean "no limit"
-                           "node_limit": _HIGHS_NO_NODE_LIMIT if node_limit is None else node_limit,
-                           "time_limit": math.inf if time_limit_s is None else time_limit_s})
+    options: dict[str, Any] = {"mip_rel_gap": mip_rel_gap, "presolve": True,  # HiGHS's defaults mean "no limit"
+                               "node_limit": _HIGHS_NO_NODE_LIMIT if node_limit is None else node_limit,
+                               "time_limit": math.inf if time_limit_s is None else time_limit_s}
+    if integrality.any():
+        options |= _NO_HEURISTICS
+    with warnings.catch_warnings():  # SciPy passes the heuristics' switches on to HiGHS, warning it does not know them
+        warnings.filterwarnings("ignore", "Unrecognized options detected", RuntimeWarning)
+        result = milp(form.cost / form.objective_scale, integrality=integrality, bounds=bounds,
+                      constraints=form.constraints, options=cast("Any", options))  # beyond SciPy's typed options
     if result.status == 2 and fixed is None:
         raise InfeasibleError("no placement fits: total node capacity (CPU/GPU/memory) cannot host enough "
                               "replicas for the offered load at the target utilisation within the replica bounds"
                               + (" and the link caps" if form.has_links else ""))
     bound = (result.fun if result.status == 0 else None) if relax else getattr(result, "mip_dual_bound", None)
-    return result, float(bound) if bound is not None and np.isfinite(bound) else -math.inf
+    return result, float(bound) * form.objective_scale if bound is not None and np.isfinite(bound) else -math.inf
 
 
-def _with_tangents(extra: FloatArray | None, rows: IntArray, load: FloatArray, n_rows: int) -> FloatArray:
-    """``extra`` (R, e) with one more column: tangents at ``load`` of ``rows`` (NaN elsewhere)."""
-    point = np.full(n_rows, np.nan)
-    point[rows] = load[rows]
-    return point[:, None] if extra is None else np.concatenate([extra, point[:, None]], axis=1)
+Cuts = tuple[IntArray, FloatArray]
 
 
-def _polish(model: Model, form: Formulation, chosen: IntArray, x: FloatArray, extra: FloatArray | None,
-            tolerance: float) -> tuple[IntArray, FloatArray, FloatArray, FloatArray | None]:
+def _with_tangents(extra: Cuts | None, rows: IntArray, load: FloatArray) -> Cuts:
+    """``extra`` (rows, loads) with tangents at ``load`` of ``rows`` added."""
+    if extra is None:
+        return rows, load[rows]
+    return np.concatenate([extra[0], rows]), np.concatenate([extra[1], load[rows]])
+
+
+def _polish(model: Model, form: Formulation, chosen: IntArray, x: FloatArray, extra: Cuts | None,
+            tolerance: float) -> tuple[IntArray, FloatArray, FloatArray, Cuts | None, float]:
     """Best routing for the chosen replicas: LPs with tangents added at the loads (Kelley's cutting planes) until
-    the exact objective is within ``tolerance`` (relative) of the LP's. Returns replicas, shares, row loads and the
-    tangents added."""
+    the exact objective is within ``tolerance`` (relative) of the LP's. Returns replicas, shares, row loads, the
+    tangents added and how far the last LP's queueing charge falls below the exact one at its loads (objective
+    units)."""
     replicas, share, _, load = _decode(model, form, x)
     for _ in range(POLISH_STEPS):
         exact = evaluate_arcs(model, replicas, share).total
-        lp_value = float(form.cost @ x)
-        if exact - lp_value <= tolerance * max(abs(exact), 1e-12):
+        if exact - float(form.cost @ x) <= tolerance * max(abs(exact), 1e-12):
             break
-        extra = _with_tangents(extra, chosen, load, len(form.tables.pool))
-        form = formulate(model, extra_points=extra)
-        result, _ = _highs(form, relax=False, fixed=chosen)
+        extra = _with_tangents(extra, chosen, load)
+        tighter = formulate(model, extra=extra)
+        result, _ = _highs(tighter, relax=False, fixed=chosen)
         if result.x is None:
             break
-        x = result.x
+        form, x = tighter, result.x
         replicas, share, _, load = _decode(model, form, x)
-    return replicas, share, load, extra
+    error = model.queue_weight * float(understatement(form.tables, chosen, load[chosen]).sum())
+    return replicas, share, load, extra, error
 
 
 def run_milp(model: Model, *, node_limit: int | None = None, time_limit_s: float | None = None,
@@ -215,7 +245,7 @@ def run_milp(model: Model, *, node_limit: int | None = None, time_limit_s: float
     form = formulate(model)
     if relax:
         return MilpOutcome(None, None, _highs(form, relax=True)[1], False, "LP relaxation")
-    extra: FloatArray | None = None
+    extra: Cuts | None = None
     best_bound = -math.inf
     best: tuple[IntArray, FloatArray, float, float] | None = None
     message = ""
@@ -232,21 +262,21 @@ def run_milp(model: Model, *, node_limit: int | None = None, time_limit_s: float
         if result.x is None:
             break
         chosen = _decode(model, form, result.x)[2]
-        replicas, share, load, extra = _polish(model, form, chosen, result.x, extra, mip_rel_gap)
+        replicas, share, load, extra, error = _polish(model, form, chosen, result.x, extra, mip_rel_gap)
         exact = evaluate_arcs(model, replicas, share).total
         if best is None or exact < best[2]:
-            best = (replicas, share, exact, model.queue_weight * float(form.tables.error[chosen].sum()))
+            best = (replicas, share, exact, error)
         if best[2] - best_bound <= mip_rel_gap * max(abs(best[2]), 1e-12) or result.status != 0:
             break
-        extra = _with_tangents(extra, chosen, load, len(form.tables.pool))
-        form = formulate(model, extra_points=extra)
+        extra = _with_tangents(extra, chosen, load)
+        form = formulate(model, extra=extra)
     if best is None:
         return MilpOutcome(None, None, best_bound, False, f"{message} after {time.perf_counter() - start:.1f} s")
     replicas, share, exact, error_bound = best
     optimal = exact - best_bound <= mip_rel_gap * max(abs(exact), 1e-12)
     return MilpOutcome(replicas, share, best_bound, optimal,
-                       f"{message}; {rounds} round(s) of queueing tables (tangents at most {error_bound:.3g} below "
-                       f"the exact queueing of the chosen replicas), exact routing polished", error_bound)
+                       f"{message}; {rounds} round(s) of queueing tables (tangents {error_bound:.3g} below the exact "
+                       f"queueing at the chosen replicas' loads), exact routing polished", error_bound)
 
 
 def _decode(model: Model, form: Formulation, x: FloatArray) -> tuple[IntArray, FloatArray, IntArray, FloatArray]:

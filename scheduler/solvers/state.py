@@ -24,6 +24,22 @@ _EPS = 1e-9
 SPARE = 2
 
 
+def link_room(model: Model, link_load: FloatArray, arcs: IntArray) -> FloatArray:
+    """Extra request rate each of ``arcs`` could carry, at the links' current ``link_load`` (bit/s), before a capped
+    link on its path is full (inf where no capped link is on the path)."""
+    out = np.full(len(arcs), np.inf)
+    if not link_load.size:
+        return out
+    links = model.arc_link_bits
+    for i, a in enumerate(arcs.tolist()):
+        lo, hi = int(links.indptr[a]), int(links.indptr[a + 1])
+        if hi > lo:
+            on_path = links.indices[lo:hi]
+            per_request = links.data[lo] / model.demand_rate[model.arc_demand[a]]
+            out[i] = max(float((model.link_capacity_bps[on_path] - link_load[on_path]).min()) / per_request, 0.0)
+    return out
+
+
 class LoadState:
     """Mutable assignment of demand shares to arcs with the replica and resource bookkeeping it implies."""
 
@@ -87,17 +103,7 @@ class LoadState:
 
     def link_room(self, arcs: IntArray) -> FloatArray:
         """Extra request rate each arc could carry before a capped link on its path is full (inf: none capped)."""
-        out = np.full(len(arcs), np.inf)
-        if not self.link_load.size:
-            return out
-        cap = self.model.link_capacity_bps
-        for i, a in enumerate(arcs.tolist()):
-            lo, hi = int(self._link_ptr[a]), int(self._link_ptr[a + 1])
-            if hi > lo:
-                links = self._link_idx[lo:hi]
-                per_request = self._link_bits[lo] / self.model.demand_rate[self.model.arc_demand[a]]
-                out[i] = max(float((cap[links] - self.link_load[links]).min()) / per_request, 0.0)
-        return out
+        return link_room(self.model, self.link_load, arcs)
 
     def links_ok(self) -> bool:
         """Whether every capped link carries at most its cap."""

@@ -6,6 +6,7 @@ versions (a rolling upgrade, or a canary with a traffic split and an SLO analysi
 
 from simulator.lifecycle.autoscaler import Autoscaling
 from simulator.lifecycle.controller import Platform
+from simulator.lifecycle.distribution import Push
 from simulator.lifecycle.images import Image, ImageCache
 from simulator.lifecycle.pulls import Registry
 from simulator.lifecycle.retry import Retry
@@ -16,5 +17,5 @@ from simulator.lifecycle.upgrade import Amount, RollingUpdate
 from simulator.lifecycle.versions import Rollout
 
 __all__ = ["Amount", "Analysis", "Autoscaling", "Canary", "Deployment", "Image", "ImageCache", "NodeCapacity",
-           "NodeEvent", "Platform", "Registry", "Retry", "RollingUpdate", "Rollout", "ScaleEvent", "Step", "Unready",
-           "Version"]
+           "NodeEvent", "Platform", "Push", "Registry", "Retry", "RollingUpdate", "Rollout", "ScaleEvent", "Step",
+           "Unready", "Version"]

@@ -18,6 +18,11 @@ Metrics (averages over the ready replicas, so ``metric × ready`` is the deploym
 fraction of the replicas' workers busy over the last sync period; ``rps``, requests that reached the router per
 second over the last sync period; ``queue``, requests waiting at the router at the sync instant. With no ready
 replica there is no metric and the autoscaler leaves the count alone (Kubernetes skips the sync).
+
+Scale to zero (``min_replicas = 0``, as Knative's autoscaler does and the HPA with its ``HPAScaleToZero`` gate): the
+rule above takes an idle deployment to zero once the stabilisation window holds only zero recommendations; then the
+first request to arrive activates it (:meth:`simulator.lifecycle.controller.Controller.activate`: one replica, which
+pays the cold start, while the router buffers the requests as it does whenever no replica is ready).
 """
 
 from __future__ import annotations
@@ -88,10 +93,11 @@ class Autoscaling:
     policy_period_s: float = 15.0
 
     def __post_init__(self) -> None:
-        if not isinstance(self.min_replicas, int) or self.min_replicas < 1:
-            raise ParameterError("min_replicas", self.min_replicas, "must be a whole number >= 1")
-        if not isinstance(self.max_replicas, int) or self.max_replicas < self.min_replicas:
-            raise ParameterError("max_replicas", self.max_replicas, f"must be >= min_replicas ({self.min_replicas})")
+        if not isinstance(self.min_replicas, int) or self.min_replicas < 0:
+            raise ParameterError("min_replicas", self.min_replicas, "must be a whole number >= 0")
+        if not isinstance(self.max_replicas, int) or self.max_replicas < max(self.min_replicas, 1):
+            raise ParameterError("max_replicas", self.max_replicas,
+                                 f"must be >= 1 and >= min_replicas ({self.min_replicas})")
         if self.metric not in METRICS:
             raise ParameterError("metric", self.metric, f"must be one of {', '.join(METRICS)}")
         check_positive("target", self.target)

@@ -1,18 +1,20 @@
 """The deployment controller: keeps each deployment at its desired replica count while the run goes on.
 
-Replicas are placed by a small filter-and-score step (filter: the node is up and has the cores, GPUs and memory the spec
-requests and a disk large enough for the image; score, in order: fewest replicas of the same deployment (spread), the
-image already on the node (locality), the most free cores in proportion (least allocated), then domain order). A replica
-that fits nowhere stays pending (its event says how many domain nodes each filter ruled out) and is placed as soon as
-resources free up. Scaling down removes replicas that are not ready yet first (pending, then pulling, then starting),
-then the newest ready ones, which drain (:mod:`simulator.lifecycle.router`) and go when their own last request ends. A
-failed node loses its replicas (scripted or exponential failures and repairs). Every change is an event and a row of the
-replica time series.
+Replicas are placed by a filter-and-score step (filter: the node is up and has the cores, GPUs and memory the spec
+requests and a disk large enough for the image). A deployment with ``scheduling`` scores the nodes that pass with
+Kubernetes' plugins (:mod:`scheduler.scoring`); one without ranks them in order: fewest replicas of the same
+deployment (spread), the image already on the node (locality), the most free cores in proportion, then domain order.
+A replica that fits nowhere stays pending (its event says how many domain nodes each filter ruled out) and is placed
+as soon as resources free up. Scaling down removes replicas that are not ready yet first (pending, then pulling,
+then starting), then the newest ready ones, which drain (:mod:`simulator.lifecycle.router`) and go when their own
+last request ends. A failed node loses its replicas (scripted or exponential failures and repairs). Every change is
+an event and a row of the replica time series.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
@@ -24,15 +26,18 @@ import pandas as pd
 import simpy
 
 from offload.errors import ParameterError
+from scheduler.scoring import Scoring, schedule
 from simulator.devices import LinkChannels
 from simulator.events import Wake
 from simulator.lifecycle.autoscaler import Autoscaler
+from simulator.lifecycle.distribution import Distributor, Push
 from simulator.lifecycle.images import Image, ImageCache
 from simulator.lifecycle.monitor import TRAFFIC_COLUMNS, VERSION_COLUMNS, TrafficSampler, version_monitor
 from simulator.lifecycle.pulls import Puller, Registry
 from simulator.lifecycle.retry import GiveUp, Resend, Retrier, Retry
-from simulator.lifecycle.router import Endpoint, EndpointPool, VersionStats, nearest_cloud, pass_on
+from simulator.lifecycle.router import Endpoint, EndpointPool, VersionStats
 from simulator.lifecycle.spec import Deployment, NodeCapacity, NodeEvent, ScaleEvent
+from simulator.lifecycle.spill import Spill, spill_servers
 from simulator.lifecycle.traffic import Bernoulli, Uniforms
 from simulator.lifecycle.versions import SAMPLE_S, Rollout, check_rollouts
 from simulator.result import DropReason
@@ -44,7 +49,8 @@ EVENT_COLUMNS = ("time_s", "kind", "service", "version", "deployment", "node", "
 #: Columns of the replica time series: after every change, the deployment's replicas in each state.
 REPLICA_COLUMNS = ("time_s", "service", "version", "deployment", "desired", "pending", "pulling", "starting",
                    "ready", "terminating")
-#: Columns of the counters: requests ``retried`` by the reason their attempt failed.
+#: Columns of the counters: requests ``retried`` by the reason their attempt failed, ``spilled`` out of their domain
+#: by the reason they left.
 COUNT_COLUMNS = ("counter", "reason", "count")
 
 
@@ -62,8 +68,9 @@ class State(IntEnum):
 class Platform:
     """The platform of a run: ``images``, the registries (the first is the central one and holds every image),
     node capacities, deployments (at most one per service), scripted scale events, scripted node failures, the
-    device groups' retry rules and rollouts of new versions (at most one per deployment,
-    :mod:`simulator.lifecycle.versions`)."""
+    device groups' retry rules, rollouts of new versions (at most one per deployment,
+    :mod:`simulator.lifecycle.versions`), the peer groups (nodes that pull images from each other,
+    :mod:`simulator.lifecycle.distribution`) and the pushes that pre-distribute images."""
 
     images: tuple[Image, ...]
     registries: tuple[Registry, ...]
@@ -73,9 +80,13 @@ class Platform:
     failures: tuple[NodeEvent, ...] = ()
     retries: tuple[Retry, ...] = ()
     rollouts: tuple[Rollout, ...] = ()
+    peers: tuple[tuple[str, ...], ...] = ()
+    pushes: tuple[Push, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("images", "registries", "nodes", "deployments", "events", "failures", "retries", "rollouts"):
+        object.__setattr__(self, "peers", tuple(tuple(group) for group in self.peers))
+        for name in ("images", "registries", "nodes", "deployments", "events", "failures", "retries", "rollouts",
+                     "pushes"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         if not self.registries or self.registries[0].images is not None:
             raise ParameterError("registries", self.registries, "the first registry must be the central one")
@@ -86,6 +97,8 @@ class Platform:
         for deployment in self.deployments:
             if not nodes.issuperset(deployment.nodes):
                 raise ParameterError("nodes", deployment.nodes, "every domain node needs a capacity")
+            if set(deployment.unready.region) & set(deployment.nodes):
+                raise ParameterError("unready.region", deployment.unready.region, "must lie outside the domain")
         names = {d.name for d in self.deployments}
         for event in self.events:
             if event.deployment not in names:
@@ -93,6 +106,13 @@ class Platform:
         for failure in self.failures:
             if failure.node not in nodes:
                 raise ParameterError("failures.node", failure.node, "undefined node")
+        for group in self.peers:
+            if not nodes.issuperset(group):
+                raise ParameterError("peers", group, "every peer needs a capacity")
+        images = {image.name for image in self.images}
+        for push in self.pushes:
+            if push.image not in images or not nodes.issuperset(push.nodes):
+                raise ParameterError("pushes", push, "needs a defined image and nodes with a capacity")
         groups = [r.group for r in self.retries]
         if len(set(groups)) < len(groups):
             raise ParameterError("retries", groups, "at most one retry rule per device group")
@@ -157,8 +177,9 @@ class Controller:
         self.retrier = retrier
         self.sent = None if retrier is None else retrier.sent
         self.platform = platform
-        self.puller = Puller(env, world.links, channels, platform.registries)
         self.where = {server.name: server.node for server in world.servers}
+        self.puller = Puller(env, world.links, channels, platform.registries,
+                             [self.where[n] for group in platform.peers for n in group if n in self.where])
         central = self.puller.delays[platform.registries[0].node]
         for node in {n for d in platform.deployments for n in d.nodes}:
             if node not in self.where or self.where[node] not in central:
@@ -167,6 +188,7 @@ class Controller:
         self.images = {image.name: image for image in platform.images}
         self.servers = {server.name: (k + 1, server.profile.time_terms()) for k, server in enumerate(world.servers)}
         self.cpu = {n.node: n.cpu for n in platform.nodes}
+        self.allocatable = {n.node: (n.cpu, float(n.gpu), n.memory_bits) for n in platform.nodes}
         self.free_cpu = dict(self.cpu)
         self.free_gpu = {n.node: n.gpu for n in platform.nodes}
         self.free_memory_bits = {n.node: n.memory_bits for n in platform.nodes}
@@ -179,7 +201,10 @@ class Controller:
         self.world, self.on_served, self.on_dropped, self.forward = world, on_served, on_dropped, forward
         # the versions' own streams: spawned children leave the failure draws of ``rng`` as they were
         self.split_uniform, self.error_uniform = (Uniforms(child) for child in rng.spawn(2))
+        self.distributor = Distributor(self.puller, self.caches, self.images, self.where, self.up, platform.peers,
+                                       self._pull_event)
         self.deployed: dict[str, Deployed] = {}
+        self.spills: list[Spill] = []
         for spec in platform.deployments:
             self.add_deployed(spec)
         self.pools: dict[str, WorkerPool] = {d.spec.service: d.pool for d in self.deployed.values()}
@@ -188,7 +213,6 @@ class Controller:
         self.sampler = TrafficSampler(self, {d.service: self.rollouts[d.name].sampling if d.name in self.rollouts
                                              else (SAMPLE_S, SAMPLE_S) for d in platform.deployments})
         self.pending: list[Replica] = []
-        self.pulls: dict[tuple[str, str], list[Replica]] = {}
         self.events: list[tuple[Any, ...]] = []
         self.series: list[tuple[Any, ...]] = []
         self.numbers = 0
@@ -196,12 +220,19 @@ class Controller:
     def add_deployed(self, spec: Deployment, pool: EndpointPool | None = None) -> Deployed:
         """Run deployment ``spec`` (with no replica yet) behind ``pool``, or behind a pool of its own."""
         if pool is None:
-            cloud = nearest_cloud(self.world, spec.nodes[0]) if spec.unready.action == "cloud" else None
+            unknown = [name for name in spec.unready.region if name not in self.where]
+            if unknown:
+                raise ParameterError("unready.region", unknown, "must be servers of the world")
+            servers = spill_servers(self.world, spec.unready.action, spec.nodes, spec.unready.region)
+            spill = Spill(self.forward, servers) if servers else None
+            if spill is not None:
+                self.spills.append(spill)
             pool = EndpointPool(self.env, spec.name, spec.unready, on_served=self.on_served,
-                                on_dropped=self.on_dropped,
-                                fallback=None if cloud is None else partial(pass_on, self.forward, cloud))
+                                on_dropped=self.on_dropped, fallback=spill)
         fails = Bernoulli(spec.error_probability, self.error_uniform) if spec.error_probability > 0 else None
         self.deployed[spec.name] = deployed = Deployed(spec, pool, fails)
+        if spec.autoscaling is not None and spec.autoscaling.min_replicas == 0:
+            pool.activate = partial(self.activate, deployed)
         return deployed
 
     # -- records --------------------------------------------------------------------------------------------------
@@ -229,7 +260,9 @@ class Controller:
         """The event table, the replica time series, the counters, the versions' traffic series and their monitor
         after ``warmup_s`` (:mod:`simulator.lifecycle.monitor`) of this replication."""
         retried = {} if self.retrier is None else self.retrier.retried
-        counts = [("retried", reason, n) for reason, n in sorted(retried.items())]
+        spilled = sum((spill.spilled for spill in self.spills), Counter[str]())
+        counts = [(counter, reason, n) for counter, counted in (("retried", retried), ("spilled", spilled))
+                  for reason, n in sorted(counted.items())]
         return (pd.DataFrame(self.events, columns=list(EVENT_COLUMNS)),
                 pd.DataFrame(self.series, columns=list(REPLICA_COLUMNS)),
                 pd.DataFrame(counts, columns=list(COUNT_COLUMNS)),
@@ -246,6 +279,8 @@ class Controller:
             Wake(self.env, event.at_s, event, self._scripted)
         for failure in self.platform.failures:
             Wake(self.env, failure.at_s, failure, self._scripted_node)
+        for push in self.platform.pushes:
+            Wake(self.env, push.at_s, push, self._push)
         for node, (mtbf_s, _) in self.reliability.items():
             if mtbf_s != math.inf:
                 Wake(self.env, self.rng.exponential(mtbf_s), node, self._random_failure)
@@ -261,6 +296,14 @@ class Controller:
         for run in self.rollouts.values():
             run.start()
         self.sampler.start()
+
+    def activate(self, deployed: Deployed) -> None:
+        """A request reached a deployment scaled to zero: it gets one replica (event ``activate``)."""
+        if deployed.desired == 0:
+            self.scale(deployed.spec.name, 1, kind="activate")
+
+    def _push(self, event: simpy.Event) -> None:
+        self.distributor.push(event.value)  # type: ignore[arg-type]
 
     @staticmethod
     def _counts(deployed: Deployed) -> tuple[int, int]:
@@ -317,14 +360,31 @@ class Controller:
         nodes = [n for n in spec.nodes if not self._misfit(spec, n)]
         if not nodes:
             return False
-        order = {n: k for k, n in enumerate(spec.nodes)}
-        peers = [r.node for r in replica.deployed.replicas if r.node is not None]
-        node = max(nodes, key=lambda n: (-peers.count(n), self.caches[n].has(spec.image),
-                                         self.free_cpu[n] / self.cpu[n], -order[n]))
+        if spec.scheduling is not None:
+            node = self._scored(replica.deployed, spec.scheduling, nodes)
+        else:
+            order = {n: k for k, n in enumerate(spec.nodes)}
+            peers = [r.node for r in replica.deployed.replicas if r.node is not None]
+            node = max(nodes, key=lambda n: (-peers.count(n), self.caches[n].has(spec.image),
+                                             self.free_cpu[n] / self.cpu[n], -order[n]))
         replica.node = node
         self._reserve(spec, node, 1)
         self._launch(replica)
         return True
+
+    def _scored(self, deployed: Deployed, scoring: Scoring, fitting: list[str]) -> str:
+        """The domain node Kubernetes' filter and score picks among ``fitting``; the spread counts the deployment's
+        replicas that are not terminating, image locality the domain nodes whose disk holds the image."""
+        spec = deployed.spec
+        domain = spec.nodes
+        peers = [r.node for r in deployed.replicas if r.node is not None and r.state != State.TERMINATING]
+        k = schedule(scoring, [self.allocatable[n] for n in domain],
+                     [(self.free_cpu[n], self.free_gpu[n], self.free_memory_bits[n]) for n in domain],
+                     (spec.cpu, spec.gpu, spec.memory_bits), [peers.count(n) for n in domain],
+                     eligible=[n in fitting for n in domain], image_bits=spec.image.size_bits,
+                     has_image=[self.caches[n].has(spec.image) for n in domain])
+        assert k is not None  # the fitting nodes pass the same resource filter
+        return domain[k]
 
     def _reserve(self, spec: Deployment, node: str, sign: int) -> None:
         """Take (``sign`` 1) or give back (-1) a replica's resources on ``node``."""
@@ -341,24 +401,18 @@ class Controller:
             self._boot(replica)
             return
         replica.state = State.PULLING
-        key = (node, spec.image.name)
-        if key not in self.pulls:
-            self.pulls[key] = []
-            self._event("pull_start", replica.deployed, replica, detail=spec.image.name)
-            self.puller.pull(spec.image, self.where[node], partial(self._pulled, key))
-        self.pulls[key].append(replica)
+        self.distributor.fetch(node, spec.image, replica, partial(self._pulled, replica))
 
-    def _pulled(self, key: tuple[str, str]) -> None:
-        node, name = key
-        waiting = self.pulls.pop(key)
-        image = self.images[name]
-        for evicted in self.caches[node].store(image):
-            self._event("evict", waiting[0].deployed, node=node, detail=evicted)
-        self._event("pull_end", waiting[0].deployed, waiting[0], detail=name)
-        for replica in waiting:
-            if replica.state == State.PULLING:
-                self._boot(replica)
-                self._count(replica.deployed)
+    def _pull_event(self, kind: str, node: str, detail: str, owner: Replica | None) -> None:
+        if owner is None:
+            self.events.append((self.env.now, kind, "", "", "", node, -1, detail))
+        else:
+            self._event(kind, owner.deployed, owner, node=node, detail=detail)
+
+    def _pulled(self, replica: Replica) -> None:
+        if replica.state == State.PULLING:
+            self._boot(replica)
+            self._count(replica.deployed)
 
     def _boot(self, replica: Replica) -> None:
         replica.state = State.STARTING

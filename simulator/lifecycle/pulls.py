@@ -61,12 +61,13 @@ class Puller:
     """Pulls images to nodes from the nearest registry holding them."""
 
     def __init__(self, env: simpy.Environment, links: Sequence[BackhaulLink], channels: LinkChannels,
-                 registries: Sequence[Registry]) -> None:
+                 registries: Sequence[Registry], peers: Sequence[str] = ()) -> None:
+        """``peers``: the topology nodes of the nodes that may serve pulls to their peers."""
         self.env = env
         self.links = links
         self.channels = channels
         self.registries = tuple(registries)
-        sources = list(dict.fromkeys(r.node for r in self.registries))
+        sources = list(dict.fromkeys([*(r.node for r in self.registries), *peers]))
         self.delays, self.paths = shortest_paths(sources, [(k.a, k.b, k.one_way_s) for k in links])
 
     def source(self, image: str, node: str) -> Registry:
@@ -80,8 +81,9 @@ class Puller:
                 self.paths[source][node]]
         return path_steps(0.0, hops, 0.0)
 
-    def pull(self, image: Image, node: str, done: Callable[[], None]) -> None:
-        """Transfer ``image`` to ``node`` and call ``done()`` when its last bit arrives (never synchronously, even
-        from a registry on the node itself)."""
-        walk = _Walk(self.env, self.steps(self.source(image.name, node).node, node), image.size_bits, done)
+    def pull(self, image: Image, node: str, done: Callable[[], None], source: str | None = None) -> None:
+        """Transfer ``image`` to ``node`` from the topology node ``source`` (default: the nearest registry holding
+        it) and call ``done()`` when its last bit arrives (never synchronously, even from the node itself)."""
+        origin = self.source(image.name, node).node if source is None else source
+        walk = _Walk(self.env, self.steps(origin, node), image.size_bits, done)
         Wake(self.env, 0.0, None, walk.next)

@@ -14,7 +14,7 @@ attempt's stage times and its latency runs from its creation, and conservation c
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -60,9 +60,18 @@ Resend = Callable[[Any, float], bool]
 GiveUp = Callable[[Any, DropReason], bool]
 
 
+def _settled(job: Any) -> bool:
+    """Whether attempt ``job`` needs no timeout any more: answered, dropped, or abandoned for another attempt."""
+    return bool(job.attempt < 0 or job.drop_code or not math.isnan(job.completed_s))
+
+
 class Retrier:
     """The retries of one replication: ``dropped`` stands between the deployed services' routers and the engine's
-    drop, ``sent`` starts an attempt's timeout; ``retried`` counts retries by the reason of the failed attempt."""
+    drop, ``sent`` starts an attempt's timeout; ``retried`` counts retries by the reason of the failed attempt.
+
+    A group's timeout is one constant, so its attempts' deadlines come in the order they were sent: they wait in
+    one queue per group behind a single wake-up at the earliest deadline of an attempt still unsettled, and settled
+    attempts leave the queue when they reach its head (no timer per request; most never reach their deadline)."""
 
     def __init__(self, env: simpy.Environment, rules: Sequence[Retry], *, resend: Resend, give_up: GiveUp,
                  on_dropped: Callable[[Any, DropReason], None]) -> None:
@@ -72,6 +81,8 @@ class Retrier:
         self.give_up = give_up
         self.on_dropped = on_dropped
         self.retried: Counter[str] = Counter()
+        self.waiting: dict[str, deque[tuple[float, Any]]] = {rule.group: deque() for rule in rules}
+        self.armed: set[str] = set()
 
     def _rule(self, job: Any) -> Retry | None:
         return self.rules.get(job.device.group.name)
@@ -79,13 +90,31 @@ class Retrier:
     def sent(self, job: Any) -> None:
         """Attempt ``job`` left its device: time it out if its group has a timeout."""
         rule = self._rule(job)
-        if rule is not None and rule.timeout_s != math.inf:
-            Wake(self.env, rule.timeout_s, job, self._timed_out)
+        if rule is None or rule.timeout_s == math.inf:
+            return
+        deadline_s = self.env.now + rule.timeout_s
+        self.waiting[rule.group].append((deadline_s, job))
+        if rule.group not in self.armed:
+            self.armed.add(rule.group)
+            Wake(self.env, rule.timeout_s, (rule, deadline_s), self._expire)
 
-    def _timed_out(self, event: simpy.Event) -> None:
-        job: Any = event.value
-        rule = self._rule(job)
-        assert rule is not None
+    def _expire(self, event: simpy.Event) -> None:
+        """The wake-up for the deadline ``due_s``: attempts due by then and unsettled time out."""
+        rule, due_s = event.value  # type: ignore[misc]
+        waiting = self.waiting[rule.group]
+        while waiting:
+            deadline_s, job = waiting[0]
+            if not _settled(job):
+                if deadline_s > due_s:
+                    break
+                self._timed_out(job, rule)
+            waiting.popleft()
+        if waiting:
+            Wake(self.env, waiting[0][0] - self.env.now, (rule, waiting[0][0]), self._expire)
+        else:
+            self.armed.discard(rule.group)
+
+    def _timed_out(self, job: Any, rule: Retry) -> None:
         if job.attempt + 1 < rule.attempts:
             if self.resend(job, rule.delay_s(job.attempt)):
                 self.retried[DropReason.TIMED_OUT.value] += 1

@@ -5,11 +5,11 @@ in front of its endpoints); every ready replica adds its workers to the pool ser
 the ready replica with the most free workers, timed at that replica's node speed and share and recorded with that node
 as its target. A replica that starts terminating takes its workers away at once, so no new request starts on it, while
 the requests it is serving finish (drain). A request that arrives while no replica is ready waits up to a timeout for
-one, is dropped at once (reason ``no_ready_replica`` either way), or is passed on to the nearest cloud node, which
-serves it at its own speed and replies from there. When a node fails, the requests its replicas were serving fail with
-it (reason ``node_failure``). A replica of a bad version fails a share of the requests it serves (drawn when the request
-starts, reported when it ends: reason ``version_error``). Every replica of a version records the requests it ends in
-its version's :class:`VersionStats`.
+one, is dropped at once (reason ``no_ready_replica`` either way), or spills out of the domain to the nearest cloud
+node or the parent region's nodes (:mod:`simulator.lifecycle.spill`). When a node fails, the requests its replicas
+were serving fail with it (reason ``node_failure``). A replica of a bad version fails a share of the requests it serves
+(drawn when the request starts, reported when it ends: reason ``version_error``). Every replica of a version records
+the requests it ends in its version's :class:`VersionStats`.
 """
 
 from __future__ import annotations
@@ -27,24 +27,27 @@ from offload.validate import check_positive
 from simulator.events import Wake
 from simulator.result import DropReason
 from simulator.servers import WorkerPool
-from simulator.topology import shortest_paths
-from simulator.world import World
 
-UnreadyAction = Literal["wait", "drop", "cloud"]
+UnreadyAction = Literal["wait", "drop", "cloud", "region"]
 
 
 @dataclass(frozen=True, slots=True)
 class Unready:
-    """What a request does when no replica is ready: ``wait`` up to ``timeout_s``, ``drop`` at once, or go on to
-    the ``cloud``."""
+    """What a request does when no replica is ready: ``wait`` up to ``timeout_s``, ``drop`` at once, go on to the
+    nearest ``cloud`` node, or to the nodes of the parent ``region`` (names), in turn."""
 
     action: UnreadyAction = "wait"
     timeout_s: float = 10.0
+    region: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.action not in ("wait", "drop", "cloud"):
-            raise ParameterError("action", self.action, "must be 'wait', 'drop' or 'cloud'")
+        object.__setattr__(self, "region", tuple(self.region))
+        if self.action not in ("wait", "drop", "cloud", "region"):
+            raise ParameterError("action", self.action, "must be 'wait', 'drop', 'cloud' or 'region'")
         check_positive("timeout_s", self.timeout_s, allow_inf=True)
+        if (self.action == "region") != bool(self.region):
+            raise ParameterError("region", self.region, "names the region's nodes exactly when the action is "
+                                 "'region'")
 
 
 class VersionStats:
@@ -90,16 +93,18 @@ class EndpointPool(WorkerPool):
     """A worker pool whose workers are the ready replicas' endpoints (see the module docstring): ``workers`` and
     ``busy`` count the active endpoints' only, so a terminating replica's requests finish outside them."""
 
-    __slots__ = ("endpoints", "failing", "fallback", "received", "running", "unready")
+    __slots__ = ("activate", "endpoints", "failing", "fallback", "received", "running", "unready")
 
     def __init__(self, env: simpy.Environment, name: str, unready: Unready, *, on_served: Callable[[Any], None],
                  on_dropped: Callable[[Any, DropReason], None],
                  fallback: Callable[[Any], None] | None = None) -> None:
         super().__init__(env, name, 0, on_served=on_served, on_dropped=on_dropped)
         self.unready = unready
-        if unready.action == "cloud" and fallback is None:
-            raise ParameterError("unready.action", "cloud", "needs a cloud node to pass requests on to")
+        if unready.action in ("cloud", "region") and fallback is None:
+            raise ParameterError("unready.action", unready.action, "needs a server outside the domain to pass "
+                                 "requests on to")
         self.fallback = fallback
+        self.activate: Callable[[], None] | None = None  # a deployment scaled to zero starts a replica
         self.received = 0
         self.endpoints: list[Endpoint] = []
         self.running: dict[Any, Endpoint] = {}
@@ -147,12 +152,15 @@ class EndpointPool(WorkerPool):
             self.busy -= endpoint.busy
 
     def arrive(self, job: Any) -> None:
-        """Queue as usual when a replica is ready; else drop, pass on to the cloud, or queue with a deadline of
+        """Queue as usual when a replica is ready; else drop, spill out of the domain, or queue with a deadline of
         ``timeout_s``."""
         self.received += 1
         if self.workers:
             super().arrive(job)
-        elif self.fallback is not None:
+            return
+        if self.activate is not None:
+            self.activate()
+        if self.fallback is not None:
             self.fallback(job)
         elif self.unready.action == "drop":
             self.arrivals += 1
@@ -223,16 +231,3 @@ class EndpointPool(WorkerPool):
             self.on_dropped(job, DropReason.VERSION_ERROR)
             return
         super()._done(job, now)
-
-
-def nearest_cloud(world: World, node: str) -> int | None:
-    """Index of the cloud server nearest the server ``node`` (``None``: no cloud reachable)."""
-    where = next(s.node for s in world.servers if s.name == node)
-    delays = shortest_paths([where], [(k.a, k.b, k.one_way_s) for k in world.links])[0][where]
-    clouds = [(delays[s.node], k) for k, s in enumerate(world.servers) if s.tier == "cloud" and s.node in delays]
-    return min(clouds)[1] if clouds else None
-
-
-def pass_on(forward: Callable[[Any, int], None], server: int, job: Any) -> None:
-    """``forward(job, server)``, in the argument order a bound fallback needs."""
-    forward(job, server)

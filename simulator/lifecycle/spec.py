@@ -19,6 +19,7 @@ from typing import Literal
 
 from offload.errors import ParameterError
 from offload.validate import check_non_negative, check_positive
+from scheduler.scoring import Scoring
 from simulator.lifecycle.autoscaler import Autoscaling
 from simulator.lifecycle.images import Image
 from simulator.lifecycle.router import Unready
@@ -67,7 +68,9 @@ class Deployment:
     """``replicas`` replicas of ``service`` version ``version`` from ``image``, on the ``nodes`` of its domain;
     with ``autoscaling`` an HPA changes the count from there (:mod:`simulator.lifecycle.autoscaler`). Replicas lost
     with a failed node are replaced on other nodes when ``reschedule``, else restart on their node once it is
-    repaired."""
+    repaired. With ``scheduling`` a replica's node is chosen by Kubernetes' filter and score
+    (:func:`scheduler.scoring.schedule`); without it, by the controller's spread-first order
+    (:mod:`simulator.lifecycle.controller`)."""
 
     name: str
     service: str
@@ -86,6 +89,7 @@ class Deployment:
     speed_share: float = 1.0
     speedup: float = 1.0
     error_probability: float = 0.0
+    scheduling: Scoring | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "nodes", tuple(self.nodes))

@@ -1,6 +1,8 @@
 """Devices that move (above the simulator core, below the scenario): mobility models stepping every device of a
-group at once on a metric plane, and trace replay."""
+group at once on a metric plane, trace replay, and the controller that attaches devices to cells, hands them over
+and gives them their radio rates during a run (:class:`Mobility`, passed to :func:`simulator.run.run`)."""
 
+from simulator.mobility.controller import MOBILITY_COLUMNS, Cell, GroupMotion, HandoverRule, Mobility, MobilityRun
 from simulator.mobility.models import (
     Area,
     GaussMarkov,
@@ -14,5 +16,22 @@ from simulator.mobility.models import (
 from simulator.mobility.registry import MOBILITY_MODELS, mobility_model
 from simulator.mobility.trace import Trace
 
-__all__ = ["MOBILITY_MODELS", "Area", "GaussMarkov", "MobilityModel", "Motion", "RandomDirection", "RandomWaypoint",
-           "Static", "Trace", "mobility_model", "reflect"]
+__all__ = [
+    "MOBILITY_COLUMNS",
+    "MOBILITY_MODELS",
+    "Area",
+    "Cell",
+    "GaussMarkov",
+    "GroupMotion",
+    "HandoverRule",
+    "Mobility",
+    "MobilityModel",
+    "MobilityRun",
+    "Motion",
+    "RandomDirection",
+    "RandomWaypoint",
+    "Static",
+    "Trace",
+    "mobility_model",
+    "reflect",
+]

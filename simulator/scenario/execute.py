@@ -50,7 +50,8 @@ def simulate(scenario: Scenario, *, seed: int | None = None, replications: int |
     world = scenario.world if placed is None else placed.world
     seed = settings.seed if seed is None else seed
     replications = settings.replications if replications is None else replications
-    warmup_s = (detect_warmup_s(world, duration_s=duration, seed=seed, platform=scenario.platform)
+    warmup_s = (detect_warmup_s(world, duration_s=duration, seed=seed, platform=scenario.platform,
+                                mobility=scenario.mobility)
                 if settings.warmup_s == AUTO else settings.warmup_s)
     parts = []
     total = len(world.policies)
@@ -59,7 +60,7 @@ def simulate(scenario: Scenario, *, seed: int | None = None, replications: int |
             progress(done, total, policy.display_name)
         parts.append(run(world, duration_s=duration, seed=seed, replications=replications,
                          warmup_s=warmup_s, policies=[policy], streaming=streaming,
-                         platform=scenario.platform))
+                         platform=scenario.platform, mobility=scenario.mobility))
     if progress is not None:
         progress(total, total, "")
     result = _merge(parts, list(world.policies))
@@ -130,7 +131,9 @@ def _merge(parts: list[SimulationResult], policies: list[PolicySpec]) -> Simulat
     logs = [part.platform for part in parts if part.platform is not None]
     platform = PlatformLog(*(pd.concat([getattr(log, name) for log in logs], ignore_index=True)
                              for name in PlatformLog.__dataclass_fields__)) if logs else None
-    return SimulationResult(records, timeseries, summaries, metadata, platform=platform, battery=battery)
+    motions = [part.mobility for part in parts if part.mobility is not None]
+    return SimulationResult(records, timeseries, summaries, metadata, platform=platform, battery=battery,
+                            mobility=pd.concat(motions, ignore_index=True) if motions else None)
 
 
 def summary_dict(scenario: Scenario, result: SimulationResult) -> dict[str, Any]:

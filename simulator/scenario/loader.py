@@ -19,12 +19,14 @@ from pydantic import ValidationError
 
 from offload.errors import MecsimError
 from simulator.lifecycle import Platform
+from simulator.mobility import Mobility
 from simulator.placement_bridge import PlacementSettings, check_placeable
 from simulator.scenario.budget import Budget
 from simulator.scenario.bundled import resolve_scenario_path
 from simulator.scenario.checks import check_references, tier_problems
 from simulator.scenario.convert import placement_settings, world_from_spec
 from simulator.scenario.errors import ScenarioError, ScenarioIssue, YamlPath
+from simulator.scenario.mobility import mobility_from_spec
 from simulator.scenario.overrides import SOURCE as OVERRIDE_SOURCE
 from simulator.scenario.overrides import apply_overrides
 from simulator.scenario.platform import platform_from_spec
@@ -87,6 +89,8 @@ class Scenario:
         Source and line of the ``placement`` section, for the problems of solving it.
     platform : Platform or None
         The deployments and their controllers (``deployments`` section), passed to every run.
+    mobility : Mobility or None
+        Devices that move (``area``, ``handover``, devices' ``mobility``), passed to every run.
     """
 
     name: str
@@ -101,6 +105,7 @@ class Scenario:
     budget: Budget
     placement_at: tuple[str, int | None] = ("<dict>", None)
     platform: Platform | None = None
+    mobility: Mobility | None = None
 
     @property
     def policy_names(self) -> tuple[str, ...]:
@@ -143,8 +148,9 @@ def _validate(data: Any, source: str, loaded: LoadedYaml | None, touched: Sequen
     except ValidationError as error:
         raise ScenarioError(issues_from_error(error, data, ScenarioSpec, locate)) from None
     problems = check_references(spec)
+    built: World | None = None
     try:
-        world = world_from_spec(spec, source)
+        world = built = world_from_spec(spec, source)
     except WorldError as error:
         found = {problem.path for problem in problems}  # a reference already reported breaks the World there too
         problems += [Problem(_yaml_path(p.path), p.value, p.rule) for p in error.problems
@@ -152,6 +158,9 @@ def _validate(data: Any, source: str, loaded: LoadedYaml | None, touched: Sequen
     else:
         if not problems:  # the policies were instantiated without error
             problems += tier_problems(world)
+    mobility, found_mobility = mobility_from_spec(spec, Path(source).parent if Path(source).is_file() else Path.cwd(),
+                                                  built)
+    problems += found_mobility
     if problems:
         raise ScenarioError([ScenarioIssue(*locate(p.path), p.path, p.rule, *(() if p.value is None else (p.value,)))
                              for p in problems])
@@ -172,7 +181,7 @@ def _validate(data: Any, source: str, loaded: LoadedYaml | None, touched: Sequen
         world=world,
         placement=placement, placement_at=locate(("placement",)),
         outputs=Outputs(spec.outputs.records, spec.outputs.timeseries, spec.outputs.figures), source=source,
-        budget=budget, platform=platform_from_spec(spec),
+        budget=budget, platform=platform_from_spec(spec), mobility=mobility,
     )
 
 

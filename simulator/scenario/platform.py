@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator
 
+from scheduler.scoring import Scoring
 from simulator.elements import CLOUD_WORKERS
 from simulator.lifecycle import (
     Autoscaling,
@@ -15,6 +16,7 @@ from simulator.lifecycle import (
     NodeCapacity,
     NodeEvent,
     Platform,
+    Push,
     Registry,
     Retry,
     ScaleEvent,
@@ -27,9 +29,20 @@ from simulator.topology import shortest_paths
 from simulator.world import Problem, duplicates, undefined
 
 
+def labelled_nodes(spec: ScenarioSpec, labels: dict[str, str]) -> list[NodeSpec]:
+    """The nodes whose labels include every ``key: value`` of ``labels``, in file order."""
+    return [node for node in spec.nodes if all(node.labels.get(k) == v for k, v in labels.items())]
+
+
 def domain_nodes(spec: ScenarioSpec, deployment: DeploymentSpec) -> list[NodeSpec]:
-    """The nodes whose labels include every ``key: value`` of the deployment's domain, in file order."""
-    return [node for node in spec.nodes if all(node.labels.get(k) == v for k, v in deployment.domain.items())]
+    """The nodes of the deployment's domain, in file order."""
+    return labelled_nodes(spec, deployment.domain)
+
+
+def region_nodes(spec: ScenarioSpec, deployment: DeploymentSpec) -> list[NodeSpec]:
+    """The nodes of the region the deployment spills to (none without one), in file order."""
+    region = deployment.unready.region
+    return [] if region is None else labelled_nodes(spec, region)
 
 
 def _cpu(node: NodeSpec) -> float:
@@ -53,6 +66,7 @@ def platform_problems(spec: ScenarioSpec) -> Iterator[Problem]:
     yield from _registry_problems(spec, image_names)
     yield from version_problems(spec)
     yield from _retry_problems(spec)
+    yield from _push_problems(spec, image_names)
     if not spec.deployments:
         return
     if spec.registry is None:
@@ -79,6 +93,8 @@ def platform_problems(spec: ScenarioSpec) -> Iterator[Problem]:
             yield undefined((*path, "image"), image, "image", image_names)
         yield from _domain_problems(spec, deployment, path, images.get(image or ""))
         yield from _autoscale_problems(deployment, path)
+        if deployment.scheduling is not None and not any(dict(deployment.scheduling.weights).values()):
+            yield Problem((*path, "scheduling", "weights"), None, "at least one resource weight must be > 0")
     names = [d.label for d in spec.deployments]
     nodes = [node.name for node in spec.nodes]
     for index, event in enumerate(spec.events):
@@ -89,6 +105,21 @@ def platform_problems(spec: ScenarioSpec) -> Iterator[Problem]:
         if event.at >= spec.run.duration:
             yield Problem(("events", index, "at"), event.at, f"must be before the end of the run "
                           f"({spec.run.duration:g} s)")
+
+
+def _push_problems(spec: ScenarioSpec, image_names: list[str]) -> Iterable[Problem]:
+    if spec.predistribute and not spec.deployments:
+        yield Problem(("predistribute",), None, "pre-distribution pushes images for deployments: add a deployments "
+                      "section")
+    for index, push in enumerate(spec.predistribute):
+        path = ("predistribute", index)
+        if push.image not in image_names:
+            yield undefined((*path, "image"), push.image, "image", image_names)
+        if not labelled_nodes(spec, push.domain):
+            labels = ", ".join(f"{k}={v}" for k, v in push.domain.items())
+            yield Problem((*path, "domain"), None, f"unknown domain: no node has the labels {labels}")
+        if push.at >= spec.run.duration:
+            yield Problem((*path, "at"), push.at, f"must be before the end of the run ({spec.run.duration:g} s)")
 
 
 def _retry_problems(spec: ScenarioSpec) -> Iterable[Problem]:
@@ -146,6 +177,7 @@ def _domain_problems(spec: ScenarioSpec, deployment: DeploymentSpec, path: tuple
             yield Problem((*path, "domain"), node.name, "batches requests: a replica serves one request per "
                           "worker, so a domain node cannot batch")
     edges = [(link.between[0], link.between[1], 0.0) for link in spec.links]
+    yield from _region_problems(spec, deployment, path, nodes, edges)
     if deployment.unready.action == "cloud":
         first = spec.node_location(nodes[0])
         reach = shortest_paths([first], edges)[0][first]
@@ -157,6 +189,31 @@ def _domain_problems(spec: ScenarioSpec, deployment: DeploymentSpec, path: tuple
             if spec.node_location(node) not in reach:
                 yield Problem((*path, "domain"), node.name, f"cannot be reached from the registry at "
                               f"{spec.registry.node!r}; add a link")
+
+
+def _region_problems(spec: ScenarioSpec, deployment: DeploymentSpec, path: tuple[str | int, ...],
+                     nodes: list[NodeSpec], edges: list[tuple[str, str, float]]) -> Iterable[Problem]:
+    unready = deployment.unready
+    if (unready.action == "region") != (unready.region is not None):
+        yield Problem((*path, "unready", "region" if unready.region is not None else "action"), unready.action,
+                      "the region's labels go with action: region, and action: region needs them")
+        return
+    if unready.region is None:
+        return
+    region = region_nodes(spec, deployment)
+    labels = ", ".join(f"{k}={v}" for k, v in unready.region.items())
+    if not region:
+        yield Problem((*path, "unready", "region"), None, f"unknown region: no node has the labels {labels}")
+        return
+    inside = [node.name for node in region if node in nodes]
+    if inside:
+        yield Problem((*path, "unready", "region"), None, f"the region must lie outside the domain; "
+                      f"{', '.join(inside)} belong to both")
+    first = spec.node_location(nodes[0])
+    reach = shortest_paths([first], edges)[0][first]
+    for node in region:
+        if spec.node_location(node) not in reach:
+            yield Problem((*path, "unready", "region"), node.name, "cannot be reached from the domain; add a link")
 
 
 def _request_problems(deployment: DeploymentSpec, nodes: list[NodeSpec],
@@ -189,6 +246,15 @@ def _autoscaling(deployment: DeploymentSpec) -> Autoscaling | None:
                        tolerance=scaling.tolerance, down_window_s=scaling.stabilization)
 
 
+def _scoring(deployment: DeploymentSpec) -> Scoring | None:
+    rules = deployment.scheduling
+    if rules is None:
+        return None
+    weights = rules.weights
+    return Scoring(rules.strategy, rules.fit, rules.image_locality, rules.spread,
+                   (weights.cpu, weights.gpu, weights.memory))
+
+
 def platform_from_spec(spec: ScenarioSpec) -> Platform | None:
     """The platform of a checked scenario, or ``None`` without deployments."""
     if not spec.deployments or spec.registry is None:
@@ -203,14 +269,20 @@ def platform_from_spec(spec: ScenarioSpec) -> Platform | None:
     deployments = tuple(
         Deployment(d.label, d.service, d.version, images[deployment_image(spec, d) or ""], d.replicas,
                    tuple(node.name for node in domain_nodes(spec, d)), cpu=d.cpu, workers=d.workers, boot_s=d.boot,
-                   unready=Unready(d.unready.action, d.unready.timeout), autoscaling=_autoscaling(d),
+                   unready=Unready(d.unready.action, d.unready.timeout,
+                                   tuple(node.name for node in region_nodes(spec, d))), autoscaling=_autoscaling(d),
                    reschedule=d.reschedule, gpu=d.gpu, memory_bits=d.memory, speed_share=d.speed_share,
-                   speedup=deployment_version(spec, d)[0], error_probability=deployment_version(spec, d)[1])
+                   scheduling=_scoring(d), speedup=deployment_version(spec, d)[0],
+                   error_probability=deployment_version(spec, d)[1])
         for d in spec.deployments)
     scales = tuple(ScaleEvent(e.at, e.deployment, e.replicas) for e in spec.events if isinstance(e, ScaleEventSpec))
     failures = tuple(NodeEvent(e.at, e.node, e.kind) for e in spec.events if isinstance(e, NodeEventSpec))
+    peers = tuple(dict.fromkeys(tuple(node.name for node in domain_nodes(spec, d)) for d in spec.deployments
+                                if d.peer_distribution))
+    pushes = tuple(Push(p.at, p.image, tuple(node.name for node in labelled_nodes(spec, p.domain)))
+                   for p in spec.predistribute)
     retries = tuple(Retry(g.name, g.retry.attempts, g.retry.backoff, g.retry.multiplier,
                           math.inf if g.retry.timeout is None else g.retry.timeout)
                     for g in spec.devices if g.retry is not None)
-    return Platform(tuple(images.values()), registries, nodes, deployments, scales, failures, retries,
-                    rollouts_from_spec(spec, images))
+    return Platform(tuple(images.values()), registries, nodes, deployments, scales, failures, retries=retries,
+                    rollouts=rollouts_from_spec(spec, images), peers=peers, pushes=pushes)

@@ -9,11 +9,14 @@ are in :mod:`simulator.scenario.platform`.
     nodes: [{name: edge-1, ..., cpu: 8, gpu: 1, memory: 32 GB, disk: 20 GB, labels: {pool: baoshan},
              images: [plates-v1]}]
     deployments:
-      - {service: plates, version: v1, image: plates-v1, replicas: 2, domain: {pool: baoshan}, cpu: 1, gpu: 0,
+      - {service: plates, version: v1, image: plates-v1, replicas: 2, domain: {pool: baoshan}, peer_distribution: true,
+         cpu: 1, gpu: 0,
          memory: 2 GB, speed_share: 1,
          workers: 1, boot: 20 s, unready: {action: wait, timeout: 10 s},
-         autoscale: {min: 1, max: 8, metric: busy, target: 0.6}}
+         autoscale: {min: 1, max: 8, metric: busy, target: 0.6},
+         scheduling: {strategy: most-allocated, image_locality: 1, spread: 2, weights: {cpu: 1, memory: 1}}}
     devices: [{name: cams, ..., service: plates, retry: {attempts: 3, backoff: 200 ms, multiplier: 2, timeout: 5 s}}]
+    predistribute: [{at: 5 min, image: plates-v2, domain: {pool: baoshan}}]
     events: [{at: 10 min, kind: scale, deployment: plates-v1, replicas: 4}, {at: 1 h, kind: fail, node: edge-1},
              {at: 70 min, kind: recover, node: edge-1}]
     versions: [{service: plates, name: v2, image: plates-v2, speedup: 1.3, error_rate: 0}]
@@ -61,11 +64,13 @@ class RegistrySpec(Strict):
 
 
 class UnreadySpec(Strict):
-    """What a request does when no replica is ready: ``wait`` up to ``timeout``, ``drop``, or go on to the nearest
-    ``cloud`` node."""
+    """What a request does when no replica is ready: ``wait`` up to ``timeout``, ``drop``, go on to the nearest
+    ``cloud`` node, or spill to the parent ``region`` (the nodes whose labels include every ``key: value`` of
+    ``region``, outside the domain; taken in turn)."""
 
-    action: Literal["wait", "drop", "cloud"] = "wait"
+    action: Literal["wait", "drop", "cloud", "region"] = "wait"
     timeout: Duration = 10.0
+    region: Annotated[dict[Name, Name], Field(min_length=1)] | None = None
 
 
 class RetrySpec(Strict):
@@ -81,9 +86,10 @@ class RetrySpec(Strict):
 
 class AutoscaleSpec(Strict):
     """A Kubernetes HPA over the deployment: ``metric`` (``busy``: fraction of the replicas' workers busy; ``rps``:
-    requests per second per replica; ``queue``: requests waiting per replica) kept near ``target``."""
+    requests per second per replica; ``queue``: requests waiting per replica) kept near ``target``; with ``min: 0``
+    an idle deployment scales to zero and its next request starts a replica (buffered at the router meanwhile)."""
 
-    min: Annotated[int, Field(ge=1, le=100_000)] = 1
+    min: Annotated[int, Field(ge=0, le=100_000)] = 1
     max: Annotated[int, Field(ge=1, le=100_000)]
     metric: Literal["busy", "rps", "queue"]
     target: Annotated[float, Field(gt=0.0, le=1e9, allow_inf_nan=False)]
@@ -138,13 +144,35 @@ class RolloutSpec(Strict):
     max_unavailable: CountOrPercent = "25%"
     steps: list[StepSpec] = Field(default_factory=list)
     analysis: AnalysisSpec | None = None
+Weight = Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False)]
+
+
+class ResourceWeightsSpec(Strict):
+    """Weight of each resource in the resource-fit score (Kubernetes' default resources: cpu 1, memory 1)."""
+
+    cpu: Weight = 1.0
+    gpu: Weight = 0.0
+    memory: Weight = 1.0
+
+
+class SchedulingSpec(Strict):
+    """Place replicas by Kubernetes' filter and score (``scheduler/scoring.py``): ``least-allocated`` spreads over
+    the domain's nodes, ``most-allocated`` packs them; each score plugin's weight (defaults: kube's default profile,
+    fit 1, image locality 1, spread 2) and the resources' weights inside the fit score."""
+
+    strategy: Literal["least-allocated", "most-allocated"] = "least-allocated"
+    fit: Weight = 1.0
+    image_locality: Weight = 1.0
+    spread: Weight = 2.0
+    weights: ResourceWeightsSpec = ResourceWeightsSpec()
 
 
 class DeploymentSpec(Strict):
     """``replicas`` replicas of a service version on the nodes whose labels match ``domain``; ``name`` defaults to
     ``SERVICE-VERSION``. Each replica requests ``cpu`` cores, ``gpu`` GPUs and ``memory`` on its node and serves
-    ``workers`` requests at once, each at ``speed_share`` of its node's speed. ``image`` defaults to the version's
-    (``versions:``); ``rollout`` moves the deployment to another version during the run."""
+    ``workers`` requests at once, each at ``speed_share`` of its node's speed; with ``peer_distribution`` the
+    domain's nodes pull images from each other (:mod:`simulator.lifecycle.distribution`). ``image`` defaults to the
+    version's (``versions:``); ``rollout`` moves the deployment to another version during the run."""
 
     name: Name | None = None
     service: Name
@@ -162,11 +190,21 @@ class DeploymentSpec(Strict):
     autoscale: AutoscaleSpec | None = None
     reschedule: bool = True
     rollout: RolloutSpec | None = None
+    peer_distribution: bool = False
+    scheduling: SchedulingSpec | None = None
 
     @property
     def label(self) -> str:
         """The deployment's name."""
         return self.name or f"{self.service}-{self.version}"
+
+
+class PushSpec(Strict):
+    """At ``at``, pre-distribute ``image`` to every node whose labels match ``domain`` (ahead of a rollout)."""
+
+    at: DurationOrZero
+    image: Name
+    domain: Annotated[dict[Name, Name], Field(min_length=1)]
 
 
 class ScaleEventSpec(Strict):

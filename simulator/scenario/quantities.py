@@ -31,6 +31,7 @@ PLAUSIBLE: dict[Dimension, tuple[float, float, str]] = {
     Dimension.JOULES: (1e-12, 1e12, "J"),
     Dimension.METRES: (1e-3, 1e8, "m"),  # a millimetre to a quarter of the way to the Moon
     Dimension.RATE_PER_S: (1e-9, 1e9, "/s"),  # once in 30 years to a billion per second
+    Dimension.VELOCITY: (1e-3, 1e4, "m/s"),  # a millimetre per second to ten times a jet airliner
 }
 
 
@@ -143,5 +144,14 @@ RateOrZero = Annotated[float, BeforeValidator(_converter(Dimension.RATE_PER_S, p
 #: Cost per unit of time, >= 0 (``"0.06/h"``): placement prices per core-, GPU- or GiB-hour.
 Price = Annotated[float, BeforeValidator(_converter(Dimension.RATE_PER_S, positive=False)),
                   QuantityInfo(Dimension.RATE_PER_S, ">= 0", "a cost per unit of time such as 0.06/h")]
+#: Velocity in metres per second, > 0 (``"1.4 m/s"``, ``"50 km/h"``).
+Velocity = Annotated[float, BeforeValidator(_converter(Dimension.VELOCITY, positive=True)),
+                     QuantityInfo(Dimension.VELOCITY, "> 0")]
+#: Velocity in metres per second, >= 0.
+VelocityOrZero = Annotated[float, BeforeValidator(_converter(Dimension.VELOCITY, positive=False)),
+                           QuantityInfo(Dimension.VELOCITY, ">= 0")]
+#: A frequency in hertz, > 0 (``"20 MHz"``): a radio channel's bandwidth.
+Frequency = Annotated[float, BeforeValidator(_converter(Dimension.OPS_PER_S, positive=True)),
+                      QuantityInfo(Dimension.OPS_PER_S, "> 0", "a frequency such as 20 MHz")]
 #: A plain dimensionless number >= 0 (weights, CPU cores, GPUs).
 NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]

@@ -15,10 +15,12 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict, Discriminator,
 
 from simulator.elements import discipline_problem
 from simulator.scenario.distributions import TimeDistribution, distribution_type
+from simulator.scenario.mobility_schema import AreaSpec, HandoverSpec, MobilitySpec, Position, RadioSpec
 from simulator.scenario.platform_schema import (
     DeploymentSpec,
     EventSpec,
     ImageSpec,
+    PushSpec,
     RegistrySpec,
     RetrySpec,
     VersionSpec,
@@ -163,6 +165,7 @@ class DeviceGroupSpec(Strict):
     drop_expired: bool = False
     priority: int | None = None
     retry: RetrySpec | None = None
+    mobility: MobilitySpec | None = None
 
 
 class ThroughputPoint(Strict):
@@ -182,6 +185,9 @@ class AccessPointSpec(Strict):
     shared: bool = True
     uplink_table: Annotated[list[ThroughputPoint], Field(min_length=1)] | None = None
     downlink_table: Annotated[list[ThroughputPoint], Field(min_length=1)] | None = None
+    position: Position | None = None
+    range: Distance | None = None
+    radio: RadioSpec | None = None
 
 
 class BatchingSpec(Strict):
@@ -363,9 +369,10 @@ DEFAULT_UPLINK_BPS = 100e6
 
 class ScenarioSpec(Strict):
     """A whole scenario file. ``placement`` places replicas before simulating; ``images``, ``registry``,
-    ``deployments``, ``events`` and ``versions`` run the platform's replicas over time
-    (:mod:`simulator.scenario.platform_schema`);
-    ``sweep`` is read by ``mecsim sweep``.
+    ``deployments``, ``predistribute``, ``events`` and ``versions`` run the platform's replicas over time
+    (:mod:`simulator.scenario.platform_schema`); ``sweep`` is read by ``mecsim sweep``; ``area`` and ``handover``
+    (with devices' ``mobility`` and access points' ``position``, ``range`` and ``radio``) make devices move
+    (:mod:`simulator.scenario.mobility_schema`).
 
     ``name`` defaults to the file's name without ``.yaml``; ``access_points`` to one shared 100 Mbps access point
     called ``ap``; ``policies`` to ``always_local`` and ``always_edge``.
@@ -388,9 +395,12 @@ class ScenarioSpec(Strict):
     images: list[ImageSpec] = Field(default_factory=list)
     registry: RegistrySpec | None = None
     deployments: list[DeploymentSpec] = Field(default_factory=list)
+    predistribute: list[PushSpec] = Field(default_factory=list)
     events: list[EventSpec] = Field(default_factory=list)
     versions: list[VersionSpec] = Field(default_factory=list)
     sweep: dict[str, Any] | None = None
+    area: AreaSpec | None = None
+    handover: HandoverSpec | None = None
 
     def node_location(self, node: NodeSpec) -> str:
         """Where ``node`` sits: its ``location``, else the only access point of a file without links, else a place

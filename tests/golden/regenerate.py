@@ -26,9 +26,13 @@ OVERRIDES = ("run.duration=10s", "run.warmup=2s", "run.seed=7", "run.replication
 _RELEASE = ("run.duration=2min", "run.warmup=10s", "run.seed=7", "run.replications=1", "run.sample_interval=10s",
             "deployments[0].boot=1s", "nodes[edge-1].images=[plates-v1, plates-v2]", "nodes[edge-3].images=[plates-v2]",
             "deployments[0].rollout.at=10s", "deployments[0].rollout.steps=[{weight: 50}, {pause: 1min}]")
-#: Scenarios that need another horizon: the local policies need time to finish a frame (13 s, 8.4 s).
+#: Scenarios that need another horizon: the local policies need time to finish a frame (13 s, 8.4 s), a platform
+#: time to boot and fail.
 SPECIAL_OVERRIDES = {"license-plate": ("run.duration=20s", "run.warmup=2s", "run.seed=7", "run.replications=1"),
                      "melbourne": ("run.duration=12s", "run.warmup=1s", "run.seed=7", "run.replications=1"),
+                     # the cameras start at 30 s; the node fails and recovers within the horizon
+                     "edge-failure": ("run.duration=90s", "run.warmup=30s", "run.seed=7", "run.replications=1",
+                                      "events[0].at=60s", "events[1].at=80s"),
                      **dict.fromkeys(("license-plate-day", "license-plate-bad-canary"), _RELEASE)}
 #: Scenarios that are placement problems (``mecsim place``), not simulations: nothing to simulate.
 PLACEMENT_ONLY_RULE = "mecsim place"

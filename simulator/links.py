@@ -1,0 +1,102 @@
+"""A moving device's radio link: its own view of the cell it is attached to, which a handover switches.
+
+A :class:`DeviceLink` stands where a device's channel stands (``start``, ``rate_if_joined_bps``), so the engine
+times transfers through it unchanged. It adds what mobility needs:
+
+- its device's own radio rate ``rates_bps[index]`` (a shared array the mobility controller updates each step; NaN:
+  the cell's nominal rate). A transfer of ``b`` bits is given to the cell's channel as ``b · alone / rate`` bits,
+  ``alone`` being the rate of one transfer alone in the cell, so the transfer alone takes ``b / rate`` and ``n``
+  concurrent transfers share the cell's time exactly as before (the capacity split is the channel's);
+- the transfers in flight, so that a handover can withdraw them (:meth:`interrupt`) with the bits they had left;
+- an interruption: a transfer started before ``blocked_until_s`` waits until then.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import simpy
+
+from simulator.events import Wake
+from simulator.network import Channel, DedicatedChannel
+
+Callback = Callable[[Any], None]
+
+
+def alone_bps(channel: Channel) -> float:
+    """The rate of one transfer alone on ``channel``."""
+    return channel.rate_bps if isinstance(channel, DedicatedChannel) else channel.rate_bps(1)
+
+
+class DeviceLink:
+    """One direction of one device's radio link (see the module docstring)."""
+
+    __slots__ = ("_token", "blocked_until_s", "channel", "env", "flights", "index", "rates_bps")
+
+    def __init__(self, env: simpy.Environment, channel: Channel, rates_bps: npt.NDArray[np.float64] | None = None,
+                 index: int = 0) -> None:
+        self.env = env
+        self.channel = channel
+        self.rates_bps = rates_bps
+        self.index = index
+        self.blocked_until_s = 0.0
+        #: job -> (token, callback, channel bits per bit, bits given to the channel, start time)
+        self.flights: dict[Any, tuple[int, Callback, float, float, float]] = {}
+        self._token = 0
+
+    def nominal_bps(self) -> float:
+        """This device's rate alone in its cell: its radio rate, else the cell's."""
+        rate = math.nan if self.rates_bps is None else float(self.rates_bps[self.index])
+        return alone_bps(self.channel) if math.isnan(rate) else rate
+
+    def _stretch(self) -> float:
+        """Bits given to the channel per bit of the device."""
+        rate = self.nominal_bps()
+        alone = alone_bps(self.channel)
+        return 1.0 if rate == alone or math.isinf(alone) else alone / rate
+
+    def rate_if_joined_bps(self) -> float:
+        """The rate a new transfer of this device would get now."""
+        return self.channel.rate_if_joined_bps() / self._stretch()
+
+    def start(self, bits: float, job: Any, callback: Callback) -> None:
+        """Transfer ``bits`` for ``job`` (after the interruption, if one is on) and call ``callback(job)``."""
+        wait = self.blocked_until_s - self.env.now
+        if wait > 0:
+            Wake(self.env, wait, None, lambda _: self.start(bits, job, callback))
+            return
+        stretch = self._stretch()
+        self._token += 1
+        token = self._token
+        self.flights[job] = (token, callback, stretch, bits * stretch, self.env.now)
+        channel = self.channel
+        if isinstance(channel, DedicatedChannel):  # one timer, as the channel itself would set
+            Wake(self.env, channel.duration_s(bits * stretch), None, lambda _: self._delivered(job, token))
+        else:
+            channel.start(bits * stretch, job, lambda done: self._delivered(done, token))
+
+    def _delivered(self, job: Any, token: int) -> None:
+        flight = self.flights.get(job)
+        if flight is None or flight[0] != token:
+            return  # withdrawn by a handover (a dedicated link's timer still fires)
+        del self.flights[job]
+        flight[1](job)
+
+    def interrupt(self) -> list[tuple[Any, float, Callback]]:
+        """Withdraw every transfer in flight: ``(job, bits left of the device's, its callback)`` each."""
+        now = self.env.now
+        withdrawn = []
+        for job, (_, callback, stretch, given, started) in self.flights.items():
+            channel = self.channel
+            if isinstance(channel, DedicatedChannel):
+                sent = (now - started) * channel.rate_bps if now > started else 0.0
+                left = max(given - sent, 0.0)
+            else:
+                left = channel.cancel(job)
+            withdrawn.append((job, left / stretch, callback))
+        self.flights.clear()
+        return withdrawn

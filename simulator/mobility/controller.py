@@ -1,0 +1,301 @@
+"""Mobility in a run: one SimPy process per device group moves all its devices a step at a time, attaches each to a
+cell and hands devices over; radio rates follow from the positions.
+
+Attachment (evaluated at every step of the group, all devices at once):
+
+- ``nearest``: the nearest access point whose ``range_m`` covers the device;
+- ``strongest``: the access point of the strongest received power in range (each cell's :class:`RadioModel`), but
+  only when it beats the serving cell by ``hysteresis_db`` for at least ``time_to_trigger_s`` (3GPP TS 36.331
+  §5.5.4.4, event A3; the trigger time is checked at the group's step).
+
+A device out of every cell's range stays with its serving cell. A handover (``Engine.handover``) interrupts the
+device's radio for ``interruption_s``; its transfers in flight resume where they were or restart, re-decided by the
+policy, after it. Radio: the uplink SINR of every moving device at its serving cell counts the devices of other
+cells on the same channel with a transfer in flight (:func:`offload.pathloss.sinr`), and its rate is the cell's
+Shannon rate; shadowing is drawn once per device and cell (a static obstacle map).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import simpy
+
+from offload.errors import ParameterError
+from offload.pathloss import RadioModel, sinr
+from offload.validate import check_non_negative, check_positive
+from simulator.devices import Access, DeviceState, GroupState
+from simulator.links import DeviceLink
+from simulator.mobility.models import Area, MobilityModel, Motion
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
+#: ``handover(device, access point, interruption_s, restart)`` -> transfers it interrupted.
+Handover = Callable[[DeviceState, str, float, bool], int]
+
+#: Columns of the per-group mobility table.
+MOBILITY_COLUMNS = ("group", "devices", "handovers", "handovers_per_hour", "interruption_s", "interrupted_transfers",
+                    "mean_distance_m", "mean_uplink_bps")
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """Where an access point is on the plane, how far it reaches and, optionally, its radio."""
+
+    access_point: str
+    position_m: tuple[float, float]
+    range_m: float = math.inf
+    radio: RadioModel | None = None
+
+    def __post_init__(self) -> None:
+        check_positive("range_m", self.range_m, allow_inf=True)
+
+
+@dataclass(frozen=True, slots=True)
+class HandoverRule:
+    """How devices choose and change cells, and what a handover costs."""
+
+    rule: Literal["nearest", "strongest"] = "nearest"
+    hysteresis_db: float = 0.0
+    time_to_trigger_s: float = 0.0
+    interruption_s: float = 0.0
+    in_flight: Literal["resume", "restart"] = "resume"
+
+    def __post_init__(self) -> None:
+        check_non_negative("hysteresis_db", self.hysteresis_db)
+        check_non_negative("time_to_trigger_s", self.time_to_trigger_s)
+        check_non_negative("interruption_s", self.interruption_s)
+        if self.rule not in ("nearest", "strongest"):
+            raise ParameterError("handover.rule", self.rule, "must be nearest or strongest")
+        if self.in_flight not in ("resume", "restart"):
+            raise ParameterError("handover.in_flight", self.in_flight, "must be resume or restart")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class GroupMotion:
+    """How the devices of group ``group`` move: a model, the step of their position updates and, optionally, their
+    starting positions ``(count, 2)`` (default: uniform on the area)."""
+
+    group: str
+    model: MobilityModel
+    step_s: float = 1.0
+    start_m: FloatArray | None = None
+
+    def __post_init__(self) -> None:
+        check_positive("step_s", self.step_s)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Mobility:
+    """Devices that move: the area, the cells on it, each moving group's motion and the handover rule. Pass it to
+    :func:`simulator.run.run`; groups without a :class:`GroupMotion` keep their access point."""
+
+    area: Area
+    cells: tuple[Cell, ...]
+    groups: tuple[GroupMotion, ...]
+    handover: HandoverRule = field(default_factory=HandoverRule)
+
+    def __post_init__(self) -> None:
+        if not self.cells:
+            raise ParameterError("mobility.cells", (), "needs at least one cell")
+        if self.handover.rule == "strongest":
+            missing = [cell.access_point for cell in self.cells if cell.radio is None]
+            if missing:
+                raise ParameterError("handover.rule", "strongest", f"needs a radio on every cell ({missing[0]} has "
+                                     "none)")
+
+    def attach(self, env: simpy.Environment, groups: list[GroupState], access: Access, handover: Handover,
+               rng: np.random.Generator) -> MobilityRun:
+        """The controller of one replication over the engine's groups."""
+        return MobilityRun(self, env, groups, access, handover, rng)
+
+
+class _Moving:
+    """One moving group at run time."""
+
+    __slots__ = ("candidate", "devices", "distance_sum_m", "first", "handovers", "interrupted", "links", "motion",
+                 "rate_count", "rate_sum_bps", "samples", "serving", "since_s", "spec", "state")
+
+    def __init__(self, spec: GroupMotion, state: GroupState, motion: Motion, first: int) -> None:
+        self.spec = spec
+        self.state = state
+        self.motion = motion
+        self.first = first
+        self.devices: list[DeviceState] = list(state.devices)
+        self.links: list[DeviceLink] = []
+        n = len(self.devices)
+        self.serving: IntArray = np.zeros(n, dtype=np.intp)
+        self.candidate: IntArray = np.full(n, -1, dtype=np.intp)
+        self.since_s: FloatArray = np.zeros(n)
+        self.handovers = 0
+        self.interrupted = 0
+        self.distance_sum_m = 0.0
+        self.samples = 0
+        self.rate_sum_bps = 0.0
+        self.rate_count = 0
+
+
+class MobilityRun:
+    """The mobility controller of one replication."""
+
+    def __init__(self, spec: Mobility, env: simpy.Environment, groups: list[GroupState], access: Access,
+                 handover: Handover, rng: np.random.Generator) -> None:
+        self.spec = spec
+        self.env = env
+        self.access = access
+        self.handover = handover
+        self.rng = rng
+        cells = spec.cells
+        self.cell_xy = np.array([cell.position_m for cell in cells], dtype=np.float64)
+        self.range_m = np.array([cell.range_m for cell in cells])
+        self.radio = any(cell.radio is not None for cell in cells)
+        by_name = {state.group.name: state for state in groups}
+        self.moving: list[_Moving] = []
+        first = 0
+        for motion_spec in spec.groups:
+            state = by_name.get(motion_spec.group)
+            if state is None:
+                raise ParameterError("mobility.groups", motion_spec.group,
+                                     f"is not a device group of the world ({', '.join(by_name)})")
+            if state.group.battery is not None or state.group.routes:
+                raise ParameterError("mobility.groups", motion_spec.group,
+                                     "a group with a battery or fixed routes cannot move (not supported yet)")
+            start = (spec.area.uniform(state.group.count, rng) if motion_spec.start_m is None
+                     else np.array(motion_spec.start_m, dtype=np.float64))
+            self.moving.append(_Moving(motion_spec, state, motion_spec.model.start(start, spec.area, rng), first))
+            first += state.group.count
+        self.n_devices = first
+        self.rates_bps = np.full(first, math.nan)
+        self.positions_m = np.zeros((first, 2))
+        self.serving_all = np.zeros(first, dtype=np.intp)
+        self.shadowing_db = np.zeros((first, len(cells)))
+        for k, cell in enumerate(cells):
+            if cell.radio is not None:
+                self.shadowing_db[:, k] = cell.radio.shadowing((first,), rng)
+        self.noise_w = np.array([cell.radio.noise_w if cell.radio is not None else math.inf for cell in cells])
+        self.channel = np.array([cell.radio.channel if cell.radio is not None else 0 for cell in cells],
+                                dtype=np.intp)
+        self._attach_at_start()
+
+    # -- attachment ---------------------------------------------------------------------------------------------
+    def _distance_m(self, positions_m: FloatArray) -> FloatArray:
+        """Distance of every device to every cell, ``(devices, cells)``."""
+        offset = positions_m[:, None, :] - self.cell_xy[None, :, :]
+        return np.asarray(np.hypot(offset[..., 0], offset[..., 1]), dtype=np.float64)
+
+    def _received_w(self, distance_m: FloatArray, rows: slice) -> FloatArray:
+        received = np.zeros_like(distance_m)
+        for k, cell in enumerate(self.spec.cells):
+            if cell.radio is not None:
+                received[:, k] = cell.radio.received_w(distance_m[:, k], self.shadowing_db[rows, k])
+        return received
+
+    def _scores(self, group: _Moving) -> tuple[FloatArray, FloatArray]:
+        """Per device and cell: the attachment score (-inf out of range) and the distance."""
+        distance = self._distance_m(group.motion.positions_m)
+        if self.spec.handover.rule == "nearest":
+            score = -distance
+        else:
+            rows = slice(group.first, group.first + distance.shape[0])
+            with np.errstate(divide="ignore"):
+                score = 10.0 * np.log10(self._received_w(distance, rows))
+        return np.where(distance <= self.range_m, score, -np.inf), distance
+
+    def _attach_at_start(self) -> None:
+        cells = self.spec.cells
+        names = [cell.access_point for cell in cells]
+        for group in self.moving:
+            score, _ = self._scores(group)
+            best = score.argmax(axis=1)
+            covered = np.isfinite(score[np.arange(best.size), best])
+            home = names.index(group.state.group.access_point) if group.state.group.access_point in names else 0
+            group.serving[:] = np.where(covered, best, home)
+            for i, device in enumerate(group.devices):
+                up = DeviceLink(self.env, group.state.up, self.rates_bps if self.radio else None, group.first + i)
+                down = DeviceLink(self.env, group.state.down)
+                device.up, device.down = up, down
+                group.links.append(up)
+                self.access.rebind(device, names[group.serving[i]])
+            group.state.mobile = True
+        self._update_rates()
+
+    def start(self) -> None:
+        """One process per moving group."""
+        for group in self.moving:
+            self.env.process(self._walk(group))
+
+    def _walk(self, group: _Moving) -> Generator[simpy.Event, Any, None]:
+        step = group.spec.step_s
+        while True:
+            yield self.env.timeout(step)
+            group.motion.advance(step, self.rng)
+            self._step(group)
+
+    def _step(self, group: _Moving) -> None:
+        rule = self.spec.handover
+        now = self.env.now
+        score, distance = self._scores(group)
+        rows = np.arange(score.shape[0])
+        best = score.argmax(axis=1)
+        margin = rule.hysteresis_db if rule.rule == "strongest" else 0.0
+        better = score[rows, best] > score[rows, group.serving] + margin
+        want = better & (best != group.serving)
+        fresh = want & (best != group.candidate)
+        group.candidate = np.where(want, best, -1)
+        group.since_s = np.where(fresh, now, group.since_s)
+        due = np.flatnonzero(want & (now - group.since_s >= rule.time_to_trigger_s - 1e-9))
+        names = [cell.access_point for cell in self.spec.cells]
+        for i in due.tolist():
+            group.serving[i] = best[i]
+            group.candidate[i] = -1
+            group.interrupted += self.handover(group.devices[i], names[best[i]], rule.interruption_s,
+                                               rule.in_flight == "restart")
+        group.handovers += due.size
+        group.distance_sum_m += float(distance[rows, group.serving].sum())
+        group.samples += rows.size
+        if self.radio:
+            self._update_rates()
+            rates = self.rates_bps[group.first:group.first + rows.size]
+            known = ~np.isnan(rates)
+            group.rate_sum_bps += float(rates[known].sum())
+            group.rate_count += int(known.sum())
+
+    # -- radio --------------------------------------------------------------------------------------------------
+    def _update_rates(self) -> None:
+        """Every moving device's uplink rate at its serving cell (NaN at a cell without radio)."""
+        if not self.radio:
+            return
+        active = np.zeros(self.n_devices)
+        for group in self.moving:
+            rows = slice(group.first, group.first + len(group.devices))
+            self.positions_m[rows] = group.motion.positions_m
+            self.serving_all[rows] = group.serving
+            active[rows] = [1.0 if link.flights else 0.0 for link in group.links]
+        received = self._received_w(self._distance_m(self.positions_m), slice(None))
+        ratio = sinr(received, self.serving_all, active, self.channel, self.noise_w)
+        for k, cell in enumerate(self.spec.cells):
+            served = self.serving_all == k
+            self.rates_bps[served] = math.nan if cell.radio is None else cell.radio.rate_bps(ratio[served])
+
+    # -- results ------------------------------------------------------------------------------------------------
+    def table(self, duration_s: float) -> pd.DataFrame:
+        """One row per moving group (:data:`MOBILITY_COLUMNS`): ``handovers_per_hour`` per device, ``interruption_s``
+        in total, distance and radio uplink rate averaged over the devices at every step (rate: at cells with a
+        radio)."""
+        rows = []
+        for group in self.moving:
+            n = len(group.devices)
+            rows.append({
+                "group": group.spec.group, "devices": n, "handovers": group.handovers,
+                "handovers_per_hour": group.handovers / n / duration_s * 3600.0,
+                "interruption_s": group.handovers * self.spec.handover.interruption_s,
+                "interrupted_transfers": group.interrupted,
+                "mean_distance_m": group.distance_sum_m / group.samples if group.samples else math.nan,
+                "mean_uplink_bps": group.rate_sum_bps / group.rate_count if group.rate_count else math.nan})
+        return pd.DataFrame(rows, columns=list(MOBILITY_COLUMNS))

@@ -1,0 +1,131 @@
+"""The mobility sections of a scenario: the top-level ``area`` and ``handover``, an access point's ``position``,
+``range`` and ``radio``, and a device group's ``mobility`` (:mod:`simulator.scenario.mobility` checks and converts
+them)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from simulator.scenario.quantities import (
+    Bandwidth,
+    Distance,
+    Duration,
+    DurationOrZero,
+    Frequency,
+    Power,
+    Strict,
+    Velocity,
+)
+
+Latitude = Annotated[float, Field(ge=-90.0, le=90.0, allow_inf_nan=False)]
+Longitude = Annotated[float, Field(ge=-180.0, le=180.0, allow_inf_nan=False)]
+Decibels = Annotated[float, Field(ge=0.0, le=200.0, allow_inf_nan=False)]
+
+
+class AreaSpec(Strict):
+    """Where devices roam: a plane of ``width`` × ``height`` (positions in metres from its south-west corner), or a
+    box of latitudes and longitudes (``south``, ``west``, ``north``, ``east``; positions then in lat/lon, projected
+    onto a local plane about the south-west corner, :func:`scheduler.geo.local_xy_m`)."""
+
+    width: Distance | None = None
+    height: Distance | None = None
+    south: Latitude | None = None
+    west: Longitude | None = None
+    north: Latitude | None = None
+    east: Longitude | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> AreaSpec:
+        plane = (self.width, self.height)
+        box = (self.south, self.west, self.north, self.east)
+        if all(v is not None for v in plane) and all(v is None for v in box):
+            if not (self.width and self.height):
+                raise ValueError("width and height must be > 0")
+            return self
+        if all(v is not None for v in box) and all(v is None for v in plane):
+            if not (self.north > self.south and self.east > self.west):  # type: ignore[operator]
+                raise ValueError("needs north > south and east > west")
+            return self
+        raise ValueError("give width and height (metres), or south, west, north and east (degrees)")
+
+    @property
+    def geographic(self) -> bool:
+        """Positions are latitudes and longitudes."""
+        return self.south is not None
+
+
+class LatLon(Strict):
+    """A position in degrees."""
+
+    lat: Latitude
+    lon: Longitude
+
+
+#: ``[x, y]`` in metres on a plane area, or ``{lat, lon}`` on a geographic one.
+Position = Annotated[list[Annotated[float, Field(allow_inf_nan=False)]], Field(min_length=2, max_length=2)] | LatLon
+
+
+class RadioSpec(Strict):
+    """A cell's radio: log-distance path loss (``path_loss_exponent``, ``shadowing_db`` σ, ``reference_loss_db`` at
+    1 m, default free space at 2 GHz), receiver ``noise_figure_db``, channel ``bandwidth`` in Hz, the devices'
+    ``tx_power``, the ``peak`` rate cap and the co-channel ``channel`` number (:class:`offload.pathloss.RadioModel`)."""
+
+    bandwidth: Frequency
+    tx_power: Power
+    path_loss_exponent: Annotated[float, Field(gt=0.0, le=10.0, allow_inf_nan=False)] = 3.0
+    shadowing_db: Decibels = 0.0
+    reference_loss_db: Decibels | None = None
+    noise_figure_db: Decibels = 5.0
+    peak: Bandwidth | None = None
+    channel: Annotated[int, Field(ge=0, le=10_000)] = 0
+
+
+class HandoverSpec(Strict):
+    """How devices pick cells (``rule``: ``nearest`` in range, or ``strongest`` received power beating the serving
+    cell by ``hysteresis_db`` for ``time_to_trigger``), the radio ``interruption`` of a handover and what happens to
+    the transfers in flight (``resume`` or ``restart``, decided again)."""
+
+    rule: Literal["nearest", "strongest"] = "nearest"
+    interruption: DurationOrZero = 0.0
+    in_flight: Literal["resume", "restart"] = "resume"
+    hysteresis_db: Decibels = 0.0
+    time_to_trigger: DurationOrZero = 0.0
+
+
+#: A speed, or a range ``[min, max]``.
+SpeedRange = Velocity | Annotated[list[Velocity], Field(min_length=2, max_length=2)]
+
+
+class MobilitySpec(Strict):
+    """How a device group moves: a ``model`` (:data:`simulator.mobility.MOBILITY_MODELS`) with its parameters,
+    positions updated every ``step``.
+
+    - ``random_waypoint``: ``speed`` (a value or ``[min, max]``), ``pause``;
+    - ``random_direction``: ``speed``, ``epoch`` (mean time between turns; default: only the walls turn);
+    - ``gauss_markov``: ``speed`` (mean), ``alpha`` (memory per step), ``speed_sd``, ``direction_sd`` (radians);
+    - ``trace``: a CSV file ``trace`` with columns ``time, device, x, y`` (metres) or ``time, device, lat, lon``
+      (``device``: index in the group; positions interpolated linearly);
+    - ``static``: no parameters.
+    """
+
+    model: str
+    speed: SpeedRange | None = None
+    pause: DurationOrZero | None = None
+    epoch: Duration | None = None
+    alpha: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)] | None = None
+    speed_sd: Velocity | None = None
+    direction_sd: Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False)] | None = None
+    step: Duration = 1.0
+    trace: str | None = None
+
+
+#: The parameters each model takes (besides ``step``), and those it needs.
+MODEL_PARAMETERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "static": ((), ()),
+    "random_waypoint": (("speed", "pause"), ("speed",)),
+    "random_direction": (("speed", "epoch"), ("speed",)),
+    "gauss_markov": (("speed", "alpha", "speed_sd", "direction_sd"), ("speed", "alpha")),
+    "trace": (("trace",), ("trace",)),
+}

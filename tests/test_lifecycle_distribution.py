@@ -1,0 +1,135 @@
+"""Image distribution: a pull from a peer in the same domain against one from the registry, and pushes ahead of a
+rollout sharing a link, each timed by hand from size / bandwidth plus path delay; peer groups and pushes in a
+scenario file, with their errors at their lines."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from offload.profiles import Device
+from simulator.lifecycle import Deployment, Image, NodeCapacity, Platform, Push, Registry
+from simulator.result import SimulationResult
+from simulator.run import run
+from simulator.scenario import ScenarioError, load_scenario, simulate
+from simulator.workloads import Trace
+from simulator.world import AccessPoint, BackhaulLink, DeviceGroup, EdgeServer, Service, TaskSizes, World
+
+SIZE_BITS = 8e8
+IMAGE = Image("svc:v1", SIZE_BITS)
+RACK_BPS, RACK_DELAY_S, WAN_BPS, WAN_DELAY_S = 1e9, 1e-3, 1e8, 0.01
+
+
+def _world() -> World:
+    trace = Trace((1000.0,), (0,), (1e9,), (0.0,), (0.0,))  # after the horizon: the replicas do not serve
+    group = DeviceGroup("cams", 1, Device(speed_ops_per_s=1e6), trace, "ap", TaskSizes(work_ops=1e9), service="svc")
+    servers = (EdgeServer("e1", speed_ops_per_s=1e9, location="rack1"),
+               EdgeServer("e2", speed_ops_per_s=1e9, location="rack2"))
+    links = (BackhaulLink("ap", "site"), BackhaulLink("rack1", "site", RACK_BPS, RACK_DELAY_S),
+             BackhaulLink("rack2", "site", RACK_BPS, RACK_DELAY_S), BackhaulLink("site", "dc", WAN_BPS, WAN_DELAY_S))
+    return World(device_groups=(group,), access_points=(AccessPoint("ap", math.inf, math.inf),), servers=servers,
+                 links=links, services=(Service("svc", ("e1", "e2")),), policies=("always_edge",))
+
+
+def _pull_ends(result: SimulationResult) -> dict[str, float]:
+    assert result.platform is not None
+    events = result.platform.events
+    ends = events[events["kind"] == "pull_end"]
+    return {str(node): float(t) for node, t in ends[["node", "time_s"]].to_numpy()}
+
+
+def _run(peers: tuple[tuple[str, ...], ...], *, replicas: int = 2, pushes: tuple[Push, ...] = (),
+         images: tuple[Image, ...] = (IMAGE,)) -> SimulationResult:
+    deployment = Deployment("svc-v1", "svc", "v1", IMAGE, replicas, ("e1", "e2"))
+    nodes = (NodeCapacity("e1", 1.0, images=(IMAGE.name,)), NodeCapacity("e2", 1.0))
+    platform = Platform(images, (Registry("dc"),), nodes, (deployment,), peers=peers, pushes=pushes)
+    return run(_world(), duration_s=60.0, seed=1, platform=platform)
+
+
+def test_a_peer_in_the_domain_serves_the_pull_faster_than_the_registry() -> None:
+    # e1 holds the image; the second replica goes to e2 (spread), which pulls it. From the registry: over the WAN
+    # (800 Mbit at 100 Mbit/s plus 10 ms), then the rack link (800 Mbit at 1 Gbit/s plus 1 ms), store and forward;
+    # from its peer e1: two rack links (rack1 - site - rack2), 0.8 s plus 1 ms each
+    from_registry_s = SIZE_BITS / WAN_BPS + WAN_DELAY_S + SIZE_BITS / RACK_BPS + RACK_DELAY_S
+    from_peer_s = 2 * (SIZE_BITS / RACK_BPS + RACK_DELAY_S)
+    assert _pull_ends(_run(())) == {"e2": pytest.approx(from_registry_s)}
+    assert _pull_ends(_run((("e1", "e2"),))) == {"e2": pytest.approx(from_peer_s)}
+
+
+def test_pushes_ahead_of_a_rollout_share_the_registry_link_and_a_cached_image_is_not_pulled() -> None:
+    # at 5 s v2 (400 Mbit) is pushed to e1 and e2: both transfers share the WAN link fairly, so both cross it in
+    # 2 × 400 / 100 = 8 s, then their own rack links (0.4 s plus 1 ms each); a second push finds v2 on the disks
+    v2 = Image("svc:v2", 4e8)
+    pushes = (Push(5.0, v2.name, ("e1", "e2")), Push(30.0, v2.name, ("e1", "e2")))
+    result = _run((), replicas=1, pushes=pushes, images=(IMAGE, v2))
+    done_s = 5.0 + 2 * v2.size_bits / WAN_BPS + WAN_DELAY_S + v2.size_bits / RACK_BPS + RACK_DELAY_S
+    assert _pull_ends(result) == {"e1": pytest.approx(done_s), "e2": pytest.approx(done_s)}
+    assert result.platform is not None
+    starts = result.platform.events[result.platform.events["kind"] == "pull_start"]
+    assert starts["time_s"].tolist() == [5.0, 5.0]
+    assert set(starts["deployment"]) == {""}
+
+
+SCENARIO = """\
+name: distribution
+run: {duration: 2 min, seed: 2}
+services:
+  - {name: plates, work: 9G, input: 300 kB, output: 1 kB}
+access_points:
+  - {name: cpe, uplink: 20 Mbps, downlink: 50 Mbps, latency: 5 ms}
+nodes:
+  - {name: edge-1, speed: 1T, location: rack1, cpu: 4, labels: {pool: baoshan}, images: [plates-v1]}
+  - {name: edge-2, speed: 1T, location: rack2, cpu: 4, labels: {pool: baoshan}}
+  - {name: cloud, tier: cloud, speed: 1T}
+links:
+  - {between: [cpe, site], bandwidth: 1 Gbps, latency: 1 ms}
+  - {between: [rack1, site], bandwidth: 1 Gbps, latency: 1 ms}
+  - {between: [rack2, site], bandwidth: 1 Gbps, latency: 1 ms}
+  - {between: [site, cloud], bandwidth: 100 Mbps, latency: 20 ms}
+images:
+  - {name: plates-v1, size: 100 MB}
+  - {name: plates-v2, size: 100 MB}
+registry: {node: cloud}
+deployments:
+  - {service: plates, image: plates-v1, replicas: 2, domain: {pool: baoshan}, peer_distribution: true}
+predistribute:
+  - {at: 1 min, image: plates-v2, domain: {pool: baoshan}}
+devices:
+  - {name: cams, count: 1, profile: {compute_time: 13 s}, access_point: cpe, service: plates,
+     workload: {kind: poisson, rate: 1/s}}
+policies: [always_edge]
+switches: [site, rack1, rack2]
+"""
+
+
+def test_a_scenario_pulls_from_peers_and_pushes_ahead_of_time(tmp_path: Path) -> None:
+    path = tmp_path / "distribution.yaml"
+    path.write_text(SCENARIO)
+    scenario = load_scenario(path)
+    assert scenario.platform is not None
+    assert scenario.platform.peers == (("edge-1", "edge-2"),)
+    assert scenario.platform.pushes == (Push(60.0, "plates-v2", ("edge-1", "edge-2")),)
+    result = simulate(scenario)
+    assert result.platform is not None
+    events = result.platform.events
+    ends = events[events["kind"] == "pull_end"][["time_s", "node", "detail"]].to_numpy().tolist()
+    # edge-2 pulls v1 from edge-1 (two 1 Gbit/s links: 2 × (0.8 s + 1 ms)); v2 comes from the registry to both
+    assert ends[0] == [pytest.approx(1.602), "edge-2", "plates-v1"]
+    assert sorted((node, detail) for _, node, detail in ends[1:]) == [("edge-1", "plates-v2"), ("edge-2", "plates-v2")]
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("image: plates-v2, domain", "image: plates-v3, domain",
+     "distribution.yaml:23: predistribute[0].image: \"plates-v3\": undefined image"),
+    ("{at: 1 min, image: plates-v2, domain: {pool: baoshan}}", "{at: 1 min, image: plates-v2, domain: {pool: x}}",
+     "predistribute[0].domain: unknown domain: no node has the labels pool=x"),
+    ("{at: 1 min, image", "{at: 3 min, image", "predistribute[0].at: 180.0: must be before the end of the run"),
+])
+def test_bad_pushes_are_reported_at_their_line(tmp_path: Path, old: str, new: str, expected: str) -> None:
+    path = tmp_path / "distribution.yaml"
+    path.write_text(SCENARIO.replace(old, new))
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert expected in str(caught.value)
