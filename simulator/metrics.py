@@ -37,7 +37,7 @@ QUANTILES = (50.0, 95.0, 99.0)
 _HIST_LOW_EXP, _HIST_HIGH_EXP, _HIST_PER_DECADE = -7, 6, 2000
 _HIST_BINS = (_HIST_HIGH_EXP - _HIST_LOW_EXP) * _HIST_PER_DECADE
 
-#: Job attributes copied into records, in this order (see :class:`simulator.engine.Job`).
+#: Job attributes copied into records, in this order (see :class:`simulator.jobs.Job`).
 JOB_FIELDS = ("task_id", "device_index", "target_code", "drop_code", "created_s", "upload_start_s",
               "upload_end_s", "queue_entry_s", "service_start_s", "service_end_s", "download_start_s",
               "download_end_s", "completed_s", "work_ops", "input_bits", "output_bits", "service_s",

@@ -22,7 +22,8 @@ from offload.cost import LOCAL
 from offload.errors import ParameterError
 from offload.validate import check_non_negative, check_positive
 from simulator.energy import POWER_TERMS
-from simulator.engine import Engine, EngineOutput, Mobility, Platform, Samples
+from simulator.engine import Engine
+from simulator.jobs import EngineOutput, Mobility, Platform, Samples
 from simulator.metrics import Layout, RecordLabel, RecordSink, record_store
 from simulator.output_analysis import BASE_BINS, mser_truncation
 from simulator.plugins import make_policy

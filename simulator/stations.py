@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from simulator.engine import EngineOutput
+from simulator.jobs import EngineOutput
 from simulator.metrics import ReplicationStats
 from simulator.output_analysis import batch_means_rows, queue_growth, t975
 from simulator.result import DropReason, Estimate, StationSummary

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from simulator.engine import EngineOutput
+from simulator.jobs import EngineOutput
 from simulator.output_analysis import (
     BASE_BINS,
     MIN_BATCHES,

@@ -53,6 +53,7 @@ GROUPS: dict[str, str] = {
     "simulator.families": "core",
     "simulator.engine": "core",
     "simulator.events": "core",
+    "simulator.jobs": "core",  # the engine's vocabulary: jobs, its plug-in protocols, a replication's output
     "simulator.files": "core",
     "simulator.links": "core",  # a moving device's own view of its cell's channel (issue 13)
     "simulator.metrics": "core",

@@ -36,7 +36,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from simulator.engine import Pending
+from simulator.jobs import Pending
 from simulator.policies import Candidate
 
 Float32Array = npt.NDArray[np.float32]

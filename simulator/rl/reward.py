@@ -20,7 +20,7 @@ import numpy.typing as npt
 from offload.decision import Objective, Preference
 from offload.validate import check_non_negative
 from simulator.energy import meter
-from simulator.engine import Job
+from simulator.jobs import Job
 from simulator.metrics import Layout
 
 FloatArray = npt.NDArray[np.float64]

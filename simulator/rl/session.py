@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from offload.errors import MecsimError
-from simulator.engine import Engine, EngineOutput, Job, Pending, Platform
+from simulator.engine import Engine
+from simulator.jobs import EngineOutput, Job, Pending, Platform
 from simulator.metrics import RecordLabel, RecordSink
 from simulator.policies import Candidate, DecisionBatch, IntArray, Observation
 from simulator.records import ColumnStore
