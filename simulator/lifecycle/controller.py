@@ -104,6 +104,13 @@ class Platform:
         if len(set(groups)) < len(groups):
             raise ParameterError("retries", groups, "at most one retry rule per device group")
         check_rollouts(self.deployments, self.rollouts)
+        disks = {n.node: n.disk_bits for n in self.nodes}
+        specs = {d.name: d for d in self.deployments}
+        for image, domain in [*((d.image, d.nodes) for d in self.deployments),
+                              *((r.version.image, specs[r.deployment].nodes) for r in self.rollouts)]:
+            if all(image.size_bits > disks[n] for n in domain):
+                raise ParameterError("image", image.name, f"is larger ({image.size_bits:g} bit) than every domain "
+                                     "node's disk")
 
     def attach(self, world: World, env: simpy.Environment, channels: LinkChannels, *,
                on_served: Callable[[Any], None], on_dropped: Callable[[Any, DropReason], None],
