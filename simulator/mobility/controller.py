@@ -32,6 +32,7 @@ from offload.pathloss import RadioModel, sinr
 from offload.validate import check_non_negative, check_positive
 from simulator.devices import Access, DeviceState, GroupState
 from simulator.links import DeviceLink
+from simulator.mobility.migration import Migration, Sessions, migration_row
 from simulator.mobility.models import Area, MobilityModel, Motion
 
 FloatArray = npt.NDArray[np.float64]
@@ -41,7 +42,7 @@ Handover = Callable[[DeviceState, str, float, bool], int]
 
 #: Columns of the per-group mobility table.
 MOBILITY_COLUMNS = ("group", "devices", "handovers", "handovers_per_hour", "interruption_s", "interrupted_transfers",
-                    "mean_distance_m", "mean_uplink_bps")
+                    "mean_distance_m", "mean_uplink_bps", "migrations", "migration_s", "migration_downtime_s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,13 +94,15 @@ class GroupMotion:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Mobility:
-    """Devices that move: the area, the cells on it, each moving group's motion and the handover rule. Pass it to
+    """Devices that move: the area, the cells on it, each moving group's motion, the handover rule and, optionally,
+    stateful sessions that may migrate after a handover (:mod:`simulator.mobility.migration`). Pass it to
     :func:`simulator.run.run`; groups without a :class:`GroupMotion` keep their access point."""
 
     area: Area
     cells: tuple[Cell, ...]
     groups: tuple[GroupMotion, ...]
     handover: HandoverRule = field(default_factory=HandoverRule)
+    migration: Migration | None = None
 
     def __post_init__(self) -> None:
         if not self.cells:
@@ -149,7 +152,8 @@ class MobilityRun:
         self.spec = spec
         self.env = env
         self.access = access
-        self.handover = handover
+        self.sessions = None if spec.migration is None else Sessions(spec.migration, env, access, handover)
+        self.handover = handover if self.sessions is None else self.sessions.handover
         self.rng = rng
         cells = spec.cells
         self.cell_xy = np.array([cell.position_m for cell in cells], dtype=np.float64)
@@ -222,6 +226,8 @@ class MobilityRun:
                 device.up, device.down = up, down
                 group.links.append(up)
                 self.access.rebind(device, names[group.serving[i]])
+                if self.sessions is not None:
+                    self.sessions.start(device)
             group.state.mobile = True
         self._update_rates()
 
@@ -287,7 +293,7 @@ class MobilityRun:
     def table(self, duration_s: float) -> pd.DataFrame:
         """One row per moving group (:data:`MOBILITY_COLUMNS`): ``handovers_per_hour`` per device, ``interruption_s``
         in total, distance and radio uplink rate averaged over the devices at every step (rate: at cells with a
-        radio)."""
+        radio), the sessions' ``migrations`` and their total time and downtime (s)."""
         rows = []
         for group in self.moving:
             n = len(group.devices)
@@ -297,5 +303,6 @@ class MobilityRun:
                 "interruption_s": group.handovers * self.spec.handover.interruption_s,
                 "interrupted_transfers": group.interrupted,
                 "mean_distance_m": group.distance_sum_m / group.samples if group.samples else math.nan,
-                "mean_uplink_bps": group.rate_sum_bps / group.rate_count if group.rate_count else math.nan})
+                "mean_uplink_bps": group.rate_sum_bps / group.rate_count if group.rate_count else math.nan,
+                **migration_row(self.sessions, group.spec.group)})
         return pd.DataFrame(rows, columns=list(MOBILITY_COLUMNS))
