@@ -88,8 +88,9 @@ def test_a_retried_request_is_charged_every_attempt_upload_and_wait() -> None:
     np.testing.assert_allclose([record["upload_start_s"], record["upload_end_s"], record["completed_s"],
                                 record["latency_s"]], [5.0, 6.0, 16.0, 16.0])
     assert _policy(result)["retried_by_reason"] == {"node_failure": 1}
-    np.testing.assert_allclose([record["energy_tx_j"], record["energy_idle_j"], record["energy_tail_j"],
-                                record["energy_j"]], [tx_w * 2.0, idle_w * 14.0, tail_j, tx_w * 2 + idle_w * 14 + tail_j])
+    np.testing.assert_allclose(
+        [record["energy_tx_j"], record["energy_idle_j"], record["energy_tail_j"], record["energy_j"]],
+        [tx_w * 2.0, idle_w * 14.0, tail_j, tx_w * 2.0 + idle_w * 14.0 + tail_j])
 
 
 def test_the_last_failed_attempt_drops_the_request_for_its_reason() -> None:
