@@ -194,6 +194,7 @@ class Access:
         self.server_index = {s.name: i for i, s in enumerate(world.servers)}
         self.delays = world.delays_s()
         self._tables: dict[tuple[str, str], tuple[Routes, tuple[Candidate, ...]]] = {}
+        self._subsets: dict[tuple[str, str, frozenset[str]], tuple[Routes, tuple[Candidate, ...]]] = {}
 
     def _route_builder(self, ap: AccessPoint, hosts: list[EdgeServer], service: str) -> Callable[[int], Route]:
         links, channels, paths = self.world.links, self.channels, self.world.paths()
@@ -227,6 +228,19 @@ class Access:
                                     for s in hosts], self._route_builder(ap, hosts, service))
             self._tables[key] = (routes, candidates)
         return self._tables[key]
+
+    def restricted(self, access_point: str, service: str, servers: frozenset[str]
+                   ) -> tuple[Routes, tuple[Candidate, ...]]:
+        """The routes and candidates of ``service`` from ``access_point`` to the hosts named in ``servers`` only,
+        nearest first (all of them when it reaches none of those)."""
+        key = (access_point, service, servers)
+        if key not in self._subsets:
+            routes, candidates = self.table(access_point, service)
+            keep = [k for k, host in enumerate(routes.hosts) if host.name in servers]
+            self._subsets[key] = (routes, candidates) if not keep else (
+                Routes([routes.hosts[k] for k in keep], [routes.pools[k] for k in keep], lambda i: routes[keep[i]]),
+                tuple(candidates[k] for k in keep))
+        return self._subsets[key]
 
     def rebind(self, device: DeviceState, access_point: str) -> None:
         """Attach a moving device (its links are :class:`~simulator.links.DeviceLink`) to ``access_point``."""
