@@ -41,8 +41,9 @@ from simulator.result import DropReason
 from simulator.servers import WorkerPool
 from simulator.world import World
 
-#: Columns of the event table; ``detail`` is the image of a pull or eviction, the target count of a scale.
-EVENT_COLUMNS = ("time_s", "kind", "service", "version", "deployment", "node", "replica", "detail")
+#: Columns of the event table; ``detail`` is the image of a pull or eviction, the target count of a scale;
+#: ``source`` where a pull came from (``central:PLACE``, ``mirror:PLACE``, ``peer:NODE``; ``""`` for other events).
+EVENT_COLUMNS = ("time_s", "kind", "service", "version", "deployment", "node", "replica", "detail", "source")
 #: Columns of the replica time series: after every change, the deployment's replicas in each state.
 REPLICA_COLUMNS = ("time_s", "service", "version", "deployment", "desired", "pending", "pulling", "starting",
                    "ready", "terminating")
@@ -104,6 +105,13 @@ class Platform:
         if len(set(groups)) < len(groups):
             raise ParameterError("retries", groups, "at most one retry rule per device group")
         check_rollouts(self.deployments, self.rollouts)
+        disks = {n.node: n.disk_bits for n in self.nodes}
+        specs = {d.name: d for d in self.deployments}
+        for image, domain in [*((d.image, d.nodes) for d in self.deployments),
+                              *((r.version.image, specs[r.deployment].nodes) for r in self.rollouts)]:
+            if all(image.size_bits > disks[n] for n in domain):
+                raise ParameterError("image", image.name, f"is larger ({image.size_bits:g} bit) than every domain "
+                                     "node's disk")
 
     def attach(self, world: World, env: simpy.Environment, channels: LinkChannels, *,
                on_served: Callable[[Any], None], on_dropped: Callable[[Any, DropReason], None],
@@ -191,11 +199,11 @@ class Controller:
         """An event of a deployment as a whole."""
         self._event(kind, deployed, detail=detail)
     def _event(self, kind: str, deployed: Deployed, replica: Replica | None = None, node: str | None = None,
-               detail: str = "") -> None:
+               detail: str = "", source: str = "") -> None:
         spec = deployed.spec
         where = node if node is not None else (replica.node if replica is not None else None)
         self.events.append((self.env.now, kind, spec.service, spec.version, spec.name, where or "",
-                            -1 if replica is None else replica.number, detail))
+                            -1 if replica is None else replica.number, detail, source))
 
     def _count(self, deployed: Deployed) -> None:
         counts = [0] * len(State)
@@ -291,11 +299,11 @@ class Controller:
         replica.state = State.PULLING
         self.distributor.fetch(node, spec.image, replica, partial(self._pulled, replica))
 
-    def _pull_event(self, kind: str, node: str, detail: str, owner: Replica | None) -> None:
+    def _pull_event(self, kind: str, node: str, detail: str, owner: Replica | None, source: str) -> None:
         if owner is None:
-            self.events.append((self.env.now, kind, "", "", "", node, -1, detail))
+            self.events.append((self.env.now, kind, "", "", "", node, -1, detail, source))
         else:
-            self._event(kind, owner.deployed, owner, node=node, detail=detail)
+            self._event(kind, owner.deployed, owner, node=node, detail=detail, source=source)
 
     def _pulled(self, replica: Replica) -> None:
         if replica.state == State.PULLING:
@@ -361,7 +369,7 @@ class Controller:
 
     # -- node failures ----------------------------------------------------------------------------------------------
     def _node_event(self, kind: str, node: str) -> None:
-        self.events.append((self.env.now, kind, "", "", "", node, -1, ""))
+        self.events.append((self.env.now, kind, "", "", "", node, -1, "", ""))
 
     def _lose(self, node: str) -> None:
         """Node ``node`` failed: its replicas are lost with the requests they serve, and replaced elsewhere

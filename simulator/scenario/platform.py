@@ -22,7 +22,7 @@ from simulator.lifecycle import (
     ScaleEvent,
     Unready,
 )
-from simulator.scenario.platform_schema import DeploymentSpec, NodeEventSpec, ScaleEventSpec
+from simulator.scenario.platform_schema import DeploymentSpec, ImageSpec, NodeEventSpec, ScaleEventSpec
 from simulator.scenario.schema import NodeSpec, ScenarioSpec
 from simulator.scenario.versions import deployment_image, deployment_version, rollouts_from_spec, version_problems
 from simulator.topology import shortest_paths
@@ -92,6 +92,7 @@ def platform_problems(spec: ScenarioSpec) -> Iterator[Problem]:
         if image is not None and image not in images:
             yield undefined((*path, "image"), image, "image", image_names)
         yield from _domain_problems(spec, deployment, path, images.get(image or ""))
+        yield from _version_disk_problems(spec, deployment, images)
         yield from _autoscale_problems(deployment, path)
         if deployment.scheduling is not None and not any(dict(deployment.scheduling.weights).values()):
             yield Problem((*path, "scheduling", "weights"), None, "at least one resource weight must be > 0")
@@ -168,7 +169,7 @@ def _domain_problems(spec: ScenarioSpec, deployment: DeploymentSpec, path: tuple
         yield Problem((*path, "domain"), None, f"unknown domain: no node has the labels {labels}")
         return
     size = getattr(image, "size", None)
-    if size is not None and all(node.disk is not None and node.disk < size for node in nodes):
+    if size is not None and _too_large(size, nodes):
         yield Problem((*path, "image"), deployment_image(spec, deployment),
                       f"is larger ({size:g} bit) than every domain node's disk")
     yield from _request_problems(deployment, nodes, path)
@@ -189,6 +190,24 @@ def _domain_problems(spec: ScenarioSpec, deployment: DeploymentSpec, path: tuple
             if spec.node_location(node) not in reach:
                 yield Problem((*path, "domain"), node.name, f"cannot be reached from the registry at "
                               f"{spec.registry.node!r}; add a link")
+
+
+def _too_large(size_bits: float, nodes: list[NodeSpec]) -> bool:
+    """Whether an image of ``size_bits`` fits on none of the ``nodes``' disks (no replica could ever start)."""
+    return all(node.disk is not None and node.disk < size_bits for node in nodes)
+
+
+def _version_disk_problems(spec: ScenarioSpec, deployment: DeploymentSpec,
+                           images: dict[str, ImageSpec]) -> Iterable[Problem]:
+    """Every other version of the deployment's service (one a rollout may bring to its domain) has an image that
+    fits some domain node's disk; the deployment's own version is its image's rule."""
+    nodes = domain_nodes(spec, deployment)
+    for index, version in enumerate(spec.versions):
+        image = images.get(version.image)
+        if version.service == deployment.service and version.name != deployment.version and image is not None \
+                and nodes and _too_large(image.size, nodes):
+            yield Problem(("versions", index, "image"), version.image, f"is larger ({image.size:g} bit) than every "
+                          f"node's disk in the domain of deployment {deployment.label!r}")
 
 
 def _region_problems(spec: ScenarioSpec, deployment: DeploymentSpec, path: tuple[str | int, ...],
