@@ -30,11 +30,11 @@ NAN = math.nan
 
 class PlatformRun(Protocol):
     """A platform's controllers in one replication (:mod:`simulator.lifecycle`): ``pools`` maps each deployed
-    service to the pool its routes lead to."""
+    service and node of its domains to the pool the service's routes to that node lead to."""
 
     @property
-    def pools(self) -> Mapping[str, WorkerPool]:
-        """Each deployed service's endpoint pool."""
+    def pools(self) -> Mapping[tuple[str, str], WorkerPool]:
+        """The endpoint pool of each (deployed service, domain node)."""
 
     @property
     def sent(self) -> Callable[[Job], None] | None:

@@ -75,7 +75,7 @@ def platform_problems(spec: ScenarioSpec) -> Iterator[Problem]:
         yield Problem(("placement",), None, "deployments place their own replicas: drop the placement section")
     yield from duplicates("deployments", [d.label for d in spec.deployments])
     services = {service.name: service for service in spec.services}
-    deployed: dict[str, int] = {}
+    deployed: dict[tuple[str, str], int] = {}
     for index, deployment in enumerate(spec.deployments):
         path = ("deployments", index)
         service = services.get(deployment.service)
@@ -84,10 +84,12 @@ def platform_problems(spec: ScenarioSpec) -> Iterator[Problem]:
         elif service.hosts:
             yield Problem((*path, "service"), deployment.service, "its service lists hosts: a deployment chooses "
                           "its own nodes (drop the service's hosts)")
-        if deployment.service in deployed:
-            yield Problem((*path, "service"), deployment.service,
-                          f"already deployed by deployments[{deployed[deployment.service]}] (one per service)")
-        deployed.setdefault(deployment.service, index)
+        for node in domain_nodes(spec, deployment):
+            other = deployed.setdefault((deployment.service, node.name), index)
+            if other != index:
+                yield Problem((*path, "domain"), node.name, f"is also in the domain of deployments[{other}] of "
+                              f"{deployment.service!r}: a service's deployments need disjoint domains")
+                break
         image = deployment_image(spec, deployment)
         if image is not None and image not in images:
             yield undefined((*path, "image"), image, "image", image_names)
@@ -253,8 +255,11 @@ def _request_problems(deployment: DeploymentSpec, nodes: list[NodeSpec],
 
 
 def deployed_hosts(spec: ScenarioSpec) -> dict[str, tuple[str, ...]]:
-    """The host list of each deployed service: its domain's nodes."""
-    return {d.service: tuple(node.name for node in domain_nodes(spec, d)) for d in spec.deployments}
+    """The host list of each deployed service: its domains' nodes, in deployment and file order."""
+    hosts: dict[str, tuple[str, ...]] = {}
+    for d in spec.deployments:
+        hosts[d.service] = (*hosts.get(d.service, ()), *(node.name for node in domain_nodes(spec, d)))
+    return hosts
 
 
 def _autoscaling(deployment: DeploymentSpec) -> Autoscaling | None:
