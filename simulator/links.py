@@ -37,15 +37,17 @@ def alone_bps(channel: Channel) -> float:
 
 
 class Attachment:
-    """Where the moving devices are, kept by the mobility controller and read by the engine: per device (its global
-    index) its moving group (-1: it does not move), serving cell and row in ``rates_bps`` (the radio rates, ``None``
-    without a radio); per moving group the time of its next step ``next_s`` and its step ``step_s`` (its steps
-    after the next are ``next_s + step_s``, then that ``+ step_s``, and so on, the very sums the event queue
-    makes); ``until_s``: the next step of any group, before which no cell or radio rate changes (both change only
-    at steps); ``rates_until_s``: the next step that changes radio rates (``until_s`` with a radio, else never).
-    Both times are 0 until the controller starts."""
+    """Where the moving devices are, kept by the mobility controller and read by the engine.
 
-    __slots__ = ("cell", "group", "next_s", "rates_bps", "rates_until_s", "row", "step_s", "until_s")
+    Per device (its global index): its moving group (-1: it does not move), serving cell and row in ``rates_bps``
+    (the radio rates, ``None`` without a radio). Per moving group: the time of its next step ``next_s`` and its
+    step ``step_s`` (its steps after the next are ``next_s + step_s``, then that ``+ step_s``, and so on, the very
+    sums the event queue makes), and whether its tasks may be decided ahead (``ahead``: false when something else
+    than a step changes its devices' candidates, a session's migration). ``until_s``: the next step of any group,
+    before which no cell or radio rate changes (both change only at steps); ``rates_until_s``: the next step that
+    changes radio rates (``until_s`` with a radio, else never). Both times are 0 until the controller starts."""
+
+    __slots__ = ("ahead", "cell", "group", "next_s", "rates_bps", "rates_until_s", "row", "step_s", "until_s")
 
     def __init__(self, devices: int, groups: int) -> None:
         self.until_s = self.rates_until_s = 0.0
@@ -55,6 +57,7 @@ class Attachment:
         self.rates_bps: npt.NDArray[np.float64] | None = None
         self.next_s = np.full(groups, math.inf)
         self.step_s = np.full(groups, math.inf)
+        self.ahead = np.ones(groups, dtype=np.bool_)
 
     def steps_s(self, until_s: float) -> npt.NDArray[np.float64]:
         """The steps of every group from the next on, up to ``until_s``, in time order."""

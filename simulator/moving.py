@@ -61,7 +61,8 @@ class Ahead:
     decided together with every other moving task of the window (with a radio: those before the next step), one
     batch per group, cell and rate; a handover sends its device's tasks that have not arrived back to be decided
     (:meth:`reopen`), and they are decided again, with the others reopened, when the first of them arrives. The
-    choices, compute times and the upload times no handover can reach are written into the window.
+    choices, compute times and the upload times no handover can reach are written into the window. A group whose
+    candidates change between steps (``Attachment.ahead`` false) has each task decided alone at its arrival.
     """
 
     __slots__ = ("attachment", "devices", "policy", "reopened", "rng", "scanned", "window")
@@ -81,12 +82,17 @@ class Ahead:
         if w is not self.window:
             self.window, self.devices, self.scanned, self.reopened = w, np.array(w.device, dtype=np.intp), 0, []
         times, choices, devs = w.times, w.choice, w.dev
-        first = max(k, self.scanned)
-        self.scanned = end = bisect.bisect_left(times, where.rates_until_s, lo=first + 1)
-        # with a stateless policy only moving devices' tasks are left to decide at arrival
-        fresh = first + np.flatnonzero(np.array(choices[first:end]) == DECIDE_AT_ARRIVAL)
-        rows = np.unique(np.concatenate([np.array(self.reopened, dtype=np.intp), fresh])) if self.reopened else fresh
-        self.reopened = []
+        if not where.ahead[where.group[self.devices[k]]]:
+            rows = np.array([k])
+        else:
+            first = max(k, self.scanned)
+            self.scanned = end = bisect.bisect_left(times, where.rates_until_s, lo=first + 1)
+            # with a stateless policy only moving devices' tasks are left to decide at arrival
+            fresh = first + np.flatnonzero(np.array(choices[first:end]) == DECIDE_AT_ARRIVAL)
+            fresh = fresh[where.ahead[where.group[self.devices[fresh]]] | (fresh == k)]
+            rows = (np.unique(np.concatenate([np.array(self.reopened, dtype=np.intp), fresh])) if self.reopened
+                    else fresh)
+            self.reopened = []
         device = self.devices[rows]
         rate = (np.zeros(rows.size) if where.rates_bps is None
                 else np.nan_to_num(where.rates_bps[where.row[device]], nan=-1.0))

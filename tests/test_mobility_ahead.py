@@ -84,7 +84,8 @@ def test_arithmetic_transfers_and_decisions_ahead_match_the_event_driven_path(ra
     monkeypatch.setattr(moving, "_upload_s", lambda dev, bits, start_s, devices: np.full(start_s.size, np.nan))
     slow = run(world, duration_s=60.0, seed=3, mobility=spec)
     assert through_links < 0.3 * (started[0] - through_links)  # the fast paths took most transfers
-    assert fast.mobility is not None and slow.mobility is not None
+    assert fast.mobility is not None
+    assert slow.mobility is not None
     assert fast.mobility["handovers"].sum() > 20
     pd.testing.assert_frame_equal(fast.mobility, slow.mobility)
     columns = ["target", "upload_start_s", "upload_end_s", "service_start_s", "download_start_s", "completed_s"]

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import simpy
 
@@ -23,20 +23,45 @@ from offload.errors import ParameterError
 from offload.validate import check_non_negative
 from simulator.events import Wake
 from simulator.lifecycle.autoscaler import Load
+from simulator.lifecycle.replicas import Deployed, ready
+from simulator.lifecycle.router import EndpointPool
 from simulator.lifecycle.spec import Deployment, Version
-
-if TYPE_CHECKING:
-    from simulator.lifecycle.controller import Controller, Deployed
+from simulator.lifecycle.traffic import Uniforms
+from simulator.result import DropReason
+from simulator.servers import WorkerPool
 
 Phase = Literal["waiting", "running", "complete", "rolled_back"]
 #: Interval and window (s) of a version's traffic series unless an analysis sets them (:mod:`~.lifecycle.monitor`).
 SAMPLE_S = 60.0
 
 
+class Control(Protocol):
+    """What a rollout and the traffic sampler see of the deployment controller
+    (:class:`simulator.lifecycle.controller.Controller`): its deployments, the pools the services' requests reach,
+    the callbacks to call when a replica count changes, and the actions they take."""
+
+    env: simpy.Environment
+    deployed: dict[str, Deployed]
+    pools: dict[str, WorkerPool]
+    watchers: dict[str, Callable[[], None]]
+    split_uniform: Uniforms
+    on_served: Callable[[Any], None]
+    on_dropped: Callable[[Any, DropReason], None]
+
+    def add_deployed(self, spec: Deployment, pool: EndpointPool | None = None) -> Deployed:
+        """Run deployment ``spec`` (no replica yet) behind ``pool``, or behind a pool of its own."""
+
+    def record(self, deployed: Deployed, kind: str, detail: str = "") -> None:
+        """An event of a deployment as a whole."""
+
+    def scale(self, name: str, replicas: int, kind: str = "scale") -> None:
+        """Set the desired count of deployment ``name`` (event ``kind``)."""
+
+
 class Strategy(Protocol):
     """How a rollout moves a service to its new version (one class per strategy)."""
 
-    def attach(self, controller: Controller, rollout: Rollout) -> RolloutRun:
+    def attach(self, controller: Control, rollout: Rollout) -> RolloutRun:
         """The rollout's run in one replication of ``controller``'s platform."""
 
 
@@ -71,11 +96,6 @@ def check_rollouts(deployments: Sequence[Deployment], rollouts: Sequence[Rollout
         raise ParameterError("rollouts", [r.deployment for r in rollouts], "at most one rollout per deployment")
 
 
-def ready(deployed: Deployed) -> int:
-    """The deployment's ready replicas."""
-    return sum(replica.endpoint is not None and replica.endpoint.active for replica in deployed.replicas)
-
-
 class RolloutRun:
     """A rollout in one replication: the stable and (from ``at_s``) the new version, the service's replica count,
     and the autoscaler's view of them (:meth:`scale`, :meth:`counts`, :attr:`load`). Strategies override
@@ -84,7 +104,7 @@ class RolloutRun:
     #: Whether the new version's replicas join the stable version's endpoint pool (one queue for both).
     shared_pool = True
 
-    def __init__(self, controller: Controller, rollout: Rollout) -> None:
+    def __init__(self, controller: Control, rollout: Rollout) -> None:
         self.controller = controller
         self.env = controller.env
         self.rollout = rollout

@@ -32,6 +32,7 @@ from offload.pathloss import RadioModel, sinr
 from offload.validate import check_non_negative, check_positive
 from simulator.devices import Access, DeviceState, GroupState
 from simulator.links import Attachment, DeviceLink
+from simulator.mobility.migration import Migration, Sessions, migration_row
 from simulator.mobility.models import Area, MobilityModel, Motion
 
 FloatArray = npt.NDArray[np.float64]
@@ -41,7 +42,7 @@ Handover = Callable[[DeviceState, str, float, bool], int]
 
 #: Columns of the per-group mobility table.
 MOBILITY_COLUMNS = ("group", "devices", "handovers", "handovers_per_hour", "interruption_s", "interrupted_transfers",
-                    "mean_distance_m", "mean_uplink_bps")
+                    "mean_distance_m", "mean_uplink_bps", "migrations", "migration_s", "migration_downtime_s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,13 +94,15 @@ class GroupMotion:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Mobility:
-    """Devices that move: the area, the cells on it, each moving group's motion and the handover rule. Pass it to
+    """Devices that move: the area, the cells on it, each moving group's motion, the handover rule and, optionally,
+    stateful sessions that may migrate after a handover (:mod:`simulator.mobility.migration`). Pass it to
     :func:`simulator.run.run`; groups without a :class:`GroupMotion` keep their access point."""
 
     area: Area
     cells: tuple[Cell, ...]
     groups: tuple[GroupMotion, ...]
     handover: HandoverRule = field(default_factory=HandoverRule)
+    migration: Migration | None = None
 
     def __post_init__(self) -> None:
         if not self.cells:
@@ -150,7 +153,8 @@ class MobilityRun:
         self.spec = spec
         self.env = env
         self.access = access
-        self.handover = handover
+        self.sessions = None if spec.migration is None else Sessions(spec.migration, env, access, handover)
+        self.handover = handover if self.sessions is None else self.sessions.handover
         self.rng = rng
         #: where each device is attached, shared with the engine and every moving device's links
         self.attachment = Attachment(sum(state.group.count for state in groups), len(spec.groups))
@@ -227,10 +231,16 @@ class MobilityRun:
                 device.up, device.down = up, down
                 group.links.append(up)
                 self.access.rebind(device, names[group.serving[i]])
+                if self.sessions is not None:
+                    self.sessions.start(device)
             group.state.mobile = True
             devices = slice(group.state.first_index, group.state.first_index + len(group.devices))
             self.attachment.group[devices] = group.number
             self.attachment.next_s[group.number] = self.attachment.step_s[group.number] = group.spec.step_s
+            # a session's migration re-pins its device's candidates between steps: decided at arrival only
+            migration = self.spec.migration
+            self.attachment.ahead[group.number] = (
+                migration is None or migration.state_bits.get(group.state.group.service, 0.0) <= 0.0)
             self.attachment.cell[devices] = group.serving
             self.attachment.row[devices] = np.arange(group.first, group.first + len(group.devices))
         self.attachment.rates_bps = self.rates_bps if self.radio else None
@@ -308,7 +318,7 @@ class MobilityRun:
     def table(self, duration_s: float) -> pd.DataFrame:
         """One row per moving group (:data:`MOBILITY_COLUMNS`): ``handovers_per_hour`` per device, ``interruption_s``
         in total, distance and radio uplink rate averaged over the devices at every step (rate: at cells with a
-        radio)."""
+        radio), the sessions' ``migrations`` and their total time and downtime (s)."""
         rows = []
         for group in self.moving:
             n = len(group.devices)
@@ -318,5 +328,6 @@ class MobilityRun:
                 "interruption_s": group.handovers * self.spec.handover.interruption_s,
                 "interrupted_transfers": group.interrupted,
                 "mean_distance_m": group.distance_sum_m / group.samples if group.samples else math.nan,
-                "mean_uplink_bps": group.rate_sum_bps / group.rate_count if group.rate_count else math.nan})
+                "mean_uplink_bps": group.rate_sum_bps / group.rate_count if group.rate_count else math.nan,
+                **migration_row(self.sessions, group.spec.group)})
         return pd.DataFrame(rows, columns=list(MOBILITY_COLUMNS))

@@ -1,6 +1,6 @@
-"""The mobility sections of a scenario: the top-level ``area`` and ``handover``, an access point's ``position``,
-``range`` and ``radio``, and a device group's ``mobility`` (:mod:`simulator.scenario.mobility` checks and converts
-them)."""
+"""The mobility sections of a scenario: the top-level ``area``, ``handover`` and ``migration``, an access point's
+``position``, ``range`` and ``radio``, and a device group's ``mobility`` (:mod:`simulator.scenario.mobility` checks
+and converts them; a service's ``state`` is in :class:`simulator.scenario.schema.ServiceSpec`)."""
 
 from __future__ import annotations
 
@@ -92,6 +92,18 @@ class HandoverSpec(Strict):
     in_flight: Literal["resume", "restart"] = "resume"
     hysteresis_db: Decibels = 0.0
     time_to_trigger: DurationOrZero = 0.0
+
+
+class MigrationSpec(Strict):
+    """Sessions of stateful services (a service's ``state``) used by moving devices: after a handover that changes
+    the nearest host, the ``policy`` (``never``, ``follow`` or ``threshold``,
+    :data:`simulator.mobility.migration.MIGRATION_POLICIES`) decides whether the session migrates; a migration
+    copies the state over the backhaul, then stops the service for ``downtime``. ``threshold`` migrates when the
+    round-trip time its requests save over ``horizon`` exceeds the migration's time."""
+
+    policy: str
+    downtime: DurationOrZero = 0.0
+    horizon: Duration | None = None
 
 
 #: A speed, or a range ``[min, max]``.
