@@ -395,6 +395,13 @@ class Engine:
         again = Job(job.task_id, job.device, job.device_index, job.expire_after_s, job.created_s, job.work_ops,
                     job.input_bits, job.output_bits)
         again.compute_power_w, again.tx_power_w = job.compute_power_w, job.tx_power_w
+        # the device sent this attempt until its upload ended (or it gave it up), then waited until now and waits
+        # through the backoff: the task's energy charges both with the last attempt's stages
+        now = self.env.now
+        sent_s = job.upload_start_s if job.upload_start_s <= now else now
+        uploaded_s = job.upload_end_s if job.upload_end_s <= now else now
+        again.earlier_tx_s = job.earlier_tx_s + (uploaded_s - sent_s)
+        again.earlier_wait_s = job.earlier_wait_s + (now - uploaded_s) + delay_s
         again.attempt = job.attempt + 1
         again.sent = job.sent
         job.attempt = -1

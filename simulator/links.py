@@ -43,9 +43,10 @@ class Attachment:
     (the radio rates, ``None`` without a radio). Per moving group: the time of its next step ``next_s`` and its
     step ``step_s`` (its steps after the next are ``next_s + step_s``, then that ``+ step_s``, and so on, the very
     sums the event queue makes), and whether its tasks may be decided ahead (``ahead``: false when something else
-    than a step changes its devices' candidates, a session's migration). ``until_s``: the next step of any group,
-    before which no cell or radio rate changes (both change only at steps); ``rates_until_s``: the next step that
-    changes radio rates (``until_s`` with a radio, else never). Both times are 0 until the controller starts."""
+    than a step changes its devices' candidates: a migration, a re-placement). ``until_s``: the next step of any
+    group, before which no cell or radio rate changes (both change only at steps); ``rates_until_s``: the next step
+    that changes radio rates (``until_s`` with a radio, else never). Both times are 0 until the controller
+    starts."""
 
     __slots__ = ("ahead", "cell", "group", "next_s", "rates_bps", "rates_until_s", "row", "step_s", "until_s")
 

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from test_mobility_scenario import BASE as MOVING
 
 from simulator.cli import main
+from simulator.lifecycle.replacement import Replacement
 from simulator.mobility.migration import Threshold
 from simulator.scenario import ScenarioError, load_scenario, simulate
 
@@ -25,6 +26,15 @@ def write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "s.yaml"
     path.write_text(textwrap.dedent(text), encoding="utf-8")
     return path
+
+
+def errors(tmp_path: Path, text: str) -> list[str]:
+    """The error lines of loading ``text``, each checked to start with its file:line."""
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(write(tmp_path, text))
+    found = str(info.value).splitlines()
+    assert all(re.match(r"^\S*s\.yaml:\d+: ", line) for line in found), found
+    return found
 
 
 def test_the_sections_load_into_a_migration_and_runs_count_migrations(tmp_path):
@@ -56,12 +66,8 @@ def test_the_sections_load_into_a_migration_and_runs_count_migrations(tmp_path):
 ])
 def test_bad_migration_input_is_one_line_per_problem_with_its_line(tmp_path, old, new, message):
     assert old in BASE
-    path = write(tmp_path, BASE.replace(old, new))
-    with pytest.raises(ScenarioError) as info:
-        load_scenario(path)
-    found = str(info.value).splitlines()
+    found = errors(tmp_path, BASE.replace(old, new))
     assert any(message in line for line in found), found
-    assert all(re.match(r"^\S*s\.yaml:\d+: ", line) for line in found), found
 
 
 def test_state_without_moving_devices_is_an_error_and_validate_exits_2(tmp_path):
@@ -71,3 +77,48 @@ def test_state_without_moving_devices_is_an_error_and_validate_exits_2(tmp_path)
     err = result.output
     assert "s.yaml:5: services[0].state: only for the sessions of moving devices" in err
     assert "s.yaml:4: migration: no device group moves" in err
+
+
+REPLACED = (MOVING.replace("handover: {interruption: 50 ms, in_flight: restart}",
+                           "replacement: {service: detect, replicas: 1, every: 20 s, image: 1 GB, registry: a, "
+                           "boot: 2 s}")
+            .replace("latency: 5 ms}", "latency: 5 ms, bandwidth: 1 Gbps}").replace("work: 1G", "work: 100M"))
+
+
+def test_a_replacement_section_loads_and_moves_the_replica_after_its_user(tmp_path):
+    # one phone jumps from cell a to cell b at 30 s; the re-placement due at 40 s pulls the 1 GB image from the
+    # registry at a over the 1 Gbit/s link (8 s + 5 ms) to eb, which boots for 2 s: eb serves from 50.005 s
+    (tmp_path / "walk.csv").write_text("time,device,x,y\n0,0,200,250\n30,0,300,250\n30,0,700,250\n",
+                                       encoding="utf-8")
+    text = REPLACED.replace("count: 20", "count: 1").replace(
+        "{model: random_waypoint, speed: [1 m/s, 15 km/h], pause: 2 s, step: 1 s}", "{model: trace, trace: walk.csv}")
+    scenario = load_scenario(write(tmp_path, text))
+    assert scenario.mobility is not None
+    assert scenario.mobility.replacement == Replacement("detect", 1, 20.0, "greedy", 8e9, "a", 2.0)
+    result = simulate(scenario)
+    records = result.records
+    ready_s = 40.0 + 8e9 / 1e9 + 0.005 + 2.0
+    assert set(records.loc[records["created_s"] < ready_s, "target"]) == {"ea"}
+    assert set(records.loc[records["created_s"] > ready_s, "target"]) == {"eb"}
+    rows = result.to_json_dict()["policies"]["always_edge"]["mobility"]
+    assert (rows[0]["replacements"], rows[0]["replicas_moved"]) == (1, 1)
+    assert rows[0]["placement_gain_s"] == pytest.approx(2 * 0.005, rel=1e-6)  # the a-b round trip saved
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("service: detect, replicas", "service: track, replicas",
+     'replacement.service: "track": undefined service'),
+    ("every: 20 s", "every: 20 s, solver: simplex", 'replacement.solver: "simplex": undefined placement solver'),
+    ("registry: a", "registry: nowhere", 'replacement.registry: "nowhere": undefined place'),
+    ("image: 1 GB, ", "", "replacement: give both image (its size) and registry"),
+    ("replicas: 1", "replicas: 0", "replacement.replicas"),
+    ("every: 20 s", "every: -20 s", "replacement.every"),
+    ("{name: ea, speed: 10 GHz, location: a}", "{name: ea, compute_time: 10 ms, location: a}",
+     "nodes[0].speed: a node the re-placed service may use needs a speed"),
+    ("    mobility: {model: random_waypoint, speed: [1 m/s, 15 km/h], pause: 2 s, step: 1 s}\n", "",
+     "replacement: no device group moves"),
+])
+def test_bad_replacement_input_is_one_line_per_problem_with_its_line(tmp_path, old, new, message):
+    assert old in REPLACED
+    found = errors(tmp_path, REPLACED.replace(old, new))
+    assert any(message in line for line in found), found

@@ -26,7 +26,7 @@ from simulator.devices import LinkChannels
 from simulator.events import Wake
 from simulator.lifecycle.distribution import Distributor, Push
 from simulator.lifecycle.failures import Failures
-from simulator.lifecycle.fit import Fit
+from simulator.lifecycle.fit import Fit, check_disks
 from simulator.lifecycle.images import Image, ImageCache
 from simulator.lifecycle.pulls import Puller, Registry
 from simulator.lifecycle.releases import Releases
@@ -41,8 +41,9 @@ from simulator.result import DropReason
 from simulator.servers import WorkerPool
 from simulator.world import World
 
-#: Columns of the event table; ``detail`` is the image of a pull or eviction, the target count of a scale.
-EVENT_COLUMNS = ("time_s", "kind", "service", "version", "deployment", "node", "replica", "detail")
+#: Columns of the event table; ``detail`` is the image of a pull or eviction, the target count of a scale;
+#: ``source`` where a pull came from (``central:PLACE``, ``mirror:PLACE``, ``peer:NODE``; ``""`` for other events).
+EVENT_COLUMNS = ("time_s", "kind", "service", "version", "deployment", "node", "replica", "detail", "source")
 #: Columns of the replica time series: after every change, the deployment's replicas in each state.
 REPLICA_COLUMNS = ("time_s", "service", "version", "deployment", "desired", "pending", "pulling", "starting",
                    "ready", "terminating")
@@ -54,7 +55,7 @@ COUNT_COLUMNS = ("counter", "reason", "count")
 @dataclass(frozen=True, slots=True)
 class Platform:
     """The platform of a run: ``images``, the registries (the first is the central one and holds every image),
-    node capacities, deployments (at most one per service), scripted scale events, scripted node failures, the
+    node capacities, deployments (a service's in disjoint domains), scripted scale events, scripted node failures, the
     device groups' retry rules, rollouts of new versions (at most one per deployment,
     :mod:`simulator.lifecycle.versions`), the peer groups (nodes that pull images from each other,
     :mod:`simulator.lifecycle.distribution`) and the pushes that pre-distribute images."""
@@ -77,9 +78,13 @@ class Platform:
             object.__setattr__(self, name, tuple(getattr(self, name)))
         if not self.registries or self.registries[0].images is not None:
             raise ParameterError("registries", self.registries, "the first registry must be the central one")
-        services = [d.service for d in self.deployments]
-        if len(set(services)) < len(services):
-            raise ParameterError("deployments", services, "at most one deployment per service")
+        domains: dict[tuple[str, str], str] = {}
+        for deployment in self.deployments:
+            for node in deployment.nodes:
+                other = domains.setdefault((deployment.service, node), deployment.name)
+                if other != deployment.name:
+                    raise ParameterError("deployments", [other, deployment.name], f"deploy {deployment.service!r} "
+                                         f"on {node!r} both: a service's deployments need disjoint domains")
         nodes = {n.node for n in self.nodes}
         for deployment in self.deployments:
             if not nodes.issuperset(deployment.nodes):
@@ -104,6 +109,7 @@ class Platform:
         if len(set(groups)) < len(groups):
             raise ParameterError("retries", groups, "at most one retry rule per device group")
         check_rollouts(self.deployments, self.rollouts)
+        check_disks(self.nodes, self.deployments, [(r.deployment, r.version.image) for r in self.rollouts])
 
     def attach(self, world: World, env: simpy.Environment, channels: LinkChannels, *,
                on_served: Callable[[Any], None], on_dropped: Callable[[Any, DropReason], None],
@@ -160,7 +166,8 @@ class Controller:
         self.spills: list[Spill] = []
         for spec in platform.deployments:
             self.add_deployed(spec)
-        self.pools: dict[str, WorkerPool] = {d.spec.service: d.pool for d in self.deployed.values()}
+        self.pools: dict[tuple[str, str], WorkerPool] = {(d.spec.service, node): d.pool for d in self.deployed.values()
+                                                         for node in d.spec.nodes}
         self.watchers: dict[str, Callable[[], None]] = {}
         self.releases = Releases(self, platform.deployments, platform.rollouts)
         self.pending: list[Replica] = []
@@ -191,11 +198,11 @@ class Controller:
         """An event of a deployment as a whole."""
         self._event(kind, deployed, detail=detail)
     def _event(self, kind: str, deployed: Deployed, replica: Replica | None = None, node: str | None = None,
-               detail: str = "") -> None:
+               detail: str = "", source: str = "") -> None:
         spec = deployed.spec
         where = node if node is not None else (replica.node if replica is not None else None)
         self.events.append((self.env.now, kind, spec.service, spec.version, spec.name, where or "",
-                            -1 if replica is None else replica.number, detail))
+                            -1 if replica is None else replica.number, detail, source))
 
     def _count(self, deployed: Deployed) -> None:
         counts = [0] * len(State)
@@ -291,11 +298,11 @@ class Controller:
         replica.state = State.PULLING
         self.distributor.fetch(node, spec.image, replica, partial(self._pulled, replica))
 
-    def _pull_event(self, kind: str, node: str, detail: str, owner: Replica | None) -> None:
+    def _pull_event(self, kind: str, node: str, detail: str, owner: Replica | None, source: str) -> None:
         if owner is None:
-            self.events.append((self.env.now, kind, "", "", "", node, -1, detail))
+            self.events.append((self.env.now, kind, "", "", "", node, -1, detail, source))
         else:
-            self._event(kind, owner.deployed, owner, node=node, detail=detail)
+            self._event(kind, owner.deployed, owner, node=node, detail=detail, source=source)
 
     def _pulled(self, replica: Replica) -> None:
         if replica.state == State.PULLING:
@@ -361,7 +368,7 @@ class Controller:
 
     # -- node failures ----------------------------------------------------------------------------------------------
     def _node_event(self, kind: str, node: str) -> None:
-        self.events.append((self.env.now, kind, "", "", "", node, -1, ""))
+        self.events.append((self.env.now, kind, "", "", "", node, -1, "", ""))
 
     def _lose(self, node: str) -> None:
         """Node ``node`` failed: its replicas are lost with the requests they serve, and replaced elsewhere

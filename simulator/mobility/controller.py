@@ -18,9 +18,9 @@ Shannon rate; shadowing is drawn once per device and cell (a static obstacle map
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -32,7 +32,7 @@ from offload.pathloss import RadioModel, sinr
 from offload.validate import check_non_negative, check_positive
 from simulator.devices import Access, DeviceState, GroupState
 from simulator.links import Attachment, DeviceLink
-from simulator.mobility.migration import Migration, Sessions, migration_row
+from simulator.mobility.migration import Migration
 from simulator.mobility.models import Area, MobilityModel, Motion
 
 FloatArray = npt.NDArray[np.float64]
@@ -42,7 +42,32 @@ Handover = Callable[[DeviceState, str, float, bool], int]
 
 #: Columns of the per-group mobility table.
 MOBILITY_COLUMNS = ("group", "devices", "handovers", "handovers_per_hour", "interruption_s", "interrupted_transfers",
-                    "mean_distance_m", "mean_uplink_bps", "migrations", "migration_s", "migration_downtime_s")
+                    "mean_distance_m", "mean_uplink_bps", "migrations", "migration_s", "migration_downtime_s",
+                    "replacements", "replicas_moved", "placement_gain_s")
+#: The followers' columns of a group they leave alone.
+_IDLE = {"migrations": 0, "migration_s": 0.0, "migration_downtime_s": 0.0, "replacements": 0, "replicas_moved": 0,
+         "placement_gain_s": 0.0}
+
+
+class FollowerRun(Protocol):
+    """What follows the devices in one replication: sessions that migrate, replicas that are re-placed."""
+
+    def start(self) -> None:
+        """Begin (at time 0)."""
+
+    def moved(self, device: DeviceState) -> None:
+        """``device`` was just handed over."""
+
+    def row(self, group: str) -> dict[str, float]:
+        """What it did for device group ``group``: some of the mobility table's columns."""
+
+
+class Follower(Protocol):
+    """Something that follows the moving devices (:class:`~simulator.mobility.migration.Migration`,
+    :class:`simulator.lifecycle.replacement.Replacement`)."""
+
+    def attach(self, env: simpy.Environment, access: Access, devices: Sequence[DeviceState]) -> FollowerRun:
+        """Its run over the moving ``devices`` of one replication."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +120,8 @@ class GroupMotion:
 @dataclass(frozen=True, slots=True, eq=False)
 class Mobility:
     """Devices that move: the area, the cells on it, each moving group's motion, the handover rule and, optionally,
-    stateful sessions that may migrate after a handover (:mod:`simulator.mobility.migration`). Pass it to
+    stateful sessions that may migrate after a handover (:mod:`simulator.mobility.migration`) and the online
+    re-placement of a service's replicas (:mod:`simulator.lifecycle.replacement`). Pass it to
     :func:`simulator.run.run`; groups without a :class:`GroupMotion` keep their access point."""
 
     area: Area
@@ -103,6 +129,7 @@ class Mobility:
     groups: tuple[GroupMotion, ...]
     handover: HandoverRule = field(default_factory=HandoverRule)
     migration: Migration | None = None
+    replacement: Follower | None = None
 
     def __post_init__(self) -> None:
         if not self.cells:
@@ -153,8 +180,7 @@ class MobilityRun:
         self.spec = spec
         self.env = env
         self.access = access
-        self.sessions = None if spec.migration is None else Sessions(spec.migration, env, access, handover)
-        self.handover = handover if self.sessions is None else self.sessions.handover
+        self.handover = handover
         self.rng = rng
         #: where each device is attached, shared with the engine and every moving device's links
         self.attachment = Attachment(sum(state.group.count for state in groups), len(spec.groups))
@@ -190,6 +216,9 @@ class MobilityRun:
         self.channel = np.array([cell.radio.channel if cell.radio is not None else 0 for cell in cells],
                                 dtype=np.intp)
         self._attach_at_start()
+        devices = [device for group in self.moving for device in group.devices]
+        self.followers = [follower.attach(env, access, devices) for follower in (spec.migration, spec.replacement)
+                          if follower is not None]
 
     # -- attachment ---------------------------------------------------------------------------------------------
     def _distance_m(self, positions_m: FloatArray) -> FloatArray:
@@ -231,15 +260,13 @@ class MobilityRun:
                 device.up, device.down = up, down
                 group.links.append(up)
                 self.access.rebind(device, names[group.serving[i]])
-                if self.sessions is not None:
-                    self.sessions.start(device)
             group.state.mobile = True
             devices = slice(group.state.first_index, group.state.first_index + len(group.devices))
             self.attachment.group[devices] = group.number
             self.attachment.next_s[group.number] = self.attachment.step_s[group.number] = group.spec.step_s
-            # a session's migration re-pins its device's candidates between steps: decided at arrival only
+            # a session's migration or a re-placement changes candidates between steps: decided at arrival only
             migration = self.spec.migration
-            self.attachment.ahead[group.number] = (
+            self.attachment.ahead[group.number] = self.spec.replacement is None and (
                 migration is None or migration.state_bits.get(group.state.group.service, 0.0) <= 0.0)
             self.attachment.cell[devices] = group.serving
             self.attachment.row[devices] = np.arange(group.first, group.first + len(group.devices))
@@ -250,6 +277,8 @@ class MobilityRun:
         """One process per moving group."""
         for group in self.moving:
             self.env.process(self._walk(group))
+        for follower in self.followers:
+            follower.start()
         self._steady()
 
     def _walk(self, group: _Moving) -> Generator[simpy.Event, Any, None]:
@@ -287,6 +316,8 @@ class MobilityRun:
             group.candidate[i] = -1
             group.interrupted += self.handover(group.devices[i], names[best[i]], rule.interruption_s,
                                                rule.in_flight == "restart")
+            for follower in self.followers:
+                follower.moved(group.devices[i])
         group.handovers += due.size
         group.distance_sum_m += float(distance[rows, group.serving].sum())
         group.samples += rows.size
@@ -318,7 +349,8 @@ class MobilityRun:
     def table(self, duration_s: float) -> pd.DataFrame:
         """One row per moving group (:data:`MOBILITY_COLUMNS`): ``handovers_per_hour`` per device, ``interruption_s``
         in total, distance and radio uplink rate averaged over the devices at every step (rate: at cells with a
-        radio), the sessions' ``migrations`` and their total time and downtime (s)."""
+        radio), the sessions' ``migrations`` with their total time and downtime (s), and the re-placements of its
+        service."""
         rows = []
         for group in self.moving:
             n = len(group.devices)
@@ -329,5 +361,6 @@ class MobilityRun:
                 "interrupted_transfers": group.interrupted,
                 "mean_distance_m": group.distance_sum_m / group.samples if group.samples else math.nan,
                 "mean_uplink_bps": group.rate_sum_bps / group.rate_count if group.rate_count else math.nan,
-                **migration_row(self.sessions, group.spec.group)})
+                **_IDLE, **{key: value for follower in self.followers
+                            for key, value in follower.row(group.spec.group).items()}})
         return pd.DataFrame(rows, columns=list(MOBILITY_COLUMNS))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -27,11 +27,10 @@ import simpy
 from offload.errors import ParameterError
 from offload.migration import migration_gain_s, migration_time_s
 from offload.validate import check_non_negative, check_positive
-from simulator.devices import Access, DeviceState, Routes
+from simulator.devices import Access, DeviceState
 from simulator.events import Wake
 from simulator.links import DeviceLink
 from simulator.mobility.registry import build
-from simulator.policies import Candidate
 from simulator.topology import shortest_paths
 
 
@@ -128,6 +127,10 @@ class Migration:
         if not isinstance(self.policy, MigrationPolicy):
             raise ParameterError("migration.policy", self.policy, "must have a migrate(option) method")
 
+    def attach(self, env: simpy.Environment, access: Access, devices: Sequence[DeviceState]) -> Sessions:
+        """The sessions of one replication over the moving ``devices`` (those of stateful services keep one)."""
+        return Sessions(self, env, access, [d for d in devices if self.state_bits.get(d.group.service, 0.0) > 0])
+
 
 class _Session:
     __slots__ = ("group", "migrating", "server")
@@ -141,50 +144,49 @@ class _Session:
 class Sessions:
     """The sessions of one replication: where each is, the migrations under way and their counts per group."""
 
-    def __init__(self, spec: Migration, env: simpy.Environment, access: Access,
-                 handover: Callable[[DeviceState, str, float, bool], int]) -> None:
+    def __init__(self, spec: Migration, env: simpy.Environment, access: Access, devices: list[DeviceState]) -> None:
         self.spec = spec
         self.env = env
         self.access = access
-        self._handover = handover
+        self.devices = devices
         world = access.world
         self._links = world.links
         self._edges = [(link.a, link.b, link.one_way_s) for link in world.links]
         self._nodes = {server.name: server.node for server in world.servers}
         self._sessions: dict[int, _Session] = {}
-        self._pinned: dict[tuple[str, str, str], tuple[Routes, tuple[Candidate, ...]]] = {}
         self._paths_bps: dict[tuple[str, str], float] = {}
         #: per group: migrations started, their total time and their downtime (s)
         self.counts: dict[str, list[float]] = {}
 
-    def start(self, device: DeviceState) -> None:
-        """Open ``device``'s session at the nearest host of its cell (nothing for a stateless service)."""
-        if self.spec.state_bits.get(device.group.service, 0.0) <= 0.0:
-            return
-        routes, _ = self.access.table(device.access_point, device.group.service)
-        self._sessions[device.index] = _Session(device.group.name, routes.hosts[0].name)
-        self.counts.setdefault(device.group.name, [0, 0.0, 0.0])
-        self._pin(device)
+    def start(self) -> None:
+        """Open every session at the nearest host of its device's cell."""
+        for device in self.devices:
+            routes, _ = self.access.table(device.access_point, device.group.service)
+            self._sessions[device.index] = _Session(device.group.name, routes.hosts[0].name)
+            self.counts.setdefault(device.group.name, [0, 0.0, 0.0])
+            self._pin(device)
 
-    def handover(self, device: DeviceState, access_point: str, interruption_s: float, restart: bool) -> int:
-        """The engine's handover, then the session's decision on the new cell."""
-        interrupted = self._handover(device, access_point, interruption_s, restart)
+    def moved(self, device: DeviceState) -> None:
+        """``device`` was handed over: its session may migrate (unless one is under way), and is reached from the
+        new cell."""
         session = self._sessions.get(device.index)
         if session is not None:
             if not session.migrating:
                 self._consider(device, session)
             self._pin(device)
-        return interrupted
+
+    def row(self, group: str) -> dict[str, float]:
+        """The group's ``migrations``, their total time ``migration_s`` and their ``migration_downtime_s`` (nothing
+        for a group without sessions)."""
+        if group not in self.counts:
+            return {}
+        migrations, total, down = self.counts[group]
+        return {"migrations": int(migrations), "migration_s": total, "migration_downtime_s": down}
 
     def _pin(self, device: DeviceState) -> None:
         """Make the session's server the device's only remote candidate from its cell."""
-        server = self._sessions[device.index].server
-        key = (device.access_point, device.group.service, server)
-        if key not in self._pinned:
-            routes, candidates = self.access.table(device.access_point, device.group.service)
-            k = [host.name for host in routes.hosts].index(server)
-            self._pinned[key] = (Routes([routes.hosts[k]], [routes.pools[k]], lambda _: routes[k]), (candidates[k],))
-        device.routes, device.candidates = self._pinned[key]
+        device.routes, device.candidates = self.access.restricted(device.access_point, device.group.service,
+                                                                  frozenset((self._sessions[device.index].server,)))
 
     def _consider(self, device: DeviceState, session: _Session) -> None:
         routes, candidates = self.access.table(device.access_point, device.group.service)
@@ -237,9 +239,3 @@ class Sessions:
         return self._paths_bps[key]
 
 
-
-def migration_row(sessions: Sessions | None, group: str) -> dict[str, float]:
-    """The group's ``migrations``, their total time ``migration_s`` and their ``migration_downtime_s`` (zeros
-    without sessions)."""
-    migrations, total, down = [0, 0.0, 0.0] if sessions is None else sessions.counts.get(group, [0, 0.0, 0.0])
-    return {"migrations": int(migrations), "migration_s": total, "migration_downtime_s": down}

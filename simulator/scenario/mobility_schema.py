@@ -1,4 +1,5 @@
-"""The mobility sections of a scenario: the top-level ``area``, ``handover`` and ``migration``, an access point's
+"""The mobility sections of a scenario: the top-level ``area``, ``handover``, ``migration`` and ``replacement``, an
+access point's
 ``position``, ``range`` and ``radio``, and a device group's ``mobility`` (:mod:`simulator.scenario.mobility` checks
 and converts them; a service's ``state`` is in :class:`simulator.scenario.schema.ServiceSpec`)."""
 
@@ -14,6 +15,7 @@ from simulator.scenario.quantities import (
     Duration,
     DurationOrZero,
     Frequency,
+    PositiveDataSize,
     Power,
     Strict,
     Velocity,
@@ -104,6 +106,21 @@ class MigrationSpec(Strict):
     policy: str
     downtime: DurationOrZero = 0.0
     horizon: Duration | None = None
+
+
+class ReplacementSpec(Strict):
+    """Online re-placement of ``service``'s ``replicas`` replicas by the placement ``solver``
+    (:data:`scheduler.solvers.SOLVERS`) on its users' current cells, at the start and every ``every`` (omit it: placed
+    once, a static placement); a new host pulls an ``image`` of that size from the ``registry`` (a topology node)
+    and boots for ``boot`` before the old hosts drain (:mod:`simulator.lifecycle.replacement`)."""
+
+    service: str
+    replicas: Annotated[int, Field(ge=1, le=100_000)] = 1
+    every: Duration | None = None
+    solver: str = "greedy"
+    image: PositiveDataSize | None = None
+    registry: str | None = None
+    boot: DurationOrZero = 0.0
 
 
 #: A speed, or a range ``[min, max]``.
