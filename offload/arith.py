@@ -42,6 +42,13 @@ def add(left: Any, right: Any) -> Values:
     return cast(Values, np.add(left, right))
 
 
+def subtract(left: Any, right: Any) -> Values:
+    """``left - right`` elementwise (``np.subtract``; plain floats stay floats)."""
+    if isinstance(left, float) and isinstance(right, float):
+        return left - right
+    return cast(Values, np.subtract(left, right))
+
+
 def isfinite(value: Any) -> Any:
     """``np.isfinite`` (a plain float gives a plain bool)."""
     return math.isfinite(value) if isinstance(value, float) else np.isfinite(value)

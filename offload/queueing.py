@@ -8,7 +8,8 @@ Sources: L. Kleinrock, *Queueing Systems* Vol. 1 (1975) — M/M/1 (§3.2), M/M/c
 M/G/1 Pollaczek–Khinchine mean value (§5.6); M/G/1 processor sharing (Kleinrock Vol. 2, §4.4): the mean sojourn
 time of PS is E[S]/(1-ρ) whatever the size distribution; the GI/G/c mean wait by the Allen–Cunneen approximation
 (A. O. Allen, *Probability, Statistics, and Queueing Theory*, 2nd ed. 1990, §6.4), exact for M/M/c and, with one
-server and Poisson arrivals, equal to Pollaczek–Khinchine.
+server and Poisson arrivals, equal to Pollaczek–Khinchine; the inter-arrival SCV of a superposition of streams by
+W. Whitt's QNA hybrid approximation (Bell System Technical Journal 62(9), 1983).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from offload.errors import ParameterError
 from offload.validate import check_array_non_negative, check_array_positive
 
 FloatArray = npt.NDArray[np.float64]
@@ -63,8 +65,6 @@ def erlang_b(servers: ArrayLike, offered_load: ArrayLike) -> FloatArray:
     """
     c = np.asarray(servers)
     if not np.issubdtype(c.dtype, np.integer) and not np.all(np.mod(c, 1) == 0):
-        from offload.errors import ParameterError
-
         raise ParameterError("servers", servers, "must be a whole number")
     c = check_array_positive("servers", c).astype(np.int64)
     a = check_array_non_negative("offered_load", offered_load, allow_inf=False)
@@ -188,6 +188,26 @@ def gg_c_mean_wait_s(arrival_rate_per_s: ArrayLike, service_rate_per_s: ArrayLik
     cs2 = check_array_non_negative("service_scv", service_scv, allow_inf=False)
     wait = mmc_mean_wait_s(arrival_rate_per_s, service_rate_per_s, servers)
     return _result(np.asarray(wait * (ca2 + cs2) / 2.0, dtype=np.float64))
+
+
+def superposition_arrival_scv(stream_scv: ArrayLike, streams: ArrayLike, utilisation: ArrayLike) -> FloatArray:
+    """Inter-arrival SCV a queue sees from ``streams`` equal independent streams, by Whitt's QNA hybrid.
+
+    ``c² = w·c²_A + (1 − w)`` with ``w = 1 / (1 + 4 (1 − ρ)² (ν − 1))`` (Whitt, "The Queueing Network Analyzer",
+    Bell System Technical Journal 62(9), 1983, eq. 29–30): ``c²_A = stream_scv`` is the asymptotic method's value
+    (the index of dispersion of counts, the same for the sum as for one stream) and 1 the stationary-interval
+    method's limit for many streams (the sum looks Poisson at short time scales); ``ν`` streams and a queue at
+    utilisation ``ρ`` weigh them. One stream keeps its own SCV.
+    """
+    scv = check_array_non_negative("stream_scv", stream_scv, allow_inf=False)
+    nu = check_array_positive("streams", streams, allow_inf=False)
+    rho = check_array_non_negative("utilisation", utilisation, allow_inf=False)
+    if np.any(nu < 1) or np.any(rho > 1):
+        bad, value, rule = ("streams", float(nu.min()), "must be >= 1") if np.any(nu < 1) else (
+            "utilisation", float(rho.max()), "must be <= 1")
+        raise ParameterError(bad, value, rule)
+    weight = 1.0 / (1.0 + 4.0 * (1.0 - rho) ** 2 * (nu - 1.0))
+    return _result(np.asarray(weight * scv + (1.0 - weight), dtype=np.float64))
 
 
 def mmc_mean_sojourn_s(arrival_rate_per_s: ArrayLike, service_rate_per_s: ArrayLike, servers: ArrayLike) -> FloatArray:

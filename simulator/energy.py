@@ -28,7 +28,8 @@ def _span(end: FloatArray, start: FloatArray) -> FloatArray:
     return np.nan_to_num(end - start, nan=0.0)
 
 
-def meter(times: dict[str, FloatArray], local: BoolArray, powers: dict[str, FloatArray]) -> dict[str, FloatArray]:
+def meter(times: dict[str, FloatArray], local: BoolArray, powers: dict[str, FloatArray], *,
+          earlier_tx_s: FloatArray | float = 0.0, earlier_wait_s: FloatArray | float = 0.0) -> dict[str, FloatArray]:
     """Energy (J) per task and its breakdown.
 
     Parameters
@@ -40,6 +41,9 @@ def meter(times: dict[str, FloatArray], local: BoolArray, powers: dict[str, Floa
         Tasks executed on the device.
     powers : dict of arrays
         Per task: the device's :data:`POWER_TERMS` values.
+    earlier_tx_s, earlier_wait_s : arrays or float
+        Per task: the time its device sent and waited (idle) on the task's earlier attempts, when it was retried
+        (:mod:`simulator.lifecycle.retry`); added to its recorded attempt's upload and away times.
 
     Returns
     -------
@@ -53,8 +57,8 @@ def meter(times: dict[str, FloatArray], local: BoolArray, powers: dict[str, Floa
     network = np.maximum(np.where(np.isnan(away), 0.0, away - wait - compute), 0.0)
     energy = device_energy_j(
         local=local, compute_s=np.where(local, compute, 0.0),
-        upload_s=_span(times["upload_end_s"], times["upload_start_s"]),
+        upload_s=_span(times["upload_end_s"], times["upload_start_s"]) + earlier_tx_s,
         download_s=_span(times["download_end_s"], times["download_start_s"]),
-        away_s=network + wait + remote_compute, **powers)
+        away_s=network + wait + remote_compute + earlier_wait_s, **powers)
     return {"energy_j": energy.total_j, "energy_compute_j": energy.compute_j, "energy_tx_j": energy.tx_j,
             "energy_rx_j": energy.rx_j, "energy_idle_j": energy.idle_j, "energy_tail_j": energy.tail_j}

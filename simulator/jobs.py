@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from simulator.arrivals import Block
     from simulator.devices import Access, DeviceState, GroupState, LinkChannels, Route
+    from simulator.links import Attachment
     from simulator.metrics import RecordSink
     from simulator.result import DropReason
     from simulator.servers import WorkerPool
@@ -30,11 +31,11 @@ NAN = math.nan
 
 class PlatformRun(Protocol):
     """A platform's controllers in one replication (:mod:`simulator.lifecycle`): ``pools`` maps each deployed
-    service to the pool its routes lead to."""
+    service and node of its domains to the pool the service's routes to that node lead to."""
 
     @property
-    def pools(self) -> Mapping[str, WorkerPool]:
-        """Each deployed service's endpoint pool."""
+    def pools(self) -> Mapping[tuple[str, str], WorkerPool]:
+        """The endpoint pool of each (deployed service, domain node)."""
 
     @property
     def sent(self) -> Callable[[Job], None] | None:
@@ -64,6 +65,10 @@ class Platform(Protocol):
 class MobilityRun(Protocol):
     """Moving devices in one replication (:mod:`simulator.mobility`)."""
 
+    @property
+    def attachment(self) -> Attachment:
+        """Where the moving devices are attached and until when that holds (the next mobility step)."""
+
     def start(self) -> None:
         """Start moving (at time 0)."""
 
@@ -83,10 +88,13 @@ class Mobility(Protocol):
 class Job:
     """One task in flight; attributes are record columns (NaN until the stage happens), but ``attempt`` (the
     number of the task's attempt this is, from 0; -1 once abandoned for a retry: then it is not recorded) and
-    ``sent`` (how the attempt was sent, kept for a retry)."""
+    ``sent`` (how the attempt was sent, kept for a retry); ``earlier_tx_s`` and ``earlier_wait_s`` are the time its
+    device spent sending and waiting on the task's earlier, abandoned attempts (backoffs included), which the
+    record's energy adds to this attempt's."""
 
     __slots__ = ("attempt", "completed_s", "compute_power_w", "created_s", "device", "device_index", "download_end_s",
-                 "download_s", "download_start_s", "drop_code", "expire_after_s", "hop", "input_bits", "output_bits",
+                 "download_s", "download_start_s", "drop_code", "earlier_tx_s", "earlier_wait_s", "expire_after_s",
+                 "hop", "input_bits", "output_bits",
                  "queue_entry_s", "returning", "route", "sent", "service_end_s", "service_s", "service_start_s",
                  "target_code", "task_id", "tx_power_w", "upload_end_s", "upload_start_s", "work_ops")
 
@@ -114,6 +122,7 @@ class Job:
         self.service_start_s = self.service_end_s = self.download_start_s = NAN
         self.download_end_s = self.completed_s = self.service_s = NAN  # service_s: set when it is decided
         self.compute_power_w = self.tx_power_w = NAN  # NaN: the device's; a planner sets its DVFS or radio power
+        self.earlier_tx_s = self.earlier_wait_s = 0.0  # the device's time on the task's earlier attempts
 
 
 class Pending(NamedTuple):

@@ -41,7 +41,7 @@ _HIST_BINS = (_HIST_HIGH_EXP - _HIST_LOW_EXP) * _HIST_PER_DECADE
 JOB_FIELDS = ("task_id", "device_index", "target_code", "drop_code", "created_s", "upload_start_s",
               "upload_end_s", "queue_entry_s", "service_start_s", "service_end_s", "download_start_s",
               "download_end_s", "completed_s", "work_ops", "input_bits", "output_bits", "service_s",
-              "compute_power_w", "tx_power_w")
+              "compute_power_w", "tx_power_w", "earlier_tx_s", "earlier_wait_s")
 _INT_FIELDS = ("task_id", "device_index", "target_code", "drop_code")
 _get_fields = attrgetter(*JOB_FIELDS)
 _FLOAT_COLUMNS = (*STAGE_TIME_COLUMNS, "latency_s", *SIZE_COLUMNS, *ENERGY_COLUMNS)
@@ -161,7 +161,8 @@ class RecordSink:
         powers = {name: layout.group_powers[name][group] for name in POWER_TERMS.values()}
         for name in ("compute_power_w", "tx_power_w"):  # a planner's DVFS or transmit power for this task
             powers[name] = np.where(np.isnan(columns[name]), powers[name], columns[name])
-        columns.update(meter(columns, local, powers))
+        columns.update(meter(columns, local, powers, earlier_tx_s=columns["earlier_tx_s"],
+                             earlier_wait_s=columns["earlier_wait_s"]))
         columns["latency_s"] = latency
         columns["deadline_met"] = met
         columns["dropped"] = dropped

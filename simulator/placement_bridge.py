@@ -13,7 +13,10 @@ the world rebuilt around the placement:
 - services: rate-weighted mean work, input and output of the groups calling them (in scenario files every group
   of a service has the service's sizes; groups built in Python with different sizes are planned at that mean); the
   variability the queueing estimate needs: the SCV of the work (of the rate-weighted mixture of the groups' work
-  distributions) and of the arrivals (the rate-weighted mean of the workloads' ``arrival_scv``);
+  distributions) and of the arrivals: the rate-weighted mean over the groups of the SCV a replica pool sees from a
+  group's ``count`` devices, by Whitt's QNA hybrid (:func:`offload.queueing.superposition_arrival_scv`) at the target
+  utilisation — the workload's ``arrival_scv`` (long-run dispersion) for one device, tending to Poisson's 1 for many
+  (the simulator also splits a group's tasks over its routes at random, which thins the stream towards Poisson);
   SLO the tightest deadline; ``hosts`` restrict placement to those servers (each server is its own region);
 - the answer: a server with replicas of service ``s`` becomes the server ``{server}/{s}`` at the same place, with
   one worker per replica at the replica's speed (``cpu × speed + gpu × gpu_speed``; a per-service pool is the
@@ -32,6 +35,7 @@ import networkx as nx
 import numpy as np
 
 from offload.errors import InfeasibleError, MecsimError, ParameterError
+from offload.queueing import superposition_arrival_scv
 from scheduler.checker import CheckReport, check_placement
 from scheduler.model import compile_model
 from scheduler.problem import PlacementProblem, ServiceDemand, UserGroups, Weights, build_problem
@@ -167,7 +171,9 @@ def placement_problem(world: World, graph: nx.Graph, settings: PlacementSettings
             raise ParameterError(f"services[{sim_service.name}].work", 0.0, "placement needs a mean work > 0")
         second = float(sum(w * (group.task.work_ops.variance + group.task.work_ops.mean ** 2)  # type: ignore[union-attr]
                            for w, (_, group) in zip(weight, groups, strict=True)))
-        arrival_scv = float(sum(w * group.workload.arrival_scv for w, (_, group) in zip(weight, groups, strict=True)))
+        arrival_scv = float(sum(w * superposition_arrival_scv(group.workload.arrival_scv, group.count,
+                                                              settings.target_utilisation)
+                                for w, (_, group) in zip(weight, groups, strict=True)))
         services.append(ServiceDemand(sim_service.name, mean("work_ops"), mean("input_bits"), mean("output_bits"),
                                 replicas.replica, replicas.min_replicas, replicas.max_replicas,
                                 min(group.deadline_s for _, group in groups),

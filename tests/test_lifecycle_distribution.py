@@ -4,12 +4,15 @@ scenario file, with their errors at their lines."""
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from offload.profiles import Device
+from simulator.cli import main
 from simulator.lifecycle import Deployment, Image, NodeCapacity, Platform, Push, Registry
 from simulator.result import SimulationResult
 from simulator.run import run
@@ -72,6 +75,30 @@ def test_pushes_ahead_of_a_rollout_share_the_registry_link_and_a_cached_image_is
     assert set(starts["deployment"]) == {""}
 
 
+def test_every_pull_event_says_where_the_image_came_from() -> None:
+    # e2 pulls v1 from its peer e1 (2 ms away; the central registry, the only one holding v1, is 11 ms away); the
+    # push of v2 to e1 at 5 s comes from the mirror at site (1 ms away), which holds v2; the push of v3 to e2 at
+    # 10 s from the central registry at dc (no mirror or peer has v3); each timed store-and-forward as above
+    v2, v3 = Image("svc:v2", 4e8), Image("svc:v3", 4e8)
+    deployment = Deployment("svc-v1", "svc", "v1", IMAGE, 2, ("e1", "e2"))
+    nodes = (NodeCapacity("e1", 1.0, images=(IMAGE.name,)), NodeCapacity("e2", 1.0))
+    platform = Platform((IMAGE, v2, v3), (Registry("dc"), Registry("site", (v2.name,))), nodes, (deployment,),
+                        peers=(("e1", "e2"),), pushes=(Push(5.0, v2.name, ("e1",)), Push(10.0, v3.name, ("e2",))))
+    result = run(_world(), duration_s=60.0, seed=1, platform=platform)
+    assert result.platform is not None
+    events = result.platform.events
+    pulls = events[events["kind"].isin(["pull_start", "pull_end"])]
+    rack_s, wan_s = v2.size_bits / RACK_BPS + RACK_DELAY_S, v3.size_bits / WAN_BPS + WAN_DELAY_S
+    assert pulls[["kind", "node", "detail", "source"]].to_numpy().tolist() == [
+        ["pull_start", "e2", "svc:v1", "peer:e1"], ["pull_end", "e2", "svc:v1", "peer:e1"],
+        ["pull_start", "e1", "svc:v2", "mirror:site"], ["pull_end", "e1", "svc:v2", "mirror:site"],
+        ["pull_start", "e2", "svc:v3", "central:dc"], ["pull_end", "e2", "svc:v3", "central:dc"]]
+    assert pulls["time_s"].tolist() == pytest.approx([0.0, 2 * (SIZE_BITS / RACK_BPS + RACK_DELAY_S), 5.0,
+                                                      5.0 + rack_s, 10.0, 10.0 + wan_s + rack_s])
+    others = events[~events["kind"].isin(["pull_start", "pull_end"])]
+    assert set(others["source"]) == {""}
+
+
 SCENARIO = """\
 name: distribution
 run: {duration: 2 min, seed: 2}
@@ -118,6 +145,14 @@ def test_a_scenario_pulls_from_peers_and_pushes_ahead_of_time(tmp_path: Path) ->
     # edge-2 pulls v1 from edge-1 (two 1 Gbit/s links: 2 × (0.8 s + 1 ms)); v2 comes from the registry to both
     assert ends[0] == [pytest.approx(1.602), "edge-2", "plates-v1"]
     assert sorted((node, detail) for _, node, detail in ends[1:]) == [("edge-1", "plates-v2"), ("edge-2", "plates-v2")]
+    # --json says where each pull came from: the peer for v1, the central registry (at cloud) for v2 (no peer held
+    # it when both pulls began)
+    done = CliRunner().invoke(main, ["simulate", str(path), "--json"])
+    assert done.exit_code == 0, done.output
+    json_events = json.loads(done.stdout)["policies"]["always_edge"]["events"]
+    assert [(e["node"], e["detail"], e["source"]) for e in json_events if e["kind"] == "pull_end"] == [
+        ("edge-2", "plates-v1", "peer:edge-1"), ("edge-1", "plates-v2", "central:cloud"),
+        ("edge-2", "plates-v2", "central:cloud")]
 
 
 @pytest.mark.parametrize(("old", "new", "expected"), [

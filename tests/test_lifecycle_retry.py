@@ -67,6 +67,32 @@ def test_a_request_failed_by_its_node_then_by_the_wait_is_retried_with_exponenti
     assert summary["tasks"] == {"generated": 1, "completed": 1, "dropped": 0, "in_flight": 0}
 
 
+def test_a_retried_request_is_charged_every_attempt_upload_and_wait() -> None:
+    # a 1 Mbit request over a 1 Mbit/s uplink (1 s per upload), 10 s of work, no answer to download; the replica
+    # starts on e1 (domain order) and its node fails at 4 s, so attempt 0 (upload 0 .. 1 s, served from 1 s) fails
+    # there; the replica is rescheduled on e2 (image cached, no boot: ready at 4 s); retry 0 is sent after the 1 s
+    # backoff: upload 5 .. 6 s, served 6 .. 16 s, answered at 16 s. The device sent 1 + 1 s and waited idle
+    # (1 .. 4 s) + the backoff (4 .. 5 s) + (6 .. 16 s) = 14 s; the radio tail is paid once
+    tx_w, idle_w, tail_j = 2.0, 0.5, 0.25
+    device = Device(speed_ops_per_s=1e6, tx_power_w=tx_w, idle_power_w=idle_w, rx_power_w=1.0, tail_energy_j=tail_j)
+    group = DeviceGroup("cams", 1, device, Trace((0.0,), (0,), (1e10,), (1e6,), (0.0,)), "ap",
+                        TaskSizes(work_ops=1e10), service="svc")
+    servers = tuple(EdgeServer(n, speed_ops_per_s=1e9, location="site") for n in ("e1", "e2"))
+    world = World(device_groups=(group,), access_points=(AccessPoint("ap", 1e6, math.inf),), servers=servers,
+                  links=(BackhaulLink("ap", "site"), BackhaulLink("site", "dc", 1e9)),
+                  services=(Service("svc", ("e1", "e2")),), policies=("always_edge",))
+    deployment = Deployment("svc-v1", "svc", "v1", IMAGE, 1, ("e1", "e2"))
+    result = _run(world, deployment, Retry("cams", attempts=2, backoff_s=1.0), 60.0, (NodeEvent(4.0, "e1", "fail"),))
+    record = result.records.iloc[0]
+    assert not record["dropped"]
+    np.testing.assert_allclose([record["upload_start_s"], record["upload_end_s"], record["completed_s"],
+                                record["latency_s"]], [5.0, 6.0, 16.0, 16.0])
+    assert _policy(result)["retried_by_reason"] == {"node_failure": 1}
+    np.testing.assert_allclose(
+        [record["energy_tx_j"], record["energy_idle_j"], record["energy_tail_j"], record["energy_j"]],
+        [tx_w * 2.0, idle_w * 14.0, tail_j, tx_w * 2.0 + idle_w * 14.0 + tail_j])
+
+
 def test_the_last_failed_attempt_drops_the_request_for_its_reason() -> None:
     # as above with two attempts: attempt 1 (sent at 5 s) is the last, and the router's wait drops it at 8 s
     deployment = Deployment("svc-v1", "svc", "v1", IMAGE, 1, ("e1",), unready=Unready("wait", 3.0), reschedule=False)

@@ -11,7 +11,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from offload.errors import ParameterError
 from simulator.cli import main
+from simulator.lifecycle import Deployment, Image, NodeCapacity, Platform, Registry, RollingUpdate, Rollout, Version
 from simulator.scenario import ScenarioError, load_scenario, simulate
 
 BASE = """\
@@ -145,6 +147,37 @@ def test_bad_rollout_values_are_named_and_validate_refuses_them(tmp_path: Path, 
     done = CliRunner().invoke(main, ["validate", str(path)])
     assert done.exit_code == 2
     assert expected in done.stderr
+
+
+@pytest.mark.parametrize("command", ["validate", "simulate"])
+def test_a_version_image_larger_than_every_domain_disk_is_refused_at_its_line(tmp_path: Path, command: str) -> None:
+    # the deployment runs v1 (500 MB) on nodes of 1 GB disks; the v2 its rollout brings is 2 GB = 1.6e10 bit
+    text = (BASE.replace("cpu: 8, labels: {pool: p}", "cpu: 8, disk: 1 GB, labels: {pool: p}")
+            .replace("{name: plates-v2, size: 400 MB}", "{name: plates-v2, size: 2 GB}")
+            .replace("images: [plates-v1, plates-v2]}", "images: [plates-v1]}"))
+    assert text.count("disk: 1 GB") == 2
+    path = _write(tmp_path, text)
+    want = ("rollout.yaml:20: versions[1].image: \"plates-v2\": is larger (1.6e+10 bit) than every node's disk in "
+            "the domain of deployment 'plates-v1'")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    lines = str(caught.value).splitlines()
+    assert len(lines) == 1
+    assert lines[0].endswith(want)  # once: not also at the deployment, whose own image fits
+    done = CliRunner().invoke(main, [command, str(path)])
+    assert done.exit_code == 2
+    assert want in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_platform_refuses_a_rollout_image_no_domain_disk_holds() -> None:
+    v1, v2 = Image("svc:v1", 8e8), Image("svc:v2", 8e9)
+    deployment = Deployment("svc-v1", "svc", "v1", v1, 1, ("e1", "e2"))
+    nodes = (NodeCapacity("e1", 1.0, disk_bits=4e9), NodeCapacity("e2", 1.0, disk_bits=2e9))
+    rollout = Rollout("svc-v1", Version("v2", v2), 10.0, RollingUpdate())
+    Platform((v1, v2), (Registry("dc"),), nodes, (deployment,))  # v1 alone fits
+    with pytest.raises(ParameterError, match=r"svc:v2.*is larger \(8e\+09 bit\) than every domain node's disk"):
+        Platform((v1, v2), (Registry("dc"),), nodes, (deployment,), rollouts=(rollout,))
 
 
 def test_json_and_out_carry_the_traffic_series_version_monitor_and_figures(tmp_path: Path) -> None:

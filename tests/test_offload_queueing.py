@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from offload import queueing as q
+from offload.errors import ParameterError
 
 servers = st.integers(1, 30)
 load = st.floats(0.0, 40.0)
@@ -107,3 +108,20 @@ def test_the_unchecked_queue_length_is_the_same_on_one_number_and_on_arrays(c, r
     batch = q.mmc_queue_length_unchecked(np.array([a, a]), np.array([c, c]))
     assert one == pytest.approx(batch[0], rel=1e-12, abs=1e-300)
     assert one == pytest.approx(q.mmc_mean_queue_length(a, 1.0, c), rel=1e-12, abs=1e-300)
+
+
+def test_superposition_scv_by_hand_and_its_limits():
+    # Whitt (1983) eq. 29-30 by hand: c_A^2 = 0.5, nu = 4, rho = 0.7: w = 1 / (1 + 4 * 0.09 * 3) = 1 / 2.08.
+    w = 1.0 / 2.08
+    assert q.superposition_arrival_scv(0.5, 4, 0.7) == pytest.approx(w * 0.5 + (1.0 - w), rel=1e-12)
+    # One stream keeps its own SCV; heavy traffic is the asymptotic method's; many streams look Poisson.
+    assert q.superposition_arrival_scv([0.0, 0.5, 2.5], 1, 0.3) == pytest.approx([0.0, 0.5, 2.5])
+    assert q.superposition_arrival_scv(2.5, 50, 1.0) == pytest.approx(2.5)
+    assert q.superposition_arrival_scv([0.0, 2.5], 1e9, 0.5) == pytest.approx([1.0, 1.0], abs=1e-8)
+
+
+@pytest.mark.parametrize(("args", "name"), [((0.5, 0.5, 0.7), "streams"), ((0.5, 4, 1.2), "utilisation"),
+                                            ((-0.1, 4, 0.5), "stream_scv")])
+def test_superposition_scv_rejects_bad_arguments(args, name):
+    with pytest.raises(ParameterError, match=name):
+        q.superposition_arrival_scv(*args)

@@ -1,23 +1,19 @@
 """The deployment controller: keeps each deployment at its desired replica count while the run goes on.
 
-Replicas are placed by a filter-and-score step (filter: the node is up and has the cores, GPUs and memory the spec
-requests and a disk large enough for the image). A deployment with ``scheduling`` scores the nodes that pass with
-Kubernetes' plugins (:mod:`scheduler.scoring`); one without ranks them in order: fewest replicas of the same
-deployment (spread), the image already on the node (locality), the most free cores in proportion, then domain order.
-A replica that fits nowhere stays pending (its event says how many domain nodes each filter ruled out) and is placed
-as soon as resources free up. Scaling down removes replicas that are not ready yet first (pending, then pulling,
-then starting), then the newest ready ones, which drain (:mod:`simulator.lifecycle.router`) and go when their own
-last request ends. A failed node loses its replicas (scripted or exponential failures and repairs). Every change is
-an event and a row of the replica time series.
+Replicas are placed by a filter-and-score step (:mod:`simulator.lifecycle.fit`). A replica that fits nowhere stays
+pending (its event says how many domain nodes each filter ruled out) and is placed as soon as resources free up.
+Scaling down removes replicas that are not ready yet first (pending, then pulling, then starting), then the newest
+ready ones, which drain (:mod:`simulator.lifecycle.router`) and go when their own last request ends. A failed node
+(:mod:`simulator.lifecycle.failures`) loses its replicas, which are rescheduled in the domain or restart on the node
+once it is repaired. Every change is an event and a row of the replica time series; the rollouts, the autoscalers
+and the versions' series are :mod:`simulator.lifecycle.releases`'.
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import IntEnum
 from functools import partial
 from typing import Any
 
@@ -26,26 +22,28 @@ import pandas as pd
 import simpy
 
 from offload.errors import ParameterError
-from scheduler.scoring import Scoring, schedule
 from simulator.devices import LinkChannels
 from simulator.events import Wake
-from simulator.lifecycle.autoscaler import Autoscaler
 from simulator.lifecycle.distribution import Distributor, Push
+from simulator.lifecycle.failures import Failures
+from simulator.lifecycle.fit import Fit, check_disks
 from simulator.lifecycle.images import Image, ImageCache
-from simulator.lifecycle.monitor import TRAFFIC_COLUMNS, VERSION_COLUMNS, TrafficSampler, version_monitor
 from simulator.lifecycle.pulls import Puller, Registry
+from simulator.lifecycle.releases import Releases
+from simulator.lifecycle.replicas import Deployed, Replica, State
 from simulator.lifecycle.retry import GiveUp, Resend, Retrier, Retry
-from simulator.lifecycle.router import Endpoint, EndpointPool, VersionStats
+from simulator.lifecycle.router import Endpoint, EndpointPool
 from simulator.lifecycle.spec import Deployment, NodeCapacity, NodeEvent, ScaleEvent
 from simulator.lifecycle.spill import Spill, spill_servers
 from simulator.lifecycle.traffic import Bernoulli, Uniforms
-from simulator.lifecycle.versions import SAMPLE_S, Rollout, check_rollouts
+from simulator.lifecycle.versions import Rollout, check_rollouts
 from simulator.result import DropReason
 from simulator.servers import WorkerPool
 from simulator.world import World
 
-#: Columns of the event table; ``detail`` is the image of a pull or eviction, the target count of a scale.
-EVENT_COLUMNS = ("time_s", "kind", "service", "version", "deployment", "node", "replica", "detail")
+#: Columns of the event table; ``detail`` is the image of a pull or eviction, the target count of a scale;
+#: ``source`` where a pull came from (``central:PLACE``, ``mirror:PLACE``, ``peer:NODE``; ``""`` for other events).
+EVENT_COLUMNS = ("time_s", "kind", "service", "version", "deployment", "node", "replica", "detail", "source")
 #: Columns of the replica time series: after every change, the deployment's replicas in each state.
 REPLICA_COLUMNS = ("time_s", "service", "version", "deployment", "desired", "pending", "pulling", "starting",
                    "ready", "terminating")
@@ -54,20 +52,10 @@ REPLICA_COLUMNS = ("time_s", "service", "version", "deployment", "desired", "pen
 COUNT_COLUMNS = ("counter", "reason", "count")
 
 
-class State(IntEnum):
-    """Where a replica is in its life cycle (the order scale-down removes them in)."""
-
-    PENDING = 0
-    PULLING = 1
-    STARTING = 2
-    READY = 3
-    TERMINATING = 4
-
-
 @dataclass(frozen=True, slots=True)
 class Platform:
     """The platform of a run: ``images``, the registries (the first is the central one and holds every image),
-    node capacities, deployments (at most one per service), scripted scale events, scripted node failures, the
+    node capacities, deployments (a service's in disjoint domains), scripted scale events, scripted node failures, the
     device groups' retry rules, rollouts of new versions (at most one per deployment,
     :mod:`simulator.lifecycle.versions`), the peer groups (nodes that pull images from each other,
     :mod:`simulator.lifecycle.distribution`) and the pushes that pre-distribute images."""
@@ -90,9 +78,13 @@ class Platform:
             object.__setattr__(self, name, tuple(getattr(self, name)))
         if not self.registries or self.registries[0].images is not None:
             raise ParameterError("registries", self.registries, "the first registry must be the central one")
-        services = [d.service for d in self.deployments]
-        if len(set(services)) < len(services):
-            raise ParameterError("deployments", services, "at most one deployment per service")
+        domains: dict[tuple[str, str], str] = {}
+        for deployment in self.deployments:
+            for node in deployment.nodes:
+                other = domains.setdefault((deployment.service, node), deployment.name)
+                if other != deployment.name:
+                    raise ParameterError("deployments", [other, deployment.name], f"deploy {deployment.service!r} "
+                                         f"on {node!r} both: a service's deployments need disjoint domains")
         nodes = {n.node for n in self.nodes}
         for deployment in self.deployments:
             if not nodes.issuperset(deployment.nodes):
@@ -117,6 +109,7 @@ class Platform:
         if len(set(groups)) < len(groups):
             raise ParameterError("retries", groups, "at most one retry rule per device group")
         check_rollouts(self.deployments, self.rollouts)
+        check_disks(self.nodes, self.deployments, [(r.deployment, r.version.image) for r in self.rollouts])
 
     def attach(self, world: World, env: simpy.Environment, channels: LinkChannels, *,
                on_served: Callable[[Any], None], on_dropped: Callable[[Any, DropReason], None],
@@ -135,36 +128,6 @@ class Platform:
                           rng=rng, retrier=retrier)
 
 
-class Replica:
-    """One replica: its number, deployment, node (``None`` while pending), state and, once ready, its endpoint at
-    the router."""
-
-    __slots__ = ("boots", "deployed", "endpoint", "node", "number", "state")
-
-    def __init__(self, number: int, deployed: Deployed) -> None:
-        self.number = number
-        self.deployed = deployed
-        self.node: str | None = None
-        self.state = State.PENDING
-        self.boots = 0
-        self.endpoint: Endpoint | None = None
-
-
-class Deployed:
-    """A deployment at run time: its endpoint pool, desired count, live replicas (draining ones included), the
-    record of its version's requests and the draw of its failing ones (``None``: it fails none)."""
-
-    __slots__ = ("desired", "fails", "pool", "replicas", "spec", "stats")
-
-    def __init__(self, spec: Deployment, pool: EndpointPool, fails: Callable[[], bool] | None) -> None:
-        self.spec = spec
-        self.pool = pool
-        self.desired = 0
-        self.replicas: list[Replica] = []
-        self.stats = VersionStats()
-        self.fails = fails
-
-
 class Controller:
     """Runs the platform in one replication: places, pulls, boots, scales and drains replicas."""
 
@@ -173,7 +136,6 @@ class Controller:
                  forward: Callable[[Any, int], None], rng: np.random.Generator,
                  retrier: Retrier | None = None) -> None:
         self.env = env
-        self.rng = rng
         self.retrier = retrier
         self.sent = None if retrier is None else retrier.sent
         self.platform = platform
@@ -187,17 +149,14 @@ class Controller:
                                      f"registry at {platform.registries[0].node!r}")
         self.images = {image.name: image for image in platform.images}
         self.servers = {server.name: (k + 1, server.profile.time_terms()) for k, server in enumerate(world.servers)}
-        self.cpu = {n.node: n.cpu for n in platform.nodes}
-        self.allocatable = {n.node: (n.cpu, float(n.gpu), n.memory_bits) for n in platform.nodes}
-        self.free_cpu = dict(self.cpu)
-        self.free_gpu = {n.node: n.gpu for n in platform.nodes}
-        self.free_memory_bits = {n.node: n.memory_bits for n in platform.nodes}
-        self.up = {n.node: True for n in platform.nodes}
-        self.reliability = {n.node: (n.mtbf_s, n.mttr_s) for n in platform.nodes}
+        self.failures = Failures(env, platform.nodes, platform.failures, rng, lose=self._lose,
+                                 restore=self._restore, log=self._node_event)
+        self.up = self.failures.up
         self.caches = {n.node: ImageCache(n.disk_bits) for n in platform.nodes}
         for n in platform.nodes:
             for name in n.images:
                 self.caches[n.node].store(self.images[name])
+        self.fit = Fit(platform.nodes, self.up, self.caches)
         self.world, self.on_served, self.on_dropped, self.forward = world, on_served, on_dropped, forward
         # the versions' own streams: spawned children leave the failure draws of ``rng`` as they were
         self.split_uniform, self.error_uniform = (Uniforms(child) for child in rng.spawn(2))
@@ -207,11 +166,10 @@ class Controller:
         self.spills: list[Spill] = []
         for spec in platform.deployments:
             self.add_deployed(spec)
-        self.pools: dict[str, WorkerPool] = {d.spec.service: d.pool for d in self.deployed.values()}
+        self.pools: dict[tuple[str, str], WorkerPool] = {(d.spec.service, node): d.pool for d in self.deployed.values()
+                                                         for node in d.spec.nodes}
         self.watchers: dict[str, Callable[[], None]] = {}
-        self.rollouts = {r.deployment: r.strategy.attach(self, r) for r in platform.rollouts}
-        self.sampler = TrafficSampler(self, {d.service: self.rollouts[d.name].sampling if d.name in self.rollouts
-                                             else (SAMPLE_S, SAMPLE_S) for d in platform.deployments})
+        self.releases = Releases(self, platform.deployments, platform.rollouts)
         self.pending: list[Replica] = []
         self.events: list[tuple[Any, ...]] = []
         self.series: list[tuple[Any, ...]] = []
@@ -240,11 +198,11 @@ class Controller:
         """An event of a deployment as a whole."""
         self._event(kind, deployed, detail=detail)
     def _event(self, kind: str, deployed: Deployed, replica: Replica | None = None, node: str | None = None,
-               detail: str = "") -> None:
+               detail: str = "", source: str = "") -> None:
         spec = deployed.spec
         where = node if node is not None else (replica.node if replica is not None else None)
         self.events.append((self.env.now, kind, spec.service, spec.version, spec.name, where or "",
-                            -1 if replica is None else replica.number, detail))
+                            -1 if replica is None else replica.number, detail, source))
 
     def _count(self, deployed: Deployed) -> None:
         counts = [0] * len(State)
@@ -266,8 +224,7 @@ class Controller:
         return (pd.DataFrame(self.events, columns=list(EVENT_COLUMNS)),
                 pd.DataFrame(self.series, columns=list(REPLICA_COLUMNS)),
                 pd.DataFrame(counts, columns=list(COUNT_COLUMNS)),
-                pd.DataFrame(self.sampler.rows, columns=list(TRAFFIC_COLUMNS)),
-                pd.DataFrame(version_monitor(self, warmup_s), columns=list(VERSION_COLUMNS)))
+                *self.releases.tables(warmup_s))
 
     # -- scaling ----------------------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -277,25 +234,10 @@ class Controller:
             self.scale(deployed.spec.name, deployed.spec.replicas)
         for event in self.platform.events:
             Wake(self.env, event.at_s, event, self._scripted)
-        for failure in self.platform.failures:
-            Wake(self.env, failure.at_s, failure, self._scripted_node)
+        self.failures.start()
         for push in self.platform.pushes:
             Wake(self.env, push.at_s, push, self._push)
-        for node, (mtbf_s, _) in self.reliability.items():
-            if mtbf_s != math.inf:
-                Wake(self.env, self.rng.exponential(mtbf_s), node, self._random_failure)
-        for deployed in list(self.deployed.values()):
-            rules = deployed.spec.autoscaling
-            rollout = self.rollouts.get(deployed.spec.name)
-            if rules is not None and rollout is not None:
-                Autoscaler(self.env, rules, rollout.load, deployed.spec.workers, rollout.scale, rollout.counts).start()
-            elif rules is not None:
-                Autoscaler(self.env, rules, deployed.pool, deployed.spec.workers,
-                           partial(self.scale, deployed.spec.name, kind="autoscale"),
-                           partial(self._counts, deployed)).start()
-        for run in self.rollouts.values():
-            run.start()
-        self.sampler.start()
+        self.releases.start()
 
     def activate(self, deployed: Deployed) -> None:
         """A request reached a deployment scaled to zero: it gets one replica (event ``activate``)."""
@@ -304,10 +246,6 @@ class Controller:
 
     def _push(self, event: simpy.Event) -> None:
         self.distributor.push(event.value)  # type: ignore[arg-type]
-
-    @staticmethod
-    def _counts(deployed: Deployed) -> tuple[int, int]:
-        return deployed.desired, sum(r.state == State.READY for r in deployed.replicas)
 
     def _scripted(self, event: simpy.Event) -> None:
         scale: ScaleEvent = event.value  # type: ignore[assignment]
@@ -336,61 +274,18 @@ class Controller:
             deployed.replicas.append(replica)
             if not self._place(replica):
                 self.pending.append(replica)
-                self._event("pending", deployed, replica, detail=self._unfit(deployed.spec))
+                self._event("pending", deployed, replica, detail=self.fit.unfit(deployed.spec))
 
     # -- one replica ------------------------------------------------------------------------------------------------
-    def _misfit(self, spec: Deployment, node: str) -> str:
-        """The first filter that rules ``node`` out for a replica of ``spec`` (``""``: it fits)."""
-        checks = (("node down", self.up[node]),
-                  ("disk too small", spec.image.size_bits <= self.caches[node].capacity_bits),
-                  ("insufficient cpu", self.free_cpu[node] >= spec.cpu - 1e-9),
-                  ("insufficient gpu", self.free_gpu[node] >= spec.gpu),
-                  ("insufficient memory", self.free_memory_bits[node] >= spec.memory_bits))
-        return next((reason for reason, ok in checks if not ok), "")
-
-    def _unfit(self, spec: Deployment) -> str:
-        """Why no domain node fits, as the Kubernetes scheduler says it: ``0/3 nodes fit: 2 insufficient cpu, ...``."""
-        reasons = [self._misfit(spec, node) for node in spec.nodes]
-        counts = ", ".join(f"{reasons.count(r)} {r}" for r in dict.fromkeys(reasons))
-        return f"0/{len(spec.nodes)} nodes fit: {counts}"
-
     def _place(self, replica: Replica) -> bool:
-        """Filter and score the domain's nodes; start the replica on the best one (``False``: none fits)."""
-        spec = replica.deployed.spec
-        nodes = [n for n in spec.nodes if not self._misfit(spec, n)]
-        if not nodes:
+        """Start the replica on the node the filter and score picks (``False``: none fits)."""
+        node = self.fit.choose(replica.deployed)
+        if node is None:
             return False
-        if spec.scheduling is not None:
-            node = self._scored(replica.deployed, spec.scheduling, nodes)
-        else:
-            order = {n: k for k, n in enumerate(spec.nodes)}
-            peers = [r.node for r in replica.deployed.replicas if r.node is not None]
-            node = max(nodes, key=lambda n: (-peers.count(n), self.caches[n].has(spec.image),
-                                             self.free_cpu[n] / self.cpu[n], -order[n]))
         replica.node = node
-        self._reserve(spec, node, 1)
+        self.fit.reserve(replica.deployed.spec, node, 1)
         self._launch(replica)
         return True
-
-    def _scored(self, deployed: Deployed, scoring: Scoring, fitting: list[str]) -> str:
-        """The domain node Kubernetes' filter and score picks among ``fitting``; the spread counts the deployment's
-        replicas that are not terminating, image locality the domain nodes whose disk holds the image."""
-        spec = deployed.spec
-        domain = spec.nodes
-        peers = [r.node for r in deployed.replicas if r.node is not None and r.state != State.TERMINATING]
-        k = schedule(scoring, [self.allocatable[n] for n in domain],
-                     [(self.free_cpu[n], self.free_gpu[n], self.free_memory_bits[n]) for n in domain],
-                     (spec.cpu, spec.gpu, spec.memory_bits), [peers.count(n) for n in domain],
-                     eligible=[n in fitting for n in domain], image_bits=spec.image.size_bits,
-                     has_image=[self.caches[n].has(spec.image) for n in domain])
-        assert k is not None  # the fitting nodes pass the same resource filter
-        return domain[k]
-
-    def _reserve(self, spec: Deployment, node: str, sign: int) -> None:
-        """Take (``sign`` 1) or give back (-1) a replica's resources on ``node``."""
-        self.free_cpu[node] -= sign * spec.cpu
-        self.free_gpu[node] -= sign * spec.gpu
-        self.free_memory_bits[node] -= sign * spec.memory_bits
 
     def _launch(self, replica: Replica) -> None:
         """Start a replica on its node: boot if the image is there, else pull it first."""
@@ -403,11 +298,11 @@ class Controller:
         replica.state = State.PULLING
         self.distributor.fetch(node, spec.image, replica, partial(self._pulled, replica))
 
-    def _pull_event(self, kind: str, node: str, detail: str, owner: Replica | None) -> None:
+    def _pull_event(self, kind: str, node: str, detail: str, owner: Replica | None, source: str) -> None:
         if owner is None:
-            self.events.append((self.env.now, kind, "", "", "", node, -1, detail))
+            self.events.append((self.env.now, kind, "", "", "", node, -1, detail, source))
         else:
-            self._event(kind, owner.deployed, owner, node=node, detail=detail)
+            self._event(kind, owner.deployed, owner, node=node, detail=detail, source=source)
 
     def _pulled(self, replica: Replica) -> None:
         if replica.state == State.PULLING:
@@ -451,7 +346,7 @@ class Controller:
     def _release(self, replica: Replica, kind: str = "terminated") -> None:
         deployed = replica.deployed
         if replica.node is not None:
-            self._reserve(deployed.spec, replica.node, -1)
+            self.fit.reserve(deployed.spec, replica.node, -1)
         replica.state = State.TERMINATING  # no longer pulling or starting: a pull or boot under way ignores it
         deployed.replicas.remove(replica)
         self._event(kind, deployed, replica)
@@ -473,32 +368,11 @@ class Controller:
 
     # -- node failures ----------------------------------------------------------------------------------------------
     def _node_event(self, kind: str, node: str) -> None:
-        self.events.append((self.env.now, kind, "", "", "", node, -1, ""))
+        self.events.append((self.env.now, kind, "", "", "", node, -1, "", ""))
 
-    def _scripted_node(self, event: simpy.Event) -> None:
-        failure: NodeEvent = event.value  # type: ignore[assignment]
-        if failure.kind == "fail":
-            self.fail(failure.node)
-        else:
-            self.recover(failure.node)
-
-    def _random_failure(self, event: simpy.Event) -> None:
-        node: str = event.value  # type: ignore[assignment]
-        self.fail(node)
-        Wake(self.env, self.rng.exponential(self.reliability[node][1]), node, self._random_repair)
-
-    def _random_repair(self, event: simpy.Event) -> None:
-        node: str = event.value  # type: ignore[assignment]
-        self.recover(node)
-        Wake(self.env, self.rng.exponential(self.reliability[node][0]), node, self._random_failure)
-
-    def fail(self, node: str) -> None:
-        """Node ``node`` fails: its replicas are lost with the requests they serve, and replaced elsewhere
+    def _lose(self, node: str) -> None:
+        """Node ``node`` failed: its replicas are lost with the requests they serve, and replaced elsewhere
         (``reschedule``) or kept to restart on the node once it is repaired."""
-        if not self.up[node]:
-            return
-        self.up[node] = False
-        self._node_event("fail", node)
         for deployed in self.deployed.values():
             lost = [r for r in deployed.replicas if r.node == node]
             if not lost:
@@ -516,13 +390,9 @@ class Controller:
                 self._fill(deployed)
             self._count(deployed)
 
-    def recover(self, node: str) -> None:
-        """Node ``node`` is repaired (its disk kept its images): replicas bound to it restart, pending ones may
-        fit again."""
-        if self.up[node]:
-            return
-        self.up[node] = True
-        self._node_event("recover", node)
+    def _restore(self, node: str) -> None:
+        """Node ``node`` was repaired (its disk kept its images): replicas bound to it restart, pending ones may fit
+        again."""
         for deployed in self.deployed.values():
             for replica in deployed.replicas:
                 if replica.node == node and replica.state == State.PENDING:

@@ -20,9 +20,10 @@ from offload.validate import check_non_negative
 from simulator.lifecycle.images import Image, ImageCache
 from simulator.lifecycle.pulls import Puller
 
-#: ``record(kind, node, detail, owner)``: an event of a pull (``pull_start``, ``pull_end``, ``evict``) on ``node``
-#: for ``owner`` (the first replica waiting for it; ``None`` for a push).
-Record = Callable[[str, str, str, Any], None]
+#: ``record(kind, node, detail, owner, source)``: an event of a pull (``pull_start``, ``pull_end``, ``evict``) on
+#: ``node`` for ``owner`` (the first replica waiting for it; ``None`` for a push); ``source`` says where a pull
+#: comes from (:meth:`Distributor.source`; ``""`` for an eviction).
+Record = Callable[[str, str, str, Any, str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,18 +56,21 @@ class Distributor:
         self.record = record
         self.pulls: dict[tuple[str, str], list[Callable[[], None]]] = {}
 
-    def source(self, image: str, node: str) -> str:
-        """The topology node the pull of ``image`` to ``node`` comes from: the nearest peer holding it when it is at
-        most as far as the nearest registry holding it, else that registry."""
+    def source(self, image: str, node: str) -> tuple[str, str]:
+        """Where the pull of ``image`` to ``node`` comes from: the nearest peer holding it when it is at most as far
+        as the nearest registry holding it, else that registry; as its name in the event table (``central:PLACE``,
+        ``mirror:PLACE`` with the registry's topology node, ``peer:NODE``) and its topology node."""
         target = self.where[node]
         delays = self.puller.delays
-        registry = self.puller.source(image, target).node
-        options = [(delays[registry][target], 1, registry)]
-        options += [(delays[place][target], 0, place) for place in
-                    (self.where[peer] for peer in self.peers.get(node, ())
+        registry = self.puller.source(image, target)
+        kind = "central" if registry is self.puller.registries[0] else "mirror"
+        options = [(delays[registry.node][target], 1, f"{kind}:{registry.node}", registry.node)]
+        options += [(delays[place][target], 0, f"peer:{peer}", place) for peer, place in
+                    ((peer, self.where[peer]) for peer in self.peers.get(node, ())
                      if self.up[peer] and self.caches[peer].has(self.images[image]))
                     if target in delays[place]]
-        return min(options, key=lambda option: option[:2])[2]
+        _, _, name, place = min(options, key=lambda option: option[:2])
+        return name, place
 
     def fetch(self, node: str, image: Image, owner: Any, done: Callable[[], None] | None = None) -> None:
         """Pull ``image`` to ``node`` unless a pull of it there is under way, then ``done()`` (if given) when it
@@ -74,18 +78,18 @@ class Distributor:
         key = (node, image.name)
         if key not in self.pulls:
             self.pulls[key] = []
-            self.record("pull_start", node, image.name, owner)
-            self.puller.pull(image, self.where[node], partial(self._pulled, key, owner),
-                             self.source(image.name, node))
+            name, place = self.source(image.name, node)
+            self.record("pull_start", node, image.name, owner, name)
+            self.puller.pull(image, self.where[node], partial(self._pulled, key, owner, name), place)
         if done is not None:
             self.pulls[key].append(done)
 
-    def _pulled(self, key: tuple[str, str], owner: Any) -> None:
+    def _pulled(self, key: tuple[str, str], owner: Any, source: str) -> None:
         node, name = key
         waiting = self.pulls.pop(key)
         for evicted in self.caches[node].store(self.images[name]):
-            self.record("evict", node, evicted, owner)
-        self.record("pull_end", node, name, owner)
+            self.record("evict", node, evicted, owner, "")
+        self.record("pull_end", node, name, owner, source)
         for done in waiting:
             done()
 

@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import simpy
 
 from simulator.events import Wake
+from simulator.lifecycle.replicas import Deployed, ready
 from simulator.lifecycle.traffic import TrafficSplit
-from simulator.lifecycle.versions import ready
-
-if TYPE_CHECKING:
-    from simulator.lifecycle.controller import Controller, Deployed
+from simulator.lifecycle.versions import Control
 
 #: Columns of the per-version time series.
 TRAFFIC_COLUMNS = ("time_s", "service", "version", "deployment", "desired", "ready", "weight", "load_rps", "p95_s",
@@ -46,7 +44,7 @@ def window_stats(deployed: Deployed, start_s: float) -> tuple[int, float, float]
 class TrafficSampler:
     """Samples every version of the platform every ``interval_s`` (``window_s`` per service)."""
 
-    def __init__(self, controller: Controller, windows: dict[str, tuple[float, float]]) -> None:
+    def __init__(self, controller: Control, windows: dict[str, tuple[float, float]]) -> None:
         self.controller = controller
         self.env: simpy.Environment = controller.env
         self.windows = windows
@@ -60,7 +58,8 @@ class TrafficSampler:
 
     def weight(self, deployed: Deployed) -> float:
         """The version's share of the service's requests (percent)."""
-        front = self.controller.pools[deployed.spec.service]
+        spec = deployed.spec
+        front = self.controller.pools[(spec.service, spec.nodes[0])]
         if isinstance(front, TrafficSplit):
             return float(front.weights.get(deployed.pool, 0))
         peers = [d for d in self.controller.deployed.values() if d.pool is deployed.pool]
@@ -84,7 +83,7 @@ class TrafficSampler:
                               self.weight(deployed), load_rps, p95_s, errors))
 
 
-def version_monitor(controller: Controller, warmup_s: float) -> list[tuple[Any, ...]]:
+def version_monitor(controller: Control, warmup_s: float) -> list[tuple[Any, ...]]:
     """The per-version monitor over ``[warmup_s, now]``: calls are the requests served (not failed)."""
     now = controller.env.now
     rows = []

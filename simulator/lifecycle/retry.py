@@ -7,8 +7,10 @@ sending it (the device gives up on the attempt; the attempt itself runs on, as a
 client left, but its answer is ignored). The ``k``-th retry (``k = 0, 1, ...``) is sent ``backoff_s ×
 multiplier^k`` after the failure; a request whose last attempt fails is dropped for that attempt's reason
 (``timed_out`` for a device timeout). A request is one task whatever its attempts: its record holds its last
-attempt's stage times and its latency runs from its creation, and conservation counts tasks (the engine's
-:meth:`~simulator.engine.Engine.resend` keeps one live attempt per task).
+attempt's stage times, its latency runs from its creation (before the first send) to the last attempt's answer, its
+device energy charges every attempt (each earlier attempt's upload until it ended or was given up, at transmit
+power, and the wait from then to the next send, backoff included, at idle power; the radio tail once), and
+conservation counts tasks (the engine's :meth:`~simulator.engine.Engine.resend` keeps one live attempt per task).
 """
 
 from __future__ import annotations

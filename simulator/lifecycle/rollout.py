@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
 import simpy
@@ -29,11 +29,9 @@ from offload.errors import ParameterError
 from offload.validate import check_positive
 from simulator.events import Wake
 from simulator.lifecycle.autoscaler import Load
+from simulator.lifecycle.replicas import ready
 from simulator.lifecycle.traffic import TrafficSplit
-from simulator.lifecycle.versions import Rollout, RolloutRun, percent_of, ready
-
-if TYPE_CHECKING:
-    from simulator.lifecycle.controller import Controller
+from simulator.lifecycle.versions import Control, Rollout, RolloutRun, percent_of
 
 Verdict = Literal["pass", "fail", "inconclusive"]
 
@@ -99,7 +97,7 @@ class Canary:
         if not self.steps:
             raise ParameterError("steps", self.steps, "needs at least one step")
 
-    def attach(self, controller: Controller, rollout: Rollout) -> RolloutRun:
+    def attach(self, controller: Control, rollout: Rollout) -> RolloutRun:
         """The release's run in one replication."""
         return CanaryRun(controller, rollout, self)
 
@@ -109,13 +107,14 @@ class CanaryRun(RolloutRun):
 
     shared_pool = False
 
-    def __init__(self, controller: Controller, rollout: Rollout, rules: Canary) -> None:
+    def __init__(self, controller: Control, rollout: Rollout, rules: Canary) -> None:
         super().__init__(controller, rollout)
         self.rules = rules
         service = self.stable.spec.service
         self.split = TrafficSplit(self.env, service, self.stable.pool, controller.split_uniform,
                                   on_served=controller.on_served, on_dropped=controller.on_dropped)
-        controller.pools[service] = self.split
+        for node in self.stable.spec.nodes:  # the requests sent into the domain
+            controller.pools[(service, node)] = self.split
         self.weight = 0
         self.target = 0
         self.index = 0

@@ -20,13 +20,10 @@ fail. The upgrade is complete when the new version has ``R`` ready replicas and 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from offload.errors import ParameterError
-from simulator.lifecycle.versions import Rollout, RolloutRun, percent_of, ready
-
-if TYPE_CHECKING:
-    from simulator.lifecycle.controller import Controller
+from simulator.lifecycle.replicas import ready
+from simulator.lifecycle.versions import Control, Rollout, RolloutRun, percent_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +61,7 @@ class RollingUpdate:
         unavailable = self.max_unavailable.of(replicas, round_up=False)
         return surge, (1 if surge == 0 and unavailable == 0 else unavailable)
 
-    def attach(self, controller: Controller, rollout: Rollout) -> RolloutRun:
+    def attach(self, controller: Control, rollout: Rollout) -> RolloutRun:
         """The upgrade's run in one replication."""
         return RollingRun(controller, rollout, self)
 
@@ -92,7 +89,7 @@ def rolling_targets(replicas: int, surge: int, unavailable: int, old: int, new: 
 class RollingRun(RolloutRun):
     """A rolling upgrade in one replication."""
 
-    def __init__(self, controller: Controller, rollout: Rollout, rules: RollingUpdate) -> None:
+    def __init__(self, controller: Control, rollout: Rollout, rules: RollingUpdate) -> None:
         super().__init__(controller, rollout)
         self.rules = rules
 

@@ -18,9 +18,9 @@ Shannon rate; shadowing is drawn once per device and cell (a static obstacle map
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -31,7 +31,8 @@ from offload.errors import ParameterError
 from offload.pathloss import RadioModel, sinr
 from offload.validate import check_non_negative, check_positive
 from simulator.devices import Access, DeviceState, GroupState
-from simulator.links import DeviceLink
+from simulator.links import Attachment, DeviceLink
+from simulator.mobility.migration import Migration
 from simulator.mobility.models import Area, MobilityModel, Motion
 
 FloatArray = npt.NDArray[np.float64]
@@ -41,7 +42,32 @@ Handover = Callable[[DeviceState, str, float, bool], int]
 
 #: Columns of the per-group mobility table.
 MOBILITY_COLUMNS = ("group", "devices", "handovers", "handovers_per_hour", "interruption_s", "interrupted_transfers",
-                    "mean_distance_m", "mean_uplink_bps")
+                    "mean_distance_m", "mean_uplink_bps", "migrations", "migration_s", "migration_downtime_s",
+                    "replacements", "replicas_moved", "placement_gain_s")
+#: The followers' columns of a group they leave alone.
+_IDLE = {"migrations": 0, "migration_s": 0.0, "migration_downtime_s": 0.0, "replacements": 0, "replicas_moved": 0,
+         "placement_gain_s": 0.0}
+
+
+class FollowerRun(Protocol):
+    """What follows the devices in one replication: sessions that migrate, replicas that are re-placed."""
+
+    def start(self) -> None:
+        """Begin (at time 0)."""
+
+    def moved(self, device: DeviceState) -> None:
+        """``device`` was just handed over."""
+
+    def row(self, group: str) -> dict[str, float]:
+        """What it did for device group ``group``: some of the mobility table's columns."""
+
+
+class Follower(Protocol):
+    """Something that follows the moving devices (:class:`~simulator.mobility.migration.Migration`,
+    :class:`simulator.lifecycle.replacement.Replacement`)."""
+
+    def attach(self, env: simpy.Environment, access: Access, devices: Sequence[DeviceState]) -> FollowerRun:
+        """Its run over the moving ``devices`` of one replication."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,13 +119,17 @@ class GroupMotion:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Mobility:
-    """Devices that move: the area, the cells on it, each moving group's motion and the handover rule. Pass it to
+    """Devices that move: the area, the cells on it, each moving group's motion, the handover rule and, optionally,
+    stateful sessions that may migrate after a handover (:mod:`simulator.mobility.migration`) and the online
+    re-placement of a service's replicas (:mod:`simulator.lifecycle.replacement`). Pass it to
     :func:`simulator.run.run`; groups without a :class:`GroupMotion` keep their access point."""
 
     area: Area
     cells: tuple[Cell, ...]
     groups: tuple[GroupMotion, ...]
     handover: HandoverRule = field(default_factory=HandoverRule)
+    migration: Migration | None = None
+    replacement: Follower | None = None
 
     def __post_init__(self) -> None:
         if not self.cells:
@@ -120,10 +150,11 @@ class _Moving:
     """One moving group at run time."""
 
     __slots__ = ("candidate", "devices", "distance_sum_m", "first", "handovers", "interrupted", "links", "motion",
-                 "rate_count", "rate_sum_bps", "samples", "serving", "since_s", "spec", "state")
+                 "number", "rate_count", "rate_sum_bps", "samples", "serving", "since_s", "spec", "state")
 
-    def __init__(self, spec: GroupMotion, state: GroupState, motion: Motion, first: int) -> None:
+    def __init__(self, spec: GroupMotion, state: GroupState, motion: Motion, first: int, number: int) -> None:
         self.spec = spec
+        self.number = number
         self.state = state
         self.motion = motion
         self.first = first
@@ -151,6 +182,8 @@ class MobilityRun:
         self.access = access
         self.handover = handover
         self.rng = rng
+        #: where each device is attached, shared with the engine and every moving device's links
+        self.attachment = Attachment(sum(state.group.count for state in groups), len(spec.groups))
         cells = spec.cells
         self.cell_xy = np.array([cell.position_m for cell in cells], dtype=np.float64)
         self.range_m = np.array([cell.range_m for cell in cells])
@@ -168,7 +201,8 @@ class MobilityRun:
                                      "a group with a battery or fixed routes cannot move (not supported yet)")
             start = (spec.area.uniform(state.group.count, rng) if motion_spec.start_m is None
                      else np.array(motion_spec.start_m, dtype=np.float64))
-            self.moving.append(_Moving(motion_spec, state, motion_spec.model.start(start, spec.area, rng), first))
+            self.moving.append(_Moving(motion_spec, state, motion_spec.model.start(start, spec.area, rng), first,
+                                       len(self.moving)))
             first += state.group.count
         self.n_devices = first
         self.rates_bps = np.full(first, math.nan)
@@ -182,6 +216,9 @@ class MobilityRun:
         self.channel = np.array([cell.radio.channel if cell.radio is not None else 0 for cell in cells],
                                 dtype=np.intp)
         self._attach_at_start()
+        devices = [device for group in self.moving for device in group.devices]
+        self.followers = [follower.attach(env, access, devices) for follower in (spec.migration, spec.replacement)
+                          if follower is not None]
 
     # -- attachment ---------------------------------------------------------------------------------------------
     def _distance_m(self, positions_m: FloatArray) -> FloatArray:
@@ -217,18 +254,32 @@ class MobilityRun:
             home = names.index(group.state.group.access_point) if group.state.group.access_point in names else 0
             group.serving[:] = np.where(covered, best, home)
             for i, device in enumerate(group.devices):
-                up = DeviceLink(self.env, group.state.up, self.rates_bps if self.radio else None, group.first + i)
-                down = DeviceLink(self.env, group.state.down)
+                up = DeviceLink(self.env, group.state.up, self.rates_bps if self.radio else None, group.first + i,
+                                self.attachment)
+                down = DeviceLink(self.env, group.state.down, attachment=self.attachment)
                 device.up, device.down = up, down
                 group.links.append(up)
                 self.access.rebind(device, names[group.serving[i]])
             group.state.mobile = True
+            devices = slice(group.state.first_index, group.state.first_index + len(group.devices))
+            self.attachment.group[devices] = group.number
+            self.attachment.next_s[group.number] = self.attachment.step_s[group.number] = group.spec.step_s
+            # a session's migration or a re-placement changes candidates between steps: decided at arrival only
+            migration = self.spec.migration
+            self.attachment.ahead[group.number] = self.spec.replacement is None and (
+                migration is None or migration.state_bits.get(group.state.group.service, 0.0) <= 0.0)
+            self.attachment.cell[devices] = group.serving
+            self.attachment.row[devices] = np.arange(group.first, group.first + len(group.devices))
+        self.attachment.rates_bps = self.rates_bps if self.radio else None
         self._update_rates()
 
     def start(self) -> None:
         """One process per moving group."""
         for group in self.moving:
             self.env.process(self._walk(group))
+        for follower in self.followers:
+            follower.start()
+        self._steady()
 
     def _walk(self, group: _Moving) -> Generator[simpy.Event, Any, None]:
         step = group.spec.step_s
@@ -236,6 +287,14 @@ class MobilityRun:
             yield self.env.timeout(step)
             group.motion.advance(step, self.rng)
             self._step(group)
+            self.attachment.next_s[group.number] = self.env.now + step  # the time of the timeout below
+            self._steady()
+
+    def _steady(self) -> None:
+        """Until when the attachment holds: the next step of any group."""
+        attachment = self.attachment
+        attachment.until_s = float(attachment.next_s.min(initial=math.inf))
+        attachment.rates_until_s = attachment.until_s if self.radio else math.inf
 
     def _step(self, group: _Moving) -> None:
         rule = self.spec.handover
@@ -251,11 +310,14 @@ class MobilityRun:
         group.since_s = np.where(fresh, now, group.since_s)
         due = np.flatnonzero(want & (now - group.since_s >= rule.time_to_trigger_s - 1e-9))
         names = [cell.access_point for cell in self.spec.cells]
+        cells = self.attachment.cell
         for i in due.tolist():
-            group.serving[i] = best[i]
+            group.serving[i] = cells[group.state.first_index + i] = best[i]
             group.candidate[i] = -1
             group.interrupted += self.handover(group.devices[i], names[best[i]], rule.interruption_s,
                                                rule.in_flight == "restart")
+            for follower in self.followers:
+                follower.moved(group.devices[i])
         group.handovers += due.size
         group.distance_sum_m += float(distance[rows, group.serving].sum())
         group.samples += rows.size
@@ -287,7 +349,8 @@ class MobilityRun:
     def table(self, duration_s: float) -> pd.DataFrame:
         """One row per moving group (:data:`MOBILITY_COLUMNS`): ``handovers_per_hour`` per device, ``interruption_s``
         in total, distance and radio uplink rate averaged over the devices at every step (rate: at cells with a
-        radio)."""
+        radio), the sessions' ``migrations`` with their total time and downtime (s), and the re-placements of its
+        service."""
         rows = []
         for group in self.moving:
             n = len(group.devices)
@@ -297,5 +360,7 @@ class MobilityRun:
                 "interruption_s": group.handovers * self.spec.handover.interruption_s,
                 "interrupted_transfers": group.interrupted,
                 "mean_distance_m": group.distance_sum_m / group.samples if group.samples else math.nan,
-                "mean_uplink_bps": group.rate_sum_bps / group.rate_count if group.rate_count else math.nan})
+                "mean_uplink_bps": group.rate_sum_bps / group.rate_count if group.rate_count else math.nan,
+                **_IDLE, **{key: value for follower in self.followers
+                            for key, value in follower.row(group.spec.group).items()}})
         return pd.DataFrame(rows, columns=list(MOBILITY_COLUMNS))

@@ -79,7 +79,9 @@ class CostMeter:
                  for name in _STAGES}
         local = np.fromiter((job.target_code == 0 for job in jobs), dtype=np.bool_, count=len(jobs))
         powers = {key: values[group] for key, values in self.layout.group_powers.items()}
-        energy_j = meter(times, local, powers)["energy_j"]
+        earlier = {name: np.fromiter((getattr(job, name) for job in jobs), dtype=np.float64, count=len(jobs))
+                   for name in ("earlier_tx_s", "earlier_wait_s")}
+        energy_j = meter(times, local, powers, **earlier)["energy_j"]
         latency_s = np.fromiter((end - job.created_s for job, end in finished), dtype=np.float64, count=len(jobs))
         cost = np.asarray(self.preference.combine(latency_s, energy_j, latency_s, energy_j), dtype=np.float64)
         owed = np.zeros(len(self.owed))

@@ -16,7 +16,9 @@ from offload.pathloss import RadioModel
 from scheduler.geo import local_xy_m
 from simulator.mobility import MOBILITY_MODELS, Area, MobilityModel, Trace, mobility_model
 from simulator.mobility.controller import Cell, GroupMotion, HandoverRule, Mobility
+from simulator.scenario.migration import migration_from_spec
 from simulator.scenario.mobility_schema import MODEL_PARAMETERS, AreaSpec, LatLon, MobilitySpec, Position, RadioSpec
+from simulator.scenario.replacement import replacement_from_spec
 from simulator.scenario.schema import ScenarioSpec
 from simulator.world import Path as YamlPath
 from simulator.world import Problem, World, undefined
@@ -59,7 +61,10 @@ def mobility_from_spec(spec: ScenarioSpec, base_dir: Path, world: World | None) 
     problems: list[Problem] = []
     if not moving:
         problems += [Problem((key,), None, "no device group moves (give a group a mobility section)")
-                     for key in ("area", "handover") if getattr(spec, key) is not None]
+                     for key in ("area", "handover", "migration", "replacement") if getattr(spec, key) is not None]
+        problems += [Problem(("services", i, "state"), None, "only for the sessions of moving devices (give a group "
+                             "a mobility section)") for i, service in enumerate(spec.services)
+                     if service.state is not None]
         problems += [Problem(("access_points", i, key), None, "only for moving devices (give a group a mobility "
                              "section)") for i, ap in enumerate(spec.access_points)
                      for key in ("position", "range", "radio") if getattr(ap, key) is not None]
@@ -81,9 +86,13 @@ def mobility_from_spec(spec: ScenarioSpec, base_dir: Path, world: World | None) 
             motions.append(motion)
     if world is not None:
         problems += _reach(spec, world, moving)
+    migration, found = migration_from_spec(spec, moving)
+    problems += found
+    replacement, found = replacement_from_spec(spec, moving)
+    problems += found
     if problems:
         return None, problems
-    return Mobility(plane.area, tuple(cells), tuple(motions), handover), []
+    return Mobility(plane.area, tuple(cells), tuple(motions), handover, migration, replacement), []
 
 
 def _cells(spec: ScenarioSpec, plane: _Plane, problems: list[Problem]) -> Iterator[Cell]:

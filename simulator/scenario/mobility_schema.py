@@ -1,6 +1,7 @@
-"""The mobility sections of a scenario: the top-level ``area`` and ``handover``, an access point's ``position``,
-``range`` and ``radio``, and a device group's ``mobility`` (:mod:`simulator.scenario.mobility` checks and converts
-them)."""
+"""The mobility sections of a scenario: the top-level ``area``, ``handover``, ``migration`` and ``replacement``, an
+access point's
+``position``, ``range`` and ``radio``, and a device group's ``mobility`` (:mod:`simulator.scenario.mobility` checks
+and converts them; a service's ``state`` is in :class:`simulator.scenario.schema.ServiceSpec`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from simulator.scenario.quantities import (
     Duration,
     DurationOrZero,
     Frequency,
+    PositiveDataSize,
     Power,
     Strict,
     Velocity,
@@ -92,6 +94,33 @@ class HandoverSpec(Strict):
     in_flight: Literal["resume", "restart"] = "resume"
     hysteresis_db: Decibels = 0.0
     time_to_trigger: DurationOrZero = 0.0
+
+
+class MigrationSpec(Strict):
+    """Sessions of stateful services (a service's ``state``) used by moving devices: after a handover that changes
+    the nearest host, the ``policy`` (``never``, ``follow`` or ``threshold``,
+    :data:`simulator.mobility.migration.MIGRATION_POLICIES`) decides whether the session migrates; a migration
+    copies the state over the backhaul, then stops the service for ``downtime``. ``threshold`` migrates when the
+    round-trip time its requests save over ``horizon`` exceeds the migration's time."""
+
+    policy: str
+    downtime: DurationOrZero = 0.0
+    horizon: Duration | None = None
+
+
+class ReplacementSpec(Strict):
+    """Online re-placement of ``service``'s ``replicas`` replicas by the placement ``solver``
+    (:data:`scheduler.solvers.SOLVERS`) on its users' current cells, at the start and every ``every`` (omit it: placed
+    once, a static placement); a new host pulls an ``image`` of that size from the ``registry`` (a topology node)
+    and boots for ``boot`` before the old hosts drain (:mod:`simulator.lifecycle.replacement`)."""
+
+    service: str
+    replicas: Annotated[int, Field(ge=1, le=100_000)] = 1
+    every: Duration | None = None
+    solver: str = "greedy"
+    image: PositiveDataSize | None = None
+    registry: str | None = None
+    boot: DurationOrZero = 0.0
 
 
 #: A speed, or a range ``[min, max]``.

@@ -22,7 +22,7 @@ from simulator.lifecycle import (
     ScaleEvent,
     Unready,
 )
-from simulator.scenario.platform_schema import DeploymentSpec, NodeEventSpec, ScaleEventSpec
+from simulator.scenario.platform_schema import DeploymentSpec, ImageSpec, NodeEventSpec, ScaleEventSpec
 from simulator.scenario.schema import NodeSpec, ScenarioSpec
 from simulator.scenario.versions import deployment_image, deployment_version, rollouts_from_spec, version_problems
 from simulator.topology import shortest_paths
@@ -75,7 +75,7 @@ def platform_problems(spec: ScenarioSpec) -> Iterator[Problem]:
         yield Problem(("placement",), None, "deployments place their own replicas: drop the placement section")
     yield from duplicates("deployments", [d.label for d in spec.deployments])
     services = {service.name: service for service in spec.services}
-    deployed: dict[str, int] = {}
+    deployed: dict[tuple[str, str], int] = {}
     for index, deployment in enumerate(spec.deployments):
         path = ("deployments", index)
         service = services.get(deployment.service)
@@ -84,14 +84,17 @@ def platform_problems(spec: ScenarioSpec) -> Iterator[Problem]:
         elif service.hosts:
             yield Problem((*path, "service"), deployment.service, "its service lists hosts: a deployment chooses "
                           "its own nodes (drop the service's hosts)")
-        if deployment.service in deployed:
-            yield Problem((*path, "service"), deployment.service,
-                          f"already deployed by deployments[{deployed[deployment.service]}] (one per service)")
-        deployed.setdefault(deployment.service, index)
+        for node in domain_nodes(spec, deployment):
+            other = deployed.setdefault((deployment.service, node.name), index)
+            if other != index:
+                yield Problem((*path, "domain"), node.name, f"is also in the domain of deployments[{other}] of "
+                              f"{deployment.service!r}: a service's deployments need disjoint domains")
+                break
         image = deployment_image(spec, deployment)
         if image is not None and image not in images:
             yield undefined((*path, "image"), image, "image", image_names)
         yield from _domain_problems(spec, deployment, path, images.get(image or ""))
+        yield from _version_disk_problems(spec, deployment, images)
         yield from _autoscale_problems(deployment, path)
         if deployment.scheduling is not None and not any(dict(deployment.scheduling.weights).values()):
             yield Problem((*path, "scheduling", "weights"), None, "at least one resource weight must be > 0")
@@ -168,7 +171,7 @@ def _domain_problems(spec: ScenarioSpec, deployment: DeploymentSpec, path: tuple
         yield Problem((*path, "domain"), None, f"unknown domain: no node has the labels {labels}")
         return
     size = getattr(image, "size", None)
-    if size is not None and all(node.disk is not None and node.disk < size for node in nodes):
+    if size is not None and _too_large(size, nodes):
         yield Problem((*path, "image"), deployment_image(spec, deployment),
                       f"is larger ({size:g} bit) than every domain node's disk")
     yield from _request_problems(deployment, nodes, path)
@@ -189,6 +192,24 @@ def _domain_problems(spec: ScenarioSpec, deployment: DeploymentSpec, path: tuple
             if spec.node_location(node) not in reach:
                 yield Problem((*path, "domain"), node.name, f"cannot be reached from the registry at "
                               f"{spec.registry.node!r}; add a link")
+
+
+def _too_large(size_bits: float, nodes: list[NodeSpec]) -> bool:
+    """Whether an image of ``size_bits`` fits on none of the ``nodes``' disks (no replica could ever start)."""
+    return all(node.disk is not None and node.disk < size_bits for node in nodes)
+
+
+def _version_disk_problems(spec: ScenarioSpec, deployment: DeploymentSpec,
+                           images: dict[str, ImageSpec]) -> Iterable[Problem]:
+    """Every other version of the deployment's service (one a rollout may bring to its domain) has an image that
+    fits some domain node's disk; the deployment's own version is its image's rule."""
+    nodes = domain_nodes(spec, deployment)
+    for index, version in enumerate(spec.versions):
+        image = images.get(version.image)
+        if version.service == deployment.service and version.name != deployment.version and image is not None \
+                and nodes and _too_large(image.size, nodes):
+            yield Problem(("versions", index, "image"), version.image, f"is larger ({image.size:g} bit) than every "
+                          f"node's disk in the domain of deployment {deployment.label!r}")
 
 
 def _region_problems(spec: ScenarioSpec, deployment: DeploymentSpec, path: tuple[str | int, ...],
@@ -234,8 +255,11 @@ def _request_problems(deployment: DeploymentSpec, nodes: list[NodeSpec],
 
 
 def deployed_hosts(spec: ScenarioSpec) -> dict[str, tuple[str, ...]]:
-    """The host list of each deployed service: its domain's nodes."""
-    return {d.service: tuple(node.name for node in domain_nodes(spec, d)) for d in spec.deployments}
+    """The host list of each deployed service: its domains' nodes, in deployment and file order."""
+    hosts: dict[str, tuple[str, ...]] = {}
+    for d in spec.deployments:
+        hosts[d.service] = (*hosts.get(d.service, ()), *(node.name for node in domain_nodes(spec, d)))
+    return hosts
 
 
 def _autoscaling(deployment: DeploymentSpec) -> Autoscaling | None:

@@ -15,7 +15,15 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict, Discriminator,
 
 from simulator.elements import discipline_problem
 from simulator.scenario.distributions import TimeDistribution, distribution_type
-from simulator.scenario.mobility_schema import AreaSpec, HandoverSpec, MobilitySpec, Position, RadioSpec
+from simulator.scenario.mobility_schema import (
+    AreaSpec,
+    HandoverSpec,
+    MigrationSpec,
+    MobilitySpec,
+    Position,
+    RadioSpec,
+    ReplacementSpec,
+)
 from simulator.scenario.platform_schema import (
     DeploymentSpec,
     EventSpec,
@@ -75,7 +83,8 @@ class RunSpec(Strict):
 
 
 class ServiceSpec(Strict):
-    """An AI service: the work and data of one request, its deadline, and the nodes hosting it (empty: all)."""
+    """An AI service: the work and data of one request, its deadline, the nodes hosting it (empty: all) and, for a
+    stateful service, the ``state`` a session keeps at its server (moved when a session migrates, ``migration:``)."""
 
     name: Name = "default"
     work: WorkSize = 0.0
@@ -84,6 +93,7 @@ class ServiceSpec(Strict):
     deadline: Duration | None = None
     hosts: list[Name] = Field(default_factory=list)
     priority: int | None = None
+    state: DataSize | None = None
 
 
 class UniformHarvest(Strict):
@@ -371,8 +381,9 @@ class ScenarioSpec(Strict):
     """A whole scenario file. ``placement`` places replicas before simulating; ``images``, ``registry``,
     ``deployments``, ``predistribute``, ``events`` and ``versions`` run the platform's replicas over time
     (:mod:`simulator.scenario.platform_schema`); ``sweep`` is read by ``mecsim sweep``; ``area`` and ``handover``
-    (with devices' ``mobility`` and access points' ``position``, ``range`` and ``radio``) make devices move
-    (:mod:`simulator.scenario.mobility_schema`).
+    (with devices' ``mobility`` and access points' ``position``, ``range`` and ``radio``) make devices move, and
+    ``migration`` lets the sessions of stateful services (a service's ``state``) follow them and ``replacement``
+    re-places a service's replicas on where they are (:mod:`simulator.scenario.mobility_schema`).
 
     ``name`` defaults to the file's name without ``.yaml``; ``access_points`` to one shared 100 Mbps access point
     called ``ap``; ``policies`` to ``always_local`` and ``always_edge``.
@@ -401,6 +412,8 @@ class ScenarioSpec(Strict):
     sweep: dict[str, Any] | None = None
     area: AreaSpec | None = None
     handover: HandoverSpec | None = None
+    migration: MigrationSpec | None = None
+    replacement: ReplacementSpec | None = None
 
     def node_location(self, node: NodeSpec) -> str:
         """Where ``node`` sits: its ``location``, else the only access point of a file without links, else a place

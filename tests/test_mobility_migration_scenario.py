@@ -1,0 +1,124 @@
+"""Session migration in scenario files: a service's ``state`` and the ``migration`` section load into the
+mobility's Migration, the mobility table counts the migrations, and bad input gives one file:line error per
+problem (exit 2 from the CLI)."""
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from test_mobility_scenario import BASE as MOVING
+
+from simulator.cli import main
+from simulator.lifecycle.replacement import Replacement
+from simulator.mobility.migration import Threshold
+from simulator.scenario import ScenarioError, load_scenario, simulate
+
+BASE = (MOVING.replace("handover: {interruption: 50 ms, in_flight: restart}",
+                       "migration: {policy: threshold, horizon: 2 min, downtime: 80 ms}")
+        .replace("hosts: [ea, eb]}", "state: 50 MB, hosts: [ea, eb]}")
+        .replace("latency: 5 ms}", "latency: 5 ms, bandwidth: 1 Gbps}"))
+STILL = BASE.replace("    mobility: {model: random_waypoint, speed: [1 m/s, 15 km/h], pause: 2 s, step: 1 s}\n", "")
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "s.yaml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def errors(tmp_path: Path, text: str) -> list[str]:
+    """The error lines of loading ``text``, each checked to start with its file:line."""
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(write(tmp_path, text))
+    found = str(info.value).splitlines()
+    assert all(re.match(r"^\S*s\.yaml:\d+: ", line) for line in found), found
+    return found
+
+
+def test_the_sections_load_into_a_migration_and_runs_count_migrations(tmp_path):
+    scenario = load_scenario(write(tmp_path, BASE))
+    assert scenario.mobility is not None
+    migration = scenario.mobility.migration
+    assert migration is not None
+    assert migration.state_bits == {"detect": 400e6}
+    assert migration.policy == Threshold(120.0)
+    assert migration.downtime_s == 0.08
+    rows = simulate(scenario).to_json_dict()["policies"]["always_edge"]["mobility"]
+    # 1/s x 120 s x 2 x 2 x 5 ms = 2.4 s saved > 400 Mbit / 1 Gbit/s + 80 ms = 0.48 s: every change migrates
+    assert rows[0]["migrations"] > 0
+    assert rows[0]["migration_s"] == pytest.approx(rows[0]["migrations"] * 0.48)
+    assert rows[0]["migration_downtime_s"] == pytest.approx(rows[0]["migrations"] * 0.08)
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("policy: threshold", "policy: sometimes",
+     'migration.policy: "sometimes": undefined migration policy (defined: never, follow, threshold)'),
+    ("policy: threshold, horizon: 2 min", "policy: follow, horizon: 2 min",
+     "migration.horizon: is not a parameter of policy 'follow' (it takes none)"),
+    ("horizon: 2 min, ", "", "migration: policy 'threshold' needs horizon"),
+    ("state: 50 MB", "state: -5 MB", "services[0].state"),
+    ("downtime: 80 ms", "downtime: -1 s", "migration.downtime"),
+    ("migration: {policy: threshold, horizon: 2 min, downtime: 80 ms}\n", "",
+     "services[0].state: needs a top-level migration section (policy: never, follow, threshold)"),
+    ("state: 50 MB, ", "", "migration: no moving device group uses a service with a state"),
+])
+def test_bad_migration_input_is_one_line_per_problem_with_its_line(tmp_path, old, new, message):
+    assert old in BASE
+    found = errors(tmp_path, BASE.replace(old, new))
+    assert any(message in line for line in found), found
+
+
+def test_state_without_moving_devices_is_an_error_and_validate_exits_2(tmp_path):
+    assert STILL != BASE
+    result = CliRunner().invoke(main, ["validate", str(write(tmp_path, STILL))])
+    assert result.exit_code == 2
+    err = result.output
+    assert "s.yaml:5: services[0].state: only for the sessions of moving devices" in err
+    assert "s.yaml:4: migration: no device group moves" in err
+
+
+REPLACED = (MOVING.replace("handover: {interruption: 50 ms, in_flight: restart}",
+                           "replacement: {service: detect, replicas: 1, every: 20 s, image: 1 GB, registry: a, "
+                           "boot: 2 s}")
+            .replace("latency: 5 ms}", "latency: 5 ms, bandwidth: 1 Gbps}").replace("work: 1G", "work: 100M"))
+
+
+def test_a_replacement_section_loads_and_moves_the_replica_after_its_user(tmp_path):
+    # one phone jumps from cell a to cell b at 30 s; the re-placement due at 40 s pulls the 1 GB image from the
+    # registry at a over the 1 Gbit/s link (8 s + 5 ms) to eb, which boots for 2 s: eb serves from 50.005 s
+    (tmp_path / "walk.csv").write_text("time,device,x,y\n0,0,200,250\n30,0,300,250\n30,0,700,250\n",
+                                       encoding="utf-8")
+    text = REPLACED.replace("count: 20", "count: 1").replace(
+        "{model: random_waypoint, speed: [1 m/s, 15 km/h], pause: 2 s, step: 1 s}", "{model: trace, trace: walk.csv}")
+    scenario = load_scenario(write(tmp_path, text))
+    assert scenario.mobility is not None
+    assert scenario.mobility.replacement == Replacement("detect", 1, 20.0, "greedy", 8e9, "a", 2.0)
+    result = simulate(scenario)
+    records = result.records
+    ready_s = 40.0 + 8e9 / 1e9 + 0.005 + 2.0
+    assert set(records.loc[records["created_s"] < ready_s, "target"]) == {"ea"}
+    assert set(records.loc[records["created_s"] > ready_s, "target"]) == {"eb"}
+    rows = result.to_json_dict()["policies"]["always_edge"]["mobility"]
+    assert (rows[0]["replacements"], rows[0]["replicas_moved"]) == (1, 1)
+    assert rows[0]["placement_gain_s"] == pytest.approx(2 * 0.005, rel=1e-6)  # the a-b round trip saved
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("service: detect, replicas", "service: track, replicas",
+     'replacement.service: "track": undefined service'),
+    ("every: 20 s", "every: 20 s, solver: simplex", 'replacement.solver: "simplex": undefined placement solver'),
+    ("registry: a", "registry: nowhere", 'replacement.registry: "nowhere": undefined place'),
+    ("image: 1 GB, ", "", "replacement: give both image (its size) and registry"),
+    ("replicas: 1", "replicas: 0", "replacement.replicas"),
+    ("every: 20 s", "every: -20 s", "replacement.every"),
+    ("{name: ea, speed: 10 GHz, location: a}", "{name: ea, compute_time: 10 ms, location: a}",
+     "nodes[0].speed: a node the re-placed service may use needs a speed"),
+    ("    mobility: {model: random_waypoint, speed: [1 m/s, 15 km/h], pause: 2 s, step: 1 s}\n", "",
+     "replacement: no device group moves"),
+])
+def test_bad_replacement_input_is_one_line_per_problem_with_its_line(tmp_path, old, new, message):
+    assert old in REPLACED
+    found = errors(tmp_path, REPLACED.replace(old, new))
+    assert any(message in line for line in found), found
