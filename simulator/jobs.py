@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from simulator.arrivals import Block
     from simulator.devices import Access, DeviceState, GroupState, LinkChannels, Route
+    from simulator.links import Attachment
     from simulator.metrics import RecordSink
     from simulator.result import DropReason
     from simulator.servers import WorkerPool
@@ -63,6 +64,10 @@ class Platform(Protocol):
 
 class MobilityRun(Protocol):
     """Moving devices in one replication (:mod:`simulator.mobility`)."""
+
+    @property
+    def attachment(self) -> Attachment:
+        """Where the moving devices are attached and until when that holds (the next mobility step)."""
 
     def start(self) -> None:
         """Start moving (at time 0)."""
