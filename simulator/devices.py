@@ -181,7 +181,7 @@ class Access:
     routes to the reachable hosts and the policies' candidates, nearest first (built on first use)."""
 
     def __init__(self, world: World, env: simpy.Environment, pools: list[WorkerPool], channels: LinkChannels,
-                 service_pools: Mapping[str, WorkerPool]) -> None:
+                 service_pools: Mapping[tuple[str, str], WorkerPool]) -> None:
         self.world = world
         self.pools = pools
         self.channels = channels
@@ -207,7 +207,7 @@ class Access:
             up = path_steps(ap.latency_s, up_hops, 0.0)
             down = path_steps(0.0, down_hops, ap.latency_s)
             k = self.server_index[server.name]
-            return Route(server, self.endpoints.get(service, self.pools[k]), k + 1, up, down, _fixed(up),
+            return Route(server, self.endpoints.get((service, server.name), self.pools[k]), k + 1, up, down, _fixed(up),
                          _fixed(down))
         return build
 
@@ -224,7 +224,7 @@ class Access:
                           float(round_trip_s(ap.latency_s + delays[ap.name][s.node])), s.compute_power_w, s.workers,
                           s.profile)
                 for s in hosts)
-            routes = Routes(hosts, [self.endpoints.get(service, self.pools[self.server_index[s.name]])
+            routes = Routes(hosts, [self.endpoints.get((service, s.name), self.pools[self.server_index[s.name]])
                                     for s in hosts], self._route_builder(ap, hosts, service))
             self._tables[key] = (routes, candidates)
         return self._tables[key]
@@ -254,12 +254,13 @@ class Access:
 def build_devices(world: World, env: simpy.Environment, pools: list[WorkerPool],
                   streams: list[np.random.SeedSequence], horizon_s: float, *, channels: LinkChannels,
                   on_served: Callable[[Any], None], on_dropped: Callable[[Any, DropReason], None],
-                  service_pools: Mapping[str, WorkerPool] | None = None,
+                  service_pools: Mapping[tuple[str, str], WorkerPool] | None = None,
                   harvest_threshold_j: Callable[[DeviceGroup], float] | None = None
                   ) -> tuple[list[GroupState], Access]:
     """Groups in world order, each with its own stream ``streams[k]`` and devices named ``group/i``, and the
-    :class:`Access` they were built from; routes of a service in ``service_pools`` lead to that pool (a
-    deployment's endpoint) instead of the server's own. Device ``i`` of a group with a battery harvests from child
+    :class:`Access` they were built from; a route of a service to a server in ``service_pools`` (keyed by service
+    and server) leads to that pool (the endpoint of the deployment whose domain holds the server) instead of the
+    server's own. Device ``i`` of a group with a battery harvests from child
     ``(1, i)`` of the group's stream, below ``harvest_threshold_j(group)`` (default: always)."""
     access = Access(world, env, pools, channels, service_pools or {})
     groups: list[GroupState] = []

@@ -31,6 +31,7 @@ from simulator.events import Wake
 from simulator.jobs import NAN, EngineOutput, Job, Mobility, Pending, Platform, PoolSnapshot, Samples
 from simulator.links import DeviceLink
 from simulator.metrics import RecordSink
+from simulator.moving import Ahead, job_batch
 from simulator.policies import DROP_OPTION, DecisionBatch, Observation, Planner, Policy
 from simulator.result import DropReason
 from simulator.world import World
@@ -90,6 +91,7 @@ class Engine:
         self._arrive_cb = self._arrive
         self.mobility = None if mobility is None else mobility.attach(
             env, self.groups, self.access, self.handover, np.random.default_rng(policy_seed.spawn(1)[0]))
+        self._ahead = None if self.mobility is None else Ahead(policy, self.policy_rng, self.mobility.attachment)
 
     # -- arrivals and decisions -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -144,17 +146,12 @@ class Engine:
         dev = pending.job.device
         observed = observation(dev)
         if isinstance(dev.up, DeviceLink):
-            return moving_batch(pending.job), observed
+            return job_batch(pending.job), observed
         return pending.block.batch.row(pending.row), observed
 
     def _ask(self, pending: Pending) -> None:
         """A task waits for a stateful policy's decision: here the policy answers at once (the RL environment's
         engine keeps the question for its agent instead)."""
-        job = pending.job
-        if isinstance(job.device.up, DeviceLink) and not self.policy.stateful:  # a stateless policy observes nothing
-            self._carry_out(job, int(self.policy.choose(moving_batch(job), None, self.policy_rng)[0]))
-            self._schedule_arrival(self.env.now)
-            return
         batch, observed = self.observe(pending)
         self.decide(pending, int(self.policy.choose(batch, observed, self.policy_rng)[0]))
 
@@ -195,8 +192,11 @@ class Engine:
         else:
             choice = w.choice[k]
             if choice == DECIDE_AT_ARRIVAL:
-                self._ask(Pending(job, w.block[k], w.row[k], w.up_s[k], w.down_s[k]))
-                return
+                if self.policy.stateful or not isinstance(dev.up, DeviceLink):
+                    self._ask(Pending(job, w.block[k], w.row[k], w.up_s[k], w.down_s[k]))
+                    return
+                assert self._ahead is not None
+                choice = self._ahead.decide(w, k)
             job.service_s = w.service_s[k]
             if choice == LOCAL_OPTION:
                 dev.cpu.arrive(job)
@@ -266,6 +266,8 @@ class Engine:
         assert isinstance(down, DeviceLink)
         uploads, downloads = up.interrupt(), down.interrupt()
         self.access.rebind(dev, access_point)
+        if self._ahead is not None:
+            self._ahead.reopen(dev, self._window, self._k)
         up.blocked_until_s = down.blocked_until_s = self.env.now + interruption_s
         for job, left, callback in uploads:
             hosts = [server.name for server in dev.routes.hosts]
@@ -282,7 +284,8 @@ class Engine:
         """A task whose upload a handover interrupted, decided again on the device's new link."""
         job: Job = event.value  # type: ignore[assignment]
         job.upload_start_s = NAN
-        self._carry_out(job, int(self.policy.choose(moving_batch(job), observation(job.device), self.policy_rng)[0]))
+        batch = job_batch(job)
+        self._carry_out(job, int(self.policy.choose(batch, observation(job.device), self.policy_rng)[0]))
 
     # -- the remote path ------------------------------------------------------------------------------------
     def _offload(self, job: Job, dev: DeviceState, route: Route, upload: float | None,
@@ -299,8 +302,12 @@ class Engine:
         now = self.env.now
         job.upload_start_s = now
         if upload is None:
-            dev.up.start(job.input_bits, job, self._uploaded)
-            return
+            up = dev.up
+            if isinstance(up, DeviceLink) and route.up_fixed_s is not None:
+                upload = up.calm_s(job.input_bits, now)  # a moving device's upload no handover can reach
+            if upload is None:
+                up.start(job.input_bits, job, self._uploaded)
+                return
         job.upload_end_s = now + upload
         if route.up_fixed_s is not None:
             Wake(self.env, upload + route.up_fixed_s, job, route.pool.arrive_event)
@@ -341,21 +348,34 @@ class Engine:
             return
         job.hop = 0
         if down:
-            job.download_start_s = self.env.now
-            job.device.down.start(job.output_bits, job, self._downloaded)
+            job.download_start_s = now = self.env.now
+            link = job.device.down
+            if isinstance(link, DeviceLink) and (download := link.calm_s(job.output_bits, now)) is not None:
+                Wake(self.env, download, job, self._downloaded_event)  # a moving device's, no handover can reach
+            else:
+                link.start(job.output_bits, job, self._downloaded)
         else:
             job.route.pool.arrive(job)
 
     def _served_remote(self, job: Job) -> None:
         route: Route = job.route
-        if route.down_fixed_s is not None and job.download_s is not None:
-            job.download_start_s = start = self.env.now + route.down_fixed_s
-            job.download_end_s = job.completed_s = start + job.download_s
-            if job.completed_s <= self.duration_s:
-                self._record(job)
-            return
+        fixed = route.down_fixed_s
+        if fixed is not None:
+            download = job.download_s
+            start = self.env.now + fixed
+            if download is None and isinstance(down := job.device.down, DeviceLink):
+                download = down.calm_s(job.output_bits, start)  # a moving device's, if no handover can reach it
+            if download is not None:
+                job.download_start_s = start
+                job.download_end_s = job.completed_s = start + download
+                if job.completed_s <= self.duration_s:
+                    self._record(job)
+                return
         job.returning = True
         self._walk(job)
+
+    def _downloaded_event(self, event: simpy.Event) -> None:
+        self._downloaded(event.value)  # type: ignore[arg-type]
 
     def _downloaded(self, job: Job) -> None:
         job.download_end_s = job.completed_s = self.env.now
@@ -468,22 +488,6 @@ class Engine:
                        tuple(name for name, _ in self.batteries), battery,
                        tuple(tuple(snapshots) for snapshots in self._sample_queue_time))
 
-
-
-def moving_batch(job: Job) -> DecisionBatch:
-    """The one-task batch of a moving device's task: the candidates of the cell it is attached to now, at its own
-    radio rate."""
-    dev = job.device
-    group = dev.group
-    up = dev.up
-    assert isinstance(up, DeviceLink)
-    candidates = dev.candidates
-    if up.rates_bps is not None:  # a radio: the device's own rate, not the cell's nominal one
-        rate = up.nominal_bps()
-        candidates = tuple(c._replace(uplink_bps=rate) for c in candidates)
-    local_s = compute_time_s(job.work_ops, *group.device.time_terms())
-    return DecisionBatch(group.name, group.device, candidates, np.array([job.work_ops]), np.array([local_s]),
-                         np.array([job.input_bits]), np.array([job.output_bits]), group.deadline_s)
 
 
 def observation(dev: DeviceState) -> Observation:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from simulator.arrivals import Block
     from simulator.devices import Access, DeviceState, GroupState, LinkChannels, Route
+    from simulator.links import Attachment
     from simulator.metrics import RecordSink
     from simulator.result import DropReason
     from simulator.servers import WorkerPool
@@ -30,11 +31,11 @@ NAN = math.nan
 
 class PlatformRun(Protocol):
     """A platform's controllers in one replication (:mod:`simulator.lifecycle`): ``pools`` maps each deployed
-    service to the pool its routes lead to."""
+    service and node of its domains to the pool the service's routes to that node lead to."""
 
     @property
-    def pools(self) -> Mapping[str, WorkerPool]:
-        """Each deployed service's endpoint pool."""
+    def pools(self) -> Mapping[tuple[str, str], WorkerPool]:
+        """The endpoint pool of each (deployed service, domain node)."""
 
     @property
     def sent(self) -> Callable[[Job], None] | None:
@@ -63,6 +64,10 @@ class Platform(Protocol):
 
 class MobilityRun(Protocol):
     """Moving devices in one replication (:mod:`simulator.mobility`)."""
+
+    @property
+    def attachment(self) -> Attachment:
+        """Where the moving devices are attached and until when that holds (the next mobility step)."""
 
     def start(self) -> None:
         """Start moving (at time 0)."""

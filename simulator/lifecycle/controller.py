@@ -26,7 +26,7 @@ from simulator.devices import LinkChannels
 from simulator.events import Wake
 from simulator.lifecycle.distribution import Distributor, Push
 from simulator.lifecycle.failures import Failures
-from simulator.lifecycle.fit import Fit
+from simulator.lifecycle.fit import Fit, check_disks
 from simulator.lifecycle.images import Image, ImageCache
 from simulator.lifecycle.pulls import Puller, Registry
 from simulator.lifecycle.releases import Releases
@@ -55,7 +55,7 @@ COUNT_COLUMNS = ("counter", "reason", "count")
 @dataclass(frozen=True, slots=True)
 class Platform:
     """The platform of a run: ``images``, the registries (the first is the central one and holds every image),
-    node capacities, deployments (at most one per service), scripted scale events, scripted node failures, the
+    node capacities, deployments (a service's in disjoint domains), scripted scale events, scripted node failures, the
     device groups' retry rules, rollouts of new versions (at most one per deployment,
     :mod:`simulator.lifecycle.versions`), the peer groups (nodes that pull images from each other,
     :mod:`simulator.lifecycle.distribution`) and the pushes that pre-distribute images."""
@@ -78,9 +78,13 @@ class Platform:
             object.__setattr__(self, name, tuple(getattr(self, name)))
         if not self.registries or self.registries[0].images is not None:
             raise ParameterError("registries", self.registries, "the first registry must be the central one")
-        services = [d.service for d in self.deployments]
-        if len(set(services)) < len(services):
-            raise ParameterError("deployments", services, "at most one deployment per service")
+        domains: dict[tuple[str, str], str] = {}
+        for deployment in self.deployments:
+            for node in deployment.nodes:
+                other = domains.setdefault((deployment.service, node), deployment.name)
+                if other != deployment.name:
+                    raise ParameterError("deployments", [other, deployment.name], f"deploy {deployment.service!r} "
+                                         f"on {node!r} both: a service's deployments need disjoint domains")
         nodes = {n.node for n in self.nodes}
         for deployment in self.deployments:
             if not nodes.issuperset(deployment.nodes):
@@ -98,20 +102,16 @@ class Platform:
             if not nodes.issuperset(group):
                 raise ParameterError("peers", group, "every peer needs a capacity")
         images = {image.name for image in self.images}
+        mirrors = {r.node for r in self.registries[1:]}
         for push in self.pushes:
-            if push.image not in images or not nodes.issuperset(push.nodes):
-                raise ParameterError("pushes", push, "needs a defined image and nodes with a capacity")
+            if push.image not in images or not nodes.issuperset(push.nodes) or \
+                    (push.mirror is not None and push.mirror not in mirrors):
+                raise ParameterError("pushes", push, "needs a defined image and nodes with a capacity, or a mirror")
         groups = [r.group for r in self.retries]
         if len(set(groups)) < len(groups):
             raise ParameterError("retries", groups, "at most one retry rule per device group")
         check_rollouts(self.deployments, self.rollouts)
-        disks = {n.node: n.disk_bits for n in self.nodes}
-        specs = {d.name: d for d in self.deployments}
-        for image, domain in [*((d.image, d.nodes) for d in self.deployments),
-                              *((r.version.image, specs[r.deployment].nodes) for r in self.rollouts)]:
-            if all(image.size_bits > disks[n] for n in domain):
-                raise ParameterError("image", image.name, f"is larger ({image.size_bits:g} bit) than every domain "
-                                     "node's disk")
+        check_disks(self.nodes, self.deployments, [(r.deployment, r.version.image) for r in self.rollouts])
 
     def attach(self, world: World, env: simpy.Environment, channels: LinkChannels, *,
                on_served: Callable[[Any], None], on_dropped: Callable[[Any, DropReason], None],
@@ -168,7 +168,8 @@ class Controller:
         self.spills: list[Spill] = []
         for spec in platform.deployments:
             self.add_deployed(spec)
-        self.pools: dict[str, WorkerPool] = {d.spec.service: d.pool for d in self.deployed.values()}
+        self.pools: dict[tuple[str, str], WorkerPool] = {(d.spec.service, node): d.pool for d in self.deployed.values()
+                                                         for node in d.spec.nodes}
         self.watchers: dict[str, Callable[[], None]] = {}
         self.releases = Releases(self, platform.deployments, platform.rollouts)
         self.pending: list[Replica] = []

@@ -10,10 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from offload.errors import ParameterError
 from scheduler.scoring import Scoring, schedule
-from simulator.lifecycle.images import ImageCache
+from simulator.lifecycle.images import Image, ImageCache
 from simulator.lifecycle.replicas import Deployed, State
 from simulator.lifecycle.spec import Deployment, NodeCapacity
+
+
+def check_disks(nodes: Sequence[NodeCapacity], deployments: Sequence[Deployment],
+                rollouts: Sequence[tuple[str, Image]]) -> None:
+    """Every deployment's image, and every image a rollout ``(deployment, image)`` brings, fits some domain node's
+    disk (else its replicas would stay pending for ever)."""
+    disks = {n.node: n.disk_bits for n in nodes}
+    specs = {d.name: d for d in deployments}
+    for image, domain in [*((d.image, d.nodes) for d in deployments),
+                          *((image, specs[name].nodes) for name, image in rollouts)]:
+        if all(image.size_bits > disks[n] for n in domain):
+            raise ParameterError("image", image.name, f"is larger ({image.size_bits:g} bit) than every domain node's "
+                                 "disk")
 
 
 class Fit:

@@ -58,7 +58,8 @@ class TrafficSampler:
 
     def weight(self, deployed: Deployed) -> float:
         """The version's share of the service's requests (percent)."""
-        front = self.controller.pools[deployed.spec.service]
+        spec = deployed.spec
+        front = self.controller.pools[(spec.service, spec.nodes[0])]
         if isinstance(front, TrafficSplit):
             return float(front.weights.get(deployed.pool, 0))
         peers = [d for d in self.controller.deployed.values() if d.pool is deployed.pool]

@@ -19,14 +19,21 @@ from simulator.lifecycle.versions import SAMPLE_S, Control, Rollout
 
 
 class Releases:
-    """The rollouts of ``control``'s deployments and the traffic sampler of their services (sampling every
-    version at its canary analysis' interval and window, else every :data:`~.lifecycle.versions.SAMPLE_S`)."""
+    """The rollouts of ``control``'s deployments (each one that waits ``after`` another a follower of it) and the
+    traffic sampler of their services (sampling every version at its canary analysis' interval and window, else
+    every :data:`~.lifecycle.versions.SAMPLE_S`)."""
 
     def __init__(self, control: Control, deployments: Sequence[Deployment], rollouts: Sequence[Rollout]) -> None:
         self.control = control
         self.runs = {r.deployment: r.strategy.attach(control, r) for r in rollouts}
-        self.sampler = TrafficSampler(control, {d.service: self.runs[d.name].sampling if d.name in self.runs
-                                                else (SAMPLE_S, SAMPLE_S) for d in deployments})
+        for run in self.runs.values():
+            if run.rollout.after is not None:
+                self.runs[run.rollout.after].followers.append(run)
+        windows = {d.service: (SAMPLE_S, SAMPLE_S) for d in deployments}
+        for deployment in reversed(deployments):  # a service in several domains: its first rollout's
+            if deployment.name in self.runs:
+                windows[deployment.service] = self.runs[deployment.name].sampling
+        self.sampler = TrafficSampler(control, windows)
 
     def start(self) -> None:
         """Start the autoscalers, the rollouts (each at its time) and the sampler."""

@@ -113,7 +113,8 @@ class CanaryRun(RolloutRun):
         service = self.stable.spec.service
         self.split = TrafficSplit(self.env, service, self.stable.pool, controller.split_uniform,
                                   on_served=controller.on_served, on_dropped=controller.on_dropped)
-        controller.pools[service] = self.split
+        for node in self.stable.spec.nodes:  # the requests sent into the domain
+            controller.pools[(service, node)] = self.split
         self.weight = 0
         self.target = 0
         self.index = 0

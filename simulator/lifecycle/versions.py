@@ -7,6 +7,11 @@ but the version's image, speedup and error probability, no replicas yet) and the
 from the stable version to it. It ends *complete* (the new version is the service's stable one) or *rolled back*
 (the new version has no replica and no traffic left). Throughout, an autoscaler of the deployment scales the service as
 a whole: its desired count is the strategy's replica count, its reading the service's whole load.
+
+A service deployed in several domains (one deployment per domain) can roll out domain by domain: a rollout ``after``
+another waits for it to complete, then begins (at its own ``at_s`` if that is later); a rollback, or a cancelled
+rollout, cancels every rollout that waits for it (event ``rollout_cancelled``), so the remaining domains keep the
+stable version.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from simulator.lifecycle.traffic import Uniforms
 from simulator.result import DropReason
 from simulator.servers import WorkerPool
 
-Phase = Literal["waiting", "running", "complete", "rolled_back"]
+Phase = Literal["waiting", "running", "complete", "rolled_back", "cancelled"]
 #: Interval and window (s) of a version's traffic series unless an analysis sets them (:mod:`~.lifecycle.monitor`).
 SAMPLE_S = 60.0
 
@@ -42,7 +47,7 @@ class Control(Protocol):
 
     env: simpy.Environment
     deployed: dict[str, Deployed]
-    pools: dict[str, WorkerPool]
+    pools: dict[tuple[str, str], WorkerPool]
     watchers: dict[str, Callable[[], None]]
     split_uniform: Uniforms
     on_served: Callable[[Any], None]
@@ -67,12 +72,15 @@ class Strategy(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Rollout:
-    """At ``at_s``, move deployment ``deployment`` to version ``version`` by ``strategy``."""
+    """At ``at_s``, move deployment ``deployment`` to version ``version`` by ``strategy``; with ``after``, not before
+    the rollout of deployment ``after`` (the same service and version in another domain) completed, and not at all
+    when that one was rolled back or cancelled."""
 
     deployment: str
     version: Version
     at_s: float
     strategy: Strategy
+    after: str | None = None
 
     def __post_init__(self) -> None:
         check_non_negative("at_s", self.at_s)
@@ -80,20 +88,45 @@ class Rollout:
             raise ParameterError("strategy", self.strategy, "must be a rolling update or a canary")
 
 
+def new_name(name: str, old: str, new: str) -> str:
+    """The name of the deployment a rollout from version ``old`` to ``new`` adds beside deployment ``name``: the
+    name with its ``-OLD`` ending replaced by ``-NEW`` (``plates-v1`` → ``plates-v2``), else with ``-NEW``
+    appended (``plates-east`` → ``plates-east-v2``)."""
+    suffix = f"-{old}"
+    return f"{name[:-len(suffix)] if name.endswith(suffix) else name}-{new}"
+
+
 def check_rollouts(deployments: Sequence[Deployment], rollouts: Sequence[Rollout]) -> None:
-    """Each rollout names a deployment, at most once, and a version that makes a new deployment name."""
+    """Each rollout names a deployment, at most once, and a version that makes a new deployment name; one that
+    waits ``after`` another waits for a rollout of the same service to the same version, and no chain of waits
+    is a cycle."""
     specs = {d.name: d for d in deployments}
     taken = set(specs)
     for rollout in rollouts:
         spec = specs.get(rollout.deployment)
         if spec is None:
             raise ParameterError("rollouts.deployment", rollout.deployment, "undefined deployment")
-        new = f"{spec.service}-{rollout.version.name}"
+        new = new_name(spec.name, spec.version, rollout.version.name)
         if rollout.version.name == spec.version or new in taken:
             raise ParameterError("rollouts.version", rollout.version.name, f"{new!r} is already a deployment")
         taken.add(new)
     if len({r.deployment for r in rollouts}) < len(rollouts):
         raise ParameterError("rollouts", [r.deployment for r in rollouts], "at most one rollout per deployment")
+    by_deployment = {r.deployment: r for r in rollouts}
+    for rollout in rollouts:
+        if rollout.after is None:
+            continue
+        first = by_deployment.get(rollout.after)
+        if first is None or specs[rollout.after].service != specs[rollout.deployment].service \
+                or first.version.name != rollout.version.name:
+            raise ParameterError("rollouts.after", rollout.after, "must be a rollout of the same service to the "
+                                 "same version")
+        chain = [rollout.deployment]
+        while first is not None and first.deployment not in chain:
+            chain.append(first.deployment)
+            first = None if first.after is None else by_deployment.get(first.after)
+        if first is not None:
+            raise ParameterError("rollouts.after", " -> ".join([*chain, first.deployment]), "is a cycle")
 
 
 class RolloutRun:
@@ -112,16 +145,31 @@ class RolloutRun:
         self.new: Deployed | None = None
         self.phase: Phase = "waiting"
         self.replicas = self.stable.spec.replicas
+        #: The rollouts that wait for this one (``after``: the next domains).
+        self.followers: list[RolloutRun] = []
         self._busy = False
         self._again = False
 
     def start(self) -> None:
-        """Begin at ``at_s``."""
-        Wake(self.env, self.rollout.at_s, None, self._begin)
+        """Begin at ``at_s`` (one that waits ``after`` another: once :meth:`release` is called)."""
+        if self.rollout.after is None:
+            Wake(self.env, self.rollout.at_s, None, self._begin)
+
+    def release(self) -> None:
+        """The rollout this one waits for completed: begin at ``at_s``, or now if that has passed."""
+        Wake(self.env, max(0.0, self.rollout.at_s - self.env.now), None, self._begin)
+
+    def cancel(self, why: str) -> None:
+        """The rollout this one waits for was rolled back or cancelled: this one never begins, nor its followers."""
+        self.phase = "cancelled"
+        self.controller.record(self.stable, "rollout_cancelled", why)
+        for follower in self.followers:
+            follower.cancel(f"{self.stable.spec.name} cancelled")
 
     def _begin(self, _: simpy.Event) -> None:
         version = self.rollout.version
-        spec = dataclasses.replace(self.stable.spec, name=f"{self.stable.spec.service}-{version.name}",
+        stable = self.stable.spec
+        spec = dataclasses.replace(stable, name=new_name(stable.name, stable.version, version.name),
                                    version=version.name, image=version.image, speedup=version.speedup,
                                    error_probability=version.error_probability, replicas=0, autoscaling=None)
         self.new = self.controller.add_deployed(spec, self.stable.pool if self.shared_pool else None)
@@ -190,6 +238,11 @@ class RolloutRun:
         assert self.new is not None
         self.phase = phase
         self.controller.record(self.new, "rollout_complete" if phase == "complete" else "rollback", detail)
+        for follower in self.followers:
+            if phase == "complete":
+                follower.release()
+            else:
+                follower.cancel(f"{self.stable.spec.name} rolled back")
 
     def begin(self) -> None:
         """The strategy's first actions at ``at_s`` (after the new version exists)."""

@@ -31,7 +31,7 @@ from offload.errors import ParameterError
 from offload.pathloss import RadioModel, sinr
 from offload.validate import check_non_negative, check_positive
 from simulator.devices import Access, DeviceState, GroupState
-from simulator.links import DeviceLink
+from simulator.links import Attachment, DeviceLink
 from simulator.mobility.migration import Migration
 from simulator.mobility.models import Area, MobilityModel, Motion
 
@@ -165,10 +165,11 @@ class _Moving:
     """One moving group at run time."""
 
     __slots__ = ("candidate", "devices", "distance_sum_m", "first", "handovers", "interrupted", "links", "motion",
-                 "rate_count", "rate_sum_bps", "samples", "serving", "since_s", "spec", "state")
+                 "number", "rate_count", "rate_sum_bps", "samples", "serving", "since_s", "spec", "state")
 
-    def __init__(self, spec: GroupMotion, state: GroupState, motion: Motion, first: int) -> None:
+    def __init__(self, spec: GroupMotion, state: GroupState, motion: Motion, first: int, number: int) -> None:
         self.spec = spec
+        self.number = number
         self.state = state
         self.motion = motion
         self.first = first
@@ -196,6 +197,8 @@ class MobilityRun:
         self.access = access
         self.handover = handover
         self.rng = rng
+        #: where each device is attached, shared with the engine and every moving device's links
+        self.attachment = Attachment(sum(state.group.count for state in groups), len(spec.groups))
         cells = spec.cells
         self.cell_xy = np.array([cell.position_m for cell in cells], dtype=np.float64)
         self.range_m = np.array([cell.range_m for cell in cells])
@@ -213,7 +216,8 @@ class MobilityRun:
                                      "a group with a battery or fixed routes cannot move (not supported yet)")
             start = (spec.area.uniform(state.group.count, rng) if motion_spec.start_m is None
                      else np.array(motion_spec.start_m, dtype=np.float64))
-            self.moving.append(_Moving(motion_spec, state, motion_spec.model.start(start, spec.area, rng), first))
+            self.moving.append(_Moving(motion_spec, state, motion_spec.model.start(start, spec.area, rng), first,
+                                       len(self.moving)))
             first += state.group.count
         self.n_devices = first
         self.rates_bps = np.full(first, math.nan)
@@ -265,12 +269,23 @@ class MobilityRun:
             home = names.index(group.state.group.access_point) if group.state.group.access_point in names else 0
             group.serving[:] = np.where(covered, best, home)
             for i, device in enumerate(group.devices):
-                up = DeviceLink(self.env, group.state.up, self.rates_bps if self.radio else None, group.first + i)
-                down = DeviceLink(self.env, group.state.down)
+                up = DeviceLink(self.env, group.state.up, self.rates_bps if self.radio else None, group.first + i,
+                                self.attachment)
+                down = DeviceLink(self.env, group.state.down, attachment=self.attachment)
                 device.up, device.down = up, down
                 group.links.append(up)
                 self.access.rebind(device, names[group.serving[i]])
             group.state.mobile = True
+            devices = slice(group.state.first_index, group.state.first_index + len(group.devices))
+            self.attachment.group[devices] = group.number
+            self.attachment.next_s[group.number] = self.attachment.step_s[group.number] = group.spec.step_s
+            # a session's migration or a re-placement changes candidates between steps: decided at arrival only
+            migration = self.spec.migration
+            self.attachment.ahead[group.number] = self.spec.replacement is None and (
+                migration is None or migration.state_bits.get(group.state.group.service, 0.0) <= 0.0)
+            self.attachment.cell[devices] = group.serving
+            self.attachment.row[devices] = np.arange(group.first, group.first + len(group.devices))
+        self.attachment.rates_bps = self.rates_bps if self.radio else None
         self._update_rates()
 
     def start(self) -> None:
@@ -279,6 +294,7 @@ class MobilityRun:
             self.env.process(self._walk(group))
         for follower in self.followers:
             follower.start()
+        self._steady()
 
     def _walk(self, group: _Moving) -> Generator[simpy.Event, Any, None]:
         step = group.spec.step_s
@@ -286,6 +302,14 @@ class MobilityRun:
             yield self.env.timeout(step)
             group.motion.advance(step, self.rng)
             self._step(group)
+            self.attachment.next_s[group.number] = self.env.now + step  # the time of the timeout below
+            self._steady()
+
+    def _steady(self) -> None:
+        """Until when the attachment holds: the next step of any group."""
+        attachment = self.attachment
+        attachment.until_s = float(attachment.next_s.min(initial=math.inf))
+        attachment.rates_until_s = attachment.until_s if self.radio else math.inf
 
     def _step(self, group: _Moving) -> None:
         rule = self.spec.handover
@@ -301,8 +325,9 @@ class MobilityRun:
         group.since_s = np.where(fresh, now, group.since_s)
         due = np.flatnonzero(want & (now - group.since_s >= rule.time_to_trigger_s - 1e-9))
         names = [cell.access_point for cell in self.spec.cells]
+        cells = self.attachment.cell
         for i in due.tolist():
-            group.serving[i] = best[i]
+            group.serving[i] = cells[group.state.first_index + i] = best[i]
             group.candidate[i] = -1
             group.interrupted += self.handover(group.devices[i], names[best[i]], rule.interruption_s,
                                                rule.in_flight == "restart")

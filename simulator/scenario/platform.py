@@ -75,7 +75,7 @@ def platform_problems(spec: ScenarioSpec) -> Iterator[Problem]:
         yield Problem(("placement",), None, "deployments place their own replicas: drop the placement section")
     yield from duplicates("deployments", [d.label for d in spec.deployments])
     services = {service.name: service for service in spec.services}
-    deployed: dict[str, int] = {}
+    deployed: dict[tuple[str, str], int] = {}
     for index, deployment in enumerate(spec.deployments):
         path = ("deployments", index)
         service = services.get(deployment.service)
@@ -84,10 +84,12 @@ def platform_problems(spec: ScenarioSpec) -> Iterator[Problem]:
         elif service.hosts:
             yield Problem((*path, "service"), deployment.service, "its service lists hosts: a deployment chooses "
                           "its own nodes (drop the service's hosts)")
-        if deployment.service in deployed:
-            yield Problem((*path, "service"), deployment.service,
-                          f"already deployed by deployments[{deployed[deployment.service]}] (one per service)")
-        deployed.setdefault(deployment.service, index)
+        for node in domain_nodes(spec, deployment):
+            other = deployed.setdefault((deployment.service, node.name), index)
+            if other != index:
+                yield Problem((*path, "domain"), node.name, f"is also in the domain of deployments[{other}] of "
+                              f"{deployment.service!r}: a service's deployments need disjoint domains")
+                break
         image = deployment_image(spec, deployment)
         if image is not None and image not in images:
             yield undefined((*path, "image"), image, "image", image_names)
@@ -112,13 +114,23 @@ def _push_problems(spec: ScenarioSpec, image_names: list[str]) -> Iterable[Probl
     if spec.predistribute and not spec.deployments:
         yield Problem(("predistribute",), None, "pre-distribution pushes images for deployments: add a deployments "
                       "section")
+    mirrors = [] if spec.registry is None else [m.node for m in spec.registry.mirrors]
     for index, push in enumerate(spec.predistribute):
         path = ("predistribute", index)
         if push.image not in image_names:
             yield undefined((*path, "image"), push.image, "image", image_names)
-        if not labelled_nodes(spec, push.domain):
+        if (push.domain is None) == (push.mirror is None):
+            yield Problem(path, None, "needs either a domain or a mirror to push to")
+        elif push.domain is not None and not labelled_nodes(spec, push.domain):
             labels = ", ".join(f"{k}={v}" for k, v in push.domain.items())
             yield Problem((*path, "domain"), None, f"unknown domain: no node has the labels {labels}")
+        elif push.mirror is not None and push.mirror not in mirrors:
+            yield undefined((*path, "mirror"), push.mirror, "registry mirror", mirrors)
+        elif push.mirror is not None and spec.registry is not None:
+            edges = [(link.between[0], link.between[1], 0.0) for link in spec.links]
+            if push.mirror not in shortest_paths([spec.registry.node], edges)[0][spec.registry.node]:
+                yield Problem((*path, "mirror"), push.mirror, f"cannot be reached from the registry at "
+                              f"{spec.registry.node!r}; add a link")
         if push.at >= spec.run.duration:
             yield Problem((*path, "at"), push.at, f"must be before the end of the run ({spec.run.duration:g} s)")
 
@@ -253,8 +265,11 @@ def _request_problems(deployment: DeploymentSpec, nodes: list[NodeSpec],
 
 
 def deployed_hosts(spec: ScenarioSpec) -> dict[str, tuple[str, ...]]:
-    """The host list of each deployed service: its domain's nodes."""
-    return {d.service: tuple(node.name for node in domain_nodes(spec, d)) for d in spec.deployments}
+    """The host list of each deployed service: its domains' nodes, in deployment and file order."""
+    hosts: dict[str, tuple[str, ...]] = {}
+    for d in spec.deployments:
+        hosts[d.service] = (*hosts.get(d.service, ()), *(node.name for node in domain_nodes(spec, d)))
+    return hosts
 
 
 def _autoscaling(deployment: DeploymentSpec) -> Autoscaling | None:
@@ -299,7 +314,7 @@ def platform_from_spec(spec: ScenarioSpec) -> Platform | None:
     peers = tuple(dict.fromkeys(tuple(node.name for node in domain_nodes(spec, d)) for d in spec.deployments
                                 if d.peer_distribution))
     pushes = tuple(Push(p.at, p.image, tuple(node.name for node in labelled_nodes(spec, p.domain)))
-                   for p in spec.predistribute)
+                   if p.domain is not None else Push(p.at, p.image, mirror=p.mirror) for p in spec.predistribute)
     retries = tuple(Retry(g.name, g.retry.attempts, g.retry.backoff, g.retry.multiplier,
                           math.inf if g.retry.timeout is None else g.retry.timeout)
                     for g in spec.devices if g.retry is not None)

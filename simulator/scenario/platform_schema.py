@@ -16,7 +16,8 @@ are in :mod:`simulator.scenario.platform`.
          autoscale: {min: 1, max: 8, metric: busy, target: 0.6},
          scheduling: {strategy: most-allocated, image_locality: 1, spread: 2, weights: {cpu: 1, memory: 1}}}
     devices: [{name: cams, ..., service: plates, retry: {attempts: 3, backoff: 200 ms, multiplier: 2, timeout: 5 s}}]
-    predistribute: [{at: 5 min, image: plates-v2, domain: {pool: baoshan}}]
+    predistribute: [{at: 1 min, image: plates-v2, mirror: baoshan},
+                    {at: 5 min, image: plates-v2, domain: {pool: baoshan}}]
     events: [{at: 10 min, kind: scale, deployment: plates-v1, replicas: 4}, {at: 1 h, kind: fail, node: edge-1},
              {at: 70 min, kind: recover, node: edge-1}]
     versions: [{service: plates, name: v2, image: plates-v2, speedup: 1.3, error_rate: 0}]
@@ -27,6 +28,12 @@ A deployment may roll out another version of its service (:mod:`simulator.lifecy
     rollout: {to: v2, at: 2 h, strategy: canary,
               steps: [{weight: 10}, {pause: 10 min}, {weight: 50}, {pause: 10 min}],
               analysis: {window: 5 min, interval: 30 s, p95: 250 ms, error_rate: 0.01, min_requests: 20}}
+
+A service may have a deployment per domain (disjoint domains; a request goes to the deployment of the node it is
+sent to) and roll out domain by domain, each domain's rollout ``after`` the previous one::
+
+    - {name: plates-east, service: plates, domain: {zone: east}, rollout: {to: v2, at: 1 h, strategy: canary, ...}}
+    - {name: plates-west, service: plates, domain: {zone: west}, rollout: {to: v2, after: plates-east, ...}}
 """
 
 from __future__ import annotations
@@ -135,10 +142,13 @@ class AnalysisSpec(Strict):
 
 class RolloutSpec(Strict):
     """At ``at``, move the deployment to version ``to``: a ``rolling`` upgrade within ``max_surge`` extra and
-    ``max_unavailable`` missing replicas, or a ``canary`` through its ``steps`` under an optional ``analysis``."""
+    ``max_unavailable`` missing replicas, or a ``canary`` through its ``steps`` under an optional ``analysis``;
+    with ``after`` (another deployment of the service, in another domain, rolling out the same version) not before
+    that rollout completed, and not at all if it was rolled back (domain by domain)."""
 
     to: Name
     at: DurationOrZero = 0.0
+    after: Name | None = None
     strategy: Literal["rolling", "canary"]
     max_surge: CountOrPercent = "25%"
     max_unavailable: CountOrPercent = "25%"
@@ -172,7 +182,8 @@ class DeploymentSpec(Strict):
     ``SERVICE-VERSION``. Each replica requests ``cpu`` cores, ``gpu`` GPUs and ``memory`` on its node and serves
     ``workers`` requests at once, each at ``speed_share`` of its node's speed; with ``peer_distribution`` the
     domain's nodes pull images from each other (:mod:`simulator.lifecycle.distribution`). ``image`` defaults to the
-    version's (``versions:``); ``rollout`` moves the deployment to another version during the run."""
+    version's (``versions:``); ``rollout`` moves the deployment to another version during the run. A service may
+    have several deployments, in disjoint domains."""
 
     name: Name | None = None
     service: Name
@@ -200,11 +211,13 @@ class DeploymentSpec(Strict):
 
 
 class PushSpec(Strict):
-    """At ``at``, pre-distribute ``image`` to every node whose labels match ``domain`` (ahead of a rollout)."""
+    """At ``at``, pre-distribute ``image`` to every node whose labels match ``domain``, or to the registry mirror at
+    ``mirror`` (ahead of a rollout)."""
 
     at: DurationOrZero
     image: Name
-    domain: Annotated[dict[Name, Name], Field(min_length=1)]
+    domain: Annotated[dict[Name, Name], Field(min_length=1)] | None = None
+    mirror: Name | None = None
 
 
 class ScaleEventSpec(Strict):

@@ -8,6 +8,7 @@ import math
 from collections.abc import Iterator, Mapping
 
 from simulator.lifecycle import Amount, Analysis, Canary, Image, RollingUpdate, Rollout, Step, Version
+from simulator.lifecycle.versions import new_name
 from simulator.scenario.platform_schema import DeploymentSpec, RolloutSpec, VersionSpec
 from simulator.scenario.schema import ScenarioSpec
 from simulator.world import Problem, undefined
@@ -65,9 +66,11 @@ def _rollout_problems(spec: ScenarioSpec, deployment: DeploymentSpec, rollout: R
         yield undefined((*path, "to"), rollout.to, f"version of {deployment.service!r}", names)
     elif rollout.to == deployment.version:
         yield Problem((*path, "to"), rollout.to, "is the version the deployment runs already")
-    elif f"{deployment.service}-{rollout.to}" in labels:
+    elif new_name(deployment.label, deployment.version, rollout.to) in labels:
         yield Problem((*path, "to"), rollout.to, f"would make a second deployment "
-                                                 f"{deployment.service}-{rollout.to!r}")
+                                                 f"{new_name(deployment.label, deployment.version, rollout.to)!r}")
+    if rollout.after is not None:
+        yield from _after_problems(spec, deployment, rollout.after, rollout.to, path, labels)
     if rollout.at >= spec.run.duration:
         yield Problem((*path, "at"), rollout.at, f"must be before the end of the run ({spec.run.duration:g} s)")
     if rollout.strategy == "rolling":
@@ -89,6 +92,31 @@ def _rollout_problems(spec: ScenarioSpec, deployment: DeploymentSpec, rollout: R
     analysis = rollout.analysis
     if analysis is not None and analysis.p95 is None and analysis.error_rate is None:
         yield Problem((*path, "analysis"), None, "needs a p95 or an error_rate to judge by")
+
+
+def _after_problems(spec: ScenarioSpec, deployment: DeploymentSpec, after: str, to: str, path: Path,
+                    labels: list[str]) -> Iterator[Problem]:
+    """``after`` names another deployment of the service rolling out the same version, and starts no cycle."""
+    by_label = {d.label: d for d in spec.deployments}
+    first = by_label.get(after)
+    if first is None:
+        yield undefined((*path, "after"), after, "deployment", labels)
+    elif first.label == deployment.label:
+        yield Problem((*path, "after"), after, "is this deployment: a rollout cannot wait for itself")
+    elif first.service != deployment.service:
+        yield Problem((*path, "after"), after, f"deploys {first.service!r}, not {deployment.service!r}")
+    elif first.rollout is None or first.rollout.to != to:
+        yield Problem((*path, "after"), after, f"does not roll out {deployment.service!r} to {to!r}")
+    else:
+        chain = [deployment.label]
+        current: DeploymentSpec | None = first
+        while current is not None and current.label not in chain:
+            chain.append(current.label)
+            nxt = None if current.rollout is None else current.rollout.after
+            current = None if nxt is None else by_label.get(nxt)
+        # a cycle through this deployment: one error, at the cycle's first deployment in the file
+        if current is not None and current.label == deployment.label and min(chain, key=labels.index) == chain[0]:
+            yield Problem((*path, "after"), after, f"makes a cycle: {' -> '.join([*chain, chain[0]])}")
 
 
 def _value(value: int | str) -> float:
@@ -128,5 +156,5 @@ def rollouts_from_spec(spec: ScenarioSpec, images: Mapping[str, Image]) -> tuple
                 analysis.window, math.inf if analysis.p95 is None else analysis.p95,
                 1.0 if analysis.error_rate is None else analysis.error_rate, analysis.interval,
                 analysis.min_requests))
-        rollouts.append(Rollout(deployment.label, version, rollout.at, strategy))
+        rollouts.append(Rollout(deployment.label, version, rollout.at, strategy, rollout.after))
     return tuple(rollouts)

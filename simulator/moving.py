@@ -1,0 +1,175 @@
+"""A moving device's tasks (:mod:`simulator.mobility`): decided on the cell the device is attached to when they
+arrive, at its own radio rate.
+
+A device's cell and radio rate change only at mobility steps (attachment and rates are evaluated there), so for a
+stateless policy (it observes nothing) the tasks that arrive before the next step can be decided together, as
+soon as the first of them arrives (:func:`decide_ahead`): one batch per group, cell and rate, where a stateful
+policy is asked task by task at arrival. An upload that starts after any interruption and ends before the next step
+can be neither interrupted nor re-timed, so its time is set then too and the engine times it as a static device's.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from offload.cost import LOCAL_OPTION
+from offload.formulas import transfer_time_s
+from offload.runtime import executor_time_s
+from simulator.arrivals import DECIDE_AT_ARRIVAL, Window
+from simulator.devices import DeviceState
+from simulator.jobs import Job
+from simulator.links import Attachment, DeviceLink
+from simulator.network import DedicatedChannel
+from simulator.policies import DecisionBatch, Policy
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
+
+
+def moving_batch(dev: DeviceState, work_ops: Sequence[float] | FloatArray, input_bits: Sequence[float] | FloatArray,
+                 output_bits: Sequence[float] | FloatArray) -> DecisionBatch:
+    """The batch of tasks of moving device ``dev`` (or of devices of its group on the same cell at the same radio
+    rate): the candidates of the cell it is attached to now, at its own radio rate."""
+    group = dev.group
+    up = dev.up
+    assert isinstance(up, DeviceLink)
+    candidates = dev.candidates
+    if up.rates_bps is not None:  # a radio: the device's own rate, not the cell's nominal one
+        rate = up.nominal_bps()
+        candidates = tuple(c._replace(uplink_bps=rate) for c in candidates)
+    work = np.asarray(work_ops, dtype=np.float64)
+    return DecisionBatch(group.name, group.device, candidates, work, executor_time_s(group.device, work),
+                         np.asarray(input_bits, dtype=np.float64), np.asarray(output_bits, dtype=np.float64),
+                         group.deadline_s)
+
+
+def job_batch(job: Job) -> DecisionBatch:
+    """The one-task batch of a moving device's task ``job``."""
+    return moving_batch(job.device, [job.work_ops], [job.input_bits], [job.output_bits])
+
+
+class Ahead:
+    """Decisions taken ahead for a stateless ``policy``: the moving devices' tasks of the current window.
+
+    A stateless policy's decision rests on the task and on the device's cell (its candidates) and radio rate; the
+    cell changes only at a handover and the rate only at a step. So the first moving task of a window to arrive is
+    decided together with every other moving task of the window (with a radio: those before the next step), one
+    batch per group, cell and rate; a handover sends its device's tasks that have not arrived back to be decided
+    (:meth:`reopen`), and they are decided again, with the others reopened, when the first of them arrives. The
+    choices, compute times and the upload times no handover can reach are written into the window. A group whose
+    candidates change between steps (``Attachment.ahead`` false) has each task decided alone at its arrival.
+    """
+
+    __slots__ = ("attachment", "devices", "policy", "reopened", "rng", "scanned", "window")
+
+    def __init__(self, policy: Policy, rng: np.random.Generator, attachment: Attachment) -> None:
+        self.policy = policy
+        self.rng = rng
+        self.attachment = attachment
+        self.window: Window | None = None
+        self.devices = np.empty(0, dtype=np.intp)  # the window's device column
+        self.scanned = 0  # the window's tasks before it were decided, or reopened
+        self.reopened: list[int] = []
+
+    def decide(self, w: Window, k: int) -> int:
+        """Decide the task ``k`` of ``w`` and those decided with it (see the class); returns the choice of ``k``."""
+        where = self.attachment
+        if w is not self.window:
+            self.window, self.devices, self.scanned, self.reopened = w, np.array(w.device, dtype=np.intp), 0, []
+        times, choices, devs = w.times, w.choice, w.dev
+        if not where.ahead[where.group[self.devices[k]]]:
+            rows = np.array([k])
+        else:
+            first = max(k, self.scanned)
+            self.scanned = end = bisect.bisect_left(times, where.rates_until_s, lo=first + 1)
+            # with a stateless policy only moving devices' tasks are left to decide at arrival
+            fresh = first + np.flatnonzero(np.array(choices[first:end]) == DECIDE_AT_ARRIVAL)
+            fresh = fresh[where.ahead[where.group[self.devices[fresh]]] | (fresh == k)]
+            rows = (np.unique(np.concatenate([np.array(self.reopened, dtype=np.intp), fresh])) if self.reopened
+                    else fresh)
+            self.reopened = []
+        device = self.devices[rows]
+        rate = (np.zeros(rows.size) if where.rates_bps is None
+                else np.nan_to_num(where.rates_bps[where.row[device]], nan=-1.0))
+        group, cell = where.group[device], where.cell[device]
+        order = np.lexsort((rate, cell, group))
+        rows, group, cell, rate = rows[order], group[order], cell[order], rate[order]
+        cuts = np.flatnonzero((np.diff(group) != 0) | (np.diff(cell) != 0) | (np.diff(rate) != 0)) + 1
+        listed = rows.tolist()
+        start_s = np.array([times[j] for j in listed])
+        work = np.array([w.work[j] for j in listed])
+        inp = np.array([w.inp[j] for j in listed])
+        out = np.array([w.out[j] for j in listed])
+        picked = np.empty(rows.size, dtype=np.intp)
+        compute_s = np.empty(rows.size)
+        upload_s = np.full(rows.size, np.nan)
+        for at in np.split(np.arange(rows.size), cuts):
+            dev = devs[int(rows[at[0]])]
+            batch = moving_batch(dev, work[at], inp[at], out[at])
+            picked[at] = choice = self.policy.choose(batch, None, self.rng)
+            compute_s[at] = batch.local_s
+            for c in np.unique(choice).tolist():
+                if c != LOCAL_OPTION:
+                    chosen = at[choice == c]
+                    compute_s[chosen] = executor_time_s(dev.candidates[c - 1].server, work[chosen])
+                    upload_s[chosen] = _upload_s(dev, inp[chosen], start_s[chosen],
+                                                 [devs[j] for j in rows[chosen].tolist()])
+        timed = np.flatnonzero(upload_s == upload_s)
+        if timed.size:  # calm: no step from the upload's start to its end (a step at its start could come first)
+            end_s = start_s[timed] + upload_s[timed]
+            steps_s = np.append(where.steps_s(float(end_s.max())), math.inf)
+            upload_s[timed[end_s >= steps_s[steps_s.searchsorted(start_s[timed], side="left")]]] = np.nan
+        _write(w, rows, picked, compute_s, upload_s)
+        return choices[k]
+
+    def reopen(self, dev: DeviceState, w: Window | None, first: int) -> None:
+        """``dev`` was handed over: its tasks of ``w`` decided ahead from index ``first`` on (not arrived yet) are
+        to be decided again."""
+        if w is None or w is not self.window or first >= self.scanned:
+            return
+        choices, up_s = w.choice, w.up_s
+        rows = (first + np.flatnonzero(self.devices[first:self.scanned] == dev.index)).tolist()
+        for j in rows:
+            choices[j] = DECIDE_AT_ARRIVAL
+            up_s[j] = None
+        self.reopened.extend(rows)
+
+
+def _write(w: Window, rows: IntArray, picked: IntArray, compute_s: FloatArray, upload_s: FloatArray) -> None:
+    """Write the choices, compute times and calm upload times (NaN: none) of the tasks ``rows`` into ``w``."""
+    lo, hi = int(rows.min()), int(rows.max()) + 1
+    if hi - lo == rows.size:  # a run of the window (every task moving): whole slices at once
+        at = rows - lo
+        choice, service = np.empty(rows.size, dtype=np.intp), np.empty(rows.size)
+        choice[at], service[at] = picked, compute_s
+        w.choice[lo:hi], w.service_s[lo:hi] = choice.tolist(), service.tolist()
+    else:
+        choices, services = w.choice, w.service_s
+        for j, c, time_s in zip(rows.tolist(), picked.tolist(), compute_s.tolist(), strict=True):
+            choices[j] = c
+            services[j] = time_s
+    calm = np.flatnonzero(upload_s == upload_s)
+    up_s = w.up_s
+    for j, upload in zip(rows[calm].tolist(), upload_s[calm].tolist(), strict=True):
+        up_s[j] = upload
+
+
+def _upload_s(dev: DeviceState, input_bits: FloatArray, start_s: FloatArray, devices: list[DeviceState]
+              ) -> FloatArray:
+    """The upload times of tasks of ``devices`` (on ``dev``'s cell at its rate) starting at ``start_s`` that no
+    interruption holds back (the time :meth:`DeviceLink.start` would give them), else NaN; NaN on a shared cell."""
+    up = dev.up
+    assert isinstance(up, DeviceLink)
+    channel = up.channel
+    if channel.__class__ is not DedicatedChannel:
+        return np.full(start_s.size, np.nan)
+    assert isinstance(channel, DedicatedChannel)
+    bits = input_bits if up.rates_bps is None else input_bits * up.stretch()
+    upload_s = np.asarray(transfer_time_s(bits, channel.rate_bps), dtype=np.float64)
+    blocked_s = np.array([d.up.blocked_until_s for d in devices])  # type: ignore[union-attr]
+    return np.where(start_s >= blocked_s, upload_s, np.nan)
