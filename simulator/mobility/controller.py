@@ -281,7 +281,7 @@ class MobilityRun:
             self.attachment.next_s[group.number] = self.attachment.step_s[group.number] = group.spec.step_s
             # a session's migration or a re-placement changes candidates between steps: decided at arrival only
             migration = self.spec.migration
-            self.attachment.ahead[group.number] = self.spec.replacement is None and (
+            self.attachment.ahead[group.number] = not self.spec.replacements and (
                 migration is None or migration.state_bits.get(group.state.group.service, 0.0) <= 0.0)
             self.attachment.cell[devices] = group.serving
             self.attachment.row[devices] = np.arange(group.first, group.first + len(group.devices))
