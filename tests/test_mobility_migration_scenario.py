@@ -95,6 +95,9 @@ def test_a_replacement_section_loads_and_moves_the_replica_after_its_user(tmp_pa
     scenario = load_scenario(write(tmp_path, text))
     assert scenario.mobility is not None
     assert scenario.mobility.replacements == (Replacement("detect", 1, 20.0, "greedy", 8e9, "a", 2.0),)
+    again = load_scenario(write(tmp_path, text.replace("every: 20 s", "every: 20 s, handovers: 3")))
+    assert again.mobility is not None
+    assert again.mobility.replacements[0].handovers == 3
     result = simulate(scenario)
     records = result.records
     ready_s = 40.0 + 8e9 / 1e9 + 0.005 + 2.0
@@ -113,6 +116,7 @@ def test_a_replacement_section_loads_and_moves_the_replica_after_its_user(tmp_pa
     ("image: 1 GB, ", "", "replacements[0]: give both image (its size) and registry"),
     ("replicas: 1", "replicas: 0", "replacements[0].replicas"),
     ("every: 20 s", "every: -20 s", "replacements[0].every"),
+    ("every: 20 s", "handovers: 0", "replacements[0].handovers"),
     ("{name: ea, speed: 10 GHz, location: a}", "{name: ea, compute_time: 10 ms, location: a}",
      "nodes[0].speed: a node the re-placed service may use needs a speed"),
     ("    mobility: {model: random_waypoint, speed: [1 m/s, 15 km/h], pause: 2 s, step: 1 s}\n", "",

@@ -68,6 +68,16 @@ def test_a_host_that_has_the_image_only_boots():
     assert table["replacements"] == 1
 
 
+def test_a_handover_can_trigger_the_replacement():
+    # re-placed at the user's handover at 5 s instead of at a period: ready 2.01 s + 0.5 s later
+    ready_s = 5.0 + IMAGE_BITS / REGISTRY_BPS + REGISTRY_S + BOOT_S
+    rows, table = simulate((ready_s - 1e-6, ready_s + 1e-6),
+                           Replacement("default", 1, image_bits=IMAGE_BITS, registry="reg", boot_s=BOOT_S,
+                                       handovers=1))
+    assert [row["target"] for row in rows] == ["ea", "eb"]
+    assert table["replacements"] == 1
+
+
 def test_a_static_placement_never_moves():
     rows, table = simulate((1.0, 11.0, 25.0), Replacement("default", 1))
     assert [row["target"] for row in rows] == ["ea", "ea", "ea"]
@@ -79,5 +89,7 @@ def test_bad_replacements_are_named():
         Replacement("default", solver="simplex")
     with pytest.raises(ParameterError, match=r"replacement\.replicas"):
         Replacement("default", 0)
+    with pytest.raises(ParameterError, match=r"replacement\.handovers"):
+        Replacement("default", handovers=0)
     with pytest.raises(ParameterError, match="an image needs a registry"):
         Replacement("default", image_bits=1e6)

@@ -1,6 +1,7 @@
 """Online re-placement: the scheduler in the loop, placing a service's replicas on where its users are now.
 
-At the start, and then every ``every_s`` seconds, a registered placement solver (:data:`scheduler.solvers.SOLVERS`)
+At the start, and then every ``every_s`` seconds and/or after every ``handovers`` handovers of the service's
+devices (a mobility trigger), a registered placement solver (:data:`scheduler.solvers.SOLVERS`)
 places ``replicas`` replicas of the service for the users' current cells: one user group per device group and
 cell, at the group's mean rate per device (:func:`simulator.placement_bridge.placement_problem`). The servers that
 get a replica are the service's hosts: a moving device's remote candidates are the hosts its cell reaches, nearest
@@ -45,7 +46,8 @@ from simulator.world import Service, World, WorldError
 @dataclass(frozen=True, slots=True)
 class Replacement:
     """Place ``replicas`` replicas of ``service`` with solver ``solver`` at the start and every ``every_s`` seconds
-    (``None``: once, a static placement); a new host pulls an image of ``image_bits`` from the registry at topology
+    and/or after every ``handovers`` handovers of its devices (both ``None``: once, a static placement); a new host
+    pulls an image of ``image_bits`` from the registry at topology
     node ``registry`` (no pull when ``image_bits`` is 0) and boots for ``boot_s``; for the offload policies labelled
     ``policies`` (empty: all)."""
 
@@ -57,6 +59,7 @@ class Replacement:
     registry: str | None = None
     boot_s: float = 0.0
     policies: tuple[str, ...] = ()
+    handovers: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "policies", tuple(self.policies))
@@ -64,6 +67,8 @@ class Replacement:
             raise ParameterError("replacement.replicas", self.replicas, "must be a whole number >= 1")
         if self.every_s is not None:
             check_positive("replacement.every_s", self.every_s)
+        if self.handovers is not None and (not isinstance(self.handovers, int) or self.handovers < 1):
+            raise ParameterError("replacement.handovers", self.handovers, "must be a whole number >= 1")
         if self.solver not in SOLVERS:
             raise ParameterError("replacement.solver", self.solver,
                                  f"unknown placement solver; choose one of {', '.join(SOLVERS)}")
@@ -105,6 +110,7 @@ class Replacing:
         self.moved_replicas = 0
         self.gain_s = 0.0
         self.why = ""
+        self.handovers = 0
 
     def start(self) -> None:
         """Place the replicas for the users' first cells (ready at once: deployed before the run), then every
@@ -123,6 +129,9 @@ class Replacing:
         """``device`` was handed over: its candidates are the hosts its new cell reaches."""
         if device.group.service == self.spec.service:
             self._bind(device)
+            self.handovers += 1
+            if self.spec.handovers is not None and self.handovers >= self.spec.handovers:
+                self._consider()
 
     def row(self, group: str) -> dict[str, float]:
         """The group's ``replacements``, ``replicas_moved`` and ``placement_gain_s`` (nothing for a group of another
@@ -156,8 +165,13 @@ class Replacing:
 
     def _due(self, event: simpy.Event) -> None:
         Wake(self.env, self.spec.every_s, None, self._due)  # type: ignore[arg-type]
+        self._consider()
+
+    def _consider(self) -> None:
+        """Re-solve for the users' current cells; move if the new placement is predicted to be faster."""
         if self.target is not None:
             return  # a move is under way
+        self.handovers = 0
         new = self._place(self.servers)
         if new is None or new[0] == self.hosts:
             return

@@ -50,8 +50,9 @@ def simulate(scenario: Scenario, *, seed: int | None = None, replications: int |
     world = scenario.world if placed is None else placed.world
     seed = settings.seed if seed is None else seed
     replications = settings.replications if replications is None else replications
+    first = world.policies[0].display_name
     warmup_s = (detect_warmup_s(world, duration_s=duration, seed=seed, platform=scenario.platform,
-                                mobility=scenario.mobility)
+                                mobility=None if scenario.mobility is None else scenario.mobility.for_policy(first))
                 if settings.warmup_s == AUTO else settings.warmup_s)
     parts = []
     total = len(world.policies)

@@ -112,10 +112,11 @@ class MigrationSpec(Strict):
 
 class ReplacementSpec(Strict):
     """Online re-placement of ``service``'s ``replicas`` replicas by the placement ``solver``
-    (:data:`scheduler.solvers.SOLVERS`) on its users' current cells, at the start and every ``every`` (omit it: placed
-    once, a static placement); a new host pulls an ``image`` of that size from the ``registry`` (a topology node)
-    and boots for ``boot`` before the old hosts drain (:mod:`simulator.lifecycle.replacement`). ``policies``: the
-    labels of the offload policies it applies to (default: all)."""
+    (:data:`scheduler.solvers.SOLVERS`) on its users' current cells, at the start, every ``every`` and/or after every
+    ``handovers`` handovers of its users (omit both: placed once, a static placement); a new host pulls an ``image``
+    of that size from the ``registry`` (a topology node) and boots for ``boot`` before the old hosts drain
+    (:mod:`simulator.lifecycle.replacement`). ``policies``: the labels of the offload policies it applies to
+    (default: all)."""
 
     service: str
     replicas: Annotated[int, Field(ge=1, le=100_000)] = 1
@@ -125,6 +126,7 @@ class ReplacementSpec(Strict):
     registry: str | None = None
     boot: DurationOrZero = 0.0
     policies: list[str] | None = None
+    handovers: Annotated[int, Field(ge=1, le=10**9)] | None = None
 
 
 #: A speed, or a range ``[min, max]``.

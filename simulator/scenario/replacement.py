@@ -31,7 +31,7 @@ def replacements_from_spec(spec: ScenarioSpec, moving: list[int]) -> tuple[tuple
     if problems:
         return (), problems
     return tuple(Replacement(s.service, s.replicas, s.every, s.solver, s.image or 0.0, s.registry, s.boot,
-                             tuple(s.policies or ())) for s in spec.replacements), []
+                             tuple(s.policies or ()), s.handovers) for s in spec.replacements), []
 
 
 def _problems(spec: ScenarioSpec, index: int, section: ReplacementSpec, moving: list[int]) -> Iterator[Problem]:
