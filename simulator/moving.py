@@ -98,13 +98,9 @@ class Ahead:
                 else np.nan_to_num(where.rates_bps[where.row[device]], nan=-1.0))
         group, cell = where.group[device], where.cell[device]
         order = np.lexsort((rate, cell, group))
+        start_s, work, inp, out = (_gather(column, rows)[order] for column in (times, w.work, w.inp, w.out))
         rows, group, cell, rate = rows[order], group[order], cell[order], rate[order]
         cuts = np.flatnonzero((np.diff(group) != 0) | (np.diff(cell) != 0) | (np.diff(rate) != 0)) + 1
-        listed = rows.tolist()
-        start_s = np.array([times[j] for j in listed])
-        work = np.array([w.work[j] for j in listed])
-        inp = np.array([w.inp[j] for j in listed])
-        out = np.array([w.out[j] for j in listed])
         picked = np.empty(rows.size, dtype=np.intp)
         compute_s = np.empty(rows.size)
         upload_s = np.full(rows.size, np.nan)
@@ -113,7 +109,7 @@ class Ahead:
             batch = moving_batch(dev, work[at], inp[at], out[at])
             picked[at] = choice = self.policy.choose(batch, None, self.rng)
             compute_s[at] = batch.local_s
-            for c in np.unique(choice).tolist():
+            for c in (np.unique(choice) if choice.min() != choice.max() else choice[:1]).tolist():
                 if c != LOCAL_OPTION:
                     chosen = at[choice == c]
                     compute_s[chosen] = executor_time_s(dev.candidates[c - 1].server, work[chosen])
@@ -138,6 +134,14 @@ class Ahead:
             choices[j] = DECIDE_AT_ARRIVAL
             up_s[j] = None
         self.reopened.extend(rows)
+
+
+def _gather(column: list[float], rows: IntArray) -> FloatArray:
+    """``column`` at the ascending ``rows``: a slice when they are a run of the window (every task moving)."""
+    lo, hi = int(rows[0]), int(rows[-1]) + 1
+    if hi - lo == rows.size:
+        return np.array(column[lo:hi], dtype=np.float64)
+    return np.array([column[j] for j in rows.tolist()], dtype=np.float64)
 
 
 def _write(w: Window, rows: IntArray, picked: IntArray, compute_s: FloatArray, upload_s: FloatArray) -> None:

@@ -187,6 +187,8 @@ class MobilityRun:
         cells = spec.cells
         self.cell_xy = np.array([cell.position_m for cell in cells], dtype=np.float64)
         self.range_m = np.array([cell.range_m for cell in cells])
+        self.bounded = bool(np.isfinite(self.range_m).any())  # some cell's range is finite
+        self.names = [cell.access_point for cell in cells]
         self.radio = any(cell.radio is not None for cell in cells)
         by_name = {state.group.name: state for state in groups}
         self.moving: list[_Moving] = []
@@ -242,7 +244,7 @@ class MobilityRun:
             rows = slice(group.first, group.first + distance.shape[0])
             with np.errstate(divide="ignore"):
                 score = 10.0 * np.log10(self._received_w(distance, rows))
-        return np.where(distance <= self.range_m, score, -np.inf), distance
+        return (np.where(distance <= self.range_m, score, -np.inf) if self.bounded else score), distance
 
     def _attach_at_start(self) -> None:
         cells = self.spec.cells
@@ -309,7 +311,7 @@ class MobilityRun:
         group.candidate = np.where(want, best, -1)
         group.since_s = np.where(fresh, now, group.since_s)
         due = np.flatnonzero(want & (now - group.since_s >= rule.time_to_trigger_s - 1e-9))
-        names = [cell.access_point for cell in self.spec.cells]
+        names = self.names
         cells = self.attachment.cell
         for i in due.tolist():
             group.serving[i] = cells[group.state.first_index + i] = best[i]
