@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -26,8 +26,12 @@ from offload.validate import check_fraction, check_non_negative, check_positive
 from simulator.workloads import ArrivalBlock, Workload
 
 FloatArray = npt.NDArray[np.float64]
-#: Bisection steps when inverting a smooth cumulative profile: halves the bracket down to float resolution.
-_BISECTIONS = 64
+#: Knots per period of the table of a smooth cumulative profile that gives its inverse a start: the linear
+#: interpolation is then off by seconds at most, which three Newton steps take to float resolution.
+_TABLE_KNOTS = 1024
+#: Bound on the safeguarded Newton steps of a smooth inverse (each one at least bisects its bracket, so 1100 would
+#: reach any double; the start and Newton's quadratic steps end it in three or four).
+_MAX_STEPS = 200
 
 
 @runtime_checkable
@@ -170,6 +174,8 @@ class DiurnalProfile:
     amplitude: float
     peak_s: float = 0.0
     period_s: float = 86_400.0
+    #: ``Λ`` at ``_TABLE_KNOTS + 1`` evenly spaced times of the first period (``Λ`` grows by exactly ``P`` a period).
+    _table: tuple[FloatArray, FloatArray] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         check_fraction("amplitude", self.amplitude)
@@ -177,6 +183,8 @@ class DiurnalProfile:
         check_non_negative("peak_s", self.peak_s)
         if self.peak_s >= self.period_s:
             raise ParameterError("peak_s", self.peak_s, f"must be < the period ({self.period_s:g} s)")
+        knots = np.linspace(0.0, self.period_s, _TABLE_KNOTS + 1)
+        object.__setattr__(self, "_table", (np.maximum.accumulate(self.cumulative(knots)), knots))
 
     @property
     def mean_factor(self) -> float:
@@ -189,24 +197,43 @@ class DiurnalProfile:
         return 1.0 + self.amplitude * np.cos(phase)
 
     def cumulative(self, time_s: FloatArray) -> FloatArray:
-        """``t + a P / (2π) · (sin(2π (t − t_peak) / P) + sin(2π t_peak / P))``."""
+        """``t + a P / (2π) · (sin(2π (t − t_peak) / P) + sin(2π t_peak / P))``, summed to the product
+        ``a P / π · sin(π t / P) · cos(π (t − 2 t_peak) / P)`` (no cancellation near ``t = 0``)."""
         t = np.asarray(time_s, dtype=np.float64)
-        omega = 2.0 * np.pi / self.period_s
-        swing: FloatArray = np.sin(omega * (t - self.peak_s)) + math.sin(omega * self.peak_s)
-        return t + self.amplitude / omega * swing
+        half = np.pi / self.period_s
+        swing: FloatArray = np.sin(half * t) * np.cos(half * (t - 2.0 * self.peak_s))
+        return t + self.amplitude / half * swing
 
     def inverse(self, operational_s: FloatArray) -> FloatArray:
-        """By bisection: ``Λ`` is non-decreasing and ``t − a P/π ≤ Λ(t) ≤ t + a P/π`` brackets the answer."""
+        """Safeguarded Newton on ``Λ(t) = τ`` until ``Λ(t)`` equals ``τ`` to a few units of rounding.
+
+        The start interpolates a table of ``Λ`` over one period (``Λ(t + P) = Λ(t) + P``). Each step keeps a
+        bracket of the root (``Λ`` is non-decreasing, and ``t − a P/π ≤ Λ(t) ≤ t + a P/π`` gives the first one)
+        and bisects it instead when the Newton step ``t − (Λ(t) − τ) / m(t)`` would leave it (``m`` may reach 0 at
+        the trough when ``a = 1``).
+        """
         tau = np.asarray(operational_s, dtype=np.float64)
-        slack = self.amplitude * self.period_s / np.pi
-        lo = np.maximum(tau - slack, 0.0)
-        hi = tau + slack
-        for _ in range(_BISECTIONS):
-            mid = 0.5 * (lo + hi)
-            below = self.cumulative(mid) < tau
-            lo = np.where(below, mid, lo)
-            hi = np.where(below, hi, mid)
-        return hi
+        period = self.period_s
+        swing_s = self.amplitude * period / (2.0 * np.pi)
+        table_tau, table_t = self._table
+        periods = np.floor(tau / period)
+        t = periods * period + np.interp(tau - periods * period, table_tau, table_t)
+        lo = np.maximum(tau - 2.0 * swing_s, 0.0)
+        hi = tau + 2.0 * swing_s
+        eps = np.finfo(np.float64).eps
+        for _ in range(_MAX_STEPS):
+            gap = self.cumulative(t) - tau
+            # Λ(t) = t + swing is exact to a few ulps of |t| + |swing| = |τ| + 2 |t − τ| at the root: stop there
+            todo = np.abs(gap) > 16.0 * eps * (np.abs(tau) + 2.0 * np.abs(t - tau))
+            if not todo.any():
+                break
+            lo = np.where(gap < 0.0, t, lo)
+            hi = np.where(gap > 0.0, t, hi)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                newton = t - gap / self.factor(t)
+            inside = (newton > lo) & (newton < hi)  # false for an infinite or NaN step too
+            t = np.where(todo, np.where(inside, newton, 0.5 * (lo + hi)), t)
+        return t
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,8 +262,11 @@ class Modulated:
     def blocks(self, rng: np.random.Generator, count: int, horizon_s: float) -> Iterator[ArrivalBlock]:
         """The base workload's blocks over ``[0, Λ(horizon))`` with their times mapped through ``Λ⁻¹``."""
         end = float(self.profile.cumulative(np.array([horizon_s]))[0])
+        last = 0.0
         for block in self.base.blocks(rng, count, end):
-            times = self.profile.inverse(block.times_s)
+            # an inverse exact to rounding could swap two arrivals a few ulps apart: keep them in order
+            times = np.maximum.accumulate(np.maximum(self.profile.inverse(block.times_s), last))
+            last = float(times[-1]) if times.size else last
             inside = times < horizon_s
             if inside.all():
                 yield ArrivalBlock(times, block.device, block.work_ops, block.input_bits, block.output_bits)

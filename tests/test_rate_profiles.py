@@ -5,17 +5,19 @@ numerical quadrature, its inverse against the integral, and the arrivals per int
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy import integrate, stats
+from scipy import integrate, optimize, stats
 
 from offload.errors import ParameterError
 from simulator.rate_profiles import DiurnalProfile, Modulated, StepProfile
 from simulator.run import run
 from simulator.scenario import ScenarioError, load_scenario, scenario_from_dict
-from simulator.workloads import PeriodicStream, Poisson
+from simulator.workloads import ArrivalBlock, PeriodicStream, Poisson
 
 DAY_S = 86_400.0
 STEPS = StepProfile((0.0, 100.0, 250.0, 400.0), (0.5, 0.0, 3.0, 1.0), period_s=600.0)
@@ -43,6 +45,54 @@ def test_the_inverse_maps_the_cumulative_back_to_the_earliest_time(profile: Step
     assert np.all(np.diff(back) >= 0)
     np.testing.assert_allclose(profile.cumulative(back), tau, rtol=1e-12, atol=1e-7)
     np.testing.assert_allclose(back[rising], times[rising], rtol=1e-12, atol=1e-6)
+
+
+@pytest.mark.parametrize("amplitude", [0.0, 0.3, 0.8, 1.0])
+@pytest.mark.parametrize("peak_s", [0.0, 18 * 3600.0, DAY_S / 2, DAY_S - 1.0])
+def test_the_diurnal_inverse_is_the_root_of_the_cumulative(amplitude: float, peak_s: float) -> None:
+    # truth: Brent's method on Λ(t) − τ over the bracket t − aP/π ≤ Λ(t) ≤ t + aP/π, to float resolution
+    profile = DiurnalProfile(amplitude, peak_s=peak_s)
+    rng = np.random.default_rng(3)
+    tau = np.sort(np.concatenate([rng.uniform(0.0, 3 * DAY_S, 400), rng.uniform(0.0, 10.0, 20), [0.0, DAY_S]]))
+    back = profile.inverse(tau)
+    slack = amplitude * DAY_S / np.pi
+    for target, got in zip(tau, back, strict=True):
+        if target == 0.0:
+            assert got == 0.0
+            continue
+        root = optimize.brentq(lambda t, x=target: float(profile.cumulative(np.array([t]))[0]) - x,
+                               max(target - slack, 0.0), target + slack, xtol=1e-13, rtol=1e-15)
+        assert got == pytest.approx(root, rel=1e-9, abs=1e-6)
+    # Λ at the returned time is τ to rounding, except where Λ is flat at t = 0 (a = 1 with the trough at 0)
+    flat = amplitude == 1.0 and peak_s == DAY_S / 2
+    np.testing.assert_allclose(profile.cumulative(back), tau, rtol=1e-9 if flat else 1e-13, atol=0.0)
+    assert np.all(np.diff(back) >= 0)
+
+
+@dataclass(frozen=True)
+class _NearTies:
+    """Operational times in runs a few ulps apart (two blocks), where an inverse exact only to rounding can swap
+    neighbours."""
+
+    mean_rate_per_s: float = 1.0
+    arrival_scv: float = 1.0
+
+    def blocks(self, rng: np.random.Generator, count: int, horizon_s: float) -> Iterator[ArrivalBlock]:
+        x = np.sort(rng.uniform(0.0, horizon_s, 400))
+        tau = np.sort(np.concatenate([x + k * np.spacing(x) for k in range(8)]))
+        for part in np.array_split(tau, 2):
+            yield ArrivalBlock(part, np.zeros(part.size, dtype=np.int64))
+
+
+def test_arrivals_stay_in_order_through_the_inverse() -> None:
+    profile = DiurnalProfile(0.8, peak_s=18 * 3600.0)
+    horizon_s = 3 * DAY_S
+    times = np.concatenate([b.times_s for b in Modulated(_NearTies(), profile).blocks(
+        np.random.default_rng(0), 1, horizon_s)])
+    tau = np.concatenate([b.times_s for b in _NearTies().blocks(
+        np.random.default_rng(0), 1, float(profile.cumulative(np.array([horizon_s]))[0]))])
+    assert np.all(np.diff(times) >= 0)
+    np.testing.assert_allclose(times, profile.inverse(tau), rtol=1e-13, atol=0.0)
 
 
 def test_a_zero_step_holds_no_arrivals_and_its_end_maps_to_the_next_rising_step() -> None:
