@@ -472,7 +472,8 @@ class Engine:
         drops = {reason: n for reason, n in zip(DropReason, self.drops, strict=True) if n}
         return EngineOutput(self.sink, self.generated, len(in_flight), pools, self._samples(), drops,
                             None if self.platform is None else self.platform.tables(self.warmup_s),
-                            None if self.mobility is None else self.mobility.table(self.duration_s))
+                            None if self.mobility is None else self.mobility.table(self.duration_s),
+                            None if self.mobility is None else self.mobility.motion())
 
     def _samples(self) -> Samples:
         times = np.asarray(self._sample_times, dtype=np.float64)
