@@ -21,7 +21,7 @@ from offload.cost import LOCAL_OPTION
 from offload.formulas import transfer_time_s
 from offload.runtime import executor_time_s
 from simulator.arrivals import DECIDE_AT_ARRIVAL, Window
-from simulator.devices import DeviceState
+from simulator.devices import DeviceState, Route
 from simulator.jobs import Job
 from simulator.links import Attachment, DeviceLink
 from simulator.network import DedicatedChannel
@@ -46,6 +46,12 @@ def moving_batch(dev: DeviceState, work_ops: Sequence[float] | FloatArray, input
     return DecisionBatch(group.name, group.device, candidates, work, executor_time_s(group.device, work),
                          np.asarray(input_bits, dtype=np.float64), np.asarray(output_bits, dtype=np.float64),
                          group.deadline_s)
+
+
+def route_to(dev: DeviceState, server: str) -> Route | None:
+    """The route from ``dev``'s cell now to ``server`` (a name); ``None`` when its cell does not reach it."""
+    hosts = [host.name for host in dev.routes.hosts]
+    return dev.routes[hosts.index(server)] if server in hosts else None
 
 
 def job_batch(job: Job) -> DecisionBatch:
