@@ -211,7 +211,8 @@ class Engine:
         or dropped when the battery cannot pay or the planner drops it."""
         now = self.env.now
         block, row = w.block[k], w.row[k]
-        one = block.batch.row(row)
+        moving = isinstance(dev.up, DeviceLink)  # then priced and decided on its cell and at its rate now
+        one = job_batch(job) if moving else block.batch.row(row)
         upload = w.up_s[k]
         if self.planner is not None:
             plan = self.planner.plan(one, battery.level_at(now), self.policy_rng)
@@ -228,13 +229,15 @@ class Engine:
             job.service_s = plan.compute_s if choice == LOCAL_OPTION else float(block.remote_s()[row, choice - 1])
         else:
             choice = w.choice[k]
+            if choice == DECIDE_AT_ARRIVAL and moving and self._ahead is not None and not self.policy.stateful:
+                choice, upload = self._ahead.decide(w, k), w.up_s[k]
             if choice == DECIDE_AT_ARRIVAL:
                 batch, observed = self.observe(Pending(job, block, row, upload, w.down_s[k]))
                 choice = int(self.policy.choose(batch, observed, self.policy_rng)[0])
                 if choice != LOCAL_OPTION and block.pick is not None:
                     choice = int(block.pick[row]) + 1
-                job.service_s = float(block.batch.local_s[row] if choice == LOCAL_OPTION
-                                      else block.remote_s()[row, choice - 1])
+                job.service_s = float(batch.local_s[0] if choice == LOCAL_OPTION
+                                      else (batch.remote_s()[0] if moving else block.remote_s()[row])[choice - 1])
             else:
                 job.service_s = w.service_s[k]
             energy_j = float(one.nominal_costs().device_energy_j[0, choice])
@@ -414,8 +417,7 @@ class Engine:
         job: Job = event.value  # type: ignore[assignment]
         route, upload, download, job.service_s = job.sent
         if isinstance(job.device.up, DeviceLink):  # a moving device: from its cell now, timed by its link now
-            moved = route_to(job.device, route.server.name)
-            if moved is None:
+            if (moved := route_to(job.device, route.server.name)) is None:
                 self._decide_again(event)
                 return
             route, upload, download = moved, None, None

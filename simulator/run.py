@@ -121,6 +121,9 @@ def _replicate(world: World, spec: PolicySpec, child: np.random.SeedSequence, si
     policy_seed, server_seed = child.spawn(2)
     engine = Engine(world, make_policy(spec), streams, policy_seed, sink, duration_s=duration_s, warmup_s=warmup_s,
                     server_seed=server_seed, platform=platform, mobility=mobility)
+    if engine.planner is not None and any(g.mobile and g.group.battery is not None for g in engine.groups):
+        raise ParameterError(f"policies[{spec.display_name}]", spec.name, "plans each task's DVFS frequency or "
+                             "transmit power: a moving device with a battery needs another policy (not supported yet)")
     return engine.run()
 
 

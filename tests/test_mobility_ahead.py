@@ -142,3 +142,22 @@ def test_a_retry_after_a_handover_is_sent_from_the_current_cell():
     assert record["upload_start_s"] == 13.0
     assert record["service_start_s"] == pytest.approx(13.05, abs=1e-9)
     assert record["completed_s"] == pytest.approx(13.05 + 20.0 + 0.05, abs=1e-9)
+
+
+def test_a_moving_device_pays_its_battery_for_each_upload_at_its_rate_then():
+    # 2 W of transmit power, nothing else drawn: 0.1 Mbit at 1 Mbps on cell a (the task at 5.3 s) costs 0.2 J, at
+    # 2 Mbps on cell b (12.3 s, after the handover at 10 s) 0.1 J; no harvest
+    from simulator.battery import Battery
+    from simulator.distributions import Constant
+
+    device = Device(speed_ops_per_s=1e9, tx_power_w=2.0, idle_power_w=0.0, rx_power_w=0.0, tail_energy_j=0.0)
+    world = two_cells(TaskTrace((5.3, 12.3), (0, 0), (1e6, 1e6), (1e5, 1e5), (0.0, 0.0)))
+    group = dataclasses.replace(world.device_groups[0], device=device,
+                                battery=Battery(capacity_j=10.0, initial_j=10.0, slot_s=1.0, harvest_j=Constant(0.0)))
+    world = dataclasses.replace(world, device_groups=(group,))
+    spec = Mobility(Area(200.0, 100.0), (Cell("a", (50.0, 50.0)), Cell("b", (150.0, 50.0))),
+                    (GroupMotion("walkers", JUMP, step_s=1.0),), HandoverRule(interruption_s=0.05))
+    result = run(world, duration_s=30.0, seed=1, mobility=spec)
+    assert result.records.sort_values("created_s")["target"].tolist() == ["ea", "eb"]
+    assert result.battery is not None
+    assert result.battery["battery_j"].iloc[-1] == pytest.approx(10.0 - 0.2 - 0.1, abs=1e-12)

@@ -207,9 +207,9 @@ class MobilityRun:
             if state is None:
                 raise ParameterError("mobility.groups", motion_spec.group,
                                      f"is not a device group of the world ({', '.join(by_name)})")
-            if state.group.battery is not None or state.group.routes:
+            if state.group.routes:
                 raise ParameterError("mobility.groups", motion_spec.group,
-                                     "a group with a battery or fixed routes cannot move (not supported yet)")
+                                     "a group with fixed routes cannot move (not supported yet)")
             start = (spec.area.uniform(state.group.count, rng) if motion_spec.start_m is None
                      else np.array(motion_spec.start_m, dtype=np.float64))
             self.moving.append(_Moving(motion_spec, state, motion_spec.model.start(start, spec.area, rng), first,
