@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from offload.errors import ParameterError
 from offload.profiles import Device
 from simulator.cli import main
 from simulator.lifecycle import Deployment, Image, NodeCapacity, Platform, Push, Registry
@@ -99,6 +100,33 @@ def test_every_pull_event_says_where_the_image_came_from() -> None:
     assert set(others["source"]) == {""}
 
 
+def test_a_push_to_a_mirror_makes_later_pulls_come_from_it() -> None:
+    # v2 is pushed to the mirror at site at 5 s: from the central registry over the WAN, 4 s + 10 ms; the push of v2
+    # to e1 at 20 s then crosses only the rack link from the mirror (0.4 s + 1 ms); a second push to the mirror,
+    # which holds v2 by then, moves nothing. Without the mirror push, e1's pull comes over the WAN and the rack link
+    v2 = Image("svc:v2", 4e8)
+    rack_s, wan_s = v2.size_bits / RACK_BPS + RACK_DELAY_S, v2.size_bits / WAN_BPS + WAN_DELAY_S
+
+    def transfers(*pushes: Push) -> list[list[object]]:
+        deployment = Deployment("svc-v1", "svc", "v1", IMAGE, 1, ("e1", "e2"))
+        nodes = (NodeCapacity("e1", 1.0, images=(IMAGE.name,)), NodeCapacity("e2", 1.0))
+        platform = Platform((IMAGE, v2), (Registry("dc"), Registry("site", ())), nodes, (deployment,), pushes=pushes)
+        result = run(_world(), duration_s=60.0, seed=1, platform=platform)
+        assert result.platform is not None
+        events = result.platform.events
+        moves = events[events["kind"].isin(["pull_start", "pull_end", "push_start", "push_end"])]
+        return moves[["time_s", "kind", "node", "source"]].to_numpy().tolist()
+
+    to_e1 = Push(20.0, v2.name, ("e1",))
+    assert transfers(Push(5.0, v2.name, mirror="site"), Push(30.0, v2.name, mirror="site"), to_e1) == [
+        [5.0, "push_start", "site", "central:dc"], [pytest.approx(5.0 + wan_s), "push_end", "site", "central:dc"],
+        [20.0, "pull_start", "e1", "mirror:site"], [pytest.approx(20.0 + rack_s), "pull_end", "e1", "mirror:site"]]
+    assert transfers(to_e1)[1] == [pytest.approx(20.0 + wan_s + rack_s), "pull_end", "e1", "central:dc"]
+    with pytest.raises(ParameterError, match="or a mirror"):
+        Platform((IMAGE, v2), (Registry("dc"),), (NodeCapacity("e1", 1.0),), (), pushes=(Push(5.0, v2.name,
+                                                                                              mirror="site"),))
+
+
 SCENARIO = """\
 name: distribution
 run: {duration: 2 min, seed: 2}
@@ -118,11 +146,12 @@ links:
 images:
   - {name: plates-v1, size: 100 MB}
   - {name: plates-v2, size: 100 MB}
-registry: {node: cloud}
+registry: {node: cloud, mirrors: [{node: site}]}
 deployments:
   - {service: plates, image: plates-v1, replicas: 2, domain: {pool: baoshan}, peer_distribution: true}
 predistribute:
   - {at: 1 min, image: plates-v2, domain: {pool: baoshan}}
+  - {at: 30 s, image: plates-v2, mirror: site}
 devices:
   - {name: cams, count: 1, profile: {compute_time: 13 s}, access_point: cpe, service: plates,
      workload: {kind: poisson, rate: 1/s}}
@@ -137,22 +166,26 @@ def test_a_scenario_pulls_from_peers_and_pushes_ahead_of_time(tmp_path: Path) ->
     scenario = load_scenario(path)
     assert scenario.platform is not None
     assert scenario.platform.peers == (("edge-1", "edge-2"),)
-    assert scenario.platform.pushes == (Push(60.0, "plates-v2", ("edge-1", "edge-2")),)
+    assert scenario.platform.pushes == (Push(60.0, "plates-v2", ("edge-1", "edge-2")),
+                                        Push(30.0, "plates-v2", mirror="site"))
     result = simulate(scenario)
     assert result.platform is not None
     events = result.platform.events
     ends = events[events["kind"] == "pull_end"][["time_s", "node", "detail"]].to_numpy().tolist()
-    # edge-2 pulls v1 from edge-1 (two 1 Gbit/s links: 2 × (0.8 s + 1 ms)); v2 comes from the registry to both
+    # edge-2 pulls v1 from edge-1 (two 1 Gbit/s links: 2 × (0.8 s + 1 ms)); v2 comes from the mirror at site (pushed
+    # there at 30 s: 800 Mbit over the 100 Mbit/s link, 8 s + 20 ms) to both
     assert ends[0] == [pytest.approx(1.602), "edge-2", "plates-v1"]
     assert sorted((node, detail) for _, node, detail in ends[1:]) == [("edge-1", "plates-v2"), ("edge-2", "plates-v2")]
-    # --json says where each pull came from: the peer for v1, the central registry (at cloud) for v2 (no peer held
-    # it when both pulls began)
+    # --json says where each pull came from: the peer for v1, the mirror for v2 (no peer held it when both pulls
+    # began), and the push to the mirror from the central registry at cloud
     done = CliRunner().invoke(main, ["simulate", str(path), "--json"])
     assert done.exit_code == 0, done.output
     json_events = json.loads(done.stdout)["policies"]["always_edge"]["events"]
-    assert [(e["node"], e["detail"], e["source"]) for e in json_events if e["kind"] == "pull_end"] == [
-        ("edge-2", "plates-v1", "peer:edge-1"), ("edge-1", "plates-v2", "central:cloud"),
-        ("edge-2", "plates-v2", "central:cloud")]
+    assert [(e["kind"], e["node"], e["detail"], e["source"]) for e in json_events if e["kind"].endswith("_end")] == [
+        ("pull_end", "edge-2", "plates-v1", "peer:edge-1"), ("push_end", "site", "plates-v2", "central:cloud"),
+        ("pull_end", "edge-1", "plates-v2", "mirror:site"), ("pull_end", "edge-2", "plates-v2", "mirror:site")]
+    (push_end,) = [e["time_s"] for e in json_events if e["kind"] == "push_end"]
+    assert push_end == pytest.approx(30.0 + 8.0 + 0.02)
 
 
 @pytest.mark.parametrize(("old", "new", "expected"), [
@@ -161,6 +194,10 @@ def test_a_scenario_pulls_from_peers_and_pushes_ahead_of_time(tmp_path: Path) ->
     ("{at: 1 min, image: plates-v2, domain: {pool: baoshan}}", "{at: 1 min, image: plates-v2, domain: {pool: x}}",
      "predistribute[0].domain: unknown domain: no node has the labels pool=x"),
     ("{at: 1 min, image", "{at: 3 min, image", "predistribute[0].at: 180.0: must be before the end of the run"),
+    ("mirror: site}", "mirror: cloud}",
+     "distribution.yaml:24: predistribute[1].mirror: \"cloud\": undefined registry mirror"),
+    ("mirror: site}", "mirror: site, domain: {pool: baoshan}}",
+     "distribution.yaml:24: predistribute[1]: needs either a domain or a mirror to push to"),
 ])
 def test_bad_pushes_are_reported_at_their_line(tmp_path: Path, old: str, new: str, expected: str) -> None:
     path = tmp_path / "distribution.yaml"

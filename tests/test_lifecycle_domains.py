@@ -7,12 +7,14 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pytest
 from click.testing import CliRunner
 
 from offload.errors import ParameterError
 from simulator.cli import main
 from simulator.lifecycle import Deployment, Image, NodeCapacity, Platform, Registry, RollingUpdate, Rollout, Version
+from simulator.plots.platform import canary_against_slo, replicas_over_time
 from simulator.result import SimulationResult
 from simulator.scenario import ScenarioError, load_scenario, simulate
 
@@ -110,6 +112,18 @@ def test_requests_stay_in_the_domain_they_were_sent_to(tmp_path: Path) -> None:
     zones = {(str(device).split("-")[0], str(target).split("-")[0]) for device, target in
              zip(served["device"], served["target"], strict=True)}
     assert zones == {("east", "east"), ("west", "west")}
+
+
+def test_the_figures_draw_a_version_per_domain(tmp_path: Path) -> None:
+    result = _run(tmp_path, SCENARIO)
+    assert result.platform is not None
+    top = replicas_over_time(result.platform.traffic).axes[0]
+    labels = {line.get_label() for line in top.get_lines()}
+    assert labels == {f"plates-{zone}{version} {kind}" for zone in ("east", "west") for version in ("", "-v2")
+                      for kind in ("ready", "desired")}
+    weights = canary_against_slo(result.platform.traffic, result.platform.events).axes[0]
+    assert {line.get_label() for line in weights.get_lines()} >= {"plates-east-v2", "plates-west-v2"}
+    plt.close("all")
 
 
 def test_a_rollback_in_the_first_domain_cancels_the_next(tmp_path: Path) -> None:

@@ -80,8 +80,8 @@ def test_state_without_moving_devices_is_an_error_and_validate_exits_2(tmp_path)
 
 
 REPLACED = (MOVING.replace("handover: {interruption: 50 ms, in_flight: restart}",
-                           "replacement: {service: detect, replicas: 1, every: 20 s, image: 1 GB, registry: a, "
-                           "boot: 2 s}")
+                           "replacements: [{service: detect, replicas: 1, every: 20 s, image: 1 GB, registry: a, "
+                           "boot: 2 s}]")
             .replace("latency: 5 ms}", "latency: 5 ms, bandwidth: 1 Gbps}").replace("work: 1G", "work: 100M"))
 
 
@@ -94,7 +94,7 @@ def test_a_replacement_section_loads_and_moves_the_replica_after_its_user(tmp_pa
         "{model: random_waypoint, speed: [1 m/s, 15 km/h], pause: 2 s, step: 1 s}", "{model: trace, trace: walk.csv}")
     scenario = load_scenario(write(tmp_path, text))
     assert scenario.mobility is not None
-    assert scenario.mobility.replacement == Replacement("detect", 1, 20.0, "greedy", 8e9, "a", 2.0)
+    assert scenario.mobility.replacements == (Replacement("detect", 1, 20.0, "greedy", 8e9, "a", 2.0),)
     result = simulate(scenario)
     records = result.records
     ready_s = 40.0 + 8e9 / 1e9 + 0.005 + 2.0
@@ -107,18 +107,56 @@ def test_a_replacement_section_loads_and_moves_the_replica_after_its_user(tmp_pa
 
 @pytest.mark.parametrize(("old", "new", "message"), [
     ("service: detect, replicas", "service: track, replicas",
-     'replacement.service: "track": undefined service'),
-    ("every: 20 s", "every: 20 s, solver: simplex", 'replacement.solver: "simplex": undefined placement solver'),
-    ("registry: a", "registry: nowhere", 'replacement.registry: "nowhere": undefined place'),
-    ("image: 1 GB, ", "", "replacement: give both image (its size) and registry"),
-    ("replicas: 1", "replicas: 0", "replacement.replicas"),
-    ("every: 20 s", "every: -20 s", "replacement.every"),
+     'replacements[0].service: "track": undefined service'),
+    ("every: 20 s", "every: 20 s, solver: simplex", 'replacements[0].solver: "simplex": undefined placement solver'),
+    ("registry: a", "registry: nowhere", 'replacements[0].registry: "nowhere": undefined place'),
+    ("image: 1 GB, ", "", "replacements[0]: give both image (its size) and registry"),
+    ("replicas: 1", "replicas: 0", "replacements[0].replicas"),
+    ("every: 20 s", "every: -20 s", "replacements[0].every"),
     ("{name: ea, speed: 10 GHz, location: a}", "{name: ea, compute_time: 10 ms, location: a}",
      "nodes[0].speed: a node the re-placed service may use needs a speed"),
     ("    mobility: {model: random_waypoint, speed: [1 m/s, 15 km/h], pause: 2 s, step: 1 s}\n", "",
-     "replacement: no device group moves"),
+     "replacements[0]: no device group moves"),
 ])
 def test_bad_replacement_input_is_one_line_per_problem_with_its_line(tmp_path, old, new, message):
     assert old in REPLACED
     found = errors(tmp_path, REPLACED.replace(old, new))
     assert any(message in line for line in found), found
+
+
+PAIRED = (BASE.replace("migration: {policy: threshold, horizon: 2 min, downtime: 80 ms}",
+                       "migration: {policy: follow, downtime: 80 ms, policies: [go]}")
+          .replace("policies: [always_edge]", "policies: [{name: always_edge, label: stay}, "
+                                                "{name: always_edge, label: go}]"))
+
+
+def test_a_section_applies_to_the_policies_it_names_on_the_same_trajectories(tmp_path):
+    result = simulate(load_scenario(write(tmp_path, PAIRED)))
+    assert result.mobility is not None
+    rows = result.mobility.set_index("policy")
+    assert rows.loc["stay", "migrations"] == 0
+    assert rows.loc["go", "migrations"] > 0
+    assert rows.loc["stay", "handovers"] == rows.loc["go", "handovers"]
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("policies: [go]", "policies: [went]", 'migration.policies[0]: "went": undefined policy label'),
+    ("policies: [go]}", ("policies: [go]}\nreplacements: [{service: detect, policies: [stay]}, "
+                         "{service: detect, every: 1 min}]"),
+     "replacements[1]: re-places service 'detect' for a policy"),
+])
+def test_policy_labels_are_checked(tmp_path, old, new, message):
+    assert old in PAIRED
+    found = errors(tmp_path, PAIRED.replace(old, new))
+    assert any(message in line for line in found), found
+
+
+def test_a_start_file_places_every_device_or_names_the_missing_ones(tmp_path):
+    (tmp_path / "start.csv").write_text("time,device,x,y\n0,0,100,100\n0,1,900,400\n", encoding="utf-8")
+    text = BASE.replace("count: 20", "count: 2").replace("step: 1 s}", "step: 1 s, start: start.csv}")
+    scenario = load_scenario(write(tmp_path, text))
+    assert scenario.mobility is not None
+    assert scenario.mobility.groups[0].start_m.tolist() == [[100.0, 100.0], [900.0, 400.0]]
+    found = errors(tmp_path, text.replace("count: 2", "count: 3"))
+    assert any("mobility.start: \"start.csv\": has no row for devices 2 (every device needs a start)" in line
+               for line in found), found

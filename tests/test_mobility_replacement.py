@@ -40,7 +40,7 @@ def world(times: tuple[float, ...]) -> World:
 
 def simulate(times: tuple[float, ...], replacement: Replacement) -> tuple[list[dict[str, object]], dict[str, object]]:
     spec = Mobility(Area(200.0, 100.0), (Cell("a", (50.0, 50.0)), Cell("b", (150.0, 50.0))),
-                    (GroupMotion("walkers", JUMP, step_s=1.0),), replacement=replacement)
+                    (GroupMotion("walkers", JUMP, step_s=1.0),), replacements=(replacement,))
     result = run(world(times), duration_s=30.0, seed=1, mobility=spec)
     assert result.mobility is not None
     return result.records.sort_values("created_s").to_dict("records"), result.mobility.iloc[0].to_dict()

@@ -102,9 +102,11 @@ class Platform:
             if not nodes.issuperset(group):
                 raise ParameterError("peers", group, "every peer needs a capacity")
         images = {image.name for image in self.images}
+        mirrors = {r.node for r in self.registries[1:]}
         for push in self.pushes:
-            if push.image not in images or not nodes.issuperset(push.nodes):
-                raise ParameterError("pushes", push, "needs a defined image and nodes with a capacity")
+            if push.image not in images or not nodes.issuperset(push.nodes) or \
+                    (push.mirror is not None and push.mirror not in mirrors):
+                raise ParameterError("pushes", push, "needs a defined image and nodes with a capacity, or a mirror")
         groups = [r.group for r in self.retries]
         if len(set(groups)) < len(groups):
             raise ParameterError("retries", groups, "at most one retry rule per device group")

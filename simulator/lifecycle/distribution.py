@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from offload.errors import ParameterError
 from offload.validate import check_non_negative
 from simulator.lifecycle.images import Image, ImageCache
 from simulator.lifecycle.pulls import Puller
@@ -28,15 +29,20 @@ Record = Callable[[str, str, str, Any, str], None]
 
 @dataclass(frozen=True, slots=True)
 class Push:
-    """At ``at_s``, pull ``image`` onto each of ``nodes`` that is up and lacks it (pre-distribution)."""
+    """At ``at_s``, pull ``image`` onto each of ``nodes`` that is up and lacks it, or, with ``mirror`` (the topology
+    node of a registry mirror; no ``nodes``), copy it to that mirror from the nearest registry holding it
+    (pre-distribution)."""
 
     at_s: float
     image: str
-    nodes: tuple[str, ...]
+    nodes: tuple[str, ...] = ()
+    mirror: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "nodes", tuple(self.nodes))
         check_non_negative("at_s", self.at_s)
+        if bool(self.nodes) == (self.mirror is not None):
+            raise ParameterError("push", self, "needs either nodes or a mirror")
 
 
 class Distributor:
@@ -63,8 +69,7 @@ class Distributor:
         target = self.where[node]
         delays = self.puller.delays
         registry = self.puller.source(image, target)
-        kind = "central" if registry is self.puller.registries[0] else "mirror"
-        options = [(delays[registry.node][target], 1, f"{kind}:{registry.node}", registry.node)]
+        options = [(delays[registry.node][target], 1, self.puller.label(registry), registry.node)]
         options += [(delays[place][target], 0, f"peer:{peer}", place) for peer, place in
                     ((peer, self.where[peer]) for peer in self.peers.get(node, ())
                      if self.up[peer] and self.caches[peer].has(self.images[image]))
@@ -93,9 +98,23 @@ class Distributor:
         for done in waiting:
             done()
 
+    def _pushed(self, mirror: str, image: str, source: str) -> None:
+        self.puller.stock(mirror, image)
+        self.record("push_end", mirror, image, None, source)
+
     def push(self, push: Push) -> None:
-        """Pre-distribute: every node of ``push`` that is up and lacks the image pulls it."""
+        """Pre-distribute: every node of ``push`` that is up and lacks the image pulls it; a push to a mirror
+        copies it there unless the mirror holds it (events ``push_start``, ``push_end`` at the mirror's place)."""
         image = self.images[push.image]
+        mirror = push.mirror
+        if mirror is not None:
+            registry = next(r for r in self.puller.registries if r.node == mirror)
+            if not self.puller.holds(registry, image.name):
+                origin = self.puller.source(image.name, mirror)
+                source = self.puller.label(origin)
+                self.record("push_start", mirror, image.name, None, source)
+                self.puller.pull(image, mirror, partial(self._pushed, mirror, image.name, source), origin.node)
+            return
         for node in push.nodes:
             if self.up[node] and not self.caches[node].has(image):
                 self.fetch(node, image, None)

@@ -46,7 +46,8 @@ from simulator.world import Service, World, WorldError
 class Replacement:
     """Place ``replicas`` replicas of ``service`` with solver ``solver`` at the start and every ``every_s`` seconds
     (``None``: once, a static placement); a new host pulls an image of ``image_bits`` from the registry at topology
-    node ``registry`` (no pull when ``image_bits`` is 0) and boots for ``boot_s``."""
+    node ``registry`` (no pull when ``image_bits`` is 0) and boots for ``boot_s``; for the offload policies labelled
+    ``policies`` (empty: all)."""
 
     service: str
     replicas: int = 1
@@ -55,8 +56,10 @@ class Replacement:
     image_bits: float = 0.0
     registry: str | None = None
     boot_s: float = 0.0
+    policies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "policies", tuple(self.policies))
         if not isinstance(self.replicas, int) or self.replicas < 1:
             raise ParameterError("replacement.replicas", self.replicas, "must be a whole number >= 1")
         if self.every_s is not None:
@@ -122,10 +125,11 @@ class Replacing:
             self._bind(device)
 
     def row(self, group: str) -> dict[str, float]:
-        """The group's ``replacements``, ``replicas_moved`` and ``placement_gain_s`` (zeros for other services)."""
-        mine = any(device.group.name == group for device in self.devices)
-        return {"replacements": self.moves if mine else 0, "replicas_moved": self.moved_replicas if mine else 0,
-                "placement_gain_s": self.gain_s if mine else 0.0}
+        """The group's ``replacements``, ``replicas_moved`` and ``placement_gain_s`` (nothing for a group of another
+        service)."""
+        if not any(device.group.name == group for device in self.devices):
+            return {}
+        return {"replacements": self.moves, "replicas_moved": self.moved_replicas, "placement_gain_s": self.gain_s}
 
     # -- placing ----------------------------------------------------------------------------------------------------
     def _place(self, allowed: Sequence[str]) -> tuple[frozenset[str], float] | None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 import numpy as np
@@ -65,6 +65,10 @@ class FollowerRun(Protocol):
 class Follower(Protocol):
     """Something that follows the moving devices (:class:`~simulator.mobility.migration.Migration`,
     :class:`simulator.lifecycle.replacement.Replacement`)."""
+
+    @property
+    def policies(self) -> tuple[str, ...]:
+        """The labels of the offload policies it applies to (empty: all)."""
 
     def attach(self, env: simpy.Environment, access: Access, devices: Sequence[DeviceState]) -> FollowerRun:
         """Its run over the moving ``devices`` of one replication."""
@@ -121,7 +125,7 @@ class GroupMotion:
 class Mobility:
     """Devices that move: the area, the cells on it, each moving group's motion, the handover rule and, optionally,
     stateful sessions that may migrate after a handover (:mod:`simulator.mobility.migration`) and the online
-    re-placement of a service's replicas (:mod:`simulator.lifecycle.replacement`). Pass it to
+    re-placement of services' replicas (:mod:`simulator.lifecycle.replacement`). Pass it to
     :func:`simulator.run.run`; groups without a :class:`GroupMotion` keep their access point."""
 
     area: Area
@@ -129,9 +133,10 @@ class Mobility:
     groups: tuple[GroupMotion, ...]
     handover: HandoverRule = field(default_factory=HandoverRule)
     migration: Migration | None = None
-    replacement: Follower | None = None
+    replacements: tuple[Follower, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "replacements", tuple(self.replacements))
         if not self.cells:
             raise ParameterError("mobility.cells", (), "needs at least one cell")
         if self.handover.rule == "strongest":
@@ -140,10 +145,20 @@ class Mobility:
                 raise ParameterError("handover.rule", "strongest", f"needs a radio on every cell ({missing[0]} has "
                                      "none)")
 
+    def for_policy(self, label: str) -> Mobility:
+        """The mobility the offload policy labelled ``label`` runs with: its followers only."""
+        migration = self.migration if self.migration is not None and _applies(self.migration, label) else None
+        return replace(self, migration=migration,
+                       replacements=tuple(f for f in self.replacements if _applies(f, label)))
+
     def attach(self, env: simpy.Environment, groups: list[GroupState], access: Access, handover: Handover,
                rng: np.random.Generator) -> MobilityRun:
         """The controller of one replication over the engine's groups."""
         return MobilityRun(self, env, groups, access, handover, rng)
+
+
+def _applies(follower: Follower, label: str) -> bool:
+    return not follower.policies or label in follower.policies
 
 
 class _Moving:
@@ -217,8 +232,8 @@ class MobilityRun:
                                 dtype=np.intp)
         self._attach_at_start()
         devices = [device for group in self.moving for device in group.devices]
-        self.followers = [follower.attach(env, access, devices) for follower in (spec.migration, spec.replacement)
-                          if follower is not None]
+        followers: list[Follower] = [] if spec.migration is None else [spec.migration]
+        self.followers = [follower.attach(env, access, devices) for follower in (*followers, *spec.replacements)]
 
     # -- attachment ---------------------------------------------------------------------------------------------
     def _distance_m(self, positions_m: FloatArray) -> FloatArray:
@@ -266,7 +281,7 @@ class MobilityRun:
             self.attachment.next_s[group.number] = self.attachment.step_s[group.number] = group.spec.step_s
             # a session's migration or a re-placement changes candidates between steps: decided at arrival only
             migration = self.spec.migration
-            self.attachment.ahead[group.number] = self.spec.replacement is None and (
+            self.attachment.ahead[group.number] = not self.spec.replacements and (
                 migration is None or migration.state_bits.get(group.state.group.service, 0.0) <= 0.0)
             self.attachment.cell[devices] = group.serving
             self.attachment.row[devices] = np.arange(group.first, group.first + len(group.devices))

@@ -113,15 +113,18 @@ def policy_parameters(name: str) -> tuple[str, ...]:
 @dataclass(frozen=True, slots=True, eq=False)
 class Migration:
     """Stateful services (state per session in bits, by service name), the migration policy and the downtime of a
-    migration. Give it to :class:`simulator.mobility.Mobility`; devices of other services keep no session."""
+    migration, for the offload policies labelled ``policies`` (empty: all). Give it to
+    :class:`simulator.mobility.Mobility`; devices of other services keep no session."""
 
     state_bits: Mapping[str, float]
     policy: MigrationPolicy = field(default_factory=Never)
     downtime_s: float = 0.0
+    policies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         check_non_negative("downtime_s", self.downtime_s)
         object.__setattr__(self, "state_bits", dict(self.state_bits))
+        object.__setattr__(self, "policies", tuple(self.policies))
         for service, bits in self.state_bits.items():
             check_non_negative(f"state_bits[{service}]", bits)
         if not isinstance(self.policy, MigrationPolicy):

@@ -24,6 +24,16 @@ def _one_run(table: pd.DataFrame, name: str) -> pd.DataFrame:
     return table
 
 
+def _labels(table: pd.DataFrame) -> pd.Series:
+    """Each row's line: ``service version``, or the deployment's name where a service runs one version in several
+    domains (one deployment each)."""
+    labels = table["service"].astype(str) + " " + table["version"].astype(str)
+    if "deployment" not in table:
+        return labels
+    shared = table.groupby(labels)["deployment"].transform("nunique") > 1
+    return labels.where(~shared, table["deployment"].astype(str))
+
+
 def replicas_over_time(traffic: pd.DataFrame) -> Figure:
     """Ready (solid) and desired (dashed) replicas of every service version (top) and the requests each starts per
     second (bottom), against time; colour = version.
@@ -32,11 +42,12 @@ def replicas_over_time(traffic: pd.DataFrame) -> Figure:
     ----------
     traffic : DataFrame
         The traffic series: ``time_s``, ``service``, ``version``, ``desired``, ``ready``, ``load_rps`` (the first
-        policy and replication present are drawn).
+        policy and replication present are drawn; with ``deployment``, a version deployed in several domains is
+        drawn per deployment).
     """
     require_columns(traffic, ["time_s", "service", "version", "desired", "ready", "load_rps"], "traffic")
     table = _one_run(traffic, "traffic")
-    labels = (table["service"].astype(str) + " " + table["version"].astype(str))
+    labels = _labels(table)
     palette = colours(labels)
     figure, (top, bottom) = new_figure(2, 1, width_in=8.0, height_in=5.0, sharex=True)
     for label, group in table.groupby(labels, sort=False):
@@ -73,7 +84,7 @@ def canary_against_slo(traffic: pd.DataFrame, events: pd.DataFrame, *, p95_slo_s
     require_columns(traffic, ["time_s", "service", "version", "weight", "p95_s"], "traffic")
     require_columns(events, ["time_s", "kind", "service", "version", "detail"], "events")
     table = _one_run(traffic, "traffic")
-    labels = (table["service"].astype(str) + " " + table["version"].astype(str))
+    labels = _labels(table)
     palette = colours(labels)
     figure, (top, bottom) = new_figure(2, 1, width_in=8.0, height_in=5.0, sharex=True)
     for label, group in table.groupby(labels, sort=False):
@@ -81,9 +92,8 @@ def canary_against_slo(traffic: pd.DataFrame, events: pd.DataFrame, *, p95_slo_s
     mine = _one_run(events, "events")
     end_s = float(table["time_s"].max())
     steps = mine[mine["kind"].isin(["rollout_start", "weight", "rollback"])]
-    for (service, version), group in steps.groupby(["service", "version"], sort=False):
+    for label, group in steps.groupby(_labels(steps), sort=False):
         weights = [float(d) if k == "weight" else 0.0 for k, d in zip(group["kind"], group["detail"], strict=True)]
-        label = f"{service} {version}"
         top.step([*group["time_s"], end_s], [*weights, weights[-1]], where="post",
                  color=palette.get(label, "0.2"), label=label)
     if math.isfinite(p95_slo_s):

@@ -60,7 +60,9 @@ def simulate(scenario: Scenario, *, seed: int | None = None, replications: int |
             progress(done, total, policy.display_name)
         parts.append(run(world, duration_s=duration, seed=seed, replications=replications,
                          warmup_s=warmup_s, policies=[policy], streaming=streaming,
-                         platform=scenario.platform, mobility=scenario.mobility))
+                         platform=scenario.platform,
+                         mobility=None if scenario.mobility is None else scenario.mobility.for_policy(
+                             policy.display_name)))
     if progress is not None:
         progress(total, total, "")
     result = _merge(parts, list(world.policies))

@@ -4,13 +4,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from offload.errors import MecsimError
 from simulator.mobility.migration import MIGRATION_POLICIES, Migration, migration_policy, policy_parameters
 from simulator.scenario.schema import ScenarioSpec
-from simulator.world import Problem, undefined
+from simulator.world import Path, Problem, undefined
 
 #: YAML key of each policy parameter (a parameter ``horizon_s`` is written ``horizon``, in human units).
 _KEYS = {"horizon_s": "horizon"}
+
+
+def policy_labels(spec: ScenarioSpec) -> list[str]:
+    """The labels of the scenario's offload policies (a label, else the policy's name)."""
+    return [entry.label or entry.reference for entry in spec.policies]
+
+
+def label_problems(where: Path, labels: list[str] | None, spec: ScenarioSpec) -> Iterator[Problem]:
+    """A problem for every label in ``labels`` that names none of the scenario's offload policies."""
+    known = policy_labels(spec)
+    for index, label in enumerate(labels or []):
+        if label not in known:
+            yield undefined((*where, "policies", index), label, "policy label", known)
 
 
 def migration_from_spec(spec: ScenarioSpec, moving: list[int]) -> tuple[Migration | None, list[Problem]]:
@@ -26,6 +41,7 @@ def migration_from_spec(spec: ScenarioSpec, moving: list[int]) -> tuple[Migratio
     if not used & set(stateful):
         problems.append(Problem(("migration",), None, "no moving device group uses a service with a state (give "
                                                       "its service a state size)"))
+    problems += label_problems(("migration",), section.policies, spec)
     deployed = {deployment.service for deployment in spec.deployments}
     problems += [Problem(("services", index, "state"), None, "a deployed service is routed by its deployment: its "
                                                              "sessions cannot be pinned to a server")
@@ -49,4 +65,4 @@ def migration_from_spec(spec: ScenarioSpec, moving: list[int]) -> tuple[Migratio
     except MecsimError as error:
         return None, [Problem(("migration",), None, str(error))]
     states = {service.name: service.state for service in spec.services if service.state is not None}
-    return Migration(states, policy, section.downtime), []
+    return Migration(states, policy, section.downtime, tuple(section.policies or ())), []

@@ -18,7 +18,7 @@ from simulator.mobility import MOBILITY_MODELS, Area, MobilityModel, Trace, mobi
 from simulator.mobility.controller import Cell, GroupMotion, HandoverRule, Mobility
 from simulator.scenario.migration import migration_from_spec
 from simulator.scenario.mobility_schema import MODEL_PARAMETERS, AreaSpec, LatLon, MobilitySpec, Position, RadioSpec
-from simulator.scenario.replacement import replacement_from_spec
+from simulator.scenario.replacement import replacements_from_spec
 from simulator.scenario.schema import ScenarioSpec
 from simulator.world import Path as YamlPath
 from simulator.world import Problem, World, undefined
@@ -61,7 +61,9 @@ def mobility_from_spec(spec: ScenarioSpec, base_dir: Path, world: World | None) 
     problems: list[Problem] = []
     if not moving:
         problems += [Problem((key,), None, "no device group moves (give a group a mobility section)")
-                     for key in ("area", "handover", "migration", "replacement") if getattr(spec, key) is not None]
+                     for key in ("area", "handover", "migration") if getattr(spec, key) is not None]
+        problems += [Problem(("replacements", i), None, "no device group moves (give a group a mobility section)")
+                     for i in range(len(spec.replacements))]
         problems += [Problem(("services", i, "state"), None, "only for the sessions of moving devices (give a group "
                              "a mobility section)") for i, service in enumerate(spec.services)
                      if service.state is not None]
@@ -88,11 +90,11 @@ def mobility_from_spec(spec: ScenarioSpec, base_dir: Path, world: World | None) 
         problems += _reach(spec, world, moving)
     migration, found = migration_from_spec(spec, moving)
     problems += found
-    replacement, found = replacement_from_spec(spec, moving)
+    replacements, found = replacements_from_spec(spec, moving)
     problems += found
     if problems:
         return None, problems
-    return Mobility(plane.area, tuple(cells), tuple(motions), handover, migration, replacement), []
+    return Mobility(plane.area, tuple(cells), tuple(motions), handover, migration, replacements), []
 
 
 def _cells(spec: ScenarioSpec, plane: _Plane, problems: list[Problem]) -> Iterator[Cell]:
@@ -145,15 +147,31 @@ def _motion(spec: ScenarioSpec, index: int, plane: _Plane, base_dir: Path,
     takes, needs = MODEL_PARAMETERS[mobility.model]
     problems.extend(Problem((*where, key), None, f"is not a parameter of model {mobility.model!r} (it takes "
                                                  f"{', '.join(takes) or 'none'})")
-                    for key in sorted(mobility.model_fields_set - {"model", "step", *takes}))
+                    for key in sorted(mobility.model_fields_set - {"model", "step", "start", *takes}))
     problems.extend(Problem(where, None, f"model {mobility.model!r} needs {key}")
                     for key in needs if getattr(mobility, key) is None)
     if len(problems) > found:
         return None
     model = _model(mobility, group.count, plane, base_dir, (*where, "trace"), problems)
-    if model is None:
+    start = None if mobility.start is None else _start(mobility.start, group.count, plane, base_dir,
+                                                         (*where, "start"), problems)
+    if model is None or (mobility.start is not None and start is None):
         return None
-    return GroupMotion(group.name, model, mobility.step)
+    return GroupMotion(group.name, model, mobility.step, start)
+
+
+def _start(name: str, count: int, plane: _Plane, base_dir: Path, where: YamlPath,
+           problems: list[Problem]) -> np.ndarray | None:
+    """Every device's position at time 0 in the trace-format file ``name``."""
+    trace = _trace(name, count, plane, base_dir, where, problems)
+    if trace is None:
+        return None
+    missing = sorted(set(range(count)) - set(trace.devices.tolist()))
+    if missing:
+        problems.append(Problem(where, name, f"has no row for devices {', '.join(map(str, missing[:5]))}"
+                                             f"{' ...' if len(missing) > 5 else ''} (every device needs a start)"))
+        return None
+    return trace.start(np.zeros((count, 2)), plane.area, np.random.default_rng(0)).positions_m
 
 
 def _model(mobility: MobilitySpec, count: int, plane: _Plane, base_dir: Path, where: YamlPath,

@@ -101,18 +101,21 @@ class MigrationSpec(Strict):
     the nearest host, the ``policy`` (``never``, ``follow`` or ``threshold``,
     :data:`simulator.mobility.migration.MIGRATION_POLICIES`) decides whether the session migrates; a migration
     copies the state over the backhaul, then stops the service for ``downtime``. ``threshold`` migrates when the
-    round-trip time its requests save over ``horizon`` exceeds the migration's time."""
+    round-trip time its requests save over ``horizon`` exceeds the migration's time. ``policies``: the labels of the
+    offload policies it applies to (default: all; compare strategies side by side in one run)."""
 
     policy: str
     downtime: DurationOrZero = 0.0
     horizon: Duration | None = None
+    policies: list[str] | None = None
 
 
 class ReplacementSpec(Strict):
     """Online re-placement of ``service``'s ``replicas`` replicas by the placement ``solver``
     (:data:`scheduler.solvers.SOLVERS`) on its users' current cells, at the start and every ``every`` (omit it: placed
     once, a static placement); a new host pulls an ``image`` of that size from the ``registry`` (a topology node)
-    and boots for ``boot`` before the old hosts drain (:mod:`simulator.lifecycle.replacement`)."""
+    and boots for ``boot`` before the old hosts drain (:mod:`simulator.lifecycle.replacement`). ``policies``: the
+    labels of the offload policies it applies to (default: all)."""
 
     service: str
     replicas: Annotated[int, Field(ge=1, le=100_000)] = 1
@@ -121,6 +124,7 @@ class ReplacementSpec(Strict):
     image: PositiveDataSize | None = None
     registry: str | None = None
     boot: DurationOrZero = 0.0
+    policies: list[str] | None = None
 
 
 #: A speed, or a range ``[min, max]``.
@@ -137,6 +141,9 @@ class MobilitySpec(Strict):
     - ``trace``: a CSV file ``trace`` with columns ``time, device, x, y`` (metres) or ``time, device, lat, lon``
       (``device``: index in the group; positions interpolated linearly);
     - ``static``: no parameters.
+
+    ``start``: a CSV file in the trace format whose rows at time 0 place every device of the group at the start
+    (default: uniformly on the area).
     """
 
     model: str
@@ -148,6 +155,7 @@ class MobilitySpec(Strict):
     direction_sd: Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False)] | None = None
     step: Duration = 1.0
     trace: str | None = None
+    start: str | None = None
 
 
 #: The parameters each model takes (besides ``step``), and those it needs.

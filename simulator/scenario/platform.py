@@ -114,13 +114,23 @@ def _push_problems(spec: ScenarioSpec, image_names: list[str]) -> Iterable[Probl
     if spec.predistribute and not spec.deployments:
         yield Problem(("predistribute",), None, "pre-distribution pushes images for deployments: add a deployments "
                       "section")
+    mirrors = [] if spec.registry is None else [m.node for m in spec.registry.mirrors]
     for index, push in enumerate(spec.predistribute):
         path = ("predistribute", index)
         if push.image not in image_names:
             yield undefined((*path, "image"), push.image, "image", image_names)
-        if not labelled_nodes(spec, push.domain):
+        if (push.domain is None) == (push.mirror is None):
+            yield Problem(path, None, "needs either a domain or a mirror to push to")
+        elif push.domain is not None and not labelled_nodes(spec, push.domain):
             labels = ", ".join(f"{k}={v}" for k, v in push.domain.items())
             yield Problem((*path, "domain"), None, f"unknown domain: no node has the labels {labels}")
+        elif push.mirror is not None and push.mirror not in mirrors:
+            yield undefined((*path, "mirror"), push.mirror, "registry mirror", mirrors)
+        elif push.mirror is not None and spec.registry is not None:
+            edges = [(link.between[0], link.between[1], 0.0) for link in spec.links]
+            if push.mirror not in shortest_paths([spec.registry.node], edges)[0][spec.registry.node]:
+                yield Problem((*path, "mirror"), push.mirror, f"cannot be reached from the registry at "
+                              f"{spec.registry.node!r}; add a link")
         if push.at >= spec.run.duration:
             yield Problem((*path, "at"), push.at, f"must be before the end of the run ({spec.run.duration:g} s)")
 
@@ -304,7 +314,7 @@ def platform_from_spec(spec: ScenarioSpec) -> Platform | None:
     peers = tuple(dict.fromkeys(tuple(node.name for node in domain_nodes(spec, d)) for d in spec.deployments
                                 if d.peer_distribution))
     pushes = tuple(Push(p.at, p.image, tuple(node.name for node in labelled_nodes(spec, p.domain)))
-                   for p in spec.predistribute)
+                   if p.domain is not None else Push(p.at, p.image, mirror=p.mirror) for p in spec.predistribute)
     retries = tuple(Retry(g.name, g.retry.attempts, g.retry.backoff, g.retry.multiplier,
                           math.inf if g.retry.timeout is None else g.retry.timeout)
                     for g in spec.devices if g.retry is not None)

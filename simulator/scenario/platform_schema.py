@@ -16,7 +16,8 @@ are in :mod:`simulator.scenario.platform`.
          autoscale: {min: 1, max: 8, metric: busy, target: 0.6},
          scheduling: {strategy: most-allocated, image_locality: 1, spread: 2, weights: {cpu: 1, memory: 1}}}
     devices: [{name: cams, ..., service: plates, retry: {attempts: 3, backoff: 200 ms, multiplier: 2, timeout: 5 s}}]
-    predistribute: [{at: 5 min, image: plates-v2, domain: {pool: baoshan}}]
+    predistribute: [{at: 1 min, image: plates-v2, mirror: baoshan},
+                    {at: 5 min, image: plates-v2, domain: {pool: baoshan}}]
     events: [{at: 10 min, kind: scale, deployment: plates-v1, replicas: 4}, {at: 1 h, kind: fail, node: edge-1},
              {at: 70 min, kind: recover, node: edge-1}]
     versions: [{service: plates, name: v2, image: plates-v2, speedup: 1.3, error_rate: 0}]
@@ -210,11 +211,13 @@ class DeploymentSpec(Strict):
 
 
 class PushSpec(Strict):
-    """At ``at``, pre-distribute ``image`` to every node whose labels match ``domain`` (ahead of a rollout)."""
+    """At ``at``, pre-distribute ``image`` to every node whose labels match ``domain``, or to the registry mirror at
+    ``mirror`` (ahead of a rollout)."""
 
     at: DurationOrZero
     image: Name
-    domain: Annotated[dict[Name, Name], Field(min_length=1)]
+    domain: Annotated[dict[Name, Name], Field(min_length=1)] | None = None
+    mirror: Name | None = None
 
 
 class ScaleEventSpec(Strict):

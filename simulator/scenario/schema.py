@@ -382,8 +382,8 @@ class ScenarioSpec(Strict):
     ``deployments``, ``predistribute``, ``events`` and ``versions`` run the platform's replicas over time
     (:mod:`simulator.scenario.platform_schema`); ``sweep`` is read by ``mecsim sweep``; ``area`` and ``handover``
     (with devices' ``mobility`` and access points' ``position``, ``range`` and ``radio``) make devices move, and
-    ``migration`` lets the sessions of stateful services (a service's ``state``) follow them and ``replacement``
-    re-places a service's replicas on where they are (:mod:`simulator.scenario.mobility_schema`).
+    ``migration`` lets the sessions of stateful services (a service's ``state``) follow them and ``replacements``
+    re-place services' replicas on where they are (:mod:`simulator.scenario.mobility_schema`).
 
     ``name`` defaults to the file's name without ``.yaml``; ``access_points`` to one shared 100 Mbps access point
     called ``ap``; ``policies`` to ``always_local`` and ``always_edge``.
@@ -413,7 +413,7 @@ class ScenarioSpec(Strict):
     area: AreaSpec | None = None
     handover: HandoverSpec | None = None
     migration: MigrationSpec | None = None
-    replacement: ReplacementSpec | None = None
+    replacements: list[ReplacementSpec] = Field(default_factory=list)
 
     def node_location(self, node: NodeSpec) -> str:
         """Where ``node`` sits: its ``location``, else the only access point of a file without links, else a place
