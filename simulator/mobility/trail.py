@@ -67,13 +67,29 @@ def _mean(values: FloatArray) -> float:
 
 
 def _long(steps: list[tuple[str, NameArray, float, FloatArray]], columns: Sequence[str]) -> pd.DataFrame:
-    """One row per device and step."""
+    """One row per device and step; ``group`` and ``device`` categorical (codes into the names met, built without
+    a Python object per row: a long run logs every device at every step)."""
     if not steps:
         return pd.DataFrame({column: [] for column in columns})
-    counts = [names.size for _, names, _, _ in steps]
+    known: dict[int, int] = {}  # the first code of each names array (one per group, sliced for the tracks)
+    names_met: list[NameArray] = []
+    groups: dict[str, int] = {}
+    codes, group_codes, counts = [], [], []
+    offset = 0
+    for group, names, _, _ in steps:
+        base = names.base if names.base is not None else names
+        if id(base) not in known:
+            known[id(base)] = offset
+            names_met.append(base)
+            offset += base.size
+        codes.append(known[id(base)] + np.arange(names.size))
+        group_codes.append(groups.setdefault(group, len(groups)))
+        counts.append(names.size)
     values = np.concatenate([value.reshape(names.size, -1) for _, names, _, value in steps])
-    frame = {"group": np.repeat(np.array([group for group, _, _, _ in steps], dtype=object), counts),
-             "device": np.concatenate([names for _, names, _, _ in steps]),
+    frame = {"group": pd.Categorical.from_codes(np.repeat(group_codes, counts),
+                                                dtype=pd.CategoricalDtype(list(groups))),
+             "device": pd.Categorical.from_codes(np.concatenate(codes),
+                                                 dtype=pd.CategoricalDtype(np.concatenate(names_met).tolist())),
              "time_s": np.repeat([time_s for _, _, time_s, _ in steps], counts)}
     for k, column in enumerate(columns[3:]):
         frame[column] = values[:, k]
