@@ -23,7 +23,7 @@ from offload.formulas import round_trip_s
 from simulator.battery import BatteryState
 from simulator.links import DeviceLink
 from simulator.network import Channel, SharedChannel, make_channel
-from simulator.policies import Candidate
+from simulator.policies import Candidate, Observation
 from simulator.result import DropReason
 from simulator.servers import WorkerPool
 from simulator.topology import shortest_paths
@@ -128,6 +128,14 @@ class DeviceState:
         self.routes = state.routes
         self.candidates = state.candidates
         self.access_point = state.group.access_point
+
+
+def observation(dev: DeviceState) -> Observation:
+    """What ``dev`` observes now, per candidate: the rates a new transfer would get on its access point and the
+    tasks in system at the server."""
+    k = len(dev.routes)
+    return Observation(np.full(k, dev.up.rate_if_joined_bps()), np.full(k, dev.down.rate_if_joined_bps()),
+                       np.array([pool.in_system for pool in dev.routes.pools], dtype=np.float64))
 
 
 def path_steps(first_s: float, hops: Sequence[tuple[float, Channel | None]], last_s: float) -> tuple[Step, ...]:

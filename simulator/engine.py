@@ -25,13 +25,14 @@ from simulator.devices import (
     build_devices,
     forward_route,
     link_channels,
+    observation,
 )
 from simulator.disciplines import make_pool
 from simulator.events import Wake
 from simulator.jobs import NAN, EngineOutput, Job, Mobility, Pending, Platform, PoolSnapshot, Samples
 from simulator.links import DeviceLink
 from simulator.metrics import RecordSink
-from simulator.moving import Ahead, job_batch
+from simulator.moving import Ahead, job_batch, route_to
 from simulator.policies import DROP_OPTION, DecisionBatch, Observation, Planner, Policy
 from simulator.result import DropReason
 from simulator.world import World
@@ -210,7 +211,8 @@ class Engine:
         or dropped when the battery cannot pay or the planner drops it."""
         now = self.env.now
         block, row = w.block[k], w.row[k]
-        one = block.batch.row(row)
+        moving = isinstance(dev.up, DeviceLink)  # then priced and decided on its cell and at its rate now
+        one = job_batch(job) if moving else block.batch.row(row)
         upload = w.up_s[k]
         if self.planner is not None:
             plan = self.planner.plan(one, battery.level_at(now), self.policy_rng)
@@ -227,13 +229,15 @@ class Engine:
             job.service_s = plan.compute_s if choice == LOCAL_OPTION else float(block.remote_s()[row, choice - 1])
         else:
             choice = w.choice[k]
+            if choice == DECIDE_AT_ARRIVAL and moving and self._ahead is not None and not self.policy.stateful:
+                choice, upload = self._ahead.decide(w, k), w.up_s[k]
             if choice == DECIDE_AT_ARRIVAL:
                 batch, observed = self.observe(Pending(job, block, row, upload, w.down_s[k]))
                 choice = int(self.policy.choose(batch, observed, self.policy_rng)[0])
                 if choice != LOCAL_OPTION and block.pick is not None:
                     choice = int(block.pick[row]) + 1
-                job.service_s = float(block.batch.local_s[row] if choice == LOCAL_OPTION
-                                      else block.remote_s()[row, choice - 1])
+                job.service_s = float(batch.local_s[0] if choice == LOCAL_OPTION
+                                      else (batch.remote_s()[0] if moving else block.remote_s()[row])[choice - 1])
             else:
                 job.service_s = w.service_s[k]
             energy_j = float(one.nominal_costs().device_energy_j[0, choice])
@@ -270,9 +274,9 @@ class Engine:
             self._ahead.reopen(dev, self._window, self._k)
         up.blocked_until_s = down.blocked_until_s = self.env.now + interruption_s
         for job, left, callback in uploads:
-            hosts = [server.name for server in dev.routes.hosts]
-            if not restart and job.route.server.name in hosts:
-                job.route = dev.routes[hosts.index(job.route.server.name)]
+            route = None if restart else route_to(dev, job.route.server.name)
+            if route is not None:
+                job.route = route
                 up.start(left, job, callback)
             else:
                 Wake(self.env, interruption_s, job, self._decide_again)
@@ -281,11 +285,11 @@ class Engine:
         return len(uploads) + len(downloads)
 
     def _decide_again(self, event: simpy.Event) -> None:
-        """A task whose upload a handover interrupted, decided again on the device's new link."""
+        """A task whose upload a handover interrupted (or whose retry's server its cell no longer reaches), decided
+        again on the device's new link."""
         job: Job = event.value  # type: ignore[assignment]
         job.upload_start_s = NAN
-        batch = job_batch(job)
-        self._carry_out(job, int(self.policy.choose(batch, observation(job.device), self.policy_rng)[0]))
+        self._carry_out(job, int(self.policy.choose(job_batch(job), observation(job.device), self.policy_rng)[0]))
 
     # -- the remote path ------------------------------------------------------------------------------------
     def _offload(self, job: Job, dev: DeviceState, route: Route, upload: float | None,
@@ -412,6 +416,11 @@ class Engine:
     def _send_again(self, event: simpy.Event) -> None:
         job: Job = event.value  # type: ignore[assignment]
         route, upload, download, job.service_s = job.sent
+        if isinstance(job.device.up, DeviceLink):  # a moving device: from its cell now, timed by its link now
+            if (moved := route_to(job.device, route.server.name)) is None:
+                self._decide_again(event)
+                return
+            route, upload, download = moved, None, None
         self._offload(job, job.device, route, upload, download)
 
     def give_up(self, job: Job, reason: DropReason) -> bool:
@@ -472,7 +481,8 @@ class Engine:
         drops = {reason: n for reason, n in zip(DropReason, self.drops, strict=True) if n}
         return EngineOutput(self.sink, self.generated, len(in_flight), pools, self._samples(), drops,
                             None if self.platform is None else self.platform.tables(self.warmup_s),
-                            None if self.mobility is None else self.mobility.table(self.duration_s))
+                            None if self.mobility is None else self.mobility.table(self.duration_s),
+                            None if self.mobility is None else self.mobility.motion())
 
     def _samples(self) -> Samples:
         times = np.asarray(self._sample_times, dtype=np.float64)
@@ -487,12 +497,3 @@ class Engine:
         return Samples(times, tuple(p.name for p in self.pools), utilisation, queue, area,
                        tuple(name for name, _ in self.batteries), battery,
                        tuple(tuple(snapshots) for snapshots in self._sample_queue_time))
-
-
-
-def observation(dev: DeviceState) -> Observation:
-    """What ``dev`` observes now, per candidate: the rates a new transfer would get on its access point and the
-    tasks in system at the server."""
-    k = len(dev.routes)
-    return Observation(np.full(k, dev.up.rate_if_joined_bps()), np.full(k, dev.down.rate_if_joined_bps()),
-                       np.array([pool.in_system for pool in dev.routes.pools], dtype=np.float64))

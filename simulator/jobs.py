@@ -75,6 +75,10 @@ class MobilityRun(Protocol):
     def table(self, duration_s: float) -> pd.DataFrame:
         """What the devices' motion did, one row per moving group."""
 
+    def motion(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """Over time: each group's distance to its serving replica, tracks of some devices, every device's speed;
+        and the cells (:mod:`simulator.motion_log`)."""
+
 
 class Mobility(Protocol):
     """Devices that move, attach to cells and hand over."""
@@ -184,3 +188,4 @@ class EngineOutput:
     dropped_by_reason: dict[DropReason, int]
     platform: tuple[pd.DataFrame, ...] | None = None
     mobility: pd.DataFrame | None = None
+    motion: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame] | None = None

@@ -21,7 +21,7 @@ from offload.cost import LOCAL_OPTION
 from offload.formulas import transfer_time_s
 from offload.runtime import executor_time_s
 from simulator.arrivals import DECIDE_AT_ARRIVAL, Window
-from simulator.devices import DeviceState
+from simulator.devices import DeviceState, Route
 from simulator.jobs import Job
 from simulator.links import Attachment, DeviceLink
 from simulator.network import DedicatedChannel
@@ -46,6 +46,12 @@ def moving_batch(dev: DeviceState, work_ops: Sequence[float] | FloatArray, input
     return DecisionBatch(group.name, group.device, candidates, work, executor_time_s(group.device, work),
                          np.asarray(input_bits, dtype=np.float64), np.asarray(output_bits, dtype=np.float64),
                          group.deadline_s)
+
+
+def route_to(dev: DeviceState, server: str) -> Route | None:
+    """The route from ``dev``'s cell now to ``server`` (a name); ``None`` when its cell does not reach it."""
+    hosts = [host.name for host in dev.routes.hosts]
+    return dev.routes[hosts.index(server)] if server in hosts else None
 
 
 def job_batch(job: Job) -> DecisionBatch:
@@ -98,13 +104,9 @@ class Ahead:
                 else np.nan_to_num(where.rates_bps[where.row[device]], nan=-1.0))
         group, cell = where.group[device], where.cell[device]
         order = np.lexsort((rate, cell, group))
+        start_s, work, inp, out = (_gather(column, rows)[order] for column in (times, w.work, w.inp, w.out))
         rows, group, cell, rate = rows[order], group[order], cell[order], rate[order]
         cuts = np.flatnonzero((np.diff(group) != 0) | (np.diff(cell) != 0) | (np.diff(rate) != 0)) + 1
-        listed = rows.tolist()
-        start_s = np.array([times[j] for j in listed])
-        work = np.array([w.work[j] for j in listed])
-        inp = np.array([w.inp[j] for j in listed])
-        out = np.array([w.out[j] for j in listed])
         picked = np.empty(rows.size, dtype=np.intp)
         compute_s = np.empty(rows.size)
         upload_s = np.full(rows.size, np.nan)
@@ -113,7 +115,7 @@ class Ahead:
             batch = moving_batch(dev, work[at], inp[at], out[at])
             picked[at] = choice = self.policy.choose(batch, None, self.rng)
             compute_s[at] = batch.local_s
-            for c in np.unique(choice).tolist():
+            for c in (np.unique(choice) if choice.min() != choice.max() else choice[:1]).tolist():
                 if c != LOCAL_OPTION:
                     chosen = at[choice == c]
                     compute_s[chosen] = executor_time_s(dev.candidates[c - 1].server, work[chosen])
@@ -138,6 +140,14 @@ class Ahead:
             choices[j] = DECIDE_AT_ARRIVAL
             up_s[j] = None
         self.reopened.extend(rows)
+
+
+def _gather(column: list[float], rows: IntArray) -> FloatArray:
+    """``column`` at the ascending ``rows``: a slice when they are a run of the window (every task moving)."""
+    lo, hi = int(rows[0]), int(rows[-1]) + 1
+    if hi - lo == rows.size:
+        return np.array(column[lo:hi], dtype=np.float64)
+    return np.array([column[j] for j in rows.tolist()], dtype=np.float64)
 
 
 def _write(w: Window, rows: IntArray, picked: IntArray, compute_s: FloatArray, upload_s: FloatArray) -> None:

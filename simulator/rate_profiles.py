@@ -26,11 +26,14 @@ from offload.validate import check_fraction, check_non_negative, check_positive
 from simulator.workloads import ArrivalBlock, Workload
 
 FloatArray = npt.NDArray[np.float64]
-#: Knots per period of the table of a smooth cumulative profile that gives its inverse a start: the linear
-#: interpolation is then off by seconds at most, which three Newton steps take to float resolution.
-_TABLE_KNOTS = 1024
+BoolArray = npt.NDArray[np.bool_]
+#: Knots per period of the table of a smooth cumulative profile that gives its inverse a start: for a daily cycle of
+#: amplitude 0.8 its linear interpolation is off by 0.4 s at most, which two Newton steps take to float resolution.
+_TABLE_KNOTS = 4096
+#: Plain Newton steps from the table's start.
+_NEWTON_STEPS = 2
 #: Bound on the safeguarded Newton steps of a smooth inverse (each one at least bisects its bracket, so 1100 would
-#: reach any double; the start and Newton's quadratic steps end it in three or four).
+#: reach any double; the start and Newton's quadratic steps end it in a few).
 _MAX_STEPS = 200
 
 
@@ -205,26 +208,43 @@ class DiurnalProfile:
         return t + self.amplitude / half * swing
 
     def inverse(self, operational_s: FloatArray) -> FloatArray:
-        """Safeguarded Newton on ``Λ(t) = τ`` until ``Λ(t)`` equals ``τ`` to a few units of rounding.
+        """Newton on ``Λ(t) = τ`` until ``Λ(t)`` equals ``τ`` to a few units of rounding.
 
-        The start interpolates a table of ``Λ`` over one period (``Λ(t + P) = Λ(t) + P``). Each step keeps a
-        bracket of the root (``Λ`` is non-decreasing, and ``t − a P/π ≤ Λ(t) ≤ t + a P/π`` gives the first one)
-        and bisects it instead when the Newton step ``t − (Λ(t) − τ) / m(t)`` would leave it (``m`` may reach 0 at
-        the trough when ``a = 1``).
+        The start interpolates a table of ``Λ`` over one period (``Λ(t + P) = Λ(t) + P``); from there two plain
+        Newton steps ``t − (Λ(t) − τ) / m(t)`` reach float resolution unless ``m`` nearly vanishes (``a`` near 1,
+        near the trough). Times they leave short are found again from the start by :meth:`_bracketed`.
         """
         tau = np.asarray(operational_s, dtype=np.float64)
         period = self.period_s
-        swing_s = self.amplitude * period / (2.0 * np.pi)
         table_tau, table_t = self._table
         periods = np.floor(tau / period)
-        t = periods * period + np.interp(tau - periods * period, table_tau, table_t)
+        start = periods * period + np.interp(tau - periods * period, table_tau, table_t)
+        t = start
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            for _ in range(_NEWTON_STEPS):
+                t = t - (self.cumulative(t) - tau) / self.factor(t)
+            short = ~self._converged(t, self.cumulative(t) - tau, tau)  # NaN (a step by m = 0) counts as short
+        if short.any():
+            t = np.where(short, self._bracketed(start, tau), t)
+        return t
+
+    @staticmethod
+    def _converged(t: FloatArray, gap: FloatArray, tau: FloatArray) -> BoolArray:
+        """Whether ``gap = Λ(t) − τ`` is within rounding: ``Λ(t) = t + swing`` is exact to a few ulps of
+        ``|t| + |swing| ≤ |τ| + 2 |t − τ|`` at the root."""
+        return np.abs(gap) <= 16.0 * np.finfo(np.float64).eps * (np.abs(tau) + 2.0 * np.abs(t - tau))
+
+    def _bracketed(self, start: FloatArray, tau: FloatArray) -> FloatArray:
+        """Safeguarded Newton from ``start``: each step keeps a bracket of the root (``Λ`` is non-decreasing, and
+        ``t − a P/π ≤ Λ(t) ≤ t + a P/π`` gives the first one) and bisects it instead when the Newton step would
+        leave it (``m`` reaches 0 at the trough when ``a = 1``)."""
+        swing_s = self.amplitude * self.period_s / (2.0 * np.pi)
         lo = np.maximum(tau - 2.0 * swing_s, 0.0)
         hi = tau + 2.0 * swing_s
-        eps = np.finfo(np.float64).eps
+        t = start
         for _ in range(_MAX_STEPS):
             gap = self.cumulative(t) - tau
-            # Λ(t) = t + swing is exact to a few ulps of |t| + |swing| = |τ| + 2 |t − τ| at the root: stop there
-            todo = np.abs(gap) > 16.0 * eps * (np.abs(tau) + 2.0 * np.abs(t - tau))
+            todo = ~self._converged(t, gap, tau)
             if not todo.any():
                 break
             lo = np.where(gap < 0.0, t, lo)

@@ -9,6 +9,8 @@ from typing import Any
 
 import pandas as pd
 
+from simulator.motion_log import BY_SPEED_COLUMNS, MotionLog, latency_by_speed
+
 
 class DropReason(StrEnum):
     """Why a task was dropped, as the records' ``drop_reason`` column spells it (``NONE``: not dropped)."""
@@ -273,6 +275,10 @@ class SimulationResult:
         Per policy, replication and moving device group: handovers (and per device-hour), interruption time,
         transfers a handover interrupted, mean distance to the serving access point and mean radio uplink rate
         (:data:`simulator.mobility.controller.MOBILITY_COLUMNS`); ``None`` when nothing moves.
+    motion : MotionLog or None
+        The moving devices over time: per group the distance to the serving replica at every step, some devices'
+        tracks and every device's speed (:class:`simulator.motion_log.MotionLog`; the tasks' latency against speed:
+        :meth:`latency_by_speed`).
     """
 
     records: pd.DataFrame
@@ -283,13 +289,15 @@ class SimulationResult:
     battery: pd.DataFrame | None = None
     platform: PlatformLog | None = None
     mobility: pd.DataFrame | None = None
+    motion: MotionLog | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         """The JSON-serialisable summary: ``{"policies": {NAME: PolicySummary.to_dict()}, "seed", "version",
         "replications", "duration_s", "warmup_s"}``, ``"placement"`` when the run placed services first, per
         policy ``events``, ``replicas``, ``traffic``, ``version_monitor`` and ``dropped_by_reason`` when it ran a
         platform (:class:`PlatformLog`), and per policy ``mobility`` (one row per moving group, means over
-        replications) when devices moved."""
+        replications), ``mobility_series`` and ``latency_by_speed`` (:meth:`MotionLog.for_policy`) when devices
+        moved."""
         summary: dict[str, Any] = {"policies": {name: p.to_dict() for name, p in self.policies.items()},
                                    **{key: self.metadata[key] for key in _RUN_KEYS}}
         if self.placement is not None:
@@ -302,7 +310,27 @@ class SimulationResult:
             for name, policy in summary["policies"].items():
                 mine = means.loc[name].reset_index() if name in means.index.get_level_values(0) else means.iloc[:0]
                 policy["mobility"] = [{str(k): v for k, v in row.items()} for row in mine.to_dict(orient="records")]
+        if self.motion is not None:
+            by_speed = self.latency_by_speed()
+            for name, policy in summary["policies"].items():
+                mine = by_speed[by_speed["policy"] == name].drop(columns="policy")
+                policy["mobility_series"] = self.motion.series_for(name)
+                policy["latency_by_speed"] = [{str(k): v for k, v in row.items()}
+                                              for row in mine.to_dict(orient="records")]
         return summary
+
+    def latency_by_speed(self) -> pd.DataFrame:
+        """Per policy (every replication's tasks), moving group and speed bin, the latency of completed tasks
+        against their device's speed (:func:`simulator.motion_log.latency_by_speed`); empty when nothing moved or
+        records were not kept."""
+        frames = [] if self.motion is None else [
+            latency_by_speed(self.records[self.records["policy"] == name],
+                             self.motion.speeds[self.motion.speeds["policy"] == name]).assign(policy=name)
+            for name in self.policies]
+        if not frames:
+            return pd.DataFrame({column: [] for column in ("policy", *BY_SPEED_COLUMNS)})
+        table = pd.concat(frames, ignore_index=True)
+        return table[["policy", *BY_SPEED_COLUMNS]]
 
     @property
     def summary(self) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from simulator.energy import POWER_TERMS
 from simulator.engine import Engine
 from simulator.jobs import EngineOutput, Mobility, Platform, Samples
 from simulator.metrics import Layout, RecordLabel, RecordSink, record_store
+from simulator.motion_log import MotionLog
 from simulator.output_analysis import BASE_BINS, mser_truncation
 from simulator.plugins import make_policy
 from simulator.records import ColumnStore
@@ -120,6 +121,9 @@ def _replicate(world: World, spec: PolicySpec, child: np.random.SeedSequence, si
     policy_seed, server_seed = child.spawn(2)
     engine = Engine(world, make_policy(spec), streams, policy_seed, sink, duration_s=duration_s, warmup_s=warmup_s,
                     server_seed=server_seed, platform=platform, mobility=mobility)
+    if engine.planner is not None and any(g.mobile and g.group.battery is not None for g in engine.groups):
+        raise ParameterError(f"policies[{spec.display_name}]", spec.name, "plans each task's DVFS frequency or "
+                             "transmit power: a moving device with a battery needs another policy (not supported yet)")
     return engine.run()
 
 
@@ -194,6 +198,7 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1,
     batteries: list[pd.DataFrame] = []
     logs: list[tuple[pd.DataFrame, ...]] = []
     motions: list[pd.DataFrame] = []
+    trails: list[tuple[pd.DataFrame, ...]] = []
     summary_policies: dict[str, PolicySummary] = {}
     little: dict[str, Any] = {}
     warnings: list[str] = []
@@ -208,6 +213,8 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1,
                 logs.append(_platform_tables(output, spec.display_name, r))
             if output.mobility is not None:
                 motions.append(_labelled(output.mobility, spec.display_name, r))
+            if output.motion is not None:
+                trails.append(tuple(_labelled(frame, spec.display_name, r) for frame in output.motion))
             reps.append(replication_stats(output, window_s=window_s, services=services, warmup_s=warmup_s))
             series.append(_series(output.samples, spec.display_name, r))
             batteries.append(_battery_series(output.samples, spec.display_name, r))
@@ -233,7 +240,14 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1,
     log = None if platform is None else PlatformLog(*(pd.concat(parts, ignore_index=True) for parts in zip(*logs,
                                                                                                       strict=True)))
     return SimulationResult(records, timeseries, summary_policies, metadata, platform=log, battery=battery,
-                            mobility=pd.concat(motions, ignore_index=True) if motions else None)
+                            mobility=pd.concat(motions, ignore_index=True) if motions else None,
+                            motion=_motion_log(trails) if trails else None)
+
+
+def _motion_log(trails: list[tuple[pd.DataFrame, ...]]) -> MotionLog:
+    """The replications' distance series, tracks and speed logs, and the cells."""
+    series, tracks, speeds = (pd.concat(frames, ignore_index=True) for frames in list(zip(*trails, strict=True))[:3])
+    return MotionLog(series, tracks, speeds, trails[0][3].drop(columns=["policy", "replication"]))
 
 
 def _platform_tables(output: EngineOutput, policy: str, replication: int) -> tuple[pd.DataFrame, ...]:

@@ -57,6 +57,7 @@ GROUPS: dict[str, str] = {
     "simulator.files": "core",
     "simulator.links": "core",  # a moving device's own view of its cell's channel (issue 13)
     "simulator.metrics": "core",
+    "simulator.motion_log": "core",  # moving devices over a run as tables, latency against speed (issue 13)
     "simulator.moving": "core",  # a moving device's tasks: decided on its current cell, ahead to the next step
     "simulator.network": "core",
     "simulator.placement_bridge": "core",

@@ -9,11 +9,14 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from rollout_worlds import V2, platform, simulate, times, world
 
 from offload.errors import ParameterError
 from simulator.lifecycle import Autoscaling
 from simulator.lifecycle.rollout import Analysis, Canary, Step
+from simulator.lifecycle.router import VersionStats, quantile
 from simulator.lifecycle.spec import Version
 from simulator.result import SimulationResult
 
@@ -140,3 +143,37 @@ def test_the_version_monitor_and_traffic_series_agree_with_the_records() -> None
     started = records["service_start_s"].to_numpy()
     assert v1.loc[10.0, "load_rps"] == np.count_nonzero(started <= 10.0) / 10.0
     assert v2.loc[150.0, "load_rps"] > 0.0
+
+
+@given(st.lists(st.floats(0.0, 10.0, allow_subnormal=False), min_size=1, max_size=300),
+       st.sampled_from([0.0, 0.5, 0.95, 0.99, 1.0]))
+def test_the_window_quantile_is_numpys_to_the_bit(values: list[float], q: float) -> None:
+    data = np.array(values)
+    assert quantile(data.copy(), q) == np.quantile(data, q)
+
+
+def test_a_window_summarises_the_requests_ended_since_its_start() -> None:
+    # truth: the columns filtered by hand and numpy's percentile
+    rng = np.random.default_rng(2)
+    stats = VersionStats()
+    end_s = np.sort(rng.uniform(0.0, 100.0, 500))
+    request_s = rng.exponential(0.05, 500)
+    failed = rng.random(500) < 0.1
+    for end, request, fail in zip(end_s.tolist(), request_s.tolist(), failed.tolist(), strict=True):
+        stats.end_s.append(end)
+        stats.request_s.append(request)
+        stats.failed.append(fail)
+    for start in (-1.0, 0.0, 37.5, end_s[250], 99.0, 200.0):
+        inside = end_s >= start
+        n, p95_s, errors = stats.window(start)
+        assert n == inside.sum()
+        if n:
+            assert p95_s == np.percentile(request_s[inside], 95)
+            assert errors == failed[inside].mean()
+            assert stats.window(start) == (n, p95_s, errors)  # asked again: the same answer
+        else:
+            assert math.isnan(p95_s)
+            assert math.isnan(errors)
+        got_s, got_failed = stats.since(start)
+        np.testing.assert_array_equal(got_s, request_s[inside])
+        np.testing.assert_array_equal(got_failed, failed[inside])

@@ -115,3 +115,49 @@ def test_the_step_grid_is_the_times_the_steps_happen(monkeypatch):
     monkeypatch.setattr(MobilityRun, "_step", record_step)
     run(world, duration_s=20.0, seed=1, mobility=spec)
     assert grids[0].tolist() == sorted(seen)  # exactly: the same float sums as the event queue's
+
+
+def test_a_retry_after_a_handover_is_sent_from_the_current_cell():
+    # one request of 20 s of work at 0 from cell a (the a-site link: 10 ms); e1 fails at 12 s and is back at 12.5 s
+    # (its replica restarts at once), so the attempt fails and the retry goes 1 s later, at 13 s, when the device
+    # is on cell b since the handover at 10 s: over the b-site link (50 ms), not a's
+    from simulator.lifecycle import Deployment, Image, NodeCapacity, NodeEvent, Platform, Registry, Retry, Unready
+    from simulator.world import Service
+
+    image = Image("svc:v1", 8e8)
+    group = DeviceGroup("walkers", 1, DEVICE, TaskTrace((0.0,), (0,), (2e10,), (0.0,), (0.0,)), "a",
+                        service="svc")
+    world = World(device_groups=(group,), access_points=(AccessPoint("a", 1e9), AccessPoint("b", 1e9)),
+                  servers=(EdgeServer("e1", speed_ops_per_s=1e9, location="site"),),
+                  links=(BackhaulLink("a", "site", latency_s=0.01), BackhaulLink("b", "site", latency_s=0.05),
+                         BackhaulLink("site", "dc", 1e9)),
+                  services=(Service("svc", ("e1",)),), policies=("always_edge",))
+    deployment = Deployment("svc-v1", "svc", "v1", image, 1, ("e1",), unready=Unready("wait", 3.0), reschedule=False)
+    platform = Platform((image,), (Registry("dc"),), (NodeCapacity("e1", 1.0, images=(image.name,)),), (deployment,),
+                        failures=(NodeEvent(12.0, "e1", "fail"), NodeEvent(12.5, "e1", "recover")),
+                        retries=(Retry("walkers", attempts=2, backoff_s=1.0),))
+    spec = Mobility(Area(200.0, 100.0), (Cell("a", (50.0, 50.0)), Cell("b", (150.0, 50.0))),
+                    (GroupMotion("walkers", JUMP, step_s=1.0),))
+    record = run(world, duration_s=60.0, seed=1, platform=platform, mobility=spec).records.iloc[0]
+    assert record["upload_start_s"] == 13.0
+    assert record["service_start_s"] == pytest.approx(13.05, abs=1e-9)
+    assert record["completed_s"] == pytest.approx(13.05 + 20.0 + 0.05, abs=1e-9)
+
+
+def test_a_moving_device_pays_its_battery_for_each_upload_at_its_rate_then():
+    # 2 W of transmit power, nothing else drawn: 0.1 Mbit at 1 Mbps on cell a (the task at 5.3 s) costs 0.2 J, at
+    # 2 Mbps on cell b (12.3 s, after the handover at 10 s) 0.1 J; no harvest
+    from simulator.battery import Battery
+    from simulator.distributions import Constant
+
+    device = Device(speed_ops_per_s=1e9, tx_power_w=2.0, idle_power_w=0.0, rx_power_w=0.0, tail_energy_j=0.0)
+    world = two_cells(TaskTrace((5.3, 12.3), (0, 0), (1e6, 1e6), (1e5, 1e5), (0.0, 0.0)))
+    group = dataclasses.replace(world.device_groups[0], device=device,
+                                battery=Battery(capacity_j=10.0, initial_j=10.0, slot_s=1.0, harvest_j=Constant(0.0)))
+    world = dataclasses.replace(world, device_groups=(group,))
+    spec = Mobility(Area(200.0, 100.0), (Cell("a", (50.0, 50.0)), Cell("b", (150.0, 50.0))),
+                    (GroupMotion("walkers", JUMP, step_s=1.0),), HandoverRule(interruption_s=0.05))
+    result = run(world, duration_s=30.0, seed=1, mobility=spec)
+    assert result.records.sort_values("created_s")["target"].tolist() == ["ea", "eb"]
+    assert result.battery is not None
+    assert result.battery["battery_j"].iloc[-1] == pytest.approx(10.0 - 0.2 - 0.1, abs=1e-12)

@@ -7,6 +7,11 @@ Layout::
     DIR/battery.parquet      battery level of every battery device over time (or .csv), when devices have one
     DIR/events.parquet       the platform's events (deploy, pull, ready, scale, ...), with deployments (or .csv)
     DIR/replicas.parquet     replicas per state of every deployment after each change (or .csv)
+    DIR/mobility.parquet     per moving group: handovers, interruption, migrations, ... (or .csv), when devices move
+    DIR/mobility_series.parquet   per moving group, at every step: mean distance and round trip to the serving replica
+    DIR/tracks.parquet       the positions of a few devices per moving group at every step
+    DIR/latency_by_speed.parquet  tasks' latency per moving group and speed bin
+    DIR/cells.parquet        the access points on the map: position and range (m)
     DIR/summary.json         the object ``mecsim simulate --json`` prints
     DIR/scenario.yaml        the resolved scenario (after --set overrides), loadable again
     DIR/figures/*.png        the standard figures
@@ -28,6 +33,7 @@ import yaml
 
 from offload.errors import ParameterError
 from simulator.files import replacing, replacing_folder, write_text
+from simulator.motion_log import MotionLog
 from simulator.result import PlatformLog
 from simulator.scenario.report import DEFAULT_WIDTH
 from simulator.summary import json_safe
@@ -37,7 +43,9 @@ logger = logging.getLogger(__name__)
 #: Files of ``DIR`` this module writes (besides the figures); ``--force`` replaces exactly these and the figures.
 OUTPUT_FILES = ("records.parquet", "records.csv", "timeseries.parquet", "timeseries.csv", "battery.parquet",
                 "battery.csv", "events.parquet", "events.csv", "replicas.parquet", "replicas.csv", "traffic.parquet",
-                "traffic.csv", "summary.json",
+                "traffic.csv", "mobility.parquet", "mobility.csv", "mobility_series.parquet", "mobility_series.csv",
+                "tracks.parquet", "tracks.csv", "latency_by_speed.parquet", "latency_by_speed.csv", "cells.parquet",
+                "cells.csv", "summary.json",
                 "scenario.yaml")
 
 
@@ -123,7 +131,9 @@ def write_table(frame: pd.DataFrame, out_dir: Path, stem: str) -> Path:
 
 def write_run(out_dir: Path, *, records: pd.DataFrame | None, timeseries: pd.DataFrame | None,
               summary: Mapping[str, Any], resolved_scenario: Mapping[str, Any], figures: bool = True,
-              platform: PlatformLog | None = None, battery: pd.DataFrame | None = None) -> list[Path]:
+              platform: PlatformLog | None = None, battery: pd.DataFrame | None = None,
+              mobility: pd.DataFrame | None = None, motion: MotionLog | None = None,
+              latency_by_speed: pd.DataFrame | None = None) -> list[Path]:
     """Write one run's files into an already prepared ``out_dir``; returns every path written.
 
     Figures are drawn by :func:`simulator.plots.render_run_figures` from the files just written, so ``mecsim plot``
@@ -138,6 +148,13 @@ def write_run(out_dir: Path, *, records: pd.DataFrame | None, timeseries: pd.Dat
         written.append(write_table(battery, out_dir, "battery"))
     if platform is not None:
         written += [write_table(getattr(platform, stem), out_dir, stem) for stem in ("events", "replicas", "traffic")]
+    if mobility is not None:
+        written.append(write_table(mobility, out_dir, "mobility"))
+    if motion is not None:
+        written += [write_table(table, out_dir, stem) for table, stem in (
+            (motion.series, "mobility_series"), (motion.tracks, "tracks"), (motion.cells, "cells"))]
+    if latency_by_speed is not None:
+        written.append(write_table(latency_by_speed, out_dir, "latency_by_speed"))
     summary_path = write_text(out_dir / "summary.json", dumps_json(summary) + "\n")
     scenario_path = write_text(out_dir / "scenario.yaml", _RESOLVED_HEADER + yaml.safe_dump(
         dict(resolved_scenario), sort_keys=False, allow_unicode=True))

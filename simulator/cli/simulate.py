@@ -94,7 +94,9 @@ def simulate_command(ctx: click.Context, scenario: str, seed: int | None, replic
             write_run(folder, records=result.records if outputs.records else None,
                       timeseries=result.timeseries if outputs.timeseries else None, summary=summary,
                       battery=result.battery if outputs.timeseries else None,
-                      resolved_scenario=loaded.resolved, figures=outputs.figures, platform=result.platform)
+                      resolved_scenario=loaded.resolved, figures=outputs.figures, platform=result.platform,
+                      mobility=result.mobility, motion=result.motion,
+                      latency_by_speed=None if result.motion is None else result.latency_by_speed())
     if as_json:
         click.echo(dumps_json(summary))
     else:

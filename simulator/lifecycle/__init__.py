@@ -1,8 +1,8 @@
-"""The platform over time (above the simulator core, below the scenario): images pulled from registries into node
-caches, deployments whose replicas go pending → pulling → starting → ready → terminating, the controllers that change
-them during a run (scripted scale events, the HPA autoscaler, node failures), the devices' retries, and rollouts of new
-versions (a rolling upgrade, or a canary with a traffic split and an SLO analysis that may roll it back). Pass a
-:class:`Platform` to :func:`simulator.run.run`."""
+"""The platform over time (above the simulator core, below the scenario): images built when first needed and pulled
+from registries into node caches, deployments whose replicas go pending → pulling → starting → ready → terminating,
+the controllers that change them during a run (scripted scale events, the HPA autoscaler, node failures), the devices'
+retries, and rollouts of new versions (a rolling upgrade, or a canary with a traffic split and an SLO analysis that
+may roll it back). Pass a :class:`Platform` to :func:`simulator.run.run`."""
 
 from simulator.lifecycle.autoscaler import Autoscaling
 from simulator.lifecycle.controller import Platform

@@ -24,6 +24,7 @@ import simpy
 from offload.errors import ParameterError
 from simulator.devices import LinkChannels
 from simulator.events import Wake
+from simulator.lifecycle.builds import Builds
 from simulator.lifecycle.distribution import Distributor, Push
 from simulator.lifecycle.failures import Failures
 from simulator.lifecycle.fit import Fit, check_disks
@@ -41,7 +42,7 @@ from simulator.result import DropReason
 from simulator.servers import WorkerPool
 from simulator.world import World
 
-#: Columns of the event table; ``detail`` is the image of a pull or eviction, the target count of a scale;
+#: Columns of the event table; ``detail`` is the image of a pull, build or eviction, the target count of a scale;
 #: ``source`` where a pull came from (``central:PLACE``, ``mirror:PLACE``, ``peer:NODE``; ``""`` for other events).
 EVENT_COLUMNS = ("time_s", "kind", "service", "version", "deployment", "node", "replica", "detail", "source")
 #: Columns of the replica time series: after every change, the deployment's replicas in each state.
@@ -164,6 +165,9 @@ class Controller:
         self.split_uniform, self.error_uniform = (Uniforms(child) for child in rng.spawn(2))
         self.distributor = Distributor(self.puller, self.caches, self.images, self.where, self.up, platform.peers,
                                        self._pull_event)
+        self.builds = Builds(env, self.images, [*(name for n in platform.nodes for name in n.images),
+                                                *(name for r in platform.registries[1:] for name in r.images or ())],
+                             self._build_event)
         self.deployed: dict[str, Deployed] = {}
         self.spills: list[Spill] = []
         for spec in platform.deployments:
@@ -233,6 +237,7 @@ class Controller:
         """Deploy every deployment at time 0 and schedule the scripted events."""
         for deployed in self.deployed.values():
             self._event("deploy", deployed, detail=str(deployed.spec.replicas))
+            self.builds.need(deployed.spec.image.name, deployed)
             self.scale(deployed.spec.name, deployed.spec.replicas)
         for event in self.platform.events:
             Wake(self.env, event.at_s, event, self._scripted)
@@ -247,7 +252,9 @@ class Controller:
             self.scale(deployed.spec.name, 1, kind="activate")
 
     def _push(self, event: simpy.Event) -> None:
-        self.distributor.push(event.value)  # type: ignore[arg-type]
+        """A push of an image not built yet happens once it is built."""
+        push: Push = event.value  # type: ignore[assignment]
+        self.builds.need(push.image, None, partial(self.distributor.push, push))
 
     def _scripted(self, event: simpy.Event) -> None:
         scale: ScaleEvent = event.value  # type: ignore[assignment]
@@ -290,7 +297,7 @@ class Controller:
         return True
 
     def _launch(self, replica: Replica) -> None:
-        """Start a replica on its node: boot if the image is there, else pull it first."""
+        """Start a replica on its node: boot if the image is there, else pull it first (once it is built)."""
         spec = replica.deployed.spec
         node = replica.node
         assert node is not None
@@ -298,13 +305,25 @@ class Controller:
             self._boot(replica)
             return
         replica.state = State.PULLING
-        self.distributor.fetch(node, spec.image, replica, partial(self._pulled, replica))
+        self.builds.need(spec.image.name, replica.deployed, partial(self._fetch, replica, node))
+
+    def _fetch(self, replica: Replica, node: str) -> None:
+        """Pull the replica's image to ``node`` once it is built, unless the replica left the node meanwhile."""
+        if replica.state == State.PULLING and replica.node == node:
+            self.distributor.fetch(node, replica.deployed.spec.image, replica, partial(self._pulled, replica))
 
     def _pull_event(self, kind: str, node: str, detail: str, owner: Replica | None, source: str) -> None:
         if owner is None:
             self.events.append((self.env.now, kind, "", "", "", node, -1, detail, source))
         else:
             self._event(kind, owner.deployed, owner, node=node, detail=detail, source=source)
+
+    def _build_event(self, kind: str, image: str, owner: Deployed | None) -> None:
+        central = self.platform.registries[0].node
+        if owner is None:
+            self.events.append((self.env.now, kind, "", "", "", central, -1, image, ""))
+        else:
+            self._event(kind, owner, node=central, detail=image)
 
     def _pulled(self, replica: Replica) -> None:
         if replica.state == State.PULLING:

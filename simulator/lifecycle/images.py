@@ -17,8 +17,9 @@ from offload.validate import check_non_negative, check_positive
 
 @dataclass(frozen=True, slots=True)
 class Image:
-    """A service version's container image: ``size_bits`` to pull, and how long it took to build (informative:
-    builds happen before the run)."""
+    """A service version's container image: ``size_bits`` to pull, and ``build_s``, how long the platform takes to
+    build it: it is built when first needed and enters the central registry ``build_s`` later
+    (:mod:`simulator.lifecycle.builds`; 0: built before the run)."""
 
     name: str
     size_bits: float

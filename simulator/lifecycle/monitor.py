@@ -12,10 +12,8 @@ upgrade); its *load* is the requests it started per second over the sample inter
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
 from typing import Any
 
-import numpy as np
 import simpy
 
 from simulator.events import Wake
@@ -28,17 +26,6 @@ TRAFFIC_COLUMNS = ("time_s", "service", "version", "deployment", "desired", "rea
                    "error_rate")
 #: Columns of the per-version monitor.
 VERSION_COLUMNS = ("service", "version", "deployment", "avg_qpm", "avg_req_time_s", "calls", "errors")
-
-
-def window_stats(deployed: Deployed, start_s: float) -> tuple[int, float, float]:
-    """Requests of the version that ended from ``start_s`` on: their count, 95th percentile time at the router (s)
-    and failed share (NaN without requests)."""
-    stats = deployed.stats
-    first = bisect_left(stats.end_s, start_s)
-    n = len(stats.end_s) - first
-    if not n:
-        return 0, math.nan, math.nan
-    return n, float(np.percentile(stats.request_s[first:], 95)), sum(stats.failed[first:]) / n
 
 
 class TrafficSampler:
@@ -78,7 +65,7 @@ class TrafficSampler:
             started = deployed.stats.started
             load_rps = (started - self.started.get(spec.name, 0)) / interval_s
             self.started[spec.name] = started
-            _, p95_s, errors = window_stats(deployed, now - window_s)
+            _, p95_s, errors = deployed.stats.window(now - window_s)
             self.rows.append((now, service, spec.version, spec.name, deployed.desired, ready(deployed),
                               self.weight(deployed), load_rps, p95_s, errors))
 
@@ -88,10 +75,8 @@ def version_monitor(controller: Control, warmup_s: float) -> list[tuple[Any, ...
     now = controller.env.now
     rows = []
     for deployed in controller.deployed.values():
-        stats = deployed.stats
-        first = bisect_left(stats.end_s, warmup_s)
-        failed = np.asarray(stats.failed[first:], dtype=bool)
-        served = np.asarray(stats.request_s[first:], dtype=np.float64)[~failed]
+        request_s, failed = deployed.stats.since(warmup_s)
+        served = request_s[~failed]
         minutes = (now - warmup_s) / 60.0
         spec = deployed.spec
         rows.append((spec.service, spec.version, spec.name, served.size / minutes if minutes > 0 else math.nan,

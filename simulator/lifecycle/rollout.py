@@ -18,11 +18,9 @@ waiting requests handed to the stable version); a pause ends only after an analy
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Literal
 
-import numpy as np
 import simpy
 
 from offload.errors import ParameterError
@@ -71,18 +69,16 @@ class Analysis:
         if not isinstance(self.min_requests, int) or self.min_requests < 1:
             raise ParameterError("min_requests", self.min_requests, "must be a whole number >= 1")
 
-    def verdict(self, request_s: list[float], failed: list[bool]) -> tuple[Verdict, str, float, float]:
-        """The verdict on the requests of the window, why, their p95 time (s) and their error rate (NaN: none)."""
-        n = len(request_s)
-        p95_s = float(np.percentile(request_s, 95)) if n else math.nan
-        errors = sum(failed) / n if n else math.nan
+    def verdict(self, n: int, p95_s: float, errors: float) -> tuple[Verdict, str]:
+        """The verdict on the ``n`` requests of the window, of p95 time ``p95_s`` (s) and error rate ``errors``
+        (NaN: none), and why."""
         if n < self.min_requests:
-            return "inconclusive", f"{n} requests < {self.min_requests}", p95_s, errors
+            return "inconclusive", f"{n} requests < {self.min_requests}"
         if p95_s > self.p95_s:
-            return "fail", f"p95 {p95_s:.4g} s > {self.p95_s:g} s", p95_s, errors
+            return "fail", f"p95 {p95_s:.4g} s > {self.p95_s:g} s"
         if errors > self.error_rate:
-            return "fail", f"error rate {errors:.4g} > {self.error_rate:g}", p95_s, errors
-        return "pass", f"p95 {p95_s:.4g} s, error rate {errors:.4g}", p95_s, errors
+            return "fail", f"error rate {errors:.4g} > {self.error_rate:g}"
+        return "pass", f"p95 {p95_s:.4g} s, error rate {errors:.4g}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,11 +218,9 @@ class CanaryRun(RolloutRun):
         analysis, new = self.rules.analysis, self.new
         assert analysis is not None
         assert new is not None
-        stats = new.stats
-        first = bisect_left(stats.end_s, self.env.now - analysis.window_s)
-        request_s, failed = stats.request_s[first:], stats.failed[first:]
-        verdict, why, p95_s, errors = analysis.verdict(request_s, failed)
-        self.verdicts.append((self.env.now, verdict, len(request_s), p95_s, errors))
+        n, p95_s, errors = new.stats.window(self.env.now - analysis.window_s)
+        verdict, why = analysis.verdict(n, p95_s, errors)
+        self.verdicts.append((self.env.now, verdict, n, p95_s, errors))
         if verdict == "fail":
             self.rollback(why)
         return verdict

@@ -15,10 +15,14 @@ the requests it ends in its version's :class:`VersionStats`.
 from __future__ import annotations
 
 import math
+from array import array
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
+import numpy.typing as npt
 import simpy
 
 from offload.errors import ParameterError
@@ -28,6 +32,8 @@ from simulator.events import Wake
 from simulator.result import DropReason
 from simulator.servers import WorkerPool
 
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 UnreadyAction = Literal["wait", "drop", "cloud", "region"]
 
 
@@ -50,27 +56,67 @@ class Unready:
                                  "'region'")
 
 
+def quantile(values: FloatArray, q: float) -> float:
+    """The ``q`` quantile of ``values`` (not empty) as ``np.quantile``'s default computes it, to the bit: linear
+    interpolation between the order statistics around ``h = (n − 1) q`` (R. J. Hyndman and Y. Fan, "Sample quantiles
+    in statistical packages", The American Statistician 50(4), 1996: type 7). One partition instead of numpy's
+    general machinery, which costs several times the partition on the few thousand requests of a window."""
+    h = (values.size - 1) * q
+    lo = min(math.floor(h), values.size - 1)
+    hi = min(lo + 1, values.size - 1)
+    ordered = np.partition(values, (lo, hi))
+    a, b, t = float(ordered[lo]), float(ordered[hi]), h - lo
+    # numpy's lerp: from the nearer end, so that t = 1 gives b exactly
+    return b - (b - a) * (1.0 - t) if t >= 0.5 else a + (b - a) * t
+
+
 class VersionStats:
     """What the replicas of one service version did: requests started, and for each request ended (in time order)
-    its end time, its time at the router (queue and service, s) and whether it failed (``version_error``)."""
+    its end time, its time at the router (queue and service, s) and whether it failed (``version_error``).
 
-    __slots__ = ("end_s", "failed", "request_s", "started")
+    The per-request columns are typed arrays (appending costs what a list's does), so a window of them reaches numpy
+    as one copy of its bytes; :meth:`window` summarises the requests ended since a time, once per window asked for.
+    """
+
+    __slots__ = ("_last", "end_s", "failed", "request_s", "started")
 
     def __init__(self) -> None:
         self.started = 0
-        self.end_s: list[float] = []
-        self.request_s: list[float] = []
-        self.failed: list[bool] = []
+        self.end_s = array("d")
+        self.request_s = array("d")
+        self.failed = array("b")
+        self._last: tuple[int, int, tuple[int, float, float]] = (0, 0, (0, math.nan, math.nan))
+
+    def since(self, start_s: float) -> tuple[FloatArray, BoolArray]:
+        """Time at the router (s) and failure flag of each request that ended from ``start_s`` on."""
+        first = bisect_left(self.end_s, start_s)
+        return (np.frombuffer(self.request_s[first:], dtype=np.float64),
+                np.frombuffer(self.failed[first:], dtype=np.int8).astype(bool))
+
+    def window(self, start_s: float) -> tuple[int, float, float]:
+        """Requests that ended from ``start_s`` on: their count, 95th percentile time at the router (s) and failed
+        share (NaN without requests). The canary analysis and the traffic sampler ask for the same window at the
+        same instant: the second time is the first one's answer."""
+        first, end = bisect_left(self.end_s, start_s), len(self.end_s)
+        if (first, end) == self._last[:2]:
+            return self._last[2]
+        n = end - first
+        summary = (0, math.nan, math.nan) if not n else (
+            n, quantile(np.frombuffer(self.request_s[first:], dtype=np.float64), 0.95),
+            int(np.count_nonzero(np.frombuffer(self.failed[first:], dtype=np.int8))) / n)
+        self._last = (first, end, summary)
+        return summary
 
 
 class Endpoint:
     """One ready replica as the router sees it: ``workers`` parallel workers on the server with record code
     ``target_code``, each taking its node's time (speed ``speed_ops_per_s`` or fixed time ``fixed_s``) divided by
     ``share``; ``busy`` requests run on it; ``drained()`` runs when a removed endpoint's last request ends;
-    ``fails()`` (when given) draws whether a request it starts fails; ``stats`` records its version's requests."""
+    ``fails()`` (when given) draws whether a request it starts fails; ``stats`` records its version's requests.
+    ``constant_s`` is every request's time on a node with a fixed time (else ``None``)."""
 
-    __slots__ = ("active", "busy", "drained", "fails", "fixed_s", "share", "speed_ops_per_s", "stats", "target_code",
-                 "workers")
+    __slots__ = ("active", "busy", "constant_s", "drained", "fails", "fixed_s", "share", "speed_ops_per_s", "stats",
+                 "target_code", "workers")
 
     def __init__(self, workers: int, target_code: int, time_terms: tuple[float, float], share: float,
                  drained: Callable[[], None], stats: VersionStats, fails: Callable[[], bool] | None = None) -> None:
@@ -83,6 +129,7 @@ class Endpoint:
         self.fails = fails
         self.busy = 0
         self.active = False
+        self.constant_s = self.time_s(0.0) if math.isinf(self.speed_ops_per_s) else None
 
     def time_s(self, work_ops: float) -> float:
         """How long a request of ``work_ops`` takes on this replica."""
@@ -202,7 +249,8 @@ class EndpointPool(WorkerPool):
         endpoint.stats.started += 1
         if endpoint.fails is not None and endpoint.fails():
             self.failing.add(job)
-        job.service_s = endpoint.time_s(job.work_ops)
+        constant_s = endpoint.constant_s
+        job.service_s = endpoint.time_s(job.work_ops) if constant_s is None else constant_s
         job.target_code = endpoint.target_code
         super()._start(job, now)
 

@@ -3,10 +3,12 @@ its strategy (:mod:`simulator.lifecycle.upgrade` for a rolling upgrade, :mod:`si
 canary), through the replicas' ordinary life cycle (pull, boot, ready, drain).
 
 At ``at_s`` the rollout adds the new version as a second deployment of the service (``SERVICE-VERSION``, the same spec
-but the version's image, speedup and error probability, no replicas yet) and the strategy moves replicas and traffic
-from the stable version to it. It ends *complete* (the new version is the service's stable one) or *rolled back*
-(the new version has no replica and no traffic left). Throughout, an autoscaler of the deployment scales the service as
-a whole: its desired count is the strategy's replica count, its reading the service's whole load.
+but the version's image, speedup and error probability, no replicas yet) and, once that image is built
+(:mod:`simulator.lifecycle.builds`: at once unless it has a build time and is nowhere yet), the strategy moves
+replicas and traffic from the stable version to it. It ends *complete* (the new version is the service's stable one)
+or *rolled back* (the new version has no replica and no traffic left). Throughout, an autoscaler of the deployment
+scales the service as a whole: its desired count is the strategy's replica count, its reading the service's whole
+load.
 
 A service deployed in several domains (one deployment per domain) can roll out domain by domain: a rollout ``after``
 another waits for it to complete, then begins (at its own ``at_s`` if that is later); a rollback, or a cancelled
@@ -28,6 +30,7 @@ from offload.errors import ParameterError
 from offload.validate import check_non_negative
 from simulator.events import Wake
 from simulator.lifecycle.autoscaler import Load
+from simulator.lifecycle.builds import Builds
 from simulator.lifecycle.replicas import Deployed, ready
 from simulator.lifecycle.router import EndpointPool
 from simulator.lifecycle.spec import Deployment, Version
@@ -43,9 +46,10 @@ SAMPLE_S = 60.0
 class Control(Protocol):
     """What a rollout and the traffic sampler see of the deployment controller
     (:class:`simulator.lifecycle.controller.Controller`): its deployments, the pools the services' requests reach,
-    the callbacks to call when a replica count changes, and the actions they take."""
+    the callbacks to call when a replica count changes, the images' builds, and the actions they take."""
 
     env: simpy.Environment
+    builds: Builds
     deployed: dict[str, Deployed]
     pools: dict[tuple[str, str], WorkerPool]
     watchers: dict[str, Callable[[], None]]
@@ -173,10 +177,17 @@ class RolloutRun:
                                    version=version.name, image=version.image, speedup=version.speedup,
                                    error_probability=version.error_probability, replicas=0, autoscaling=None)
         self.new = self.controller.add_deployed(spec, self.stable.pool if self.shared_pool else None)
+        self.controller.record(self.new, "rollout_start", f"{self.stable.spec.version} -> {version.name}")
+        self.controller.builds.need(version.image.name, self.new, self._built)
+
+    def _built(self) -> None:
+        """The new version's image is built: the strategy takes over (until then the stable version serves and
+        scales alone)."""
+        assert self.new is not None
         self.replicas = self.stable.desired
         self.phase = "running"
-        self.controller.watchers[spec.name] = self.controller.watchers[self.stable.spec.name] = self.reconcile
-        self.controller.record(self.new, "rollout_start", f"{self.stable.spec.version} -> {version.name}")
+        self.controller.watchers[self.new.spec.name] = self.controller.watchers[self.stable.spec.name] = \
+            self.reconcile
         self.begin()
         self.reconcile()
 

@@ -34,6 +34,8 @@ from simulator.devices import Access, DeviceState, GroupState
 from simulator.links import Attachment, DeviceLink
 from simulator.mobility.migration import Migration
 from simulator.mobility.models import Area, MobilityModel, Motion
+from simulator.mobility.trail import Trail
+from simulator.policies import Candidate
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -165,7 +167,7 @@ class _Moving:
     """One moving group at run time."""
 
     __slots__ = ("candidate", "devices", "distance_sum_m", "first", "handovers", "interrupted", "links", "motion",
-                 "number", "rate_count", "rate_sum_bps", "samples", "serving", "since_s", "spec", "state")
+                 "names", "number", "rate_count", "rate_sum_bps", "samples", "serving", "since_s", "spec", "state")
 
     def __init__(self, spec: GroupMotion, state: GroupState, motion: Motion, first: int, number: int) -> None:
         self.spec = spec
@@ -174,6 +176,7 @@ class _Moving:
         self.motion = motion
         self.first = first
         self.devices: list[DeviceState] = list(state.devices)
+        self.names = np.array([device.name for device in self.devices], dtype=object)
         self.links: list[DeviceLink] = []
         n = len(self.devices)
         self.serving: IntArray = np.zeros(n, dtype=np.intp)
@@ -202,6 +205,14 @@ class MobilityRun:
         cells = spec.cells
         self.cell_xy = np.array([cell.position_m for cell in cells], dtype=np.float64)
         self.range_m = np.array([cell.range_m for cell in cells])
+        self.bounded = bool(np.isfinite(self.range_m).any())  # some cell's range is finite
+        self.names = [cell.access_point for cell in cells]
+        self.trail = Trail(pd.DataFrame({"access_point": self.names, "x_m": self.cell_xy[:, 0],
+                                         "y_m": self.cell_xy[:, 1], "range_m": self.range_m}))
+        at = {cell.access_point: cell.position_m for cell in cells}
+        #: each server on a cell's node: the cell's position
+        self.replica_xy = {server.name: at[server.node] for server in access.world.servers if server.node in at}
+        self._by_cell: dict[int, FloatArray] = {}
         self.radio = any(cell.radio is not None for cell in cells)
         by_name = {state.group.name: state for state in groups}
         self.moving: list[_Moving] = []
@@ -211,9 +222,9 @@ class MobilityRun:
             if state is None:
                 raise ParameterError("mobility.groups", motion_spec.group,
                                      f"is not a device group of the world ({', '.join(by_name)})")
-            if state.group.battery is not None or state.group.routes:
+            if state.group.routes:
                 raise ParameterError("mobility.groups", motion_spec.group,
-                                     "a group with a battery or fixed routes cannot move (not supported yet)")
+                                     "a group with fixed routes cannot move (not supported yet)")
             start = (spec.area.uniform(state.group.count, rng) if motion_spec.start_m is None
                      else np.array(motion_spec.start_m, dtype=np.float64))
             self.moving.append(_Moving(motion_spec, state, motion_spec.model.start(start, spec.area, rng), first,
@@ -257,7 +268,7 @@ class MobilityRun:
             rows = slice(group.first, group.first + distance.shape[0])
             with np.errstate(divide="ignore"):
                 score = 10.0 * np.log10(self._received_w(distance, rows))
-        return np.where(distance <= self.range_m, score, -np.inf), distance
+        return (np.where(distance <= self.range_m, score, -np.inf) if self.bounded else score), distance
 
     def _attach_at_start(self) -> None:
         cells = self.spec.cells
@@ -300,10 +311,32 @@ class MobilityRun:
         step = group.spec.step_s
         while True:
             yield self.env.timeout(step)
+            before_m = group.motion.positions_m.copy()
             group.motion.advance(step, self.rng)
             self._step(group)
+            self.trail.record(group.spec.group, group.names, self.env.now, before_m, group.motion.positions_m, step,
+                              *self._replicas(group))
             self.attachment.next_s[group.number] = self.env.now + step  # the time of the timeout below
             self._steady()
+
+    def _replicas(self, group: _Moving) -> tuple[FloatArray, FloatArray]:
+        """Where each device's serving replica is (its cell's position, NaN off the map) and the round trip to it
+        (:mod:`simulator.mobility.trail`): from its cell's candidates, the same for every device of a cell unless a
+        follower binds devices to hosts of their own."""
+        def replica(candidates: tuple[Candidate, ...]) -> tuple[float, float, float]:
+            if not candidates:
+                return math.nan, math.nan, math.nan
+            return (*self.replica_xy.get(candidates[0].name, (math.nan, math.nan)), candidates[0].round_trip_s)
+
+        if self.attachment.ahead[group.number]:
+            if group.number not in self._by_cell:
+                service = group.state.group.service
+                self._by_cell[group.number] = np.array([replica(self.access.table(name, service)[1])
+                                                        for name in self.names], dtype=np.float64)
+            rows = self._by_cell[group.number][group.serving]
+        else:
+            rows = np.array([replica(device.candidates) for device in group.devices], dtype=np.float64)
+        return rows[:, :2], rows[:, 2]
 
     def _steady(self) -> None:
         """Until when the attachment holds: the next step of any group."""
@@ -324,7 +357,7 @@ class MobilityRun:
         group.candidate = np.where(want, best, -1)
         group.since_s = np.where(fresh, now, group.since_s)
         due = np.flatnonzero(want & (now - group.since_s >= rule.time_to_trigger_s - 1e-9))
-        names = [cell.access_point for cell in self.spec.cells]
+        names = self.names
         cells = self.attachment.cell
         for i in due.tolist():
             group.serving[i] = cells[group.state.first_index + i] = best[i]
@@ -361,6 +394,10 @@ class MobilityRun:
             self.rates_bps[served] = math.nan if cell.radio is None else cell.radio.rate_bps(ratio[served])
 
     # -- results ------------------------------------------------------------------------------------------------
+    def motion(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """The distance series, the tracks, the speed log and the cells (:meth:`Trail.frames`)."""
+        return self.trail.frames()
+
     def table(self, duration_s: float) -> pd.DataFrame:
         """One row per moving group (:data:`MOBILITY_COLUMNS`): ``handovers_per_hour`` per device, ``interruption_s``
         in total, distance and radio uplink rate averaged over the devices at every step (rate: at cells with a

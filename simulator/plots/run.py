@@ -16,6 +16,7 @@ from offload.errors import ParameterError
 from simulator.plots._style import FORMATS, FigureOptions, figure_style, save_figure
 from simulator.plots.energy import ENERGY_COMPONENTS, energy_per_task
 from simulator.plots.latency import latency_cdf
+from simulator.plots.mobility import trajectories
 from simulator.plots.platform import canary_against_slo, replicas_over_time
 from simulator.plots.theory import queue_theory
 from simulator.plots.timeseries import utilisation_over_time
@@ -29,8 +30,9 @@ ENERGY = "energy_per_task"
 UTILISATION = "utilisation"
 REPLICAS = "replicas"
 ROLLOUT = "rollout"
+TRACKS = "tracks"
 #: Every figure file :func:`render_run_figures` may write (what ``simulate --out --force`` replaces).
-RUN_FIGURES = tuple(f"{stem}.{suffix}" for stem in (LATENCY_CDF, ENERGY, UTILISATION, REPLICAS, ROLLOUT)
+RUN_FIGURES = tuple(f"{stem}.{suffix}" for stem in (LATENCY_CDF, ENERGY, UTILISATION, REPLICAS, ROLLOUT, TRACKS)
                     for suffix in FORMATS)
 
 
@@ -65,7 +67,8 @@ def deadlines_s(scenario: Mapping[str, Any]) -> dict[str, float]:
 
 
 def render_run_figures(out_dir: Path, options: FigureOptions | None = None) -> list[Path]:
-    """Draw the latency CDF, energy per task and (when a time series was written) utilisation over time.
+    """Draw the latency CDF, energy per task, (when a time series was written) utilisation over time, the platform's
+    figures of a run with deployments and the devices' tracks over the cells of a run whose devices move.
 
     The resolved ``scenario.yaml`` beside the records adds the services' deadlines and, for a textbook queue
     (:func:`simulator.plots.theory.queue_theory`), the analytic latency distribution; ``summary.json`` adds the
@@ -107,6 +110,9 @@ def render_run_figures(out_dir: Path, options: FigureOptions | None = None) -> l
         else:
             logger.info("no time series in %s: skipping %s", out_dir, UTILISATION)
         written += _platform_figures(out_dir, scenario, options)
+        tracks, cells = read_table(out_dir, "tracks"), read_table(out_dir, "cells")
+        if tracks is not None and not tracks.empty and cells is not None:
+            written.append(save_figure(trajectories(tracks, cells), figures, TRACKS, options))
     return written
 
 

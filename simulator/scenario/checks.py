@@ -116,6 +116,9 @@ def _check_lyapunov(spec: ScenarioSpec) -> Iterable[Problem]:
         if profile is None:
             continue
         where = ("devices", index, "profile")
+        if group.mobility is not None:
+            yield Problem(("devices", index, "mobility"), None, "policy 'lyapunov' plans each task's DVFS frequency "
+                          "and transmit power for a fixed link: its devices cannot move (not supported yet)")
         if profile.battery is None or profile.speed is None:
             yield Problem(where, None, "policy 'lyapunov' needs a battery and a speed (its top DVFS frequency)")
             continue

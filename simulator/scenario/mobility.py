@@ -137,10 +137,6 @@ def _motion(spec: ScenarioSpec, index: int, plane: _Plane, base_dir: Path,
     mobility = group.mobility
     assert mobility is not None
     found = len(problems)
-    profiles = {profile.name: profile for profile in spec.profiles}
-    profile = profiles.get(group.profile) if isinstance(group.profile, str) else group.profile
-    if profile is not None and profile.battery is not None:
-        problems.append(Problem(where, None, "a device with a battery cannot move (not supported yet)"))
     if mobility.model not in MOBILITY_MODELS:
         problems.append(undefined((*where, "model"), mobility.model, "mobility model", list(MOBILITY_MODELS)))
         return None

@@ -49,7 +49,13 @@ Cores = Annotated[float, Field(gt=0.0, le=1e6, allow_inf_nan=False)]
 
 
 class ImageSpec(Strict):
-    """A container image: its size (what a pull transfers) and build time (informative)."""
+    """A container image: its size (what a pull transfers) and build time. An image is built when it is first needed
+    and enters the central registry ``build`` seconds later; pulls from the central registry of that image wait for
+    it. First needed: time 0 for a deployment's initial image, the rollout's start (``at``, or when its ``after:``
+    predecessor completes) for a rollout's new version image, a predistribute push's time for a pushed image. An
+    image already on some node's cache (``nodes[].images``) or on a registry mirror at the start counts as built (it
+    was built before the run): no wait. A rollout's first step starts only when its new image is built (so a
+    canary's traffic shift waits for the build). Events ``build_start`` and ``build_end``."""
 
     name: Name
     size: PositiveDataSize
