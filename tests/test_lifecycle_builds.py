@@ -5,45 +5,28 @@ deployments need is built once."""
 
 from __future__ import annotations
 
-import math
-
 import pytest
+from rack_world import RACK_BPS, RACK_DELAY_S, SIZE_BITS, WAN_BPS, WAN_DELAY_S, rack_world
 from rollout_worlds import simulate, times, world
 
-from offload.profiles import Device
 from simulator.lifecycle import Canary, Deployment, Image, NodeCapacity, Platform, Push, Registry, Step
 from simulator.lifecycle.spec import Version
 from simulator.lifecycle.upgrade import Amount, RollingUpdate
 from simulator.lifecycle.versions import Rollout, Strategy
 from simulator.result import SimulationResult
-from simulator.workloads import Trace
-from simulator.world import AccessPoint, BackhaulLink, DeviceGroup, EdgeServer, Service, TaskSizes, World
 
-SIZE_BITS = 8e8
 BUILD_S = 60.0
 IMAGE = Image("svc:v1", SIZE_BITS, BUILD_S)
-RACK_BPS, RACK_DELAY_S, WAN_BPS, WAN_DELAY_S = 1e9, 1e-3, 1e8, 0.01
 #: A pull from the central registry at dc to e1 or e2, alone on the links: the WAN, then the rack link.
 PULL_S = SIZE_BITS / WAN_BPS + WAN_DELAY_S + SIZE_BITS / RACK_BPS + RACK_DELAY_S
 BOOT_S = 5.0
-
-
-def _world() -> World:
-    trace = Trace((1000.0,), (0,), (1e9,), (0.0,), (0.0,))  # after the horizon: the replicas do not serve
-    group = DeviceGroup("cams", 1, Device(speed_ops_per_s=1e6), trace, "ap", TaskSizes(work_ops=1e9), service="svc")
-    servers = (EdgeServer("e1", speed_ops_per_s=1e9, location="rack1"),
-               EdgeServer("e2", speed_ops_per_s=1e9, location="rack2"))
-    links = (BackhaulLink("ap", "site"), BackhaulLink("rack1", "site", RACK_BPS, RACK_DELAY_S),
-             BackhaulLink("rack2", "site", RACK_BPS, RACK_DELAY_S), BackhaulLink("site", "dc", WAN_BPS, WAN_DELAY_S))
-    return World(device_groups=(group,), access_points=(AccessPoint("ap", math.inf, math.inf),), servers=servers,
-                 links=links, services=(Service("svc", ("e1", "e2")),), policies=("always_edge",))
 
 
 def _run(deployments: tuple[Deployment, ...], cached: tuple[str, ...] = (), images: tuple[Image, ...] = (IMAGE,),
          pushes: tuple[Push, ...] = ()) -> SimulationResult:
     nodes = tuple(NodeCapacity(n, 2.0, images=cached if n == "e1" else ()) for n in ("e1", "e2"))
     platform = Platform(images, (Registry("dc"),), nodes, deployments, pushes=pushes)
-    return simulate(_world(), platform, 100.0)
+    return simulate(rack_world(), platform, 100.0)
 
 
 def _timeline(result: SimulationResult, *kinds: str) -> list[list[object]]:

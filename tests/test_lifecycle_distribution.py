@@ -5,36 +5,20 @@ scenario file, with their errors at their lines."""
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from rack_world import RACK_BPS, RACK_DELAY_S, SIZE_BITS, WAN_BPS, WAN_DELAY_S, rack_world
 
 from offload.errors import ParameterError
-from offload.profiles import Device
 from simulator.cli import main
 from simulator.lifecycle import Deployment, Image, NodeCapacity, Platform, Push, Registry
 from simulator.result import SimulationResult
 from simulator.run import run
 from simulator.scenario import ScenarioError, load_scenario, simulate
-from simulator.workloads import Trace
-from simulator.world import AccessPoint, BackhaulLink, DeviceGroup, EdgeServer, Service, TaskSizes, World
 
-SIZE_BITS = 8e8
 IMAGE = Image("svc:v1", SIZE_BITS)
-RACK_BPS, RACK_DELAY_S, WAN_BPS, WAN_DELAY_S = 1e9, 1e-3, 1e8, 0.01
-
-
-def _world() -> World:
-    trace = Trace((1000.0,), (0,), (1e9,), (0.0,), (0.0,))  # after the horizon: the replicas do not serve
-    group = DeviceGroup("cams", 1, Device(speed_ops_per_s=1e6), trace, "ap", TaskSizes(work_ops=1e9), service="svc")
-    servers = (EdgeServer("e1", speed_ops_per_s=1e9, location="rack1"),
-               EdgeServer("e2", speed_ops_per_s=1e9, location="rack2"))
-    links = (BackhaulLink("ap", "site"), BackhaulLink("rack1", "site", RACK_BPS, RACK_DELAY_S),
-             BackhaulLink("rack2", "site", RACK_BPS, RACK_DELAY_S), BackhaulLink("site", "dc", WAN_BPS, WAN_DELAY_S))
-    return World(device_groups=(group,), access_points=(AccessPoint("ap", math.inf, math.inf),), servers=servers,
-                 links=links, services=(Service("svc", ("e1", "e2")),), policies=("always_edge",))
 
 
 def _pull_ends(result: SimulationResult) -> dict[str, float]:
@@ -49,7 +33,7 @@ def _run(peers: tuple[tuple[str, ...], ...], *, replicas: int = 2, pushes: tuple
     deployment = Deployment("svc-v1", "svc", "v1", IMAGE, replicas, ("e1", "e2"))
     nodes = (NodeCapacity("e1", 1.0, images=(IMAGE.name,)), NodeCapacity("e2", 1.0))
     platform = Platform(images, (Registry("dc"),), nodes, (deployment,), peers=peers, pushes=pushes)
-    return run(_world(), duration_s=60.0, seed=1, platform=platform)
+    return run(rack_world(), duration_s=60.0, seed=1, platform=platform)
 
 
 def test_a_peer_in_the_domain_serves_the_pull_faster_than_the_registry() -> None:
@@ -85,7 +69,7 @@ def test_every_pull_event_says_where_the_image_came_from() -> None:
     nodes = (NodeCapacity("e1", 1.0, images=(IMAGE.name,)), NodeCapacity("e2", 1.0))
     platform = Platform((IMAGE, v2, v3), (Registry("dc"), Registry("site", (v2.name,))), nodes, (deployment,),
                         peers=(("e1", "e2"),), pushes=(Push(5.0, v2.name, ("e1",)), Push(10.0, v3.name, ("e2",))))
-    result = run(_world(), duration_s=60.0, seed=1, platform=platform)
+    result = run(rack_world(), duration_s=60.0, seed=1, platform=platform)
     assert result.platform is not None
     events = result.platform.events
     pulls = events[events["kind"].isin(["pull_start", "pull_end"])]
@@ -111,7 +95,7 @@ def test_a_push_to_a_mirror_makes_later_pulls_come_from_it() -> None:
         deployment = Deployment("svc-v1", "svc", "v1", IMAGE, 1, ("e1", "e2"))
         nodes = (NodeCapacity("e1", 1.0, images=(IMAGE.name,)), NodeCapacity("e2", 1.0))
         platform = Platform((IMAGE, v2), (Registry("dc"), Registry("site", ())), nodes, (deployment,), pushes=pushes)
-        result = run(_world(), duration_s=60.0, seed=1, platform=platform)
+        result = run(rack_world(), duration_s=60.0, seed=1, platform=platform)
         assert result.platform is not None
         events = result.platform.events
         moves = events[events["kind"].isin(["pull_start", "pull_end", "push_start", "push_end"])]
