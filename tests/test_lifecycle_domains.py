@@ -10,6 +10,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pytest
 from click.testing import CliRunner
+from scenario_files import write_scenario
 
 from offload.errors import ParameterError
 from simulator.cli import main
@@ -70,12 +71,6 @@ CANARY = ("strategy: canary, steps: [{weight: 50}, {pause: 2 min}],\n"
           "               analysis: {window: 1 min, interval: 15 s, error_rate: 0.01, min_requests: 5}}")
 
 
-def _write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "domains.yaml"
-    path.write_text(text)
-    return path
-
-
 def _run(tmp_path: Path, text: str) -> SimulationResult:
     result = simulate(load_scenario(_write(tmp_path, text)))
     assert result.platform is not None
@@ -88,6 +83,10 @@ def _rollout_events(result: SimulationResult) -> list[tuple[float, str, str, str
     mine = events[events["kind"].str.startswith("rollout") | (events["kind"] == "rollback")]
     return [(float(t), str(k), str(d), str(x)) for t, k, d, x in
             zip(mine["time_s"], mine["kind"], mine["deployment"], mine["detail"], strict=True)]
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    return write_scenario(tmp_path, text, "domains.yaml")
 
 
 def test_the_second_domain_rolls_out_when_the_first_completed(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scenario_files import write_scenario
 
 from offload.profiles import Device
 from simulator.lifecycle import Deployment, Image, NodeCapacity, NodeEvent, Platform, Registry, Unready
@@ -32,6 +33,10 @@ def _world() -> World:
                  links=(BackhaulLink("ap", "site"), BackhaulLink("site", "region", latency_s=0.01),
                         BackhaulLink("site", "dc", 1e9)),
                  services=(Service("svc", ("e1",)),), policies=("always_edge",))
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    return write_scenario(tmp_path, text, "locality.yaml")
 
 
 def test_requests_spill_to_the_region_in_turn_while_the_domain_has_no_ready_replica() -> None:
@@ -90,12 +95,6 @@ devices:
 policies: [always_edge]
 switches: [site, dc]
 """
-
-
-def _write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "locality.yaml"
-    path.write_text(text)
-    return path
 
 
 def test_a_scenario_spills_to_its_region_after_the_domain_fails(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from scenario_files import write_scenario
 
 from offload.errors import ParameterError
 from simulator.cli import main
@@ -57,18 +58,16 @@ switches: [site]
 CANARY = BASE[BASE.index("strategy: canary"):BASE.index("\ndevices:")]
 
 
-def _write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "rollout.yaml"
-    path.write_text(text)
-    return path
-
-
 def _kinds(text: str, tmp_path: Path) -> list[tuple[float, str, str]]:
     result = simulate(load_scenario(_write(tmp_path, text)))
     assert result.platform is not None
     events = result.platform.events
     mine = events[events["kind"].isin(["weight", "rollback", "rollout_complete", "rollout_start"])]
     return [(float(t), str(k), str(d)) for t, k, d in zip(mine["time_s"], mine["kind"], mine["detail"], strict=True)]
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    return write_scenario(tmp_path, text, "rollout.yaml")
 
 
 def test_a_canary_from_yaml_goes_through_its_steps(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from scenario_files import write_scenario
 
 from simulator.cli import main
 from simulator.scenario import ScenarioError, load_scenario, simulate
@@ -48,9 +49,7 @@ switches: [site]
 
 
 def _write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "platform.yaml"
-    path.write_text(text)
-    return path
+    return write_scenario(tmp_path, text, "platform.yaml")
 
 
 def test_a_deployment_scenario_runs_its_replicas_through_their_life_cycle(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 
 import pytest
+from scenario_files import write_scenario
 from test_lifecycle_scenario import BASE
 
 from offload.profiles import Device
@@ -49,6 +50,10 @@ def _deployment(scoring: Scoring, replicas: int = 3, nodes: tuple[str, ...] = NA
     return Deployment("svc-v1", "svc", "v1", IMAGE, replicas, nodes, cpu=2.0, scheduling=scoring)
 
 
+def _write(tmp_path: Path, text: str) -> Path:
+    return write_scenario(tmp_path, text, "platform.yaml")
+
+
 def test_least_and_most_allocated_choose_the_nodes_computed_by_hand() -> None:
     # cpu 8, 4, 6; each replica 2 cores; memory unlimited (left out); no spread, no image weight.
     # least: (8-2)/8 = 75, (4-2)/4 = 50, (6-2)/6 = 66 -> e1; then 50, 50, 66 -> e3; then 50, 50, 33 -> e1 (first).
@@ -71,12 +76,6 @@ def test_image_locality_prefers_the_node_that_has_the_image_cached() -> None:
     nodes = (NodeCapacity("e1", 8.0), NodeCapacity("e2", 4.0, images=(IMAGE.name,)))
     assert _placed(_deployment(Scoring(image_locality=1.0), 1, ("e1", "e2")), nodes)[1] == ["e1"]
     assert _placed(_deployment(Scoring(image_locality=2.0), 1, ("e1", "e2")), nodes) == (["e2"], [])
-
-
-def _write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "platform.yaml"
-    path.write_text(text)
-    return path
 
 
 SCHEDULED = BASE.replace("    boot: 10 s\n", "    boot: 10 s\n    scheduling: {strategy: most-allocated, spread: 0}\n")
