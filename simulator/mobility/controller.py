@@ -167,9 +167,9 @@ def _applies(follower: Follower, label: str) -> bool:
 class _Moving:
     """One moving group at run time."""
 
-    __slots__ = ("candidate", "devices", "distance_sum_m", "down_count", "down_links", "down_sum_bps", "first",
-                 "handovers", "interrupted", "links", "motion", "names", "number", "rate_count", "rate_sum_bps",
-                 "samples", "serving", "since_s", "spec", "state")
+    __slots__ = ("candidate", "devices", "distance_sum_m", "down_links", "first", "handovers", "interrupted", "links",
+                 "motion", "names", "number", "rate_count", "rate_sum_bps", "samples", "serving", "since_s", "spec",
+                 "state")
 
     def __init__(self, spec: GroupMotion, state: GroupState, motion: Motion, first: int, number: int) -> None:
         self.spec = spec
@@ -189,10 +189,9 @@ class _Moving:
         self.interrupted = 0
         self.distance_sum_m = 0.0
         self.samples = 0
-        self.rate_sum_bps = 0.0
-        self.rate_count = 0
-        self.down_sum_bps = 0.0
-        self.down_count = 0
+        #: sums and counts of the known radio rates at the steps: uplink, downlink
+        self.rate_sum_bps = [0.0, 0.0]
+        self.rate_count = [0, 0]
 
 
 class MobilityRun:
@@ -371,14 +370,11 @@ class MobilityRun:
         group.samples += rows.size
         if self.radio:
             self._update_rates()
-            rates = self.radios.up_bps[group.first:group.first + rows.size]
-            known = ~np.isnan(rates)
-            group.rate_sum_bps += float(rates[known].sum())
-            group.rate_count += int(known.sum())
-            rates = self.radios.down_bps[group.first:group.first + rows.size]
-            known = ~np.isnan(rates)
-            group.down_sum_bps += float(rates[known].sum())
-            group.down_count += int(known.sum())
+            for k, all_bps in enumerate((self.radios.up_bps, self.radios.down_bps)):
+                rates = all_bps[group.first:group.first + rows.size]
+                known = ~np.isnan(rates)
+                group.rate_sum_bps[k] += float(rates[known].sum())
+                group.rate_count[k] += int(known.sum())
 
     # -- radio --------------------------------------------------------------------------------------------------
     def _update_rates(self) -> None:
@@ -413,9 +409,13 @@ class MobilityRun:
                 "handovers_per_hour": group.handovers / n / duration_s * 3600.0,
                 "interruption_s": group.handovers * self.spec.handover.interruption_s,
                 "interrupted_transfers": group.interrupted,
-                "mean_distance_m": group.distance_sum_m / group.samples if group.samples else math.nan,
-                "mean_uplink_bps": group.rate_sum_bps / group.rate_count if group.rate_count else math.nan,
-                "mean_downlink_bps": group.down_sum_bps / group.down_count if group.down_count else math.nan,
+                "mean_distance_m": _mean(group.distance_sum_m, group.samples),
+                "mean_uplink_bps": _mean(group.rate_sum_bps[0], group.rate_count[0]),
+                "mean_downlink_bps": _mean(group.rate_sum_bps[1], group.rate_count[1]),
                 **_IDLE, **{key: value for follower in self.followers
                             for key, value in follower.row(group.spec.group).items()}})
         return pd.DataFrame(rows, columns=list(MOBILITY_COLUMNS))
+
+
+def _mean(total: float, count: int) -> float:
+    return total / count if count else math.nan
