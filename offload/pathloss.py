@@ -8,8 +8,10 @@ Practice", 2nd ed., 2002, §4.9, eqs. 4.67–4.69)::
 
 with ``PL(d0)`` the free-space loss at the reference distance ``d0`` (Friis, eq. 4.5). The uplink SINR at a
 device's serving access point counts the power of every other transmitting device served by another cell on the
-same channel (devices of one cell share it in time, see :mod:`simulator.network`); the rate is the Shannon
-capacity ``B log2(1 + SINR)`` capped by the cell's peak rate.
+same channel (devices of one cell share it in time, see :mod:`simulator.network`); the downlink SINR at a device
+counts the power of every other transmitting access point on its serving cell's channel, over the same path loss
+(and the same shadowing: a path's large-scale loss is reciprocal). The rate is the Shannon capacity
+``B log2(1 + SINR)`` capped by the cell's peak rate of that direction.
 """
 
 from __future__ import annotations
@@ -105,6 +107,44 @@ def sinr(received_w: npt.ArrayLike, serving: npt.ArrayLike, active: npt.ArrayLik
     return np.asarray(signal / (noise + np.maximum(interference, 0.0)), dtype=np.float64)
 
 
+def downlink_sinr(received_w: npt.ArrayLike, serving: npt.ArrayLike, active: npt.ArrayLike, channel: npt.ArrayLike,
+                  noise_w: npt.ArrayLike) -> FloatArray:
+    """Downlink SINR of every device from its serving access point, with co-channel interference.
+
+    Parameters
+    ----------
+    received_w : array (devices, access points)
+        Power of each access point's transmission as received at each device, W.
+    serving : int array (devices,)
+        Index of each device's serving access point.
+    active : array (access points,)
+        1 for an access point transmitting now, 0 for a silent one (a fraction in between: its share of time on
+        the air, giving the mean interference).
+    channel : int array (access points,)
+        Channel of each access point; access points on one channel interfere with each other's devices.
+    noise_w : array (devices,) or scalar
+        Receiver noise power at each device, W.
+
+    Returns
+    -------
+    SINR of each device (linear). Device ``i`` served by ``a = serving[i]`` sees ``S / (N_i + I)`` with
+    ``S = received_w[i, a]`` and ``I = Σ_b active_b received_w[i, b]`` over the access points ``b ≠ a`` on ``a``'s
+    channel (the serving cell's own transmissions to its other devices share its time and do not interfere).
+    O(devices × access points).
+    """
+    received = np.asarray(received_w, dtype=np.float64)
+    serving = np.asarray(serving, dtype=np.intp)
+    channel = np.asarray(channel, dtype=np.intp)
+    rows = np.arange(serving.size)
+    weight = (channel[None, :] == channel[serving][:, None]) * np.broadcast_to(
+        np.asarray(active, dtype=np.float64), (received.shape[1],))[None, :]
+    weight[rows, serving] = 0.0
+    signal = received[rows, serving]
+    interference = (weight * received).sum(axis=1)
+    noise = np.broadcast_to(np.asarray(noise_w, dtype=np.float64), serving.shape)
+    return np.asarray(signal / (noise + interference), dtype=np.float64)
+
+
 @dataclass(frozen=True, slots=True)
 class RadioModel:
     """The radio of an access point's cell (SI: Hz, W, dB, bit/s).
@@ -114,7 +154,7 @@ class RadioModel:
     bandwidth_hz : float
         Channel bandwidth ``B``.
     tx_power_w : float
-        Device transmit power.
+        Device transmit power (the uplink).
     path_loss_exponent : float
         ``n`` of the log-distance model (2 free space, 2.7–3.5 urban cellular, Rappaport 2002 Table 4.2).
     shadowing_db : float
@@ -127,6 +167,13 @@ class RadioModel:
         Receiver noise figure; default 5 dB, the base-station value of 3GPP TR 36.814 Table A.2.1.1-2.
     channel : int
         Cells on one channel interfere with each other.
+    downlink_power_w : float or None
+        The access point's transmit power; ``None``: no downlink model (the downlink keeps the cell's rate).
+    downlink_peak_bps : float
+        The cap of the downlink's Shannon rate.
+    device_noise_figure_db : float
+        The devices' receiver noise figure (the downlink); default 9 dB, the UE value of 3GPP TR 36.814
+        Table A.2.1.1-2.
     """
 
     bandwidth_hz: float
@@ -138,6 +185,9 @@ class RadioModel:
     reference_m: float = 1.0
     noise_figure_db: float = 5.0
     channel: int = 0
+    downlink_power_w: float | None = None
+    downlink_peak_bps: float = math.inf
+    device_noise_figure_db: float = 9.0
 
     def __post_init__(self) -> None:
         check_positive("bandwidth_hz", self.bandwidth_hz)
@@ -147,22 +197,40 @@ class RadioModel:
         check_positive("peak_bps", self.peak_bps, allow_inf=True)
         check_positive("reference_m", self.reference_m)
         check_non_negative("channel", self.channel)
+        if self.downlink_power_w is not None:
+            check_positive("downlink_power_w", self.downlink_power_w)
+        check_positive("downlink_peak_bps", self.downlink_peak_bps, allow_inf=True)
 
     @property
     def noise_w(self) -> float:
-        """Receiver noise over the channel, W."""
+        """Receiver noise over the channel at the access point (the uplink), W."""
         return thermal_noise_w(self.bandwidth_hz, self.noise_figure_db)
+
+    @property
+    def device_noise_w(self) -> float:
+        """Receiver noise over the channel at a device (the downlink), W."""
+        return thermal_noise_w(self.bandwidth_hz, self.device_noise_figure_db)
 
     def loss_db(self, distance_m: npt.ArrayLike) -> FloatArray:
         """Mean path loss at ``distance_m`` (no shadowing)."""
         return path_loss_db(distance_m, exponent=self.path_loss_exponent, reference_loss_db=self.reference_loss_db,
                             reference_m=self.reference_m)
 
-    def received_w(self, distance_m: npt.ArrayLike, shadowing_db: npt.ArrayLike = 0.0) -> FloatArray:
-        """Power received from a device at ``distance_m``: ``P_tx 10^(−(PL + X)/10)`` with ``X`` a shadowing
+    def gain(self, distance_m: npt.ArrayLike, shadowing_db: npt.ArrayLike = 0.0) -> FloatArray:
+        """The channel's power gain over ``distance_m``, either way: ``10^(−(PL + X)/10)`` with ``X`` a shadowing
         sample in dB (draw it with :meth:`shadowing`)."""
         loss = self.loss_db(distance_m) + np.asarray(shadowing_db, dtype=np.float64)
-        return np.asarray(self.tx_power_w * 10.0 ** (-loss / 10.0), dtype=np.float64)
+        return np.asarray(10.0 ** (-loss / 10.0), dtype=np.float64)
+
+    def received_w(self, distance_m: npt.ArrayLike, shadowing_db: npt.ArrayLike = 0.0) -> FloatArray:
+        """Power received at the access point from a device at ``distance_m``: ``P_tx`` times the :meth:`gain`."""
+        return np.asarray(self.tx_power_w * self.gain(distance_m, shadowing_db), dtype=np.float64)
+
+    def downlink_received_w(self, distance_m: npt.ArrayLike, shadowing_db: npt.ArrayLike = 0.0) -> FloatArray:
+        """Power received by a device at ``distance_m`` from the access point: its ``downlink_power_w`` times the
+        :meth:`gain` (zero without a downlink model)."""
+        power_w = 0.0 if self.downlink_power_w is None else self.downlink_power_w
+        return np.asarray(power_w * self.gain(distance_m, shadowing_db), dtype=np.float64)
 
     def shadowing(self, shape: tuple[int, ...], rng: np.random.Generator) -> FloatArray:
         """Log-normal shadowing samples ``X_σ`` in dB (zeros without shadowing; no draw then)."""
@@ -171,5 +239,9 @@ class RadioModel:
         return rng.normal(0.0, self.shadowing_db, shape)
 
     def rate_bps(self, sinr_linear: npt.ArrayLike) -> FloatArray:
-        """The rate at ``sinr_linear``: Shannon over the bandwidth, capped by the peak."""
+        """The uplink rate at ``sinr_linear``: Shannon over the bandwidth, capped by the peak."""
         return shannon_rate_bps(sinr_linear, self.bandwidth_hz, self.peak_bps)
+
+    def downlink_rate_bps(self, sinr_linear: npt.ArrayLike) -> FloatArray:
+        """The downlink rate at ``sinr_linear``: Shannon over the bandwidth, capped by the downlink peak."""
+        return shannon_rate_bps(sinr_linear, self.bandwidth_hz, self.downlink_peak_bps)

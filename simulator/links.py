@@ -3,10 +3,11 @@
 A :class:`DeviceLink` stands where a device's channel stands (``start``, ``rate_if_joined_bps``), so the engine
 times transfers through it unchanged. It adds what mobility needs:
 
-- its device's own radio rate ``rates_bps[index]`` (a shared array the mobility controller updates each step; NaN:
-  the cell's nominal rate). A transfer of ``b`` bits is given to the cell's channel as ``b · alone / rate`` bits,
-  ``alone`` being the rate of one transfer alone in the cell, so the transfer alone takes ``b / rate`` and ``n``
-  concurrent transfers share the cell's time exactly as before (the capacity split is the channel's);
+- its device's own radio rate ``rates_bps[index]`` (a shared array the mobility controller updates each step, one
+  per direction; NaN: the cell's nominal rate). A transfer of ``b`` bits is given to the cell's channel as
+  ``b · alone / rate`` bits, ``alone`` being the rate of one transfer alone in the cell, so the transfer alone takes
+  ``b / rate`` and ``n`` concurrent transfers share the cell's time exactly as before (the capacity split is the
+  channel's); a transfer keeps the rate of its start;
 - the transfers in flight, so that a handover can withdraw them (:meth:`interrupt`) with the bits they had left;
 - an interruption: a transfer started before ``blocked_until_s`` waits until then;
 - an :class:`Attachment`'s time of the next mobility step, before which neither a handover nor a rate change can
@@ -39,16 +40,17 @@ def alone_bps(channel: Channel) -> float:
 class Attachment:
     """Where the moving devices are, kept by the mobility controller and read by the engine.
 
-    Per device (its global index): its moving group (-1: it does not move), serving cell and row in ``rates_bps``
-    (the radio rates, ``None`` without a radio). Per moving group: the time of its next step ``next_s`` and its
-    step ``step_s`` (its steps after the next are ``next_s + step_s``, then that ``+ step_s``, and so on, the very
-    sums the event queue makes), and whether its tasks may be decided ahead (``ahead``: false when something else
-    than a step changes its devices' candidates: a migration, a re-placement). ``until_s``: the next step of any
-    group, before which no cell or radio rate changes (both change only at steps); ``rates_until_s``: the next step
-    that changes radio rates (``until_s`` with a radio, else never). Both times are 0 until the controller
-    starts."""
+    Per device (its global index): its moving group (-1: it does not move), serving cell and row in ``rates_bps`` and
+    ``down_rates_bps`` (the uplink and downlink radio rates, ``None`` without a model of that direction). Per moving
+    group: the time of its next step ``next_s`` and its step ``step_s`` (its steps after the next are ``next_s +
+    step_s``, then that ``+ step_s``, and so on, the very sums the event queue makes), and whether its tasks may be
+    decided ahead (``ahead``: false when something else than a step changes its devices' candidates: a migration, a
+    re-placement). ``until_s``: the next step of any group, before which no cell or radio rate changes (both change only
+    at steps); ``rates_until_s``: the next step that changes radio rates (``until_s`` with a radio, else never). Both
+    times are 0 until the controller starts."""
 
-    __slots__ = ("ahead", "cell", "group", "next_s", "rates_bps", "rates_until_s", "row", "step_s", "until_s")
+    __slots__ = ("ahead", "cell", "down_rates_bps", "group", "next_s", "rates_bps", "rates_until_s", "row", "step_s",
+                 "until_s")
 
     def __init__(self, devices: int, groups: int) -> None:
         self.until_s = self.rates_until_s = 0.0
@@ -56,6 +58,7 @@ class Attachment:
         self.cell = np.full(devices, -1, dtype=np.intp)
         self.row = np.zeros(devices, dtype=np.intp)
         self.rates_bps: npt.NDArray[np.float64] | None = None
+        self.down_rates_bps: npt.NDArray[np.float64] | None = None
         self.next_s = np.full(groups, math.inf)
         self.step_s = np.full(groups, math.inf)
         self.ahead = np.ones(groups, dtype=np.bool_)

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +39,14 @@ class MotionLog:
     tracks: pd.DataFrame
     speeds: pd.DataFrame
     cells: pd.DataFrame
+
+    @staticmethod
+    def concat(logs: Sequence[MotionLog]) -> MotionLog:
+        """One log of several runs of the same world (e.g. one per policy): their tables one after the other, the
+        first run's cells."""
+        series, tracks, speeds = (pd.concat([getattr(log, name) for log in logs], ignore_index=True)
+                                  for name in ("series", "tracks", "speeds"))
+        return MotionLog(series, tracks, speeds, logs[0].cells)
 
     def series_for(self, name: str) -> list[dict[str, Any]]:
         """The distance series of policy ``name`` (per group and step time, means over replications), as JSON-able

@@ -1,5 +1,5 @@
 """A moving device's tasks (:mod:`simulator.mobility`): decided on the cell the device is attached to when they
-arrive, at its own radio rate.
+arrive, at its own radio rates.
 
 A device's cell and radio rate change only at mobility steps (attachment and rates are evaluated there), so for a
 stateless policy (it observes nothing) the tasks that arrive before the next step can be decided together, as
@@ -34,14 +34,19 @@ IntArray = npt.NDArray[np.intp]
 def moving_batch(dev: DeviceState, work_ops: Sequence[float] | FloatArray, input_bits: Sequence[float] | FloatArray,
                  output_bits: Sequence[float] | FloatArray) -> DecisionBatch:
     """The batch of tasks of moving device ``dev`` (or of devices of its group on the same cell at the same radio
-    rate): the candidates of the cell it is attached to now, at its own radio rate."""
+    rates): the candidates of the cell it is attached to now, at its own radio rates."""
     group = dev.group
-    up = dev.up
+    up, down = dev.up, dev.down
     assert isinstance(up, DeviceLink)
+    assert isinstance(down, DeviceLink)
     candidates = dev.candidates
-    if up.rates_bps is not None:  # a radio: the device's own rate, not the cell's nominal one
+    if up.rates_bps is not None:  # a radio: the device's own rates, not the cell's nominal ones
         rate = up.nominal_bps()
-        candidates = tuple(c._replace(uplink_bps=rate) for c in candidates)
+        if down.rates_bps is None:
+            candidates = tuple(c._replace(uplink_bps=rate) for c in candidates)
+        else:
+            down_rate = down.nominal_bps()
+            candidates = tuple(c._replace(uplink_bps=rate, downlink_bps=down_rate) for c in candidates)
     work = np.asarray(work_ops, dtype=np.float64)
     return DecisionBatch(group.name, group.device, candidates, work, executor_time_s(group.device, work),
                          np.asarray(input_bits, dtype=np.float64), np.asarray(output_bits, dtype=np.float64),
@@ -62,10 +67,10 @@ def job_batch(job: Job) -> DecisionBatch:
 class Ahead:
     """Decisions taken ahead for a stateless ``policy``: the moving devices' tasks of the current window.
 
-    A stateless policy's decision rests on the task and on the device's cell (its candidates) and radio rate; the
-    cell changes only at a handover and the rate only at a step. So the first moving task of a window to arrive is
+    A stateless policy's decision rests on the task and on the device's cell (its candidates) and radio rates; the
+    cell changes only at a handover and the rates only at a step. So the first moving task of a window to arrive is
     decided together with every other moving task of the window (with a radio: those before the next step), one
-    batch per group, cell and rate; a handover sends its device's tasks that have not arrived back to be decided
+    batch per group, cell and rates; a handover sends its device's tasks that have not arrived back to be decided
     (:meth:`reopen`), and they are decided again, with the others reopened, when the first of them arrives. The
     choices, compute times and the upload times no handover can reach are written into the window. A group whose
     candidates change between steps (``Attachment.ahead`` false) has each task decided alone at its arrival.
@@ -100,13 +105,14 @@ class Ahead:
                     else fresh)
             self.reopened = []
         device = self.devices[rows]
-        rate = (np.zeros(rows.size) if where.rates_bps is None
-                else np.nan_to_num(where.rates_bps[where.row[device]], nan=-1.0))
+        rate, down = (np.zeros(rows.size) if rates is None else np.nan_to_num(rates[where.row[device]], nan=-1.0)
+                      for rates in (where.rates_bps, where.down_rates_bps))
         group, cell = where.group[device], where.cell[device]
-        order = np.lexsort((rate, cell, group))
+        order = np.lexsort((down, rate, cell, group))
         start_s, work, inp, out = (_gather(column, rows)[order] for column in (times, w.work, w.inp, w.out))
-        rows, group, cell, rate = rows[order], group[order], cell[order], rate[order]
-        cuts = np.flatnonzero((np.diff(group) != 0) | (np.diff(cell) != 0) | (np.diff(rate) != 0)) + 1
+        rows, group, cell, rate, down = rows[order], group[order], cell[order], rate[order], down[order]
+        cuts = np.flatnonzero((np.diff(group) != 0) | (np.diff(cell) != 0) | (np.diff(rate) != 0)
+                              | (np.diff(down) != 0)) + 1
         picked = np.empty(rows.size, dtype=np.intp)
         compute_s = np.empty(rows.size)
         upload_s = np.full(rows.size, np.nan)

@@ -66,7 +66,9 @@ def busy_world(radio: RadioModel | None) -> tuple[World, Mobility]:
 
 
 @pytest.mark.parametrize("radio", [None, RadioModel(bandwidth_hz=5e6, tx_power_w=0.2, path_loss_exponent=3.5,
-                                                    reference_loss_db=40.0)])
+                                                    reference_loss_db=40.0),
+                                   RadioModel(bandwidth_hz=5e6, tx_power_w=0.2, path_loss_exponent=3.5,
+                                              reference_loss_db=40.0, downlink_power_w=1.0)])
 def test_arithmetic_transfers_and_decisions_ahead_match_the_event_driven_path(radio, monkeypatch):
     world, spec = busy_world(radio)
     started = [0]

@@ -102,3 +102,18 @@ def test_simulate_out_writes_the_mobility_tables_and_the_track_figure(tmp_path):
     summary = json.loads((out / "summary.json").read_text())["policies"]["always_edge"]
     assert len(summary["mobility_series"]) == 29
     assert sum(row["tasks"] for row in summary["latency_by_speed"]) > 400
+
+
+def test_every_policy_of_a_scenario_keeps_its_motion_tables(tmp_path):
+    # simulate runs each policy separately and merges the results: the motion tables of both must survive
+    path = tmp_path / "walkers.yaml"
+    both = textwrap.dedent(SCENARIO).replace("policies: [always_edge]", "policies: [always_edge, always_local]")
+    path.write_text(both, encoding="utf-8")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(main, ["simulate", str(path), "--quiet", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "figures" / "tracks.png").stat().st_size > 0
+    policies = json.loads((out / "summary.json").read_text())["policies"]
+    for name in ("always_edge", "always_local"):
+        assert len(policies[name]["mobility_series"]) == 29, name
+        assert sum(row["tasks"] for row in policies[name]["latency_by_speed"]) > 400, name

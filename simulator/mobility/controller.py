@@ -11,9 +11,9 @@ Attachment (evaluated at every step of the group, all devices at once):
 
 A device out of every cell's range stays with its serving cell. A handover (``Engine.handover``) interrupts the
 device's radio for ``interruption_s``; its transfers in flight resume where they were or restart, re-decided by the
-policy, after it. Radio: the uplink SINR of every moving device at its serving cell counts the devices of other
-cells on the same channel with a transfer in flight (:func:`offload.pathloss.sinr`), and its rate is the cell's
-Shannon rate; shadowing is drawn once per device and cell (a static obstacle map).
+policy, after it. Radio (:mod:`simulator.mobility.radio`): every moving device's uplink rate, and its downlink
+rate at a cell whose radio models the downlink, is the Shannon rate of its SINR at its position, evaluated at
+every step; a transfer keeps the rate it started with.
 """
 
 from __future__ import annotations
@@ -30,12 +30,13 @@ import pandas as pd
 import simpy
 
 from offload.errors import ParameterError
-from offload.pathloss import RadioModel, sinr
+from offload.pathloss import RadioModel
 from offload.validate import check_non_negative, check_positive
 from simulator.devices import Access, DeviceState, GroupState
-from simulator.links import Attachment, DeviceLink
+from simulator.links import Attachment, DeviceLink, alone_bps
 from simulator.mobility.migration import Migration
 from simulator.mobility.models import Area, MobilityModel, Motion
+from simulator.mobility.radio import CellRadios
 from simulator.mobility.trail import Trail
 from simulator.policies import Candidate
 
@@ -46,8 +47,8 @@ Handover = Callable[[DeviceState, str, float, bool], int]
 
 #: Columns of the per-group mobility table.
 MOBILITY_COLUMNS = ("group", "devices", "handovers", "handovers_per_hour", "interruption_s", "interrupted_transfers",
-                    "mean_distance_m", "mean_uplink_bps", "migrations", "migration_s", "migration_downtime_s",
-                    "replacements", "replicas_moved", "placement_gain_s")
+                    "mean_distance_m", "mean_uplink_bps", "mean_downlink_bps", "migrations", "migration_s",
+                    "migration_downtime_s", "replacements", "replicas_moved", "placement_gain_s")
 #: The followers' columns of a group they leave alone.
 _IDLE = {"migrations": 0, "migration_s": 0.0, "migration_downtime_s": 0.0, "replacements": 0, "replicas_moved": 0,
          "placement_gain_s": 0.0}
@@ -179,8 +180,8 @@ def _moving_state(name: str, groups: list[GroupState]) -> GroupState:
 class _Moving:
     """One moving group at run time: its devices are rows ``rows`` of the controller's arrays."""
 
-    __slots__ = ("devices", "distance_sum_m", "handovers", "interrupted", "links", "motion", "names", "number",
-                 "rate_count", "rate_sum_bps", "rows", "samples", "spec", "state")
+    __slots__ = ("devices", "distance_sum_m", "down_links", "handovers", "interrupted", "links", "motion", "names",
+                 "number", "rate_count", "rate_sum_bps", "rows", "samples", "spec", "state")
 
     def __init__(self, spec: GroupMotion, state: GroupState, motion: Motion, rows: slice, number: int) -> None:
         self.spec = spec
@@ -191,12 +192,14 @@ class _Moving:
         self.devices: list[DeviceState] = list(state.devices)
         self.names = np.array([device.name for device in self.devices], dtype=object)
         self.links: list[DeviceLink] = []
+        self.down_links: list[DeviceLink] = []
         self.handovers = 0
         self.interrupted = 0
         self.distance_sum_m = 0.0
         self.samples = 0
-        self.rate_sum_bps = 0.0
-        self.rate_count = 0
+        #: sums and counts of the known radio rates at the steps: uplink, downlink
+        self.rate_sum_bps = [0.0, 0.0]
+        self.rate_count = [0, 0]
 
 
 class _Cohort:
@@ -267,14 +270,13 @@ class MobilityRun:
         self.trail = Trail(pd.DataFrame({"access_point": self.names, "x_m": self.cell_xy[:, 0],
                                          "y_m": self.cell_xy[:, 1], "range_m": self.range_m}),
                            [(group.spec.group, group.names) for group in self.moving])
-        self.rates_bps = np.full(first, math.nan)
-        self.shadowing_db = np.zeros((first, len(cells)))
-        for k, cell in enumerate(cells):
-            if cell.radio is not None:
-                self.shadowing_db[:, k] = cell.radio.shadowing((first,), rng)
-        self.noise_w = np.array([cell.radio.noise_w if cell.radio is not None else math.inf for cell in cells])
-        self.channel = np.array([cell.radio.channel if cell.radio is not None else 0 for cell in cells],
-                                dtype=np.intp)
+        self.radios = CellRadios([cell.radio for cell in cells], first, rng)
+        for cell in cells:
+            if cell.radio is not None and cell.radio.downlink_power_w is not None \
+                    and math.isinf(alone_bps(access.radios[cell.access_point][1])):
+                raise ParameterError(f"cell {cell.access_point}: radio.downlink_power_w", cell.radio.downlink_power_w,
+                                     "needs a finite downlink_bps at the access point (the capacity its downloads "
+                                     "share)")
         self._attach_at_start()
         devices = [device for group in self.moving for device in group.devices]
         followers: list[Follower] = [] if spec.migration is None else [spec.migration]
@@ -286,13 +288,6 @@ class MobilityRun:
         offset = positions_m[:, None, :] - self.cell_xy[None, :, :]
         return np.asarray(np.hypot(offset[..., 0], offset[..., 1]), dtype=np.float64)
 
-    def _received_w(self, distance_m: FloatArray, rows: slice | IntArray) -> FloatArray:
-        received = np.zeros_like(distance_m)
-        for k, cell in enumerate(self.spec.cells):
-            if cell.radio is not None:
-                received[:, k] = cell.radio.received_w(distance_m[:, k], self.shadowing_db[rows, k])
-        return received
-
     def _scores(self, rows: slice | IntArray) -> tuple[FloatArray, FloatArray]:
         """Per device of ``rows`` and cell: the attachment score (-inf out of range) and the distance."""
         distance = self._distance_m(self.positions_m[rows])
@@ -300,7 +295,7 @@ class MobilityRun:
             score = -distance
         else:
             with np.errstate(divide="ignore"):
-                score = 10.0 * np.log10(self._received_w(distance, rows))
+                score = 10.0 * np.log10(self.radios.received_w(distance, rows))
         return (np.where(distance <= self.range_m, score, -np.inf) if self.bounded else score), distance
 
     def _attach_at_start(self) -> None:
@@ -314,11 +309,13 @@ class MobilityRun:
             serving = self.serving[group.rows]
             serving[:] = np.where(covered, best, home)
             for i, device in enumerate(group.devices):
-                up = DeviceLink(self.env, group.state.up, self.rates_bps if self.radio else None,
+                up = DeviceLink(self.env, group.state.up, self.radios.up_bps if self.radio else None,
                                 group.rows.start + i, self.attachment)
-                down = DeviceLink(self.env, group.state.down, attachment=self.attachment)
+                down = DeviceLink(self.env, group.state.down, self.radios.down_bps if self.radios.downlink else None,
+                                  group.rows.start + i, self.attachment)
                 device.up, device.down = up, down
                 group.links.append(up)
+                group.down_links.append(down)
                 self.access.rebind(device, names[serving[i]])
             group.state.mobile = True
             devices = slice(group.state.first_index, group.state.first_index + len(group.devices))
@@ -330,8 +327,10 @@ class MobilityRun:
                 migration is None or migration.state_bits.get(group.state.group.service, 0.0) <= 0.0)
             self.attachment.cell[devices] = serving
             self.attachment.row[devices] = np.arange(group.rows.start, group.rows.stop)
-        self.attachment.rates_bps = self.rates_bps if self.radio else None
+        self.attachment.rates_bps = self.radios.up_bps if self.radio else None
+        self.attachment.down_rates_bps = self.radios.down_bps if self.radios.downlink else None
         self.links = [link for group in self.moving for link in group.links]
+        self.down_links = [link for group in self.moving for link in group.down_links]
         self._update_rates()
 
     def start(self) -> None:
@@ -420,24 +419,21 @@ class MobilityRun:
             group.samples += span.stop - span.start
         if self.radio:
             self._update_rates()
-            rates = self.rates_bps[at]
-            for group, span in zip(groups, cohort.spans, strict=True):
-                known = ~np.isnan(rates[span])
-                group.rate_sum_bps += float(rates[span][known].sum())
-                group.rate_count += int(known.sum())
+            for k, all_bps in enumerate((self.radios.up_bps, self.radios.down_bps)):
+                rates = all_bps[at]
+                for group, span in zip(groups, cohort.spans, strict=True):
+                    known = ~np.isnan(rates[span])
+                    group.rate_sum_bps[k] += float(rates[span][known].sum())
+                    group.rate_count[k] += int(known.sum())
 
     # -- radio --------------------------------------------------------------------------------------------------
     def _update_rates(self) -> None:
-        """Every moving device's uplink rate at its serving cell (NaN at a cell without radio)."""
+        """Every moving device's radio rates at its serving cell (:meth:`CellRadios.update`)."""
         if not self.radio:
             return
-        active = np.fromiter((1.0 if link.flights else 0.0 for link in self.links), dtype=np.float64,
-                             count=self.n_devices)
-        received = self._received_w(self._distance_m(self.positions_m), slice(None))
-        ratio = sinr(received, self.serving, active, self.channel, self.noise_w)
-        for k, cell in enumerate(self.spec.cells):
-            served = self.serving == k
-            self.rates_bps[served] = math.nan if cell.radio is None else cell.radio.rate_bps(ratio[served])
+        sending = _in_flight(self.links)
+        receiving = _in_flight(self.down_links) if self.radios.downlink else np.zeros(self.n_devices)
+        self.radios.update(self._distance_m(self.positions_m), self.serving, sending, receiving)
 
     # -- results ------------------------------------------------------------------------------------------------
     def motion(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -446,9 +442,9 @@ class MobilityRun:
 
     def table(self, duration_s: float) -> pd.DataFrame:
         """One row per moving group (:data:`MOBILITY_COLUMNS`): ``handovers_per_hour`` per device, ``interruption_s``
-        in total, distance and radio uplink rate averaged over the devices at every step (rate: at cells with a
-        radio), the sessions' ``migrations`` with their total time and downtime (s), and the re-placements of its
-        service."""
+        in total, distance and radio uplink and downlink rates averaged over the devices at every step (a rate: at
+        cells with its model), the sessions' ``migrations`` with their total time and downtime (s), and the
+        re-placements of its service."""
         rows = []
         for group in self.moving:
             n = len(group.devices)
@@ -457,8 +453,18 @@ class MobilityRun:
                 "handovers_per_hour": group.handovers / n / duration_s * 3600.0,
                 "interruption_s": group.handovers * self.spec.handover.interruption_s,
                 "interrupted_transfers": group.interrupted,
-                "mean_distance_m": group.distance_sum_m / group.samples if group.samples else math.nan,
-                "mean_uplink_bps": group.rate_sum_bps / group.rate_count if group.rate_count else math.nan,
+                "mean_distance_m": _mean(group.distance_sum_m, group.samples),
+                "mean_uplink_bps": _mean(group.rate_sum_bps[0], group.rate_count[0]),
+                "mean_downlink_bps": _mean(group.rate_sum_bps[1], group.rate_count[1]),
                 **_IDLE, **{key: value for follower in self.followers
                             for key, value in follower.row(group.spec.group).items()}})
         return pd.DataFrame(rows, columns=list(MOBILITY_COLUMNS))
+
+
+def _mean(total: float, count: int) -> float:
+    return total / count if count else math.nan
+
+
+def _in_flight(links: list[DeviceLink]) -> FloatArray:
+    """1 for each link with a transfer in flight, else 0."""
+    return np.fromiter((1.0 if link.flights else 0.0 for link in links), dtype=np.float64, count=len(links))

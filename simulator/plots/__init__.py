@@ -10,6 +10,7 @@ from simulator.plots.decision_grid import DecisionGrid, break_even_curve, decisi
 from simulator.plots.decision_map import decision_region_map
 from simulator.plots.energy import ENERGY_COMPONENTS, energy_per_task
 from simulator.plots.latency import latency_cdf, latency_vs_load
+from simulator.plots.mobility import trajectories
 from simulator.plots.pareto import pareto_front, pareto_plot
 from simulator.plots.placement import placement_map, solver_comparison
 from simulator.plots.run import is_run_dir, read_table, render_run_figures
@@ -49,6 +50,7 @@ __all__ = [
     "solver_comparison",
     "summarise_sweep",
     "sweep_metric_plot",
+    "trajectories",
     "utilisation_over_time",
     "with_parameter",
 ]

@@ -10,6 +10,7 @@ import pandas as pd
 
 from offload.errors import MecsimError, ParameterError
 from scheduler.problem_io import result_to_dict
+from simulator.motion_log import MotionLog
 from simulator.placement_bridge import PlacedWorld, place_world
 from simulator.result import PlatformLog, SimulationResult
 from simulator.run import AUTO, detect_warmup_s, run
@@ -135,8 +136,10 @@ def _merge(parts: list[SimulationResult], policies: list[PolicySpec]) -> Simulat
     platform = PlatformLog(*(pd.concat([getattr(log, name) for log in logs], ignore_index=True)
                              for name in PlatformLog.__dataclass_fields__)) if logs else None
     motions = [part.mobility for part in parts if part.mobility is not None]
+    trails = [part.motion for part in parts if part.motion is not None]
     return SimulationResult(records, timeseries, summaries, metadata, platform=platform, battery=battery,
-                            mobility=pd.concat(motions, ignore_index=True) if motions else None)
+                            mobility=pd.concat(motions, ignore_index=True) if motions else None,
+                            motion=MotionLog.concat(trails) if trails else None)
 
 
 def summary_dict(scenario: Scenario, result: SimulationResult) -> dict[str, Any]:

@@ -111,6 +111,10 @@ def _cells(spec: ScenarioSpec, plane: _Plane, problems: list[Problem]) -> Iterat
             problems.append(Problem((*where, "position"), None, _outside(plane, xy)))
             continue
         radio = None if ap.radio is None else _radio(ap.radio, (*where, "radio"), problems)
+        if radio is not None and radio.downlink_power_w is not None and ap.downlink is None \
+                and ap.downlink_table is None:
+            problems.append(Problem((*where, "radio", "downlink_power"), radio.downlink_power_w, "needs the access "
+                                    "point's downlink (the cell's capacity, which its concurrent downloads share)"))
         yield Cell(ap.name, xy, math.inf if ap.range is None else ap.range, radio)
 
 
@@ -121,13 +125,22 @@ def _outside(plane: _Plane, xy: tuple[float, float]) -> str:
 
 
 def _radio(spec: RadioSpec, where: YamlPath, problems: list[Problem]) -> RadioModel | None:
-    if spec.tx_power <= 0:
-        problems.append(Problem((*where, "tx_power"), spec.tx_power, "must be > 0"))
+    found = len(problems)
+    problems.extend(Problem((*where, key), getattr(spec, key), "must be > 0") for key in ("tx_power", "downlink_power")
+                    if getattr(spec, key) is not None and getattr(spec, key) <= 0)
+    if spec.downlink_power is None:
+        problems.extend(Problem((*where, key), getattr(spec, key), "only with downlink_power (the access point's "
+                                "transmit power): without it the downlink keeps the cell's rate")
+                        for key in ("downlink_peak", "device_noise_figure_db") if getattr(spec, key) is not None)
+    if len(problems) > found:
         return None
-    extra = {} if spec.reference_loss_db is None else {"reference_loss_db": spec.reference_loss_db}
+    extra: dict[str, float] = {} if spec.reference_loss_db is None else {"reference_loss_db": spec.reference_loss_db}
+    if spec.device_noise_figure_db is not None:
+        extra["device_noise_figure_db"] = spec.device_noise_figure_db
     return RadioModel(spec.bandwidth, spec.tx_power, spec.path_loss_exponent, spec.shadowing_db,
                       math.inf if spec.peak is None else spec.peak, noise_figure_db=spec.noise_figure_db,
-                      channel=spec.channel, **extra)
+                      channel=spec.channel, downlink_power_w=spec.downlink_power,
+                      downlink_peak_bps=math.inf if spec.downlink_peak is None else spec.downlink_peak, **extra)
 
 
 def _motion(spec: ScenarioSpec, index: int, plane: _Plane, base_dir: Path,

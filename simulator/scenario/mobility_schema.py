@@ -71,8 +71,12 @@ Position = Annotated[list[Annotated[float, Field(allow_inf_nan=False)]], Field(m
 
 class RadioSpec(Strict):
     """A cell's radio: log-distance path loss (``path_loss_exponent``, ``shadowing_db`` σ, ``reference_loss_db`` at
-    1 m, default free space at 2 GHz), receiver ``noise_figure_db``, channel ``bandwidth`` in Hz, the devices'
-    ``tx_power``, the ``peak`` rate cap and the co-channel ``channel`` number (:class:`offload.pathloss.RadioModel`)."""
+    1 m, default free space at 2 GHz), the access point's receiver ``noise_figure_db``, channel ``bandwidth`` in Hz,
+    the devices' ``tx_power``, the uplink's ``peak`` rate cap and the co-channel ``channel`` number
+    (:class:`offload.pathloss.RadioModel`). With the access point's transmit power ``downlink_power`` the downlink is
+    modelled too (SINR at the device over the same path loss, interference from the other transmitting access points
+    on the channel), capped by ``downlink_peak``, with the devices' receiver ``device_noise_figure_db``; without it
+    the downlink keeps the cell's rate."""
 
     bandwidth: Frequency
     tx_power: Power
@@ -82,6 +86,9 @@ class RadioSpec(Strict):
     noise_figure_db: Decibels = 5.0
     peak: Bandwidth | None = None
     channel: Annotated[int, Field(ge=0, le=10_000)] = 0
+    downlink_power: Power | None = None
+    downlink_peak: Bandwidth | None = None
+    device_noise_figure_db: Decibels | None = None
 
 
 class HandoverSpec(Strict):
