@@ -7,6 +7,9 @@ Migration in Mobile Edge Clouds", IEEE Wireless Communications 25(1), 2018)::
 
     migration_s = state_bits / path_bps + downtime_s
 
+This is the model's estimate, on which the ``threshold`` policy decides; a run measures the actual time, the copy
+being a transfer on its shared links, store-and-forward hop by hop (:mod:`simulator.mobility.migration`).
+
 Its gain over a horizon ``H`` is the round-trip time the session's requests save by being served at the new site
 instead of the old one, from the cell the user is in now (the follow-me trade-off of Taleb and Ksentini,
 "Follow Me Cloud: Interworking Federated Clouds and Distributed Mobile Networks", IEEE Network 27(5), 2013)::

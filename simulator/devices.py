@@ -28,7 +28,7 @@ from simulator.result import DropReason
 from simulator.servers import WorkerPool
 from simulator.topology import shortest_paths
 from simulator.workloads import ArrivalBlock
-from simulator.world import AccessPoint, DeviceGroup, EdgeServer, World
+from simulator.world import AccessPoint, BackhaulLink, DeviceGroup, EdgeServer, World
 
 Step = tuple[float, Channel | None]
 #: The two directions (forward a→b, backward b→a) of every backhaul link, ``None`` for an unlimited link.
@@ -155,6 +155,13 @@ def path_steps(first_s: float, hops: Sequence[tuple[float, Channel | None]], las
     return tuple(steps)
 
 
+def link_hops(links: Sequence[BackhaulLink], channels: LinkChannels,
+              path: Sequence[tuple[int, bool]]) -> list[tuple[float, Channel | None]]:
+    """The hops along ``path`` (``(index in links, forward)`` pairs, as :func:`simulator.topology.shortest_paths`
+    gives them): each link's one-way delay and its channel in the direction travelled (``None``: unlimited)."""
+    return [(links[i].one_way_s, channels[i][0 if forward else 1]) for i, forward in path]
+
+
 def _fixed(steps: tuple[Step, ...]) -> float | None:
     return None if any(channel is not None for _, channel in steps) else sum(d for d, _ in steps)
 
@@ -172,7 +179,7 @@ def forward_route(world: World, channels: LinkChannels, pools: Sequence[WorkerPo
     target = world.servers[server]
     onward = shortest_paths([source], [(k.a, k.b, k.one_way_s) for k in links])[1][source][target.node]
     home = world.paths()[access_point][target.node]
-    up = path_steps(0.0, [(links[i].one_way_s, channels[i][0 if fwd else 1]) for i, fwd in onward], 0.0)
+    up = path_steps(0.0, link_hops(links, channels, onward), 0.0)
     down = path_steps(0.0, [(links[i].one_way_s, channels[i][1 if fwd else 0]) for i, fwd in reversed(home)],
                       next(a.latency_s for a in world.access_points if a.name == access_point))
     return Route(target, pools[server], server + 1, up, down, _fixed(up), _fixed(down))
@@ -210,9 +217,8 @@ class Access:
         def build(index: int) -> Route:
             server = hosts[index]
             path = paths[ap.name][server.node]
-            up_hops = [(links[i].one_way_s, channels[i][0 if fwd else 1]) for i, fwd in path]
             down_hops = [(links[i].one_way_s, channels[i][1 if fwd else 0]) for i, fwd in reversed(path)]
-            up = path_steps(ap.latency_s, up_hops, 0.0)
+            up = path_steps(ap.latency_s, link_hops(links, channels, path), 0.0)
             down = path_steps(0.0, down_hops, ap.latency_s)
             k = self.server_index[server.name]
             return Route(server, self.endpoints.get((service, server.name), self.pools[k]), k + 1, up, down, _fixed(up),

@@ -41,6 +41,7 @@ GROUPS: dict[str, str] = {
     # the simulator core: the world and the engine, and the small helpers they use
     "simulator": "core",
     "simulator.arrivals": "core",
+    "simulator.backhaul": "core",  # bulk transfers over the shared links: image pulls, session state copies
     "simulator.builders": "core",
     "simulator.decide_api": "core",  # the answer of `mecsim decide` (offload only), shared by cli and serve
     "simulator.battery": "core",

@@ -46,9 +46,11 @@ def test_the_sections_load_into_a_migration_and_runs_count_migrations(tmp_path):
     assert migration.policy == Threshold(120.0)
     assert migration.downtime_s == 0.08
     rows = simulate(scenario).to_json_dict()["policies"]["always_edge"]["mobility"]
-    # 1/s x 120 s x 2 x 2 x 5 ms = 2.4 s saved > 400 Mbit / 1 Gbit/s + 80 ms = 0.48 s: every change migrates
+    # 1/s x 120 s x 2 x 2 x 5 ms = 2.4 s saved > 400 Mbit / 1 Gbit/s + 80 ms = 0.48 s (the estimate): every change
+    # migrates. The copies share the link with the requests and each other: each takes at least its idle time,
+    # 0.4 s + the link's 5 ms, then 80 ms down
     assert rows[0]["migrations"] > 0
-    assert rows[0]["migration_s"] == pytest.approx(rows[0]["migrations"] * 0.48)
+    assert rows[0]["migration_s"] >= rows[0]["migrations"] * (0.4 + 0.005 + 0.08) * (1 - 1e-12)
     assert rows[0]["migration_downtime_s"] == pytest.approx(rows[0]["migrations"] * 0.08)
 
 

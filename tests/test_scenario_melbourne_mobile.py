@@ -31,8 +31,9 @@ def test_each_strategy_moves_only_what_it_should(result) -> None:  # type: ignor
         static, follow, placed = (table.loc[(label, group)] for label in ("static", "follow-me", "re-placed"))
         assert static["migrations"] == placed["migrations"] == 0
         assert static["replacements"] == follow["replacements"] == 0
-        # every migration copies 50 MB over 10 Gbit/s links, then stops the service for 0.5 s
-        assert follow["migration_s"] == pytest.approx(follow["migrations"] * (400e6 / 10e9 + 0.5))
+        # every migration copies 50 MB over one or more 10 Gbit/s links (store-and-forward, hop by hop, sharing them
+        # with the requests and the other copies), then stops the service for 0.5 s: at least 0.04 + 0.5 s each
+        assert follow["migration_s"] >= follow["migrations"] * (400e6 / 10e9 + 0.5)
         assert follow["migration_downtime_s"] == pytest.approx(follow["migrations"] * 0.5)
         # the same trajectories under every strategy
         assert static["handovers"] == follow["handovers"] == placed["handovers"]

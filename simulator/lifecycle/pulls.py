@@ -3,9 +3,9 @@
 The source of a pull is the nearest registry (by one-way delay over the links) that holds the image: a domain
 mirror that was given it ahead of time (before the run, or pushed to it during the run: :meth:`Puller.stock`), else
 the central registry, which holds every image. The image travels
-store-and-forward along the fastest path, hop by hop, exactly like a task's payload (a shared link is a
-processor-sharing :class:`~simulator.network.SharedChannel`, so concurrent pulls and tasks on a link share it fairly;
-a link of unlimited bandwidth only delays).
+store-and-forward along the fastest path, hop by hop, exactly like a task's payload (:mod:`simulator.backhaul`: a
+shared link is a processor-sharing :class:`~simulator.network.SharedChannel`, so concurrent pulls and tasks on a link
+share it fairly; a link of unlimited bandwidth only delays).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import simpy
 
-from simulator.devices import LinkChannels, Step, path_steps
-from simulator.events import Wake
+from simulator.backhaul import send
+from simulator.devices import LinkChannels, Step, link_hops, path_steps
 from simulator.lifecycle.images import Image
 from simulator.topology import shortest_paths
 from simulator.world import BackhaulLink
@@ -32,30 +32,6 @@ class Registry:
     def holds(self, image: str) -> bool:
         """Whether a pull of ``image`` can come from here."""
         return self.images is None or image in self.images
-
-
-class _Walk:
-    """One transfer of ``bits`` along ``steps``; ``done()`` when the last step ends."""
-
-    __slots__ = ("bits", "done", "env", "hop", "steps")
-
-    def __init__(self, env: simpy.Environment, steps: tuple[Step, ...], bits: float, done: Callable[[], None]) -> None:
-        self.env = env
-        self.steps = steps
-        self.bits = bits
-        self.done = done
-        self.hop = 0
-
-    def next(self, _: object = None) -> None:
-        if self.hop == len(self.steps):
-            self.done()
-            return
-        delay_s, channel = self.steps[self.hop]
-        self.hop += 1
-        if channel is None:
-            Wake(self.env, delay_s, None, self.next)
-        else:
-            channel.start(self.bits, None, self.next)
 
 
 class Puller:
@@ -92,13 +68,10 @@ class Puller:
 
     def steps(self, source: str, node: str) -> tuple[Step, ...]:
         """The transfer steps from ``source`` to ``node`` over the links' shared channels."""
-        hops = [(self.links[i].one_way_s, self.channels[i][0 if forward else 1]) for i, forward in
-                self.paths[source][node]]
-        return path_steps(0.0, hops, 0.0)
+        return path_steps(0.0, link_hops(self.links, self.channels, self.paths[source][node]), 0.0)
 
     def pull(self, image: Image, node: str, done: Callable[[], None], source: str | None = None) -> None:
         """Transfer ``image`` to ``node`` from the topology node ``source`` (default: the nearest registry holding
         it) and call ``done()`` when its last bit arrives (never synchronously, even from the node itself)."""
         origin = self.source(image.name, node).node if source is None else source
-        walk = _Walk(self.env, self.steps(origin, node), image.size_bits, done)
-        Wake(self.env, 0.0, None, walk.next)
+        send(self.env, self.steps(origin, node), image.size_bits, done)

@@ -403,10 +403,13 @@ class MobilityRun:
         cells = self.attachment.cell
         groups = cohort.groups
         restart = rule.in_flight == "restart"
-        for i, owner, index, row, cell in zip(due.tolist(), cohort.owner[due].tolist(), cohort.index[due].tolist(),
-                                              at[due].tolist(), best[due].tolist(), strict=True):
+        for i, index, row, cell in zip(due.tolist(), cohort.index[due].tolist(), at[due].tolist(),
+                                       best[due].tolist(), strict=True):
             serving[i] = self.serving[row] = cells[index] = cell
             candidate[i] = -1
+        if due.size and self.radio and rule.interruption_s == 0.0:
+            self._update_rates()  # transfers that resume at once go at their new cell's rate
+        for i, owner, cell in zip(due.tolist(), cohort.owner[due].tolist(), best[due].tolist(), strict=True):
             group = groups[owner]
             group.handovers += 1
             group.interrupted += self.handover(cohort.devices[i], names[cell], rule.interruption_s, restart)

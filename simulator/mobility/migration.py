@@ -4,14 +4,19 @@
 A moving device of a stateful service (``state_bits`` per session, :class:`Migration`) has a session at one server:
 its offloaded requests go there, from whichever cell it is in (its only remote candidate). The session starts at the
 nearest host of its first cell. When a handover brings the device to a cell whose nearest host is another server,
-the policy decides whether the session migrates there. A migration copies the state over the backhaul path between
-the two servers while the session keeps serving at the old one, then stops the service for ``downtime_s``: requests
-the device sends then wait until the session serves at the new server, ``migration_s = state_bits / path_bps +
-downtime_s`` after the decision (:func:`offload.migration.migration_time_s`; ``path_bps`` is the narrowest link of
-the fastest path, the copy does not compete with requests for it). Requests already sent finish where they were
-sent. A handover during a migration is considered when the migration ends. When the new cell cannot reach the old
-server (then no path joins the two servers and no state can be copied), the session restarts at the new host after
-the downtime whatever the policy (counted as a migration).
+the policy decides whether the session migrates there, on the model's estimate of the migration's time,
+``state_bits / path_bps + downtime_s`` (:func:`offload.migration.migration_time_s`; ``path_bps`` is the narrowest link
+of the fastest path between the two servers). A migration copies the state over that path while the session keeps
+serving at the old server: the copy is a transfer on the run's shared links (:mod:`simulator.backhaul`,
+store-and-forward hop by hop like an image pull), so it competes with the requests and the other copies there and
+takes, on idle links, ``Σ (state_bits / b_i + d_i)`` over the path's links (bandwidth ``b_i``, one-way delay
+``d_i``). When the state has arrived the service stops for ``downtime_s``: requests the device sends then wait
+until the session serves at the new server. Requests already sent finish where they were sent. The mobility table
+counts a migration when its state has arrived, with its measured time from the decision (the copy as the links
+carried it, plus the downtime); a copy still under way when the run ends is not counted. A handover during a
+migration is considered when the migration ends. When the new cell cannot reach the old server (then no path joins
+the two servers and no state can be copied), the session restarts at the new host after the downtime whatever the
+policy (counted as a migration of the downtime alone), as does a session whose two servers share a node.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import inspect
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Protocol, runtime_checkable
 
 import simpy
@@ -27,8 +33,8 @@ import simpy
 from offload.errors import ParameterError
 from offload.migration import migration_gain_s, migration_time_s
 from offload.validate import check_non_negative, check_positive
-from simulator.devices import Access, DeviceState
-from simulator.events import Wake
+from simulator.backhaul import send
+from simulator.devices import Access, DeviceState, link_hops, path_steps
 from simulator.links import DeviceLink
 from simulator.mobility.registry import build
 from simulator.topology import shortest_paths
@@ -36,9 +42,10 @@ from simulator.topology import shortest_paths
 
 @dataclass(frozen=True, slots=True)
 class MigrationOption:
-    """What a policy knows when a device's nearest host changes: the state to move, the path's bandwidth, the
-    downtime and their total ``migration_s``, the round trips from the device's cell now to the session's server
-    (``rtt_old_s``) and to the nearest host (``rtt_new_s``), and the device's request rate."""
+    """What a policy knows when a device's nearest host changes: the state to move, the bandwidth of the path's
+    narrowest link, the downtime and the model's estimate of the migration's time from them, ``migration_s``, the
+    round trips from the device's cell now to the session's server (``rtt_old_s``) and to the nearest host
+    (``rtt_new_s``), and the device's request rate."""
 
     state_bits: float
     path_bps: float
@@ -49,7 +56,8 @@ class MigrationOption:
 
     @property
     def migration_s(self) -> float:
-        """The migration's cost: ``state_bits / path_bps + downtime_s``."""
+        """The migration's estimated cost, ``state_bits / path_bps + downtime_s`` (the run measures the actual one:
+        the copy shares the links)."""
         return float(migration_time_s(self.state_bits, self.path_bps, self.downtime_s))
 
 
@@ -157,8 +165,8 @@ class Sessions:
         self._edges = [(link.a, link.b, link.one_way_s) for link in world.links]
         self._nodes = {server.name: server.node for server in world.servers}
         self._sessions: dict[int, _Session] = {}
-        self._paths_bps: dict[tuple[str, str], float] = {}
-        #: per group: migrations started, their total time and their downtime (s)
+        self._paths: dict[str, dict[str, list[tuple[int, bool]]]] = {}
+        #: per group: migrations whose state arrived, their total time and their downtime (s)
         self.counts: dict[str, list[float]] = {}
 
     def start(self) -> None:
@@ -198,31 +206,28 @@ class Sessions:
             return
         names = [host.name for host in routes.hosts]
         bits = self.spec.state_bits[device.group.service]
-        path_bps = self._path_bps(session.server, nearest)
+        path = self._path(session.server, nearest)
         if session.server in names:
+            path_bps = min((self._links[i].bandwidth_bps for i, _ in path or ()), default=math.inf)
             option = MigrationOption(bits, path_bps, self.spec.downtime_s,
                                      candidates[names.index(session.server)].round_trip_s, candidates[0].round_trip_s,
                                      device.group.workload.mean_rate_per_s)
             if not self.spec.policy.migrate(option):
                 return
-        copy_s = float(migration_time_s(bits, path_bps, 0.0))
-        counts = self.counts[session.group]
-        counts[0] += 1
-        counts[1] += copy_s + self.spec.downtime_s
-        counts[2] += self.spec.downtime_s
         session.migrating = True
-        if copy_s > 0:
-            Wake(self.env, copy_s, (device, nearest), self._copied)
+        if path:
+            steps = path_steps(0.0, link_hops(self._links, self.access.channels, path), 0.0)
+            send(self.env, steps, bits, partial(self._move, device, nearest, self.env.now))
         else:
-            self._move(device, nearest)
+            self._move(device, nearest, self.env.now)
 
-    def _copied(self, event: simpy.Event) -> None:
-        device, server = event.value  # type: ignore[misc]
-        self._move(device, server)
-
-    def _move(self, device: DeviceState, server: str) -> None:
+    def _move(self, device: DeviceState, server: str, decided_s: float) -> None:
         """The state is at ``server``: the service stops for the downtime, then serves there."""
         session = self._sessions[device.index]
+        counts = self.counts[session.group]
+        counts[0] += 1
+        counts[1] += self.env.now - decided_s + self.spec.downtime_s
+        counts[2] += self.spec.downtime_s
         session.server = server
         session.migrating = False
         up = device.up
@@ -231,14 +236,9 @@ class Sessions:
         self._consider(device, session)  # the device may have moved on while the state was copied
         self._pin(device)
 
-    def _path_bps(self, old: str, new: str) -> float:
-        """The narrowest link's bandwidth on the fastest path between two servers' nodes (``inf``: same node)."""
-        key = (old, new)
-        if key not in self._paths_bps:
-            source, target = self._nodes[old], self._nodes[new]
-            paths = shortest_paths([source], self._edges)[1][source]
-            hops = paths.get(target, [])
-            self._paths_bps[key] = min((self._links[i].bandwidth_bps for i, _ in hops), default=math.inf)
-        return self._paths_bps[key]
-
-
+    def _path(self, old: str, new: str) -> list[tuple[int, bool]] | None:
+        """The fastest path between two servers' nodes (empty: the same node; ``None``: no path)."""
+        source = self._nodes[old]
+        if source not in self._paths:
+            self._paths[source] = shortest_paths([source], self._edges)[1][source]
+        return self._paths[source].get(self._nodes[new])

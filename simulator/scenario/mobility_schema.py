@@ -107,9 +107,11 @@ class MigrationSpec(Strict):
     """Sessions of stateful services (a service's ``state``) used by moving devices: after a handover that changes
     the nearest host, the ``policy`` (``never``, ``follow`` or ``threshold``,
     :data:`simulator.mobility.migration.MIGRATION_POLICIES`) decides whether the session migrates; a migration
-    copies the state over the backhaul, then stops the service for ``downtime``. ``threshold`` migrates when the
-    round-trip time its requests save over ``horizon`` exceeds the migration's time. ``policies``: the labels of the
-    offload policies it applies to (default: all; compare strategies side by side in one run)."""
+    copies the state over the backhaul links, sharing them with the requests, then stops the service for
+    ``downtime``. ``threshold`` migrates when the round-trip time its requests save over ``horizon`` exceeds the
+    estimate of the migration's time, state / narrowest link + downtime (the run measures the actual one).
+    ``policies``: the labels of the offload policies it applies to (default: all; compare strategies side by side
+    in one run)."""
 
     policy: str
     downtime: DurationOrZero = 0.0
