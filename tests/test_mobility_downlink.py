@@ -284,3 +284,35 @@ def test_bad_downlink_input_is_one_file_line_error_in_validate_and_simulate(tmp_
         result = CliRunner().invoke(main, [command, str(path)])
         assert result.exit_code == 2, result.output
         assert "Traceback" not in result.output
+
+
+def test_a_transfer_resumed_at_a_handover_without_interruption_goes_at_the_new_cells_rate():
+    # the device stands 10 m from cell a until t = 10 s, then 10 m from cell b (twice a's bandwidth); its download
+    # (and, in the second run, its upload) is in flight at the handover and resumes at once on cell b, at b's rate
+    from simulator.mobility.controller import HandoverRule
+
+    wide = RadioModel(bandwidth_hz=2 * B_HZ, tx_power_w=0.2, path_loss_exponent=3.5, reference_loss_db=40.0,
+                      downlink_power_w=AP_W)
+    cells = (Cell("a", (50.0, 50.0), radio=radio()), Cell("b", (150.0, 50.0), radio=wide))
+    jump = Trace(np.array([0.0, 10.0, 10.0]), np.zeros(3, dtype=np.intp), np.array([[40.0, 50.0], [40.0, 50.0],
+                                                                                     [160.0, 50.0]]))
+    spec = Mobility(Area(200.0, 100.0), cells, (GroupMotion("d", jump),), HandoverRule(interruption_s=0.0))
+    aps = (AccessPoint("a", 100e6, CELL_DOWN_BPS, shared=False), AccessPoint("b", 100e6, CELL_DOWN_BPS, shared=False))
+    servers = (EdgeServer("ea", speed_ops_per_s=1e9, location="a"), EdgeServer("eb", speed_ops_per_s=1e9,
+                                                                                 location="b"))
+
+    def record(tasks: TaskTrace):
+        world = World(device_groups=(DeviceGroup("d", 1, Device(speed_ops_per_s=1e9), tasks, "a"),),
+                      access_points=aps, servers=servers, links=(BackhaulLink("a", "b", latency_s=0.01),),
+                      policies=("always_edge",))
+        return run(world, duration_s=30.0, seed=1, mobility=spec).records.iloc[0]
+
+    g = gain(10.0)
+    down_a, down_b = shannon_bps(g / noise_w(9.0)), 2 * B_HZ * math.log2(1 + g / (2 * noise_w(9.0)))
+    done = record(TaskTrace((9.0,), (0,), (1e6,), (1e3,), (1e9,)))
+    start = float(done["download_start_s"])
+    assert start < 10.0
+    assert done["download_end_s"] == pytest.approx(10.0 + (1e9 - (10.0 - start) * down_a) / down_b, rel=1e-9)
+    up_a, up_b = shannon_bps(0.2 * g / noise_w(5.0)), 2 * B_HZ * math.log2(1 + 0.2 * g / (2 * noise_w(5.0)))
+    done = record(TaskTrace((9.0,), (0,), (1e6,), (1e9,), (1e3,)))
+    assert done["upload_end_s"] == pytest.approx(10.0 + (1e9 - 1.0 * up_a) / up_b, rel=1e-9)

@@ -166,7 +166,7 @@ def test_a_killed_worker_loses_runs_that_a_rerun_completes(tmp_path):
 
 
 SIGINT_SCRIPT = textwrap.dedent("""
-    import sys, time
+    import signal, sys, time
     from pathlib import Path
     sys.path.insert(0, {tests!r})
     from test_sweep_run import SPEC, resolve, toy_run
@@ -183,6 +183,10 @@ SIGINT_SCRIPT = textwrap.dedent("""
         return toy_run(scenario, seed)
 
     if __name__ == "__main__":
+        # Ctrl-C as a terminal's foreground job has it. A test run started as a background job of a script
+        # (`pytest ... &`) has SIGINT ignored (POSIX), an ignored signal stays ignored across exec, and a Python
+        # started so never raises KeyboardInterrupt: the sweep would finish all runs and exit 0
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             run_sweep(plan_runs(SPEC, resolve), gated_run, sys.argv[1], backend=ProcessPoolBackend(2),
                       progress=False)

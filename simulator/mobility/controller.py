@@ -361,6 +361,9 @@ class MobilityRun:
         for i in due.tolist():
             group.serving[i] = cells[group.state.first_index + i] = best[i]
             group.candidate[i] = -1
+        if due.size and self.radio and rule.interruption_s == 0.0:
+            self._update_rates()  # transfers that resume at once go at their new cell's rate
+        for i in due.tolist():
             group.interrupted += self.handover(group.devices[i], names[best[i]], rule.interruption_s,
                                                rule.in_flight == "restart")
             for follower in self.followers:
