@@ -110,6 +110,31 @@ def test_a_replacement_section_loads_and_moves_the_replica_after_its_user(tmp_pa
     assert rows[0]["placement_gain_s"] == pytest.approx(2 * 0.005, rel=1e-6)  # the a-b round trip saved
 
 
+SITTERS = "  - {name: sitters, count: 1, access_point: b, profile: {speed: 1 GHz}, workload: 0.5/s}\n"
+
+
+def test_a_group_that_stays_uses_the_replaced_service_from_its_access_point(tmp_path):
+    # a sitter at b next to the walker of the test above, at half its rate: the replica, placed for the walker at ea,
+    # serves the sitter from there (over the a - b link) until eb is ready, then from eb
+    (tmp_path / "walk.csv").write_text("time,device,x,y\n0,0,200,250\n30,0,300,250\n30,0,700,250\n",
+                                       encoding="utf-8")
+    text = REPLACED.replace("count: 20", "count: 1").replace(
+        "{model: random_waypoint, speed: [1 m/s, 15 km/h], pause: 2 s, step: 1 s}", "{model: trace, trace: walk.csv}"
+    ).replace("policies: [always_edge]", SITTERS + "policies: [always_edge]")
+    records = simulate(load_scenario(write(tmp_path, text))).records
+    sitters = records[records["device"].str.startswith("sitters")]
+    ready_s = 40.0 + 8e9 / 1e9 + 0.005 + 2.0
+    assert set(sitters.loc[sitters["created_s"] < ready_s, "target"]) == {"ea"}
+    assert set(sitters.loc[sitters["created_s"] > ready_s, "target"]) == {"eb"}
+
+
+def test_a_group_that_stays_cannot_plan_with_lyapunov_on_a_replaced_service(tmp_path):
+    text = REPLACED.replace("policies: [always_edge]", SITTERS + "policies: [always_edge, lyapunov]")
+    found = errors(tmp_path, text)
+    assert any("devices[1].service: \"detect\": policy 'lyapunov' plans each task for fixed servers" in line
+               for line in found), found
+
+
 @pytest.mark.parametrize(("old", "new", "message"), [
     ("service: detect, replicas", "service: track, replicas",
      'replacements[0].service: "track": undefined service'),

@@ -93,3 +93,48 @@ def test_bad_replacements_are_named():
         Replacement("default", handovers=0)
     with pytest.raises(ParameterError, match="an image needs a registry"):
         Replacement("default", image_bits=1e6)
+
+
+BC_S = 0.007  # one way between cells b and c (a - b is AB_S)
+#: four walkers, all in cell a until 5 s, in cell c from then on
+CROSSING = Trace(np.repeat([0.0, 5.0, 5.0], 4), np.tile(np.arange(4), 3),
+                 np.repeat([[40.0, 50.0], [60.0, 50.0], [240.0, 50.0]], 4, axis=0))
+
+
+def line_world(sitter_times: tuple[float, ...], routes: tuple[tuple[str, float], ...] = ()) -> World:
+    """Cells a - b - c in a line, a server at each; four walkers (two tasks of device 0: 0.32 tasks/s in all) and
+    one sitter that stays at b (its tasks: 2 over 11 s, 0.18/s)."""
+    def group(name: str, count: int, times: tuple[float, ...], cell: str) -> DeviceGroup:
+        n = len(times)
+        tasks = TaskTrace(times, (0,) * n, (1e6,) * n, (1e5,) * n, (0.0,) * n)
+        return DeviceGroup(name, count, Device(speed_ops_per_s=1e6), tasks, cell, task=TaskSizes(1e6, 1e5, 0.0),
+                           routes=routes if name == "sitters" else ())
+    servers = tuple(EdgeServer(f"e{cell}", speed_ops_per_s=1e9, location=cell) for cell in "abc")
+    links = (BackhaulLink("a", "b", latency_s=AB_S), BackhaulLink("b", "c", latency_s=BC_S))
+    return World(device_groups=(group("walkers", 4, (1.5, 25.0), "a"), group("sitters", 1, sitter_times, "b")),
+                 access_points=tuple(AccessPoint(cell, UPLINK_BPS, shared=False) for cell in "abc"),
+                 servers=servers, links=links, policies=("always_edge",))
+
+
+def line_mobility() -> Mobility:
+    cells = (Cell("a", (50.0, 50.0)), Cell("b", (150.0, 50.0)), Cell("c", (250.0, 50.0)))
+    return Mobility(Area(300.0, 100.0), cells, (GroupMotion("walkers", CROSSING, step_s=1.0),),
+                    replacements=(Replacement("default", 1, every_s=10.0, boot_s=BOOT_S),))
+
+
+def test_a_group_that_stays_follows_the_replica_from_its_access_point():
+    # the replica goes where the rate is: at a for the walkers' 0.32/s (the sitter at b pays the a - b round trip),
+    # then, the walkers in c, at c from 10 + 0.5 s; the sitter's tasks go to the one host from b, both times
+    result = run(line_world((1.0, 11.0)), duration_s=30.0, seed=1, mobility=line_mobility())
+    sitter = result.records[result.records["device"].str.startswith("sitters")].sort_values("created_s")
+    assert list(sitter["target"]) == ["ea", "ec"]
+    assert list(sitter["completed_s"]) == pytest.approx([1.0 + 1e5 / UPLINK_BPS + 2 * AB_S + 1e-3,
+                                                         11.0 + 1e5 / UPLINK_BPS + 2 * BC_S + 1e-3], rel=1e-12)
+    assert result.mobility is not None
+    assert list(result.mobility["group"]) == ["walkers"]  # the table lists the groups that move
+    assert result.mobility.iloc[0]["replacements"] == 1
+
+
+def test_a_group_that_stays_with_fixed_routes_cannot_follow_a_replaced_service():
+    with pytest.raises(ParameterError, match="a group with fixed routes cannot follow a re-placed service"):
+        run(line_world((1.0,), routes=(("eb", 1.0),)), duration_s=30.0, seed=1, mobility=line_mobility())

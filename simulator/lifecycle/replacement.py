@@ -3,9 +3,11 @@
 At the start, and then every ``every_s`` seconds and/or after every ``handovers`` handovers of the service's
 devices (a mobility trigger), a registered placement solver (:data:`scheduler.solvers.SOLVERS`)
 places ``replicas`` replicas of the service for the users' current cells: one user group per device group and
-cell, at the group's mean rate per device (:func:`simulator.placement_bridge.placement_problem`). The servers that
-get a replica are the service's hosts: a moving device's remote candidates are the hosts its cell reaches, nearest
-first (all the service's servers when its cell reaches none). A new placement is carried out only when its mean
+cell, at the group's mean rate per device (:func:`simulator.placement_bridge.placement_problem`); a device group
+of the service that does not move is a user that stays at its access point, whose cell it counts in (it is
+*anchored*, :class:`simulator.mobility.controller.Mobility`). The servers that get a replica are the service's
+hosts: a device's remote candidates are the hosts its cell reaches, nearest first (all the service's servers when
+its cell reaches none). A new placement is carried out only when its mean
 latency, as the placement model predicts it for the current users, beats keeping the current hosts (the same solver
 restricted to them); the difference is the predicted gain. The move is make-before-break: every new host pulls the
 service's image (unless its node has it) from the registry over the run's shared links
@@ -77,9 +79,13 @@ class Replacement:
         if self.image_bits > 0 and self.registry is None:
             raise ParameterError("replacement.registry", None, "an image needs a registry to pull it from")
 
+    def anchors(self, service: str) -> bool:
+        """Whether ``service`` is the re-placed one: its devices that do not move follow the hosts too."""
+        return service == self.service
+
     def attach(self, env: simpy.Environment, access: Access, devices: Sequence[DeviceState]) -> Replacing:
-        """The re-placement of one replication over the moving ``devices`` (those of other services are left
-        alone)."""
+        """The re-placement of one replication over the moving and anchored ``devices`` (those of other services
+        are left alone)."""
         return Replacing(self, env, access, [d for d in devices if d.group.service == self.service])
 
 

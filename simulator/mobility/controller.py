@@ -73,8 +73,11 @@ class Follower(Protocol):
     def policies(self) -> tuple[str, ...]:
         """The labels of the offload policies it applies to (empty: all)."""
 
+    def anchors(self, service: str) -> bool:
+        """Whether the devices of ``service`` that do not move follow it too, each at its access point."""
+
     def attach(self, env: simpy.Environment, access: Access, devices: Sequence[DeviceState]) -> FollowerRun:
-        """Its run over the moving ``devices`` of one replication."""
+        """Its run over the moving ``devices`` of one replication (and the anchored ones it asked for)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +132,10 @@ class Mobility:
     """Devices that move: the area, the cells on it, each moving group's motion, the handover rule and, optionally,
     stateful sessions that may migrate after a handover (:mod:`simulator.mobility.migration`) and the online
     re-placement of services' replicas (:mod:`simulator.lifecycle.replacement`). Pass it to
-    :func:`simulator.run.run`; groups without a :class:`GroupMotion` keep their access point."""
+    :func:`simulator.run.run`; groups without a :class:`GroupMotion` keep their access point. Such a group whose
+    service a follower re-places (:meth:`Follower.anchors`) is *anchored*: its devices stay at their access point,
+    never handed over, and offload where the follower binds them from there (its table row: no handover, distance
+    0 to its cell)."""
 
     area: Area
     cells: tuple[Cell, ...]
@@ -204,8 +210,15 @@ class MobilityRun:
         self.access = access
         self.handover = handover
         self.rng = rng
-        #: where each device is attached, shared with the engine and every moving device's links
-        self.attachment = Attachment(sum(state.group.count for state in groups), len(spec.groups))
+        followers: list[Follower] = [] if spec.migration is None else [spec.migration]
+        followers += spec.replacements
+        moves = {motion.group for motion in spec.groups}
+        #: the groups that stay at their access points and follow a follower (:class:`Mobility`)
+        self.anchored = [state for state in groups if state.group.name not in moves
+                         and any(follower.anchors(state.group.service) for follower in followers)]
+        #: where each device is attached, shared with the engine and every moving or anchored device's links
+        self.attachment = Attachment(sum(state.group.count for state in groups),
+                                     len(spec.groups) + len(self.anchored))
         cells = spec.cells
         self.cell_xy = np.array([cell.position_m for cell in cells], dtype=np.float64)
         self.range_m = np.array([cell.range_m for cell in cells])
@@ -245,9 +258,12 @@ class MobilityRun:
                                      "needs a finite downlink_bps at the access point (the capacity its downloads "
                                      "share)")
         self._attach_at_start()
+        self._anchor()
         devices = [device for group in self.moving for device in group.devices]
-        followers: list[Follower] = [] if spec.migration is None else [spec.migration]
-        self.followers = [follower.attach(env, access, devices) for follower in (*followers, *spec.replacements)]
+        self.followers = [follower.attach(env, access, devices + [device for state in self.anchored
+                                                                   if follower.anchors(state.group.service)
+                                                                   for device in state.devices])
+                          for follower in followers]
 
     # -- attachment ---------------------------------------------------------------------------------------------
     def _distance_m(self, positions_m: FloatArray) -> FloatArray:
@@ -297,6 +313,24 @@ class MobilityRun:
         self.attachment.rates_bps = self.radios.up_bps if self.radio else None
         self.attachment.down_rates_bps = self.radios.down_bps if self.radios.downlink else None
         self._update_rates()
+
+    def _anchor(self) -> None:
+        """Give every anchored device its own links on its access point's channels, as a moving device has, so
+        that its tasks are decided at arrival on the candidates its followers give it (never handed over, no
+        steps)."""
+        for number, state in enumerate(self.anchored, start=len(self.moving)):
+            if state.group.routes:
+                raise ParameterError("mobility", state.group.name, "a group with fixed routes cannot follow a "
+                                     "re-placed service (not supported yet)")
+            for device in state.devices:
+                device.up = DeviceLink(self.env, state.up, attachment=self.attachment)
+                device.down = DeviceLink(self.env, state.down, attachment=self.attachment)
+            state.mobile = True
+            devices = slice(state.first_index, state.first_index + len(state.devices))
+            self.attachment.group[devices] = number
+            self.attachment.ahead[number] = False
+            home = state.group.access_point
+            self.attachment.cell[devices] = self.names.index(home) if home in self.names else -1
 
     def start(self) -> None:
         """One process per moving group."""

@@ -138,6 +138,10 @@ class Migration:
         if not isinstance(self.policy, MigrationPolicy):
             raise ParameterError("migration.policy", self.policy, "must have a migrate(option) method")
 
+    def anchors(self, service: str) -> bool:
+        """No: only moving devices keep sessions."""
+        return False
+
     def attach(self, env: simpy.Environment, access: Access, devices: Sequence[DeviceState]) -> Sessions:
         """The sessions of one replication over the moving ``devices`` (those of stateful services keep one)."""
         return Sessions(self, env, access, [d for d in devices if self.state_bits.get(d.group.service, 0.0) > 0])

@@ -111,18 +111,22 @@ def _check_lyapunov(spec: ScenarioSpec) -> Iterable[Problem]:
     """LODCO plans with a battery, a DVFS top speed, and a deadline within the battery's slot (Mao et al. 2016)."""
     profiles = {profile.name: profile for profile in spec.profiles}
     deadlines = {service.name: service.deadline for service in spec.services}
+    replaced = {section.service for section in spec.replacements}
     for index, group in enumerate(spec.devices):
         profile = profiles.get(group.profile) if isinstance(group.profile, str) else group.profile
         if profile is None:
             continue
         where = ("devices", index, "profile")
+        service = group.service or (spec.services[0].name if spec.services else None)
         if group.mobility is not None:
             yield Problem(("devices", index, "mobility"), None, "policy 'lyapunov' plans each task's DVFS frequency "
                           "and transmit power for a fixed link: its devices cannot move (not supported yet)")
+        elif service in replaced:
+            yield Problem(("devices", index, "service"), service, "policy 'lyapunov' plans each task for fixed "
+                          "servers: its devices cannot use a re-placed service (not supported yet)")
         if profile.battery is None or profile.speed is None:
             yield Problem(where, None, "policy 'lyapunov' needs a battery and a speed (its top DVFS frequency)")
             continue
-        service = group.service or (spec.services[0].name if spec.services else None)
         deadline = deadlines.get(service) if service is not None else None
         if deadline is None or deadline > profile.battery.slot:
             yield Problem(("devices", index, "service"), service,

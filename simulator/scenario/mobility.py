@@ -90,7 +90,7 @@ def mobility_from_spec(spec: ScenarioSpec, base_dir: Path, world: World | None) 
         problems += _reach(spec, world, moving)
     migration, found = migration_from_spec(spec, moving)
     problems += found
-    replacements, found = replacements_from_spec(spec, moving)
+    replacements, found = replacements_from_spec(spec)
     problems += found
     if problems:
         return None, problems

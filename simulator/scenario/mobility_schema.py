@@ -121,7 +121,8 @@ class MigrationSpec(Strict):
 
 class ReplacementSpec(Strict):
     """Online re-placement of ``service``'s ``replicas`` replicas by the placement ``solver``
-    (:data:`scheduler.solvers.SOLVERS`) on its users' current cells, at the start, every ``every`` and/or after every
+    (:data:`scheduler.solvers.SOLVERS`) on its users' current cells (a group that does not move counts at its
+    access point), at the start, every ``every`` and/or after every
     ``handovers`` handovers of its users (omit both: placed once, a static placement); a new host pulls an ``image``
     of that size from the ``registry`` (a topology node) and boots for ``boot`` before the old hosts drain
     (:mod:`simulator.lifecycle.replacement`). ``policies``: the labels of the offload policies it applies to

@@ -18,12 +18,11 @@ def _overlap(first: list[str] | None, second: list[str] | None) -> bool:
     return first is None or second is None or bool(set(first) & set(second))
 
 
-def replacements_from_spec(spec: ScenarioSpec, moving: list[int]) -> tuple[tuple[Replacement, ...], list[Problem]]:
-    """The scenario's :class:`Replacement` objects and every problem of its ``replacements`` section; ``moving``: the
-    indices of the moving device groups."""
+def replacements_from_spec(spec: ScenarioSpec) -> tuple[tuple[Replacement, ...], list[Problem]]:
+    """The scenario's :class:`Replacement` objects and every problem of its ``replacements`` section."""
     problems: list[Problem] = []
     for index, section in enumerate(spec.replacements):
-        problems += _problems(spec, index, section, moving)
+        problems += _problems(spec, index, section)
         problems += [Problem(("replacements", index), None, f"re-places service {section.service!r} for a policy "
                                                             f"replacements[{k}] re-places it for too")
                      for k, other in enumerate(spec.replacements[:index])
@@ -34,7 +33,7 @@ def replacements_from_spec(spec: ScenarioSpec, moving: list[int]) -> tuple[tuple
                              tuple(s.policies or ()), s.handovers) for s in spec.replacements), []
 
 
-def _problems(spec: ScenarioSpec, index: int, section: ReplacementSpec, moving: list[int]) -> Iterator[Problem]:
+def _problems(spec: ScenarioSpec, index: int, section: ReplacementSpec) -> Iterator[Problem]:
     where: Path = ("replacements", index)
     services = [service.name for service in spec.services]
     if section.service not in services:
@@ -58,10 +57,6 @@ def _problems(spec: ScenarioSpec, index: int, section: ReplacementSpec, moving: 
     if any(deployment.service == section.service for deployment in spec.deployments):
         yield Problem((*where, "service"), section.service, "is deployed (deployments:): its replicas are the "
                                                             "deployment's")
-    for number, group in enumerate(spec.devices):
-        if (group.service or services[0]) == section.service and number not in moving:
-            yield Problem(("devices", number), group.name, f"calls the re-placed service {section.service!r}: "
-                                                           "needs a mobility section (model: static if it stays)")
     hosts = set(service.hosts)
     for number, node in enumerate(spec.nodes):
         if (not hosts or node.name in hosts) and (node.speed is None or node.batching is not None):
