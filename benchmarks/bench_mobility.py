@@ -12,7 +12,13 @@ Two measurements, each against a baseline measured in the same run (CPU time of 
 - ``share``: 10,000 devices at 0.1 task/s each: the CPU time of the position updates (the models' vectorised
   steps) and of the whole mobility steps (positions, attachment, handovers) as a share of the run (target < 20 %).
 
-Usage: ``python benchmarks/bench_mobility.py [--quick] [--repeat N]``.
+With ``--memory``, instead: the peak memory growth per moving device and mobility step (the motion logs a run keeps:
+speeds, tracks, distance series), the constant ``MOTION_BYTES_PER_STEP`` of the run budget
+(:mod:`simulator.scenario.budget`). The world of ``rate`` at 0.01 task/s per device runs 600 s and 6,000 s (``--quick``:
+300 s and 3,000 s), each in a fresh process; the difference of their peak RSS growths, less their tasks' records
+(``RECORD_BYTES_PER_TASK`` each), over the difference of their steps.
+
+Usage: ``python benchmarks/bench_mobility.py [--quick] [--repeat N] [--memory]``.
 """
 
 from __future__ import annotations
@@ -21,9 +27,13 @@ import argparse
 import dataclasses
 import gc
 import logging
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
+
+from bench_sim import _status_mb  # the other benchmark's reading of /proc/self/status
 
 from offload.pathloss import RadioModel
 from simulator.builders import s100_world
@@ -31,6 +41,7 @@ from simulator.mobility import Area, Cell, GroupMotion, HandoverRule, Mobility, 
 from simulator.mobility import controller as mobility_controller
 from simulator.mobility import models as mobility_models
 from simulator.run import run
+from simulator.scenario.budget import RECORD_BYTES_PER_TASK
 from simulator.world import World
 
 AREA = Area(2000.0, 1000.0)
@@ -118,12 +129,47 @@ def share(duration_s: float, repeat: int) -> None:
           f"whole mobility steps (positions, attachment, handovers) {stepped / cpu:.1%}")
 
 
+def _memory_child(duration_s: float) -> None:
+    """In a fresh process: tasks, device steps and peak RSS growth (bytes) of one run kept in memory."""
+    world = world_of(1000, 0.01)
+    spec = mobility_of(world)
+    run(world, duration_s=2.0, seed=0, mobility=spec)  # warm imports and caches
+    gc.collect()
+    before_mb = _status_mb("VmRSS")
+    result = run(world, duration_s=duration_s, seed=1, mobility=spec)
+    grown_mb = _status_mb("VmHWM") - before_mb
+    steps = sum(group.count for group in world.device_groups) * int(duration_s)
+    print(result.policies["always_edge"].tasks.generated, steps, grown_mb * 1e6)
+
+
+def memory(duration_s: float) -> None:
+    found = []
+    for horizon_s in (duration_s, 10.0 * duration_s):
+        child = subprocess.run([sys.executable, __file__, "--memory-child", str(horizon_s)], check=True,
+                               capture_output=True, text=True)
+        tasks, steps, grown = child.stdout.split()
+        found.append((int(tasks), int(steps), float(grown)))
+    (tasks_a, steps_a, grown_a), (tasks_b, steps_b, grown_b) = found
+    per_step = (grown_b - grown_a - (tasks_b - tasks_a) * RECORD_BYTES_PER_TASK) / (steps_b - steps_a)
+    print(f"memory peak RSS growth {grown_a / 1e6:.1f} MB at {steps_a} device steps ({tasks_a} tasks), "
+          f"{grown_b / 1e6:.1f} MB at {steps_b} ({tasks_b} tasks): {per_step:.0f} bytes per device step "
+          f"(after {RECORD_BYTES_PER_TASK} B per task)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="ten times shorter runs")
     parser.add_argument("--repeat", type=int, default=3, help="repetitions per case (best is kept)")
+    parser.add_argument("--memory", action="store_true", help="measure the motion logs' memory per device step")
+    parser.add_argument("--memory-child", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
     logging.disable(logging.WARNING)  # short runs: the precision warnings are not what is measured
+    if args.memory_child:
+        _memory_child(args.memory_child)
+        return
+    if args.memory:
+        memory(300.0 if args.quick else 600.0)
+        return
     duration_s = 30.0 if args.quick else 300.0
     rate(duration_s, args.repeat)
     share(duration_s, args.repeat)

@@ -111,12 +111,14 @@ class VersionStats:
 class Endpoint:
     """One ready replica as the router sees it: ``workers`` parallel workers on the server with record code
     ``target_code``, each taking its node's time (speed ``speed_ops_per_s`` or fixed time ``fixed_s``) divided by
-    ``share``; ``busy`` requests run on it; ``drained()`` runs when a removed endpoint's last request ends;
+    ``share``; ``free`` of its workers are idle; ``drained()`` runs when a removed endpoint's last request ends;
     ``fails()`` (when given) draws whether a request it starts fails; ``stats`` records its version's requests.
-    ``constant_s`` is every request's time on a node with a fixed time (else ``None``)."""
+    ``constant_s`` is every request's time on a node with a fixed time (else ``None``); ``last`` is the work (ops)
+    and time (s) of the last request timed here, its time again for the next request of the same work (a service's
+    requests often carry one size)."""
 
-    __slots__ = ("active", "busy", "constant_s", "drained", "fails", "fixed_s", "share", "speed_ops_per_s", "stats",
-                 "target_code", "workers")
+    __slots__ = ("active", "constant_s", "drained", "fails", "fixed_s", "free", "last", "share", "speed_ops_per_s",
+                 "stats", "target_code", "workers")
 
     def __init__(self, workers: int, target_code: int, time_terms: tuple[float, float], share: float,
                  drained: Callable[[], None], stats: VersionStats, fails: Callable[[], bool] | None = None) -> None:
@@ -127,13 +129,19 @@ class Endpoint:
         self.drained = drained
         self.stats = stats
         self.fails = fails
-        self.busy = 0
+        self.free = workers
         self.active = False
         self.constant_s = self.time_s(0.0) if math.isinf(self.speed_ops_per_s) else None
+        self.last = (math.nan, math.nan)
 
     def time_s(self, work_ops: float) -> float:
         """How long a request of ``work_ops`` takes on this replica."""
         return float(compute_time_s(work_ops, self.speed_ops_per_s, self.fixed_s)) / self.share
+
+    @property
+    def busy(self) -> int:
+        """Requests running on this replica."""
+        return self.workers - self.free
 
 
 class EndpointPool(WorkerPool):
@@ -177,14 +185,14 @@ class EndpointPool(WorkerPool):
         """A replica stops taking requests; those it runs finish (then ``endpoint.drained()``, at once when it
         runs none)."""
         self._deactivate(endpoint)
-        if not endpoint.busy:
+        if endpoint.free == endpoint.workers:
             endpoint.drained()
 
     def fail(self, endpoint: Endpoint) -> None:
         """A replica's node failed: the requests it runs end, reason ``node_failure``."""
         self._deactivate(endpoint)
         lost = [job for job, where in self.running.items() if where is endpoint]
-        endpoint.busy = 0
+        endpoint.free = endpoint.workers
         for job in lost:
             del self.running[job]
             self.failing.discard(job)
@@ -241,16 +249,23 @@ class EndpointPool(WorkerPool):
     def _start(self, job: Any, now: float) -> None:
         """Start ``job`` on the active endpoint with the most free workers (the oldest on a tie), timed there."""
         endpoint = self.endpoints[0]
+        most = endpoint.free
         for other in self.endpoints:
-            if other.workers - other.busy > endpoint.workers - endpoint.busy:
-                endpoint = other
-        endpoint.busy += 1
+            if other.free > most:
+                endpoint, most = other, other.free
+        endpoint.free = most - 1
         self.running[job] = endpoint
         endpoint.stats.started += 1
         if endpoint.fails is not None and endpoint.fails():
             self.failing.add(job)
-        constant_s = endpoint.constant_s
-        job.service_s = endpoint.time_s(job.work_ops) if constant_s is None else constant_s
+        service_s = endpoint.constant_s
+        if service_s is None:
+            work_ops, service_s = endpoint.last
+            if job.work_ops != work_ops:
+                work_ops = job.work_ops
+                service_s = endpoint.time_s(work_ops)
+                endpoint.last = (work_ops, service_s)
+        job.service_s = service_s
         job.target_code = endpoint.target_code
         super()._start(job, now)
 
@@ -259,7 +274,7 @@ class EndpointPool(WorkerPool):
         endpoint = self.running.pop(job, None)
         if endpoint is None:
             return  # failed with its node meanwhile
-        endpoint.busy -= 1
+        endpoint.free += 1
         now = self.env.now
         stats = endpoint.stats
         stats.end_s.append(now)
@@ -269,7 +284,7 @@ class EndpointPool(WorkerPool):
             super()._finish_one(event)
             return
         self._done(job, now)  # drained from a terminating replica, outside the pool's workers
-        if not endpoint.busy:
+        if endpoint.free == endpoint.workers:
             endpoint.drained()
 
     def _done(self, job: Any, now: float) -> None:

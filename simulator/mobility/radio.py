@@ -59,11 +59,11 @@ class CellRadios:
         self.up_bps = np.full(devices, math.nan)
         self.down_bps = np.full(devices, math.nan)
 
-    def _gain(self, distance_m: FloatArray, rows: slice) -> FloatArray:
+    def _gain(self, distance_m: FloatArray, rows: slice | IntArray) -> FloatArray:
         return channel_gain(distance_m, self.shadowing_db[rows], exponent=self.exponent,
                             reference_loss_db=self.reference_loss_db, reference_m=self.reference_m)
 
-    def received_w(self, distance_m: FloatArray, rows: slice) -> FloatArray:
+    def received_w(self, distance_m: FloatArray, rows: slice | IntArray) -> FloatArray:
         """Power of the devices ``rows`` at ``distance_m`` ``(devices, cells)`` from each cell, received there (the
         uplink; zero at a cell without a radio)."""
         return np.asarray(self.tx_w * self._gain(distance_m, rows), dtype=np.float64)

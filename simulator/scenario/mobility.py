@@ -88,6 +88,11 @@ def mobility_from_spec(spec: ScenarioSpec, base_dir: Path, world: World | None) 
             motions.append(motion)
     if world is not None:
         problems += _reach(spec, world, moving)
+    if spec.placement is not None:
+        names = ", ".join(repr(spec.devices[index].name) for index in moving)
+        problems.append(Problem(("placement",), None, f"fixes every group's servers before the run, but {names} "
+                                "move and are served on their current cell: drop placement, or place the service "
+                                "online with replacements"))
     migration, found = migration_from_spec(spec, moving)
     problems += found
     replacements, found = replacements_from_spec(spec)
@@ -268,6 +273,3 @@ def _reach(spec: ScenarioSpec, world: World, moving: list[int]) -> Iterator[Prob
                 yield Problem(("access_points", ap_index), ap.name,
                               f"cannot reach any node hosting service {group.service!r} of moving group "
                               f"{group.name!r}; add a link")
-        if group.routes:
-            yield Problem(("devices", index, "mobility"), None, "a moving group's server is chosen on its current "
-                                                              "cell: drop its routes")
