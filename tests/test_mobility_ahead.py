@@ -15,7 +15,8 @@ from offload.profiles import Device
 from simulator import moving
 from simulator.links import DeviceLink
 from simulator.mobility import Area, RandomWaypoint, Trace
-from simulator.mobility.controller import Cell, GroupMotion, HandoverRule, Mobility, MobilityRun
+from simulator.mobility.controller import Mobility, MobilityRun
+from simulator.mobility.spec import Cell, GroupMotion, HandoverRule
 from simulator.run import run
 from simulator.workloads import Poisson
 from simulator.workloads import Trace as TaskTrace

@@ -15,8 +15,9 @@ from offload.pathloss import RadioModel, downlink_sinr
 from offload.profiles import Device
 from simulator.cli import main
 from simulator.mobility import Area, Trace
-from simulator.mobility.controller import Cell, GroupMotion, Mobility
+from simulator.mobility.controller import Mobility
 from simulator.mobility.radio import CellRadios
+from simulator.mobility.spec import Cell, GroupMotion
 from simulator.policies import Candidate, DecisionBatch
 from simulator.run import run
 from simulator.scenario import ScenarioError, load_scenario, simulate
@@ -289,7 +290,7 @@ def test_bad_downlink_input_is_one_file_line_error_in_validate_and_simulate(tmp_
 def test_a_transfer_resumed_at_a_handover_without_interruption_goes_at_the_new_cells_rate():
     # the device stands 10 m from cell a until t = 10 s, then 10 m from cell b (twice a's bandwidth); its download
     # (and, in the second run, its upload) is in flight at the handover and resumes at once on cell b, at b's rate
-    from simulator.mobility.controller import HandoverRule
+    from simulator.mobility.spec import HandoverRule
 
     wide = RadioModel(bandwidth_hz=2 * B_HZ, tx_power_w=0.2, path_loss_exponent=3.5, reference_loss_db=40.0,
                       downlink_power_w=AP_W)

@@ -9,7 +9,8 @@ import pytest
 from offload.errors import ParameterError
 from offload.profiles import Device
 from simulator.mobility import Area, Trace
-from simulator.mobility.controller import Cell, GroupMotion, HandoverRule, Mobility
+from simulator.mobility.controller import Mobility
+from simulator.mobility.spec import Cell, GroupMotion, HandoverRule
 from simulator.run import run
 from simulator.workloads import Trace as TaskTrace
 from simulator.world import AccessPoint, BackhaulLink, DeviceGroup, EdgeServer, World

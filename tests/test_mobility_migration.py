@@ -11,8 +11,9 @@ from offload.errors import ParameterError
 from offload.migration import migration_gain_s, migration_time_s
 from offload.profiles import Device
 from simulator.mobility import Area, Trace
-from simulator.mobility.controller import Cell, GroupMotion, Mobility
+from simulator.mobility.controller import Mobility
 from simulator.mobility.migration import MIGRATION_POLICIES, Follow, Migration, Never, Threshold, migration_policy
+from simulator.mobility.spec import Cell, GroupMotion
 from simulator.run import run
 from simulator.workloads import Trace as TaskTrace
 from simulator.world import AccessPoint, BackhaulLink, DeviceGroup, EdgeServer, Service, World

@@ -14,7 +14,8 @@ from click.testing import CliRunner
 from offload.profiles import Device
 from simulator.cli import main
 from simulator.mobility import Area, Trace
-from simulator.mobility.controller import Cell, GroupMotion, Mobility
+from simulator.mobility.controller import Mobility
+from simulator.mobility.spec import Cell, GroupMotion
 from simulator.run import run
 from simulator.workloads import Trace as TaskTrace
 from simulator.world import AccessPoint, BackhaulLink, DeviceGroup, EdgeServer, World

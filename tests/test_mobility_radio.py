@@ -88,7 +88,8 @@ def test_local_plane_matches_great_circle_distances_over_a_city():
 def test_a_transfer_in_the_engine_takes_the_bits_over_the_shannon_rate():
     from offload.profiles import Device
     from simulator.mobility import Area, Trace
-    from simulator.mobility.controller import Cell, GroupMotion, Mobility
+    from simulator.mobility.controller import Mobility
+    from simulator.mobility.spec import Cell, GroupMotion
     from simulator.run import run
     from simulator.workloads import Trace as TaskTrace
     from simulator.world import AccessPoint, DeviceGroup, EdgeServer, World

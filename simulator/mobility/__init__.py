@@ -3,7 +3,7 @@ group at once on a metric plane, trace replay, the controller that attaches devi
 and gives them their radio rates during a run (:class:`Mobility`, passed to :func:`simulator.run.run`), and the
 sessions of stateful services that migrate after their users (:class:`Migration`)."""
 
-from simulator.mobility.controller import MOBILITY_COLUMNS, Cell, GroupMotion, HandoverRule, Mobility, MobilityRun
+from simulator.mobility.controller import MOBILITY_COLUMNS, Mobility, MobilityRun
 from simulator.mobility.migration import MIGRATION_POLICIES, Migration, MigrationOption, MigrationPolicy
 from simulator.mobility.models import (
     Area,
@@ -16,6 +16,7 @@ from simulator.mobility.models import (
     reflect,
 )
 from simulator.mobility.registry import MOBILITY_MODELS, mobility_model
+from simulator.mobility.spec import Cell, GroupMotion, HandoverRule
 from simulator.mobility.trace import Trace
 
 __all__ = [

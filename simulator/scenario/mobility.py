@@ -15,7 +15,8 @@ from offload.errors import MecsimError
 from offload.pathloss import RadioModel
 from scheduler.geo import local_xy_m
 from simulator.mobility import MOBILITY_MODELS, Area, MobilityModel, Trace, mobility_model
-from simulator.mobility.controller import Cell, GroupMotion, HandoverRule, Mobility
+from simulator.mobility.controller import Mobility
+from simulator.mobility.spec import Cell, GroupMotion, HandoverRule
 from simulator.scenario.migration import migration_from_spec
 from simulator.scenario.mobility_schema import MODEL_PARAMETERS, AreaSpec, LatLon, MobilitySpec, Position, RadioSpec
 from simulator.scenario.replacement import replacements_from_spec
