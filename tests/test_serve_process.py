@@ -37,7 +37,9 @@ def _wait_until_up(process: subprocess.Popen, url: str) -> None:
                 return
         except httpx.TransportError:
             time.sleep(0.1)
-    pytest.fail("the server did not come up")
+    process.kill()  # what the server said while it did not come up, so that the failure explains itself
+    _, stderr = process.communicate(timeout=60)
+    pytest.fail(f"the server did not answer /healthz within 120 s; its stderr:\n{stderr}")
 
 
 async def _concurrent(url: str) -> list[int]:
