@@ -6,7 +6,9 @@ Two measurements, each against a baseline measured in the same run (CPU time of 
 - ``rate``: 1,000 devices (S100 scaled: 10 cells of 100 devices at 1 task/s, 10 workers per edge), every
   group moving by random waypoint (1-15 m/s, no pause) on a 2 km × 1 km plane with the cells on a 5 × 2 grid,
   positions updated every 1 s, nearest cell in range, handovers with a 20 ms interruption; tasks per CPU-second
-  against the same world with mobility off (target >= 0.7x);
+  against the same world with mobility off (target >= 0.7x); then the same moving world with a radio on every cell
+  (20 MHz, path loss exponent 3.5, 200 mW devices, one channel: the uplink modelled), and with the access points'
+  20 W downlink modelled too (:mod:`simulator.mobility.radio`), the latter also as a ratio to the uplink radio alone;
 - ``share``: 10,000 devices at 0.1 task/s each: the CPU time of the position updates (the models' vectorised
   steps, ``models.advance_all``) and of the whole mobility steps (positions, attachment, handovers) as a share of
   the run (target < 20 %).
@@ -34,6 +36,7 @@ from typing import Any
 
 from bench_sim import _status_mb  # the other benchmark's reading of /proc/self/status
 
+from offload.pathloss import RadioModel
 from simulator.builders import s100_world
 from simulator.mobility import Area, Cell, GroupMotion, HandoverRule, Mobility, RandomWaypoint
 from simulator.mobility import controller as mobility_controller
@@ -43,11 +46,14 @@ from simulator.scenario.budget import RECORD_BYTES_PER_TASK
 from simulator.world import World
 
 AREA = Area(2000.0, 1000.0)
+UPLINK_RADIO = RadioModel(bandwidth_hz=20e6, tx_power_w=0.2, path_loss_exponent=3.5)
+BOTH_RADIOS = dataclasses.replace(UPLINK_RADIO, downlink_power_w=20.0)
 
 
-def mobility_of(world: World) -> Mobility:
-    """Every group of ``world`` moving; its ten access points on a 5 × 2 grid of 400 m × 500 m cells."""
-    cells = tuple(Cell(ap.name, (200.0 + 400.0 * (k % 5), 250.0 + 500.0 * (k // 5)))
+def mobility_of(world: World, radio: RadioModel | None = None) -> Mobility:
+    """Every group of ``world`` moving; its ten access points on a 5 × 2 grid of 400 m × 500 m cells, each with
+    ``radio``."""
+    cells = tuple(Cell(ap.name, (200.0 + 400.0 * (k % 5), 250.0 + 500.0 * (k // 5)), radio=radio)
                   for k, ap in enumerate(world.access_points))
     groups = tuple(GroupMotion(group.name, RandomWaypoint(1.0, 15.0), 1.0) for group in world.device_groups)
     return Mobility(AREA, cells, groups, HandoverRule(interruption_s=0.02))
@@ -85,17 +91,19 @@ def world_of(n_devices: int, rate_per_s: float) -> World:
 
 def rate(duration_s: float, repeat: int) -> None:
     world = world_of(1000, 1.0)
-    spec = mobility_of(world)
+    cases = (("static", None), ("moving", mobility_of(world)), ("uplink radio", mobility_of(world, UPLINK_RADIO)),
+             ("both radios", mobility_of(world, BOTH_RADIOS)))
     best: dict[str, tuple[float, int]] = {}
     for _ in range(repeat):
-        for name, mobility in (("static", None), ("moving", spec)):
+        for name, mobility in cases:
             cpu, tasks = measure(world, mobility, duration_s)
             if name not in best or cpu < best[name][0]:
                 best[name] = (cpu, tasks)
     speed = {name: tasks / cpu for name, (cpu, tasks) in best.items()}
     for name, value in speed.items():
-        print(f"rate   {name:7s} {best[name][1]:9d} tasks  {value:10.0f} tasks/CPU-s  "
-              f"{value / speed['static']:.2f}x mobility off")
+        print(f"rate   {name:12s} {best[name][1]:9d} tasks  {value:10.0f} tasks/CPU-s  "
+              f"{value / speed['static']:.2f}x mobility off"
+              + (f", {value / speed['uplink radio']:.2f}x the uplink radio alone" if name == "both radios" else ""))
 
 
 def share(duration_s: float, repeat: int) -> None:
