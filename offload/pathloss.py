@@ -46,12 +46,24 @@ def free_space_loss_db(distance_m: npt.ArrayLike, frequency_hz: float) -> FloatA
     return np.asarray(20.0 * np.log10(ratio), dtype=np.float64)
 
 
-def path_loss_db(distance_m: npt.ArrayLike, *, exponent: float, reference_loss_db: float,
-                 reference_m: float = 1.0) -> FloatArray:
-    """Log-distance path loss ``PL(d0) + 10 n log10(d / d0)`` in dB; distances below ``d0`` are clamped to ``d0``
-    (the model is not defined in the near field). Shadowing is added by the caller (:meth:`RadioModel.gain`)."""
-    d = np.maximum(np.asarray(distance_m, dtype=np.float64), reference_m)
-    return np.asarray(reference_loss_db + 10.0 * exponent * np.log10(d / reference_m), dtype=np.float64)
+def path_loss_db(distance_m: npt.ArrayLike, *, exponent: npt.ArrayLike, reference_loss_db: npt.ArrayLike,
+                 reference_m: npt.ArrayLike = 1.0) -> FloatArray:
+    """Log-distance path loss ``PL(d0) + 10 n log10(d / d0)`` in dB, broadcast over the inputs; distances below
+    ``d0`` are clamped to ``d0`` (the model is not defined in the near field). Shadowing is added by the caller
+    (:func:`channel_gain`)."""
+    d0 = np.asarray(reference_m, dtype=np.float64)
+    d = np.maximum(np.asarray(distance_m, dtype=np.float64), d0)
+    slope_db = 10.0 * np.asarray(exponent, dtype=np.float64)
+    return np.asarray(np.asarray(reference_loss_db, dtype=np.float64) + slope_db * np.log10(d / d0), dtype=np.float64)
+
+
+def channel_gain(distance_m: npt.ArrayLike, shadowing_db: npt.ArrayLike = 0.0, *, exponent: npt.ArrayLike,
+                 reference_loss_db: npt.ArrayLike, reference_m: npt.ArrayLike = 1.0) -> FloatArray:
+    """The power gain ``10^(−(PL(d) + X)/10)`` of a link over ``distance_m`` (either way: the large-scale loss is
+    reciprocal), ``X`` a log-normal shadowing sample in dB; broadcast over the inputs (e.g. devices × cells)."""
+    loss = path_loss_db(distance_m, exponent=exponent, reference_loss_db=reference_loss_db,
+                        reference_m=reference_m) + np.asarray(shadowing_db, dtype=np.float64)
+    return np.asarray(10.0 ** (-loss / 10.0), dtype=np.float64)
 
 
 def thermal_noise_w(bandwidth_hz: float, noise_figure_db: float = 0.0) -> float:
@@ -211,16 +223,11 @@ class RadioModel:
         """Receiver noise over the channel at a device (the downlink), W."""
         return thermal_noise_w(self.bandwidth_hz, self.device_noise_figure_db)
 
-    def loss_db(self, distance_m: npt.ArrayLike) -> FloatArray:
-        """Mean path loss at ``distance_m`` (no shadowing)."""
-        return path_loss_db(distance_m, exponent=self.path_loss_exponent, reference_loss_db=self.reference_loss_db,
-                            reference_m=self.reference_m)
-
     def gain(self, distance_m: npt.ArrayLike, shadowing_db: npt.ArrayLike = 0.0) -> FloatArray:
-        """The channel's power gain over ``distance_m``, either way: ``10^(−(PL + X)/10)`` with ``X`` a shadowing
-        sample in dB (draw it with :meth:`shadowing`)."""
-        loss = self.loss_db(distance_m) + np.asarray(shadowing_db, dtype=np.float64)
-        return np.asarray(10.0 ** (-loss / 10.0), dtype=np.float64)
+        """The channel's power gain over ``distance_m`` (:func:`channel_gain`) with ``X`` a shadowing sample in dB
+        (draw it with :meth:`shadowing`)."""
+        return channel_gain(distance_m, shadowing_db, exponent=self.path_loss_exponent,
+                            reference_loss_db=self.reference_loss_db, reference_m=self.reference_m)
 
     def received_w(self, distance_m: npt.ArrayLike, shadowing_db: npt.ArrayLike = 0.0) -> FloatArray:
         """Power received at the access point from a device at ``distance_m``: ``P_tx`` times the :meth:`gain`."""

@@ -44,8 +44,9 @@ class MotionLog:
     def concat(logs: Sequence[MotionLog]) -> MotionLog:
         """One log of several runs of the same world (e.g. one per policy): their tables one after the other, the
         first run's cells."""
-        series, tracks, speeds = (pd.concat([getattr(log, name) for log in logs], ignore_index=True)
-                                  for name in ("series", "tracks", "speeds"))
+        policies = list(dict.fromkeys(p for log in logs for p in log.series["policy"].cat.categories))
+        series, tracks, speeds = (pd.concat([_policies(getattr(log, name), policies) for log in logs],
+                                            ignore_index=True) for name in ("series", "tracks", "speeds"))
         return MotionLog(series, tracks, speeds, logs[0].cells)
 
     def series_for(self, name: str) -> list[dict[str, Any]]:
@@ -53,6 +54,11 @@ class MotionLog:
         rows."""
         series = self.series[self.series["policy"] == name].drop(columns=["policy", "replication"])
         return _rows(series.groupby(["group", "time_s"], sort=True).mean().reset_index())
+
+
+def _policies(frame: pd.DataFrame, policies: list[str]) -> pd.DataFrame:
+    """``frame`` with its categorical ``policy`` column over ``policies`` (tables concatenated stay categorical)."""
+    return frame.assign(policy=frame["policy"].cat.set_categories(policies))
 
 
 def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from offload.cost import LOCAL_OPTION
-from offload.formulas import transfer_time_s
+from offload.formulas import compute_time_s, transfer_time_s
 from offload.runtime import executor_time_s
 from simulator.arrivals import DECIDE_AT_ARRIVAL, Window
 from simulator.devices import DeviceState, Route
@@ -113,20 +113,22 @@ class Ahead:
         rows, group, cell, rate, down = rows[order], group[order], cell[order], rate[order], down[order]
         cuts = np.flatnonzero((np.diff(group) != 0) | (np.diff(cell) != 0) | (np.diff(rate) != 0)
                               | (np.diff(down) != 0)) + 1
+        bounds = [0, *(cuts.tolist()), rows.size]  # each batch is a run of the sorted rows
+        firsts = [devs[j] for j in rows[bounds[:-1]].tolist()]
         picked = np.empty(rows.size, dtype=np.intp)
         compute_s = np.empty(rows.size)
+        for lo, hi, dev in zip(bounds[:-1], bounds[1:], firsts, strict=True):
+            batch = moving_batch(dev, work[lo:hi], inp[lo:hi], out[lo:hi])
+            picked[lo:hi] = self.policy.choose(batch, None, self.rng)
+            compute_s[lo:hi] = batch.local_s
         upload_s = np.full(rows.size, np.nan)
-        for at in np.split(np.arange(rows.size), cuts):
-            dev = devs[int(rows[at[0]])]
-            batch = moving_batch(dev, work[at], inp[at], out[at])
-            picked[at] = choice = self.policy.choose(batch, None, self.rng)
-            compute_s[at] = batch.local_s
-            for c in (np.unique(choice) if choice.min() != choice.max() else choice[:1]).tolist():
-                if c != LOCAL_OPTION:
-                    chosen = at[choice == c]
-                    compute_s[chosen] = executor_time_s(dev.candidates[c - 1].server, work[chosen])
-                    upload_s[chosen] = _upload_s(dev, inp[chosen], start_s[chosen],
-                                                 [devs[j] for j in rows[chosen].tolist()])
+        remote = np.flatnonzero(picked != LOCAL_OPTION)
+        if remote.size:
+            batch_of = np.repeat(np.arange(len(firsts)), np.diff(bounds))[remote]
+            which, speed, fixed, up_bps, stretch = _terms(firsts, batch_of, picked[remote])
+            compute_s[remote] = compute_time_s(work[remote], speed[which], fixed[which])
+            upload_s[remote] = _upload_s(inp[remote] * stretch[which], up_bps[which], start_s[remote],
+                                         [devs[j] for j in rows[remote].tolist()])
         timed = np.flatnonzero(upload_s == upload_s)
         if timed.size:  # calm: no step from the upload's start to its end (a step at its start could come first)
             end_s = start_s[timed] + upload_s[timed]
@@ -175,17 +177,31 @@ def _write(w: Window, rows: IntArray, picked: IntArray, compute_s: FloatArray, u
         up_s[j] = upload
 
 
-def _upload_s(dev: DeviceState, input_bits: FloatArray, start_s: FloatArray, devices: list[DeviceState]
-              ) -> FloatArray:
-    """The upload times of tasks of ``devices`` (on ``dev``'s cell at its rate) starting at ``start_s`` that no
-    interruption holds back (the time :meth:`DeviceLink.start` would give them), else NaN; NaN on a shared cell."""
-    up = dev.up
-    assert isinstance(up, DeviceLink)
-    channel = up.channel
-    if channel.__class__ is not DedicatedChannel:
-        return np.full(start_s.size, np.nan)
-    assert isinstance(channel, DedicatedChannel)
-    bits = input_bits if up.rates_bps is None else input_bits * up.stretch()
-    upload_s = np.asarray(transfer_time_s(bits, channel.rate_bps), dtype=np.float64)
+def _terms(firsts: list[DeviceState], batch_of: IntArray, picked: IntArray
+           ) -> tuple[IntArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """For offloaded tasks decided in the batches of ``firsts`` (a device each, whose cell and radio rate are the
+    batch's), task ``i`` in batch ``batch_of[i]`` on candidate ``picked[i]``: ``which[i]``, the task's distinct
+    (batch, candidate) pair, and per pair the server's :meth:`~offload.profiles.Executor.time_terms`, the cell's
+    dedicated rate (NaN: a shared cell) and the bits given to the channel per bit (:meth:`DeviceLink.stretch`).
+    Evaluated once per pair, used for all the tasks with arrays: the same values, element by element."""
+    base = int(picked.max()) + 1
+    pairs, which = np.unique(batch_of * base + picked, return_inverse=True)
+    speed, fixed, rate, stretch = (np.empty(pairs.size) for _ in range(4))
+    for p, (b, c) in enumerate(zip(*np.divmod(pairs, base), strict=True)):
+        dev = firsts[int(b)]
+        speed[p], fixed[p] = dev.candidates[int(c) - 1].server.time_terms()
+        up = dev.up
+        assert isinstance(up, DeviceLink)
+        channel = up.channel
+        rate[p] = channel.rate_bps if isinstance(channel, DedicatedChannel) else math.nan
+        stretch[p] = 1.0 if up.rates_bps is None else up.stretch()
+    return which, speed, fixed, rate, stretch
+
+
+def _upload_s(bits: FloatArray, rate_bps: FloatArray, start_s: FloatArray, devices: list[DeviceState]) -> FloatArray:
+    """The upload times of ``bits`` (given to the channel) at dedicated rates ``rate_bps`` (NaN: a shared cell) of
+    tasks of ``devices`` starting at ``start_s`` that no interruption holds back (the time :meth:`DeviceLink.start`
+    would give them), else NaN."""
+    upload_s = np.asarray(transfer_time_s(bits, rate_bps), dtype=np.float64)
     blocked_s = np.array([d.up.blocked_until_s for d in devices])  # type: ignore[union-attr]
     return np.where(start_s >= blocked_s, upload_s, np.nan)

@@ -83,7 +83,7 @@ def test_arithmetic_transfers_and_decisions_ahead_match_the_event_driven_path(ra
     through_links = started[0]
     # every transfer through DeviceLink.start, as before the fast paths existed
     monkeypatch.setattr(DeviceLink, "calm_s", lambda self, bits, start_s: None)
-    monkeypatch.setattr(moving, "_upload_s", lambda dev, bits, start_s, devices: np.full(start_s.size, np.nan))
+    monkeypatch.setattr(moving, "_upload_s", lambda bits, rate_bps, start_s, devices: np.full(start_s.size, np.nan))
     slow = run(world, duration_s=60.0, seed=3, mobility=spec)
     assert through_links < 0.3 * (started[0] - through_links)  # the fast paths took most transfers
     assert fast.mobility is not None

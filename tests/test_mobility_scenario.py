@@ -6,8 +6,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from offload.units import Dimension, parse_quantity
+from simulator.cli import main
 from simulator.mobility import MOBILITY_MODELS, GaussMarkov, RandomWaypoint
 from simulator.scenario import ScenarioError, load_scenario, simulate
 from simulator.scenario.mobility_schema import MODEL_PARAMETERS
@@ -151,3 +153,17 @@ def test_gauss_markov_from_yaml(tmp_path):
     assert scenario.mobility is not None
     model = scenario.mobility.groups[0].model
     assert model == GaussMarkov(10.0, 0.75, speed_sd_mps=2.0)
+
+
+def test_a_placement_section_with_moving_devices_is_refused_by_validate(tmp_path):
+    # placement fixes each group's servers before the run; a moving group is served on its current cell: the
+    # conflict is found when loading (validate), not when the run starts
+    placed = BASE + "placement: {policy: greedy, services: {detect: {cpu: 1}}}\n"
+    path = write(tmp_path, placed)
+    (line,) = [text for text in errors(path) if "placement" in text]
+    at = len(BASE.splitlines()) + 1  # the appended placement line
+    assert re.match(rf"^\S*s\.yaml:{at}: placement: fixes every group's servers before the run, but 'phones' move",
+                    line)
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert "drop placement, or place the service online with replacements" in result.stderr

@@ -83,3 +83,11 @@ def test_the_readme_keeps_exactly_two_set_up_commands() -> None:
     block = setup.split("```sh\n", 1)[1].split("```", 1)[0]
     assert [line.split()[:2] for line in block.splitlines() if line.strip()] == [["make", "run"], ["make", "test"]]
     assert "make notebooks" in readme
+
+
+def test_no_merge_leftovers_are_tracked() -> None:
+    if not (ROOT / ".git").exists() or shutil.which("git") is None:
+        pytest.skip("not a git checkout")
+    tracked = subprocess.run(["git", "-C", str(ROOT), "ls-files"], capture_output=True, text=True, check=True).stdout
+    leftovers = [name for name in tracked.splitlines() if name.endswith((".orig", ".rej", ".BACKUP", ".LOCAL"))]
+    assert not leftovers, leftovers

@@ -1,4 +1,5 @@
-"""The run budget (issue 11): expected events and record memory against hand-computed numbers; refusals located."""
+"""The run budget (issue 11): expected events and record memory against hand-computed numbers; refusals located;
+moving devices' steps and motion logs counted (issue 13)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from simulator.cli import main
 from simulator.scenario import ScenarioError, bundled_scenarios, load_scenario
 from simulator.scenario.budget import (
     DEFAULT_MAX_EVENTS,
+    MOTION_BYTES_PER_STEP,
     RECORD_BYTES_PER_TASK,
     available_memory_bytes,
     check_budget,
     expected_samples,
+    expected_steps,
     expected_tasks,
 )
 
@@ -118,11 +121,16 @@ def test_bundled_scenarios_fit_the_default_budget(name: str) -> None:
 @pytest.mark.parametrize("command", [["validate"], ["simulate", "--quiet"]])
 def test_cli_refuses_over_budget_with_one_located_line(tmp_path: Path, command: list[str]) -> None:
     path = _write(tmp_path, "  max_events: 1000\n")
+    assert f"{path}:5: run.max_events:" in _refusal(command, path)
+
+
+def _refusal(command: list[str], path: Path) -> str:
+    """The one line a refused command prints (exit 2)."""
     result = CliRunner().invoke(main, [*command, str(path)])
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert f"{path}:5: run.max_events:" in lines[0]
+    return lines[0]
 
 
 def test_simulate_counts_its_duration_and_replications_options(tmp_path: Path) -> None:
@@ -164,3 +172,73 @@ def test_each_sweep_point_is_budgeted_before_the_sweep_starts(tmp_path: Path) ->
                                    f"about {(3 * 200 + 2.5) * 1000 * POLICIES + 200 * POLICIES:.3g} events")
         assert lines[0].endswith("(at sweep point devices[a].workload.rate=200/s)")
     assert not out.exists()  # refused before anything ran
+
+
+# 1,000 walkers stepping every 0.5 s and 10 drivers every 2 s (2,005 device steps/s), a trickle of tasks, one policy.
+MOVING = """\
+name: moving
+run:
+  duration: 1 h
+{extra}area: {{width: 1 km, height: 500 m}}
+services:
+  - {{name: job, work: 1G}}
+profiles:
+  - {{name: phone, speed: 1 GHz}}
+access_points:
+  - {{name: a, uplink: 20 Mbps, position: [250, 250]}}
+  - {{name: b, uplink: 20 Mbps, position: [750, 250]}}
+nodes:
+  - {{name: server, speed: 10G, location: a}}
+links: [{{between: [a, b], latency: 5 ms}}]
+devices:
+  - {{name: walkers, count: 1000, profile: phone, access_point: a, workload: {{kind: poisson, rate: 0.001/s}},
+     mobility: {{model: random_waypoint, speed: [1 m/s, 2 m/s], step: 0.5 s}}}}
+  - {{name: drivers, count: 10, profile: phone, access_point: b, workload: {{kind: poisson, rate: 0.001/s}},
+     mobility: {{model: random_waypoint, speed: [5 m/s, 15 m/s], step: 2 s}}}}
+policies: [always_edge]
+"""
+STEPS_PER_S = 1000 / 0.5 + 10 / 2.0
+MOVING_TASKS_PER_S = 1010 * 0.001
+
+
+def _moving(tmp_path: Path, extra: str = "") -> Path:
+    path = tmp_path / "moving.yaml"
+    path.write_text(MOVING.format(extra=extra), encoding="utf-8")
+    return path
+
+
+def test_mobility_steps_are_events_and_their_logs_memory(tmp_path: Path) -> None:
+    budget = load_scenario(_moving(tmp_path)).budget
+    assert budget.steps_per_s == pytest.approx(STEPS_PER_S)
+    assert expected_steps(budget, 3600.0, 2) == pytest.approx(STEPS_PER_S * 3600 * 2)  # 14.436 M
+    events = MOVING_TASKS_PER_S * 3600 * 2 + 200 * 2 + STEPS_PER_S * 3600 * 2
+    check_budget(load_scenario(_moving(tmp_path, f"  max_events: {math.ceil(events)}\n")).budget, 3600.0, 2, None)
+    with pytest.raises(ScenarioError) as caught:
+        check_budget(load_scenario(_moving(tmp_path, f"  max_events: {math.floor(events) - 1}\n")).budget, 3600.0,
+                     2, None)
+    assert f"{STEPS_PER_S * 3600 * 2:.3g} mobility steps" in caught.value.issues[0].rule
+    need_bytes = MOVING_TASKS_PER_S * 3600 * 2 * RECORD_BYTES_PER_TASK + STEPS_PER_S * 3600 * 2 * MOTION_BYTES_PER_STEP
+    check_budget(budget, 3600.0, 2, math.ceil(need_bytes))
+    with pytest.raises(ScenarioError) as caught:
+        check_budget(budget, 3600.0, 2, math.floor(need_bytes) - 1)
+    assert "motion logs" in caught.value.issues[0].rule
+
+
+@pytest.mark.parametrize("command", [["validate"], ["simulate", "--quiet"]])
+def test_cli_refuses_motion_logs_over_max_memory(tmp_path: Path, command: list[str]) -> None:
+    # one hour: 7.218 M device steps × MOTION_BYTES_PER_STEP (~0.25 GB) over a 100 MB limit; the tasks' records
+    # (3,636 × 184 B, 0.67 MB) alone would fit
+    path = _moving(tmp_path, "  max_memory: 100 MB\n")
+    line = _refusal(command, path)
+    assert f"{path}:4: run.max_memory:" in line
+    steps = STEPS_PER_S * 3600
+    assert f"{steps:.3g} mobility steps" in line
+    assert f"× {MOTION_BYTES_PER_STEP} B" in line
+    assert f"{steps * MOTION_BYTES_PER_STEP / 1e9:.3g} GB" in line
+
+
+def test_a_small_moving_run_fits(tmp_path: Path) -> None:
+    path = _moving(tmp_path, "  max_memory: 100 MB\n")
+    assert CliRunner().invoke(main, ["validate", str(path), "--set", "run.duration=60s"]).exit_code == 0
+    result = CliRunner().invoke(main, ["simulate", str(path), "--quiet", "--set", "run.duration=20s"])
+    assert result.exit_code == 0, result.output

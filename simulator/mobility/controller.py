@@ -1,5 +1,6 @@
-"""Mobility in a run: one SimPy process per device group moves all its devices a step at a time, attaches each to a
-cell and hands devices over; radio rates follow from the positions.
+"""Mobility in a run: one SimPy process per step size moves all the devices of the groups with that step a step at a
+time, attaches each to a cell and hands devices over (one numpy pass over all of them per step); radio rates follow
+from the positions, computed once per step after every group of that step moved.
 
 Attachment (evaluated at every step of the group, all devices at once):
 
@@ -17,6 +18,7 @@ every step; a transfer keeps the rate it started with.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field, replace
@@ -33,7 +35,7 @@ from offload.validate import check_non_negative, check_positive
 from simulator.devices import Access, DeviceState, GroupState
 from simulator.links import Attachment, DeviceLink, alone_bps
 from simulator.mobility.migration import Migration
-from simulator.mobility.models import Area, MobilityModel, Motion
+from simulator.mobility.models import Area, MobilityModel, Motion, advance_all
 from simulator.mobility.radio import CellRadios
 from simulator.mobility.trail import Trail
 from simulator.policies import Candidate
@@ -170,27 +172,33 @@ def _applies(follower: Follower, label: str) -> bool:
     return not follower.policies or label in follower.policies
 
 
+def _moving_state(name: str, groups: list[GroupState]) -> GroupState:
+    """The run-time state of the moving group ``name``."""
+    by_name = {state.group.name: state for state in groups}
+    state = by_name.get(name)
+    if state is None:
+        raise ParameterError("mobility.groups", name, f"is not a device group of the world ({', '.join(by_name)})")
+    if state.group.routes:
+        raise ParameterError("mobility.groups", name, "a group with fixed routes cannot move (not supported yet)")
+    return state
+
+
 class _Moving:
-    """One moving group at run time."""
+    """One moving group at run time: its devices are rows ``rows`` of the controller's arrays."""
 
-    __slots__ = ("candidate", "devices", "distance_sum_m", "down_links", "first", "handovers", "interrupted", "links",
-                 "motion", "names", "number", "rate_count", "rate_sum_bps", "samples", "serving", "since_s", "spec",
-                 "state")
+    __slots__ = ("devices", "distance_sum_m", "down_links", "handovers", "interrupted", "links", "motion", "names",
+                 "number", "rate_count", "rate_sum_bps", "rows", "samples", "spec", "state")
 
-    def __init__(self, spec: GroupMotion, state: GroupState, motion: Motion, first: int, number: int) -> None:
+    def __init__(self, spec: GroupMotion, state: GroupState, motion: Motion, rows: slice, number: int) -> None:
         self.spec = spec
         self.number = number
         self.state = state
         self.motion = motion
-        self.first = first
+        self.rows = rows
         self.devices: list[DeviceState] = list(state.devices)
         self.names = np.array([device.name for device in self.devices], dtype=object)
         self.links: list[DeviceLink] = []
         self.down_links: list[DeviceLink] = []
-        n = len(self.devices)
-        self.serving: IntArray = np.zeros(n, dtype=np.intp)
-        self.candidate: IntArray = np.full(n, -1, dtype=np.intp)
-        self.since_s: FloatArray = np.zeros(n)
         self.handovers = 0
         self.interrupted = 0
         self.distance_sum_m = 0.0
@@ -198,6 +206,28 @@ class _Moving:
         #: sums and counts of the known radio rates at the steps: uplink, downlink
         self.rate_sum_bps = [0.0, 0.0]
         self.rate_count = [0, 0]
+
+
+class _Cohort:
+    """The moving groups that share a step size: moved, attached and recorded together, by one process and one
+    numpy pass over all their devices per step (a world of many groups pays per step, not per group and step).
+    Its devices, in the groups' order, are the controller's rows ``rows``; the group of each is ``owner[i]``
+    (a position in ``groups``), its global device index ``index[i]``; a group's devices are ``spans[k]`` of them."""
+
+    __slots__ = ("devices", "groups", "index", "motions", "numbers", "owner", "rows", "spans", "step_s")
+
+    def __init__(self, step_s: float, groups: list[_Moving]) -> None:
+        self.step_s = step_s
+        self.groups = groups
+        self.motions = [group.motion for group in groups]
+        self.numbers = np.array([group.number for group in groups], dtype=np.intp)
+        self.rows = np.concatenate([np.arange(g.rows.start, g.rows.stop, dtype=np.intp) for g in groups])
+        self.index = np.concatenate([np.arange(g.state.first_index, g.state.first_index + len(g.devices),
+                                               dtype=np.intp) for g in groups])
+        self.devices = [device for group in groups for device in group.devices]
+        self.owner = np.repeat(np.arange(len(groups), dtype=np.intp), [len(g.devices) for g in groups])
+        bounds = np.cumsum([0, *(len(g.devices) for g in groups)]).tolist()
+        self.spans = [slice(lo, hi) for lo, hi in itertools.pairwise(bounds)]
 
 
 class MobilityRun:
@@ -224,32 +254,36 @@ class MobilityRun:
         self.range_m = np.array([cell.range_m for cell in cells])
         self.bounded = bool(np.isfinite(self.range_m).any())  # some cell's range is finite
         self.names = [cell.access_point for cell in cells]
-        self.trail = Trail(pd.DataFrame({"access_point": self.names, "x_m": self.cell_xy[:, 0],
-                                         "y_m": self.cell_xy[:, 1], "range_m": self.range_m}))
         at = {cell.access_point: cell.position_m for cell in cells}
         #: each server on a cell's node: the cell's position
         self.replica_xy = {server.name: at[server.node] for server in access.world.servers if server.node in at}
         self._by_cell: dict[int, FloatArray] = {}
         self.radio = any(cell.radio is not None for cell in cells)
-        by_name = {state.group.name: state for state in groups}
+        states = [_moving_state(motion_spec.group, groups) for motion_spec in spec.groups]
+        first = sum(state.group.count for state in states)
+        self.n_devices = first
+        #: per moving device (its row): position, serving cell, the cell it would hand over to and since when
+        self.positions_m = np.zeros((first, 2))
+        self.serving = np.zeros(first, dtype=np.intp)
+        self.candidate = np.full(first, -1, dtype=np.intp)
+        self.since_s = np.zeros(first)
         self.moving: list[_Moving] = []
         first = 0
-        for motion_spec in spec.groups:
-            state = by_name.get(motion_spec.group)
-            if state is None:
-                raise ParameterError("mobility.groups", motion_spec.group,
-                                     f"is not a device group of the world ({', '.join(by_name)})")
-            if state.group.routes:
-                raise ParameterError("mobility.groups", motion_spec.group,
-                                     "a group with fixed routes cannot move (not supported yet)")
-            start = (spec.area.uniform(state.group.count, rng) if motion_spec.start_m is None
-                     else np.array(motion_spec.start_m, dtype=np.float64))
-            self.moving.append(_Moving(motion_spec, state, motion_spec.model.start(start, spec.area, rng), first,
-                                       len(self.moving)))
-            first += state.group.count
-        self.n_devices = first
-        self.positions_m = np.zeros((first, 2))
-        self.serving_all = np.zeros(first, dtype=np.intp)
+        for motion_spec, state in zip(spec.groups, states, strict=True):
+            rows = slice(first, first + state.group.count)
+            self.positions_m[rows] = (spec.area.uniform(state.group.count, rng) if motion_spec.start_m is None
+                                      else motion_spec.start_m)
+            # the model moves its group's rows of the shared array in place
+            motion = motion_spec.model.start(self.positions_m[rows], spec.area, rng)
+            self.moving.append(_Moving(motion_spec, state, motion, rows, len(self.moving)))
+            first = rows.stop
+        steps: dict[float, list[_Moving]] = {}
+        for group in self.moving:
+            steps.setdefault(group.spec.step_s, []).append(group)
+        self.cohorts = [_Cohort(step_s, members) for step_s, members in steps.items()]
+        self.trail = Trail(pd.DataFrame({"access_point": self.names, "x_m": self.cell_xy[:, 0],
+                                         "y_m": self.cell_xy[:, 1], "range_m": self.range_m}),
+                           [(group.spec.group, group.names) for group in self.moving])
         self.radios = CellRadios([cell.radio for cell in cells], first, rng)
         for cell in cells:
             if cell.radio is not None and cell.radio.downlink_power_w is not None \
@@ -271,13 +305,12 @@ class MobilityRun:
         offset = positions_m[:, None, :] - self.cell_xy[None, :, :]
         return np.asarray(np.hypot(offset[..., 0], offset[..., 1]), dtype=np.float64)
 
-    def _scores(self, group: _Moving) -> tuple[FloatArray, FloatArray]:
-        """Per device and cell: the attachment score (-inf out of range) and the distance."""
-        distance = self._distance_m(group.motion.positions_m)
+    def _scores(self, rows: slice | IntArray) -> tuple[FloatArray, FloatArray]:
+        """Per device of ``rows`` and cell: the attachment score (-inf out of range) and the distance."""
+        distance = self._distance_m(self.positions_m[rows])
         if self.spec.handover.rule == "nearest":
             score = -distance
         else:
-            rows = slice(group.first, group.first + distance.shape[0])
             with np.errstate(divide="ignore"):
                 score = 10.0 * np.log10(self.radios.received_w(distance, rows))
         return (np.where(distance <= self.range_m, score, -np.inf) if self.bounded else score), distance
@@ -286,20 +319,21 @@ class MobilityRun:
         cells = self.spec.cells
         names = [cell.access_point for cell in cells]
         for group in self.moving:
-            score, _ = self._scores(group)
+            score, _ = self._scores(group.rows)
             best = score.argmax(axis=1)
             covered = np.isfinite(score[np.arange(best.size), best])
             home = names.index(group.state.group.access_point) if group.state.group.access_point in names else 0
-            group.serving[:] = np.where(covered, best, home)
+            serving = self.serving[group.rows]
+            serving[:] = np.where(covered, best, home)
             for i, device in enumerate(group.devices):
-                up = DeviceLink(self.env, group.state.up, self.radios.up_bps if self.radio else None, group.first + i,
-                                self.attachment)
+                up = DeviceLink(self.env, group.state.up, self.radios.up_bps if self.radio else None,
+                                group.rows.start + i, self.attachment)
                 down = DeviceLink(self.env, group.state.down, self.radios.down_bps if self.radios.downlink else None,
-                                  group.first + i, self.attachment)
+                                  group.rows.start + i, self.attachment)
                 device.up, device.down = up, down
                 group.links.append(up)
                 group.down_links.append(down)
-                self.access.rebind(device, names[group.serving[i]])
+                self.access.rebind(device, names[serving[i]])
             group.state.mobile = True
             devices = slice(group.state.first_index, group.state.first_index + len(group.devices))
             self.attachment.group[devices] = group.number
@@ -308,10 +342,12 @@ class MobilityRun:
             migration = self.spec.migration
             self.attachment.ahead[group.number] = not self.spec.replacements and (
                 migration is None or migration.state_bits.get(group.state.group.service, 0.0) <= 0.0)
-            self.attachment.cell[devices] = group.serving
-            self.attachment.row[devices] = np.arange(group.first, group.first + len(group.devices))
+            self.attachment.cell[devices] = serving
+            self.attachment.row[devices] = np.arange(group.rows.start, group.rows.stop)
         self.attachment.rates_bps = self.radios.up_bps if self.radio else None
         self.attachment.down_rates_bps = self.radios.down_bps if self.radios.downlink else None
+        self.links = [link for group in self.moving for link in group.links]
+        self.down_links = [link for group in self.moving for link in group.down_links]
         self._update_rates()
 
     def _anchor(self) -> None:
@@ -333,26 +369,27 @@ class MobilityRun:
             self.attachment.cell[devices] = self.names.index(home) if home in self.names else -1
 
     def start(self) -> None:
-        """One process per moving group."""
-        for group in self.moving:
-            self.env.process(self._walk(group))
+        """One process per step size (:class:`_Cohort`)."""
+        for cohort in self.cohorts:
+            self.env.process(self._walk(cohort))
         for follower in self.followers:
             follower.start()
         self._steady()
 
-    def _walk(self, group: _Moving) -> Generator[simpy.Event, Any, None]:
-        step = group.spec.step_s
+    def _walk(self, cohort: _Cohort) -> Generator[simpy.Event, Any, None]:
+        step = cohort.step_s
         while True:
             yield self.env.timeout(step)
-            before_m = group.motion.positions_m.copy()
-            group.motion.advance(step, self.rng)
-            self._step(group)
-            self.trail.record(group.spec.group, group.names, self.env.now, before_m, group.motion.positions_m, step,
-                              *self._replicas(group))
-            self.attachment.next_s[group.number] = self.env.now + step  # the time of the timeout below
+            before_m = self.positions_m[cohort.rows]
+            advance_all(cohort.motions, step, self.rng)
+            self._step(cohort)
+            after_m = self.positions_m[cohort.rows]
+            self.trail.record(cohort.rows, cohort.spans, self.env.now, before_m, after_m, step,
+                              *self._replicas(cohort))
+            self.attachment.next_s[cohort.numbers] = self.env.now + step  # the time of the timeout below
             self._steady()
 
-    def _replicas(self, group: _Moving) -> tuple[FloatArray, FloatArray]:
+    def _replicas(self, cohort: _Cohort) -> tuple[FloatArray, FloatArray]:
         """Where each device's serving replica is (its cell's position, NaN off the map) and the round trip to it
         (:mod:`simulator.mobility.trail`): from its cell's candidates, the same for every device of a cell unless a
         follower binds devices to hosts of their own."""
@@ -361,14 +398,17 @@ class MobilityRun:
                 return math.nan, math.nan, math.nan
             return (*self.replica_xy.get(candidates[0].name, (math.nan, math.nan)), candidates[0].round_trip_s)
 
-        if self.attachment.ahead[group.number]:
-            if group.number not in self._by_cell:
-                service = group.state.group.service
-                self._by_cell[group.number] = np.array([replica(self.access.table(name, service)[1])
-                                                        for name in self.names], dtype=np.float64)
-            rows = self._by_cell[group.number][group.serving]
-        else:
-            rows = np.array([replica(device.candidates) for device in group.devices], dtype=np.float64)
+        serving = self.serving[cohort.rows]
+        rows = np.empty((serving.size, 3))
+        for group, span in zip(cohort.groups, cohort.spans, strict=True):
+            if self.attachment.ahead[group.number]:
+                if group.number not in self._by_cell:
+                    service = group.state.group.service
+                    self._by_cell[group.number] = np.array([replica(self.access.table(name, service)[1])
+                                                            for name in self.names], dtype=np.float64)
+                rows[span] = self._by_cell[group.number][serving[span]]
+            else:
+                rows[span] = np.array([replica(device.candidates) for device in group.devices], dtype=np.float64)
         return rows[:, :2], rows[:, 2]
 
     def _steady(self) -> None:
@@ -377,56 +417,60 @@ class MobilityRun:
         attachment.until_s = float(attachment.next_s.min(initial=math.inf))
         attachment.rates_until_s = attachment.until_s if self.radio else math.inf
 
-    def _step(self, group: _Moving) -> None:
+    def _step(self, cohort: _Cohort) -> None:
+        """Attach every device of ``cohort`` where it now is: hand over those due, in the groups' order."""
         rule = self.spec.handover
         now = self.env.now
-        score, distance = self._scores(group)
+        at = cohort.rows
+        score, distance = self._scores(at)
         rows = np.arange(score.shape[0])
         best = score.argmax(axis=1)
+        serving, candidate = self.serving[at], self.candidate[at]
         margin = rule.hysteresis_db if rule.rule == "strongest" else 0.0
-        better = score[rows, best] > score[rows, group.serving] + margin
-        want = better & (best != group.serving)
-        fresh = want & (best != group.candidate)
-        group.candidate = np.where(want, best, -1)
-        group.since_s = np.where(fresh, now, group.since_s)
-        due = np.flatnonzero(want & (now - group.since_s >= rule.time_to_trigger_s - 1e-9))
+        better = score[rows, best] > score[rows, serving] + margin
+        want = better & (best != serving)
+        fresh = want & (best != candidate)
+        candidate = np.where(want, best, -1)
+        since_s = self.since_s[at] = np.where(fresh, now, self.since_s[at])
+        due = np.flatnonzero(want & (now - since_s >= rule.time_to_trigger_s - 1e-9))
         names = self.names
         cells = self.attachment.cell
-        for i in due.tolist():
-            group.serving[i] = cells[group.state.first_index + i] = best[i]
-            group.candidate[i] = -1
+        groups = cohort.groups
+        restart = rule.in_flight == "restart"
+        for i, index, row, cell in zip(due.tolist(), cohort.index[due].tolist(), at[due].tolist(),
+                                       best[due].tolist(), strict=True):
+            serving[i] = self.serving[row] = cells[index] = cell
+            candidate[i] = -1
         if due.size and self.radio and rule.interruption_s == 0.0:
             self._update_rates()  # transfers that resume at once go at their new cell's rate
-        for i in due.tolist():
-            group.interrupted += self.handover(group.devices[i], names[best[i]], rule.interruption_s,
-                                               rule.in_flight == "restart")
+        for i, owner, cell in zip(due.tolist(), cohort.owner[due].tolist(), best[due].tolist(), strict=True):
+            group = groups[owner]
+            group.handovers += 1
+            group.interrupted += self.handover(cohort.devices[i], names[cell], rule.interruption_s, restart)
             for follower in self.followers:
-                follower.moved(group.devices[i])
-        group.handovers += due.size
-        group.distance_sum_m += float(distance[rows, group.serving].sum())
-        group.samples += rows.size
+                follower.moved(cohort.devices[i])
+        self.candidate[at] = candidate
+        distance = distance[rows, serving]
+        for group, span in zip(groups, cohort.spans, strict=True):
+            group.distance_sum_m += float(distance[span].sum())
+            group.samples += span.stop - span.start
         if self.radio:
             self._update_rates()
             for k, all_bps in enumerate((self.radios.up_bps, self.radios.down_bps)):
-                rates = all_bps[group.first:group.first + rows.size]
-                known = ~np.isnan(rates)
-                group.rate_sum_bps[k] += float(rates[known].sum())
-                group.rate_count[k] += int(known.sum())
+                rates = all_bps[at]
+                for group, span in zip(groups, cohort.spans, strict=True):
+                    known = ~np.isnan(rates[span])
+                    group.rate_sum_bps[k] += float(rates[span][known].sum())
+                    group.rate_count[k] += int(known.sum())
 
     # -- radio --------------------------------------------------------------------------------------------------
     def _update_rates(self) -> None:
         """Every moving device's radio rates at its serving cell (:meth:`CellRadios.update`)."""
         if not self.radio:
             return
-        sending, receiving = np.zeros(self.n_devices), np.zeros(self.n_devices)
-        for group in self.moving:
-            rows = slice(group.first, group.first + len(group.devices))
-            self.positions_m[rows] = group.motion.positions_m
-            self.serving_all[rows] = group.serving
-            sending[rows] = [1.0 if link.flights else 0.0 for link in group.links]
-            if self.radios.downlink:
-                receiving[rows] = [1.0 if link.flights else 0.0 for link in group.down_links]
-        self.radios.update(self._distance_m(self.positions_m), self.serving_all, sending, receiving)
+        sending = _in_flight(self.links)
+        receiving = _in_flight(self.down_links) if self.radios.downlink else np.zeros(self.n_devices)
+        self.radios.update(self._distance_m(self.positions_m), self.serving, sending, receiving)
 
     # -- results ------------------------------------------------------------------------------------------------
     def motion(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -456,3 +500,8 @@ class MobilityRun:
 
 def _mean(total: float, count: int) -> float:
     return total / count if count else math.nan
+
+
+def _in_flight(links: list[DeviceLink]) -> FloatArray:
+    """1 for each link with a transfer in flight, else 0."""
+    return np.fromiter((1.0 if link.flights else 0.0 for link in links), dtype=np.float64, count=len(links))

@@ -173,7 +173,8 @@ def _validate(data: Any, source: str, loaded: LoadedYaml | None, touched: Sequen
     resolved = spec.model_dump(mode="json", exclude_none=True)
     budget = Budget(sum(group.count * group.workload.mean_rate_per_s for group in world.device_groups),
                     len(world.policies), spec.run.sample_interval, spec.run.max_events, spec.run.max_memory,
-                    {key: locate(("run", key)) for key in ("duration", "sample_interval", "max_events", "max_memory")})
+                    {key: locate(("run", key)) for key in ("duration", "sample_interval", "max_events", "max_memory")},
+                    _steps_per_s(world, mobility))
     return Scenario(
         name=spec.name, description=spec.description, resolved=resolved,
         sha256=hashlib.sha256(canonical_json(resolved).encode()).hexdigest(),
@@ -183,6 +184,14 @@ def _validate(data: Any, source: str, loaded: LoadedYaml | None, touched: Sequen
         outputs=Outputs(spec.outputs.records, spec.outputs.timeseries, spec.outputs.figures), source=source,
         budget=budget, platform=platform_from_spec(spec), mobility=mobility,
     )
+
+
+def _steps_per_s(world: World, mobility: Mobility | None) -> float:
+    """Mobility steps of all moving devices per second: ``count / step`` summed over the moving groups."""
+    if mobility is None:
+        return 0.0
+    counts = {group.name: group.count for group in world.device_groups}
+    return sum(counts.get(motion.group, 0) / motion.step_s for motion in mobility.groups)
 
 
 def scenario_from_dict(data: dict[str, Any], source: str = "<dict>", overrides: Sequence[str] = ()) -> Scenario:

@@ -88,6 +88,11 @@ def mobility_from_spec(spec: ScenarioSpec, base_dir: Path, world: World | None) 
             motions.append(motion)
     if world is not None:
         problems += _reach(spec, world, moving)
+    if spec.placement is not None:
+        names = ", ".join(repr(spec.devices[index].name) for index in moving)
+        problems.append(Problem(("placement",), None, f"fixes every group's servers before the run, but {names} "
+                                "move and are served on their current cell: drop placement, or place the service "
+                                "online with replacements"))
     migration, found = migration_from_spec(spec, moving)
     problems += found
     replacements, found = replacements_from_spec(spec)
@@ -131,15 +136,14 @@ def _radio(spec: RadioSpec, where: YamlPath, problems: list[Problem]) -> RadioMo
     if spec.downlink_power is None:
         problems.extend(Problem((*where, key), getattr(spec, key), "only with downlink_power (the access point's "
                                 "transmit power): without it the downlink keeps the cell's rate")
-                        for key in ("downlink_peak", "device_noise_figure_db") if getattr(spec, key) is not None)
+                        for key in ("downlink_peak", "device_noise_figure_db") if key in spec.model_fields_set)
     if len(problems) > found:
         return None
-    extra: dict[str, float] = {} if spec.reference_loss_db is None else {"reference_loss_db": spec.reference_loss_db}
-    if spec.device_noise_figure_db is not None:
-        extra["device_noise_figure_db"] = spec.device_noise_figure_db
+    extra = {} if spec.reference_loss_db is None else {"reference_loss_db": spec.reference_loss_db}
     return RadioModel(spec.bandwidth, spec.tx_power, spec.path_loss_exponent, spec.shadowing_db,
                       math.inf if spec.peak is None else spec.peak, noise_figure_db=spec.noise_figure_db,
                       channel=spec.channel, downlink_power_w=spec.downlink_power,
+                      device_noise_figure_db=spec.device_noise_figure_db,
                       downlink_peak_bps=math.inf if spec.downlink_peak is None else spec.downlink_peak, **extra)
 
 
@@ -269,6 +273,3 @@ def _reach(spec: ScenarioSpec, world: World, moving: list[int]) -> Iterator[Prob
                 yield Problem(("access_points", ap_index), ap.name,
                               f"cannot reach any node hosting service {group.service!r} of moving group "
                               f"{group.name!r}; add a link")
-        if group.routes:
-            yield Problem(("devices", index, "mobility"), None, "a moving group's server is chosen on its current "
-                                                              "cell: drop its routes")

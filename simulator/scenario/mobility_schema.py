@@ -75,8 +75,8 @@ class RadioSpec(Strict):
     the devices' ``tx_power``, the uplink's ``peak`` rate cap and the co-channel ``channel`` number
     (:class:`offload.pathloss.RadioModel`). With the access point's transmit power ``downlink_power`` the downlink is
     modelled too (SINR at the device over the same path loss, interference from the other transmitting access points
-    on the channel), capped by ``downlink_peak``, with the devices' receiver ``device_noise_figure_db``; without it
-    the downlink keeps the cell's rate."""
+    on the channel), capped by ``downlink_peak``, with the devices' receiver ``device_noise_figure_db`` (default: the
+    UE's 9 dB of 3GPP TR 36.814); without it the downlink keeps the cell's rate."""
 
     bandwidth: Frequency
     tx_power: Power
@@ -88,7 +88,7 @@ class RadioSpec(Strict):
     channel: Annotated[int, Field(ge=0, le=10_000)] = 0
     downlink_power: Power | None = None
     downlink_peak: Bandwidth | None = None
-    device_noise_figure_db: Decibels | None = None
+    device_noise_figure_db: Decibels = 9.0
 
 
 class HandoverSpec(Strict):
