@@ -10,7 +10,8 @@ Two measurements, each against a baseline measured in the same run (CPU time of 
   (20 MHz, path loss exponent 3.5, 200 mW devices, one channel: the uplink modelled), and with the access points'
   20 W downlink modelled too (:mod:`simulator.mobility.radio`), the latter also as a ratio to the uplink radio alone;
 - ``share``: 10,000 devices at 0.1 task/s each: the CPU time of the position updates (the models' vectorised
-  steps) and of the whole mobility steps (positions, attachment, handovers) as a share of the run (target < 20 %).
+  steps, ``models.advance_all``) and of the whole mobility steps (positions, attachment, handovers) as a share of
+  the run (target < 20 %).
 
 With ``--memory``, instead: the peak memory growth per moving device and mobility step (the motion logs a run keeps:
 speeds, tracks, distance series), the constant ``MOTION_BYTES_PER_STEP`` of the run budget
@@ -109,9 +110,9 @@ def share(duration_s: float, repeat: int) -> None:
     world = world_of(10_000, 0.1)
     spec = mobility_of(world)
     positions, steps = Timer(), Timer()
-    advance = mobility_models._Waypoints.advance
+    advance = mobility_models.advance_all
     step = mobility_controller.MobilityRun._step
-    mobility_models._Waypoints.advance = positions.wrap(advance)  # type: ignore[method-assign]
+    vars(mobility_controller)["advance_all"] = positions.wrap(advance)  # the name the controller calls
     mobility_controller.MobilityRun._step = steps.wrap(step)  # type: ignore[method-assign]
     try:
         best = None
@@ -121,7 +122,7 @@ def share(duration_s: float, repeat: int) -> None:
             if best is None or cpu < best[0]:
                 best = (cpu, tasks, positions.cpu_s, steps.cpu_s)
     finally:
-        mobility_models._Waypoints.advance = advance  # type: ignore[method-assign]
+        vars(mobility_controller)["advance_all"] = advance
         mobility_controller.MobilityRun._step = step  # type: ignore[method-assign]
     assert best is not None
     cpu, tasks, moved, stepped = best

@@ -29,19 +29,17 @@ from simulator.devices import (
 )
 from simulator.disciplines import make_pool
 from simulator.events import Wake
-from simulator.jobs import NAN, EngineOutput, Job, Mobility, Pending, Platform, PoolSnapshot, Samples
+from simulator.jobs import NAN, EngineOutput, Job, Mobility, Pending, Platform, PoolSnapshot
 from simulator.links import DeviceLink
 from simulator.metrics import RecordSink
 from simulator.moving import Ahead, job_batch, route_to
 from simulator.policies import DROP_OPTION, DecisionBatch, Observation, Planner, Policy
 from simulator.result import DropReason
+from simulator.sampler import DEFAULT_SAMPLES, Sampler
 from simulator.world import World
 
 #: Record code of each drop reason (its position in :class:`DropReason`; 0: not dropped).
 DROP_CODES = {reason: code for code, reason in enumerate(DropReason)}
-
-#: Time-series samples per run when the World gives no ``sample_interval_s``.
-DEFAULT_SAMPLES = 200
 
 
 class ConservationError(MecsimError):
@@ -81,14 +79,8 @@ class Engine:
                                     service_pools=None if self.platform is None else self.platform.pools,
                                     harvest_threshold_j=None if self.planner is None else
                                     self.planner.harvest_threshold_j)
-        self.batteries: list[tuple[str, BatteryState]] = [
-            (d.name, d.battery) for g in self.groups for d in g.devices if d.battery is not None]
-        self._sample_battery: list[list[float]] = []
-        self._sample_times: list[float] = []
-        self._sample_busy: list[list[float]] = []
-        self._sample_queue: list[list[int]] = []
-        self._sample_queue_area: list[list[float]] = []
-        self._sample_queue_time: tuple[list[list[float]], ...] = tuple([] for _ in self.pools)
+        self.sampler = Sampler(env, self.pools, [(d.name, d.battery) for g in self.groups for d in g.devices
+                                                 if d.battery is not None], duration_s)
         self._arrive_cb = self._arrive
         self.mobility = None if mobility is None else mobility.attach(
             env, self.groups, self.access, self.handover, np.random.default_rng(policy_seed.spawn(1)[0]))
@@ -109,8 +101,7 @@ class Engine:
             self.mobility.start()
         if self.warmup_s > 0:
             Wake(env, self.warmup_s, None, self._end_warmup)
-        interval = self.world.sample_interval_s or self.duration_s / DEFAULT_SAMPLES
-        Wake(env, interval, interval, self._sample)
+        self.sampler.start(self.world.sample_interval_s or self.duration_s / DEFAULT_SAMPLES)
 
     def _schedule_arrival(self, now: float) -> None:
         if self._k >= len(self._times):
@@ -124,21 +115,6 @@ class Engine:
         for pool in self.pools:
             pool.touch()
             pool.reset_stats()
-
-    def _sample(self, event: simpy.Event) -> None:
-        interval: float = event.value  # type: ignore[assignment]
-        now = self.env.now
-        pools = self.pools
-        self._sample_times.append(now)
-        for pool, snapshots in zip(pools, self._sample_queue_time, strict=True):
-            pool.touch(now)  # integrals up to now, then read as they stand (one call per server)
-            snapshots.append(pool.queue_time.copy())
-        self._sample_busy.append([pool.busy_total for pool in pools])
-        self._sample_queue.append([len(pool.queue) for pool in pools])
-        self._sample_queue_area.append([pool.queue_total for pool in pools])
-        self._sample_battery.append([battery.level_at(now) for _, battery in self.batteries])
-        if now + interval <= self.duration_s:
-            Wake(self.env, interval, interval, self._sample)
 
     def observe(self, pending: Pending) -> tuple[DecisionBatch, Observation]:
         """What a stateful policy is given for the task ``pending``: its one-task batch and what its device
@@ -479,21 +455,7 @@ class Engine:
                                    s.queue_capacity is not None or s.patience is not None)
                       for p, s in zip(self.pools, self.world.servers, strict=True))
         drops = {reason: n for reason, n in zip(DropReason, self.drops, strict=True) if n}
-        return EngineOutput(self.sink, self.generated, len(in_flight), pools, self._samples(), drops,
+        return EngineOutput(self.sink, self.generated, len(in_flight), pools, self.sampler.samples(), drops,
                             None if self.platform is None else self.platform.tables(self.warmup_s),
                             None if self.mobility is None else self.mobility.table(self.duration_s),
                             None if self.mobility is None else self.mobility.motion())
-
-    def _samples(self) -> Samples:
-        times = np.asarray(self._sample_times, dtype=np.float64)
-        k = len(self.pools)
-        busy = np.asarray(self._sample_busy, dtype=np.float64).reshape(times.size, k)
-        spans = np.diff(times, prepend=0.0)[:, None]
-        workers = np.array([p.workers for p in self.pools], dtype=np.float64)[None, :]
-        utilisation = np.diff(busy, axis=0, prepend=0.0) / (workers * spans)
-        queue = np.asarray(self._sample_queue, dtype=np.int64).reshape(times.size, k)
-        area = np.asarray(self._sample_queue_area, dtype=np.float64).reshape(times.size, k)
-        battery = np.asarray(self._sample_battery, dtype=np.float64).reshape(times.size, len(self.batteries))
-        return Samples(times, tuple(p.name for p in self.pools), utilisation, queue, area,
-                       tuple(name for name, _ in self.batteries), battery,
-                       tuple(tuple(snapshots) for snapshots in self._sample_queue_time))

@@ -69,6 +69,7 @@ GROUPS: dict[str, str] = {
     "simulator.records": "core",
     "simulator.result": "core",
     "simulator.run": "core",
+    "simulator.sampler": "core",  # the engine's time series of servers and batteries
     "simulator.servers": "core",
     "simulator.stations": "core",
     "simulator.output_analysis": "core",

@@ -18,6 +18,7 @@ from simulator.mobility import (
     mobility_model,
     reflect,
 )
+from simulator.mobility.models import advance_all
 
 SIDE_M = 1000.0
 BINS = 5
@@ -189,3 +190,26 @@ def test_static_devices_do_not_move_and_the_registry_names_every_model():
 def test_bad_parameters_are_named(factory, message):
     with pytest.raises(ParameterError, match=message):
         factory()
+
+
+def test_advancing_groups_together_is_advancing_each_in_turn():
+    # three random waypoint groups (pauses, and 40 s steps on a 100 m square: several waypoints per step) with a
+    # random direction group between them: the joint pass must move every device and draw every number exactly as
+    # one advance per group in the given order does
+    area = Area(100.0, 100.0)
+    models = (RandomWaypoint(1.0, 5.0, pause_s=3.0), RandomDirection(1.0, 4.0, epoch_s=10.0),
+              RandomWaypoint(2.0, 8.0), RandomWaypoint(0.5, 1.5, pause_s=20.0))
+    runs = []
+    for together in (False, True):
+        rng = np.random.default_rng(5)
+        motions = [model.start(area.uniform(n, rng), area, rng) for model, n in zip(models, (7, 5, 9, 4), strict=True)]
+        for dt_s in (1.0, 40.0, 0.3, 40.0, 7.0):
+            if together:
+                advance_all(motions, dt_s, rng)
+            else:
+                for motion in motions:
+                    motion.advance(dt_s, rng)
+        runs.append((np.concatenate([m.positions_m for m in motions]), rng.random()))
+    (alone, next_alone), (joint, next_joint) = runs
+    assert np.array_equal(alone, joint)
+    assert next_alone == next_joint

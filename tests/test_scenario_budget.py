@@ -121,11 +121,16 @@ def test_bundled_scenarios_fit_the_default_budget(name: str) -> None:
 @pytest.mark.parametrize("command", [["validate"], ["simulate", "--quiet"]])
 def test_cli_refuses_over_budget_with_one_located_line(tmp_path: Path, command: list[str]) -> None:
     path = _write(tmp_path, "  max_events: 1000\n")
+    assert f"{path}:5: run.max_events:" in _refusal(command, path)
+
+
+def _refusal(command: list[str], path: Path) -> str:
+    """The one line a refused command prints (exit 2)."""
     result = CliRunner().invoke(main, [*command, str(path)])
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert f"{path}:5: run.max_events:" in lines[0]
+    return lines[0]
 
 
 def test_simulate_counts_its_duration_and_replications_options(tmp_path: Path) -> None:
@@ -224,15 +229,12 @@ def test_cli_refuses_motion_logs_over_max_memory(tmp_path: Path, command: list[s
     # one hour: 7.218 M device steps × MOTION_BYTES_PER_STEP (~0.25 GB) over a 100 MB limit; the tasks' records
     # (3,636 × 184 B, 0.67 MB) alone would fit
     path = _moving(tmp_path, "  max_memory: 100 MB\n")
-    result = CliRunner().invoke(main, [*command, str(path)])
-    assert result.exit_code == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1
-    assert f"{path}:4: run.max_memory:" in lines[0]
+    line = _refusal(command, path)
+    assert f"{path}:4: run.max_memory:" in line
     steps = STEPS_PER_S * 3600
-    assert f"{steps:.3g} mobility steps" in lines[0]
-    assert f"× {MOTION_BYTES_PER_STEP} B" in lines[0]
-    assert f"{steps * MOTION_BYTES_PER_STEP / 1e9:.3g} GB" in lines[0]
+    assert f"{steps:.3g} mobility steps" in line
+    assert f"× {MOTION_BYTES_PER_STEP} B" in line
+    assert f"{steps * MOTION_BYTES_PER_STEP / 1e9:.3g} GB" in line
 
 
 def test_a_small_moving_run_fits(tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ from offload.errors import ParameterError
 from simulator.devices import Access, DeviceState, GroupState
 from simulator.links import Attachment, DeviceLink, alone_bps
 from simulator.mobility.migration import Migration
-from simulator.mobility.models import Area, Motion
+from simulator.mobility.models import Area, Motion, advance_all
 from simulator.mobility.radio import CellRadios
 from simulator.mobility.spec import Cell, Follower, GroupMotion, HandoverRule
 from simulator.mobility.trail import Trail
@@ -138,11 +138,12 @@ class _Cohort:
     Its devices, in the groups' order, are the controller's rows ``rows``; the group of each is ``owner[i]``
     (a position in ``groups``), its global device index ``index[i]``; a group's devices are ``spans[k]`` of them."""
 
-    __slots__ = ("devices", "groups", "index", "numbers", "owner", "rows", "spans", "step_s")
+    __slots__ = ("devices", "groups", "index", "motions", "numbers", "owner", "rows", "spans", "step_s")
 
     def __init__(self, step_s: float, groups: list[_Moving]) -> None:
         self.step_s = step_s
         self.groups = groups
+        self.motions = [group.motion for group in groups]
         self.numbers = np.array([group.number for group in groups], dtype=np.intp)
         self.rows = np.concatenate([np.arange(g.rows.start, g.rows.stop, dtype=np.intp) for g in groups])
         self.index = np.concatenate([np.arange(g.state.first_index, g.state.first_index + len(g.devices),
@@ -304,8 +305,7 @@ class MobilityRun:
         while True:
             yield self.env.timeout(step)
             before_m = self.positions_m[cohort.rows]
-            for group in cohort.groups:
-                group.motion.advance(step, self.rng)
+            advance_all(cohort.motions, step, self.rng)
             self._step(cohort)
             after_m = self.positions_m[cohort.rows]
             self.trail.record(cohort.rows, cohort.spans, self.env.now, before_m, after_m, step,

@@ -20,6 +20,7 @@ line in :data:`simulator.mobility.registry.MOBILITY_MODELS`.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -30,6 +31,7 @@ from offload.errors import ParameterError
 from offload.validate import check_fraction, check_non_negative, check_positive
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,29 +147,74 @@ class _Waypoints:
     def advance(self, dt_s: float, rng: np.random.Generator) -> None:
         """Pause, travel and arrive as often as ``dt_s`` allows; each pass handles the devices with time left."""
         left = np.full(self.positions_m.shape[0], dt_s)
-        moving = np.arange(left.size)
+        self._go_on(np.arange(left.size), left, rng)
+
+    def _go_on(self, moving: IntArray, left: FloatArray, rng: np.random.Generator) -> None:
+        """Passes of the devices ``moving`` with time ``left`` (per device of the group) until none has any."""
         while moving.size:
-            pause = self.pause_left_s[moving]
-            waited = np.minimum(pause, left[moving])
-            self.pause_left_s[moving] = pause - waited
-            time_s = left[moving] - waited
-            delta = self.target_m[moving] - self.positions_m[moving]
-            distance = np.hypot(delta[:, 0], delta[:, 1])
-            speed = self.speed_mps[moving]
-            travel = speed * time_s
-            arrive = travel >= distance
-            fraction = np.where(arrive, 1.0, travel / np.where(distance > 0.0, distance, 1.0))
-            self.positions_m[moving] += delta * fraction[:, None]
-            time_s = np.where(arrive, time_s - distance / speed, 0.0)
-            arrived = moving[arrive]
-            if arrived.size:
-                self.positions_m[arrived] = self.target_m[arrived]
-                self.target_m[arrived] = self.area.uniform(arrived.size, rng)
-                self.speed_mps[arrived] = rng.uniform(self.model.speed_min_mps, self.model.speed_max_mps,
-                                                      arrived.size)
-                self.pause_left_s[arrived] = self.model.pause_s
-            left[moving] = time_s
-            moving = moving[time_s > 0.0]
+            arrived = _travel(self.positions_m, self.target_m, self.speed_mps, self.pause_left_s, moving, left)
+            self._redraw(arrived, rng)
+            moving = moving[left[moving] > 0.0]
+
+    def _redraw(self, arrived: IntArray, rng: np.random.Generator) -> None:
+        """The devices ``arrived`` at their waypoints: the next waypoint, speed and pause of each."""
+        if arrived.size:
+            self.target_m[arrived] = self.area.uniform(arrived.size, rng)
+            self.speed_mps[arrived] = rng.uniform(self.model.speed_min_mps, self.model.speed_max_mps, arrived.size)
+            self.pause_left_s[arrived] = self.model.pause_s
+
+
+def _travel(positions_m: FloatArray, target_m: FloatArray, speed_mps: FloatArray, pause_left_s: FloatArray,
+            moving: IntArray, left: FloatArray) -> IntArray:
+    """One pass of random waypoint for the devices ``moving``, in place: each waits out its pause, then heads for its
+    waypoint for the time it has ``left``; returns those that arrived (now at their waypoints), ``left`` becoming the
+    time each has after arriving (0 if it did not)."""
+    pause = pause_left_s[moving]
+    waited = np.minimum(pause, left[moving])
+    pause_left_s[moving] = pause - waited
+    time_s = left[moving] - waited
+    delta = target_m[moving] - positions_m[moving]
+    distance = np.hypot(delta[:, 0], delta[:, 1])
+    speed = speed_mps[moving]
+    travel = speed * time_s
+    arrive = travel >= distance
+    fraction = np.where(arrive, 1.0, travel / np.where(distance > 0.0, distance, 1.0))
+    positions_m[moving] += delta * fraction[:, None]
+    left[moving] = np.where(arrive, time_s - distance / speed, 0.0)
+    arrived = moving[arrive]
+    positions_m[arrived] = target_m[arrived]
+    return arrived
+
+
+def advance_all(motions: Sequence[Motion], dt_s: float, rng: np.random.Generator) -> None:
+    """Move the devices of several groups by ``dt_s``, exactly as ``advance`` on each in turn would (each draws
+    from ``rng`` in that order): the first pass of all the random waypoint groups is one numpy pass over their
+    devices together (it draws nothing), the rest, rare (devices that reached a waypoint), group by group."""
+    walkers = [motion for motion in motions if isinstance(motion, _Waypoints)]
+    if len(walkers) < 2:
+        for motion in motions:
+            motion.advance(dt_s, rng)
+        return
+    positions, target, speed, pause = (np.concatenate([getattr(walker, name) for walker in walkers])
+                                       for name in ("positions_m", "target_m", "speed_mps", "pause_left_s"))
+    left = np.full(positions.shape[0], dt_s)
+    arrived = _travel(positions, target, speed, pause, np.arange(left.size), left)
+    starts = np.cumsum([0, *(walker.positions_m.shape[0] for walker in walkers)])
+    cut = np.searchsorted(arrived, starts)
+    firsts = dict(zip(map(id, walkers), range(len(walkers)), strict=True))
+    for motion in motions:
+        k = firsts.get(id(motion))
+        if k is None:
+            motion.advance(dt_s, rng)
+            continue
+        lo, hi = int(starts[k]), int(starts[k + 1])
+        assert isinstance(motion, _Waypoints)
+        motion.positions_m[...] = positions[lo:hi]
+        motion.pause_left_s[...] = pause[lo:hi]
+        mine = arrived[cut[k]:cut[k + 1]] - lo
+        if mine.size:
+            motion._redraw(mine, rng)
+            motion._go_on(mine[left[lo:hi][mine] > 0.0], left[lo:hi], rng)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulator.engine import DEFAULT_SAMPLES
+from simulator.sampler import DEFAULT_SAMPLES
 from simulator.scenario.errors import ScenarioError, ScenarioIssue
 
 #: Events a run may process unless ``run.max_events`` says otherwise.
