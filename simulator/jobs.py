@@ -75,9 +75,9 @@ class MobilityRun(Protocol):
     def table(self, duration_s: float) -> pd.DataFrame:
         """What the devices' motion did, one row per moving group."""
 
-    def motion(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    def motion(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame] | None:
         """Over time: each group's distance to its serving replica, tracks of some devices, every device's speed;
-        and the cells (:mod:`simulator.motion_log`)."""
+        and the cells (:mod:`simulator.motion_log`); ``None`` when not logged."""
 
 
 class Mobility(Protocol):
@@ -87,6 +87,9 @@ class Mobility(Protocol):
                handover: Callable[[DeviceState, str, float, bool], int], rng: np.random.Generator) -> MobilityRun:
         """Build the controller of one replication; it calls ``handover(device, access point, interruption_s,
         restart)`` (:meth:`Engine.handover`); ``rng`` is its own stream (the same for every policy)."""
+
+    def without_logs(self) -> Mobility:
+        """The same motion, keeping the mobility table but no per-step logs (memory bounded in the horizon)."""
 
 
 class Job:

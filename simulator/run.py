@@ -133,7 +133,8 @@ def detect_warmup_s(world: World, *, duration_s: float, seed: int, policy: Polic
     warm-up (records not kept), on its bins' edges."""
     spec = as_policy_spec(policy if policy is not None else world.policies[0])
     sink = RecordSink(layout_of(world), warmup_s=0.0, duration_s=duration_s, records=None)
-    _replicate(world, spec, np.random.SeedSequence(int(seed)).spawn(1)[0], sink, duration_s, 0.0, platform, mobility)
+    quiet = None if mobility is None else mobility.without_logs()  # nor the motion logs
+    _replicate(world, spec, np.random.SeedSequence(int(seed)).spawn(1)[0], sink, duration_s, 0.0, platform, quiet)
     return mser_truncation(sink.stats.run_sum_s, sink.stats.run_count) * duration_s / BASE_BINS
 
 
@@ -151,7 +152,8 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1,
         Seconds at the start not measured; ``"auto"``: what MSER detects in a pilot run (replication 0 of the
         first policy, no warm-up), reported in ``metadata["warmup_s"]``.
     streaming : bool
-        Keep summaries only, not the per-task records: memory does not grow with the horizon.
+        Keep summaries only, not the per-task records nor the moving devices' per-step logs (the mobility table
+        stays; ``result.motion`` is ``None``): memory does not grow with the horizon.
     platform : Platform, optional
         Deployments and their controllers (:class:`simulator.lifecycle.Platform`); the result then carries their
         events, replica time series and drops by reason (:class:`~simulator.result.PlatformLog`).
@@ -194,6 +196,8 @@ def run(world: World, *, duration_s: float, seed: int, replications: int = 1,
     warmup_s = float(warmup_s)
     window_s = duration_s - warmup_s
     store = None if streaming else store_of(world, names)
+    if streaming and mobility is not None:
+        mobility = mobility.without_logs()  # the mobility table only: no per-step motion logs either
     series: list[pd.DataFrame] = []
     batteries: list[pd.DataFrame] = []
     logs: list[tuple[pd.DataFrame, ...]] = []

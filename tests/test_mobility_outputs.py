@@ -118,3 +118,18 @@ def test_every_policy_of_a_scenario_keeps_its_motion_tables(tmp_path):
     for name in ("always_edge", "always_local"):
         assert len(policies[name]["mobility_series"]) == 29, name
         assert sum(row["tasks"] for row in policies[name]["latency_by_speed"]) > 400, name
+
+
+def test_streaming_keeps_the_mobility_table_but_no_per_step_logs():
+    # streaming promises memory that does not grow with the horizon: no records, and no motion logs either; the
+    # devices move exactly as when logging (same handovers, distances, latencies)
+    world, spec = walk_world()
+    logged = run(world, duration_s=20.0, seed=1, mobility=spec)
+    streamed = run(world, duration_s=20.0, seed=1, mobility=spec, streaming=True)
+    assert streamed.motion is None
+    assert streamed.records.empty
+    assert logged.mobility is not None
+    assert streamed.mobility is not None
+    assert streamed.mobility.equals(logged.mobility)
+    assert logged.mobility["handovers"].tolist() == [1]  # the walk crosses from a to b once
+    assert streamed.policies["always_edge"].latency_s.mean_s == logged.policies["always_edge"].latency_s.mean_s

@@ -69,6 +69,9 @@ class Mobility:
     handover: HandoverRule = field(default_factory=HandoverRule)
     migration: Migration | None = None
     replacements: tuple[Follower, ...] = ()
+    #: keep the per-step motion logs (:meth:`MobilityRun.motion`); ``False``: the mobility table only, memory
+    #: that does not grow with the horizon (:func:`simulator.run.run` with ``streaming``)
+    log: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "replacements", tuple(self.replacements))
@@ -85,6 +88,10 @@ class Mobility:
         migration = self.migration if self.migration is not None and _applies(self.migration, label) else None
         return replace(self, migration=migration,
                        replacements=tuple(f for f in self.replacements if _applies(f, label)))
+
+    def without_logs(self) -> Mobility:
+        """The same, without the per-step motion logs (:attr:`log`)."""
+        return replace(self, log=False)
 
     def attach(self, env: simpy.Environment, groups: list[GroupState], access: Access, handover: Handover,
                rng: np.random.Generator) -> MobilityRun:
@@ -207,7 +214,7 @@ class MobilityRun:
         self.cohorts = [_Cohort(step_s, members) for step_s, members in steps.items()]
         self.trail = Trail(pd.DataFrame({"access_point": self.names, "x_m": self.cell_xy[:, 0],
                                          "y_m": self.cell_xy[:, 1], "range_m": self.range_m}),
-                           [(group.spec.group, group.names) for group in self.moving])
+                           [(group.spec.group, group.names) for group in self.moving]) if spec.log else None
         self.radios = CellRadios([cell.radio for cell in cells], first, rng)
         for cell in cells:
             if cell.radio is not None and cell.radio.downlink_power_w is not None \
@@ -308,8 +315,9 @@ class MobilityRun:
             advance_all(cohort.motions, step, self.rng)
             self._step(cohort)
             after_m = self.positions_m[cohort.rows]
-            self.trail.record(cohort.rows, cohort.spans, self.env.now, before_m, after_m, step,
-                              *self._replicas(cohort))
+            if self.trail is not None:
+                self.trail.record(cohort.rows, cohort.spans, self.env.now, before_m, after_m, step,
+                                  *self._replicas(cohort))
             self.attachment.next_s[cohort.numbers] = self.env.now + step  # the time of the timeout below
             self._steady()
 
@@ -397,9 +405,10 @@ class MobilityRun:
         self.radios.update(self._distance_m(self.positions_m), self.serving, sending, receiving)
 
     # -- results ------------------------------------------------------------------------------------------------
-    def motion(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-        """The distance series, the tracks, the speed log and the cells (:meth:`Trail.frames`)."""
-        return self.trail.frames()
+    def motion(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame] | None:
+        """The distance series, the tracks, the speed log and the cells (:meth:`Trail.frames`); ``None`` without
+        logs (:attr:`Mobility.log`)."""
+        return None if self.trail is None else self.trail.frames()
 
     def table(self, duration_s: float) -> pd.DataFrame:
         """One row per moving group (:data:`MOBILITY_COLUMNS`): ``handovers_per_hour`` per device, ``interruption_s``
