@@ -45,9 +45,10 @@ RATE_PER_S = 3 * 2.0 + 5 * 0.5
 POLICIES = 3
 
 
-def _write(tmp_path: Path, extra: str = "") -> Path:
+def _write(tmp_path: Path, extra: str = "", template: str = SCENARIO) -> Path:
+    """``template`` (a scenario with an ``{extra}`` slot for run keys) with ``extra``, written in ``tmp_path``."""
     path = tmp_path / "budget.yaml"
-    path.write_text(SCENARIO.format(extra=extra), encoding="utf-8")
+    path.write_text(template.format(extra=extra), encoding="utf-8")
     return path
 
 
@@ -202,9 +203,7 @@ MOVING_TASKS_PER_S = 1010 * 0.001
 
 
 def _moving(tmp_path: Path, extra: str = "") -> Path:
-    path = tmp_path / "moving.yaml"
-    path.write_text(MOVING.format(extra=extra), encoding="utf-8")
-    return path
+    return _write(tmp_path, extra, MOVING)
 
 
 def test_mobility_steps_are_events_and_their_logs_memory(tmp_path: Path) -> None:
